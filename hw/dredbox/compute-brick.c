@@ -1,0 +1,724 @@
+/*
+ * dReDBox compute brick machine ("dredbox-compute")
+ *
+ * A quad Cortex-A53 microserver (EL2 and EL3 present, as on the Zynq
+ * UltraScale+ MPSoC of the dReDBox prototype) with a GICv2, a PL011,
+ * virtio-mmio transports and a PCIe host for virtio-pci devices such as
+ * virtio-mem.  Local DRAM and any remote NUMA nodes given with -numa are
+ * contiguous from 4 GiB.  The Remote Memory Controller (RMC) owns its
+ * configuration page at 0xFF08_0000 and two remote-memory windows.
+ *
+ * Linux is booted directly (-kernel/-initrd/-append) with a generated
+ * device tree; PSCI is provided by QEMU through the SMC conduit because
+ * the guest may run its own hypervisor at EL2.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/error-report.h"
+#include "qemu/guest-random.h"
+#include "qemu/units.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "hw/boards.h"
+#include "hw/arm/boot.h"
+#include "hw/arm/fdt.h"
+#include "hw/char/pl011.h"
+#include "hw/intc/arm_gic.h"
+#include "hw/mem/memory-device.h"
+#include "hw/misc/unimp.h"
+#include "hw/pci-host/gpex.h"
+#include "hw/qdev-properties.h"
+#include "hw/sysbus.h"
+#include "hw/virtio/virtio-md-pci.h"
+#include "system/device_tree.h"
+#include "system/numa.h"
+#include "system/system.h"
+#include "target/arm/cpu.h"
+#include "target/arm/gtimer.h"
+#include "hw/dredbox/compute-brick.h"
+#include <libfdt.h>
+
+const MemMapEntry dredbox_memmap[DREDBOX_MEMMAP_COUNT] = {
+    [DREDBOX_GIC_DIST] =        { 0x08000000, 0x00010000 },
+    [DREDBOX_GIC_CPU] =         { 0x08010000, 0x00010000 },
+    [DREDBOX_GIC_V2M] =         { 0x08020000, 0x00001000 },
+    [DREDBOX_GIC_HYP] =         { 0x08030000, 0x00010000 },
+    [DREDBOX_GIC_VCPU] =        { 0x08040000, 0x00010000 },
+    [DREDBOX_UART0] =           { 0x09000000, 0x00001000 },
+    [DREDBOX_VIRTIO_MMIO] =     { 0x0a000000, DREDBOX_VIRTIO_TRANSPORTS *
+                                              DREDBOX_VIRTIO_MMIO_SIZE },
+    [DREDBOX_PCIE_MMIO] =       { 0x10000000, 0x2eff0000 },
+    [DREDBOX_PCIE_PIO] =        { 0x3eff0000, 0x00010000 },
+    [DREDBOX_PCIE_ECAM] =       { 0x3f000000, 0x01000000 },
+    /* The prototype sends every access above 1 GiB to the RMC. */
+    [DREDBOX_RMC_LOW_WINDOW] =  { 1 * GiB, 1 * GiB },
+    [DREDBOX_RMC_CONFIG] =      { 0xff080000, 0x00010000 },
+    /* Local DRAM, then the memory of any further -numa nodes. */
+    [DREDBOX_LOCAL_DRAM] =      { 4 * GiB, 252 * GiB },
+    [DREDBOX_DEVICE_MEMORY] =   { 256 * GiB, 256 * GiB },
+    [DREDBOX_RMC_HIGH_WINDOW] = { 512 * GiB, 256 * GiB },
+    [DREDBOX_PCIE_MMIO_HIGH] =  { 768 * GiB, 256 * GiB },
+};
+
+/* Per-CPU interrupt IDs (PPIs), the same as on QEMU's other Armv8 boards. */
+#define ARCH_TIMER_S_EL1_IRQ   29
+#define ARCH_TIMER_NS_EL1_IRQ  30
+#define ARCH_TIMER_VIRT_IRQ    27
+#define ARCH_TIMER_NS_EL2_IRQ  26
+#define ARCH_GIC_MAINT_IRQ     25
+#define VIRTUAL_PMU_IRQ        23
+/* The device tree numbers PPIs from 0. */
+#define FDT_PPI(intid)         ((intid) - 16)
+
+static qemu_irq dredbox_spi(DredboxComputeState *s, int spi)
+{
+    return qdev_get_gpio_in(s->gic, spi);
+}
+
+static void dredbox_fdt_create(DredboxComputeState *s)
+{
+    MachineState *ms = MACHINE(s);
+    int nb_nodes = ms->numa_state->num_nodes;
+    g_autofree char *serial = g_strdup_printf("dredbox-brick-%u",
+                                              s->brick_id);
+    const char compat[] = "dredbox,compute-brick\0linux,dummy-virt";
+    void *fdt = create_device_tree(&s->fdt_size);
+
+    if (!fdt) {
+        error_report("create_device_tree() failed");
+        exit(1);
+    }
+    ms->fdt = fdt;
+
+    qemu_fdt_setprop(fdt, "/", "compatible", compat, sizeof(compat));
+    qemu_fdt_setprop_string(fdt, "/", "model", "dReDBox compute brick");
+    qemu_fdt_setprop_string(fdt, "/", "serial-number", serial);
+    qemu_fdt_setprop_cell(fdt, "/", "dredbox,brick-id", s->brick_id);
+    qemu_fdt_setprop_cell(fdt, "/", "#address-cells", 2);
+    qemu_fdt_setprop_cell(fdt, "/", "#size-cells", 2);
+    /* All DMA is coherent in QEMU. */
+    qemu_fdt_setprop(fdt, "/", "dma-coherent", NULL, 0);
+
+    qemu_fdt_add_subnode(fdt, "/chosen");
+    {
+        uint8_t seed[32];
+        uint64_t kaslr;
+
+        qemu_guest_getrandom_nofail(&kaslr, sizeof(kaslr));
+        qemu_fdt_setprop_u64(fdt, "/chosen", "kaslr-seed", kaslr);
+        qemu_guest_getrandom_nofail(seed, sizeof(seed));
+        qemu_fdt_setprop(fdt, "/chosen", "rng-seed", seed, sizeof(seed));
+    }
+    qemu_fdt_add_subnode(fdt, "/aliases");
+
+    /* The PL011 binding needs a clock to probe. */
+    s->clock_phandle = qemu_fdt_alloc_phandle(fdt);
+    qemu_fdt_add_subnode(fdt, "/apb-pclk");
+    qemu_fdt_setprop_string(fdt, "/apb-pclk", "compatible", "fixed-clock");
+    qemu_fdt_setprop_cell(fdt, "/apb-pclk", "#clock-cells", 0);
+    qemu_fdt_setprop_cell(fdt, "/apb-pclk", "clock-frequency", 24000000);
+    qemu_fdt_setprop_string(fdt, "/apb-pclk", "clock-output-names",
+                            "clk24mhz");
+    qemu_fdt_setprop_cell(fdt, "/apb-pclk", "phandle", s->clock_phandle);
+
+    if (nb_nodes > 0 && ms->numa_state->have_numa_distance) {
+        int size = nb_nodes * nb_nodes * 3 * sizeof(uint32_t);
+        g_autofree uint32_t *matrix = g_malloc0(size);
+        int i, j;
+
+        for (i = 0; i < nb_nodes; i++) {
+            for (j = 0; j < nb_nodes; j++) {
+                int idx = (i * nb_nodes + j) * 3;
+
+                matrix[idx + 0] = cpu_to_be32(i);
+                matrix[idx + 1] = cpu_to_be32(j);
+                matrix[idx + 2] =
+                    cpu_to_be32(ms->numa_state->nodes[i].distance[j]);
+            }
+        }
+        qemu_fdt_add_subnode(fdt, "/distance-map");
+        qemu_fdt_setprop_string(fdt, "/distance-map", "compatible",
+                                "numa-distance-map-v1");
+        qemu_fdt_setprop(fdt, "/distance-map", "distance-matrix",
+                         matrix, size);
+    }
+}
+
+static void dredbox_create_cpus(DredboxComputeState *s)
+{
+    MachineState *ms = MACHINE(s);
+    MachineClass *mc = MACHINE_GET_CLASS(ms);
+    const CPUArchIdList *possible = mc->possible_cpu_arch_ids(ms);
+    int n;
+
+    for (n = 0; n < ms->smp.cpus; n++) {
+        Object *cpuobj = object_new(possible->cpus[n].type);
+
+        object_property_set_int(cpuobj, "mp-affinity",
+                                possible->cpus[n].arch_id, NULL);
+        CPU(cpuobj)->cpu_index = n;
+        numa_cpu_pre_plug(&possible->cpus[n], DEVICE(cpuobj), &error_fatal);
+        /* QEMU implements PSCI; SMC reaches it even with a guest at EL2. */
+        object_property_set_int(cpuobj, "psci-conduit",
+                                QEMU_PSCI_CONDUIT_SMC, &error_abort);
+        if (n > 0) {
+            object_property_set_bool(cpuobj, "start-powered-off", true,
+                                     &error_abort);
+        }
+        object_property_set_int(cpuobj, "reset-cbar",
+                                dredbox_memmap[DREDBOX_GIC_DIST].base,
+                                &error_abort);
+        object_property_set_link(cpuobj, "memory",
+                                 OBJECT(get_system_memory()), &error_abort);
+        qdev_realize(DEVICE(cpuobj), NULL, &error_fatal);
+        object_unref(cpuobj);
+    }
+}
+
+static void dredbox_fdt_cpus(DredboxComputeState *s)
+{
+    MachineState *ms = MACHINE(s);
+    void *fdt = ms->fdt;
+    int cpu;
+
+    qemu_fdt_add_subnode(fdt, "/cpus");
+    qemu_fdt_setprop_cell(fdt, "/cpus", "#address-cells", 1);
+    qemu_fdt_setprop_cell(fdt, "/cpus", "#size-cells", 0);
+
+    /* Nodes are prepended, so create them in reverse order. */
+    for (cpu = ms->smp.cpus - 1; cpu >= 0; cpu--) {
+        g_autofree char *node = g_strdup_printf("/cpus/cpu@%d", cpu);
+        ARMCPU *armcpu = ARM_CPU(qemu_get_cpu(cpu));
+        const CpuInstanceProperties *props =
+            &ms->possible_cpus->cpus[cpu].props;
+
+        qemu_fdt_add_subnode(fdt, node);
+        qemu_fdt_setprop_string(fdt, node, "device_type", "cpu");
+        qemu_fdt_setprop_string(fdt, node, "compatible",
+                                armcpu->dtb_compatible);
+        if (ms->smp.cpus > 1) {
+            qemu_fdt_setprop_string(fdt, node, "enable-method", "psci");
+        }
+        qemu_fdt_setprop_cell(fdt, node, "reg", arm_cpu_mp_affinity(armcpu));
+        if (props->has_node_id) {
+            qemu_fdt_setprop_cell(fdt, node, "numa-node-id", props->node_id);
+        }
+    }
+
+    qemu_fdt_add_subnode(fdt, "/timer");
+    {
+        const char timer_compat[] = "arm,armv8-timer\0arm,armv7-timer";
+        uint32_t flags = deposit32(GIC_FDT_IRQ_FLAGS_LEVEL_HI,
+                                   GIC_FDT_IRQ_PPI_CPU_START,
+                                   GIC_FDT_IRQ_PPI_CPU_WIDTH,
+                                   (1 << ms->smp.cpus) - 1);
+
+        qemu_fdt_setprop(fdt, "/timer", "compatible", timer_compat,
+                         sizeof(timer_compat));
+        qemu_fdt_setprop(fdt, "/timer", "always-on", NULL, 0);
+        qemu_fdt_setprop_cells(fdt, "/timer", "interrupts",
+                               GIC_FDT_IRQ_TYPE_PPI,
+                               FDT_PPI(ARCH_TIMER_S_EL1_IRQ), flags,
+                               GIC_FDT_IRQ_TYPE_PPI,
+                               FDT_PPI(ARCH_TIMER_NS_EL1_IRQ), flags,
+                               GIC_FDT_IRQ_TYPE_PPI,
+                               FDT_PPI(ARCH_TIMER_VIRT_IRQ), flags,
+                               GIC_FDT_IRQ_TYPE_PPI,
+                               FDT_PPI(ARCH_TIMER_NS_EL2_IRQ), flags);
+    }
+}
+
+static void dredbox_create_gic(DredboxComputeState *s)
+{
+    MachineState *ms = MACHINE(s);
+    const MemMapEntry *map = dredbox_memmap;
+    unsigned int ncpu = ms->smp.cpus;
+    g_autofree char *node = g_strdup_printf("/intc@%" PRIx64,
+                                            map[DREDBOX_GIC_DIST].base);
+    g_autofree char *v2m = g_strdup_printf("%s/v2m@%" PRIx64, node,
+                                           map[DREDBOX_GIC_V2M].base);
+    SysBusDevice *gicbus;
+    DeviceState *dev;
+    void *fdt = ms->fdt;
+    int i, irq;
+
+    s->gic = qdev_new(gic_class_name());
+    qdev_prop_set_uint32(s->gic, "revision", 2);
+    qdev_prop_set_uint32(s->gic, "num-cpu", ncpu);
+    qdev_prop_set_uint32(s->gic, "num-irq", DREDBOX_NUM_SPIS + GIC_INTERNAL);
+    qdev_prop_set_bit(s->gic, "has-security-extensions", true);
+    qdev_prop_set_bit(s->gic, "has-virtualization-extensions", true);
+    gicbus = SYS_BUS_DEVICE(s->gic);
+    sysbus_realize_and_unref(gicbus, &error_fatal);
+    sysbus_mmio_map(gicbus, 0, map[DREDBOX_GIC_DIST].base);
+    sysbus_mmio_map(gicbus, 1, map[DREDBOX_GIC_CPU].base);
+    sysbus_mmio_map(gicbus, 2, map[DREDBOX_GIC_HYP].base);
+    sysbus_mmio_map(gicbus, 3, map[DREDBOX_GIC_VCPU].base);
+
+    for (i = 0; i < ncpu; i++) {
+        DeviceState *cpudev = DEVICE(qemu_get_cpu(i));
+        int ppibase = DREDBOX_NUM_SPIS + i * GIC_INTERNAL;
+        const int timer_irq[] = {
+            [GTIMER_PHYS] = ARCH_TIMER_NS_EL1_IRQ,
+            [GTIMER_VIRT] = ARCH_TIMER_VIRT_IRQ,
+            [GTIMER_HYP]  = ARCH_TIMER_NS_EL2_IRQ,
+            [GTIMER_SEC]  = ARCH_TIMER_S_EL1_IRQ,
+        };
+
+        for (irq = 0; irq < ARRAY_SIZE(timer_irq); irq++) {
+            qdev_connect_gpio_out(cpudev, irq,
+                                  qdev_get_gpio_in(s->gic,
+                                                   ppibase + timer_irq[irq]));
+        }
+        sysbus_connect_irq(gicbus, i + 4 * ncpu,
+                           qdev_get_gpio_in(s->gic,
+                                            ppibase + ARCH_GIC_MAINT_IRQ));
+        qdev_connect_gpio_out_named(cpudev, "pmu-interrupt", 0,
+                                    qdev_get_gpio_in(s->gic,
+                                                     ppibase + VIRTUAL_PMU_IRQ));
+        sysbus_connect_irq(gicbus, i, qdev_get_gpio_in(cpudev, ARM_CPU_IRQ));
+        sysbus_connect_irq(gicbus, i + ncpu,
+                           qdev_get_gpio_in(cpudev, ARM_CPU_FIQ));
+        sysbus_connect_irq(gicbus, i + 2 * ncpu,
+                           qdev_get_gpio_in(cpudev, ARM_CPU_VIRQ));
+        sysbus_connect_irq(gicbus, i + 3 * ncpu,
+                           qdev_get_gpio_in(cpudev, ARM_CPU_VFIQ));
+    }
+
+    /* GICv2m frame: MSIs for PCIe devices. */
+    dev = qdev_new("arm-gicv2m");
+    qdev_prop_set_uint32(dev, "base-spi", DREDBOX_IRQ_GIC_V2M);
+    qdev_prop_set_uint32(dev, "num-spi", DREDBOX_GIC_V2M_SPIS);
+    sysbus_realize_and_unref(SYS_BUS_DEVICE(dev), &error_fatal);
+    sysbus_mmio_map(SYS_BUS_DEVICE(dev), 0, map[DREDBOX_GIC_V2M].base);
+    for (i = 0; i < DREDBOX_GIC_V2M_SPIS; i++) {
+        sysbus_connect_irq(SYS_BUS_DEVICE(dev), i,
+                           dredbox_spi(s, DREDBOX_IRQ_GIC_V2M + i));
+    }
+
+    s->gic_phandle = qemu_fdt_alloc_phandle(fdt);
+    qemu_fdt_setprop_cell(fdt, "/", "interrupt-parent", s->gic_phandle);
+    qemu_fdt_add_subnode(fdt, node);
+    qemu_fdt_setprop_string(fdt, node, "compatible", "arm,cortex-a15-gic");
+    qemu_fdt_setprop_cell(fdt, node, "#interrupt-cells", 3);
+    qemu_fdt_setprop(fdt, node, "interrupt-controller", NULL, 0);
+    qemu_fdt_setprop_cell(fdt, node, "#address-cells", 2);
+    qemu_fdt_setprop_cell(fdt, node, "#size-cells", 2);
+    qemu_fdt_setprop(fdt, node, "ranges", NULL, 0);
+    qemu_fdt_setprop_sized_cells(fdt, node, "reg",
+                                 2, map[DREDBOX_GIC_DIST].base,
+                                 2, map[DREDBOX_GIC_DIST].size,
+                                 2, map[DREDBOX_GIC_CPU].base,
+                                 2, map[DREDBOX_GIC_CPU].size,
+                                 2, map[DREDBOX_GIC_HYP].base,
+                                 2, map[DREDBOX_GIC_HYP].size,
+                                 2, map[DREDBOX_GIC_VCPU].base,
+                                 2, map[DREDBOX_GIC_VCPU].size);
+    qemu_fdt_setprop_cells(fdt, node, "interrupts", GIC_FDT_IRQ_TYPE_PPI,
+                           FDT_PPI(ARCH_GIC_MAINT_IRQ),
+                           GIC_FDT_IRQ_FLAGS_LEVEL_HI);
+    qemu_fdt_setprop_cell(fdt, node, "phandle", s->gic_phandle);
+
+    s->msi_phandle = qemu_fdt_alloc_phandle(fdt);
+    qemu_fdt_add_subnode(fdt, v2m);
+    qemu_fdt_setprop_string(fdt, v2m, "compatible", "arm,gic-v2m-frame");
+    qemu_fdt_setprop(fdt, v2m, "msi-controller", NULL, 0);
+    qemu_fdt_setprop_sized_cells(fdt, v2m, "reg",
+                                 2, map[DREDBOX_GIC_V2M].base,
+                                 2, map[DREDBOX_GIC_V2M].size);
+    qemu_fdt_setprop_cell(fdt, v2m, "phandle", s->msi_phandle);
+}
+
+static void dredbox_create_uart(DredboxComputeState *s)
+{
+    void *fdt = MACHINE(s)->fdt;
+    hwaddr base = dredbox_memmap[DREDBOX_UART0].base;
+    hwaddr size = dredbox_memmap[DREDBOX_UART0].size;
+    g_autofree char *node = g_strdup_printf("/pl011@%" PRIx64, base);
+    const char compat[] = "arm,pl011\0arm,primecell";
+    const char clocks[] = "uartclk\0apb_pclk";
+
+    pl011_create(base, dredbox_spi(s, DREDBOX_IRQ_UART0), serial_hd(0));
+
+    qemu_fdt_add_subnode(fdt, node);
+    qemu_fdt_setprop(fdt, node, "compatible", compat, sizeof(compat));
+    qemu_fdt_setprop_sized_cells(fdt, node, "reg", 2, base, 2, size);
+    qemu_fdt_setprop_cells(fdt, node, "interrupts", GIC_FDT_IRQ_TYPE_SPI,
+                           DREDBOX_IRQ_UART0, GIC_FDT_IRQ_FLAGS_LEVEL_HI);
+    qemu_fdt_setprop_cells(fdt, node, "clocks", s->clock_phandle,
+                           s->clock_phandle);
+    qemu_fdt_setprop(fdt, node, "clock-names", clocks, sizeof(clocks));
+    qemu_fdt_setprop_string(fdt, "/chosen", "stdout-path", node);
+    qemu_fdt_setprop_string(fdt, "/aliases", "serial0", node);
+}
+
+static void dredbox_create_virtio_mmio(DredboxComputeState *s)
+{
+    void *fdt = MACHINE(s)->fdt;
+    hwaddr base = dredbox_memmap[DREDBOX_VIRTIO_MMIO].base;
+    int i;
+
+    for (i = 0; i < DREDBOX_VIRTIO_TRANSPORTS; i++) {
+        sysbus_create_simple("virtio-mmio",
+                             base + i * DREDBOX_VIRTIO_MMIO_SIZE,
+                             dredbox_spi(s, DREDBOX_IRQ_VIRTIO_MMIO + i));
+    }
+
+    /*
+     * Nodes are prepended: create them backwards so that the guest probes
+     * transport 0 first and the first -device lands on vda/eth0.
+     */
+    for (i = DREDBOX_VIRTIO_TRANSPORTS - 1; i >= 0; i--) {
+        hwaddr addr = base + i * DREDBOX_VIRTIO_MMIO_SIZE;
+        g_autofree char *node = g_strdup_printf("/virtio_mmio@%" PRIx64,
+                                                addr);
+
+        qemu_fdt_add_subnode(fdt, node);
+        qemu_fdt_setprop_string(fdt, node, "compatible", "virtio,mmio");
+        qemu_fdt_setprop_sized_cells(fdt, node, "reg", 2, addr,
+                                     2, DREDBOX_VIRTIO_MMIO_SIZE);
+        qemu_fdt_setprop_cells(fdt, node, "interrupts", GIC_FDT_IRQ_TYPE_SPI,
+                               DREDBOX_IRQ_VIRTIO_MMIO + i,
+                               GIC_FDT_IRQ_FLAGS_EDGE_LO_HI);
+        qemu_fdt_setprop(fdt, node, "dma-coherent", NULL, 0);
+    }
+}
+
+static void dredbox_fdt_pcie_irq_map(DredboxComputeState *s, const char *node)
+{
+    uint32_t map[4 * PCI_NUM_PINS * 10];
+    uint32_t *p = map;
+    int slot, pin, i;
+
+    /* Standard swizzle over the first four slots, as on "virt". */
+    for (slot = 0; slot < 4; slot++) {
+        for (pin = 0; pin < PCI_NUM_PINS; pin++) {
+            uint32_t entry[] = {
+                PCI_DEVFN(slot, 0) << 8, 0, 0, pin + 1,
+                s->gic_phandle, 0, 0, GIC_FDT_IRQ_TYPE_SPI,
+                DREDBOX_IRQ_PCIE + (pin + slot) % PCI_NUM_PINS,
+                GIC_FDT_IRQ_FLAGS_LEVEL_HI,
+            };
+
+            for (i = 0; i < ARRAY_SIZE(entry); i++) {
+                *p++ = cpu_to_be32(entry[i]);
+            }
+        }
+    }
+    qemu_fdt_setprop(MACHINE(s)->fdt, node, "interrupt-map", map, sizeof(map));
+    qemu_fdt_setprop_cells(MACHINE(s)->fdt, node, "interrupt-map-mask",
+                           PCI_DEVFN(3, 0) << 8, 0, 0, 0x7);
+}
+
+static void dredbox_create_pcie(DredboxComputeState *s)
+{
+    const MemMapEntry *ecam = &dredbox_memmap[DREDBOX_PCIE_ECAM];
+    const MemMapEntry *mmio = &dredbox_memmap[DREDBOX_PCIE_MMIO];
+    const MemMapEntry *mmio_high = &dredbox_memmap[DREDBOX_PCIE_MMIO_HIGH];
+    const MemMapEntry *pio = &dredbox_memmap[DREDBOX_PCIE_PIO];
+    MachineState *ms = MACHINE(s);
+    MemoryRegion *sysmem = get_system_memory();
+    g_autofree char *node = g_strdup_printf("/pcie@%" PRIx64, mmio->base);
+    DeviceState *dev = qdev_new(TYPE_GPEX_HOST);
+    SysBusDevice *sbd = SYS_BUS_DEVICE(dev);
+    MemoryRegion *alias;
+    void *fdt = ms->fdt;
+    int i;
+
+    sysbus_realize_and_unref(sbd, &error_fatal);
+
+    alias = g_new0(MemoryRegion, 1);
+    memory_region_init_alias(alias, OBJECT(dev), "pcie-ecam",
+                             sysbus_mmio_get_region(sbd, 0), 0, ecam->size);
+    memory_region_add_subregion(sysmem, ecam->base, alias);
+
+    /* PCI MMIO windows map 1:1 onto PCI memory space. */
+    alias = g_new0(MemoryRegion, 1);
+    memory_region_init_alias(alias, OBJECT(dev), "pcie-mmio",
+                             sysbus_mmio_get_region(sbd, 1),
+                             mmio->base, mmio->size);
+    memory_region_add_subregion(sysmem, mmio->base, alias);
+    alias = g_new0(MemoryRegion, 1);
+    memory_region_init_alias(alias, OBJECT(dev), "pcie-mmio-high",
+                             sysbus_mmio_get_region(sbd, 1),
+                             mmio_high->base, mmio_high->size);
+    memory_region_add_subregion(sysmem, mmio_high->base, alias);
+
+    sysbus_mmio_map(sbd, 2, pio->base);
+    for (i = 0; i < PCI_NUM_PINS; i++) {
+        sysbus_connect_irq(sbd, i, dredbox_spi(s, DREDBOX_IRQ_PCIE + i));
+        gpex_set_irq_num(GPEX_HOST(dev), i, DREDBOX_IRQ_PCIE + i);
+    }
+    pci_init_nic_devices(PCI_HOST_BRIDGE(dev)->bus, "virtio-net-pci");
+
+    qemu_fdt_add_subnode(fdt, node);
+    qemu_fdt_setprop_string(fdt, node, "compatible", "pci-host-ecam-generic");
+    qemu_fdt_setprop_string(fdt, node, "device_type", "pci");
+    qemu_fdt_setprop_cell(fdt, node, "#address-cells", 3);
+    qemu_fdt_setprop_cell(fdt, node, "#size-cells", 2);
+    qemu_fdt_setprop_cell(fdt, node, "linux,pci-domain", 0);
+    qemu_fdt_setprop_cells(fdt, node, "bus-range", 0,
+                           ecam->size / PCIE_MMCFG_SIZE_MIN - 1);
+    qemu_fdt_setprop(fdt, node, "dma-coherent", NULL, 0);
+    qemu_fdt_setprop_cells(fdt, node, "msi-map", 0, s->msi_phandle, 0,
+                           0x10000);
+    qemu_fdt_setprop_sized_cells(fdt, node, "reg", 2, ecam->base,
+                                 2, ecam->size);
+    qemu_fdt_setprop_sized_cells(fdt, node, "ranges",
+                                 1, FDT_PCI_RANGE_IOPORT, 2, 0,
+                                 2, pio->base, 2, pio->size,
+                                 1, FDT_PCI_RANGE_MMIO, 2, mmio->base,
+                                 2, mmio->base, 2, mmio->size,
+                                 1, FDT_PCI_RANGE_MMIO_64BIT,
+                                 2, mmio_high->base,
+                                 2, mmio_high->base, 2, mmio_high->size);
+    qemu_fdt_setprop_cell(fdt, node, "#interrupt-cells", 1);
+    dredbox_fdt_pcie_irq_map(s, node);
+}
+
+static void dredbox_create_memory(DredboxComputeState *s)
+{
+    MachineState *ms = MACHINE(s);
+    const MemMapEntry *dram = &dredbox_memmap[DREDBOX_LOCAL_DRAM];
+    const MemMapEntry *devmem = &dredbox_memmap[DREDBOX_DEVICE_MEMORY];
+
+    memory_region_add_subregion(get_system_memory(), dram->base, ms->ram);
+
+    /* Room for hot-plugged memory devices (virtio-mem) up to maxmem. */
+    if (ms->maxram_size > ms->ram_size) {
+        machine_memory_devices_init(ms, devmem->base,
+                                    ms->maxram_size - ms->ram_size);
+    }
+}
+
+static void dredbox_check_options(MachineState *ms)
+{
+    const MemMapEntry *dram = &dredbox_memmap[DREDBOX_LOCAL_DRAM];
+    const MemMapEntry *devmem = &dredbox_memmap[DREDBOX_DEVICE_MEMORY];
+
+    if (ms->ram_size < DREDBOX_MIN_RAM) {
+        error_report("dredbox-compute: %" PRIu64 " MiB of RAM is too little;"
+                     " a compute brick needs at least %" PRIu64 " MiB",
+                     ms->ram_size / MiB, DREDBOX_MIN_RAM / MiB);
+        exit(1);
+    }
+    if (ms->ram_size > dram->size) {
+        error_report("dredbox-compute: %" PRIu64 " GiB of RAM does not fit"
+                     " the %" PRIu64 " GiB DRAM window",
+                     ms->ram_size / GiB, dram->size / GiB);
+        exit(1);
+    }
+    if (ms->maxram_size - ms->ram_size > devmem->size) {
+        error_report("dredbox-compute: maxmem exceeds RAM by more than the"
+                     " %" PRIu64 " GiB device-memory window",
+                     devmem->size / GiB);
+        exit(1);
+    }
+    if (ms->firmware) {
+        error_report("dredbox-compute: firmware (-bios) is not supported;"
+                     " boot Linux with -kernel");
+        exit(1);
+    }
+}
+
+static void *dredbox_get_dtb(const struct arm_boot_info *binfo, int *size)
+{
+    DredboxComputeState *s = container_of(binfo, DredboxComputeState,
+                                          bootinfo);
+
+    *size = s->fdt_size;
+    return MACHINE(s)->fdt;
+}
+
+static void dredbox_compute_init(MachineState *ms)
+{
+    DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(ms);
+    const MemMapEntry *rmc = &dredbox_memmap[DREDBOX_RMC_CONFIG];
+
+    dredbox_check_options(ms);
+    dredbox_fdt_create(s);
+    dredbox_create_cpus(s);
+    dredbox_fdt_cpus(s);
+    dredbox_create_memory(s);
+    dredbox_create_gic(s);
+    dredbox_create_uart(s);
+    dredbox_create_pcie(s);
+    dredbox_create_virtio_mmio(s);
+
+    /* Reserved for the Remote Memory Controller's configuration page. */
+    create_unimplemented_device("dredbox-rmc", rmc->base, rmc->size);
+
+    s->bootinfo.ram_size = ms->ram_size;
+    s->bootinfo.board_id = -1;
+    s->bootinfo.loader_start = dredbox_memmap[DREDBOX_LOCAL_DRAM].base;
+    s->bootinfo.get_dtb = dredbox_get_dtb;
+    s->bootinfo.psci_conduit = QEMU_PSCI_CONDUIT_SMC;
+    arm_load_kernel(ARM_CPU(first_cpu), ms, &s->bootinfo);
+}
+
+static void dredbox_get_brick_id(Object *obj, Visitor *v, const char *name,
+                                 void *opaque, Error **errp)
+{
+    DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(obj);
+
+    visit_type_uint32(v, name, &s->brick_id, errp);
+}
+
+static void dredbox_set_brick_id(Object *obj, Visitor *v, const char *name,
+                                 void *opaque, Error **errp)
+{
+    DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(obj);
+
+    visit_type_uint32(v, name, &s->brick_id, errp);
+}
+
+static const CPUArchIdList *dredbox_possible_cpu_arch_ids(MachineState *ms)
+{
+    int n;
+
+    if (ms->possible_cpus) {
+        return ms->possible_cpus;
+    }
+    ms->possible_cpus = g_malloc0(sizeof(CPUArchIdList) +
+                                  sizeof(CPUArchId) * ms->smp.max_cpus);
+    ms->possible_cpus->len = ms->smp.max_cpus;
+    for (n = 0; n < ms->smp.max_cpus; n++) {
+        CPUArchId *c = &ms->possible_cpus->cpus[n];
+
+        c->type = ms->cpu_type;
+        /* One cluster of up to four cores, like the A53 APU. */
+        c->arch_id = arm_build_mp_affinity(n, DREDBOX_MAX_CPUS);
+        c->props.has_socket_id = true;
+        c->props.socket_id = 0;
+        c->props.has_core_id = true;
+        c->props.core_id = n;
+        c->props.has_thread_id = true;
+        c->props.thread_id = 0;
+    }
+    return ms->possible_cpus;
+}
+
+static CpuInstanceProperties
+dredbox_cpu_index_to_props(MachineState *ms, unsigned cpu_index)
+{
+    const CPUArchIdList *possible = dredbox_possible_cpu_arch_ids(ms);
+
+    assert(cpu_index < possible->len);
+    return possible->cpus[cpu_index].props;
+}
+
+static int64_t dredbox_get_default_cpu_node_id(const MachineState *ms,
+                                               int idx)
+{
+    /* All cores of the brick share its local DRAM: node 0. */
+    return 0;
+}
+
+static void dredbox_device_pre_plug(HotplugHandler *hotplug_dev,
+                                    DeviceState *dev, Error **errp)
+{
+    if (object_dynamic_cast(OBJECT(dev), TYPE_VIRTIO_MD_PCI)) {
+        virtio_md_pci_pre_plug(VIRTIO_MD_PCI(dev), MACHINE(hotplug_dev),
+                               errp);
+    }
+}
+
+static void dredbox_device_plug(HotplugHandler *hotplug_dev,
+                                DeviceState *dev, Error **errp)
+{
+    if (object_dynamic_cast(OBJECT(dev), TYPE_VIRTIO_MD_PCI)) {
+        virtio_md_pci_plug(VIRTIO_MD_PCI(dev), MACHINE(hotplug_dev), errp);
+    }
+}
+
+static void dredbox_device_unplug_request(HotplugHandler *hotplug_dev,
+                                          DeviceState *dev, Error **errp)
+{
+    if (object_dynamic_cast(OBJECT(dev), TYPE_VIRTIO_MD_PCI)) {
+        virtio_md_pci_unplug_request(VIRTIO_MD_PCI(dev),
+                                     MACHINE(hotplug_dev), errp);
+    } else {
+        error_setg(errp, "dredbox-compute: cannot unplug %s",
+                   object_get_typename(OBJECT(dev)));
+    }
+}
+
+static void dredbox_device_unplug(HotplugHandler *hotplug_dev,
+                                  DeviceState *dev, Error **errp)
+{
+    if (object_dynamic_cast(OBJECT(dev), TYPE_VIRTIO_MD_PCI)) {
+        virtio_md_pci_unplug(VIRTIO_MD_PCI(dev), MACHINE(hotplug_dev), errp);
+    } else {
+        error_setg(errp, "dredbox-compute: cannot unplug %s",
+                   object_get_typename(OBJECT(dev)));
+    }
+}
+
+static HotplugHandler *dredbox_get_hotplug_handler(MachineState *ms,
+                                                   DeviceState *dev)
+{
+    if (object_dynamic_cast(OBJECT(dev), TYPE_VIRTIO_MD_PCI)) {
+        return HOTPLUG_HANDLER(ms);
+    }
+    return NULL;
+}
+
+static void dredbox_compute_class_init(ObjectClass *oc, void *data)
+{
+    MachineClass *mc = MACHINE_CLASS(oc);
+    HotplugHandlerClass *hc = HOTPLUG_HANDLER_CLASS(oc);
+    static const char * const valid_cpu_types[] = {
+        ARM_CPU_TYPE_NAME("cortex-a53"),
+        NULL
+    };
+
+    mc->desc = "dReDBox compute brick (4x Cortex-A53, remote memory)";
+    mc->init = dredbox_compute_init;
+    mc->max_cpus = DREDBOX_MAX_CPUS;
+    mc->default_cpus = DREDBOX_MAX_CPUS;
+    mc->default_cpu_type = ARM_CPU_TYPE_NAME("cortex-a53");
+    mc->valid_cpu_types = valid_cpu_types;
+    mc->default_ram_size = DREDBOX_DEFAULT_RAM;
+    mc->default_ram_id = "dredbox.local-dram";
+    mc->minimum_page_bits = 12;
+    mc->block_default_type = IF_VIRTIO;
+    mc->no_cdrom = 1;
+    mc->pci_allow_0_address = true;
+    mc->numa_mem_supported = true;
+    mc->auto_enable_numa_with_memdev = true;
+    mc->possible_cpu_arch_ids = dredbox_possible_cpu_arch_ids;
+    mc->cpu_index_to_instance_props = dredbox_cpu_index_to_props;
+    mc->get_default_cpu_node_id = dredbox_get_default_cpu_node_id;
+    mc->get_hotplug_handler = dredbox_get_hotplug_handler;
+    hc->pre_plug = dredbox_device_pre_plug;
+    hc->plug = dredbox_device_plug;
+    hc->unplug_request = dredbox_device_unplug_request;
+    hc->unplug = dredbox_device_unplug;
+
+    object_class_property_add(oc, "brick-id", "uint32",
+                              dredbox_get_brick_id, dredbox_set_brick_id,
+                              NULL, NULL);
+    object_class_property_set_description(oc, "brick-id",
+        "Rack-wide identifier of this compute brick (exposed to the guest "
+        "as the device-tree property dredbox,brick-id)");
+}
+
+static const TypeInfo dredbox_compute_info = {
+    .name = TYPE_DREDBOX_COMPUTE_MACHINE,
+    .parent = TYPE_MACHINE,
+    .instance_size = sizeof(DredboxComputeState),
+    .class_init = dredbox_compute_class_init,
+    .interfaces = (InterfaceInfo[]) {
+        { TYPE_HOTPLUG_HANDLER },
+        { }
+    },
+};
+
+static void dredbox_compute_register_types(void)
+{
+    type_register_static(&dredbox_compute_info);
+}
+
+type_init(dredbox_compute_register_types)

@@ -1,0 +1,75 @@
+/*
+ * dReDBox compute brick: a quad Cortex-A53 microserver whose glue logic
+ * reaches remote memory bricks over the rack fabric.
+ *
+ * The physical memory map below is part of the board's ABI: guests, the
+ * SDM controller and the tests rely on it.  docs/memory-map.md explains it.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_DREDBOX_COMPUTE_BRICK_H
+#define HW_DREDBOX_COMPUTE_BRICK_H
+
+#include "hw/boards.h"
+#include "hw/arm/boot.h"
+#include "qemu/units.h"
+#include "qom/object.h"
+
+#define TYPE_DREDBOX_COMPUTE_MACHINE MACHINE_TYPE_NAME("dredbox-compute")
+OBJECT_DECLARE_SIMPLE_TYPE(DredboxComputeState, DREDBOX_COMPUTE_MACHINE)
+
+enum {
+    DREDBOX_GIC_DIST,
+    DREDBOX_GIC_CPU,
+    DREDBOX_GIC_V2M,
+    DREDBOX_GIC_HYP,
+    DREDBOX_GIC_VCPU,
+    DREDBOX_UART0,
+    DREDBOX_VIRTIO_MMIO,
+    DREDBOX_PCIE_MMIO,
+    DREDBOX_PCIE_PIO,
+    DREDBOX_PCIE_ECAM,
+    DREDBOX_RMC_LOW_WINDOW,
+    DREDBOX_RMC_CONFIG,
+    DREDBOX_LOCAL_DRAM,
+    DREDBOX_DEVICE_MEMORY,
+    DREDBOX_RMC_HIGH_WINDOW,
+    DREDBOX_PCIE_MMIO_HIGH,
+    DREDBOX_MEMMAP_COUNT,
+};
+
+/* Interrupt numbers (SPIs, i.e. GIC INTID - 32) of the on-board devices. */
+enum {
+    DREDBOX_IRQ_UART0 = 1,
+    DREDBOX_IRQ_PCIE = 3,           /* INTA..INTD: 3..6 */
+    DREDBOX_IRQ_RMC = 8,
+    DREDBOX_IRQ_VIRTIO_MMIO = 16,   /* one per transport */
+    DREDBOX_IRQ_GIC_V2M = 64,       /* DREDBOX_GIC_V2M_SPIS MSI vectors */
+};
+
+#define DREDBOX_NUM_SPIS            128
+#define DREDBOX_GIC_V2M_SPIS        64
+#define DREDBOX_VIRTIO_TRANSPORTS   32
+#define DREDBOX_VIRTIO_MMIO_SIZE    0x200
+#define DREDBOX_MAX_CPUS            4
+#define DREDBOX_MIN_RAM             (128 * MiB)
+#define DREDBOX_DEFAULT_RAM         (1 * GiB)
+
+extern const MemMapEntry dredbox_memmap[DREDBOX_MEMMAP_COUNT];
+
+struct DredboxComputeState {
+    MachineState parent_obj;
+
+    struct arm_boot_info bootinfo;
+    DeviceState *gic;
+    uint32_t gic_phandle;
+    uint32_t clock_phandle;
+    uint32_t msi_phandle;
+    int fdt_size;
+
+    /* properties */
+    uint32_t brick_id;
+};
+
+#endif

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Every test suite: qtests, unit tests of the tools, guest boot tests.
+# Prints one closing line "N passed, N failed" over all suites and exits
+# non-zero if anything failed.
+set -u
+dir=$(cd "$(dirname "$0")" && pwd)
+log=$(mktemp)
+trap 'rm -f "$log" "$log.rc"' EXIT
+pass=0 fail=0
+
+suite() {    # suite NAME COMMAND...: run, show, and count its results
+    name=$1
+    shift
+    echo "=== $name"
+    { "$@"; echo $? > "$log.rc"; } 2>&1 | tee "$log"
+    rc=$(cat "$log.rc")
+    # TAP lines from our runners; "Ok:/Fail:/Timeout:" totals of meson test.
+    p=$(grep -c '^ok ' "$log")
+    f=$(grep -c '^not ok ' "$log")
+    mp=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log" | tail -n1)
+    mf=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$log" | tail -n1)
+    mt=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$log" | tail -n1)
+    p=$((p + ${mp:-0}))
+    f=$((f + ${mf:-0} + ${mt:-0}))
+    if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+        f=1
+        echo "not ok - $name exited with status $rc"
+    fi
+    pass=$((pass + p))
+    fail=$((fail + f))
+}
+
+suite qtest "$dir/qtest/run.sh"
+suite guest "$dir/guest/run.sh"
+
+echo "=== total"
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,41 +1,49 @@
 # dReDBox rack emulator: top-level driver.
-#   make          build qemu-system-aarch64 (configures on first use)
+#   make          build qemu-system-aarch64 and the rack tools
 #   make run      build, then boot a default compute brick to a shell
 #   make check    build, then run every test suite
 #   make guest    fetch the Debian arm64 kernel and build the test initramfs
 
-BUILD      := build
-QEMU_BUILD := $(BUILD)/qemu
-QEMU       := $(QEMU_BUILD)/qemu-system-aarch64
+BUILD := build
 
-.PHONY: all qemu guest run check check-qtest check-guest clean distclean
+.PHONY: all qemu tools guest run check check-qtest check-unit check-guest \
+        clean distclean
 
-all: qemu
+all: qemu tools
 
-$(QEMU_BUILD)/build.ninja:
+# configure is cheap when nothing changed: it reconfigures only when the
+# upstream version or the patch queue did, and refreshes the overlay.
+qemu:
 	./configure
+	ninja -C $(BUILD)/qemu qemu-system-aarch64
 
-qemu: $(QEMU_BUILD)/build.ninja
-	scripts/overlay.sh $(CURDIR) $(CURDIR)/$(BUILD)/qemu-src
-	ninja -C $(QEMU_BUILD) qemu-system-aarch64
+$(BUILD)/tools/build.ninja:
+	scripts/host-deps.sh
+	meson setup $(BUILD)/tools .
+
+tools: $(BUILD)/tools/build.ninja
+	ninja -C $(BUILD)/tools
 
 guest:
 	tests/guest/prepare.sh
 
-run: qemu guest
+run: all guest
 	scripts/run-brick.sh
 
-check: qemu guest
+check: all guest
 	tests/run-all.sh
 
 check-qtest: qemu
 	tests/qtest/run.sh
 
-check-guest: qemu guest
+check-unit: tools
+	meson test -C $(BUILD)/tools --print-errorlogs
+
+check-guest: all guest
 	tests/guest/run.sh
 
 clean:
-	rm -rf $(QEMU_BUILD) $(BUILD)/guest
+	rm -rf $(BUILD)/qemu $(BUILD)/tools $(BUILD)/guest
 
 distclean:
 	rm -rf $(BUILD)

@@ -31,6 +31,7 @@ suite() {    # suite NAME COMMAND...: run, show, and count its results
 }
 
 suite qtest "$dir/qtest/run.sh"
+suite unit meson test -C "$dir/../build/tools" --print-errorlogs
 suite guest "$dir/guest/run.sh"
 
 echo "=== total"

@@ -227,6 +227,12 @@ static void dredbox_fdt_cpus(DredboxComputeState *s)
                                FDT_PPI(ARCH_TIMER_VIRT_IRQ), flags,
                                GIC_FDT_IRQ_TYPE_PPI,
                                FDT_PPI(ARCH_TIMER_NS_EL2_IRQ), flags);
+
+        /* The A53's PMUv3, for perf in the guest. */
+        qemu_fdt_add_subnode(fdt, "/pmu");
+        qemu_fdt_setprop_string(fdt, "/pmu", "compatible", "arm,armv8-pmuv3");
+        qemu_fdt_setprop_cells(fdt, "/pmu", "interrupts", GIC_FDT_IRQ_TYPE_PPI,
+                               FDT_PPI(VIRTUAL_PMU_IRQ), flags);
     }
 }
 
@@ -276,8 +282,8 @@ static void dredbox_create_gic(DredboxComputeState *s)
                            qdev_get_gpio_in(s->gic,
                                             ppibase + ARCH_GIC_MAINT_IRQ));
         qdev_connect_gpio_out_named(cpudev, "pmu-interrupt", 0,
-                                    qdev_get_gpio_in(s->gic,
-                                                     ppibase + VIRTUAL_PMU_IRQ));
+                                    qdev_get_gpio_in(s->gic, ppibase +
+                                                     VIRTUAL_PMU_IRQ));
         sysbus_connect_irq(gicbus, i, qdev_get_gpio_in(cpudev, ARM_CPU_IRQ));
         sysbus_connect_irq(gicbus, i + ncpu,
                            qdev_get_gpio_in(cpudev, ARM_CPU_FIQ));
@@ -493,29 +499,46 @@ static void dredbox_create_memory(DredboxComputeState *s)
     }
 }
 
-static void dredbox_check_options(MachineState *ms)
+static bool dredbox_check_ram(MachineState *ms, Error **errp)
 {
     const MemMapEntry *dram = &dredbox_memmap[DREDBOX_LOCAL_DRAM];
     const MemMapEntry *devmem = &dredbox_memmap[DREDBOX_DEVICE_MEMORY];
 
     if (ms->ram_size < DREDBOX_MIN_RAM) {
-        error_report("dredbox-compute: %" PRIu64 " MiB of RAM is too little;"
-                     " a compute brick needs at least %" PRIu64 " MiB",
-                     ms->ram_size / MiB, DREDBOX_MIN_RAM / MiB);
-        exit(1);
+        error_setg(errp, "dredbox-compute: %" PRIu64 " MiB of RAM is too"
+                   " little; a compute brick needs at least %" PRIu64 " MiB",
+                   (uint64_t)ms->ram_size / MiB, DREDBOX_MIN_RAM / MiB);
+        return false;
     }
     if (ms->ram_size > dram->size) {
-        error_report("dredbox-compute: %" PRIu64 " GiB of RAM does not fit"
-                     " the %" PRIu64 " GiB DRAM window",
-                     ms->ram_size / GiB, dram->size / GiB);
-        exit(1);
+        error_setg(errp, "dredbox-compute: %" PRIu64 " GiB of RAM does not"
+                   " fit the %" PRIu64 " GiB DRAM window",
+                   (uint64_t)ms->ram_size / GiB, dram->size / GiB);
+        return false;
     }
     if (ms->maxram_size - ms->ram_size > devmem->size) {
-        error_report("dredbox-compute: maxmem exceeds RAM by more than the"
-                     " %" PRIu64 " GiB device-memory window",
-                     devmem->size / GiB);
-        exit(1);
+        error_setg(errp, "dredbox-compute: maxmem exceeds RAM by more than"
+                   " the %" PRIu64 " GiB device-memory window",
+                   devmem->size / GiB);
+        return false;
     }
+    return true;
+}
+
+static bool (*machine_create_default_memdev)(MachineState *ms,
+                                             const char *path, Error **errp);
+
+/* Refuse a bad -m before QEMU tries to allocate it. */
+static bool dredbox_create_default_memdev(MachineState *ms, const char *path,
+                                          Error **errp)
+{
+    return dredbox_check_ram(ms, errp) &&
+           machine_create_default_memdev(ms, path, errp);
+}
+
+static void dredbox_check_options(MachineState *ms)
+{
+    dredbox_check_ram(ms, &error_fatal);
     if (ms->firmware) {
         error_report("dredbox-compute: firmware (-bios) is not supported;"
                      " boot Linux with -kernel");
@@ -665,6 +688,11 @@ static HotplugHandler *dredbox_get_hotplug_handler(MachineState *ms,
     return NULL;
 }
 
+/* The brick boots Linux directly: PCI option ROMs would never run. */
+static GlobalProperty dredbox_compute_globals[] = {
+    { "pci-device", "romfile", "" },
+};
+
 static void dredbox_compute_class_init(ObjectClass *oc, void *data)
 {
     MachineClass *mc = MACHINE_CLASS(oc);
@@ -692,6 +720,10 @@ static void dredbox_compute_class_init(ObjectClass *oc, void *data)
     mc->cpu_index_to_instance_props = dredbox_cpu_index_to_props;
     mc->get_default_cpu_node_id = dredbox_get_default_cpu_node_id;
     mc->get_hotplug_handler = dredbox_get_hotplug_handler;
+    machine_create_default_memdev = mc->create_default_memdev;
+    mc->create_default_memdev = dredbox_create_default_memdev;
+    compat_props_add(mc->compat_props, dredbox_compute_globals,
+                     G_N_ELEMENTS(dredbox_compute_globals));
     hc->pre_plug = dredbox_device_pre_plug;
     hc->plug = dredbox_device_plug;
     hc->unplug_request = dredbox_device_unplug_request;

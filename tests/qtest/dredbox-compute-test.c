@@ -11,12 +11,21 @@
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
+#include "qobject/qnum.h"
 #include <libfdt.h>
 
 #define MACHINE "-machine dredbox-compute"
 #define DRAM_BASE       0x100000000ULL
 #define DEVMEM_BASE     (256 * GiB)
 #define RMC_CONFIG_BASE 0xff080000ULL
+
+static uint64_t qdict_uint(QDict *d, const char *key)
+{
+    QNum *n = qobject_to(QNum, qdict_get(d, key));
+
+    g_assert_nonnull(n);
+    return qnum_get_uint(n);
+}
 
 /* Run QEMU to completion with ARGS; return its exit status. */
 static int run_qemu(const char *args, char **err)
@@ -96,7 +105,7 @@ static void test_defaults(void)
     qobject_unref(resp);
 
     resp = qtest_qmp(qts, "{'execute': 'query-memory-size-summary'}");
-    g_assert_cmpuint(qdict_get_uint(qdict_get_qdict(resp, "return"),
+    g_assert_cmpuint(qdict_uint(qdict_get_qdict(resp, "return"),
                                     "base-memory"), ==, 1 * GiB);
     qobject_unref(resp);
 
@@ -117,7 +126,7 @@ static void test_custom_size(void)
     qobject_unref(resp);
 
     resp = qtest_qmp(qts, "{'execute': 'query-memory-size-summary'}");
-    g_assert_cmpuint(qdict_get_uint(qdict_get_qdict(resp, "return"),
+    g_assert_cmpuint(qdict_uint(qdict_get_qdict(resp, "return"),
                                     "base-memory"), ==, 2 * GiB);
     qobject_unref(resp);
 
@@ -226,7 +235,7 @@ static void test_virtio_mem(void)
 
     resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
                      "{'path': 'vm0', 'property': 'memaddr'}}");
-    g_assert_cmphex(qdict_get_uint(resp, "return"), ==, DEVMEM_BASE);
+    g_assert_cmphex(qdict_uint(resp, "return"), ==, DEVMEM_BASE);
     qobject_unref(resp);
 
     resp = qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': "
@@ -248,7 +257,8 @@ static const BadOption bad_options[] = {
     { MACHINE " -m 1G,maxmem=400G", "device-memory window" },
     { MACHINE ",nosuch=1", "nosuch" },
     { MACHINE ",brick-id=rack", "brick-id" },
-    { MACHINE " -smp 5", "exceeds the maximum" },
+    { MACHINE " -smp 5",
+      "max CPUs supported by machine 'dredbox-compute' is 4" },
     { MACHINE " -cpu cortex-a57", "Invalid CPU model" },
     { MACHINE " -bios /dev/null", "firmware (-bios) is not supported" },
 };
@@ -282,8 +292,8 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-compute/fdt/numa", test_fdt_numa);
     qtest_add_func("/dredbox-compute/virtio-mem", test_virtio_mem);
     for (i = 0; i < ARRAY_SIZE(bad_options); i++) {
-        g_autofree char *name = g_strdup_printf("/dredbox-compute/bad-option/%d",
-                                                i);
+        g_autofree char *name =
+            g_strdup_printf("/dredbox-compute/bad-option/%d", i);
 
         qtest_add_data_func(name, &bad_options[i], test_bad_option);
     }

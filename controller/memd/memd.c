@@ -1,0 +1,319 @@
+/*
+ * dredbox-memd: the rack's memory-brick pool daemon.
+ *
+ * Creates the memory bricks named on the command line, serves segment
+ * allocations over a UNIX socket (docs/memory-pool.md), hands each
+ * segment's fd only to its lease holder and grantees, writes the manifest
+ * that QEMU and the tools read, and removes its socket and manifest (and
+ * every non-persistent segment) when it stops.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define _GNU_SOURCE
+#include "pool.h"
+#include "protocol.h"
+#include "store.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+typedef struct Conn {
+    int fd;
+    guint watch;
+    GString *in;
+    MemdClient client;
+} Conn;
+
+static Pool *pool;
+static GMainLoop *loop;
+
+static void conn_close(Conn *c)
+{
+    g_source_remove(c->watch);
+    close(c->fd);
+    g_string_free(c->in, TRUE);
+    g_free(c->client.name);
+    g_free(c);
+}
+
+/* Send one reply line, with @fd attached when >= 0. */
+static bool send_reply(int sock, const char *reply, int fd)
+{
+    g_autofree char *line = g_strconcat(reply, "\n", NULL);
+    size_t len = strlen(line), done = 0;
+
+    while (done < len) {
+        struct iovec iov = { line + done, len - done };
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+        ssize_t n;
+
+        if (fd >= 0 && done == 0) {
+            struct cmsghdr *cmsg;
+
+            memset(&u, 0, sizeof(u));
+            msg.msg_control = u.buf;
+            msg.msg_controllen = sizeof(u.buf);
+            cmsg = CMSG_FIRSTHDR(&msg);
+            cmsg->cmsg_level = SOL_SOCKET;
+            cmsg->cmsg_type = SCM_RIGHTS;
+            cmsg->cmsg_len = CMSG_LEN(sizeof(int));
+            memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
+        }
+        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return false;
+        }
+        done += n;
+    }
+    return true;
+}
+
+static gboolean conn_readable(gint fd, GIOCondition cond, gpointer opaque)
+{
+    Conn *c = opaque;
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    char *nl;
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return G_SOURCE_CONTINUE;
+    }
+    if (n <= 0) {
+        /* A client that dies mid-request loses the request, not its leases. */
+        conn_close(c);
+        return G_SOURCE_REMOVE;
+    }
+    g_string_append_len(c->in, buf, n);
+
+    while ((nl = memchr(c->in->str, '\n', c->in->len))) {
+        g_autofree char *line = g_strndup(c->in->str, nl - c->in->str);
+        g_autofree char *reply = NULL;
+        uint32_t granted;
+        int seg_fd;
+
+        g_string_erase(c->in, 0, nl - c->in->str + 1);
+        if (!*g_strstrip(line)) {
+            continue;
+        }
+        reply = memd_handle(pool, &c->client, line, &seg_fd, &granted);
+        if (!send_reply(c->fd, reply, seg_fd)) {
+            /* Nobody learned of a fresh allocation: undo it. */
+            if (granted) {
+                pool_release_segment(pool, NULL, true, granted, NULL);
+            }
+            conn_close(c);
+            return G_SOURCE_REMOVE;
+        }
+    }
+    if (c->in->len > MEMD_MAX_LINE) {
+        send_reply(c->fd, "{\"ok\":false,\"code\":\"invalid\","
+                   "\"error\":\"request line too long\"}", -1);
+        conn_close(c);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean listener_readable(gint fd, GIOCondition cond, gpointer data)
+{
+    int s = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+    Conn *c;
+
+    if (s < 0) {
+        return G_SOURCE_CONTINUE;
+    }
+    c = g_new0(Conn, 1);
+    c->fd = s;
+    c->in = g_string_new(NULL);
+    c->watch = g_unix_fd_add(s, G_IO_IN | G_IO_HUP | G_IO_ERR,
+                             conn_readable, c);
+    return G_SOURCE_CONTINUE;
+}
+
+static int listen_on(const char *path, GError **errp)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int s;
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "socket path too long: %s", path);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    unlink(path);
+    if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        chmod(path, 0600) < 0 || listen(s, 64) < 0) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                    "cannot listen on %s: %s", path, g_strerror(errno));
+        if (s >= 0) {
+            close(s);
+        }
+        return -1;
+    }
+    return s;
+}
+
+static bool write_manifest(const char *path, const char *socket_path,
+                           GError **errp)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autofree char *query = memd_query_json(pool);
+    g_autoptr(JsonGenerator) gen = json_generator_new();
+    JsonObject *o;
+
+    /* The manifest is the query minus the live state, plus where to ask. */
+    json_parser_load_from_data(parser, query, -1, NULL);
+    o = json_node_get_object(json_parser_get_root(parser));
+    json_object_remove_member(o, "ok");
+    json_object_remove_member(o, "segments");
+    json_object_set_int_member(o, "version", MEMD_PROTOCOL_VERSION);
+    json_object_set_string_member(o, "socket", socket_path);
+    json_object_set_int_member(o, "pid", getpid());
+    json_generator_set_root(gen, json_parser_get_root(parser));
+    json_generator_set_pretty(gen, TRUE);
+    return json_generator_to_file(gen, path, errp);
+}
+
+/* --brick ID:SIZE[:CLASS[:DIR]] */
+static bool add_brick_arg(const char *arg, const char *state_dir,
+                          GError **errp)
+{
+    g_auto(GStrv) f = g_strsplit(arg, ":", 4);
+    guint64 id;
+    uint64_t size;
+    MemClass cls = MEM_CLASS_DRAM;
+    g_autofree char *dir = NULL;
+    PoolBrick *b;
+
+    if (g_strv_length(f) < 2 ||
+        !g_ascii_string_to_unsigned(f[0], 10, 0, POOL_ANY_BRICK - 1, &id,
+                                    NULL) ||
+        !memd_parse_size(f[1], &size) ||
+        (f[2] && !mem_class_parse(f[2], &cls))) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "bad --brick '%s': expected ID:SIZE[:dram|hugepage|"
+                    "persistent[:DIR]]", arg);
+        return false;
+    }
+    if (cls == MEM_CLASS_PERSISTENT) {
+        dir = f[2] && f[3] ? g_strdup(f[3]) :
+              g_strdup_printf("%s/brick%u", state_dir, (unsigned)id);
+    }
+    b = pool_add_brick(pool, id, cls, size, dir, errp);
+    if (!b) {
+        return false;
+    }
+    return cls != MEM_CLASS_PERSISTENT || host_store_recover(pool, b, errp);
+}
+
+static gboolean on_signal(gpointer data)
+{
+    g_main_loop_quit(loop);
+    return G_SOURCE_CONTINUE;
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree char *run_dir = NULL;
+    g_autofree char *state_dir = NULL;
+    g_autofree char *granule_arg = NULL;
+    g_auto(GStrv) bricks = NULL;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(GOptionContext) ctx = NULL;
+    g_autofree char *sock_path = NULL;
+    g_autofree char *manifest = NULL;
+    uint64_t granule = POOL_DEFAULT_GRANULE;
+    GOptionEntry entries[] = {
+        { "dir", 'd', 0, G_OPTION_ARG_FILENAME, &run_dir,
+          "Directory for the socket (memd.sock) and manifest (pool.json)",
+          "DIR" },
+        { "brick", 'b', 0, G_OPTION_ARG_STRING_ARRAY, &bricks,
+          "A memory brick: ID:SIZE[:dram|hugepage|persistent[:DIR]]",
+          "SPEC" },
+        { "state-dir", 's', 0, G_OPTION_ARG_FILENAME, &state_dir,
+          "Where persistent bricks live (default: DIR/persistent)", "DIR" },
+        { "granule", 'g', 0, G_OPTION_ARG_STRING, &granule_arg,
+          "Segment granule, a power of two (default 128M)", "SIZE" },
+        { NULL }
+    };
+    int listener;
+
+    ctx = g_option_context_new("- dReDBox memory-brick pool daemon");
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "dredbox-memd: %s\n", err->message);
+        return 2;
+    }
+    if (!run_dir || !bricks) {
+        fprintf(stderr, "dredbox-memd: --dir and at least one --brick are"
+                " required (see --help)\n");
+        return 2;
+    }
+    if (granule_arg && (!memd_parse_size(granule_arg, &granule) ||
+                        granule < 4096 || (granule & (granule - 1)))) {
+        fprintf(stderr, "dredbox-memd: bad --granule '%s': a power of two"
+                " of at least 4K\n", granule_arg);
+        return 2;
+    }
+    if (!state_dir) {
+        state_dir = g_build_filename(run_dir, "persistent", NULL);
+    }
+    if (g_mkdir_with_parents(run_dir, 0700) < 0) {
+        fprintf(stderr, "dredbox-memd: cannot create %s: %s\n", run_dir,
+                g_strerror(errno));
+        return 1;
+    }
+
+    pool = pool_new(granule, &host_store);
+    for (int i = 0; bricks[i]; i++) {
+        if (!add_brick_arg(bricks[i], state_dir, &err)) {
+            fprintf(stderr, "dredbox-memd: %s\n", err->message);
+            pool_free(pool);
+            return 1;
+        }
+    }
+
+    sock_path = g_build_filename(run_dir, "memd.sock", NULL);
+    manifest = g_build_filename(run_dir, "pool.json", NULL);
+    listener = listen_on(sock_path, &err);
+    if (listener < 0 || !write_manifest(manifest, sock_path, &err)) {
+        fprintf(stderr, "dredbox-memd: %s\n", err->message);
+        unlink(sock_path);
+        pool_free(pool);
+        return 1;
+    }
+
+    loop = g_main_loop_new(NULL, FALSE);
+    g_unix_fd_add(listener, G_IO_IN, listener_readable, NULL);
+    g_unix_signal_add(SIGTERM, on_signal, NULL);
+    g_unix_signal_add(SIGINT, on_signal, NULL);
+    g_unix_signal_add(SIGHUP, on_signal, NULL);
+    printf("dredbox-memd: %u memory bricks, socket %s, manifest %s\n",
+           pool->bricks->len, sock_path, manifest);
+    fflush(stdout);
+    g_main_loop_run(loop);
+
+    close(listener);
+    unlink(sock_path);
+    unlink(manifest);
+    pool_free(pool);
+    g_main_loop_unref(loop);
+    return 0;
+}

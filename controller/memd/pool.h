@@ -1,0 +1,104 @@
+/*
+ * The memory pool of a dReDBox rack: memory bricks and the segments
+ * allocated from them.  Pure bookkeeping; the memory itself is created and
+ * destroyed through a PoolStore so that the allocator can be unit-tested.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DREDBOX_POOL_H
+#define DREDBOX_POOL_H
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Segments are whole numbers of this: the arm64 Linux memory block size. */
+#define POOL_DEFAULT_GRANULE (128ULL << 20)
+#define POOL_ANY_BRICK UINT32_MAX
+
+typedef enum {
+    MEM_CLASS_DRAM,
+    MEM_CLASS_HUGEPAGE,
+    MEM_CLASS_PERSISTENT,
+    MEM_CLASS__MAX,
+} MemClass;
+
+#define POOL_ERROR pool_error_quark()
+typedef enum {
+    POOL_ERROR_INVALID,     /* malformed or out-of-range request */
+    POOL_ERROR_NO_SPACE,    /* no brick has room */
+    POOL_ERROR_NOT_FOUND,   /* no such brick or segment */
+    POOL_ERROR_DENIED,      /* the requester may not do that */
+    POOL_ERROR_EXISTS,      /* duplicate brick */
+    POOL_ERROR_STORE,       /* the host could not provide the memory */
+} PoolError;
+
+typedef struct PoolBrick {
+    uint32_t id;
+    MemClass mem_class;
+    uint64_t size;
+    uint64_t used;
+    uint64_t scrubs;        /* segments zeroed on release */
+    char *path;             /* persistent bricks: their directory */
+    uint8_t *granules;      /* 1 = allocated */
+} PoolBrick;
+
+typedef struct PoolSegment {
+    uint32_t id;
+    uint32_t brick;
+    uint64_t offset;
+    uint64_t size;
+    char *owner;            /* lease holder; may write */
+    GHashTable *grants;     /* other client -> GINT_TO_POINTER(writable) */
+    int fd;                 /* the segment's memory, owned by the pool */
+} PoolSegment;
+
+typedef struct PoolStore {
+    /* Create the memory of @seg in @brick; return an fd or -1 and @errp. */
+    int (*create)(void *opaque, const PoolBrick *brick,
+                  const PoolSegment *seg, GError **errp);
+    /* Drop the memory of @seg; @scrub: its contents must not survive. */
+    void (*destroy)(void *opaque, const PoolBrick *brick,
+                    const PoolSegment *seg, bool scrub);
+    void *opaque;
+} PoolStore;
+
+typedef struct Pool {
+    uint64_t granule;
+    GPtrArray *bricks;          /* PoolBrick *, in id order */
+    GHashTable *segments;       /* id -> PoolSegment * */
+    uint32_t next_segment;
+    PoolStore store;
+} Pool;
+
+GQuark pool_error_quark(void);
+const char *mem_class_name(MemClass c);
+bool mem_class_parse(const char *name, MemClass *c);
+
+Pool *pool_new(uint64_t granule, const PoolStore *store);
+void pool_free(Pool *pool);
+PoolBrick *pool_add_brick(Pool *pool, uint32_t id, MemClass mem_class,
+                          uint64_t size, const char *path, GError **errp);
+PoolBrick *pool_brick(Pool *pool, uint32_t id);
+
+PoolSegment *pool_alloc(Pool *pool, const char *owner, uint32_t brick,
+                        MemClass mem_class, uint64_t size, GError **errp);
+/* Put back a segment that already exists in the store (persistent). */
+PoolSegment *pool_restore(Pool *pool, const char *owner, uint32_t brick,
+                          uint64_t offset, uint64_t size, int fd,
+                          GError **errp);
+PoolSegment *pool_segment(Pool *pool, uint32_t id);
+bool pool_release_segment(Pool *pool, const char *requester, bool admin,
+                          uint32_t id, GError **errp);
+bool pool_grant(Pool *pool, const char *requester, bool admin, uint32_t id,
+                const char *client, bool writable, GError **errp);
+PoolSegment *pool_open(Pool *pool, const char *requester, bool admin,
+                       uint32_t id, bool *writable, GError **errp);
+/* Free every segment leased to @owner; returns how many. */
+unsigned pool_release_owner(Pool *pool, const char *owner);
+/* Free every segment (daemon shutdown); persistent ones are kept. */
+void pool_drop_all(Pool *pool);
+/* Segments sorted by id, for stable listings. */
+GPtrArray *pool_list_segments(Pool *pool);
+
+#endif

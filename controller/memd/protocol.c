@@ -1,0 +1,448 @@
+/*
+ * The pool daemon's request protocol (see protocol.h).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "protocol.h"
+
+#include <errno.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+bool memd_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    guint64 v, mult = 1;
+
+    if (!s || !g_ascii_isdigit(*s)) {
+        return false;
+    }
+    errno = 0;
+    v = g_ascii_strtoull(s, &end, 10);
+    if (errno) {
+        return false;
+    }
+    switch (g_ascii_toupper(*end)) {
+    case 'K':
+        mult = 1ULL << 10;
+        end++;
+        break;
+    case 'M':
+        mult = 1ULL << 20;
+        end++;
+        break;
+    case 'G':
+        mult = 1ULL << 30;
+        end++;
+        break;
+    case 'T':
+        mult = 1ULL << 40;
+        end++;
+        break;
+    }
+    if (*end == 'i' && mult > 1) {
+        end++;
+    }
+    if ((*end == 'B' || *end == 'b') && mult > 1) {
+        end++;
+    }
+    if (*end || v > G_MAXUINT64 / mult) {
+        return false;
+    }
+    *out = v * mult;
+    return true;
+}
+
+static bool valid_client_name(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (n == 0 || n > 64) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!g_ascii_isalnum(s[i]) && !strchr("._-", s[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static const char *error_code(const GError *err)
+{
+    static const char *const codes[] = {
+        [POOL_ERROR_INVALID] = "invalid",
+        [POOL_ERROR_NO_SPACE] = "no-space",
+        [POOL_ERROR_NOT_FOUND] = "not-found",
+        [POOL_ERROR_DENIED] = "denied",
+        [POOL_ERROR_EXISTS] = "exists",
+        [POOL_ERROR_STORE] = "host",
+    };
+
+    if (err->domain == POOL_ERROR && err->code >= 0 &&
+        err->code < (int)G_N_ELEMENTS(codes)) {
+        return codes[err->code];
+    }
+    return "invalid";
+}
+
+static char *reply_error(const GError *err)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "ok");
+    json_builder_add_boolean_value(b, FALSE);
+    json_builder_set_member_name(b, "code");
+    json_builder_add_string_value(b, error_code(err));
+    json_builder_set_member_name(b, "error");
+    json_builder_add_string_value(b, err->message);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+static void add_segment(JsonBuilder *b, const PoolSegment *seg)
+{
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_int_value(b, seg->id);
+    json_builder_set_member_name(b, "brick");
+    json_builder_add_int_value(b, seg->brick);
+    json_builder_set_member_name(b, "offset");
+    json_builder_add_int_value(b, seg->offset);
+    json_builder_set_member_name(b, "size");
+    json_builder_add_int_value(b, seg->size);
+    json_builder_set_member_name(b, "owner");
+    json_builder_add_string_value(b, seg->owner);
+    json_builder_end_object(b);
+}
+
+/* {"ok": true, <member>: <segment>, "writable": w} */
+static char *reply_segment(const PoolSegment *seg, Pool *pool, bool writable)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) root = NULL;
+    PoolBrick *brick = pool_brick(pool, seg->brick);
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "ok");
+    json_builder_add_boolean_value(b, TRUE);
+    json_builder_set_member_name(b, "segment");
+    add_segment(b, seg);
+    json_builder_set_member_name(b, "class");
+    json_builder_add_string_value(b, mem_class_name(brick->mem_class));
+    json_builder_set_member_name(b, "writable");
+    json_builder_add_boolean_value(b, writable);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+static char *reply_ok(const char *member, gint64 value)
+{
+    if (member) {
+        return g_strdup_printf("{\"ok\":true,\"%s\":%" G_GINT64_FORMAT "}",
+                               member, value);
+    }
+    return g_strdup("{\"ok\":true}");
+}
+
+char *memd_query_json(Pool *pool)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) root = NULL;
+    g_autoptr(GPtrArray) segs = pool_list_segments(pool);
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "ok");
+    json_builder_add_boolean_value(b, TRUE);
+    json_builder_set_member_name(b, "granule");
+    json_builder_add_int_value(b, pool->granule);
+    json_builder_set_member_name(b, "bricks");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < pool->bricks->len; i++) {
+        PoolBrick *brick = g_ptr_array_index(pool->bricks, i);
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "id");
+        json_builder_add_int_value(b, brick->id);
+        json_builder_set_member_name(b, "class");
+        json_builder_add_string_value(b, mem_class_name(brick->mem_class));
+        json_builder_set_member_name(b, "size");
+        json_builder_add_int_value(b, brick->size);
+        json_builder_set_member_name(b, "used");
+        json_builder_add_int_value(b, brick->used);
+        json_builder_set_member_name(b, "free");
+        json_builder_add_int_value(b, brick->size - brick->used);
+        json_builder_set_member_name(b, "scrubs");
+        json_builder_add_int_value(b, brick->scrubs);
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "segments");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < segs->len; i++) {
+        add_segment(b, g_ptr_array_index(segs, i));
+    }
+    json_builder_end_array(b);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+/* Typed member access with protocol errors. */
+static bool get_string(JsonObject *o, const char *name, bool required,
+                       const char **out, GError **errp)
+{
+    JsonNode *n = json_object_get_member(o, name);
+
+    if (!n) {
+        if (required) {
+            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                        "missing \"%s\"", name);
+        }
+        *out = NULL;
+        return !required;
+    }
+    if (json_node_get_value_type(n) != G_TYPE_STRING) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "\"%s\" must be a string", name);
+        return false;
+    }
+    *out = json_node_get_string(n);
+    return true;
+}
+
+static bool get_uint(JsonObject *o, const char *name, uint64_t max,
+                     uint64_t *out, GError **errp)
+{
+    JsonNode *n = json_object_get_member(o, name);
+    gint64 v;
+
+    if (!n) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "missing \"%s\"", name);
+        return false;
+    }
+    if (JSON_NODE_HOLDS_VALUE(n) &&
+        json_node_get_value_type(n) == G_TYPE_STRING &&
+        !strcmp(name, "size")) {
+        if (!memd_parse_size(json_node_get_string(n), out)) {
+            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                        "\"size\" must be bytes or a number with K/M/G/T");
+            return false;
+        }
+        return true;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(n) ||
+        json_node_get_value_type(n) != G_TYPE_INT64) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "\"%s\" must be an integer", name);
+        return false;
+    }
+    v = json_node_get_int(n);
+    if (v < 0 || (uint64_t)v > max) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "\"%s\" is out of range", name);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool get_bool(JsonObject *o, const char *name, bool *out,
+                     GError **errp)
+{
+    JsonNode *n = json_object_get_member(o, name);
+
+    if (!n) {
+        return true;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(n) ||
+        json_node_get_value_type(n) != G_TYPE_BOOLEAN) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "\"%s\" must be true or false", name);
+        return false;
+    }
+    *out = json_node_get_boolean(n);
+    return true;
+}
+
+static char *do_hello(MemdClient *c, JsonObject *o, GError **errp)
+{
+    const char *name, *role;
+
+    if (!get_string(o, "client", true, &name, errp) ||
+        !get_string(o, "role", false, &role, errp)) {
+        return NULL;
+    }
+    if (!valid_client_name(name)) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "client name must be 1-64 characters of [A-Za-z0-9._-]");
+        return NULL;
+    }
+    if (role && strcmp(role, "admin") && strcmp(role, "client")) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "role must be \"client\" or \"admin\"");
+        return NULL;
+    }
+    g_free(c->name);
+    c->name = g_strdup(name);
+    c->admin = role && !strcmp(role, "admin");
+    return reply_ok("version", MEMD_PROTOCOL_VERSION);
+}
+
+static char *do_alloc(Pool *pool, MemdClient *c, JsonObject *o, int *fd_out,
+                      uint32_t *granted, GError **errp)
+{
+    uint64_t size, brick = POOL_ANY_BRICK;
+    const char *cls_name;
+    MemClass cls = MEM_CLASS_DRAM;
+    JsonNode *bn = json_object_get_member(o, "brick");
+    PoolSegment *seg;
+
+    if (!get_uint(o, "size", G_MAXUINT64, &size, errp) ||
+        !get_string(o, "class", false, &cls_name, errp)) {
+        return NULL;
+    }
+    if (cls_name && !mem_class_parse(cls_name, &cls)) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "unknown memory class \"%s\"", cls_name);
+        return NULL;
+    }
+    if (bn && !(JSON_NODE_HOLDS_VALUE(bn) &&
+                json_node_get_value_type(bn) == G_TYPE_STRING &&
+                !strcmp(json_node_get_string(bn), "any")) &&
+        !get_uint(o, "brick", POOL_ANY_BRICK - 1, &brick, errp)) {
+        return NULL;
+    }
+    seg = pool_alloc(pool, c->name, brick, cls, size, errp);
+    if (!seg) {
+        return NULL;
+    }
+    *fd_out = seg->fd;
+    *granted = seg->id;
+    return reply_segment(seg, pool, true);
+}
+
+static char *do_open(Pool *pool, MemdClient *c, JsonObject *o, int *fd_out,
+                     GError **errp)
+{
+    uint64_t id;
+    bool writable;
+    PoolSegment *seg;
+
+    if (!get_uint(o, "segment", G_MAXUINT32, &id, errp)) {
+        return NULL;
+    }
+    seg = pool_open(pool, c->name, c->admin, id, &writable, errp);
+    if (!seg) {
+        return NULL;
+    }
+    *fd_out = seg->fd;
+    return reply_segment(seg, pool, writable);
+}
+
+static char *do_free(Pool *pool, MemdClient *c, JsonObject *o, GError **errp)
+{
+    uint64_t id;
+
+    if (!get_uint(o, "segment", G_MAXUINT32, &id, errp) ||
+        !pool_release_segment(pool, c->name, c->admin, id, errp)) {
+        return NULL;
+    }
+    return reply_ok(NULL, 0);
+}
+
+static char *do_grant(Pool *pool, MemdClient *c, JsonObject *o,
+                      GError **errp)
+{
+    uint64_t id;
+    const char *to;
+    bool writable = false;
+
+    if (!get_uint(o, "segment", G_MAXUINT32, &id, errp) ||
+        !get_string(o, "client", true, &to, errp) ||
+        !get_bool(o, "writable", &writable, errp)) {
+        return NULL;
+    }
+    if (!valid_client_name(to)) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "client name must be 1-64 characters of [A-Za-z0-9._-]");
+        return NULL;
+    }
+    if (!pool_grant(pool, c->name, c->admin, id, to, writable, errp)) {
+        return NULL;
+    }
+    return reply_ok(NULL, 0);
+}
+
+static char *do_release(Pool *pool, MemdClient *c, JsonObject *o,
+                        GError **errp)
+{
+    const char *owner;
+
+    if (!get_string(o, "client", true, &owner, errp)) {
+        return NULL;
+    }
+    if (!c->admin && strcmp(owner, c->name)) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED,
+                    "only an admin client may release another's leases");
+        return NULL;
+    }
+    return reply_ok("released", pool_release_owner(pool, owner));
+}
+
+char *memd_handle(Pool *pool, MemdClient *client, const char *line,
+                  int *fd_out, uint32_t *granted)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    JsonNode *root;
+    JsonObject *o;
+    const char *cmd;
+    char *reply = NULL;
+
+    *fd_out = -1;
+    *granted = 0;
+    if (!json_parser_load_from_data(parser, line, -1, &err)) {
+        g_autoptr(GError) e = g_error_new(POOL_ERROR, POOL_ERROR_INVALID,
+                                          "malformed JSON: %s", err->message);
+        return reply_error(e);
+    }
+    root = json_parser_get_root(parser);
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
+        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+                    "a request must be a JSON object");
+        return reply_error(err);
+    }
+    o = json_node_get_object(root);
+    if (!get_string(o, "cmd", true, &cmd, &err)) {
+        return reply_error(err);
+    }
+
+    if (!strcmp(cmd, "hello")) {
+        reply = do_hello(client, o, &err);
+    } else if (!strcmp(cmd, "query")) {
+        reply = memd_query_json(pool);
+    } else if (!client->name) {
+        g_set_error(&err, POOL_ERROR, POOL_ERROR_DENIED,
+                    "say hello first: {\"cmd\": \"hello\", \"client\": NAME}");
+    } else if (!strcmp(cmd, "alloc")) {
+        reply = do_alloc(pool, client, o, fd_out, granted, &err);
+    } else if (!strcmp(cmd, "open")) {
+        reply = do_open(pool, client, o, fd_out, &err);
+    } else if (!strcmp(cmd, "free")) {
+        reply = do_free(pool, client, o, &err);
+    } else if (!strcmp(cmd, "grant")) {
+        reply = do_grant(pool, client, o, &err);
+    } else if (!strcmp(cmd, "release")) {
+        reply = do_release(pool, client, o, &err);
+    } else {
+        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+                    "unknown command \"%s\"", cmd);
+    }
+    return reply ? reply : reply_error(err);
+}

@@ -1,0 +1,36 @@
+/*
+ * The pool daemon's request protocol: one JSON object per line in each
+ * direction over a UNIX stream socket; a reply that grants a segment
+ * carries its fd (SCM_RIGHTS).  docs/memory-pool.md describes it.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DREDBOX_PROTOCOL_H
+#define DREDBOX_PROTOCOL_H
+
+#include "pool.h"
+
+#define MEMD_PROTOCOL_VERSION 1
+#define MEMD_MAX_LINE 65536
+
+typedef struct MemdClient {
+    char *name;         /* from "hello" */
+    bool admin;         /* the SDM controller: may free any lease */
+} MemdClient;
+
+/*
+ * Handle one request line.  Returns the reply (no newline); when the reply
+ * grants a segment, *fd_out is the fd to send with it (still owned by the
+ * pool), else -1; *granted is that segment's id, so that the caller can
+ * undo the allocation if the reply cannot be delivered.
+ */
+char *memd_handle(Pool *pool, MemdClient *client, const char *line,
+                  int *fd_out, uint32_t *granted);
+
+/* Parse "4G", "512M", "1048576" ...; false if malformed or overflowing. */
+bool memd_parse_size(const char *s, uint64_t *out);
+
+/* The reply to "query", also used for the manifest's brick list. */
+char *memd_query_json(Pool *pool);
+
+#endif

@@ -1,0 +1,346 @@
+/*
+ * Integration test of dredbox-memd over its real socket: real memfd and
+ * file-backed segments, fds passed with SCM_RIGHTS, data shared between
+ * two clients, leases that outlive a dead client, malformed and oversized
+ * requests, persistent bricks across a restart, and cleanup on exit.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define _GNU_SOURCE
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <glib.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MiB (1ULL << 20)
+
+typedef struct Daemon {
+    char *dir;
+    char *sock;
+    GPid pid;
+} Daemon;
+
+static void daemon_start(Daemon *d)
+{
+    const char *bin = g_getenv("DREDBOX_MEMD");
+    const char *argv[] = { bin, "--dir", d->dir, "--brick", "0:512M",
+                           "--brick", "1:256M:persistent", NULL };
+    g_autoptr(GError) err = NULL;
+
+    assert_non_null(bin);
+    assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                              G_SPAWN_DO_NOT_REAP_CHILD |
+                              G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                              &d->pid, &err));
+    for (int i = 0; i < 500 && !g_file_test(d->sock, G_FILE_TEST_EXISTS);
+         i++) {
+        g_usleep(10000);
+    }
+    assert_true(g_file_test(d->sock, G_FILE_TEST_EXISTS));
+}
+
+static int daemon_stop(Daemon *d)
+{
+    int status;
+
+    kill(d->pid, SIGTERM);
+    assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
+    g_spawn_close_pid(d->pid);
+    return status;
+}
+
+static int conn(Daemon *d)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+
+    g_strlcpy(sa.sun_path, d->sock, sizeof(sa.sun_path));
+    assert_int_equal(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    return s;
+}
+
+/* Send a line, read one reply line (and an fd, if one comes with it). */
+static char *call(int s, const char *line, int *fd)
+{
+    GString *reply = g_string_new(NULL);
+    g_autofree char *out = g_strconcat(line, "\n", NULL);
+
+    assert_int_equal(write(s, out, strlen(out)), strlen(out));
+    if (fd) {
+        *fd = -1;
+    }
+    for (;;) {
+        char c;
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        struct iovec iov = { &c, 1 };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = u.buf,
+                              .msg_controllen = sizeof(u.buf) };
+        struct cmsghdr *cm;
+
+        if (recvmsg(s, &msg, MSG_CMSG_CLOEXEC) != 1) {
+            break;
+        }
+        for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+            if (cm->cmsg_type == SCM_RIGHTS) {
+                assert_non_null(fd);
+                memcpy(fd, CMSG_DATA(cm), sizeof(int));
+            }
+        }
+        if (c == '\n') {
+            break;
+        }
+        g_string_append_c(reply, c);
+    }
+    return g_string_free(reply, FALSE);
+}
+
+static void expect(int s, const char *line, const char *fragment, int *fd)
+{
+    g_autofree char *reply = call(s, line, fd);
+
+    if (!strstr(reply, fragment)) {
+        fail_msg("%s -> %s (expected %s)", line, reply, fragment);
+    }
+}
+
+static int setup(void **state)
+{
+    Daemon *d = g_new0(Daemon, 1);
+
+    d->dir = g_dir_make_tmp("memd-test-XXXXXX", NULL);
+    d->sock = g_build_filename(d->dir, "memd.sock", NULL);
+    daemon_start(d);
+    *state = d;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    Daemon *d = *state;
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", d->dir);
+
+    if (d->pid) {
+        daemon_stop(d);
+    }
+    assert_int_equal(system(cmd), 0);
+    g_free(d->sock);
+    g_free(d->dir);
+    g_free(d);
+    return 0;
+}
+
+static void test_share_between_clients(void **state)
+{
+    Daemon *d = *state;
+    int a = conn(d), b = conn(d), fa, fb;
+    uint32_t *pa, *pb;
+
+    expect(a, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
+           NULL);
+    expect(a, "{\"cmd\":\"alloc\",\"size\":\"256M\",\"brick\":0}",
+           "\"id\":1,\"brick\":0,\"offset\":0,\"size\":268435456", &fa);
+    assert_true(fa >= 0);
+    pa = mmap(NULL, 256 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fa, 0);
+    assert_true(pa != MAP_FAILED);
+    for (uint32_t i = 0; i < 256 * MiB / 4; i += 4096) {
+        pa[i] = 0xdb000000 | i;
+    }
+
+    expect(b, "{\"cmd\":\"hello\",\"client\":\"brick1\"}", "\"ok\":true",
+           NULL);
+    expect(b, "{\"cmd\":\"open\",\"segment\":1}", "not granted to brick1",
+           &fb);
+    assert_int_equal(fb, -1);
+    expect(a, "{\"cmd\":\"grant\",\"segment\":1,\"client\":\"brick1\"}",
+           "{\"ok\":true}", NULL);
+    expect(b, "{\"cmd\":\"open\",\"segment\":1}", "\"writable\":false", &fb);
+    assert_true(fb >= 0);
+    pb = mmap(NULL, 256 * MiB, PROT_READ, MAP_SHARED, fb, 0);
+    assert_true(pb != MAP_FAILED);
+    for (uint32_t i = 0; i < 256 * MiB / 4; i += 4096) {
+        assert_int_equal(pb[i], 0xdb000000 | i);
+    }
+    munmap(pa, 256 * MiB);
+    munmap(pb, 256 * MiB);
+    close(fa);
+    close(fb);
+    close(a);
+    close(b);
+}
+
+static void test_dead_client_keeps_lease(void **state)
+{
+    Daemon *d = *state;
+    int a = conn(d), admin, fd;
+    pid_t child;
+
+    expect(a, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
+           NULL);
+    expect(a, "{\"cmd\":\"alloc\",\"size\":\"128M\"}", "\"id\":1", &fd);
+    close(fd);
+    close(a);   /* brick0 "dies" */
+
+    /* A client killed in the middle of writing a request. */
+    child = fork();
+    if (child == 0) {
+        int s = conn(d);
+        const char *half = "{\"cmd\":\"hello\",\"client\":\"x\"}\n"
+                           "{\"cmd\":\"alloc\",\"si";
+
+        if (write(s, half, strlen(half)) < 0) {
+            _exit(1);
+        }
+        kill(getpid(), SIGKILL);
+    }
+    waitpid(child, NULL, 0);
+
+    admin = conn(d);
+    expect(admin, "{\"cmd\":\"query\"}",
+           "\"segments\":[{\"id\":1,\"brick\":0,\"offset\":0,"
+           "\"size\":134217728,\"owner\":\"brick0\"}]", NULL);
+    /* brick0 comes back and still holds its lease. */
+    expect(admin, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
+           NULL);
+    expect(admin, "{\"cmd\":\"open\",\"segment\":1}", "\"writable\":true",
+           &fd);
+    assert_true(fd >= 0);
+    close(fd);
+    expect(admin, "{\"cmd\":\"hello\",\"client\":\"sdm\",\"role\":\"admin\"}",
+           "\"ok\":true", NULL);
+    expect(admin, "{\"cmd\":\"release\",\"client\":\"brick0\"}",
+           "\"released\":1", NULL);
+    expect(admin, "{\"cmd\":\"query\"}", "\"used\":0,\"free\":536870912,"
+           "\"scrubs\":1}", NULL);
+    close(admin);
+}
+
+static void test_bad_requests_keep_serving(void **state)
+{
+    Daemon *d = *state;
+    int s = conn(d);
+    g_autofree char *big = g_strnfill(70000, 'x');
+    g_autofree char *reply = NULL;
+
+    expect(s, "this is not json", "malformed JSON", NULL);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\"}", "say hello first",
+           NULL);
+    expect(s, "{\"cmd\":\"query\"}", "\"ok\":true", NULL);
+    /* An endless line is refused and the connection dropped. */
+    reply = call(s, big, NULL);
+    assert_non_null(strstr(reply, "request line too long"));
+    close(s);
+    s = conn(d);
+    expect(s, "{\"cmd\":\"query\"}", "\"segments\":[]", NULL);
+    close(s);
+}
+
+static void test_scrub_and_persistence(void **state)
+{
+    Daemon *d = *state;
+    int s = conn(d), fd;
+    uint64_t *p;
+    g_autofree char *manifest = g_build_filename(d->dir, "pool.json", NULL);
+    g_autofree char *text = NULL;
+
+    assert_true(g_file_get_contents(manifest, &text, NULL, NULL));
+    assert_non_null(strstr(text, "\"socket\" : \""));
+    assert_non_null(strstr(text, "\"class\" : \"persistent\""));
+
+    /* DRAM: a released segment comes back zeroed. */
+    expect(s, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
+           NULL);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"brick\":0}",
+           "\"offset\":0", &fd);
+    p = mmap(NULL, 128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    p[12345] = 0x5ec2e7;
+    munmap(p, 128 * MiB);
+    close(fd);
+    expect(s, "{\"cmd\":\"free\",\"segment\":1}", "{\"ok\":true}", NULL);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"brick\":0}",
+           "\"offset\":0", &fd);
+    p = mmap(NULL, 128 * MiB, PROT_READ, MAP_SHARED, fd, 0);
+    assert_int_equal(p[12345], 0);
+    munmap(p, 128 * MiB);
+    close(fd);
+
+    /* Persistent: data survives a daemon restart. */
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"class\":\"persistent\"}",
+           "\"brick\":1,\"offset\":0", &fd);
+    p = mmap(NULL, 128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    p[777] = 0xfeedf00d;
+    munmap(p, 128 * MiB);
+    close(fd);
+    close(s);
+
+    assert_int_equal(daemon_stop(d), 0);
+    assert_false(g_file_test(d->sock, G_FILE_TEST_EXISTS));
+    assert_false(g_file_test(manifest, G_FILE_TEST_EXISTS));
+    daemon_start(d);
+
+    s = conn(d);
+    expect(s, "{\"cmd\":\"query\"}", "\"brick\":1,\"offset\":0,"
+           "\"size\":134217728,\"owner\":\"brick0\"}]", NULL);
+    expect(s, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
+           NULL);
+    expect(s, "{\"cmd\":\"open\",\"segment\":1}", "\"brick\":1", &fd);
+    p = mmap(NULL, 128 * MiB, PROT_READ, MAP_SHARED, fd, 0);
+    assert_int_equal(p[777], 0xfeedf00d);
+    munmap(p, 128 * MiB);
+    close(fd);
+    /* An explicit release scrubs it for good. */
+    expect(s, "{\"cmd\":\"free\",\"segment\":1}", "{\"ok\":true}", NULL);
+    close(s);
+    assert_int_equal(daemon_stop(d), 0);
+    daemon_start(d);
+    s = conn(d);
+    expect(s, "{\"cmd\":\"query\"}", "\"segments\":[]", NULL);
+    close(s);
+}
+
+static void test_bad_command_line(void **state)
+{
+    const char *bin = g_getenv("DREDBOX_MEMD");
+    const char *argv[] = { bin, "--dir", "/tmp/memd-unused", "--brick",
+                           "0:100M", NULL };
+    g_autofree char *err = NULL;
+    int status;
+
+    assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                             G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                             &err, &status, NULL));
+    assert_false(g_spawn_check_wait_status(status, NULL));
+    assert_non_null(strstr(err, "multiple of the 128 MiB granule"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_share_between_clients, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_dead_client_keeps_lease, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_requests_keep_serving,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scrub_and_persistence, setup,
+                                        teardown),
+        cmocka_unit_test(test_bad_command_line),
+    };
+
+    signal(SIGPIPE, SIG_IGN);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

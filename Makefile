@@ -6,6 +6,10 @@
 
 BUILD := build
 
+# Let ccache share objects between clones in different directories.
+export CCACHE_BASEDIR := $(CURDIR)
+export CCACHE_NOHASHDIR := 1
+
 .PHONY: all qemu tools guest run check check-qtest check-unit check-guest \
         clean distclean
 

@@ -183,6 +183,14 @@ static bool write_manifest(const char *path, const char *socket_path,
     o = json_node_get_object(json_parser_get_root(parser));
     json_object_remove_member(o, "ok");
     json_object_remove_member(o, "segments");
+    for (guint i = 0; i < pool->bricks->len; i++) {
+        JsonObject *b = json_array_get_object_element(
+            json_object_get_array_member(o, "bricks"), i);
+
+        json_object_remove_member(b, "used");
+        json_object_remove_member(b, "free");
+        json_object_remove_member(b, "scrubs");
+    }
     json_object_set_int_member(o, "version", MEMD_PROTOCOL_VERSION);
     json_object_set_string_member(o, "socket", socket_path);
     json_object_set_int_member(o, "pid", getpid());

@@ -20,6 +20,7 @@
 #include "qemu/guest-random.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
+#include "qapi/qapi-types-qom.h"
 #include "qapi/visitor.h"
 #include "hw/boards.h"
 #include "hw/arm/boot.h"
@@ -144,6 +145,54 @@ static void dredbox_fdt_create(DredboxComputeState *s)
         qemu_fdt_setprop(fdt, "/distance-map", "distance-matrix",
                          matrix, size);
     }
+}
+
+/*
+ * NUMA distance of remote memory per latency class, local DRAM being 10:
+ * roughly the access latency relative to local DRAM (docs/memory-map.md).
+ */
+static const uint8_t dredbox_latency_distance[DREDBOX_LATENCY_CLASS__MAX] = {
+    [DREDBOX_LATENCY_CLASS_TRAY_LOCAL] = 20,
+    [DREDBOX_LATENCY_CLASS_RACK_LOCAL] = 30,
+    [DREDBOX_LATENCY_CLASS_INTER_RACK] = 50,
+};
+
+/*
+ * Without -numa dist, nodes backed by memory-backend-remote get the
+ * distance of their latency class; between two such nodes, the larger.
+ */
+static void dredbox_numa_distances(MachineState *ms)
+{
+    NumaState *ns = ms->numa_state;
+    uint8_t remote[MAX_NODES] = { 0 };
+    bool any = false;
+    int i, j;
+
+    if (!ns || ns->num_nodes < 2 || ns->have_numa_distance) {
+        return;
+    }
+    for (i = 0; i < ns->num_nodes; i++) {
+        Object *memdev = OBJECT(ns->nodes[i].node_memdev);
+
+        if (memdev && object_dynamic_cast(memdev, "memory-backend-remote")) {
+            int cls = object_property_get_enum(memdev, "latency-class",
+                                               "DredboxLatencyClass",
+                                               &error_abort);
+
+            remote[i] = dredbox_latency_distance[cls];
+            any = true;
+        }
+    }
+    if (!any) {
+        return;
+    }
+    for (i = 0; i < ns->num_nodes; i++) {
+        for (j = 0; j < ns->num_nodes; j++) {
+            ns->nodes[i].distance[j] = i == j ? NUMA_DISTANCE_MIN :
+                MAX(remote[i], remote[j]) ?: NUMA_DISTANCE_DEFAULT;
+        }
+    }
+    ns->have_numa_distance = true;
 }
 
 static void dredbox_create_cpus(DredboxComputeState *s)
@@ -561,6 +610,7 @@ static void dredbox_compute_init(MachineState *ms)
     const MemMapEntry *rmc = &dredbox_memmap[DREDBOX_RMC_CONFIG];
 
     dredbox_check_options(ms);
+    dredbox_numa_distances(ms);
     dredbox_fdt_create(s);
     dredbox_create_cpus(s);
     dredbox_fdt_cpus(s);

@@ -11,87 +11,13 @@
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
-#include "qobject/qnum.h"
 #include <libfdt.h>
+#include "dredbox-qtest-util.h"
 
-#define MACHINE "-machine dredbox-compute"
-#define DRAM_BASE       0x100000000ULL
+#define MACHINE DREDBOX_MACHINE
+#define DRAM_BASE       DREDBOX_DRAM_BASE
 #define DEVMEM_BASE     (256 * GiB)
 #define RMC_CONFIG_BASE 0xff080000ULL
-
-static uint64_t qdict_uint(QDict *d, const char *key)
-{
-    QNum *n = qobject_to(QNum, qdict_get(d, key));
-
-    g_assert_nonnull(n);
-    return qnum_get_uint(n);
-}
-
-/* Run QEMU to completion with ARGS; return its exit status. */
-static int run_qemu(const char *args, char **err)
-{
-    g_autofree char *cmd = g_strdup_printf("%s %s -display none -nodefaults",
-                                           g_getenv("QTEST_QEMU_BINARY"),
-                                           args);
-    g_auto(GStrv) argv = NULL;
-    g_autoptr(GError) error = NULL;
-    int status;
-
-    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, &error));
-    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
-                               NULL, NULL, NULL, err, &status, &error));
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Dump the device tree the machine generates for ARGS and load it. */
-static void *dump_fdt(const char *args)
-{
-    g_autofree char *dir = g_dir_make_tmp("dredbox-fdt-XXXXXX", NULL);
-    g_autofree char *path = g_build_filename(dir, "brick.dtb", NULL);
-    g_autofree char *full = g_strdup_printf(MACHINE ",dumpdtb=%s %s",
-                                            path, args);
-    g_autofree char *err = NULL;
-    gchar *fdt = NULL;
-    gsize len;
-
-    g_assert_cmpint(run_qemu(full, &err), ==, 0);
-    g_assert_true(g_file_get_contents(path, &fdt, &len, NULL));
-    g_assert_cmpint(fdt_check_header(fdt), ==, 0);
-    unlink(path);
-    rmdir(dir);
-    return fdt;
-}
-
-static uint64_t fdt_get_cells(const void *fdt, int node, const char *prop,
-                              int index, int ncells)
-{
-    int len;
-    const fdt32_t *p = fdt_getprop(fdt, node, prop, &len);
-    uint64_t v = 0;
-    int i;
-
-    g_assert_nonnull(p);
-    g_assert_cmpint(len, >=, (index + ncells) * 4);
-    for (i = 0; i < ncells; i++) {
-        v = (v << 32) | fdt32_to_cpu(p[index + i]);
-    }
-    return v;
-}
-
-static void assert_memory_node(const void *fdt, uint64_t base, uint64_t size,
-                               int numa_node)
-{
-    g_autofree char *path = g_strdup_printf("/memory@%" PRIx64, base);
-    int node = fdt_path_offset(fdt, path);
-
-    g_assert_cmpint(node, >=, 0);
-    g_assert_cmphex(fdt_get_cells(fdt, node, "reg", 0, 2), ==, base);
-    g_assert_cmphex(fdt_get_cells(fdt, node, "reg", 2, 2), ==, size);
-    if (numa_node >= 0) {
-        g_assert_cmpint(fdt_get_cells(fdt, node, "numa-node-id", 0, 1), ==,
-                        numa_node);
-    }
-}
 
 static void test_defaults(void)
 {
@@ -105,7 +31,7 @@ static void test_defaults(void)
     qobject_unref(resp);
 
     resp = qtest_qmp(qts, "{'execute': 'query-memory-size-summary'}");
-    g_assert_cmpuint(qdict_uint(qdict_get_qdict(resp, "return"),
+    g_assert_cmpuint(dredbox_qdict_uint(qdict_get_qdict(resp, "return"),
                                     "base-memory"), ==, 1 * GiB);
     qobject_unref(resp);
 
@@ -126,7 +52,7 @@ static void test_custom_size(void)
     qobject_unref(resp);
 
     resp = qtest_qmp(qts, "{'execute': 'query-memory-size-summary'}");
-    g_assert_cmpuint(qdict_uint(qdict_get_qdict(resp, "return"),
+    g_assert_cmpuint(dredbox_qdict_uint(qdict_get_qdict(resp, "return"),
                                     "base-memory"), ==, 2 * GiB);
     qobject_unref(resp);
 
@@ -154,12 +80,12 @@ static void test_memory_map(void)
 
 static void test_fdt_default(void)
 {
-    g_autofree void *fdt = dump_fdt(MACHINE ",brick-id=5");
+    g_autofree void *fdt = dredbox_dump_fdt(",brick-id=5", "");
     int node, cpus = 0;
 
     g_assert_cmpint(fdt_node_check_compatible(fdt, 0,
                                               "dredbox,compute-brick"), ==, 0);
-    g_assert_cmpuint(fdt_get_cells(fdt, 0, "dredbox,brick-id", 0, 1), ==, 5);
+    g_assert_cmpuint(dredbox_fdt_cells(fdt, 0, "dredbox,brick-id", 0, 1), ==, 5);
     g_assert_cmpstr(fdt_getprop(fdt, 0, "serial-number", NULL), ==,
                     "dredbox-brick-5");
 
@@ -181,7 +107,7 @@ static void test_fdt_default(void)
     g_assert_cmpint(node, >=, 0);
     g_assert_cmpstr(fdt_getprop(fdt, node, "method", NULL), ==, "smc");
 
-    assert_memory_node(fdt, DRAM_BASE, 1 * GiB, -1);
+    dredbox_assert_memory_node(fdt, DRAM_BASE, 1 * GiB, -1);
     g_assert_cmpint(fdt_path_offset(fdt, "/distance-map"), <, 0);
 
     node = fdt_path_offset(fdt, "/chosen");
@@ -195,33 +121,25 @@ static void test_fdt_default(void)
 /* A CPU-less remote node: its memory follows local DRAM, with distances. */
 static void test_fdt_numa(void)
 {
-    g_autofree void *fdt = dump_fdt(
+    g_autofree void *fdt = dredbox_dump_fdt("",
         "-m 1536M -smp 4 "
         "-object memory-backend-ram,id=local,size=1G "
         "-object memory-backend-ram,id=remote,size=512M "
         "-numa node,nodeid=0,cpus=0-3,memdev=local "
         "-numa node,nodeid=1,memdev=remote "
         "-numa dist,src=0,dst=1,val=30");
-    static const uint32_t expect[] = {
-        0, 0, 10,  0, 1, 30,
-        1, 0, 30,  1, 1, 10,
+    static const uint32_t distances[] = {
+        10, 30,
+        30, 10,
     };
-    const fdt32_t *matrix;
-    int node, len, i;
+    int node;
 
-    assert_memory_node(fdt, DRAM_BASE, 1 * GiB, 0);
-    assert_memory_node(fdt, DRAM_BASE + 1 * GiB, 512 * MiB, 1);
-
-    node = fdt_path_offset(fdt, "/distance-map");
-    g_assert_cmpint(node, >=, 0);
-    matrix = fdt_getprop(fdt, node, "distance-matrix", &len);
-    g_assert_cmpint(len, ==, sizeof(expect));
-    for (i = 0; i < ARRAY_SIZE(expect); i++) {
-        g_assert_cmpuint(fdt32_to_cpu(matrix[i]), ==, expect[i]);
-    }
+    dredbox_assert_memory_node(fdt, DRAM_BASE, 1 * GiB, 0);
+    dredbox_assert_memory_node(fdt, DRAM_BASE + 1 * GiB, 512 * MiB, 1);
+    dredbox_assert_distances(fdt, 2, distances);
 
     node = fdt_path_offset(fdt, "/cpus/cpu@3");
-    g_assert_cmpint(fdt_get_cells(fdt, node, "numa-node-id", 0, 1), ==, 0);
+    g_assert_cmpint(dredbox_fdt_cells(fdt, node, "numa-node-id", 0, 1), ==, 0);
 }
 
 /* virtio-mem lands in the device-memory window at 256 GiB. */
@@ -235,7 +153,7 @@ static void test_virtio_mem(void)
 
     resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
                      "{'path': 'vm0', 'property': 'memaddr'}}");
-    g_assert_cmphex(qdict_uint(resp, "return"), ==, DEVMEM_BASE);
+    g_assert_cmphex(dredbox_qdict_uint(resp, "return"), ==, DEVMEM_BASE);
     qobject_unref(resp);
 
     resp = qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': "
@@ -268,7 +186,7 @@ static void test_bad_option(const void *opaque)
     const BadOption *bad = opaque;
     g_autofree char *err = NULL;
 
-    g_assert_cmpint(run_qemu(bad->args, &err), !=, 0);
+    g_assert_cmpint(dredbox_run_qemu(bad->args, &err), !=, 0);
     if (!strstr(err, bad->message)) {
         g_test_message("stderr of '%s': %s", bad->args, err);
     }

@@ -6,6 +6,10 @@ set -eu
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 B=$SRCDIR/build/qemu
 
+# The remote-memory qtests run a real pool daemon.
+ninja -C "$SRCDIR/build/tools" > /dev/null
+export DREDBOX_MEMD="$SRCDIR/build/tools/controller/memd/dredbox-memd"
+
 tests="qom-test device-introspect-test"
 for f in "$SRCDIR"/tests/qtest/dredbox-*-test.c; do
     tests="$(basename "$f" .c) $tests"

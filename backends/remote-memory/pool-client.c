@@ -1,0 +1,258 @@
+/*
+ * Client of the dReDBox memory-brick pool daemon.  The protocol is
+ * described in docs/memory-pool.md.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/cutils.h"
+#include "qemu/sockets.h"
+#include "qobject/qjson.h"
+#include "qobject/qnum.h"
+#include "qobject/qstring.h"
+#include "pool-client.h"
+
+/* A local daemon answers at once; never let a wedged one hang QEMU. */
+#define POOL_REPLY_TIMEOUT_SEC 10
+#define POOL_MAX_REPLY 65536
+
+struct PoolClient {
+    int fd;
+    char *socket;
+    uint64_t granule;
+};
+
+static char *pool_socket_path(const char *pool, Error **errp)
+{
+    g_autofree char *text = NULL;
+    g_autoptr(GError) gerr = NULL;
+    QDict *manifest;
+    char *path;
+
+    if (!g_str_has_suffix(pool, ".json")) {
+        return g_strdup(pool);
+    }
+    if (!g_file_get_contents(pool, &text, NULL, &gerr)) {
+        error_setg(errp, "cannot read pool manifest: %s", gerr->message);
+        return NULL;
+    }
+    manifest = qobject_to(QDict, qobject_from_json(text, NULL));
+    if (!manifest || !qdict_get_try_str(manifest, "socket")) {
+        error_setg(errp, "%s is not a pool manifest (no \"socket\")", pool);
+        qobject_unref(manifest);
+        return NULL;
+    }
+    path = g_strdup(qdict_get_str(manifest, "socket"));
+    qobject_unref(manifest);
+    return path;
+}
+
+/* Send @req; return the reply if it says ok, else set @errp. */
+static QDict *pool_call(PoolClient *pc, QDict *req, int *fd, Error **errp)
+{
+    g_autoptr(GString) json = qobject_to_json(QOBJECT(req));
+    g_autoptr(GString) line = g_string_new(NULL);
+    QObject *obj;
+    QDict *reply;
+
+    if (fd) {
+        *fd = -1;
+    }
+    g_string_append_c(json, '\n');
+    if (qemu_write_full(pc->fd, json->str, json->len) != json->len) {
+        error_setg_errno(errp, errno, "memory pool at %s is gone",
+                         pc->socket);
+        return NULL;
+    }
+    for (;;) {
+        char c;
+        union {
+            char buf[CMSG_SPACE(sizeof(int))];
+            struct cmsghdr align;
+        } u;
+        struct iovec iov = { &c, 1 };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
+                              .msg_control = u.buf,
+                              .msg_controllen = sizeof(u.buf) };
+        struct cmsghdr *cm;
+        ssize_t n = recvmsg(pc->fd, &msg, MSG_CMSG_CLOEXEC);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n != 1 || line->len > POOL_MAX_REPLY) {
+            error_setg(errp, "memory pool at %s did not answer", pc->socket);
+            goto fail;
+        }
+        for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
+            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+                int got;
+
+                memcpy(&got, CMSG_DATA(cm), sizeof(int));
+                if (fd && *fd < 0) {
+                    *fd = got;
+                } else {
+                    close(got);
+                }
+            }
+        }
+        if (c == '\n') {
+            break;
+        }
+        g_string_append_c(line, c);
+    }
+
+    obj = qobject_from_json(line->str, NULL);
+    reply = qobject_to(QDict, obj);
+    if (!reply) {
+        qobject_unref(obj);
+        error_setg(errp, "memory pool sent a malformed reply");
+        goto fail;
+    }
+    if (!qdict_get_try_bool(reply, "ok", false)) {
+        const char *msg = qdict_get_try_str(reply, "error");
+
+        error_setg(errp, "memory pool refused: %s", msg ? msg : "no reason");
+        qobject_unref(reply);
+        goto fail;
+    }
+    return reply;
+
+fail:
+    if (fd && *fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+    return NULL;
+}
+
+PoolClient *pool_client_connect(const char *pool, const char *client,
+                                Error **errp)
+{
+    PoolClient *pc = g_new0(PoolClient, 1);
+    struct timeval tv = { .tv_sec = POOL_REPLY_TIMEOUT_SEC };
+    QDict *req, *reply;
+
+    pc->fd = -1;
+    pc->socket = pool_socket_path(pool, errp);
+    if (!pc->socket) {
+        goto fail;
+    }
+    pc->fd = unix_connect(pc->socket, errp);
+    if (pc->fd < 0) {
+        error_prepend(errp, "cannot reach the memory pool: ");
+        goto fail;
+    }
+    setsockopt(pc->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+    req = qdict_new();
+    qdict_put_str(req, "cmd", "hello");
+    qdict_put_str(req, "client", client);
+    reply = pool_call(pc, req, NULL, errp);
+    qobject_unref(req);
+    if (!reply) {
+        goto fail;
+    }
+    qobject_unref(reply);
+
+    req = qdict_new();
+    qdict_put_str(req, "cmd", "query");
+    reply = pool_call(pc, req, NULL, errp);
+    qobject_unref(req);
+    if (!reply) {
+        goto fail;
+    }
+    pc->granule = qdict_get_try_int(reply, "granule", 0);
+    qobject_unref(reply);
+    return pc;
+
+fail:
+    pool_client_close(pc);
+    return NULL;
+}
+
+void pool_client_close(PoolClient *pc)
+{
+    if (pc) {
+        if (pc->fd >= 0) {
+            close(pc->fd);
+        }
+        g_free(pc->socket);
+        g_free(pc);
+    }
+}
+
+uint64_t pool_client_granule(PoolClient *pc)
+{
+    return pc->granule;
+}
+
+static int segment_reply(QDict *reply, int fd, PoolSegmentInfo *info,
+                         Error **errp)
+{
+    QDict *seg = qdict_get_qdict(reply, "segment");
+
+    if (!seg || fd < 0) {
+        error_setg(errp, "memory pool granted no segment");
+        qobject_unref(reply);
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    info->id = qdict_get_int(seg, "id");
+    info->brick = qdict_get_int(seg, "brick");
+    info->offset = qdict_get_int(seg, "offset");
+    info->size = qdict_get_int(seg, "size");
+    info->writable = qdict_get_try_bool(reply, "writable", false);
+    qobject_unref(reply);
+    return fd;
+}
+
+int pool_client_alloc(PoolClient *pc, uint64_t size, int64_t brick,
+                      const char *mem_class, PoolSegmentInfo *info,
+                      Error **errp)
+{
+    QDict *req = qdict_new();
+    QDict *reply;
+    int fd;
+
+    qdict_put_str(req, "cmd", "alloc");
+    qdict_put_int(req, "size", size);
+    if (brick >= 0) {
+        qdict_put_int(req, "brick", brick);
+    }
+    qdict_put_str(req, "class", mem_class);
+    reply = pool_call(pc, req, &fd, errp);
+    qobject_unref(req);
+    return reply ? segment_reply(reply, fd, info, errp) : -1;
+}
+
+int pool_client_open(PoolClient *pc, uint32_t segment, PoolSegmentInfo *info,
+                     Error **errp)
+{
+    QDict *req = qdict_new();
+    QDict *reply;
+    int fd;
+
+    qdict_put_str(req, "cmd", "open");
+    qdict_put_int(req, "segment", segment);
+    reply = pool_call(pc, req, &fd, errp);
+    qobject_unref(req);
+    return reply ? segment_reply(reply, fd, info, errp) : -1;
+}
+
+bool pool_client_free(PoolClient *pc, uint32_t segment, Error **errp)
+{
+    QDict *req = qdict_new();
+    QDict *reply;
+
+    qdict_put_str(req, "cmd", "free");
+    qdict_put_int(req, "segment", segment);
+    reply = pool_call(pc, req, NULL, errp);
+    qobject_unref(req);
+    qobject_unref(reply);
+    return reply != NULL;
+}

@@ -1,0 +1,40 @@
+/*
+ * Client of the dReDBox memory-brick pool daemon (dredbox-memd): one JSON
+ * request per line, replies granting a segment carry its fd.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DREDBOX_POOL_CLIENT_H
+#define DREDBOX_POOL_CLIENT_H
+
+#include "qobject/qdict.h"
+
+typedef struct PoolClient PoolClient;
+
+typedef struct PoolSegmentInfo {
+    uint32_t id;
+    uint32_t brick;
+    uint64_t offset;
+    uint64_t size;
+    bool writable;
+} PoolSegmentInfo;
+
+/* @pool: the daemon's socket or its manifest (pool.json). */
+PoolClient *pool_client_connect(const char *pool, const char *client,
+                                Error **errp);
+void pool_client_close(PoolClient *pc);
+uint64_t pool_client_granule(PoolClient *pc);
+
+/*
+ * Allocate @size bytes (@brick < 0: any brick of @mem_class); returns the
+ * segment's fd and fills @info, or -1 with @errp set.
+ */
+int pool_client_alloc(PoolClient *pc, uint64_t size, int64_t brick,
+                      const char *mem_class, PoolSegmentInfo *info,
+                      Error **errp);
+/* Open an existing segment leased or granted to this client. */
+int pool_client_open(PoolClient *pc, uint32_t segment, PoolSegmentInfo *info,
+                     Error **errp);
+bool pool_client_free(PoolClient *pc, uint32_t segment, Error **errp);
+
+#endif

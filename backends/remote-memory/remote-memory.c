@@ -1,0 +1,565 @@
+/*
+ * memory-backend-remote: guest RAM taken from a dReDBox memory brick.
+ *
+ * The memory comes from the rack's pool daemon (dredbox-memd) as segment
+ * fds passed over its UNIX socket, so every QEMU process that maps the
+ * same segment shares its contents, like compute bricks sharing a memory
+ * brick.  Two modes:
+ *
+ *  - static (default): one segment of the backend's size, taken when the
+ *    backend is created (or an existing segment attached with segment=),
+ *    for -numa node memdevs and memory devices;
+ *  - on-demand=on, for virtio-mem: the backend starts empty and takes one
+ *    pool granule per block the device plugs, giving it back on unplug, so
+ *    the pool's accounting follows the guest's size.
+ *
+ * Segments this backend allocated are returned to the pool when it is
+ * deleted or QEMU exits; if QEMU dies, they stay leased to its client name
+ * until the controller releases them.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-types-qom.h"
+#include "qapi/qapi-visit-qom.h"
+#include "qapi/visitor.h"
+#include "qemu/error-report.h"
+#include "qemu/mmap-alloc.h"
+#include "qemu/module.h"
+#include "qemu/units.h"
+#include "qom/object_interfaces.h"
+#include "system/hostmem.h"
+#include "system/system.h"
+#include "exec/memory.h"
+#include "exec/address-spaces.h"
+#include "pool-client.h"
+
+#define TYPE_MEMORY_BACKEND_REMOTE "memory-backend-remote"
+OBJECT_DECLARE_SIMPLE_TYPE(HostMemoryBackendRemote, MEMORY_BACKEND_REMOTE)
+
+struct HostMemoryBackendRemote {
+    HostMemoryBackend parent_obj;
+
+    /* properties */
+    char *pool;
+    char *client;
+    bool has_brick;
+    uint32_t brick;
+    uint32_t segment;
+    DredboxMemoryClass mem_class;
+    DredboxLatencyClass latency_class;
+    bool on_demand;
+
+    PoolClient *pc;
+    /* static mode: the segment mapped, and whether we allocated it */
+    PoolSegmentInfo seg;
+    bool seg_owned;
+    /* on-demand mode: the segment behind each granule, 0 if none */
+    void *host;
+    uint64_t granule;
+    uint32_t *granule_seg;
+    MemoryListener listener;
+    RamDiscardListener rdl;
+    RamDiscardManager *rdm;
+    Notifier exit_notifier;
+};
+
+static char *remote_client_name(HostMemoryBackendRemote *r)
+{
+    return r->client ? g_strdup(r->client)
+                     : g_strdup_printf("qemu-%d", (int)getpid());
+}
+
+/* Take @size bytes from the brick and memory class asked for. */
+static int remote_pool_alloc(HostMemoryBackendRemote *r, uint64_t size,
+                             PoolSegmentInfo *info, Error **errp)
+{
+    return pool_client_alloc(r->pc, size,
+                             r->has_brick ? (int64_t)r->brick : -1,
+                             DredboxMemoryClass_str(r->mem_class),
+                             info, errp);
+}
+
+/* Replace granule @g's mapping by private anonymous memory. */
+static void remote_unmap_granule(HostMemoryBackendRemote *r, uint64_t g)
+{
+    void *p = mmap((char *)r->host + g * r->granule, r->granule,
+                   PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+                   -1, 0);
+
+    /* Failing here would leave a hole in guest RAM: nothing can recover. */
+    g_assert(p != MAP_FAILED);
+}
+
+static void remote_discard_granules(HostMemoryBackendRemote *r,
+                                    uint64_t first, uint64_t count)
+{
+    for (uint64_t g = first; g < first + count; g++) {
+        Error *err = NULL;
+
+        if (!r->granule_seg[g]) {
+            continue;
+        }
+        remote_unmap_granule(r, g);
+        if (!pool_client_free(r->pc, r->granule_seg[g], &err)) {
+            warn_report_err(err);
+        }
+        r->granule_seg[g] = 0;
+    }
+}
+
+static bool remote_section_granules(HostMemoryBackendRemote *r,
+                                    MemoryRegionSection *s,
+                                    uint64_t *first, uint64_t *count)
+{
+    uint64_t offset = s->offset_within_region;
+    uint64_t size = int128_get64(s->size);
+
+    if (offset % r->granule || size % r->granule) {
+        return false;
+    }
+    *first = offset / r->granule;
+    *count = size / r->granule;
+    return true;
+}
+
+static int remote_populate(RamDiscardListener *rdl, MemoryRegionSection *s)
+{
+    HostMemoryBackendRemote *r = container_of(rdl, HostMemoryBackendRemote,
+                                              rdl);
+    g_autofree char *name = host_memory_backend_get_name(MEMORY_BACKEND(r));
+    uint64_t first, count;
+
+    if (!remote_section_granules(r, s, &first, &count)) {
+        warn_report("memory-backend-remote '%s': virtio-mem block size must"
+                    " be a multiple of the pool granule (%" PRIu64 " MiB)",
+                    name, r->granule / MiB);
+        return -EINVAL;
+    }
+    for (uint64_t g = first; g < first + count; g++) {
+        PoolSegmentInfo info;
+        Error *err = NULL;
+        void *p;
+        int fd;
+
+        if (r->granule_seg[g]) {
+            continue;
+        }
+        fd = remote_pool_alloc(r, r->granule, &info, &err);
+        if (fd < 0) {
+            error_prepend(&err, "memory-backend-remote '%s': ", name);
+            warn_report_err(err);
+            remote_discard_granules(r, first, g - first);
+            return -ENOMEM;
+        }
+        p = mmap((char *)r->host + g * r->granule, r->granule,
+                 PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+        close(fd);
+        r->granule_seg[g] = info.id;
+        if (p == MAP_FAILED) {
+            warn_report("memory-backend-remote '%s': cannot map segment %u:"
+                        " %s", name, info.id, strerror(errno));
+            remote_discard_granules(r, first, g - first + 1);
+            return -ENOMEM;
+        }
+    }
+    return 0;
+}
+
+static void remote_discard(RamDiscardListener *rdl, MemoryRegionSection *s)
+{
+    HostMemoryBackendRemote *r = container_of(rdl, HostMemoryBackendRemote,
+                                              rdl);
+    uint64_t first, count;
+
+    if (remote_section_granules(r, s, &first, &count)) {
+        remote_discard_granules(r, first, count);
+    }
+}
+
+/*
+ * virtio-mem makes itself the RamDiscardManager of our region when it is
+ * realized; we learn of it when the region is mapped into guest memory.
+ */
+static void remote_region_add(MemoryListener *l, MemoryRegionSection *s)
+{
+    HostMemoryBackendRemote *r = container_of(l, HostMemoryBackendRemote,
+                                              listener);
+    g_autofree char *name = NULL;
+
+    if (s->mr != &MEMORY_BACKEND(r)->mr || r->rdm) {
+        return;
+    }
+    r->rdm = memory_region_get_ram_discard_manager(s->mr);
+    if (!r->rdm) {
+        name = host_memory_backend_get_name(MEMORY_BACKEND(r));
+        warn_report("memory-backend-remote '%s': on-demand=on needs a"
+                    " virtio-mem device; this memory is not from the pool",
+                    name);
+        return;
+    }
+    ram_discard_listener_init(&r->rdl, remote_populate, remote_discard, true);
+    ram_discard_manager_register_listener(r->rdm, &r->rdl, s);
+}
+
+static void remote_region_del(MemoryListener *l, MemoryRegionSection *s)
+{
+    HostMemoryBackendRemote *r = container_of(l, HostMemoryBackendRemote,
+                                              listener);
+
+    if (s->mr != &MEMORY_BACKEND(r)->mr || !r->rdm) {
+        return;
+    }
+    ram_discard_manager_unregister_listener(r->rdm, &r->rdl);
+    r->rdm = NULL;
+    remote_discard_granules(r, 0, MEMORY_BACKEND(r)->size / r->granule);
+}
+
+static bool remote_alloc_on_demand(HostMemoryBackendRemote *r,
+                                   const char *name, Error **errp)
+{
+    HostMemoryBackend *backend = MEMORY_BACKEND(r);
+
+    r->granule = pool_client_granule(r->pc);
+    if (!r->granule || backend->size % r->granule) {
+        error_setg(errp, "memory-backend-remote '%s': size must be a"
+                   " multiple of the pool granule (%" PRIu64 " MiB)",
+                   name, r->granule / MiB);
+        return false;
+    }
+    /*
+     * Granule-aligned, so that segments of huge pages can be mapped over
+     * it; empty granules read as zeroes until virtio-mem plugs them.
+     */
+    r->host = qemu_ram_mmap(-1, backend->size, r->granule,
+                            QEMU_MAP_NORESERVE, 0);
+    if (r->host == MAP_FAILED) {
+        r->host = NULL;
+        error_setg_errno(errp, errno, "memory-backend-remote '%s': cannot"
+                         " reserve address space", name);
+        return false;
+    }
+    r->granule_seg = g_new0(uint32_t, backend->size / r->granule);
+    memory_region_init_ram_ptr(&backend->mr, OBJECT(r), name, backend->size,
+                               r->host);
+    /* Memory devices are placed at multiples of this. */
+    backend->mr.align = r->granule;
+    r->listener = (MemoryListener) {
+        .name = "memory-backend-remote",
+        .region_add = remote_region_add,
+        .region_del = remote_region_del,
+    };
+    memory_listener_register(&r->listener, &address_space_memory);
+    return true;
+}
+
+static bool remote_alloc_static(HostMemoryBackendRemote *r, const char *name,
+                                Error **errp)
+{
+    HostMemoryBackend *backend = MEMORY_BACKEND(r);
+    uint32_t flags = RAM_SHARED;
+    int fd;
+
+    if (r->segment) {
+        fd = pool_client_open(r->pc, r->segment, &r->seg, errp);
+    } else {
+        fd = remote_pool_alloc(r, backend->size, &r->seg, errp);
+        r->seg_owned = fd >= 0;
+    }
+    if (fd < 0) {
+        error_prepend(errp, "memory-backend-remote '%s': ", name);
+        return false;
+    }
+    if (r->seg.size != backend->size) {
+        error_setg(errp, "memory-backend-remote '%s': segment %u has %"
+                   PRIu64 " bytes, but size is %" PRIu64, name, r->seg.id,
+                   r->seg.size, backend->size);
+        close(fd);
+        return false;
+    }
+    if (!r->seg.writable) {
+        /* A read-only grant: the guest sees ROM, its writes are dropped. */
+        flags |= RAM_READONLY | RAM_READONLY_FD;
+    }
+    backend->aligned = true;
+    if (!memory_region_init_ram_from_fd(&backend->mr, OBJECT(r), name,
+                                        backend->size, flags, fd, 0, errp)) {
+        close(fd);  /* the RAMBlock owns it only once mapped */
+        return false;
+    }
+    return true;
+}
+
+static void remote_give_back(HostMemoryBackendRemote *r)
+{
+    Error *err = NULL;
+
+    if (!r->pc) {
+        return;
+    }
+    if (r->granule_seg) {
+        remote_discard_granules(r, 0, MEMORY_BACKEND(r)->size / r->granule);
+    }
+    if (r->seg_owned && !pool_client_free(r->pc, r->seg.id, &err)) {
+        warn_report_err(err);
+    }
+    r->seg_owned = false;
+}
+
+static void remote_exit_notify(Notifier *n, void *data)
+{
+    remote_give_back(container_of(n, HostMemoryBackendRemote,
+                                  exit_notifier));
+}
+
+static bool remote_backend_memory_alloc(HostMemoryBackend *backend,
+                                        Error **errp)
+{
+    HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(backend);
+    g_autofree char *name = host_memory_backend_get_name(backend);
+    g_autofree char *client = remote_client_name(r);
+    bool ok;
+
+    if (!r->pool) {
+        error_setg(errp, "memory-backend-remote '%s': property 'pool' (the"
+                   " pool daemon's socket or manifest) is required", name);
+        return false;
+    }
+    if (!backend->size) {
+        error_setg(errp, "memory-backend-remote '%s': size must not be 0",
+                   name);
+        return false;
+    }
+    if (r->on_demand && r->segment) {
+        error_setg(errp, "memory-backend-remote '%s': on-demand=on and"
+                   " segment= exclude each other", name);
+        return false;
+    }
+    r->pc = pool_client_connect(r->pool, client, errp);
+    if (!r->pc) {
+        error_prepend(errp, "memory-backend-remote '%s': ", name);
+        return false;
+    }
+    ok = r->on_demand ? remote_alloc_on_demand(r, name, errp)
+                      : remote_alloc_static(r, name, errp);
+    if (!ok) {
+        remote_give_back(r);
+        pool_client_close(r->pc);
+        r->pc = NULL;
+        return false;
+    }
+    r->exit_notifier.notify = remote_exit_notify;
+    qemu_add_exit_notifier(&r->exit_notifier);
+    return true;
+}
+
+static void remote_backend_finalize(Object *obj)
+{
+    HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(obj);
+
+    if (r->pc) {
+        qemu_remove_exit_notifier(&r->exit_notifier);
+        if (r->listener.region_add) {
+            memory_listener_unregister(&r->listener);
+        }
+        remote_give_back(r);
+        pool_client_close(r->pc);
+    }
+    if (r->host) {
+        qemu_ram_munmap(-1, r->host, MEMORY_BACKEND(r)->size);
+    }
+    g_free(r->granule_seg);
+    g_free(r->pool);
+    g_free(r->client);
+}
+
+static bool remote_set_allowed(Object *obj, Error **errp)
+{
+    if (host_memory_backend_mr_inited(MEMORY_BACKEND(obj))) {
+        error_setg(errp, "cannot change property value");
+        return false;
+    }
+    return true;
+}
+
+static char *remote_get_pool(Object *obj, Error **errp)
+{
+    return g_strdup(MEMORY_BACKEND_REMOTE(obj)->pool);
+}
+
+static void remote_set_pool(Object *obj, const char *value, Error **errp)
+{
+    HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(obj);
+
+    if (remote_set_allowed(obj, errp)) {
+        g_free(r->pool);
+        r->pool = g_strdup(value);
+    }
+}
+
+static char *remote_get_client(Object *obj, Error **errp)
+{
+    return remote_client_name(MEMORY_BACKEND_REMOTE(obj));
+}
+
+static void remote_set_client(Object *obj, const char *value, Error **errp)
+{
+    HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(obj);
+
+    if (remote_set_allowed(obj, errp)) {
+        g_free(r->client);
+        r->client = g_strdup(value);
+    }
+}
+
+static void remote_get_u32(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(obj);
+    uint32_t value;
+
+    if (!strcmp(name, "brick")) {
+        value = r->has_brick ? r->brick : r->seg.brick;
+    } else if (!strcmp(name, "segment")) {
+        value = r->segment ? r->segment : r->seg.id;
+    } else {
+        g_assert_not_reached();
+    }
+    visit_type_uint32(v, name, &value, errp);
+}
+
+static void remote_set_u32(Object *obj, Visitor *v, const char *name,
+                           void *opaque, Error **errp)
+{
+    HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(obj);
+    uint32_t value;
+
+    if (!remote_set_allowed(obj, errp) ||
+        !visit_type_uint32(v, name, &value, errp)) {
+        return;
+    }
+    if (!strcmp(name, "brick")) {
+        r->brick = value;
+        r->has_brick = true;
+    } else {
+        r->segment = value;
+    }
+}
+
+static void remote_get_offset(Object *obj, Visitor *v, const char *name,
+                              void *opaque, Error **errp)
+{
+    uint64_t value = MEMORY_BACKEND_REMOTE(obj)->seg.offset;
+
+    visit_type_uint64(v, name, &value, errp);
+}
+
+static int remote_get_mem_class(Object *obj, Error **errp)
+{
+    return MEMORY_BACKEND_REMOTE(obj)->mem_class;
+}
+
+static void remote_set_mem_class(Object *obj, int value, Error **errp)
+{
+    if (remote_set_allowed(obj, errp)) {
+        MEMORY_BACKEND_REMOTE(obj)->mem_class = value;
+    }
+}
+
+static int remote_get_latency_class(Object *obj, Error **errp)
+{
+    return MEMORY_BACKEND_REMOTE(obj)->latency_class;
+}
+
+static void remote_set_latency_class(Object *obj, int value, Error **errp)
+{
+    if (remote_set_allowed(obj, errp)) {
+        MEMORY_BACKEND_REMOTE(obj)->latency_class = value;
+    }
+}
+
+static bool remote_get_on_demand(Object *obj, Error **errp)
+{
+    return MEMORY_BACKEND_REMOTE(obj)->on_demand;
+}
+
+static void remote_set_on_demand(Object *obj, bool value, Error **errp)
+{
+    if (remote_set_allowed(obj, errp)) {
+        MEMORY_BACKEND_REMOTE(obj)->on_demand = value;
+    }
+}
+
+static void remote_backend_instance_init(Object *obj)
+{
+    HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(obj);
+
+    /* Remote memory is shared by nature: other bricks may map it. */
+    MEMORY_BACKEND(obj)->share = true;
+    r->latency_class = DREDBOX_LATENCY_CLASS_RACK_LOCAL;
+}
+
+static void remote_backend_class_init(ObjectClass *oc, void *data)
+{
+    HostMemoryBackendClass *bc = MEMORY_BACKEND_CLASS(oc);
+
+    bc->alloc = remote_backend_memory_alloc;
+
+    object_class_property_add_str(oc, "pool", remote_get_pool,
+                                  remote_set_pool);
+    object_class_property_set_description(oc, "pool",
+        "The pool daemon's socket, or its manifest (pool.json)");
+    object_class_property_add_str(oc, "client", remote_get_client,
+                                  remote_set_client);
+    object_class_property_set_description(oc, "client",
+        "Name the memory is leased to (default qemu-PID)");
+    object_class_property_add(oc, "brick", "uint32", remote_get_u32,
+                              remote_set_u32, NULL, NULL);
+    object_class_property_set_description(oc, "brick",
+        "Memory brick to allocate from (default: any); "
+        "reads back the brick in use");
+    object_class_property_add(oc, "segment", "uint32", remote_get_u32,
+                              remote_set_u32, NULL, NULL);
+    object_class_property_set_description(oc, "segment",
+        "Attach this existing pool segment; reads back the segment in use");
+    object_class_property_add(oc, "offset", "uint64", remote_get_offset,
+                              NULL, NULL, NULL);
+    object_class_property_set_description(oc, "offset",
+        "Offset of the segment in its memory brick (read-only)");
+    object_class_property_add_enum(oc, "memory-class", "DredboxMemoryClass",
+                                   &DredboxMemoryClass_lookup,
+                                   remote_get_mem_class,
+                                   remote_set_mem_class);
+    object_class_property_set_description(oc, "memory-class",
+        "Class of memory brick: dram, hugepage or persistent");
+    object_class_property_add_enum(oc, "latency-class",
+                                   "DredboxLatencyClass",
+                                   &DredboxLatencyClass_lookup,
+                                   remote_get_latency_class,
+                                   remote_set_latency_class);
+    object_class_property_set_description(oc, "latency-class",
+        "tray-local, rack-local or inter-rack: the NUMA distance class");
+    object_class_property_add_bool(oc, "on-demand", remote_get_on_demand,
+                                   remote_set_on_demand);
+    object_class_property_set_description(oc, "on-demand",
+        "Take pool memory only for what a virtio-mem device plugs");
+}
+
+static const TypeInfo remote_backend_info = {
+    .name = TYPE_MEMORY_BACKEND_REMOTE,
+    .parent = TYPE_MEMORY_BACKEND,
+    .instance_init = remote_backend_instance_init,
+    .instance_finalize = remote_backend_finalize,
+    .class_init = remote_backend_class_init,
+    .instance_size = sizeof(HostMemoryBackendRemote),
+};
+
+static void remote_backend_register_types(void)
+{
+    type_register_static(&remote_backend_info);
+}
+
+type_init(remote_backend_register_types);

@@ -1,0 +1,213 @@
+/*
+ * Helpers shared by the dReDBox qtests.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qemu/sockets.h"
+#include "libqtest.h"
+#include "qobject/qjson.h"
+#include "qobject/qlist.h"
+#include "qobject/qnum.h"
+#include <libfdt.h>
+#include "dredbox-qtest-util.h"
+
+uint64_t dredbox_qdict_uint(QDict *d, const char *key)
+{
+    QNum *n = qobject_to(QNum, qdict_get(d, key));
+
+    g_assert_nonnull(n);
+    return qnum_get_uint(n);
+}
+
+int dredbox_run_qemu(const char *args, char **err)
+{
+    g_autofree char *cmd = g_strdup_printf("%s %s -display none -nodefaults",
+                                           g_getenv("QTEST_QEMU_BINARY"),
+                                           args);
+    g_auto(GStrv) argv = NULL;
+    g_autoptr(GError) error = NULL;
+    int status;
+
+    g_assert_true(g_shell_parse_argv(cmd, NULL, &argv, &error));
+    g_assert_true(g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL,
+                               NULL, NULL, NULL, err, &status, &error));
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void *dredbox_dump_fdt(const char *machine_opts, const char *args)
+{
+    g_autofree char *dir = g_dir_make_tmp("dredbox-fdt-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "brick.dtb", NULL);
+    g_autofree char *full = g_strdup_printf(DREDBOX_MACHINE "%s,dumpdtb=%s %s",
+                                            machine_opts, path, args);
+    g_autofree char *err = NULL;
+    gchar *fdt = NULL;
+    gsize len;
+
+    if (dredbox_run_qemu(full, &err) != 0) {
+        g_test_message("stderr of '%s': %s", full, err);
+        g_assert_not_reached();
+    }
+    g_assert_true(g_file_get_contents(path, &fdt, &len, NULL));
+    g_assert_cmpint(fdt_check_header(fdt), ==, 0);
+    unlink(path);
+    rmdir(dir);
+    return fdt;
+}
+
+uint64_t dredbox_fdt_cells(const void *fdt, int node, const char *prop,
+                           int index, int ncells)
+{
+    int len;
+    const fdt32_t *p = fdt_getprop(fdt, node, prop, &len);
+    uint64_t v = 0;
+    int i;
+
+    g_assert_nonnull(p);
+    g_assert_cmpint(len, >=, (index + ncells) * 4);
+    for (i = 0; i < ncells; i++) {
+        v = (v << 32) | fdt32_to_cpu(p[index + i]);
+    }
+    return v;
+}
+
+void dredbox_assert_memory_node(const void *fdt, uint64_t base,
+                                uint64_t size, int numa_node)
+{
+    g_autofree char *path = g_strdup_printf("/memory@%" PRIx64, base);
+    int node = fdt_path_offset(fdt, path);
+
+    g_assert_cmpint(node, >=, 0);
+    g_assert_cmphex(dredbox_fdt_cells(fdt, node, "reg", 0, 2), ==, base);
+    g_assert_cmphex(dredbox_fdt_cells(fdt, node, "reg", 2, 2), ==, size);
+    if (numa_node >= 0) {
+        g_assert_cmpint(dredbox_fdt_cells(fdt, node, "numa-node-id", 0, 1),
+                        ==, numa_node);
+    }
+}
+
+void dredbox_assert_distances(const void *fdt, int n, const uint32_t *dist)
+{
+    int node = fdt_path_offset(fdt, "/distance-map");
+    const fdt32_t *matrix;
+    int len, i, j;
+
+    g_assert_cmpint(node, >=, 0);
+    matrix = fdt_getprop(fdt, node, "distance-matrix", &len);
+    g_assert_cmpint(len, ==, n * n * 3 * 4);
+    for (i = 0; i < n; i++) {
+        for (j = 0; j < n; j++) {
+            const fdt32_t *e = &matrix[(i * n + j) * 3];
+
+            g_assert_cmpuint(fdt32_to_cpu(e[0]), ==, i);
+            g_assert_cmpuint(fdt32_to_cpu(e[1]), ==, j);
+            g_assert_cmpuint(fdt32_to_cpu(e[2]), ==, dist[i * n + j]);
+        }
+    }
+}
+
+DredboxPool *dredbox_pool_start(const char *const *bricks)
+{
+    const char *bin = g_getenv("DREDBOX_MEMD");
+    DredboxPool *pool = g_new0(DredboxPool, 1);
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_autoptr(GError) err = NULL;
+    int i;
+
+    if (!bin) {
+        g_test_message("set DREDBOX_MEMD to the dredbox-memd binary"
+                       " (tests/qtest/run.sh does)");
+        g_assert_nonnull(bin);
+    }
+    pool->dir = g_dir_make_tmp("dredbox-pool-XXXXXX", NULL);
+    pool->socket = g_build_filename(pool->dir, "memd.sock", NULL);
+    g_ptr_array_add(argv, (char *)bin);
+    g_ptr_array_add(argv, (char *)"--dir");
+    g_ptr_array_add(argv, pool->dir);
+    for (i = 0; bricks[i]; i++) {
+        g_ptr_array_add(argv, (char *)"--brick");
+        g_ptr_array_add(argv, (char *)bricks[i]);
+    }
+    g_ptr_array_add(argv, NULL);
+    g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, NULL,
+                                G_SPAWN_DO_NOT_REAP_CHILD |
+                                G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                                &pool->pid, &err));
+    for (i = 0; i < 1000 && !g_file_test(pool->socket, G_FILE_TEST_EXISTS);
+         i++) {
+        g_usleep(10000);
+    }
+    g_assert_true(g_file_test(pool->socket, G_FILE_TEST_EXISTS));
+    return pool;
+}
+
+void dredbox_pool_stop(DredboxPool *pool)
+{
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", pool->dir);
+    int status;
+
+    kill(pool->pid, SIGTERM);
+    g_assert_cmpint(waitpid(pool->pid, &status, 0), ==, pool->pid);
+    g_spawn_close_pid(pool->pid);
+    /* A clean exit removes the socket; the directory is ours. */
+    g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    g_assert_false(g_file_test(pool->socket, G_FILE_TEST_EXISTS));
+    g_assert_cmpint(system(cmd), ==, 0);
+    g_free(pool->socket);
+    g_free(pool->dir);
+    g_free(pool);
+}
+
+static QDict *pool_line(int fd, const char *json)
+{
+    g_autoptr(GString) line = g_string_new(NULL);
+    g_autofree char *req = g_strconcat(json, "\n", NULL);
+    QDict *reply;
+    char c;
+
+    g_assert_cmpint(qemu_write_full(fd, req, strlen(req)), ==, strlen(req));
+    while (read(fd, &c, 1) == 1 && c != '\n') {
+        g_string_append_c(line, c);
+    }
+    reply = qobject_to(QDict, qobject_from_json(line->str, &error_abort));
+    g_assert_nonnull(reply);
+    if (!qdict_get_try_bool(reply, "ok", false)) {
+        g_test_message("pool refused %s: %s", json, line->str);
+        g_assert_not_reached();
+    }
+    return reply;
+}
+
+QDict *dredbox_pool_call(DredboxPool *pool, const char *json)
+{
+    int fd = unix_connect(pool->socket, &error_abort);
+    QDict *reply;
+
+    qobject_unref(pool_line(fd, "{\"cmd\": \"hello\", \"client\": \"qtest\","
+                            " \"role\": \"admin\"}"));
+    reply = pool_line(fd, json);
+    close(fd);
+    return reply;
+}
+
+uint64_t dredbox_pool_used(DredboxPool *pool, unsigned brick)
+{
+    QDict *reply = dredbox_pool_call(pool, "{\"cmd\": \"query\"}");
+    QList *bricks = qdict_get_qlist(reply, "bricks");
+    QListEntry *e;
+    uint64_t used = UINT64_MAX;
+
+    QLIST_FOREACH_ENTRY(bricks, e) {
+        QDict *b = qobject_to(QDict, qlist_entry_obj(e));
+
+        if (qdict_get_int(b, "id") == brick) {
+            used = dredbox_qdict_uint(b, "used");
+        }
+    }
+    qobject_unref(reply);
+    g_assert_cmpuint(used, !=, UINT64_MAX);
+    return used;
+}

@@ -1,0 +1,46 @@
+/*
+ * Helpers shared by the dReDBox qtests: running QEMU to completion,
+ * reading the device tree it generates, and a private memory pool
+ * daemon (dredbox-memd) to take remote memory from.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DREDBOX_QTEST_UTIL_H
+#define DREDBOX_QTEST_UTIL_H
+
+#include "qobject/qdict.h"
+
+#define DREDBOX_MACHINE "-machine dredbox-compute"
+#define DREDBOX_DRAM_BASE 0x100000000ULL
+
+uint64_t dredbox_qdict_uint(QDict *d, const char *key);
+
+/* Run QEMU to completion with @args; return its exit status. */
+int dredbox_run_qemu(const char *args, char **err);
+
+/* The device tree the machine generates for @args (-machine options). */
+void *dredbox_dump_fdt(const char *machine_opts, const char *args);
+
+uint64_t dredbox_fdt_cells(const void *fdt, int node, const char *prop,
+                           int index, int ncells);
+void dredbox_assert_memory_node(const void *fdt, uint64_t base,
+                                uint64_t size, int numa_node);
+/* Assert /distance-map holds the full @n x @n matrix @dist. */
+void dredbox_assert_distances(const void *fdt, int n, const uint32_t *dist);
+
+/* A pool daemon of its own for one test; $DREDBOX_MEMD is the binary. */
+typedef struct DredboxPool {
+    char *dir;
+    char *socket;
+    GPid pid;
+} DredboxPool;
+
+/* Start a pool with bricks given as dredbox-memd --brick specs. */
+DredboxPool *dredbox_pool_start(const char *const *bricks);
+void dredbox_pool_stop(DredboxPool *pool);
+/* One request as the "qtest" admin client; the reply, which must be ok. */
+QDict *dredbox_pool_call(DredboxPool *pool, const char *json);
+/* Bytes allocated in memory brick @brick. */
+uint64_t dredbox_pool_used(DredboxPool *pool, unsigned brick);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * qtest for memory-backend-remote: guest RAM taken from a real pool
+ * daemon (dredbox-memd).  Shared contents between two QEMU processes,
+ * read-only grants, latency classes as NUMA distances, run-time
+ * object-add/object-del and hot-plugged virtio-mem, and the errors for
+ * every way of asking wrongly, none of which may leak pool memory.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "dredbox-qtest-util.h"
+
+/* Node 1 (remote) follows node 0's 1 GiB of local DRAM. */
+#define REMOTE_BASE (DREDBOX_DRAM_BASE + 1 * GiB)
+
+static const char *const two_bricks[] = { "0:1G", "1:512M", NULL };
+
+/* A brick with 1 GiB of local DRAM and a remote node of @mib MiB. */
+static char *remote_node_args(DredboxPool *pool, unsigned mib,
+                              const char *backend_opts)
+{
+    return g_strdup_printf(
+        DREDBOX_MACHINE " -m %uM "
+        "-object memory-backend-ram,id=local,size=1G "
+        "-object memory-backend-remote,id=remote,size=%uM,pool=%s%s "
+        "-numa node,nodeid=0,cpus=0-3,memdev=local "
+        "-numa node,nodeid=1,memdev=remote",
+        1024 + mib, mib, pool->socket, backend_opts);
+}
+
+static uint64_t qom_get_uint(QTestState *qts, const char *path,
+                             const char *prop)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments':"
+                            " {'path': %s, 'property': %s}}", path, prop);
+    uint64_t v = dredbox_qdict_uint(resp, "return");
+
+    qobject_unref(resp);
+    return v;
+}
+
+static void pool_grant(DredboxPool *pool, uint64_t segment,
+                       const char *client, bool writable)
+{
+    g_autofree char *req = g_strdup_printf(
+        "{\"cmd\": \"grant\", \"segment\": %" PRIu64 ", \"client\": \"%s\","
+        " \"writable\": %s}", segment, client, writable ? "true" : "false");
+
+    qobject_unref(dredbox_pool_call(pool, req));
+}
+
+/*
+ * A CPU-less node backed by a memory brick: a second and a third brick
+ * attach the same segment and see the first one's writes; a read-only
+ * grant cannot change it; the segment goes back to the pool when its
+ * owner exits.
+ */
+static void test_shared_node(void)
+{
+    DredboxPool *pool = dredbox_pool_start(two_bricks);
+    g_autofree char *args_a = remote_node_args(pool, 256,
+                                               ",brick=1,client=brick-a");
+    g_autofree char *opts = NULL, *args_b = NULL, *args_c = NULL;
+    QTestState *a, *b, *c;
+    uint64_t seg;
+
+    a = qtest_init(args_a);
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 256 * MiB);
+    g_assert_cmpuint(dredbox_pool_used(pool, 0), ==, 0);
+    g_assert_cmpuint(qom_get_uint(a, "/objects/remote", "brick"), ==, 1);
+    g_assert_cmpuint(qom_get_uint(a, "/objects/remote", "offset"), ==, 0);
+    seg = qom_get_uint(a, "/objects/remote", "segment");
+
+    qtest_writeq(a, REMOTE_BASE, 0x6472656462786f31ULL);
+    qtest_writeq(a, REMOTE_BASE + 256 * MiB - 8, 0xfeedfacecafef00dULL);
+
+    pool_grant(pool, seg, "brick-b", true);
+    opts = g_strdup_printf(",segment=%" PRIu64 ",client=brick-b", seg);
+    args_b = remote_node_args(pool, 256, opts);
+    b = qtest_init(args_b);
+    g_assert_cmphex(qtest_readq(b, REMOTE_BASE), ==, 0x6472656462786f31ULL);
+    g_assert_cmphex(qtest_readq(b, REMOTE_BASE + 256 * MiB - 8), ==,
+                    0xfeedfacecafef00dULL);
+    qtest_writel(b, REMOTE_BASE + 4096, 0x0b0b0b0b);
+    g_assert_cmphex(qtest_readl(a, REMOTE_BASE + 4096), ==, 0x0b0b0b0b);
+    /* Attaching a segment does not allocate another one. */
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 256 * MiB);
+
+    pool_grant(pool, seg, "brick-c", false);
+    g_free(opts);
+    opts = g_strdup_printf(",segment=%" PRIu64 ",client=brick-c", seg);
+    args_c = remote_node_args(pool, 256, opts);
+    c = qtest_init(args_c);
+    g_assert_cmphex(qtest_readl(c, REMOTE_BASE + 4096), ==, 0x0b0b0b0b);
+    qtest_writel(c, REMOTE_BASE + 4096, 0xdeadbeef);
+    g_assert_cmphex(qtest_readl(a, REMOTE_BASE + 4096), ==, 0x0b0b0b0b);
+    qtest_quit(c);
+
+    /* Only the owner's exit frees the segment. */
+    qtest_quit(b);
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 256 * MiB);
+    qtest_quit(a);
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 0);
+    dredbox_pool_stop(pool);
+}
+
+/* Latency classes become distances unless -numa dist says otherwise. */
+static void test_latency_classes(void)
+{
+    DredboxPool *pool = dredbox_pool_start(two_bricks);
+    g_autofree char *pool_args = g_strdup_printf(
+        "-m 1536M "
+        "-object memory-backend-ram,id=local,size=1G "
+        "-object memory-backend-remote,id=near,size=256M,pool=%s,"
+        "latency-class=tray-local "
+        "-object memory-backend-remote,id=far,size=256M,pool=%s,"
+        "latency-class=inter-rack "
+        "-numa node,nodeid=0,cpus=0-3,memdev=local "
+        "-numa node,nodeid=1,memdev=near "
+        "-numa node,nodeid=2,memdev=far",
+        pool->socket, pool->socket);
+    g_autofree char *explicit_args = g_strdup_printf(
+        "%s -numa dist,src=0,dst=1,val=40 -numa dist,src=0,dst=2,val=40 "
+        "-numa dist,src=1,dst=2,val=40", pool_args);
+    static const uint32_t by_class[] = {
+        10, 20, 50,
+        20, 10, 50,
+        50, 50, 10,
+    };
+    static const uint32_t by_user[] = {
+        10, 40, 40,
+        40, 10, 40,
+        40, 40, 10,
+    };
+    g_autofree void *fdt = dredbox_dump_fdt("", pool_args);
+    g_autofree void *fdt2 = dredbox_dump_fdt("", explicit_args);
+
+    dredbox_assert_memory_node(fdt, REMOTE_BASE, 256 * MiB, 1);
+    dredbox_assert_memory_node(fdt, REMOTE_BASE + 256 * MiB, 256 * MiB, 2);
+    dredbox_assert_distances(fdt, 3, by_class);
+    dredbox_assert_distances(fdt2, 3, by_user);
+    /* Both QEMU runs gave their memory back. */
+    g_assert_cmpuint(dredbox_pool_used(pool, 0), ==, 0);
+    dredbox_pool_stop(pool);
+}
+
+/* Created and deleted at run time, the backend takes and returns memory. */
+static void test_object_add_del(void)
+{
+    DredboxPool *pool = dredbox_pool_start(two_bricks);
+    QTestState *qts = qtest_init(DREDBOX_MACHINE);
+    QDict *resp;
+
+    resp = qtest_qmp(qts, "{'execute': 'object-add', 'arguments':"
+                     " {'qom-type': 'memory-backend-remote', 'id': 'm0',"
+                     "  'size': 268435456, 'pool': %s, 'brick': 0}}",
+                     pool->socket);
+    g_assert_false(qdict_haskey(resp, "error"));
+    qobject_unref(resp);
+    g_assert_cmpuint(dredbox_pool_used(pool, 0), ==, 256 * MiB);
+
+    resp = qtest_qmp(qts, "{'execute': 'object-add', 'arguments':"
+                     " {'qom-type': 'memory-backend-remote', 'id': 'm1',"
+                     "  'size': 1073741824, 'pool': %s, 'brick': 0}}",
+                     pool->socket);
+    g_assert_nonnull(strstr(qdict_get_str(qdict_get_qdict(resp, "error"),
+                                          "desc"),
+                            "memory brick 0 has no free 1024 MiB range"));
+    qobject_unref(resp);
+
+    resp = qtest_qmp(qts, "{'execute': 'object-del',"
+                     " 'arguments': {'id': 'm0'}}");
+    g_assert_false(qdict_haskey(resp, "error"));
+    qobject_unref(resp);
+    g_assert_cmpuint(dredbox_pool_used(pool, 0), ==, 0);
+    qtest_quit(qts);
+    dredbox_pool_stop(pool);
+}
+
+/*
+ * On demand, a virtio-mem device hot-plugged behind a root port takes
+ * nothing from the pool until the guest plugs blocks (the guest tests
+ * cover growing and shrinking).
+ */
+static void test_virtio_mem_hotplug(void)
+{
+    DredboxPool *pool = dredbox_pool_start(two_bricks);
+    QTestState *qts = qtest_init(DREDBOX_MACHINE " -m 1G,maxmem=3G "
+                                 "-device pcie-root-port,id=rp0,chassis=1");
+    QDict *resp;
+
+    resp = qtest_qmp(qts, "{'execute': 'object-add', 'arguments':"
+                     " {'qom-type': 'memory-backend-remote', 'id': 'vm0',"
+                     "  'size': 1073741824, 'pool': %s, 'on-demand': true}}",
+                     pool->socket);
+    g_assert_false(qdict_haskey(resp, "error"));
+    qobject_unref(resp);
+    resp = qtest_qmp(qts, "{'execute': 'device_add', 'arguments':"
+                     " {'driver': 'virtio-mem-pci', 'id': 'vmem0',"
+                     "  'bus': 'rp0', 'memdev': 'vm0',"
+                     "  'block-size': 134217728}}");
+    g_assert_false(qdict_haskey(resp, "error"));
+    qobject_unref(resp);
+
+    g_assert_cmphex(qom_get_uint(qts, "vmem0", "memaddr"), ==, 256 * GiB);
+    g_assert_cmpuint(qom_get_uint(qts, "vmem0", "size"), ==, 0);
+    g_assert_cmpuint(dredbox_pool_used(pool, 0), ==, 0);
+    qtest_quit(qts);
+    dredbox_pool_stop(pool);
+}
+
+typedef struct BadBackend {
+    unsigned mib;
+    const char *opts;       /* appended to the backend's options */
+    const char *message;
+} BadBackend;
+
+static const BadBackend bad_backends[] = {
+    { 256, ",brick=7", "no memory brick 7" },
+    { 768, ",brick=1", "memory brick 1 has no free 768 MiB range" },
+    { 100, "", "multiple of" },
+    { 256, ",memory-class=persistent", "no persistent memory brick" },
+    { 256, ",segment=99", "segment 99" },
+    { 256, ",on-demand=on,segment=1", "exclude each other" },
+    { 256, ",latency-class=far", "latency-class" },
+    { 256, ",client=a/b", "client name" },
+};
+
+/* Bad requests fail clearly and leave the pool as it was. */
+static void test_bad_backend(const void *opaque)
+{
+    const BadBackend *bad = opaque;
+    DredboxPool *pool = dredbox_pool_start(two_bricks);
+    g_autofree char *args = remote_node_args(pool, bad->mib, bad->opts);
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(dredbox_run_qemu(args, &err), ==, 1);
+    if (!strstr(err, bad->message)) {
+        g_test_message("stderr of '%s': %s", args, err);
+    }
+    g_assert_nonnull(strstr(err, bad->message));
+    g_assert_cmpuint(dredbox_pool_used(pool, 0), ==, 0);
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 0);
+    dredbox_pool_stop(pool);
+}
+
+typedef struct BadPool {
+    const char *opts;
+    const char *message;
+} BadPool;
+
+static const BadPool bad_pools[] = {
+    { "pool=/nonexistent/memd.sock", "cannot reach the memory pool" },
+    { "pool=/nonexistent/pool.json", "cannot read pool manifest" },
+    { "pool=/dev/null", "cannot reach the memory pool" },
+    { "share=on", "Parameter 'pool' is missing" },
+};
+
+/* Without a usable pool there is no remote memory, and QEMU says why. */
+static void test_bad_pool(const void *opaque)
+{
+    const BadPool *bad = opaque;
+    g_autofree char *args = g_strdup_printf(
+        DREDBOX_MACHINE " -m 1280M "
+        "-object memory-backend-ram,id=local,size=1G "
+        "-object memory-backend-remote,id=remote,size=256M,%s "
+        "-numa node,nodeid=0,cpus=0-3,memdev=local "
+        "-numa node,nodeid=1,memdev=remote", bad->opts);
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(dredbox_run_qemu(args, &err), ==, 1);
+    if (!strstr(err, bad->message)) {
+        g_test_message("stderr of '%s': %s", args, err);
+    }
+    g_assert_nonnull(strstr(err, bad->message));
+}
+
+int main(int argc, char **argv)
+{
+    int i;
+
+    g_test_init(&argc, &argv, NULL);
+    if (!qtest_has_machine("dredbox-compute")) {
+        g_test_skip("dredbox-compute machine not built");
+        return g_test_run();
+    }
+
+    qtest_add_func("/dredbox-remote-memory/shared-node", test_shared_node);
+    qtest_add_func("/dredbox-remote-memory/latency-classes",
+                   test_latency_classes);
+    qtest_add_func("/dredbox-remote-memory/object-add-del",
+                   test_object_add_del);
+    qtest_add_func("/dredbox-remote-memory/virtio-mem-hotplug",
+                   test_virtio_mem_hotplug);
+    for (i = 0; i < ARRAY_SIZE(bad_backends); i++) {
+        g_autofree char *name =
+            g_strdup_printf("/dredbox-remote-memory/bad-backend/%d", i);
+
+        qtest_add_data_func(name, &bad_backends[i], test_bad_backend);
+    }
+    for (i = 0; i < ARRAY_SIZE(bad_pools); i++) {
+        g_autofree char *name =
+            g_strdup_printf("/dredbox-remote-memory/bad-pool/%d", i);
+
+        qtest_add_data_func(name, &bad_pools[i], test_bad_pool);
+    }
+    return g_test_run();
+}

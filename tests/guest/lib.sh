@@ -11,24 +11,98 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-300}
 mkdir -p "$LOGDIR"
 
 FACTS=""
+APPEND=""    # extra kernel command line
 
-# boot LABEL GUEST_SCRIPT QEMU_ARGS...: boot, run the script, keep its output
-# (the lines between the guest's markers) in $FACTS.
-boot() {
+# boot_bg LABEL GUEST_SCRIPT QEMU_ARGS...: boot in the background with a
+# QMP socket at $LOGDIR/LABEL.qmp; drive it with wait_step and qmp, then
+# collect it with boot_wait.
+boot_bg() {
     label=$1 script=$2
     shift 2
     log=$LOGDIR/$label.log
+    rm -f "$LOGDIR/$label.qmp"
     timeout -k 5 "$BOOT_TIMEOUT" "$QEMU" -machine dredbox-compute \
         -nographic -nodefaults -serial stdio -no-reboot \
+        -qmp "unix:$LOGDIR/$label.qmp,server=on,wait=off" \
         -kernel "$GUEST/Image" -initrd "$GUEST/initramfs.gz" \
-        -append "console=ttyAMA0 loglevel=4 dredbox.test=$script" \
-        "$@" < /dev/null > "$log" 2>&1
+        -append "console=ttyAMA0 loglevel=4 dredbox.test=$script $APPEND" \
+        "$@" < /dev/null > "$log" 2>&1 &
+    BG_PID=$!
+}
+
+# wait_step NAME: until the guest prints "DREDBOX-STEP NAME" (0) or QEMU
+# is gone (1).
+wait_step() {
+    while ! grep -q "^DREDBOX-STEP $1" "$log"; do
+        kill -0 "$BG_PID" 2> /dev/null || return 1
+        sleep 1
+    done
+}
+
+# qmp COMMAND_JSON...: run commands on the background brick's QMP socket;
+# prints the replies (one per line, events dropped).
+qmp() {
+    { echo '{"execute": "qmp_capabilities"}'; for c in "$@"; do
+        echo "$c"; done; } |
+        socat -t 5 - "UNIX-CONNECT:$LOGDIR/$label.qmp" |
+        grep -v '"QMP"\|"event"' | tail -n +2
+}
+
+boot_wait() {    # wait for the background brick; its output in $FACTS
+    wait "$BG_PID"
     rc=$?
     FACTS=$(sed -n "/^DREDBOX-TEST-BEGIN $script/,/^DREDBOX-TEST-END/p" \
             "$log" | tr -d '\r')
     if [ -z "$FACTS" ]; then
         echo "# $label: no guest output (QEMU rc=$rc), see $log"
         tail -n 20 "$log" | sed 's/^/#   /'
+    fi
+}
+
+# boot LABEL GUEST_SCRIPT QEMU_ARGS...: boot, run the script, keep its output
+# (the lines between the guest's markers) in $FACTS.
+boot() {
+    boot_bg "$@"
+    boot_wait
+}
+
+# pool_start SPEC...: a memory pool (dredbox-memd) of these bricks for
+# this test, in $POOL; pool_stop ends it.
+MEMD=${MEMD:-$SRCDIR/build/tools/controller/memd/dredbox-memd}
+pool_start() {
+    POOL=$(mktemp -d "${TMPDIR:-/tmp}/dredbox-pool-XXXXXX")
+    args=""
+    for b in "$@"; do
+        args="$args --brick $b"
+    done
+    # shellcheck disable=SC2086
+    "$MEMD" --dir "$POOL" $args > "$POOL/memd.log" 2>&1 &
+    POOL_PID=$!
+    i=0
+    while [ ! -S "$POOL/memd.sock" ] && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+}
+
+pool_stop() {
+    kill "$POOL_PID" && wait "$POOL_PID"
+    rm -rf "$POOL"
+}
+
+# pool_used BRICK: bytes allocated in a memory brick, as the pool says.
+pool_used() {
+    printf '%s\n%s\n' '{"cmd":"hello","client":"guest-test","role":"admin"}' \
+        '{"cmd":"query"}' | socat -t 5 - "UNIX-CONNECT:$POOL/memd.sock" |
+        tail -n 1 | jq ".bricks[] | select(.id == $1) | .used"
+}
+
+# check_value DESCRIPTION GOT EXPECTED: a host-side check
+check_value() {
+    if [ "$2" = "$3" ]; then
+        echo "ok - $1"
+    else
+        echo "not ok - $1: got '$2', expected '$3'"
     fi
 }
 

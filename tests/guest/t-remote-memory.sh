@@ -1,0 +1,51 @@
+#!/bin/sh
+# Memory from memory bricks, as Debian's stock kernel sees it:
+#  - a CPU-less NUMA node backed by memory-backend-remote has the
+#    segment's size and its latency class's distance, and memory bound to
+#    it is written and read back intact; the segment returns to the pool
+#    when the brick powers off;
+#  - a virtio-mem device on the pool grows the running guest when the host
+#    raises requested-size (no further than the pool can give) and
+#    shrinks it again, the pool's accounting following every step.
+. "$(dirname "$0")/lib.sh"
+
+pool_start 0:512M 1:1G
+boot remote-node remote-node -m 1536M \
+    -object memory-backend-ram,id=local,size=1G \
+    -object "memory-backend-remote,id=far,size=512M,pool=$POOL/pool.json,brick=1,latency-class=inter-rack" \
+    -numa node,nodeid=0,cpus=0-3,memdev=local \
+    -numa node,nodeid=1,memdev=far
+check_guest_ok "brick with a remote node boots"
+check "remote node has the segment's 512 MiB" NODE1_BYTES 536870912
+check "remote node is CPU-less" NODE1_CPUS ""
+check "inter-rack latency class is distance 50" NODE0_DISTANCE "10 50"
+check "64 MiB bound to the remote node lands there" TOUCH_ON_NODE 16384
+check "and reads back what was written" TOUCH_VERIFIED 16384
+check_value "segment returned to the pool at power-off" "$(pool_used 1)" 0
+
+# Brick 0 has 512 MiB: asking for 768 MiB gets what the pool has.
+APPEND=memhp_default_state=online_movable
+boot_bg virtio-mem virtio-mem-resize -m 512M,maxmem=2G \
+    -object "memory-backend-remote,id=vm0,size=1G,pool=$POOL/memd.sock,on-demand=on,brick=0" \
+    -device virtio-mem-pci,id=vmem0,memdev=vm0,requested-size=0,block-size=128M
+vmem_size() {
+    qmp '{"execute": "qom-get", "arguments": {"path": "vmem0", "property": "size"}}' |
+        jq .return
+}
+if wait_step grow; then
+    check_value "no pool memory before the guest plugs any" "$(pool_used 0)" 0
+    qmp '{"execute": "qom-set", "arguments": {"path": "vmem0", "property": "requested-size", "value": 805306368}}' > /dev/null
+fi
+if wait_step shrink; then
+    check_value "device plugged what the pool had" "$(vmem_size)" 536870912
+    check_value "pool brick 0 is full" "$(pool_used 0)" 536870912
+    qmp '{"execute": "qom-set", "arguments": {"path": "vmem0", "property": "requested-size", "value": 0}}' > /dev/null
+fi
+boot_wait
+check_guest_ok "guest followed the resizes"
+check "virtio_mem driver bound" VIRTIO_MEM_DRIVER 1
+check "MemTotal grew by 512 MiB" GROWN_KB 524288
+check "the new memory holds 600 MiB of data" FILLED_MIB 600
+check "MemTotal shrank back" SHRUNK_KB 0
+check_value "unplugged memory returned to the pool" "$(pool_used 0)" 0
+pool_stop

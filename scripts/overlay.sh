@@ -8,6 +8,13 @@ QSRC=$2
 # The parts of our tree that live inside QEMU's layout.
 DIRS="hw/dredbox include/hw/dredbox backends/remote-memory tests/qtest
 configs/devices/aarch64-softmmu"
+# Single files QEMU shares with our tools: the pool protocol's framing.
+FILES="controller/memd/memd-wire.c controller/memd/memd-wire.h"
+
+for f in $FILES; do
+    mkdir -p "$QSRC/$(dirname "$f")"
+    ln -sfn "$SRC/$f" "$QSRC/$f"
+done
 
 for d in $DIRS; do
     [ -d "$SRC/$d" ] || continue

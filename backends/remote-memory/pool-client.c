@@ -13,6 +13,8 @@
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
 #include "pool-client.h"
+/* Shared with the rack tools; overlaid from our controller/memd/. */
+#include "../../controller/memd/memd-wire.h"
 
 /* A local daemon answers at once; never let a wedged one hang QEMU. */
 #define POOL_REPLY_TIMEOUT_SEC 10
@@ -53,58 +55,25 @@ static char *pool_socket_path(const char *pool, Error **errp)
 static QDict *pool_call(PoolClient *pc, QDict *req, int *fd, Error **errp)
 {
     g_autoptr(GString) json = qobject_to_json(QOBJECT(req));
-    g_autoptr(GString) line = g_string_new(NULL);
+    g_autofree char *line = NULL;
     QObject *obj;
     QDict *reply;
 
     if (fd) {
         *fd = -1;
     }
-    g_string_append_c(json, '\n');
-    if (qemu_write_full(pc->fd, json->str, json->len) != json->len) {
+    if (!memd_wire_send(pc->fd, json->str, -1)) {
         error_setg_errno(errp, errno, "memory pool at %s is gone",
                          pc->socket);
         return NULL;
     }
-    for (;;) {
-        char c;
-        union {
-            char buf[CMSG_SPACE(sizeof(int))];
-            struct cmsghdr align;
-        } u;
-        struct iovec iov = { &c, 1 };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                              .msg_control = u.buf,
-                              .msg_controllen = sizeof(u.buf) };
-        struct cmsghdr *cm;
-        ssize_t n = recvmsg(pc->fd, &msg, MSG_CMSG_CLOEXEC);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n != 1 || line->len > POOL_MAX_REPLY) {
-            error_setg(errp, "memory pool at %s did not answer", pc->socket);
-            goto fail;
-        }
-        for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-            if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-                int got;
-
-                memcpy(&got, CMSG_DATA(cm), sizeof(int));
-                if (fd && *fd < 0) {
-                    *fd = got;
-                } else {
-                    close(got);
-                }
-            }
-        }
-        if (c == '\n') {
-            break;
-        }
-        g_string_append_c(line, c);
+    line = memd_wire_recv(pc->fd, POOL_MAX_REPLY, fd);
+    if (!line) {
+        error_setg(errp, "memory pool at %s did not answer", pc->socket);
+        return NULL;
     }
 
-    obj = qobject_from_json(line->str, NULL);
+    obj = qobject_from_json(line, NULL);
     reply = qobject_to(QDict, obj);
     if (!reply) {
         qobject_unref(obj);

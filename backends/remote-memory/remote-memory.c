@@ -201,6 +201,13 @@ static void remote_region_add(MemoryListener *l, MemoryRegionSection *s)
                     name);
         return;
     }
+    if (ram_discard_manager_get_min_granularity(r->rdm, s->mr) %
+        r->granule) {
+        name = host_memory_backend_get_name(MEMORY_BACKEND(r));
+        warn_report("memory-backend-remote '%s': the device's block-size is"
+                    " not a multiple of the pool granule (%" PRIu64 " MiB);"
+                    " it cannot plug any memory", name, r->granule / MiB);
+    }
     ram_discard_listener_init(&r->rdl, remote_populate, remote_discard, true);
     ram_discard_manager_register_listener(r->rdm, &r->rdl, s);
 }
@@ -331,6 +338,11 @@ static bool remote_backend_memory_alloc(HostMemoryBackend *backend,
     if (!backend->size) {
         error_setg(errp, "memory-backend-remote '%s': size must not be 0",
                    name);
+        return false;
+    }
+    if (!backend->share) {
+        error_setg(errp, "memory-backend-remote '%s': memory-brick memory is"
+                   " always shared; share=off is not supported", name);
         return false;
     }
     if (r->on_demand && r->segment) {

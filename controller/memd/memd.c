@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "pool.h"
+#include "memd-wire.h"
 #include "protocol.h"
 #include "store.h"
 
@@ -45,44 +46,6 @@ static void conn_close(Conn *c)
 }
 
 /* Send one reply line, with @fd attached when >= 0. */
-static bool send_reply(int sock, const char *reply, int fd)
-{
-    g_autofree char *line = g_strconcat(reply, "\n", NULL);
-    size_t len = strlen(line), done = 0;
-
-    while (done < len) {
-        struct iovec iov = { line + done, len - done };
-        union {
-            char buf[CMSG_SPACE(sizeof(int))];
-            struct cmsghdr align;
-        } u;
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
-        ssize_t n;
-
-        if (fd >= 0 && done == 0) {
-            struct cmsghdr *cmsg;
-
-            memset(&u, 0, sizeof(u));
-            msg.msg_control = u.buf;
-            msg.msg_controllen = sizeof(u.buf);
-            cmsg = CMSG_FIRSTHDR(&msg);
-            cmsg->cmsg_level = SOL_SOCKET;
-            cmsg->cmsg_type = SCM_RIGHTS;
-            cmsg->cmsg_len = CMSG_LEN(sizeof(int));
-            memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
-        }
-        n = sendmsg(sock, &msg, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return false;
-        }
-        done += n;
-    }
-    return true;
-}
-
 static gboolean conn_readable(gint fd, GIOCondition cond, gpointer opaque)
 {
     Conn *c = opaque;
@@ -111,7 +74,7 @@ static gboolean conn_readable(gint fd, GIOCondition cond, gpointer opaque)
             continue;
         }
         reply = memd_handle(pool, &c->client, line, &seg_fd, &granted);
-        if (!send_reply(c->fd, reply, seg_fd)) {
+        if (!memd_wire_send(c->fd, reply, seg_fd)) {
             /* Nobody learned of a fresh allocation: undo it. */
             if (granted) {
                 pool_release_segment(pool, NULL, true, granted, NULL);
@@ -121,7 +84,7 @@ static gboolean conn_readable(gint fd, GIOCondition cond, gpointer opaque)
         }
     }
     if (c->in->len > MEMD_MAX_LINE) {
-        send_reply(c->fd, "{\"ok\":false,\"code\":\"invalid\","
+        memd_wire_send(c->fd, "{\"ok\":false,\"code\":\"invalid\","
                    "\"error\":\"request line too long\"}", -1);
         conn_close(c);
         return G_SOURCE_REMOVE;

@@ -6,6 +6,8 @@
  */
 #include "pool.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -194,6 +196,7 @@ static PoolSegment *segment_new(Pool *pool, const char *owner, PoolBrick *b,
     seg->grants = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
                                         NULL);
     seg->fd = -1;
+    seg->ro_fd = -1;
     return seg;
 }
 
@@ -316,6 +319,9 @@ static void drop_segment(Pool *pool, PoolSegment *seg, bool scrub)
     if (seg->fd >= 0) {
         close(seg->fd);
     }
+    if (seg->ro_fd >= 0) {
+        close(seg->ro_fd);
+    }
     brick_mark(pool, b, seg->offset, seg->size, 0);
     if (scrub) {
         b->scrubs++;
@@ -371,6 +377,19 @@ PoolSegment *pool_open(Pool *pool, const char *requester, bool admin,
     if (requester &&
         g_hash_table_lookup_extended(seg->grants, requester, NULL, &mode)) {
         *writable = GPOINTER_TO_INT(mode);
+        /* A read-only grantee gets an fd it cannot map writable. */
+        if (!*writable && seg->ro_fd < 0) {
+            g_autofree char *path = g_strdup_printf("/proc/self/fd/%d",
+                                                    seg->fd);
+
+            seg->ro_fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (seg->ro_fd < 0) {
+                g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                            "cannot reopen segment %u read-only: %s", id,
+                            g_strerror(errno));
+                return NULL;
+            }
+        }
         return seg;
     }
     g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED,

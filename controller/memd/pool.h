@@ -51,6 +51,7 @@ typedef struct PoolSegment {
     char *owner;            /* lease holder; may write */
     GHashTable *grants;     /* other client -> GINT_TO_POINTER(writable) */
     int fd;                 /* the segment's memory, owned by the pool */
+    int ro_fd;              /* the same, opened read-only, or -1 */
 } PoolSegment;
 
 typedef struct PoolStore {

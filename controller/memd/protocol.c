@@ -341,7 +341,7 @@ static char *do_open(Pool *pool, MemdClient *c, JsonObject *o, int *fd_out,
     if (!seg) {
         return NULL;
     }
-    *fd_out = seg->fd;
+    *fd_out = writable ? seg->fd : seg->ro_fd;
     return reply_segment(seg, pool, writable);
 }
 

@@ -31,10 +31,13 @@ boot_bg() {
 }
 
 # wait_step NAME: until the guest prints "DREDBOX-STEP NAME" (0) or QEMU
-# is gone (1).
+# is gone (1, and a failed check).
 wait_step() {
     while ! grep -q "^DREDBOX-STEP $1" "$log"; do
-        kill -0 "$BG_PID" 2> /dev/null || return 1
+        if ! kill -0 "$BG_PID" 2> /dev/null; then
+            echo "not ok - guest never reached step '$1', see $log"
+            return 1
+        fi
         sleep 1
     done
 }
@@ -68,7 +71,6 @@ boot() {
 
 # pool_start SPEC...: a memory pool (dredbox-memd) of these bricks for
 # this test, in $POOL; pool_stop ends it.
-MEMD=${MEMD:-$SRCDIR/build/tools/controller/memd/dredbox-memd}
 pool_start() {
     POOL=$(mktemp -d "${TMPDIR:-/tmp}/dredbox-pool-XXXXXX")
     args=""
@@ -76,10 +78,10 @@ pool_start() {
         args="$args --brick $b"
     done
     # shellcheck disable=SC2086
-    "$MEMD" --dir "$POOL" $args > "$POOL/memd.log" 2>&1 &
+    "$TOOLS/dredbox-memd" --dir "$POOL" $args > "$POOL/memd.log" 2>&1 &
     POOL_PID=$!
     i=0
-    while [ ! -S "$POOL/memd.sock" ] && [ $i -lt 100 ]; do
+    while [ ! -f "$POOL/pool.json" ] && [ $i -lt 100 ]; do
         sleep 0.1
         i=$((i + 1))
     done
@@ -90,11 +92,14 @@ pool_stop() {
     rm -rf "$POOL"
 }
 
+TOOLS=$SRCDIR/build/tools/controller/memd
+pool_tool() {    # dredbox-pool on this test's pool
+    "$TOOLS/dredbox-pool" -p "$POOL/memd.sock" "$@"
+}
+
 # pool_used BRICK: bytes allocated in a memory brick, as the pool says.
 pool_used() {
-    printf '%s\n%s\n' '{"cmd":"hello","client":"guest-test","role":"admin"}' \
-        '{"cmd":"query"}' | socat -t 5 - "UNIX-CONNECT:$POOL/memd.sock" |
-        tail -n 1 | jq ".bricks[] | select(.id == $1) | .used"
+    pool_tool --json query | jq ".bricks[] | select(.id == $1) | .used"
 }
 
 # check_value DESCRIPTION GOT EXPECTED: a host-side check

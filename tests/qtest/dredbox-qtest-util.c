@@ -115,6 +115,7 @@ DredboxPool *dredbox_pool_start(const char *const *bricks)
     DredboxPool *pool = g_new0(DredboxPool, 1);
     g_autoptr(GPtrArray) argv = g_ptr_array_new();
     g_autoptr(GError) err = NULL;
+    g_autofree char *manifest = NULL;
     int i;
 
     if (!bin) {
@@ -136,11 +137,13 @@ DredboxPool *dredbox_pool_start(const char *const *bricks)
                                 G_SPAWN_DO_NOT_REAP_CHILD |
                                 G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
                                 &pool->pid, &err));
-    for (i = 0; i < 1000 && !g_file_test(pool->socket, G_FILE_TEST_EXISTS);
+    /* The manifest is written last, once the pool answers. */
+    manifest = g_build_filename(pool->dir, "pool.json", NULL);
+    for (i = 0; i < 1000 && !g_file_test(manifest, G_FILE_TEST_EXISTS);
          i++) {
         g_usleep(10000);
     }
-    g_assert_true(g_file_test(pool->socket, G_FILE_TEST_EXISTS));
+    g_assert_true(g_file_test(manifest, G_FILE_TEST_EXISTS));
     return pool;
 }
 

@@ -228,6 +228,7 @@ static const BadBackend bad_backends[] = {
     { 256, ",on-demand=on,segment=1", "exclude each other" },
     { 256, ",latency-class=far", "latency-class" },
     { 256, ",client=a/b", "client name" },
+    { 256, ",share=off", "share=off is not supported" },
 };
 
 /* Bad requests fail clearly and leave the pool as it was. */

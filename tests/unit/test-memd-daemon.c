@@ -23,42 +23,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "memd-fixture.h"
+#include "memd-wire.h"
+
 #define MiB (1ULL << 20)
-
-typedef struct Daemon {
-    char *dir;
-    char *sock;
-    GPid pid;
-} Daemon;
-
-static void daemon_start(Daemon *d)
-{
-    const char *bin = g_getenv("DREDBOX_MEMD");
-    const char *argv[] = { bin, "--dir", d->dir, "--brick", "0:512M",
-                           "--brick", "1:256M:persistent", NULL };
-    g_autoptr(GError) err = NULL;
-
-    assert_non_null(bin);
-    assert_true(g_spawn_async(NULL, (char **)argv, NULL,
-                              G_SPAWN_DO_NOT_REAP_CHILD |
-                              G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                              &d->pid, &err));
-    for (int i = 0; i < 500 && !g_file_test(d->sock, G_FILE_TEST_EXISTS);
-         i++) {
-        g_usleep(10000);
-    }
-    assert_true(g_file_test(d->sock, G_FILE_TEST_EXISTS));
-}
-
-static int daemon_stop(Daemon *d)
-{
-    int status;
-
-    kill(d->pid, SIGTERM);
-    assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
-    g_spawn_close_pid(d->pid);
-    return status;
-}
 
 static int conn(Daemon *d)
 {
@@ -73,40 +41,18 @@ static int conn(Daemon *d)
 /* Send a line, read one reply line (and an fd, if one comes with it). */
 static char *call(int s, const char *line, int *fd)
 {
-    GString *reply = g_string_new(NULL);
-    g_autofree char *out = g_strconcat(line, "\n", NULL);
+    int got;
+    char *reply;
 
-    assert_int_equal(write(s, out, strlen(out)), strlen(out));
+    assert_true(memd_wire_send(s, line, -1));
+    reply = memd_wire_recv(s, 1 << 20, &got);
+    /* No fd may come unless one is expected. */
     if (fd) {
-        *fd = -1;
+        *fd = got;
+    } else {
+        assert_int_equal(got, -1);
     }
-    for (;;) {
-        char c;
-        union {
-            char buf[CMSG_SPACE(sizeof(int))];
-            struct cmsghdr align;
-        } u;
-        struct iovec iov = { &c, 1 };
-        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1,
-                              .msg_control = u.buf,
-                              .msg_controllen = sizeof(u.buf) };
-        struct cmsghdr *cm;
-
-        if (recvmsg(s, &msg, MSG_CMSG_CLOEXEC) != 1) {
-            break;
-        }
-        for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {
-            if (cm->cmsg_type == SCM_RIGHTS) {
-                assert_non_null(fd);
-                memcpy(fd, CMSG_DATA(cm), sizeof(int));
-            }
-        }
-        if (c == '\n') {
-            break;
-        }
-        g_string_append_c(reply, c);
-    }
-    return g_string_free(reply, FALSE);
+    return reply ? reply : g_strdup("");
 }
 
 static void expect(int s, const char *line, const char *fragment, int *fd)
@@ -116,32 +62,6 @@ static void expect(int s, const char *line, const char *fragment, int *fd)
     if (!strstr(reply, fragment)) {
         fail_msg("%s -> %s (expected %s)", line, reply, fragment);
     }
-}
-
-static int setup(void **state)
-{
-    Daemon *d = g_new0(Daemon, 1);
-
-    d->dir = g_dir_make_tmp("memd-test-XXXXXX", NULL);
-    d->sock = g_build_filename(d->dir, "memd.sock", NULL);
-    daemon_start(d);
-    *state = d;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    Daemon *d = *state;
-    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", d->dir);
-
-    if (d->pid) {
-        daemon_stop(d);
-    }
-    assert_int_equal(system(cmd), 0);
-    g_free(d->sock);
-    g_free(d->dir);
-    g_free(d);
-    return 0;
 }
 
 static void test_share_between_clients(void **state)
@@ -170,6 +90,9 @@ static void test_share_between_clients(void **state)
            "{\"ok\":true}", NULL);
     expect(b, "{\"cmd\":\"open\",\"segment\":1}", "\"writable\":false", &fb);
     assert_true(fb >= 0);
+    /* A read-only grant cannot be mapped writable. */
+    assert_true(mmap(NULL, 256 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fb,
+                     0) == MAP_FAILED);
     pb = mmap(NULL, 256 * MiB, PROT_READ, MAP_SHARED, fb, 0);
     assert_true(pb != MAP_FAILED);
     for (uint32_t i = 0; i < 256 * MiB / 4; i += 4096) {
@@ -330,14 +253,13 @@ static void test_bad_command_line(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_share_between_clients, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_dead_client_keeps_lease, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_bad_requests_keep_serving,
-                                        setup, teardown),
-        cmocka_unit_test_setup_teardown(test_scrub_and_persistence, setup,
-                                        teardown),
+#define WITH_DAEMON(t) \
+        cmocka_unit_test_setup_teardown(t, memd_fixture_setup, \
+                                        memd_fixture_teardown)
+        WITH_DAEMON(test_share_between_clients),
+        WITH_DAEMON(test_dead_client_keeps_lease),
+        WITH_DAEMON(test_bad_requests_keep_serving),
+        WITH_DAEMON(test_scrub_and_persistence),
         cmocka_unit_test(test_bad_command_line),
     };
 

@@ -1,32 +1,49 @@
 /*
- * numa-touch NODE MIB: bind MIB MiB of fresh memory to NUMA node NODE,
- * write a pattern over all of it, read it back, and ask the kernel where
- * each page lives.  Prints, for host-side checks:
- *   TOUCH_NODE=<node>  TOUCH_PAGES=<pages>  TOUCH_ON_NODE=<pages on node>
- *   TOUCH_VERIFIED=<pages whose pattern read back intact>
+ * numa-touch NODE MIB [hold]: bind MIB MiB of fresh memory to NUMA node
+ * NODE, write every page, read it back, and ask the kernel where each page
+ * lives.  Each page starts with "dredbox-touch TAG PAGE" so that the host
+ * can find the pages in the memory brick; "hold" keeps the memory (and
+ * says "DREDBOX-STEP touched") until the brick is stopped.  Prints:
+ *   TOUCH_TAG=<tag>  TOUCH_PAGES=<pages>  TOUCH_ON_NODE=<pages on node>
+ *   TOUCH_VERIFIED=<pages that read back intact>
  * Raw syscalls: the guest has no libnuma.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MPOL_BIND 2
 #define MPOL_MF_STRICT (1 << 0)
+#define HEADER 32
+
+static void fill_page(char *page, long size, unsigned tag, unsigned long p)
+{
+    uint64_t *w = (uint64_t *)(page + HEADER);
+
+    snprintf(page, HEADER, "dredbox-touch %08x %06u", tag,
+             (unsigned)(p % 1000000));
+    for (long i = 0; i < (size - HEADER) / 8; i++) {
+        w[i] = (p << 20 | i) * 0x9e3779b97f4a7c15ULL;
+    }
+}
 
 int main(int argc, char **argv)
 {
     long page = sysconf(_SC_PAGESIZE);
     unsigned long nodemask, pages, on_node = 0, verified = 0;
-    uint64_t *mem;
+    unsigned tag = (unsigned)time(NULL) ^ (unsigned)getpid() << 16;
+    char *mem, *expect;
     void **addrs;
     int *status, node;
 
-    if (argc != 3 || (node = atoi(argv[1])) < 0 || node >= 64 ||
+    if (argc < 3 || (node = atoi(argv[1])) < 0 || node >= 64 ||
         atol(argv[2]) <= 0) {
-        fprintf(stderr, "usage: numa-touch NODE MIB\n");
+        fprintf(stderr, "usage: numa-touch NODE MIB [hold]\n");
         return 2;
     }
     pages = atol(argv[2]) * 1024 * 1024 / page;
@@ -42,20 +59,16 @@ int main(int argc, char **argv)
         perror("numa-touch: mbind");
         return 1;
     }
-    for (unsigned long i = 0; i < pages * page / 8; i++) {
-        mem[i] = i * 0x9e3779b97f4a7c15ULL;
+    for (unsigned long p = 0; p < pages; p++) {
+        fill_page(mem + p * page, page, tag, p);
     }
+    expect = malloc(page);
     addrs = calloc(pages, sizeof(*addrs));
     status = calloc(pages, sizeof(*status));
     for (unsigned long p = 0; p < pages; p++) {
-        uint64_t *w = mem + p * page / 8;
-        unsigned long i, ok = 1;
-
-        for (i = 0; i < page / 8; i++) {
-            ok &= w[i] == (p * page / 8 + i) * 0x9e3779b97f4a7c15ULL;
-        }
-        verified += ok;
-        addrs[p] = w;
+        fill_page(expect, page, tag, p);
+        verified += !memcmp(mem + p * page, expect, page);
+        addrs[p] = mem + p * page;
     }
     /* With no target nodes, move_pages reports where each page is. */
     if (syscall(SYS_move_pages, 0, pages, addrs, NULL, status, 0)) {
@@ -65,7 +78,14 @@ int main(int argc, char **argv)
     for (unsigned long p = 0; p < pages; p++) {
         on_node += status[p] == node;
     }
-    printf("TOUCH_NODE=%d\nTOUCH_PAGES=%lu\nTOUCH_ON_NODE=%lu\n"
-           "TOUCH_VERIFIED=%lu\n", node, pages, on_node, verified);
+    printf("TOUCH_TAG=%08x\nTOUCH_PAGES=%lu\nTOUCH_ON_NODE=%lu\n"
+           "TOUCH_VERIFIED=%lu\n", tag, pages, on_node, verified);
+    if (argc > 3 && !strcmp(argv[3], "hold")) {
+        printf("DREDBOX-STEP touched\n");
+        fflush(stdout);
+        for (;;) {
+            pause();
+        }
+    }
     return 0;
 }

@@ -1,4 +1,4 @@
 # A CPU-less node of memory-brick memory: what the brick sees of it, and
-# 64 MiB bound to it, written and read back.
+# 64 MiB bound to it, written, read back and held for the host to find.
 numa-facts
-numa-touch 1 64
+numa-touch 1 64 hold

@@ -1,0 +1,26 @@
+/*
+ * A real dredbox-memd ($DREDBOX_MEMD) in a private directory, for the
+ * cmocka tests of the daemon and of the tools that talk to it.  Bricks:
+ * 0 = 512 MiB dram, 1 = 256 MiB persistent.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef MEMD_FIXTURE_H
+#define MEMD_FIXTURE_H
+
+#include <glib.h>
+
+typedef struct Daemon {
+    char *dir;
+    char *sock;
+    GPid pid;
+} Daemon;
+
+void daemon_start(Daemon *d);
+/* SIGTERM it; returns its wait status. */
+int daemon_stop(Daemon *d);
+/* cmocka group fixtures: *state is a started Daemon. */
+int memd_fixture_setup(void **state);
+int memd_fixture_teardown(void **state);
+
+#endif

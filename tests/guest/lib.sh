@@ -2,7 +2,8 @@
 # one guest script (tests/guest/rootfs/NAME.sh) and check what it printed.
 # Results are TAP lines; the runner counts them.
 
-SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
+# Test scripts live in tests/guest/; others that source this set SRCDIR.
+SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 QEMU=${QEMU:-$SRCDIR/build/qemu/qemu-system-aarch64}
 GUEST=$SRCDIR/build/guest
 LOGDIR=${LOGDIR:-$SRCDIR/build/test-logs}
@@ -85,6 +86,11 @@ pool_start() {
         sleep 0.1
         i=$((i + 1))
     done
+    if [ ! -f "$POOL/pool.json" ]; then
+        echo "not ok - memory pool did not start:"
+        sed 's/^/#   /' "$POOL/memd.log"
+        return 1
+    fi
 }
 
 pool_stop() {

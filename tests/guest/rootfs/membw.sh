@@ -1,0 +1,3 @@
+# Benchmark (bench/remote-memory.sh): bandwidth of local node 0 and
+# remote node 1, interleaved.
+membw 64 9 0 1

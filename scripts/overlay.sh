@@ -8,8 +8,9 @@ QSRC=$2
 # The parts of our tree that live inside QEMU's layout.
 DIRS="hw/dredbox include/hw/dredbox backends/remote-memory tests/qtest
 configs/devices/aarch64-softmmu"
-# Single files QEMU shares with our tools: the pool protocol's framing.
-FILES="controller/memd/memd-wire.c controller/memd/memd-wire.h"
+# Single files: our QAPI module, and the pool protocol's framing that
+# QEMU shares with our tools.
+FILES="controller/memd/memd-wire.c controller/memd/memd-wire.h qapi/dredbox.json"
 
 for f in $FILES; do
     mkdir -p "$QSRC/$(dirname "$f")"

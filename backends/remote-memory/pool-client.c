@@ -12,7 +12,7 @@
 #include "qobject/qjson.h"
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
-#include "pool-client.h"
+#include "hw/dredbox/pool-client.h"
 /* Shared with the rack tools; overlaid from our controller/memd/. */
 #include "../../controller/memd/memd-wire.h"
 

@@ -22,8 +22,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "qapi/qapi-types-qom.h"
-#include "qapi/qapi-visit-qom.h"
+#include "qapi/qapi-types-dredbox.h"
 #include "qapi/visitor.h"
 #include "qemu/error-report.h"
 #include "qemu/mmap-alloc.h"
@@ -34,7 +33,7 @@
 #include "system/system.h"
 #include "exec/memory.h"
 #include "exec/address-spaces.h"
-#include "pool-client.h"
+#include "hw/dredbox/pool-client.h"
 
 #define TYPE_MEMORY_BACKEND_REMOTE "memory-backend-remote"
 OBJECT_DECLARE_SIMPLE_TYPE(HostMemoryBackendRemote, MEMORY_BACKEND_REMOTE)

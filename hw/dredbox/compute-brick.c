@@ -20,7 +20,7 @@
 #include "qemu/guest-random.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
-#include "qapi/qapi-types-qom.h"
+#include "qapi/qapi-types-dredbox.h"
 #include "qapi/visitor.h"
 #include "hw/boards.h"
 #include "hw/arm/boot.h"
@@ -28,7 +28,7 @@
 #include "hw/char/pl011.h"
 #include "hw/intc/arm_gic.h"
 #include "hw/mem/memory-device.h"
-#include "hw/misc/unimp.h"
+#include "hw/dredbox/rmc.h"
 #include "hw/pci-host/gpex.h"
 #include "hw/qdev-properties.h"
 #include "hw/sysbus.h"
@@ -595,6 +595,51 @@ static void dredbox_check_options(MachineState *ms)
     }
 }
 
+/*
+ * The Remote Memory Controller: configuration page, the low and high
+ * remote memory windows, one interrupt.  docs/rmc.md.
+ */
+static void dredbox_create_rmc(DredboxComputeState *s)
+{
+    void *fdt = MACHINE(s)->fdt;
+    const MemMapEntry *cfg = &dredbox_memmap[DREDBOX_RMC_CONFIG];
+    const MemMapEntry *low = &dredbox_memmap[DREDBOX_RMC_LOW_WINDOW];
+    const MemMapEntry *high = &dredbox_memmap[DREDBOX_RMC_HIGH_WINDOW];
+    g_autofree char *node = g_strdup_printf("/rmc@%" PRIx64, cfg->base);
+    g_autofree char *client = s->rmc_client ? g_strdup(s->rmc_client)
+                              : g_strdup_printf("brick%u", s->brick_id);
+    DeviceState *dev = qdev_new(TYPE_DREDBOX_RMC);
+    SysBusDevice *sbd = SYS_BUS_DEVICE(dev);
+
+    object_property_add_child(OBJECT(s), "rmc", OBJECT(dev));
+    qdev_prop_set_uint64(dev, "low-window-base", low->base);
+    qdev_prop_set_uint64(dev, "low-window-size", low->size);
+    qdev_prop_set_uint64(dev, "high-window-base", high->base);
+    qdev_prop_set_uint64(dev, "high-window-size", high->size);
+    if (s->pool) {
+        qdev_prop_set_string(dev, "pool", s->pool);
+    }
+    qdev_prop_set_string(dev, "client", client);
+    sysbus_realize_and_unref(sbd, &error_fatal);
+    sysbus_mmio_map(sbd, 0, cfg->base);
+    sysbus_mmio_map(sbd, 1, low->base);
+    sysbus_mmio_map(sbd, 2, high->base);
+    sysbus_connect_irq(sbd, 0, dredbox_spi(s, DREDBOX_IRQ_RMC));
+
+    qemu_fdt_add_subnode(fdt, node);
+    qemu_fdt_setprop_string(fdt, node, "compatible", "dredbox,rmc-1.0");
+    qemu_fdt_setprop_sized_cells(fdt, node, "reg", 2, cfg->base,
+                                 2, cfg->size);
+    qemu_fdt_setprop_cells(fdt, node, "interrupts", GIC_FDT_IRQ_TYPE_SPI,
+                           DREDBOX_IRQ_RMC, GIC_FDT_IRQ_FLAGS_LEVEL_HI);
+    qemu_fdt_setprop_sized_cells(fdt, node, "dredbox,windows",
+                                 2, low->base, 2, low->size,
+                                 2, high->base, 2, high->size);
+    qemu_fdt_setprop_cell(fdt, node, "dredbox,num-ports",
+                          object_property_get_uint(OBJECT(dev), "num-ports",
+                                                   &error_abort));
+}
+
 static void *dredbox_get_dtb(const struct arm_boot_info *binfo, int *size)
 {
     DredboxComputeState *s = container_of(binfo, DredboxComputeState,
@@ -607,8 +652,6 @@ static void *dredbox_get_dtb(const struct arm_boot_info *binfo, int *size)
 static void dredbox_compute_init(MachineState *ms)
 {
     DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(ms);
-    const MemMapEntry *rmc = &dredbox_memmap[DREDBOX_RMC_CONFIG];
-
     dredbox_check_options(ms);
     dredbox_numa_distances(ms);
     dredbox_fdt_create(s);
@@ -620,8 +663,7 @@ static void dredbox_compute_init(MachineState *ms)
     dredbox_create_pcie(s);
     dredbox_create_virtio_mmio(s);
 
-    /* Reserved for the Remote Memory Controller's configuration page. */
-    create_unimplemented_device("dredbox-rmc", rmc->base, rmc->size);
+    dredbox_create_rmc(s);
 
     s->bootinfo.ram_size = ms->ram_size;
     s->bootinfo.board_id = -1;
@@ -629,6 +671,33 @@ static void dredbox_compute_init(MachineState *ms)
     s->bootinfo.get_dtb = dredbox_get_dtb;
     s->bootinfo.psci_conduit = QEMU_PSCI_CONDUIT_SMC;
     arm_load_kernel(ARM_CPU(first_cpu), ms, &s->bootinfo);
+}
+
+static char *dredbox_get_pool(Object *obj, Error **errp)
+{
+    return g_strdup(DREDBOX_COMPUTE_MACHINE(obj)->pool);
+}
+
+static void dredbox_set_pool(Object *obj, const char *value, Error **errp)
+{
+    DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(obj);
+
+    g_free(s->pool);
+    s->pool = g_strdup(value);
+}
+
+static char *dredbox_get_rmc_client(Object *obj, Error **errp)
+{
+    return g_strdup(DREDBOX_COMPUTE_MACHINE(obj)->rmc_client);
+}
+
+static void dredbox_set_rmc_client(Object *obj, const char *value,
+                                   Error **errp)
+{
+    DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(obj);
+
+    g_free(s->rmc_client);
+    s->rmc_client = g_strdup(value);
 }
 
 static void dredbox_get_brick_id(Object *obj, Visitor *v, const char *name,
@@ -785,6 +854,15 @@ static void dredbox_compute_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, "brick-id",
         "Rack-wide identifier of this compute brick (exposed to the guest "
         "as the device-tree property dredbox,brick-id)");
+    object_class_property_add_str(oc, "pool", dredbox_get_pool,
+                                  dredbox_set_pool);
+    object_class_property_set_description(oc, "pool",
+        "The rack's memory pool (socket or pool.json) whose segments the "
+        "Remote Memory Controller forwards to");
+    object_class_property_add_str(oc, "client", dredbox_get_rmc_client,
+                                  dredbox_set_rmc_client);
+    object_class_property_set_description(oc, "client",
+        "Name this brick's RMC uses with the pool (default brick<ID>)");
 }
 
 static const TypeInfo dredbox_compute_info = {

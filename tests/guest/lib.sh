@@ -81,6 +81,8 @@ pool_start() {
     # shellcheck disable=SC2086
     "$TOOLS/dredbox-memd" --dir "$POOL" $args > "$POOL/memd.log" 2>&1 &
     POOL_PID=$!
+    # However the test ends, the pool goes with it.
+    trap 'kill $POOL_PID 2>/dev/null; rm -rf "$POOL"' EXIT
     i=0
     while [ ! -f "$POOL/pool.json" ] && [ $i -lt 100 ]; do
         sleep 0.1
@@ -96,6 +98,7 @@ pool_start() {
 pool_stop() {
     kill "$POOL_PID" && wait "$POOL_PID"
     rm -rf "$POOL"
+    trap - EXIT
 }
 
 TOOLS=$SRCDIR/build/tools/controller/memd

@@ -12,7 +12,10 @@
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
 #include <libfdt.h>
+#include <sys/prctl.h>
 #include "dredbox-qtest-util.h"
+/* The pool protocol's framing, shared with the pool's own tools. */
+#include "../../controller/memd/memd-wire.h"
 
 uint64_t dredbox_qdict_uint(QDict *d, const char *key)
 {
@@ -109,6 +112,12 @@ void dredbox_assert_distances(const void *fdt, int n, const uint32_t *dist)
     }
 }
 
+/* A test that fails aborts: its pool must not outlive it. */
+static void pool_child_setup(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
 DredboxPool *dredbox_pool_start(const char *const *bricks)
 {
     const char *bin = g_getenv("DREDBOX_MEMD");
@@ -135,8 +144,8 @@ DredboxPool *dredbox_pool_start(const char *const *bricks)
     g_ptr_array_add(argv, NULL);
     g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, NULL,
                                 G_SPAWN_DO_NOT_REAP_CHILD |
-                                G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                                &pool->pid, &err));
+                                G_SPAWN_STDOUT_TO_DEV_NULL,
+                                pool_child_setup, NULL, &pool->pid, &err));
     /* The manifest is written last, once the pool answers. */
     manifest = g_build_filename(pool->dir, "pool.json", NULL);
     for (i = 0; i < 1000 && !g_file_test(manifest, G_FILE_TEST_EXISTS);
@@ -164,36 +173,59 @@ void dredbox_pool_stop(DredboxPool *pool)
     g_free(pool);
 }
 
-static QDict *pool_line(int fd, const char *json)
+/* One request; the reply, which must be ok, and its fd if @seg_fd. */
+static QDict *pool_line(int sock, const char *json, int *seg_fd)
 {
-    g_autoptr(GString) line = g_string_new(NULL);
-    g_autofree char *req = g_strconcat(json, "\n", NULL);
+    g_autofree char *line = NULL;
     QDict *reply;
-    char c;
 
-    g_assert_cmpint(qemu_write_full(fd, req, strlen(req)), ==, strlen(req));
-    while (read(fd, &c, 1) == 1 && c != '\n') {
-        g_string_append_c(line, c);
-    }
-    reply = qobject_to(QDict, qobject_from_json(line->str, &error_abort));
+    g_assert_true(memd_wire_send(sock, json, -1));
+    line = memd_wire_recv(sock, 1 << 20, seg_fd);
+    g_assert_nonnull(line);
+    reply = qobject_to(QDict, qobject_from_json(line, &error_abort));
     g_assert_nonnull(reply);
     if (!qdict_get_try_bool(reply, "ok", false)) {
-        g_test_message("pool refused %s: %s", json, line->str);
+        g_test_message("pool refused %s: %s", json, line);
         g_assert_not_reached();
     }
     return reply;
 }
 
+static int pool_connect(DredboxPool *pool)
+{
+    int sock = unix_connect(pool->socket, &error_abort);
+
+    qobject_unref(pool_line(sock, "{\"cmd\": \"hello\", \"client\":"
+                            " \"qtest\", \"role\": \"admin\"}", NULL));
+    return sock;
+}
+
 QDict *dredbox_pool_call(DredboxPool *pool, const char *json)
 {
-    int fd = unix_connect(pool->socket, &error_abort);
-    QDict *reply;
+    int sock = pool_connect(pool);
+    QDict *reply = pool_line(sock, json, NULL);
 
-    qobject_unref(pool_line(fd, "{\"cmd\": \"hello\", \"client\": \"qtest\","
-                            " \"role\": \"admin\"}"));
-    reply = pool_line(fd, json);
-    close(fd);
+    close(sock);
     return reply;
+}
+
+void *dredbox_pool_map(DredboxPool *pool, uint32_t segment, uint64_t *size)
+{
+    g_autofree char *req = g_strdup_printf("{\"cmd\": \"open\","
+                                           " \"segment\": %u}", segment);
+    int sock = pool_connect(pool);
+    int fd;
+    QDict *reply = pool_line(sock, req, &fd);
+    void *p;
+
+    close(sock);
+    g_assert_cmpint(fd, >=, 0);
+    *size = dredbox_qdict_uint(qdict_get_qdict(reply, "segment"), "size");
+    qobject_unref(reply);
+    p = mmap(NULL, *size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    g_assert_true(p != MAP_FAILED);
+    return p;
 }
 
 uint64_t dredbox_pool_used(DredboxPool *pool, unsigned brick)

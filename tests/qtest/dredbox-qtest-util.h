@@ -40,6 +40,8 @@ DredboxPool *dredbox_pool_start(const char *const *bricks);
 void dredbox_pool_stop(DredboxPool *pool);
 /* One request as the "qtest" admin client; the reply, which must be ok. */
 QDict *dredbox_pool_call(DredboxPool *pool, const char *json);
+/* Map a segment (as admin) to look at it from the host; munmap it. */
+void *dredbox_pool_map(DredboxPool *pool, uint32_t segment, uint64_t *size);
 /* Bytes allocated in memory brick @brick. */
 uint64_t dredbox_pool_used(DredboxPool *pool, unsigned brick);
 

@@ -10,9 +10,16 @@
 
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include "memd-fixture.h"
+
+/* A test that fails aborts: its daemon must not outlive it. */
+static void daemon_child_setup(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
 
 void daemon_start(Daemon *d)
 {
@@ -24,8 +31,8 @@ void daemon_start(Daemon *d)
     assert_non_null(bin);
     assert_true(g_spawn_async(NULL, (char **)argv, NULL,
                               G_SPAWN_DO_NOT_REAP_CHILD |
-                              G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                              &d->pid, &err));
+                              G_SPAWN_STDOUT_TO_DEV_NULL, daemon_child_setup,
+                              NULL, &d->pid, &err));
     for (int i = 0; i < 500 && !g_file_test(d->sock, G_FILE_TEST_EXISTS);
          i++) {
         g_usleep(10000);

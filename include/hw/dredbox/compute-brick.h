@@ -70,6 +70,8 @@ struct DredboxComputeState {
 
     /* properties */
     uint32_t brick_id;
+    char *pool;         /* the rack's memory pool, for the RMC */
+    char *rmc_client;   /* the RMC's name with the pool */
 };
 
 #endif

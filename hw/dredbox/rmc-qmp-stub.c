@@ -1,0 +1,53 @@
+/*
+ * QMP commands of the dReDBox Remote Memory Controller, for binaries
+ * built without it.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-commands-dredbox.h"
+
+static void no_rmc(Error **errp)
+{
+    error_setg(errp, "this QEMU has no dReDBox Remote Memory Controller");
+}
+
+DredboxRmcInfo *qmp_query_dredbox_rmc(Error **errp)
+{
+    no_rmc(errp);
+    return NULL;
+}
+
+void qmp_dredbox_rmc_set_entry(uint8_t port, uint16_t brick, uint64_t start,
+                               uint64_t end, uint64_t offset, bool add,
+                               Error **errp)
+{
+    no_rmc(errp);
+}
+
+void qmp_dredbox_rmc_clear_entry(uint8_t port, Error **errp)
+{
+    no_rmc(errp);
+}
+
+void qmp_dredbox_rmc_connect(uint8_t port, uint16_t brick, Error **errp)
+{
+    no_rmc(errp);
+}
+
+void qmp_dredbox_rmc_disconnect(uint8_t port, Error **errp)
+{
+    no_rmc(errp);
+}
+
+void qmp_dredbox_rmc_attach_segment(uint32_t segment, Error **errp)
+{
+    no_rmc(errp);
+}
+
+void qmp_dredbox_rmc_detach_segment(uint32_t segment, Error **errp)
+{
+    no_rmc(errp);
+}

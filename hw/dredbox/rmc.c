@@ -1,0 +1,871 @@
+/*
+ * dReDBox Remote Memory Controller (RMC).
+ *
+ * The prototype's memory data path is decoder -> translator -> forwarder:
+ * the decoder picks the NetPort entry whose [start, end] holds a local
+ * address, the translator adds or subtracts the entry's offset, and the
+ * forwarder sends the access over the entry's port to a memory brick.
+ * Here a commit turns each live entry into memory-region aliases onto the
+ * pool segments of the brick behind its port (so mapped accesses never
+ * leave TCG's fast path), over a fault region that refuses the rest of
+ * the entry; a background fault region refuses what no entry holds.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qapi/error.h"
+#include "qapi/qapi-events-dredbox.h"
+#include "qemu/error-report.h"
+#include "qemu/bitops.h"
+#include "qemu/log.h"
+#include "qemu/module.h"
+#include "qemu/rcu.h"
+#include "qemu/units.h"
+#include "hw/irq.h"
+#include "hw/qdev-properties.h"
+#include "hw/dredbox/rmc.h"
+#include "migration/vmstate.h"
+#include "trace.h"
+
+#define RMC_PAGE 4096
+
+static uint16_t entry_brick(const DredboxRmcEntryRegs *e)
+{
+    return e->netinfo & RMC_NETINFO_BRICK_MASK;
+}
+
+static bool entry_enabled(const DredboxRmcEntryRegs *e)
+{
+    return e->ctrl & RMC_CTRL_ENABLE;
+}
+
+/* Translator: the memory-brick address of local address @addr. */
+static uint64_t entry_translate(const DredboxRmcEntryRegs *e, uint64_t addr)
+{
+    return e->netinfo & RMC_NETINFO_ADD ? addr + e->offset
+                                        : addr - e->offset;
+}
+
+static void rmc_update_irq(DredboxRmcState *s)
+{
+    qemu_set_irq(s->irq, !!(s->irq_status & s->irq_enable));
+}
+
+static void rmc_raise(DredboxRmcState *s, uint32_t bits)
+{
+    s->irq_status |= bits;
+    rmc_update_irq(s);
+}
+
+/* Count a refused access; latch and report the first one. */
+static void rmc_fault(DredboxRmcFaultSite *site, hwaddr addr, uint32_t reason,
+                      bool write)
+{
+    DredboxRmcState *s = site->rmc;
+    bool first;
+
+    trace_dredbox_rmc_fault(site->port, addr, reason, write);
+    if (site->port < 0) {
+        first = !s->unmapped_latched;
+        s->unmapped_faults++;
+        s->unmapped_addr = addr;
+        s->unmapped_latched = true;
+    } else {
+        DredboxRmcPort *p = &s->port[site->port];
+
+        first = !p->fault_latched;
+        p->faults++;
+        p->fault_addr = addr;
+        p->fault_reason = reason;
+        p->fault_latched = true;
+    }
+    if (first) {
+        qapi_event_send_dredbox_rmc_fault(site->port >= 0, site->port, addr,
+                                          reason - 1, write);
+    }
+    rmc_raise(s, RMC_IRQ_FAULT);
+}
+
+static uint32_t site_reason(DredboxRmcFaultSite *site)
+{
+    return site->port < 0 ? RMC_FAULT_UNMAPPED
+                          : site->rmc->port[site->port].site_reason;
+}
+
+static MemTxResult rmc_fault_read(void *opaque, hwaddr addr, uint64_t *data,
+                                  unsigned size, MemTxAttrs attrs)
+{
+    DredboxRmcFaultSite *site = opaque;
+
+    rmc_fault(site, site->base + addr, site_reason(site), false);
+    *data = 0;
+    return MEMTX_DECODE_ERROR;
+}
+
+static MemTxResult rmc_fault_write(void *opaque, hwaddr addr, uint64_t data,
+                                   unsigned size, MemTxAttrs attrs)
+{
+    DredboxRmcFaultSite *site = opaque;
+
+    rmc_fault(site, site->base + addr, site_reason(site), true);
+    return MEMTX_DECODE_ERROR;
+}
+
+static const MemoryRegionOps rmc_fault_ops = {
+    .read_with_attrs = rmc_fault_read,
+    .write_with_attrs = rmc_fault_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8,
+               .unaligned = true },
+    .impl = { .min_access_size = 1, .max_access_size = 8,
+              .unaligned = true },
+};
+
+static int rmc_window_of(DredboxRmcState *s, uint64_t start, uint64_t end)
+{
+    for (int w = 0; w < DREDBOX_RMC_WINDOWS; w++) {
+        if (start >= s->window_base[w] && end >= start &&
+            end - s->window_base[w] < s->window_size[w]) {
+            return w;
+        }
+    }
+    return -1;
+}
+
+static void rmc_region_free(DredboxRmcRegion *r)
+{
+    object_unparent(OBJECT(&r->mr));
+    /* Readers of the old flat view may still look at it. */
+    g_free_rcu(r, rcu);
+}
+
+static void rmc_port_unmap(DredboxRmcState *s, DredboxRmcPort *p)
+{
+    for (guint i = 0; i < p->regions->len; i++) {
+        DredboxRmcRegion *r = g_ptr_array_index(p->regions, i);
+
+        memory_region_del_subregion(r->mr.container, &r->mr);
+    }
+}
+
+static void rmc_port_free_regions(DredboxRmcPort *p)
+{
+    for (guint i = 0; i < p->regions->len; i++) {
+        rmc_region_free(g_ptr_array_index(p->regions, i));
+    }
+    g_ptr_array_set_size(p->regions, 0);
+}
+
+/* Forwarder: alias the parts of @p's live entry that a segment holds. */
+static void rmc_port_map(DredboxRmcState *s, unsigned n)
+{
+    DredboxRmcPort *p = &s->port[n];
+    const DredboxRmcEntryRegs *e = &p->live;
+    int w = rmc_window_of(s, e->start, e->end);
+    uint64_t lo = entry_translate(e, e->start);
+    uint64_t hi = entry_translate(e, e->end);
+    DredboxRmcRegion *r;
+    g_autofree char *name = NULL;
+
+    if (!entry_enabled(e)) {
+        return;
+    }
+    g_assert(w >= 0);   /* commit checked it */
+    if (!p->link_up) {
+        p->site_reason = RMC_FAULT_NO_LINK;
+    } else if (p->linked_brick != entry_brick(e)) {
+        p->site_reason = RMC_FAULT_WRONG_BRICK;
+    } else {
+        p->site_reason = RMC_FAULT_NOT_ALLOCATED;
+    }
+    p->site = (DredboxRmcFaultSite) { s, n, e->start };
+
+    r = g_new0(DredboxRmcRegion, 1);
+    name = g_strdup_printf("dredbox-rmc.port%u", n);
+    memory_region_init_io(&r->mr, OBJECT(s), &rmc_fault_ops, &p->site, name,
+                          e->end - e->start + 1);
+    memory_region_add_subregion_overlap(&s->window[w],
+                                        e->start - s->window_base[w],
+                                        &r->mr, 1);
+    g_ptr_array_add(p->regions, r);
+
+    if (p->site_reason != RMC_FAULT_NOT_ALLOCATED) {
+        return;
+    }
+    for (guint i = 0; i < s->segments->len; i++) {
+        DredboxRmcSegment *seg = g_ptr_array_index(s->segments, i);
+        uint64_t seg_end = seg->info.offset + seg->info.size - 1;
+        uint64_t a = MAX(lo, seg->info.offset), b = MIN(hi, seg_end);
+        uint64_t local;
+
+        if (seg->info.brick != entry_brick(e) || a > b) {
+            continue;
+        }
+        /* Back from brick to local addresses. */
+        local = e->start + (a - lo);
+        r = g_new0(DredboxRmcRegion, 1);
+        g_free(name);
+        name = g_strdup_printf("dredbox-rmc.port%u.seg%u", n, seg->info.id);
+        memory_region_init_alias(&r->mr, OBJECT(s), name, &seg->ram->mr,
+                                 a - seg->info.offset, b - a + 1);
+        memory_region_add_subregion_overlap(&s->window[w],
+                                            local - s->window_base[w],
+                                            &r->mr, 2);
+        g_ptr_array_add(p->regions, r);
+    }
+}
+
+/* Rebuild the data path of every port from the live entries. */
+static void rmc_rebuild(DredboxRmcState *s)
+{
+    memory_region_transaction_begin();
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        rmc_port_unmap(s, &s->port[n]);
+    }
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        rmc_port_free_regions(&s->port[n]);
+        rmc_port_map(s, n);
+    }
+    memory_region_transaction_commit();
+}
+
+static const char *const commit_errors[] = {
+    [RMC_COMMIT_BAD_RANGE] = "start is above end",
+    [RMC_COMMIT_MISALIGNED] = "start and end + 1 must be 4 KiB aligned",
+    [RMC_COMMIT_NO_WINDOW] = "the range is not inside one remote memory"
+                             " window",
+    [RMC_COMMIT_OVERLAP] = "the range overlaps another enabled entry",
+    [RMC_COMMIT_WRAP] = "the translated range wraps around",
+};
+
+static uint32_t rmc_check_entry(DredboxRmcState *s, const DredboxRmcEntryRegs *e)
+{
+    bool add = e->netinfo & RMC_NETINFO_ADD;
+
+    if (e->start > e->end) {
+        return RMC_COMMIT_BAD_RANGE;
+    }
+    if (e->start % RMC_PAGE || (e->end + 1) % RMC_PAGE) {
+        return RMC_COMMIT_MISALIGNED;
+    }
+    if (rmc_window_of(s, e->start, e->end) < 0) {
+        return RMC_COMMIT_NO_WINDOW;
+    }
+    if (add ? e->end + e->offset < e->end : e->start < e->offset) {
+        return RMC_COMMIT_WRAP;
+    }
+    return RMC_COMMIT_OK;
+}
+
+bool dredbox_rmc_commit(DredboxRmcState *s, uint32_t mask, Error **errp)
+{
+    DredboxRmcEntryRegs next[RMC_MAX_PORTS];
+    uint32_t reason = RMC_COMMIT_OK;
+    unsigned n, m, bad = 0;
+
+    for (n = 0; n < s->num_ports; n++) {
+        next[n] = mask & BIT(n) ? s->port[n].pending : s->port[n].live;
+    }
+    for (n = 0; n < s->num_ports && !reason; n++) {
+        if (!entry_enabled(&next[n])) {
+            continue;
+        }
+        bad = n;
+        reason = rmc_check_entry(s, &next[n]);
+        for (m = 0; m < s->num_ports && !reason; m++) {
+            if (m != n && entry_enabled(&next[m]) &&
+                next[m].start <= next[n].end && next[n].start <= next[m].end) {
+                reason = RMC_COMMIT_OVERLAP;
+                /* Blame the entry being committed. */
+                bad = mask & BIT(n) ? n : m;
+            }
+        }
+    }
+    s->commit_status = reason | (reason ? bad << RMC_COMMIT_PORT_SHIFT : 0);
+    trace_dredbox_rmc_commit(mask, reason, bad);
+    if (reason) {
+        rmc_raise(s, RMC_IRQ_COMMIT_ERROR);
+        error_setg(errp, "RMC commit refused: port %u: %s", bad,
+                   commit_errors[reason]);
+        return false;
+    }
+    for (n = 0; n < s->num_ports; n++) {
+        s->port[n].live = next[n];
+    }
+    s->commits++;
+    rmc_rebuild(s);
+    return true;
+}
+
+void dredbox_rmc_set_link(DredboxRmcState *s, unsigned port, bool up,
+                          uint16_t brick)
+{
+    DredboxRmcPort *p = &s->port[port];
+
+    if (p->link_up == up && (!up || p->linked_brick == brick)) {
+        return;
+    }
+    trace_dredbox_rmc_link(port, up, brick);
+    p->link_up = up;
+    p->linked_brick = up ? brick : 0;
+    rmc_rebuild(s);
+    rmc_raise(s, RMC_IRQ_LINK);
+    qapi_event_send_dredbox_rmc_link_change(port, up, up, brick);
+}
+
+static DredboxRmcSegment *rmc_segment(DredboxRmcState *s, uint32_t id,
+                                      guint *index)
+{
+    for (guint i = 0; i < s->segments->len; i++) {
+        DredboxRmcSegment *seg = g_ptr_array_index(s->segments, i);
+
+        if (seg->info.id == id) {
+            if (index) {
+                *index = i;
+            }
+            return seg;
+        }
+    }
+    return NULL;
+}
+
+bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t id,
+                                Error **errp)
+{
+    g_autofree char *name = g_strdup_printf("dredbox-rmc.seg%u", id);
+    DredboxRmcSegment *seg;
+    uint32_t flags = RAM_SHARED;
+    int fd;
+
+    if (rmc_segment(s, id, NULL)) {
+        error_setg(errp, "segment %u is already attached", id);
+        return false;
+    }
+    if (!s->pool) {
+        error_setg(errp, "this compute brick has no memory pool; start it"
+                   " with -machine dredbox-compute,pool=PATH");
+        return false;
+    }
+    if (!s->pc) {
+        s->pc = pool_client_connect(s->pool, s->client, errp);
+        if (!s->pc) {
+            return false;
+        }
+    }
+    seg = g_new0(DredboxRmcSegment, 1);
+    fd = pool_client_open(s->pc, id, &seg->info, errp);
+    if (fd < 0) {
+        /* The pool may be gone: reconnect on the next attach. */
+        pool_client_close(s->pc);
+        s->pc = NULL;
+        g_free(seg);
+        return false;
+    }
+    if (!seg->info.writable) {
+        flags |= RAM_READONLY | RAM_READONLY_FD;
+    }
+    seg->ram = g_new0(DredboxRmcRegion, 1);
+    if (!memory_region_init_ram_from_fd(&seg->ram->mr, OBJECT(s), name,
+                                        seg->info.size, flags, fd, 0, errp)) {
+        close(fd);
+        g_free(seg->ram);
+        g_free(seg);
+        return false;
+    }
+    trace_dredbox_rmc_segment(id, seg->info.brick, seg->info.offset,
+                              seg->info.size, true);
+    g_ptr_array_add(s->segments, seg);
+    rmc_rebuild(s);
+    return true;
+}
+
+static void rmc_segment_free(DredboxRmcSegment *seg)
+{
+    rmc_region_free(seg->ram);
+    g_free(seg);
+}
+
+bool dredbox_rmc_detach_segment(DredboxRmcState *s, uint32_t id,
+                                Error **errp)
+{
+    guint i;
+    DredboxRmcSegment *seg = rmc_segment(s, id, &i);
+
+    if (!seg) {
+        error_setg(errp, "segment %u is not attached", id);
+        return false;
+    }
+    trace_dredbox_rmc_segment(id, seg->info.brick, seg->info.offset,
+                              seg->info.size, false);
+    g_ptr_array_remove_index(s->segments, i);
+    rmc_rebuild(s);
+    rmc_segment_free(seg);
+    return true;
+}
+
+/* Registers */
+
+static uint32_t reg64_half(uint64_t v, hwaddr addr)
+{
+    return addr & 4 ? v >> 32 : (uint32_t)v;
+}
+
+static void reg64_set_half(uint64_t *v, hwaddr addr, uint32_t val)
+{
+    *v = addr & 4 ? deposit64(*v, 32, 32, val) : deposit64(*v, 0, 32, val);
+}
+
+static uint32_t rmc_port_status(DredboxRmcPort *p)
+{
+    return (entry_enabled(&p->live) ? RMC_STATUS_LIVE : 0) |
+           (p->link_up ? RMC_STATUS_LINK : 0) |
+           (p->fault_latched ? RMC_STATUS_FAULT : 0) |
+           (memcmp(&p->pending, &p->live, sizeof(p->live))
+            ? RMC_STATUS_PENDING : 0);
+}
+
+static uint32_t rmc_link_bits(DredboxRmcState *s)
+{
+    uint32_t bits = 0;
+
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        bits |= s->port[n].link_up ? BIT(n) : 0;
+    }
+    return bits;
+}
+
+static uint32_t rmc_cap(DredboxRmcState *s)
+{
+    return s->num_ports | RMC_NP_STRIDE << RMC_CAP_NP_STRIDE_SHIFT |
+           RMC_WIDE_STRIDE << RMC_CAP_WIDE_STRIDE_SHIFT | RMC_CAP_IRQ;
+}
+
+static bool rmc_read_control(DredboxRmcState *s, hwaddr addr, uint32_t *v)
+{
+    switch (addr & ~7ULL) {
+    case RMC_LOW_WINDOW_BASE:
+        *v = reg64_half(s->window_base[0], addr);
+        return true;
+    case RMC_LOW_WINDOW_SIZE:
+        *v = reg64_half(s->window_size[0], addr);
+        return true;
+    case RMC_HIGH_WINDOW_BASE:
+        *v = reg64_half(s->window_base[1], addr);
+        return true;
+    case RMC_HIGH_WINDOW_SIZE:
+        *v = reg64_half(s->window_size[1], addr);
+        return true;
+    case RMC_UNMAPPED_ADDR:
+        *v = reg64_half(s->unmapped_addr, addr);
+        return true;
+    }
+    switch (addr) {
+    case RMC_ID:
+        *v = RMC_ID_VALUE;
+        return true;
+    case RMC_VERSION:
+        *v = RMC_VERSION_VALUE;
+        return true;
+    case RMC_CAP:
+        *v = rmc_cap(s);
+        return true;
+    case RMC_COMMIT:
+        *v = s->commits;
+        return true;
+    case RMC_COMMIT_STATUS:
+        *v = s->commit_status;
+        return true;
+    case RMC_LINK:
+        *v = rmc_link_bits(s);
+        return true;
+    case RMC_IRQ_STATUS:
+        *v = s->irq_status;
+        return true;
+    case RMC_IRQ_ENABLE:
+        *v = s->irq_enable;
+        return true;
+    case RMC_UNMAPPED_FAULTS:
+        *v = MIN(s->unmapped_faults, UINT32_MAX);
+        return true;
+    }
+    return false;
+}
+
+static bool rmc_read_wide(DredboxRmcPort *p, hwaddr off, uint32_t *v)
+{
+    switch (off & ~7ULL) {
+    case RMC_WIDE_START:
+        *v = reg64_half(p->pending.start, off);
+        return true;
+    case RMC_WIDE_END:
+        *v = reg64_half(p->pending.end, off);
+        return true;
+    case RMC_WIDE_OFFSET:
+        *v = reg64_half(p->pending.offset, off);
+        return true;
+    case RMC_WIDE_FAULT_ADDR:
+        *v = reg64_half(p->fault_addr, off);
+        return true;
+    }
+    switch (off) {
+    case RMC_WIDE_NETINFO:
+        *v = p->pending.netinfo;
+        return true;
+    case RMC_WIDE_CTRL:
+        *v = p->pending.ctrl;
+        return true;
+    case RMC_WIDE_STATUS:
+        *v = rmc_port_status(p);
+        return true;
+    case RMC_WIDE_FAULTS:
+        *v = MIN(p->faults, UINT32_MAX);
+        return true;
+    case RMC_WIDE_FAULT_REASON:
+        *v = p->fault_reason;
+        return true;
+    case RMC_WIDE_FAULT_CLEAR:
+        *v = 0;
+        return true;
+    }
+    return false;
+}
+
+static bool rmc_read_prototype(DredboxRmcPort *p, hwaddr off, uint32_t *v)
+{
+    switch (off) {
+    case RMC_NP_NETINFO:
+        *v = p->pending.netinfo;
+        break;
+    case RMC_NP_START:
+        *v = p->pending.start;
+        break;
+    case RMC_NP_END:
+        *v = p->pending.end;
+        break;
+    default:
+        *v = p->pending.offset;
+        break;
+    }
+    return true;
+}
+
+static uint64_t rmc_config_read(void *opaque, hwaddr addr, unsigned size)
+{
+    DredboxRmcState *s = opaque;
+    uint32_t v = 0;
+    bool ok = false;
+
+    if (addr < RMC_NP_BASE + s->num_ports * RMC_NP_STRIDE) {
+        ok = rmc_read_prototype(&s->port[addr / RMC_NP_STRIDE],
+                                addr % RMC_NP_STRIDE, &v);
+    } else if (addr >= RMC_ID && addr < RMC_WIDE_BASE) {
+        ok = rmc_read_control(s, addr, &v);
+    } else if (addr >= RMC_WIDE_BASE &&
+               addr < RMC_WIDE_BASE + s->num_ports * RMC_WIDE_STRIDE) {
+        hwaddr off = addr - RMC_WIDE_BASE;
+
+        ok = rmc_read_wide(&s->port[off / RMC_WIDE_STRIDE],
+                           off % RMC_WIDE_STRIDE, &v);
+    }
+    if (!ok) {
+        qemu_log_mask(LOG_GUEST_ERROR, "dredbox-rmc: read of reserved"
+                      " offset 0x%" HWADDR_PRIx "\n", addr);
+    }
+    trace_dredbox_rmc_read(addr, v);
+    return v;
+}
+
+static void rmc_write_prototype(DredboxRmcPort *p, hwaddr off, uint32_t v)
+{
+    /* The prototype table has no enable bit: writing an entry enables it. */
+    p->pending.ctrl |= RMC_CTRL_ENABLE;
+    switch (off) {
+    case RMC_NP_NETINFO:
+        p->pending.netinfo = v & RMC_NETINFO_MASK;
+        break;
+    case RMC_NP_START:
+        p->pending.start = v;
+        break;
+    case RMC_NP_END:
+        p->pending.end = v;
+        break;
+    default:
+        p->pending.offset = v;
+        break;
+    }
+}
+
+static bool rmc_write_wide(DredboxRmcState *s, DredboxRmcPort *p, hwaddr off,
+                           uint32_t v)
+{
+    switch (off & ~7ULL) {
+    case RMC_WIDE_START:
+        reg64_set_half(&p->pending.start, off, v);
+        return true;
+    case RMC_WIDE_END:
+        reg64_set_half(&p->pending.end, off, v);
+        return true;
+    case RMC_WIDE_OFFSET:
+        reg64_set_half(&p->pending.offset, off, v);
+        return true;
+    }
+    switch (off) {
+    case RMC_WIDE_NETINFO:
+        p->pending.netinfo = v & RMC_NETINFO_MASK;
+        return true;
+    case RMC_WIDE_CTRL:
+        p->pending.ctrl = v & RMC_CTRL_MASK;
+        return true;
+    case RMC_WIDE_FAULT_CLEAR:
+        p->fault_latched = false;
+        return true;
+    }
+    return false;   /* status and fault registers are read-only */
+}
+
+static bool rmc_write_control(DredboxRmcState *s, hwaddr addr, uint32_t v)
+{
+    switch (addr) {
+    case RMC_COMMIT:
+        /* Refusals are reported in RMC_COMMIT_STATUS and the interrupt. */
+        dredbox_rmc_commit(s, v & MAKE_64BIT_MASK(0, s->num_ports), NULL);
+        return true;
+    case RMC_IRQ_STATUS:
+        s->irq_status &= ~v;
+        rmc_update_irq(s);
+        return true;
+    case RMC_IRQ_ENABLE:
+        s->irq_enable = v & RMC_IRQ_MASK;
+        rmc_update_irq(s);
+        return true;
+    case RMC_UNMAPPED_FAULTS:
+        s->unmapped_latched = false;
+        return true;
+    }
+    return false;
+}
+
+static void rmc_config_write(void *opaque, hwaddr addr, uint64_t val,
+                             unsigned size)
+{
+    DredboxRmcState *s = opaque;
+    bool ok = false;
+
+    trace_dredbox_rmc_write(addr, val);
+    if (addr < RMC_NP_BASE + s->num_ports * RMC_NP_STRIDE) {
+        rmc_write_prototype(&s->port[addr / RMC_NP_STRIDE],
+                            addr % RMC_NP_STRIDE, val);
+        ok = true;
+    } else if (addr >= RMC_ID && addr < RMC_WIDE_BASE) {
+        ok = rmc_write_control(s, addr, val);
+    } else if (addr >= RMC_WIDE_BASE &&
+               addr < RMC_WIDE_BASE + s->num_ports * RMC_WIDE_STRIDE) {
+        hwaddr off = addr - RMC_WIDE_BASE;
+
+        ok = rmc_write_wide(s, &s->port[off / RMC_WIDE_STRIDE],
+                            off % RMC_WIDE_STRIDE, val);
+    }
+    if (!ok) {
+        qemu_log_mask(LOG_GUEST_ERROR, "dredbox-rmc: write of 0x%" PRIx64
+                      " to read-only or reserved offset 0x%" HWADDR_PRIx "\n",
+                      val, addr);
+    }
+}
+
+static const MemoryRegionOps rmc_config_ops = {
+    .read = rmc_config_read,
+    .write = rmc_config_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = { .min_access_size = 4, .max_access_size = 8 },
+    .impl = { .min_access_size = 4, .max_access_size = 4 },
+};
+
+static void rmc_reset_hold(Object *obj, ResetType type)
+{
+    DredboxRmcState *s = DREDBOX_RMC(obj);
+
+    /* Links and attached segments are the rack's, not the device's. */
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        DredboxRmcPort *p = &s->port[n];
+
+        memset(&p->pending, 0, sizeof(p->pending));
+        memset(&p->live, 0, sizeof(p->live));
+        p->faults = 0;
+        p->fault_addr = 0;
+        p->fault_reason = RMC_FAULT_NONE;
+        p->fault_latched = false;
+    }
+    s->commits = 0;
+    s->commit_status = RMC_COMMIT_OK;
+    s->irq_status = 0;
+    s->irq_enable = 0;
+    s->unmapped_faults = 0;
+    s->unmapped_addr = 0;
+    s->unmapped_latched = false;
+    rmc_rebuild(s);
+    rmc_update_irq(s);
+}
+
+static void rmc_realize(DeviceState *dev, Error **errp)
+{
+    DredboxRmcState *s = DREDBOX_RMC(dev);
+    SysBusDevice *sbd = SYS_BUS_DEVICE(dev);
+
+    if (!s->num_ports || s->num_ports > RMC_MAX_PORTS) {
+        error_setg(errp, "num-ports must be 1 to %d", RMC_MAX_PORTS);
+        return;
+    }
+    memory_region_init_io(&s->config, OBJECT(s), &rmc_config_ops, s,
+                          "dredbox-rmc.config", RMC_CONFIG_SIZE);
+    sysbus_init_mmio(sbd, &s->config);
+    for (int w = 0; w < DREDBOX_RMC_WINDOWS; w++) {
+        g_autofree char *name = g_strdup_printf("dredbox-rmc.window%d", w);
+
+        if (!s->window_size[w] || s->window_size[w] % RMC_PAGE ||
+            s->window_base[w] % RMC_PAGE) {
+            error_setg(errp, "window %d must be a non-empty multiple of"
+                       " 4 KiB", w);
+            return;
+        }
+        memory_region_init(&s->window[w], OBJECT(s), name,
+                           s->window_size[w]);
+        s->unmapped_site[w] = (DredboxRmcFaultSite) { s, -1,
+                                                      s->window_base[w] };
+        g_free(name);
+        name = g_strdup_printf("dredbox-rmc.unmapped%d", w);
+        memory_region_init_io(&s->unmapped[w], OBJECT(s), &rmc_fault_ops,
+                              &s->unmapped_site[w], name, s->window_size[w]);
+        memory_region_add_subregion_overlap(&s->window[w], 0,
+                                            &s->unmapped[w], 0);
+        sysbus_init_mmio(sbd, &s->window[w]);
+    }
+    for (unsigned n = 0; n < RMC_MAX_PORTS; n++) {
+        s->port[n].regions = g_ptr_array_new();
+    }
+    s->segments = g_ptr_array_new();
+    sysbus_init_irq(sbd, &s->irq);
+}
+
+static void rmc_unrealize(DeviceState *dev)
+{
+    DredboxRmcState *s = DREDBOX_RMC(dev);
+
+    memory_region_transaction_begin();
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        rmc_port_unmap(s, &s->port[n]);
+    }
+    memory_region_transaction_commit();
+    for (unsigned n = 0; n < RMC_MAX_PORTS; n++) {
+        rmc_port_free_regions(&s->port[n]);
+        g_ptr_array_free(s->port[n].regions, true);
+    }
+    g_ptr_array_foreach(s->segments, (GFunc)rmc_segment_free, NULL);
+    g_ptr_array_free(s->segments, true);
+    pool_client_close(s->pc);
+}
+
+static int rmc_post_load(void *opaque, int version_id)
+{
+    DredboxRmcState *s = opaque;
+
+    rmc_rebuild(s);
+    rmc_update_irq(s);
+    return 0;
+}
+
+static const VMStateDescription vmstate_rmc_entry = {
+    .name = "dredbox-rmc/entry",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(netinfo, DredboxRmcEntryRegs),
+        VMSTATE_UINT32(ctrl, DredboxRmcEntryRegs),
+        VMSTATE_UINT64(start, DredboxRmcEntryRegs),
+        VMSTATE_UINT64(end, DredboxRmcEntryRegs),
+        VMSTATE_UINT64(offset, DredboxRmcEntryRegs),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_rmc_port = {
+    .name = "dredbox-rmc/port",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT(pending, DredboxRmcPort, 1, vmstate_rmc_entry,
+                       DredboxRmcEntryRegs),
+        VMSTATE_STRUCT(live, DredboxRmcPort, 1, vmstate_rmc_entry,
+                       DredboxRmcEntryRegs),
+        VMSTATE_BOOL(link_up, DredboxRmcPort),
+        VMSTATE_UINT16(linked_brick, DredboxRmcPort),
+        VMSTATE_UINT64(faults, DredboxRmcPort),
+        VMSTATE_UINT64(fault_addr, DredboxRmcPort),
+        VMSTATE_UINT32(fault_reason, DredboxRmcPort),
+        VMSTATE_BOOL(fault_latched, DredboxRmcPort),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const VMStateDescription vmstate_rmc = {
+    .name = TYPE_DREDBOX_RMC,
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .post_load = rmc_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT_ARRAY(port, DredboxRmcState, RMC_MAX_PORTS, 1,
+                             vmstate_rmc_port, DredboxRmcPort),
+        VMSTATE_UINT32(commits, DredboxRmcState),
+        VMSTATE_UINT32(commit_status, DredboxRmcState),
+        VMSTATE_UINT32(irq_status, DredboxRmcState),
+        VMSTATE_UINT32(irq_enable, DredboxRmcState),
+        VMSTATE_UINT64(unmapped_faults, DredboxRmcState),
+        VMSTATE_UINT64(unmapped_addr, DredboxRmcState),
+        VMSTATE_BOOL(unmapped_latched, DredboxRmcState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static const Property rmc_properties[] = {
+    DEFINE_PROP_UINT32("num-ports", DredboxRmcState, num_ports,
+                       DREDBOX_RMC_DEFAULT_PORTS),
+    DEFINE_PROP_UINT64("low-window-base", DredboxRmcState, window_base[0],
+                       1 * GiB),
+    DEFINE_PROP_UINT64("low-window-size", DredboxRmcState, window_size[0],
+                       1 * GiB),
+    DEFINE_PROP_UINT64("high-window-base", DredboxRmcState, window_base[1],
+                       512 * GiB),
+    DEFINE_PROP_UINT64("high-window-size", DredboxRmcState, window_size[1],
+                       256 * GiB),
+    DEFINE_PROP_STRING("pool", DredboxRmcState, pool),
+    DEFINE_PROP_STRING("client", DredboxRmcState, client),
+};
+
+static void rmc_class_init(ObjectClass *oc, void *data)
+{
+    DeviceClass *dc = DEVICE_CLASS(oc);
+    ResettableClass *rc = RESETTABLE_CLASS(oc);
+
+    dc->desc = "dReDBox Remote Memory Controller";
+    dc->realize = rmc_realize;
+    dc->unrealize = rmc_unrealize;
+    dc->vmsd = &vmstate_rmc;
+    /* Part of the compute brick board, wired by it. */
+    dc->user_creatable = false;
+    rc->phases.hold = rmc_reset_hold;
+    device_class_set_props(dc, rmc_properties);
+}
+
+static const TypeInfo rmc_info = {
+    .name = TYPE_DREDBOX_RMC,
+    .parent = TYPE_SYS_BUS_DEVICE,
+    .instance_size = sizeof(DredboxRmcState),
+    .class_init = rmc_class_init,
+};
+
+static void rmc_register_types(void)
+{
+    type_register_static(&rmc_info);
+}
+
+type_init(rmc_register_types)

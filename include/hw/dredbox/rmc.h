@@ -1,0 +1,115 @@
+/*
+ * dReDBox Remote Memory Controller (RMC): the compute brick's glue logic.
+ *
+ * Local physical addresses in the RMC's windows are decoded by the
+ * NetPort entries, translated by adding or subtracting the entry's offset
+ * and forwarded over the entry's memory port to a memory brick.  In the
+ * emulator the forwarding is a memory-region alias onto the pool segment
+ * that holds the translated address, so mapped accesses run at RAM speed;
+ * everything else is refused with a bus error and counted.
+ *
+ * Registers: hw/dredbox/rmc-regs.h and docs/rmc.md.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_DREDBOX_RMC_H
+#define HW_DREDBOX_RMC_H
+
+#include "hw/sysbus.h"
+#include "hw/dredbox/pool-client.h"
+#include "hw/dredbox/rmc-regs.h"
+#include "qom/object.h"
+
+#define TYPE_DREDBOX_RMC "dredbox-rmc"
+OBJECT_DECLARE_SIMPLE_TYPE(DredboxRmcState, DREDBOX_RMC)
+
+#define DREDBOX_RMC_DEFAULT_PORTS 8
+#define DREDBOX_RMC_WINDOWS 2
+
+typedef struct DredboxRmcEntryRegs {
+    uint32_t netinfo;
+    uint32_t ctrl;
+    uint64_t start;
+    uint64_t end;           /* inclusive */
+    uint64_t offset;
+} DredboxRmcEntryRegs;
+
+/* Where refused accesses land: one per port and one per window. */
+typedef struct DredboxRmcFaultSite {
+    DredboxRmcState *rmc;
+    int port;               /* -1: outside every entry */
+    hwaddr base;            /* local address of the region's start */
+} DredboxRmcFaultSite;
+
+/* A memory region of the data path, freed after an RCU grace period. */
+typedef struct DredboxRmcRegion {
+    struct rcu_head rcu;    /* first, for g_free_rcu() */
+    MemoryRegion mr;
+} DredboxRmcRegion;
+
+typedef struct DredboxRmcPort {
+    DredboxRmcEntryRegs pending;
+    DredboxRmcEntryRegs live;
+    bool link_up;
+    uint16_t linked_brick;
+    uint64_t faults;
+    uint64_t fault_addr;
+    uint32_t fault_reason;
+    bool fault_latched;
+
+    /* data path built from @live at commit */
+    DredboxRmcFaultSite site;
+    uint32_t site_reason;   /* what an access outside the aliases means */
+    GPtrArray *regions;     /* DredboxRmcRegion *, fault region first */
+} DredboxRmcPort;
+
+/* A pool segment mapped for forwarding. */
+typedef struct DredboxRmcSegment {
+    PoolSegmentInfo info;
+    DredboxRmcRegion *ram;
+} DredboxRmcSegment;
+
+struct DredboxRmcState {
+    SysBusDevice parent_obj;
+
+    MemoryRegion config;
+    MemoryRegion window[DREDBOX_RMC_WINDOWS];
+    MemoryRegion unmapped[DREDBOX_RMC_WINDOWS];
+    DredboxRmcFaultSite unmapped_site[DREDBOX_RMC_WINDOWS];
+    qemu_irq irq;
+
+    /* properties */
+    uint32_t num_ports;
+    uint64_t window_base[DREDBOX_RMC_WINDOWS];
+    uint64_t window_size[DREDBOX_RMC_WINDOWS];
+    char *pool;
+    char *client;
+
+    /* guest-visible state */
+    DredboxRmcPort port[RMC_MAX_PORTS];
+    uint32_t commits;
+    uint32_t commit_status;
+    uint32_t irq_status;
+    uint32_t irq_enable;
+    uint64_t unmapped_faults;
+    uint64_t unmapped_addr;
+    bool unmapped_latched;
+
+    /* host side: the pool connection and the segments attached */
+    PoolClient *pc;
+    GPtrArray *segments;    /* DredboxRmcSegment * */
+};
+
+/* The machine's RMC, or NULL with @errp set. */
+DredboxRmcState *dredbox_rmc_find(Error **errp);
+
+/* Make the pending entries of the ports in @mask live, or refuse all. */
+bool dredbox_rmc_commit(DredboxRmcState *s, uint32_t mask, Error **errp);
+void dredbox_rmc_set_link(DredboxRmcState *s, unsigned port, bool up,
+                          uint16_t brick);
+bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t segment,
+                                Error **errp);
+bool dredbox_rmc_detach_segment(DredboxRmcState *s, uint32_t segment,
+                                Error **errp);
+
+#endif

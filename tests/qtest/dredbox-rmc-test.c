@@ -1,0 +1,589 @@
+/*
+ * qtest for the dReDBox Remote Memory Controller: every register's reset
+ * value and write mask, commit semantics and refusals, translation by
+ * add and subtract onto real pool segments (checked in the segment from
+ * the host), entry boundaries, faults latched, counted and signalled,
+ * link changes, the QMP commands and events, and a sweep of random
+ * writes over the whole configuration page.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "libqtest.h"
+#include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "hw/dredbox/rmc-regs.h"
+#include <libfdt.h>
+#include "dredbox-qtest-util.h"
+
+#define CFG         0xff080000ULL
+#define LOW_BASE    (1 * GiB)
+#define LOW_SIZE    (1 * GiB)
+#define HIGH_BASE   (512 * GiB)
+#define HIGH_SIZE   (256 * GiB)
+#define PORTS       8
+
+#define NP(p, f)    (CFG + RMC_NP_BASE + (p) * RMC_NP_STRIDE + (f))
+#define WIDE(p, f)  (CFG + RMC_WIDE_BASE + (p) * RMC_WIDE_STRIDE + (f))
+
+/* Sparse: a brick costs host memory only for its segments. */
+static const char *const bricks[] = { "0:4G", "1:4G", NULL };
+
+static uint32_t rd(QTestState *qts, uint64_t off)
+{
+    return qtest_readl(qts, CFG + off);
+}
+
+static void wr(QTestState *qts, uint64_t off, uint32_t v)
+{
+    qtest_writel(qts, CFG + off, v);
+}
+
+static void wr64(QTestState *qts, uint64_t addr, uint64_t v)
+{
+    qtest_writel(qts, addr, v);
+    qtest_writel(qts, addr + 4, v >> 32);
+}
+
+static uint64_t rd64(QTestState *qts, uint64_t addr)
+{
+    return qtest_readl(qts, addr) | (uint64_t)qtest_readl(qts, addr + 4) << 32;
+}
+
+/* Program port @p's wide entry (pending only). */
+static void set_wide(QTestState *qts, int p, uint32_t netinfo, uint64_t start,
+                     uint64_t end, uint64_t offset)
+{
+    qtest_writel(qts, WIDE(p, RMC_WIDE_NETINFO), netinfo);
+    qtest_writel(qts, WIDE(p, RMC_WIDE_CTRL), RMC_CTRL_ENABLE);
+    wr64(qts, WIDE(p, RMC_WIDE_START), start);
+    wr64(qts, WIDE(p, RMC_WIDE_END), end);
+    wr64(qts, WIDE(p, RMC_WIDE_OFFSET), offset);
+}
+
+static QDict *qmp_ok(QTestState *qts, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+
+static QDict *qmp_ok(QTestState *qts, const char *fmt, ...)
+{
+    va_list ap;
+    QDict *resp;
+
+    va_start(ap, fmt);
+    resp = qtest_vqmp(qts, fmt, ap);
+    va_end(ap);
+    if (qdict_haskey(resp, "error")) {
+        g_test_message("QMP error: %s", qdict_get_str(
+            qdict_get_qdict(resp, "error"), "desc"));
+    }
+    g_assert_true(qdict_haskey(resp, "return"));
+    return resp;
+}
+
+/* The error description of a command that must fail. */
+static char *qmp_err(QTestState *qts, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+
+static char *qmp_err(QTestState *qts, const char *fmt, ...)
+{
+    va_list ap;
+    QDict *resp;
+    char *desc;
+
+    va_start(ap, fmt);
+    resp = qtest_vqmp(qts, fmt, ap);
+    va_end(ap);
+    g_assert_true(qdict_haskey(resp, "error"));
+    desc = g_strdup(qdict_get_str(qdict_get_qdict(resp, "error"), "desc"));
+    qobject_unref(resp);
+    return desc;
+}
+
+/* A brick whose RMC can reach @pool, with segment(s) for brick0. */
+static QTestState *brick_with_pool(DredboxPool *pool)
+{
+    g_autofree char *args = g_strdup_printf(
+        DREDBOX_MACHINE ",pool=%s,client=brick0", pool->socket);
+
+    return qtest_init(args);
+}
+
+static uint32_t pool_alloc(DredboxPool *pool, const char *size, int brick)
+{
+    g_autofree char *req = g_strdup_printf(
+        "{\"cmd\": \"alloc\", \"size\": \"%s\", \"brick\": %d}", size, brick);
+    QDict *reply = dredbox_pool_call(pool, req);
+    uint32_t id = qdict_get_int(qdict_get_qdict(reply, "segment"), "id");
+    g_autofree char *grant = g_strdup_printf(
+        "{\"cmd\": \"grant\", \"segment\": %u, \"client\": \"brick0\","
+        " \"writable\": true}", id);
+
+    qobject_unref(reply);
+    /* The admin ("qtest") owns it; the brick uses it through a grant. */
+    qobject_unref(dredbox_pool_call(pool, grant));
+    return id;
+}
+
+static void attach(QTestState *qts, uint32_t seg)
+{
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-attach-segment',"
+                         " 'arguments': {'segment': %u}}", seg));
+}
+
+/* A fabric circuit from @port to memory brick @brick. */
+static void connect_port(QTestState *qts, int port, int brick)
+{
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-connect',"
+                         " 'arguments': {'port': %d, 'brick': %d}}",
+                         port, brick));
+    qtest_qmp_eventwait(qts, "DREDBOX_RMC_LINK_CHANGE");
+}
+
+static void test_reset_values(void)
+{
+    QTestState *qts = qtest_init(DREDBOX_MACHINE);
+
+    g_assert_cmphex(rd(qts, RMC_ID), ==, RMC_ID_VALUE);
+    g_assert_cmphex(rd(qts, RMC_VERSION), ==, RMC_VERSION_VALUE);
+    g_assert_cmphex(rd(qts, RMC_CAP), ==,
+                    PORTS | 16 << RMC_CAP_NP_STRIDE_SHIFT |
+                    64 << RMC_CAP_WIDE_STRIDE_SHIFT | RMC_CAP_IRQ);
+    g_assert_cmphex(rd(qts, RMC_COMMIT), ==, 0);
+    g_assert_cmphex(rd(qts, RMC_COMMIT_STATUS), ==, 0);
+    g_assert_cmphex(rd(qts, RMC_LINK), ==, 0);
+    g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, 0);
+    g_assert_cmphex(rd(qts, RMC_IRQ_ENABLE), ==, 0);
+    g_assert_cmphex(rd64(qts, CFG + RMC_LOW_WINDOW_BASE), ==, LOW_BASE);
+    g_assert_cmphex(rd64(qts, CFG + RMC_LOW_WINDOW_SIZE), ==, LOW_SIZE);
+    g_assert_cmphex(rd64(qts, CFG + RMC_HIGH_WINDOW_BASE), ==, HIGH_BASE);
+    g_assert_cmphex(rd64(qts, CFG + RMC_HIGH_WINDOW_SIZE), ==, HIGH_SIZE);
+    g_assert_cmphex(rd(qts, RMC_UNMAPPED_FAULTS), ==, 0);
+    g_assert_cmphex(rd64(qts, CFG + RMC_UNMAPPED_ADDR), ==, 0);
+    for (int p = 0; p < PORTS; p++) {
+        for (int f = 0; f < RMC_NP_STRIDE; f += 4) {
+            g_assert_cmphex(qtest_readl(qts, NP(p, f)), ==, 0);
+        }
+        for (int f = 0; f < RMC_WIDE_STRIDE; f += 4) {
+            g_assert_cmphex(qtest_readl(qts, WIDE(p, f)), ==, 0);
+        }
+    }
+    qtest_quit(qts);
+}
+
+typedef struct RegMask {
+    uint64_t addr;
+    uint32_t mask;      /* bits that keep what is written */
+} RegMask;
+
+/* Writable bits keep their value, the rest read as zero or stay put. */
+static void test_write_masks(void)
+{
+    QTestState *qts = qtest_init(DREDBOX_MACHINE);
+    const RegMask regs[] = {
+        { CFG + RMC_IRQ_ENABLE, RMC_IRQ_MASK },
+        { NP(3, RMC_NP_NETINFO), RMC_NETINFO_MASK },
+        { NP(3, RMC_NP_START), 0xffffffff },
+        { NP(3, RMC_NP_END), 0xffffffff },
+        { NP(3, RMC_NP_OFFSET), 0xffffffff },
+        { WIDE(5, RMC_WIDE_NETINFO), RMC_NETINFO_MASK },
+        { WIDE(5, RMC_WIDE_CTRL), RMC_CTRL_MASK },
+        { WIDE(5, RMC_WIDE_START + 4), 0xffffffff },
+        { WIDE(5, RMC_WIDE_END + 4), 0xffffffff },
+        { WIDE(5, RMC_WIDE_OFFSET + 4), 0xffffffff },
+        /* read-only */
+        { CFG + RMC_ID, 0 }, { CFG + RMC_VERSION, 0 }, { CFG + RMC_CAP, 0 },
+        { CFG + RMC_LINK, 0 }, { CFG + RMC_LOW_WINDOW_SIZE, 0 },
+        { WIDE(5, RMC_WIDE_STATUS), 0 }, { WIDE(5, RMC_WIDE_FAULTS), 0 },
+        { WIDE(5, RMC_WIDE_FAULT_REASON), 0 },
+        /* reserved */
+        { CFG + 0x1050, 0 }, { CFG + 0x1ffc, 0 }, { WIDE(5, 0x38), 0 },
+        { NP(PORTS, 0), 0 }, { WIDE(PORTS, 0), 0 }, { CFG + 0xfffc, 0 },
+    };
+
+    for (int i = 0; i < ARRAY_SIZE(regs); i++) {
+        uint32_t before = qtest_readl(qts, regs[i].addr);
+
+        qtest_writel(qts, regs[i].addr, 0xffffffff);
+        g_assert_cmphex(qtest_readl(qts, regs[i].addr), ==,
+                        regs[i].mask ? regs[i].mask : before);
+        qtest_writel(qts, regs[i].addr, 0);
+        g_assert_cmphex(qtest_readl(qts, regs[i].addr), ==,
+                        regs[i].mask ? 0 : before);
+    }
+    /* The prototype table and the wide table are views of one entry. */
+    qtest_writel(qts, NP(2, RMC_NP_START), 0x40000000);
+    g_assert_cmphex(rd64(qts, WIDE(2, RMC_WIDE_START)), ==, 0x40000000);
+    g_assert_cmphex(qtest_readl(qts, WIDE(2, RMC_WIDE_CTRL)), ==,
+                    RMC_CTRL_ENABLE);
+    qtest_quit(qts);
+}
+
+static void assert_commit_refused(QTestState *qts, uint32_t mask, int port,
+                                  uint32_t reason)
+{
+    uint32_t commits = rd(qts, RMC_COMMIT);
+
+    wr(qts, RMC_COMMIT, mask);
+    g_assert_cmphex(rd(qts, RMC_COMMIT_STATUS), ==,
+                    reason | port << RMC_COMMIT_PORT_SHIFT);
+    g_assert_cmpuint(rd(qts, RMC_COMMIT), ==, commits);
+    g_assert_true(rd(qts, RMC_IRQ_STATUS) & RMC_IRQ_COMMIT_ERROR);
+    wr(qts, RMC_IRQ_STATUS, RMC_IRQ_COMMIT_ERROR);
+}
+
+/*
+ * Translation onto a real segment: subtract in the low window, add in the
+ * high window; pending entries are not live until committed; bad entries
+ * are refused without touching the live table.
+ */
+static void test_translate_and_commit(void)
+{
+    DredboxPool *pool = dredbox_pool_start(bricks);
+    /* After a 2 GiB filler, the segment is at 2 GiB in brick 1. */
+    uint32_t filler = pool_alloc(pool, "2G", 1);
+    uint32_t seg = pool_alloc(pool, "256M", 1);
+    const uint64_t seg_off = 2 * GiB;
+    QTestState *qts = brick_with_pool(pool);
+    uint64_t size;
+    uint8_t *mem = dredbox_pool_map(pool, seg, &size);
+    const uint64_t lo_start = LOW_BASE + 256 * MiB;
+    const uint64_t lo_end = lo_start + 64 * MiB - 1;
+
+    attach(qts, seg);
+    connect_port(qts, 0, 1);
+    connect_port(qts, 1, 1);
+    g_assert_cmphex(rd(qts, RMC_LINK), ==, 0x3);
+
+    g_assert_cmpuint(filler, !=, seg);
+    /* Port 0, add: low-window [lo_start, lo_end] -> segment at 16 MiB. */
+    set_wide(qts, 0, 1 | RMC_NETINFO_ADD, lo_start, lo_end,
+             seg_off + 16 * MiB - lo_start);
+    g_assert_cmphex(qtest_readl(qts, WIDE(0, RMC_WIDE_STATUS)), ==,
+                    RMC_STATUS_LINK | RMC_STATUS_PENDING);
+    /* Not live yet: the access faults as unmapped. */
+    qtest_writeq(qts, lo_start, 0x1111);
+    g_assert_cmpuint(rd(qts, RMC_UNMAPPED_FAULTS), ==, 1);
+    wr(qts, RMC_COMMIT, 0x1);
+    g_assert_cmphex(rd(qts, RMC_COMMIT_STATUS), ==, RMC_COMMIT_OK);
+    g_assert_cmpuint(rd(qts, RMC_COMMIT), ==, 1);
+    g_assert_cmphex(qtest_readl(qts, WIDE(0, RMC_WIDE_STATUS)), ==,
+                    RMC_STATUS_LINK | RMC_STATUS_LIVE);
+
+    /* start, end and end + 1 */
+    qtest_writeq(qts, lo_start, 0xa0a0a0a0a0a0a0a0ULL);
+    qtest_writeq(qts, lo_end - 7, 0xe0e0e0e0e0e0e0e0ULL);
+    g_assert_cmphex(*(uint64_t *)(mem + 16 * MiB), ==, 0xa0a0a0a0a0a0a0a0ULL);
+    g_assert_cmphex(*(uint64_t *)(mem + 80 * MiB - 8), ==,
+                    0xe0e0e0e0e0e0e0e0ULL);
+    g_assert_cmphex(qtest_readq(qts, lo_start), ==, 0xa0a0a0a0a0a0a0a0ULL);
+    g_assert_cmphex(qtest_readq(qts, lo_end + 1), ==, 0);
+    g_assert_cmpuint(rd(qts, RMC_UNMAPPED_FAULTS), ==, 2);
+    g_assert_cmphex(rd64(qts, CFG + RMC_UNMAPPED_ADDR), ==, lo_end + 1);
+    /* And the host's writes reach the guest. */
+    memcpy(mem + 16 * MiB + 4096, "dReDBox!", 8);
+    g_assert_cmphex(qtest_readq(qts, lo_start + 4096), ==,
+                    0x21786f4244655264ULL);
+
+    /* Port 1: refusals, the live table untouched. */
+    set_wide(qts, 1, 1 | RMC_NETINFO_ADD, HIGH_BASE, HIGH_BASE + 1 * MiB - 1,
+             -4096ULL);
+    assert_commit_refused(qts, 0x2, 1, RMC_COMMIT_WRAP);
+    wr64(qts, WIDE(1, RMC_WIDE_START), HIGH_BASE - 4096);
+    assert_commit_refused(qts, 0x2, 1, RMC_COMMIT_NO_WINDOW);
+    wr64(qts, WIDE(1, RMC_WIDE_START), HIGH_BASE + 2048);
+    assert_commit_refused(qts, 0x2, 1, RMC_COMMIT_MISALIGNED);
+    wr64(qts, WIDE(1, RMC_WIDE_START), HIGH_BASE + 2 * MiB);
+    assert_commit_refused(qts, 0x2, 1, RMC_COMMIT_BAD_RANGE);
+    /* An entry overlapping port 0's: refused, port 0 unchanged. */
+    set_wide(qts, 1, 1, lo_end - 4095, lo_end + 4096, 0);
+    assert_commit_refused(qts, 0x2, 1, RMC_COMMIT_OVERLAP);
+    g_assert_cmphex(qtest_readq(qts, lo_start), ==, 0xa0a0a0a0a0a0a0a0ULL);
+
+    /* Port 1, subtract: high window -> segment at 200 MiB. */
+    set_wide(qts, 1, 1, HIGH_BASE + 1 * MiB, HIGH_BASE + 2 * MiB - 1,
+             HIGH_BASE + 1 * MiB - (seg_off + 200 * MiB));
+    /* Committing only port 1 leaves port 0's pending edits pending. */
+    qtest_writel(qts, WIDE(0, RMC_WIDE_CTRL), 0);
+    wr(qts, RMC_COMMIT, 0x2);
+    g_assert_cmphex(rd(qts, RMC_COMMIT_STATUS), ==, RMC_COMMIT_OK);
+    qtest_writel(qts, HIGH_BASE + 1 * MiB + 12, 0x5eed);
+    g_assert_cmphex(*(uint32_t *)(mem + 200 * MiB + 12), ==, 0x5eed);
+    g_assert_cmphex(qtest_readq(qts, lo_start), ==, 0xa0a0a0a0a0a0a0a0ULL);
+    g_assert_true(qtest_readl(qts, WIDE(0, RMC_WIDE_STATUS)) &
+                  RMC_STATUS_PENDING);
+    /* Now commit port 0's disable: its range faults again. */
+    wr(qts, RMC_COMMIT, 0xffffffff);
+    g_assert_cmphex(qtest_readq(qts, lo_start), ==, 0);
+    g_assert_cmpuint(rd(qts, RMC_UNMAPPED_FAULTS), ==, 3);
+
+    munmap(mem, size);
+    qtest_quit(qts);
+    dredbox_pool_stop(pool);
+}
+
+/* The prototype's 16-byte entries work as the source describes. */
+static void test_prototype_table(void)
+{
+    DredboxPool *pool = dredbox_pool_start(bricks);
+    uint32_t seg = pool_alloc(pool, "128M", 0);
+    QTestState *qts = brick_with_pool(pool);
+    uint64_t size;
+    uint8_t *mem = dredbox_pool_map(pool, seg, &size);
+
+    attach(qts, seg);
+    connect_port(qts, 2, 0);
+    /* 1 GiB .. 1 GiB + 128 MiB - 1, subtract 1 GiB: brick 0 offset 0. */
+    qtest_writel(qts, NP(2, RMC_NP_NETINFO), 0);
+    qtest_writel(qts, NP(2, RMC_NP_START), 0x40000000);
+    qtest_writel(qts, NP(2, RMC_NP_END), 0x47ffffff);
+    qtest_writel(qts, NP(2, RMC_NP_OFFSET), 0x40000000);
+    wr(qts, RMC_COMMIT, 1 << 2);
+    qtest_writel(qts, 0x40000000 + 0x123400, 0xcafe);
+    g_assert_cmphex(*(uint32_t *)(mem + 0x123400), ==, 0xcafe);
+    munmap(mem, size);
+    qtest_quit(qts);
+    dredbox_pool_stop(pool);
+}
+
+/* Faults: per port with their reason, latched once, counted always. */
+static void test_faults_and_irq(void)
+{
+    DredboxPool *pool = dredbox_pool_start(bricks);
+    uint32_t seg = pool_alloc(pool, "128M", 1);
+    QTestState *qts = brick_with_pool(pool);
+    const uint64_t a = LOW_BASE;
+    QDict *ev;
+
+    qtest_irq_intercept_out_named(qts, "/machine/rmc", "sysbus-irq");
+    wr(qts, RMC_IRQ_ENABLE, RMC_IRQ_MASK);
+    attach(qts, seg);
+    /* 256 MiB entry, but only its first 128 MiB are a segment. */
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-set-entry',"
+                         " 'arguments': {'port': 3, 'brick': 1,"
+                         " 'start': %" PRIu64 ", 'end': %" PRIu64 ","
+                         " 'offset': %" PRIu64 ", 'add': false}}",
+                         a, a + 256 * MiB - 1, a));
+
+    /* No circuit yet. */
+    g_assert_false(qtest_get_irq(qts, 0));
+    qtest_readl(qts, a + 8);
+    g_assert_true(qtest_get_irq(qts, 0));
+    ev = qtest_qmp_eventwait_ref(qts, "DREDBOX_RMC_FAULT");
+    g_assert_cmpuint(qdict_get_int(qdict_get_qdict(ev, "data"), "port"),
+                     ==, 3);
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"),
+                    ==, "no-link");
+    qobject_unref(ev);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULTS)), ==, 1);
+    g_assert_cmphex(rd64(qts, WIDE(3, RMC_WIDE_FAULT_ADDR)), ==, a + 8);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULT_REASON)), ==,
+                     RMC_FAULT_NO_LINK);
+    g_assert_true(qtest_readl(qts, WIDE(3, RMC_WIDE_STATUS)) &
+                  RMC_STATUS_FAULT);
+    wr(qts, RMC_IRQ_STATUS, RMC_IRQ_FAULT);
+    g_assert_false(qtest_get_irq(qts, 0));
+
+    /* A circuit to the wrong brick. */
+    connect_port(qts, 3, 0);
+    g_assert_true(qtest_get_irq(qts, 0));   /* link change */
+    g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, RMC_IRQ_LINK);
+    wr(qts, RMC_IRQ_STATUS, RMC_IRQ_LINK);
+    qtest_writeb(qts, a + 9, 1);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULT_REASON)), ==,
+                     RMC_FAULT_WRONG_BRICK);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULTS)), ==, 2);
+
+    /* The right brick: the segment works, the rest is not allocated. */
+    connect_port(qts, 3, 1);
+    qtest_writel(qts, a + 128 * MiB - 4, 0x77);
+    g_assert_cmphex(qtest_readl(qts, a + 128 * MiB - 4), ==, 0x77);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULTS)), ==, 2);
+    qtest_readl(qts, a + 128 * MiB);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULT_REASON)), ==,
+                     RMC_FAULT_NOT_ALLOCATED);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULTS)), ==, 3);
+
+    /* Clearing the latch re-arms the event. */
+    qtest_writel(qts, WIDE(3, RMC_WIDE_FAULT_CLEAR), 1);
+    g_assert_false(qtest_readl(qts, WIDE(3, RMC_WIDE_STATUS)) &
+                   RMC_STATUS_FAULT);
+    qtest_readl(qts, a + 200 * MiB);
+    ev = qtest_qmp_eventwait_ref(qts, "DREDBOX_RMC_FAULT");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"),
+                    ==, "not-allocated");
+    qobject_unref(ev);
+
+    /* Tearing the circuit down makes mapped memory fault. */
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-disconnect',"
+                         " 'arguments': {'port': 3}}"));
+    ev = qtest_qmp_eventwait_ref(qts, "DREDBOX_RMC_LINK_CHANGE");
+    g_assert_false(qdict_get_bool(qdict_get_qdict(ev, "data"), "link-up"));
+    qobject_unref(ev);
+    g_assert_cmphex(qtest_readl(qts, a + 128 * MiB - 4), ==, 0);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULT_REASON)), ==,
+                     RMC_FAULT_NO_LINK);
+
+    /* Reset clears entries and counters, keeps the rack's links. */
+    qtest_system_reset(qts);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULTS)), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, WIDE(3, RMC_WIDE_CTRL)), ==, 0);
+    g_assert_cmpuint(rd(qts, RMC_COMMIT), ==, 0);
+    qtest_quit(qts);
+    dredbox_pool_stop(pool);
+}
+
+/* The QMP view matches the registers; bad requests get clear errors. */
+static void test_qmp(void)
+{
+    DredboxPool *pool = dredbox_pool_start(bricks);
+    uint32_t seg = pool_alloc(pool, "128M", 0);
+    g_autofree char *not_mine = NULL;
+    QTestState *qts = brick_with_pool(pool);
+    QDict *resp, *info, *port;
+    QList *segs;
+    char *err;
+
+    attach(qts, seg);
+    connect_port(qts, 7, 0);
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-set-entry',"
+                         " 'arguments': {'port': 7, 'brick': 0,"
+                         " 'start': %" PRIu64 ", 'end': %" PRIu64 ","
+                         " 'offset': %" PRIu64 ", 'add': false}}",
+                         HIGH_BASE, HIGH_BASE + 4095, HIGH_BASE));
+    g_assert_cmphex(rd64(qts, WIDE(7, RMC_WIDE_START)), ==, HIGH_BASE);
+    g_assert_cmphex(rd64(qts, WIDE(7, RMC_WIDE_OFFSET)), ==, HIGH_BASE);
+    g_assert_cmphex(qtest_readl(qts, WIDE(7, RMC_WIDE_NETINFO)), ==, 0);
+
+    resp = qmp_ok(qts, "{'execute': 'query-dredbox-rmc'}");
+    info = qdict_get_qdict(resp, "return");
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "ports")), ==, PORTS);
+    port = qobject_to(QDict, qlist_peek(qdict_get_qlist(info, "ports")));
+    g_assert_cmpuint(qdict_get_int(port, "port"), ==, 0);
+    g_assert_false(qdict_get_bool(port, "link-up"));
+    segs = qdict_get_qlist(info, "segments");
+    g_assert_cmpuint(qlist_size(segs), ==, 1);
+    g_assert_cmpuint(qdict_get_int(qobject_to(QDict, qlist_peek(segs)),
+                                   "segment"), ==, seg);
+    g_assert_cmpuint(qdict_get_int(info, "commits"), ==, 1);
+    qobject_unref(resp);
+
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-set-entry',"
+                  " 'arguments': {'port': 8, 'brick': 0, 'start': 0,"
+                  " 'end': 4095, 'offset': 0, 'add': true}}");
+    g_assert_cmpstr(err, ==, "port 8 does not exist: this RMC has ports 0"
+                    " to 7");
+    g_free(err);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-set-entry',"
+                  " 'arguments': {'port': 6, 'brick': 0, 'start': %" PRIu64
+                  ", 'end': %" PRIu64 ", 'offset': 0, 'add': true}}",
+                  HIGH_BASE, HIGH_BASE + 8191);
+    g_assert_cmpstr(err, ==, "RMC commit refused: port 6: the range"
+                    " overlaps another enabled entry");
+    g_free(err);
+    /* The refused entry did not stay pending either. */
+    g_assert_cmphex(qtest_readl(qts, WIDE(6, RMC_WIDE_CTRL)), ==, 0);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-attach-segment',"
+                  " 'arguments': {'segment': %u}}", seg);
+    g_assert_cmpstr(err, ==, "segment 1 is already attached");
+    g_free(err);
+    not_mine = g_strdup_printf("{\"cmd\": \"alloc\", \"size\": \"128M\"}");
+    qobject_unref(dredbox_pool_call(pool, not_mine));
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-attach-segment',"
+                  " 'arguments': {'segment': 2}}");
+    g_assert_cmpstr(err, ==, "memory pool refused: segment 2 is not granted"
+                    " to brick0");
+    g_free(err);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-detach-segment',"
+                  " 'arguments': {'segment': 9}}");
+    g_assert_cmpstr(err, ==, "segment 9 is not attached");
+    g_free(err);
+
+    /* Detaching the segment unmaps it: the entry stays, accesses fault. */
+    qtest_writel(qts, HIGH_BASE, 1);
+    g_assert_cmphex(qtest_readl(qts, HIGH_BASE), ==, 1);
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-detach-segment',"
+                         " 'arguments': {'segment': %u}}", seg));
+    g_assert_cmphex(qtest_readl(qts, HIGH_BASE), ==, 0);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(7, RMC_WIDE_FAULT_REASON)), ==,
+                     RMC_FAULT_NOT_ALLOCATED);
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-clear-entry',"
+                         " 'arguments': {'port': 7}}"));
+    g_assert_cmphex(qtest_readl(qts, WIDE(7, RMC_WIDE_STATUS)) &
+                    RMC_STATUS_LIVE, ==, 0);
+    qtest_quit(qts);
+
+    /* Without a pool, attaching says how to give one. */
+    qts = qtest_init(DREDBOX_MACHINE);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-attach-segment',"
+                  " 'arguments': {'segment': 1}}");
+    g_assert_nonnull(strstr(err, "-machine dredbox-compute,pool=PATH"));
+    g_free(err);
+    qtest_quit(qts);
+    dredbox_pool_stop(pool);
+}
+
+/* Random values at every offset of the page: the device keeps working. */
+static void test_register_sweep(void)
+{
+    QTestState *qts = qtest_init(DREDBOX_MACHINE);
+    GRand *rand = g_rand_new_with_seed(0xdb0c);
+    QDict *resp;
+
+    for (uint64_t off = 0; off < RMC_CONFIG_SIZE; off += 4) {
+        qtest_writel(qts, CFG + off, g_rand_int(rand));
+        qtest_readl(qts, CFG + off);
+    }
+    for (int i = 0; i < 2000; i++) {
+        uint64_t off = g_rand_int_range(rand, 0, RMC_CONFIG_SIZE / 8) * 8;
+
+        qtest_writeq(qts, CFG + off, (uint64_t)g_rand_int(rand) << 32 |
+                     g_rand_int(rand));
+        wr(qts, RMC_COMMIT, g_rand_int(rand));
+        qtest_readq(qts, LOW_BASE + g_rand_int_range(rand, 0, 1 << 30));
+    }
+    g_rand_free(rand);
+    g_assert_cmphex(rd(qts, RMC_ID), ==, RMC_ID_VALUE);
+    resp = qmp_ok(qts, "{'execute': 'query-dredbox-rmc'}");
+    qobject_unref(resp);
+    qtest_quit(qts);
+}
+
+/* The device tree describes the controller for its driver. */
+static void test_fdt(void)
+{
+    g_autofree void *fdt = dredbox_dump_fdt("", "");
+    int node = fdt_node_offset_by_compatible(fdt, -1, "dredbox,rmc-1.0");
+
+    g_assert_cmpint(node, >=, 0);
+    g_assert_cmphex(dredbox_fdt_cells(fdt, node, "reg", 0, 2), ==, CFG);
+    g_assert_cmphex(dredbox_fdt_cells(fdt, node, "reg", 2, 2), ==,
+                    RMC_CONFIG_SIZE);
+    g_assert_cmphex(dredbox_fdt_cells(fdt, node, "dredbox,windows", 0, 2),
+                    ==, LOW_BASE);
+    g_assert_cmphex(dredbox_fdt_cells(fdt, node, "dredbox,windows", 6, 2),
+                    ==, HIGH_SIZE);
+    g_assert_cmpuint(dredbox_fdt_cells(fdt, node, "dredbox,num-ports", 0, 1),
+                     ==, PORTS);
+    g_assert_cmpuint(dredbox_fdt_cells(fdt, node, "interrupts", 1, 1), ==, 8);
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    if (!qtest_has_machine("dredbox-compute")) {
+        g_test_skip("dredbox-compute machine not built");
+        return g_test_run();
+    }
+    qtest_add_func("/dredbox-rmc/reset-values", test_reset_values);
+    qtest_add_func("/dredbox-rmc/write-masks", test_write_masks);
+    qtest_add_func("/dredbox-rmc/translate-and-commit",
+                   test_translate_and_commit);
+    qtest_add_func("/dredbox-rmc/prototype-table", test_prototype_table);
+    qtest_add_func("/dredbox-rmc/faults-and-irq", test_faults_and_irq);
+    qtest_add_func("/dredbox-rmc/qmp", test_qmp);
+    qtest_add_func("/dredbox-rmc/register-sweep", test_register_sweep);
+    qtest_add_func("/dredbox-rmc/fdt", test_fdt);
+    return g_test_run();
+}

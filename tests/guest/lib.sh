@@ -29,6 +29,10 @@ boot_bg() {
         -append "console=ttyAMA0 loglevel=4 dredbox.test=$script $APPEND" \
         "$@" < /dev/null > "$log" 2>&1 &
     BG_PID=$!
+    # QMP is up before the guest runs (it may be waiting for us: -S).
+    while [ ! -S "$LOGDIR/$label.qmp" ] && kill -0 "$BG_PID" 2> /dev/null; do
+        sleep 0.1
+    done
 }
 
 # wait_step NAME: until the guest prints "DREDBOX-STEP NAME" (0) or QEMU

@@ -48,7 +48,8 @@ kdeb=$(fetch "$KPKG")
 bdeb=$(fetch busybox-static)
 
 stamp="$(basename "$kdeb") $(basename "$bdeb") $(cd "$SRCDIR/tests/guest" &&
-        cat prepare.sh rootfs/* programs/*.c | sha256sum | cut -c1-16)"
+        cat prepare.sh rootfs/* programs/* \
+            ../../include/hw/dredbox/rmc-regs.h | sha256sum | cut -c1-16)"
 if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ]; then
     exit 0
 fi

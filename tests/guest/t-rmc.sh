@@ -1,0 +1,42 @@
+#!/bin/sh
+# The Remote Memory Controller seen from a stock Debian guest: a static
+# program maps /dev/mem, programs a NetPort entry for a pool segment and
+# writes through the low window; the host finds every page in the memory
+# brick at the translated offset.  An access no entry holds kills the
+# program with SIGBUS, is counted, and QEMU carries on.
+. "$(dirname "$0")/lib.sh"
+
+pool_start 0:1G 1:1G
+# The rack leases brick 1's second 256 MiB to brick0 (the first 256 MiB
+# go to someone else), attaches it to the RMC and connects port 0.
+other=$(pool_tool -c other alloc 256M --brick 1)
+seg=$(pool_tool -c rack alloc 256M --brick 1)
+pool_tool -c rack grant "$seg" brick0 --writable
+# Pages land 16 MiB into the segment: brick address 256 + 16 MiB.
+APPEND="dredbox.rmc=1:$(((256 + 16) << 20)):64"
+boot_bg rmc rmc-poke -machine "pool=$POOL/memd.sock" -S
+qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg}}" \
+    '{"execute": "dredbox-rmc-connect", "arguments": {"port": 0, "brick": 1}}' \
+    '{"execute": "cont"}' > /dev/null
+boot_wait
+check "guest finds the RMC" RMC_ID 434d5244
+check "entry committed" RMC_COMMIT_STATUS 0
+check "64 MiB written and read back through the window" RMC_PAGES_OK 16384
+check "unmapped access is a bus error (SIGBUS)" RMC_UNMAPPED_SIGNAL 7
+check "and is counted by the RMC" RMC_UNMAPPED_FAULTS 1
+check_guest_ok "guest kept running after the fault"
+
+tag=$(fact RMC_TAG)
+region() {    # the segment's bytes [$1 MiB, +$2 MiB)
+    pool_tool -c rack read "$seg" "$(($1 << 20))" "$(($2 << 20))"
+}
+check_value "all 16384 pages are in the brick at the translated offset" \
+    "$(region 16 64 | grep -a -o "dredbox-rmc $tag [0-9]*" | sort -u |
+       wc -l)" 16384
+check_value "page 0 is first" \
+    "$(region 16 1 | head -c 27 | tr -d '\0')" "dredbox-rmc $tag 000000"
+check_value "nothing landed outside the range" \
+    "$(region 0 16 | grep -a -c "dredbox-rmc $tag")" 0
+check_value "nor in the other client's segment" \
+    "$(pool_tool -c other read "$other" | grep -a -c "dredbox-rmc $tag")" 0
+pool_stop

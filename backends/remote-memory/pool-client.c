@@ -10,6 +10,7 @@
 #include "qemu/cutils.h"
 #include "qemu/sockets.h"
 #include "qobject/qjson.h"
+#include "qobject/qlist.h"
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
 #include "hw/dredbox/pool-client.h"
@@ -24,6 +25,7 @@ struct PoolClient {
     int fd;
     char *socket;
     uint64_t granule;
+    GArray *bricks;     /* uint32_t ids, in the pool's order */
 };
 
 static char *pool_socket_path(const char *pool, Error **errp)
@@ -134,6 +136,17 @@ PoolClient *pool_client_connect(const char *pool, const char *client,
         goto fail;
     }
     pc->granule = qdict_get_try_int(reply, "granule", 0);
+    pc->bricks = g_array_new(false, false, sizeof(uint32_t));
+    if (qdict_get_qlist(reply, "bricks")) {
+        QListEntry *e;
+
+        QLIST_FOREACH_ENTRY(qdict_get_qlist(reply, "bricks"), e) {
+            QDict *b = qobject_to(QDict, qlist_entry_obj(e));
+            uint32_t id = b ? qdict_get_try_int(b, "id", 0) : 0;
+
+            g_array_append_val(pc->bricks, id);
+        }
+    }
     qobject_unref(reply);
     return pc;
 
@@ -149,6 +162,9 @@ void pool_client_close(PoolClient *pc)
             close(pc->fd);
         }
         g_free(pc->socket);
+        if (pc->bricks) {
+            g_array_free(pc->bricks, true);
+        }
         g_free(pc);
     }
 }
@@ -156,6 +172,11 @@ void pool_client_close(PoolClient *pc)
 uint64_t pool_client_granule(PoolClient *pc)
 {
     return pc->granule;
+}
+
+const GArray *pool_client_bricks(PoolClient *pc)
+{
+    return pc->bricks;
 }
 
 static int segment_reply(QDict *reply, int fd, PoolSegmentInfo *info,

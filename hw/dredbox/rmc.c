@@ -745,6 +745,25 @@ static void rmc_realize(DeviceState *dev, Error **errp)
     }
     s->segments = g_ptr_array_new();
     sysbus_init_irq(sbd, &s->irq);
+
+    /*
+     * Until a fabric sets up circuits, port n is cabled to the pool's
+     * n-th memory brick; connect/disconnect over QMP change that.
+     */
+    if (s->pool) {
+        const GArray *bricks;
+
+        s->pc = pool_client_connect(s->pool, s->client, errp);
+        if (!s->pc) {
+            error_prepend(errp, "dredbox-rmc: ");
+            return;
+        }
+        bricks = pool_client_bricks(s->pc);
+        for (unsigned n = 0; n < MIN(bricks->len, s->num_ports); n++) {
+            s->port[n].link_up = true;
+            s->port[n].linked_brick = g_array_index(bricks, uint32_t, n);
+        }
+    }
 }
 
 static void rmc_unrealize(DeviceState *dev)

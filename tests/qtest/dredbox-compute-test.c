@@ -179,6 +179,8 @@ static const BadOption bad_options[] = {
       "max CPUs supported by machine 'dredbox-compute' is 4" },
     { MACHINE " -cpu cortex-a57", "Invalid CPU model" },
     { MACHINE " -bios /dev/null", "firmware (-bios) is not supported" },
+    { MACHINE ",pool=/nonexistent/memd.sock",
+      "dredbox-rmc: cannot reach the memory pool" },
 };
 
 static void test_bad_option(const void *opaque)

@@ -252,9 +252,9 @@ static void test_translate_and_commit(void)
     const uint64_t lo_end = lo_start + 64 * MiB - 1;
 
     attach(qts, seg);
-    connect_port(qts, 0, 1);
-    connect_port(qts, 1, 1);
+    /* Cabled by default: port n to the pool's n-th brick. */
     g_assert_cmphex(rd(qts, RMC_LINK), ==, 0x3);
+    connect_port(qts, 0, 1);
 
     g_assert_cmpuint(filler, !=, seg);
     /* Port 0, add: low-window [lo_start, lo_end] -> segment at 16 MiB. */
@@ -461,7 +461,8 @@ static void test_qmp(void)
     g_assert_cmpuint(qlist_size(qdict_get_qlist(info, "ports")), ==, PORTS);
     port = qobject_to(QDict, qlist_peek(qdict_get_qlist(info, "ports")));
     g_assert_cmpuint(qdict_get_int(port, "port"), ==, 0);
-    g_assert_false(qdict_get_bool(port, "link-up"));
+    g_assert_true(qdict_get_bool(port, "link-up"));
+    g_assert_cmpuint(qdict_get_int(port, "linked-brick"), ==, 0);
     segs = qdict_get_qlist(info, "segments");
     g_assert_cmpuint(qlist_size(segs), ==, 1);
     g_assert_cmpuint(qdict_get_int(qobject_to(QDict, qlist_peek(segs)),

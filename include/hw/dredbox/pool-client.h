@@ -24,6 +24,8 @@ PoolClient *pool_client_connect(const char *pool, const char *client,
                                 Error **errp);
 void pool_client_close(PoolClient *pc);
 uint64_t pool_client_granule(PoolClient *pc);
+/* The pool's memory brick ids (uint32_t), as it lists them. */
+const GArray *pool_client_bricks(PoolClient *pc);
 
 /*
  * Allocate @size bytes (@brick < 0: any brick of @mem_class); returns the

@@ -1,0 +1,367 @@
+/*
+ * dredbox-fabricd: the rack's switch fabric (docs/fabric.md).
+ *
+ *  - optical circuit switch: cross-connects between the optical ports the
+ *    rack file cables to bricks; when a circuit from a compute brick's
+ *    memory port to a memory brick comes up or goes down, the brick's RMC
+ *    is told over its QMP socket (RUN/brick<ID>.qmp);
+ *  - electrical packet switch: a learning L2 switch between the bricks'
+ *    NICs, over UNIX datagram sockets (QEMU -netdev dgram), no root needed;
+ *  - control interface (the source's S1/S2): RUN/fabric.sock, one JSON
+ *    request per line: connect, disconnect, query.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define _GNU_SOURCE   /* accept4 */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+
+#include "eps.h"
+#include "memd-wire.h"
+#include "ocs.h"
+#include "pool.h"
+#include "qmp-client.h"
+#include "rackfile.h"
+
+static Rack *rack;
+static Ocs *ocs;
+static Eps *eps;
+static char *run_dir;
+static guint advance_timer;
+
+static uint64_t now_us(void)
+{
+    return g_get_monotonic_time();
+}
+
+/* The QMP socket of compute brick @id, as the launcher names it. */
+static char *brick_qmp(unsigned id)
+{
+    return g_strdup_printf("%s/brick%u.qmp", run_dir, id);
+}
+
+/* A circuit changed: tell the compute brick at either end. */
+static void link_changed(void *opaque, unsigned a, unsigned b, bool up)
+{
+    RackCable *ends[2] = { rack_cable_at(rack, a), rack_cable_at(rack, b) };
+
+    for (int i = 0; i < 2; i++) {
+        RackCable *c = ends[i], *o = ends[!i];
+        g_autoptr(GError) err = NULL;
+        g_autofree char *cmd = NULL, *qmp = NULL, *name = NULL;
+
+        if (!c || c->brick->kind != RACK_COMPUTE) {
+            continue;
+        }
+        name = rack_endpoint_name(c);
+        if (up && o && o->brick->kind == RACK_MEMORY) {
+            cmd = g_strdup_printf("{\"execute\":\"dredbox-rmc-connect\","
+                                  "\"arguments\":{\"port\":%u,\"brick\":%u}}",
+                                  c->brick_port, o->brick->id);
+        } else {
+            cmd = g_strdup_printf("{\"execute\":\"dredbox-rmc-disconnect\","
+                                  "\"arguments\":{\"port\":%u}}",
+                                  c->brick_port);
+        }
+        qmp = brick_qmp(c->brick->id);
+        if (!qmp_run(qmp, cmd, &err)) {
+            /* A dead brick must not stop the fabric. */
+            g_printerr("dredbox-fabricd: %s: %s\n", name, err->message);
+        }
+    }
+}
+
+static gboolean advance(gpointer data);
+
+static void schedule_advance(void)
+{
+    uint64_t next = ocs_next_ready(ocs), now = now_us();
+
+    if (advance_timer) {
+        g_source_remove(advance_timer);
+        advance_timer = 0;
+    }
+    if (next) {
+        advance_timer = g_timeout_add(next > now ? (next - now + 999) / 1000
+                                                 : 0, advance, NULL);
+    }
+}
+
+static gboolean advance(gpointer data)
+{
+    advance_timer = 0;
+    ocs_advance(ocs, now_us());
+    schedule_advance();
+    return G_SOURCE_REMOVE;
+}
+
+/* An optical port from a number or a cabled endpoint name. */
+static bool find_port(JsonObject *req, const char *member, unsigned *port,
+                      GError **errp)
+{
+    JsonNode *n = json_object_get_member(req, member);
+
+    if (n && JSON_NODE_HOLDS_VALUE(n) &&
+        json_node_get_value_type(n) == G_TYPE_INT64 &&
+        json_node_get_int(n) >= 0) {
+        *port = json_node_get_int(n);
+        return true;
+    }
+    if (n && JSON_NODE_HOLDS_VALUE(n) &&
+        json_node_get_value_type(n) == G_TYPE_STRING) {
+        const char *want = json_node_get_string(n);
+
+        for (guint i = 0; i < rack->cables->len; i++) {
+            RackCable *c = g_ptr_array_index(rack->cables, i);
+            g_autofree char *name = rack_endpoint_name(c);
+
+            if (!strcmp(name, want)) {
+                *port = c->switch_port;
+                return true;
+            }
+        }
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+                    "no cable from \"%s\" to the optical switch", want);
+        return false;
+    }
+    g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                "\"%s\" must be an optical port number or a cabled endpoint"
+                " such as \"compute0.port0\" or \"memory1\"", member);
+    return false;
+}
+
+static void add_end(JsonBuilder *b, const char *member, unsigned port)
+{
+    RackCable *c = rack_cable_at(rack, port);
+
+    json_builder_set_member_name(b, member);
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "port");
+    json_builder_add_int_value(b, port);
+    if (c) {
+        g_autofree char *name = rack_endpoint_name(c);
+
+        json_builder_set_member_name(b, "endpoint");
+        json_builder_add_string_value(b, name);
+        json_builder_set_member_name(b, "latency");
+        json_builder_add_string_value(b, rack_latency_name(c->latency));
+    }
+    json_builder_end_object(b);
+}
+
+static char *query(void)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "ok");
+    json_builder_add_boolean_value(b, TRUE);
+    json_builder_set_member_name(b, "optical-ports");
+    json_builder_add_int_value(b, ocs->nports);
+    json_builder_set_member_name(b, "reconfigure-ms");
+    json_builder_add_int_value(b, ocs->reconfig_us / 1000);
+    json_builder_set_member_name(b, "circuits");
+    json_builder_begin_array(b);
+    for (unsigned p = 0; p < ocs->nports; p++) {
+        if (ocs->state[p] == OCS_PORT_FREE || (unsigned)ocs->peer[p] < p) {
+            continue;
+        }
+        json_builder_begin_object(b);
+        add_end(b, "a", p);
+        add_end(b, "b", ocs->peer[p]);
+        json_builder_set_member_name(b, "state");
+        json_builder_add_string_value(b, ocs->state[p] == OCS_PORT_UP
+                                      ? "up" : "setting-up");
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "electrical-ports");
+    json_builder_add_int_value(b, eps ? eps_ports(eps) : 0);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+static char *handle(const char *line)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    JsonObject *req;
+    const char *cmd;
+    unsigned a, b;
+
+    if (!json_parser_load_from_data(parser, line, -1, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+                    "malformed JSON request");
+        goto error;
+    }
+    req = json_node_get_object(json_parser_get_root(parser));
+    cmd = json_object_get_string_member_with_default(req, "cmd", "");
+    if (!strcmp(cmd, "query")) {
+        return query();
+    } else if (!strcmp(cmd, "connect")) {
+        if (find_port(req, "a", &a, &err) && find_port(req, "b", &b, &err) &&
+            ocs_connect(ocs, a, b, now_us(), &err)) {
+            schedule_advance();
+            return g_strdup("{\"ok\":true}");
+        }
+    } else if (!strcmp(cmd, "disconnect")) {
+        if (find_port(req, "port", &a, &err) &&
+            ocs_disconnect(ocs, a, &err)) {
+            schedule_advance();
+            return g_strdup("{\"ok\":true}");
+        }
+    } else {
+        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+                    "unknown command \"%s\" (connect, disconnect, query)",
+                    cmd);
+    }
+error:
+    {
+        g_autoptr(JsonBuilder) jb = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+
+        json_builder_begin_object(jb);
+        json_builder_set_member_name(jb, "ok");
+        json_builder_add_boolean_value(jb, FALSE);
+        json_builder_set_member_name(jb, "error");
+        json_builder_add_string_value(jb, err->message);
+        json_builder_end_object(jb);
+        root = json_builder_get_root(jb);
+        return json_to_string(root, FALSE);
+    }
+}
+
+static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
+{
+    g_autofree char *line = NULL;
+    g_autofree char *reply = NULL;
+    gsize len;
+
+    if (g_io_channel_read_line(ch, &line, &len, NULL, NULL) !=
+        G_IO_STATUS_NORMAL || len > 65536) {
+        g_io_channel_shutdown(ch, FALSE, NULL);
+        g_io_channel_unref(ch);
+        return G_SOURCE_REMOVE;
+    }
+    reply = handle(g_strstrip(line));
+    if (!memd_wire_send(g_io_channel_unix_get_fd(ch), reply, -1)) {
+        g_io_channel_shutdown(ch, FALSE, NULL);
+        g_io_channel_unref(ch);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static gboolean accept_client(gint fd, GIOCondition cond, gpointer data)
+{
+    int s = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+    GIOChannel *ch;
+
+    if (s >= 0) {
+        ch = g_io_channel_unix_new(s);
+        g_io_channel_set_close_on_unref(ch, TRUE);
+        g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, client_io, NULL);
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+static int listen_control(const char *path, GError **errp)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    if (strlen(path) >= sizeof(sa.sun_path)) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "socket path too long: %s", path);
+        close(s);
+        return -1;
+    }
+    strcpy(sa.sun_path, path);
+    unlink(path);
+    if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 16)) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE, "%s: %s", path,
+                    g_strerror(errno));
+        close(s);
+        return -1;
+    }
+    return s;
+}
+
+static gboolean quit(gpointer loop)
+{
+    g_main_loop_quit(loop);
+    return G_SOURCE_REMOVE;
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree char *rack_path = NULL;
+    g_autofree char *control = NULL;
+    g_autoptr(GOptionContext) ctx = g_option_context_new(
+        "- dReDBox rack switch fabric");
+    g_autoptr(GError) err = NULL;
+    GOptionEntry entries[] = {
+        { "rack", 'r', 0, G_OPTION_ARG_FILENAME, &rack_path,
+          "The rack description", "FILE" },
+        { "run-dir", 'd', 0, G_OPTION_ARG_FILENAME, &run_dir,
+          "Where the bricks' sockets live and ours go", "DIR" },
+        { NULL }
+    };
+    GMainLoop *loop;
+    int s;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err) || !rack_path ||
+        !run_dir) {
+        g_printerr("dredbox-fabricd: %s\n", err ? err->message
+                   : "--rack and --run-dir are required");
+        return 2;
+    }
+    rack = rack_load(rack_path, &err);
+    if (!rack) {
+        g_printerr("dredbox-fabricd: %s\n", err->message);
+        return 1;
+    }
+    ocs = ocs_new(MAX(rack->optical_ports, 1),
+                  (uint64_t)rack->reconfig_ms * 1000, link_changed, NULL);
+    if (rack->electrical) {
+        eps = eps_new(rack, run_dir, &err);
+        if (!eps) {
+            g_printerr("dredbox-fabricd: %s\n", err->message);
+            return 1;
+        }
+    }
+    control = g_build_filename(run_dir, "fabric.sock", NULL);
+    s = listen_control(control, &err);
+    if (s < 0) {
+        g_printerr("dredbox-fabricd: %s\n", err->message);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    loop = g_main_loop_new(NULL, FALSE);
+    g_unix_fd_add(s, G_IO_IN, accept_client, NULL);
+    g_unix_signal_add(SIGTERM, quit, loop);
+    g_unix_signal_add(SIGINT, quit, loop);
+    printf("dredbox-fabricd: %u optical ports (%u ms), %u electrical ports,"
+           " control %s\n", rack->optical_ports, rack->reconfig_ms,
+           eps ? eps_ports(eps) : 0, control);
+    fflush(stdout);
+    g_main_loop_run(loop);
+
+    close(s);
+    unlink(control);
+    eps_free(eps);
+    ocs_free(ocs);
+    rack_free(rack);
+    return 0;
+}

@@ -1,0 +1,49 @@
+/*
+ * Optical circuit switch model: port-to-port cross-connects.  A port is in
+ * at most one circuit; setting a circuit up takes the switch's
+ * reconfiguration time, tearing it down is immediate.  Time is passed in
+ * (microseconds), so the state machine is testable without waiting.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DREDBOX_OCS_H
+#define DREDBOX_OCS_H
+
+#include <stdbool.h>
+#include <glib.h>
+#include <stdint.h>
+
+typedef enum {
+    OCS_PORT_FREE,
+    OCS_PORT_SETTING_UP,    /* mirrors are moving: no light yet */
+    OCS_PORT_UP,
+} OcsPortState;
+
+/* Called when the circuit between @a and @b comes up or goes down. */
+typedef void (*OcsLinkFn)(void *opaque, unsigned a, unsigned b, bool up);
+
+typedef struct Ocs {
+    unsigned nports;
+    uint64_t reconfig_us;
+    int *peer;              /* -1: free */
+    OcsPortState *state;
+    uint64_t *ready_at;     /* when a setting-up circuit comes up */
+    OcsLinkFn link;
+    void *opaque;
+} Ocs;
+
+Ocs *ocs_new(unsigned nports, uint64_t reconfig_us, OcsLinkFn link,
+             void *opaque);
+void ocs_free(Ocs *ocs);
+
+/* Start setting up a circuit between free ports @a and @b at @now. */
+bool ocs_connect(Ocs *ocs, unsigned a, unsigned b, uint64_t now,
+                 GError **errp);
+/* Tear down the circuit of port @a (set up or still setting up). */
+bool ocs_disconnect(Ocs *ocs, unsigned a, GError **errp);
+/* Bring up every circuit whose reconfiguration is over by @now. */
+void ocs_advance(Ocs *ocs, uint64_t now);
+/* The earliest time a circuit will come up, or 0 if none is pending. */
+uint64_t ocs_next_ready(const Ocs *ocs);
+
+#endif

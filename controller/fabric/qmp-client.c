@@ -1,0 +1,80 @@
+/*
+ * A minimal blocking QMP client (qmp-client.h).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <json-glib/json-glib.h>
+
+#include "qmp-client.h"
+#include "memd-wire.h"
+#include "pool.h"
+
+#define QMP_TIMEOUT_SEC 10
+
+/* Read lines until a reply (skipping the greeting and events). */
+static JsonObject *qmp_reply(int s, JsonParser *parser, GError **errp)
+{
+    for (;;) {
+        g_autofree char *line = memd_wire_recv(s, 1 << 20, NULL);
+        JsonObject *o;
+
+        if (!line) {
+            g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                        "QMP connection closed");
+            return NULL;
+        }
+        if (!json_parser_load_from_data(parser, line, -1, NULL) ||
+            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+            continue;
+        }
+        o = json_node_get_object(json_parser_get_root(parser));
+        if (json_object_has_member(o, "return") ||
+            json_object_has_member(o, "error")) {
+            return o;
+        }
+    }
+}
+
+bool qmp_run(const char *path, const char *command, GError **errp)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct timeval tv = { .tv_sec = QMP_TIMEOUT_SEC };
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonObject *reply;
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool ok = false;
+
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                    "cannot reach QMP at %s: %s", path, g_strerror(errno));
+        goto out;
+    }
+    if (!memd_wire_send(s, "{\"execute\":\"qmp_capabilities\"}", -1) ||
+        !qmp_reply(s, parser, errp) ||
+        !memd_wire_send(s, command, -1) ||
+        !(reply = qmp_reply(s, parser, errp))) {
+        if (errp && !*errp) {
+            g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                        "QMP at %s: %s", path, g_strerror(errno));
+        }
+        goto out;
+    }
+    if (json_object_has_member(reply, "error")) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED, "%s",
+                    json_object_get_string_member_with_default(
+                        json_object_get_object_member(reply, "error"),
+                        "desc", "QMP error"));
+        goto out;
+    }
+    ok = true;
+out:
+    close(s);
+    return ok;
+}

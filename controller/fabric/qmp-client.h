@@ -1,0 +1,17 @@
+/*
+ * A minimal blocking QMP client for the rack tools: connect to a brick's
+ * QMP socket, negotiate, run one command.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DREDBOX_QMP_CLIENT_H
+#define DREDBOX_QMP_CLIENT_H
+
+#include <stdbool.h>
+#include <glib.h>
+
+/* Run @command (a JSON object) on the QMP socket @path; false + @errp on
+ * a QMP error or an unreachable brick. */
+bool qmp_run(const char *path, const char *command, GError **errp);
+
+#endif

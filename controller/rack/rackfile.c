@@ -1,0 +1,463 @@
+/*
+ * Rack description parser (docs/rack.md).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define _GNU_SOURCE   /* strchrnul */
+#include <string.h>
+
+#include "rackfile.h"
+#include "protocol.h"   /* memd_parse_size */
+#include "pool.h"       /* POOL_ERROR */
+
+static const char *const kind_names[] = {
+    [RACK_COMPUTE] = "compute",
+    [RACK_MEMORY] = "memory",
+    [RACK_ACCELERATOR] = "accelerator",
+};
+
+static const char *const latency_names[] = {
+    [RACK_TRAY_LOCAL] = "tray-local",
+    [RACK_RACK_LOCAL] = "rack-local",
+    [RACK_INTER_RACK] = "inter-rack",
+};
+
+const char *rack_kind_name(RackBrickKind kind)
+{
+    return kind_names[kind];
+}
+
+const char *rack_latency_name(RackLatency latency)
+{
+    return latency_names[latency];
+}
+
+char *rack_endpoint_name(const RackCable *c)
+{
+    if (c->brick->kind == RACK_COMPUTE || c->brick->ports > 1) {
+        return g_strdup_printf("%s%u.port%u", kind_names[c->brick->kind],
+                               c->brick->id, c->brick_port);
+    }
+    return g_strdup_printf("%s%u", kind_names[c->brick->kind], c->brick->id);
+}
+
+static void brick_free(RackBrick *b)
+{
+    g_free(b->mem_class);
+    g_free(b);
+}
+
+void rack_free(Rack *rack)
+{
+    if (rack) {
+        g_ptr_array_free(rack->bricks, true);
+        g_ptr_array_free(rack->cables, true);
+        g_free(rack->name);
+        g_free(rack);
+    }
+}
+
+RackBrick *rack_brick(const Rack *rack, RackBrickKind kind, unsigned id)
+{
+    for (guint i = 0; i < rack->bricks->len; i++) {
+        RackBrick *b = g_ptr_array_index(rack->bricks, i);
+
+        if (b->kind == kind && b->id == id) {
+            return b;
+        }
+    }
+    return NULL;
+}
+
+RackCable *rack_cable_at(const Rack *rack, unsigned port)
+{
+    for (guint i = 0; i < rack->cables->len; i++) {
+        RackCable *c = g_ptr_array_index(rack->cables, i);
+
+        if (c->switch_port == port) {
+            return c;
+        }
+    }
+    return NULL;
+}
+
+/* Parsing state: where we are, for error messages. */
+typedef struct Parser {
+    const char *file;
+    unsigned line;
+    Rack *rack;
+    GError **errp;
+} Parser;
+
+static bool fail(Parser *p, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+static bool fail(Parser *p, const char *fmt, ...)
+{
+    va_list ap;
+    g_autofree char *msg = NULL;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    g_set_error(p->errp, POOL_ERROR, POOL_ERROR_INVALID, "%s:%u: %s",
+                p->file, p->line, msg);
+    return false;
+}
+
+static bool parse_uint(Parser *p, const char *what, const char *s,
+                       unsigned max, unsigned *out)
+{
+    guint64 v;
+
+    if (!g_ascii_string_to_unsigned(s, 10, 0, max, &v, NULL)) {
+        return fail(p, "%s must be a number from 0 to %u, not '%s'", what,
+                    max, s);
+    }
+    *out = v;
+    return true;
+}
+
+static bool parse_size(Parser *p, const char *what, const char *s,
+                       uint64_t *out)
+{
+    if (!memd_parse_size(s, out) || !*out) {
+        return fail(p, "%s must be a size such as 512M or 4G, not '%s'",
+                    what, s);
+    }
+    return true;
+}
+
+/* "kindN.portM" (or "kindN" for a one-port brick) -> brick, port. */
+static bool brick_ref(Parser *p, const char *word, RackBrick **out,
+                      unsigned *port)
+{
+    g_auto(GStrv) parts = g_strsplit(word, ".", 2);
+
+    *port = 0;
+    for (int k = 0; k < (int)G_N_ELEMENTS(kind_names); k++) {
+        size_t n = strlen(kind_names[k]);
+        unsigned id;
+
+        if (strncmp(parts[0], kind_names[k], n) || !parts[0][n]) {
+            continue;
+        }
+        if (!parse_uint(p, "brick id", parts[0] + n, RACK_MAX_BRICKS - 1,
+                        &id)) {
+            return false;
+        }
+        *out = rack_brick(p->rack, k, id);
+        if (!*out) {
+            return fail(p, "no %s brick %u is declared above",
+                        kind_names[k], id);
+        }
+        if (!parts[1]) {
+            if (k == RACK_COMPUTE || (*out)->ports > 1) {
+                return fail(p, "%s has %u ports: write %s.portN", parts[0],
+                            (*out)->ports, parts[0]);
+            }
+            return true;
+        }
+        if (strncmp(parts[1], "port", 4)) {
+            return fail(p, "expected %s.portN, not '%s'", parts[0], word);
+        }
+        if (!parse_uint(p, "port", parts[1] + 4, RACK_MAX_PORTS - 1, port)) {
+            return false;
+        }
+        if (*port >= (*out)->ports) {
+            return fail(p, "%s has %u ports (0 to %u)", parts[0],
+                        (*out)->ports, (*out)->ports - 1);
+        }
+        return true;
+    }
+    return fail(p, "'%s' is not a brick: expected computeN.portM, memoryN"
+                " or acceleratorN", word);
+}
+
+typedef struct Attr {
+    const char *key;
+    const char *value;
+} Attr;
+
+/* Split "key=value" words; refuse keys not in @allowed (NULL-ended). */
+static bool attrs(Parser *p, char **words, const char *const *allowed,
+                  GArray *out)
+{
+    for (int i = 0; words[i]; i++) {
+        char *eq = strchr(words[i], '=');
+        bool ok = false;
+
+        if (!eq || eq == words[i] || !eq[1]) {
+            return fail(p, "expected key=value, not '%s'", words[i]);
+        }
+        *eq = 0;
+        for (int a = 0; allowed[a]; a++) {
+            ok |= !strcmp(words[i], allowed[a]);
+        }
+        if (!ok) {
+            g_autofree char *list = g_strjoinv(", ", (char **)allowed);
+
+            return fail(p, "unknown attribute '%s' (known: %s)", words[i],
+                        list);
+        }
+        for (guint j = 0; j < out->len; j++) {
+            if (!strcmp(g_array_index(out, Attr, j).key, words[i])) {
+                return fail(p, "'%s' given twice", words[i]);
+            }
+        }
+        g_array_append_val(out, ((Attr) { words[i], eq + 1 }));
+    }
+    return true;
+}
+
+static const char *attr(GArray *a, const char *key)
+{
+    for (guint i = 0; i < a->len; i++) {
+        if (!strcmp(g_array_index(a, Attr, i).key, key)) {
+            return g_array_index(a, Attr, i).value;
+        }
+    }
+    return NULL;
+}
+
+static bool parse_brick(Parser *p, RackBrickKind kind, char **w)
+{
+    static const char *const compute_keys[] = { "tray", "cpus", "ram",
+                                                "ports", NULL };
+    static const char *const memory_keys[] = { "tray", "size", "class",
+                                               "ports", NULL };
+    static const char *const accel_keys[] = { "tray", "ports", NULL };
+    static const char *const *keys[] = { compute_keys, memory_keys,
+                                         accel_keys };
+    g_autoptr(GArray) a = g_array_new(false, false, sizeof(Attr));
+    RackBrick *b;
+    const char *v;
+    unsigned id;
+
+    if (!w[1]) {
+        return fail(p, "%s needs an id", kind_names[kind]);
+    }
+    if (!parse_uint(p, "brick id", w[1], RACK_MAX_BRICKS - 1, &id) ||
+        !attrs(p, w + 2, keys[kind], a)) {
+        return false;
+    }
+    if (rack_brick(p->rack, kind, id)) {
+        return fail(p, "%s brick %u is declared twice", kind_names[kind], id);
+    }
+    b = g_new0(RackBrick, 1);
+    b->kind = kind;
+    b->id = id;
+    b->line = p->line;
+    b->cpus = 4;
+    b->ram = 1ULL << 30;
+    b->ports = kind == RACK_COMPUTE ? 4 : 1;
+    g_ptr_array_add(p->rack->bricks, b);
+    if ((v = attr(a, "tray")) && !parse_uint(p, "tray", v, 255, &b->tray)) {
+        return false;
+    }
+    if ((v = attr(a, "cpus")) && !parse_uint(p, "cpus", v, 4, &b->cpus)) {
+        return false;
+    }
+    if (!b->cpus) {
+        return fail(p, "cpus must be 1 to 4");
+    }
+    if ((v = attr(a, "ram")) && !parse_size(p, "ram", v, &b->ram)) {
+        return false;
+    }
+    if ((v = attr(a, "ports")) &&
+        !parse_uint(p, "ports", v, RACK_MAX_PORTS, &b->ports)) {
+        return false;
+    }
+    if (!b->ports) {
+        return fail(p, "ports must be 1 to %d", RACK_MAX_PORTS);
+    }
+    if (kind == RACK_MEMORY) {
+        if (!(v = attr(a, "size"))) {
+            return fail(p, "memory brick %u needs size=", id);
+        }
+        if (!parse_size(p, "size", v, &b->size)) {
+            return false;
+        }
+        v = attr(a, "class");
+        if (v && strcmp(v, "dram") && strcmp(v, "hugepage") &&
+            strcmp(v, "persistent")) {
+            return fail(p, "class must be dram, hugepage or persistent,"
+                        " not '%s'", v);
+        }
+        b->mem_class = g_strdup(v ? v : "dram");
+    }
+    return true;
+}
+
+static bool parse_optical(Parser *p, char **w)
+{
+    static const char *const keys[] = { "ports", "reconfigure-ms", NULL };
+    g_autoptr(GArray) a = g_array_new(false, false, sizeof(Attr));
+    const char *v;
+
+    if (p->rack->optical_ports) {
+        return fail(p, "the rack has one optical switch");
+    }
+    if (!attrs(p, w + 1, keys, a)) {
+        return false;
+    }
+    if (!(v = attr(a, "ports"))) {
+        return fail(p, "optical-switch needs ports=");
+    }
+    if (!parse_uint(p, "ports", v, 1024, &p->rack->optical_ports)) {
+        return false;
+    }
+    if (p->rack->optical_ports < 2) {
+        return fail(p, "ports must be 2 to 1024");
+    }
+    p->rack->reconfig_ms = RACK_DEFAULT_RECONFIG_MS;
+    if ((v = attr(a, "reconfigure-ms")) &&
+        !parse_uint(p, "reconfigure-ms", v, 60000, &p->rack->reconfig_ms)) {
+        return false;
+    }
+    return true;
+}
+
+static bool parse_cable(Parser *p, char **w)
+{
+    static const char *const keys[] = { "latency", NULL };
+    g_autoptr(GArray) a = g_array_new(false, false, sizeof(Attr));
+    RackCable *c;
+    const char *v;
+    int i;
+
+    if (!w[1] || !w[2] || strncmp(w[2], "optical:", 8)) {
+        return fail(p, "expected: cable BRICK optical:PORT [latency=...]");
+    }
+    if (!p->rack->optical_ports) {
+        return fail(p, "declare the optical-switch before its cables");
+    }
+    c = g_new0(RackCable, 1);
+    c->line = p->line;
+    c->latency = RACK_RACK_LOCAL;
+    g_ptr_array_add(p->rack->cables, c);
+    if (!brick_ref(p, w[1], &c->brick, &c->brick_port) ||
+        !parse_uint(p, "optical switch port", w[2] + 8,
+                    p->rack->optical_ports - 1, &c->switch_port) ||
+        !attrs(p, w + 3, keys, a)) {
+        return false;
+    }
+    for (guint j = 0; j + 1 < p->rack->cables->len; j++) {
+        RackCable *o = g_ptr_array_index(p->rack->cables, j);
+
+        if (o->switch_port == c->switch_port) {
+            return fail(p, "optical port %u is already cabled (line %u)",
+                        c->switch_port, o->line);
+        }
+        if (o->brick == c->brick && o->brick_port == c->brick_port) {
+            g_autofree char *name = rack_endpoint_name(c);
+
+            return fail(p, "%s is already cabled (line %u)", name, o->line);
+        }
+    }
+    if ((v = attr(a, "latency"))) {
+        for (i = 0; i < (int)G_N_ELEMENTS(latency_names); i++) {
+            if (!strcmp(v, latency_names[i])) {
+                break;
+            }
+        }
+        if (i == G_N_ELEMENTS(latency_names)) {
+            return fail(p, "latency must be tray-local, rack-local or"
+                        " inter-rack, not '%s'", v);
+        }
+        c->latency = i;
+    }
+    return true;
+}
+
+static bool parse_line(Parser *p, char **w)
+{
+    if (!strcmp(w[0], "rack")) {
+        if (!w[1] || w[2]) {
+            return fail(p, "expected: rack NAME");
+        }
+        if (p->rack->name) {
+            return fail(p, "the rack is already named %s", p->rack->name);
+        }
+        p->rack->name = g_strdup(w[1]);
+        return true;
+    }
+    for (int k = 0; k < (int)G_N_ELEMENTS(kind_names); k++) {
+        if (!strcmp(w[0], kind_names[k])) {
+            return parse_brick(p, k, w);
+        }
+    }
+    if (!strcmp(w[0], "optical-switch")) {
+        return parse_optical(p, w);
+    }
+    if (!strcmp(w[0], "electrical-switch")) {
+        if (w[1]) {
+            return fail(p, "electrical-switch takes no attributes");
+        }
+        p->rack->electrical = true;
+        return true;
+    }
+    if (!strcmp(w[0], "cable")) {
+        return parse_cable(p, w);
+    }
+    return fail(p, "unknown statement '%s' (expected rack, compute, memory,"
+                " accelerator, optical-switch, electrical-switch or cable)",
+                w[0]);
+}
+
+/* The blank-separated words of @line, up to a '#'. */
+static char **split_words(char *line)
+{
+    g_auto(GStrv) all = NULL;
+    GPtrArray *words = g_ptr_array_new();
+
+    *strchrnul(line, '#') = 0;
+    all = g_strsplit_set(line, " \t\r", -1);
+    for (int i = 0; all[i]; i++) {
+        if (*all[i]) {
+            g_ptr_array_add(words, g_strdup(all[i]));
+        }
+    }
+    g_ptr_array_add(words, NULL);
+    return (char **)g_ptr_array_free(words, false);
+}
+
+Rack *rack_parse(const char *text, const char *filename, GError **errp)
+{
+    g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
+    Parser p = { .file = filename, .errp = errp };
+
+    p.rack = g_new0(Rack, 1);
+    p.rack->bricks = g_ptr_array_new_with_free_func((GDestroyNotify)
+                                                    brick_free);
+    p.rack->cables = g_ptr_array_new_with_free_func(g_free);
+    for (p.line = 1; lines[p.line - 1]; p.line++) {
+        char *l = lines[p.line - 1];
+        g_auto(GStrv) words = NULL;
+
+        words = split_words(l);
+        if (words[0] && !parse_line(&p, words)) {
+            rack_free(p.rack);
+            return NULL;
+        }
+    }
+    if (!p.rack->name) {
+        p.rack->name = g_strdup("rack");
+    }
+    if (!p.rack->bricks->len) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "%s: the rack has no bricks", filename);
+        rack_free(p.rack);
+        return NULL;
+    }
+    return p.rack;
+}
+
+Rack *rack_load(const char *path, GError **errp)
+{
+    g_autofree char *text = NULL;
+
+    if (!g_file_get_contents(path, &text, NULL, errp)) {
+        return NULL;
+    }
+    return rack_parse(text, path, errp);
+}

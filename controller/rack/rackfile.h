@@ -1,0 +1,75 @@
+/*
+ * The rack description (docs/rack.md): which bricks a rack has, the
+ * switches between them and how they are cabled.  One statement per line;
+ * every error names the file and line.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DREDBOX_RACKFILE_H
+#define DREDBOX_RACKFILE_H
+
+#include <stdbool.h>
+#include <glib.h>
+#include <stdint.h>
+
+#define RACK_MAX_BRICKS 64
+#define RACK_MAX_PORTS 32       /* memory ports of a compute brick */
+
+typedef enum {
+    RACK_COMPUTE,
+    RACK_MEMORY,
+    RACK_ACCELERATOR,
+} RackBrickKind;
+
+typedef enum {
+    RACK_TRAY_LOCAL,
+    RACK_RACK_LOCAL,
+    RACK_INTER_RACK,
+} RackLatency;
+
+typedef struct RackBrick {
+    RackBrickKind kind;
+    unsigned id;
+    unsigned tray;
+    unsigned cpus;          /* compute */
+    uint64_t ram;           /* compute: local DRAM */
+    unsigned ports;         /* optical ports (compute: memory ports) */
+    uint64_t size;          /* memory */
+    char *mem_class;        /* memory: dram, hugepage, persistent */
+    unsigned line;
+} RackBrick;
+
+/* A fibre from one of a brick's ports to a port of the optical switch. */
+typedef struct RackCable {
+    RackBrick *brick;
+    unsigned brick_port;
+    unsigned switch_port;
+    RackLatency latency;
+    unsigned line;
+} RackCable;
+
+typedef struct Rack {
+    char *name;
+    GPtrArray *bricks;      /* RackBrick *, in file order */
+    GPtrArray *cables;      /* RackCable * */
+    unsigned optical_ports; /* 0: no optical switch */
+    unsigned reconfig_ms;   /* optical reconfiguration time */
+    bool electrical;        /* an electrical packet switch joins the NICs */
+} Rack;
+
+#define RACK_DEFAULT_RECONFIG_MS 25
+
+Rack *rack_parse(const char *text, const char *filename, GError **errp);
+Rack *rack_load(const char *path, GError **errp);
+void rack_free(Rack *rack);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Rack, rack_free)
+
+RackBrick *rack_brick(const Rack *rack, RackBrickKind kind, unsigned id);
+/* The cable at optical switch port @port, or NULL. */
+RackCable *rack_cable_at(const Rack *rack, unsigned port);
+const char *rack_kind_name(RackBrickKind kind);
+const char *rack_latency_name(RackLatency latency);
+/* "compute0.port1", "memory1.port0"; "memory1" for a one-port brick */
+char *rack_endpoint_name(const RackCable *cable);
+
+#endif

@@ -1,0 +1,159 @@
+/*
+ * Unit tests of the rack description parser: the shipped racks load, the
+ * defaults and every attribute arrive, and every mistake is refused with
+ * the file, the line and what is wrong.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include "rackfile.h"
+
+static void test_default_rack(void **state)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *path = g_build_filename(g_getenv("DREDBOX_SRCDIR"),
+                                             "racks", "default.rack", NULL);
+    g_autoptr(Rack) rack = rack_load(path, &err);
+    RackBrick *m1;
+    RackCable *c;
+    g_autofree char *name = NULL;
+
+    assert_non_null(rack);
+    assert_string_equal(rack->name, "default");
+    assert_int_equal(rack->bricks->len, 5);
+    assert_int_equal(rack->optical_ports, 16);
+    assert_int_equal(rack->reconfig_ms, 25);
+    assert_true(rack->electrical);
+    m1 = rack_brick(rack, RACK_MEMORY, 1);
+    assert_non_null(m1);
+    assert_int_equal(m1->size, 4ULL << 30);
+    assert_int_equal(m1->ports, 2);
+    assert_int_equal(m1->tray, 1);
+    c = rack_cable_at(rack, 10);
+    assert_non_null(c);
+    name = rack_endpoint_name(c);
+    assert_string_equal(name, "memory1.port0");
+    assert_int_equal(c->latency, RACK_RACK_LOCAL);
+    assert_null(rack_cable_at(rack, 15));
+}
+
+static void test_large_rack(void **state)
+{
+    g_autoptr(GError) err = NULL;
+    g_autofree char *path = g_build_filename(g_getenv("DREDBOX_SRCDIR"),
+                                             "racks", "large.rack", NULL);
+    g_autoptr(Rack) rack = rack_load(path, &err);
+
+    assert_non_null(rack);
+    assert_int_equal(rack->bricks->len, 12);
+    assert_int_equal(rack->cables->len, 24);
+    assert_string_equal(rack_brick(rack, RACK_MEMORY, 4)->mem_class,
+                        "persistent");
+}
+
+static void test_defaults_and_comments(void **state)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(Rack) rack = rack_parse(
+        "# only a brick\n\n   compute 3   # trailing comment\n"
+        "memory 0 size=512M\n", "t.rack", &err);
+    RackBrick *b;
+
+    assert_non_null(rack);
+    assert_string_equal(rack->name, "rack");
+    b = rack_brick(rack, RACK_COMPUTE, 3);
+    assert_int_equal(b->cpus, 4);
+    assert_int_equal(b->ram, 1ULL << 30);
+    assert_int_equal(b->ports, 4);
+    assert_int_equal(b->line, 3);
+    assert_string_equal(rack_brick(rack, RACK_MEMORY, 0)->mem_class, "dram");
+    assert_int_equal(rack->optical_ports, 0);
+    assert_false(rack->electrical);
+}
+
+typedef struct Bad {
+    const char *text;
+    const char *error;
+} Bad;
+
+#define SW "optical-switch ports=8\n"
+
+static const Bad bad[] = {
+    { "# nothing\n", "t.rack: the rack has no bricks" },
+    { "compute 0\nfrobnicate 1\n", "t.rack:2: unknown statement 'frobnicate'" },
+    { "compute\n", "t.rack:1: compute needs an id" },
+    { "compute x\n", "t.rack:1: brick id must be a number from 0 to 63, not 'x'" },
+    { "compute 64\n", "brick id must be a number from 0 to 63" },
+    { "compute 0\ncompute 0\n", "t.rack:2: compute brick 0 is declared twice" },
+    { "compute 0 cpus=5\n", "cpus must be a number from 0 to 4, not '5'" },
+    { "compute 0 cpus=0\n", "t.rack:1: cpus must be 1 to 4" },
+    { "compute 0 ram=lots\n", "ram must be a size such as 512M or 4G, not 'lots'" },
+    { "compute 0 ports=0\n", "ports must be 1 to 32" },
+    { "compute 0 color=red\n", "unknown attribute 'color' (known: tray, cpus, ram, ports)" },
+    { "compute 0 ram=1G ram=2G\n", "'ram' given twice" },
+    { "compute 0 ram\n", "expected key=value, not 'ram'" },
+    { "memory 0\n", "t.rack:1: memory brick 0 needs size=" },
+    { "memory 0 size=1G class=flash\n", "class must be dram, hugepage or persistent, not 'flash'" },
+    { "rack a\nrack b\ncompute 0\n", "t.rack:2: the rack is already named a" },
+    { "rack\n", "expected: rack NAME" },
+    { "optical-switch\n", "optical-switch needs ports=" },
+    { "optical-switch ports=1\n", "ports must be 2 to 1024" },
+    { SW SW, "t.rack:2: the rack has one optical switch" },
+    { "optical-switch ports=8 reconfigure-ms=soon\n", "reconfigure-ms must be a number" },
+    { "electrical-switch ports=3\n", "electrical-switch takes no attributes" },
+    { "compute 0\ncable compute0.port0 optical:1\n", "t.rack:2: declare the optical-switch before its cables" },
+    { SW "cable compute0.port0 optical:1\n", "t.rack:2: no compute brick 0 is declared above" },
+    { SW "compute 0\ncable compute0 optical:1\n", "compute0 has 4 ports: write compute0.portN" },
+    { SW "compute 0 ports=2\ncable compute0.port2 optical:1\n", "compute0 has 2 ports (0 to 1)" },
+    { SW "compute 0\ncable compute0.lane0 optical:1\n", "expected compute0.portN, not 'compute0.lane0'" },
+    { SW "compute 0\ncable compute0.port0 optical:8\n", "optical switch port must be a number from 0 to 7" },
+    { SW "compute 0\ncable compute0.port0 switch:1\n", "expected: cable BRICK optical:PORT" },
+    { SW "compute 0\ncable compute0.port0 optical:1\ncable compute0.port1 optical:1\n",
+      "t.rack:4: optical port 1 is already cabled (line 3)" },
+    { SW "compute 0\ncable compute0.port0 optical:1\ncable compute0.port0 optical:2\n",
+      "t.rack:4: compute0.port0 is already cabled (line 3)" },
+    { SW "memory 0 size=1G\ncable memory0 optical:1 latency=far\n",
+      "latency must be tray-local, rack-local or inter-rack, not 'far'" },
+    { SW "cable disk0 optical:1\n", "'disk0' is not a brick" },
+    { SW "memory 0 size=1G ports=2\ncable memory0 optical:1\n", "memory0 has 2 ports: write memory0.portN" },
+};
+
+static void test_errors(void **state)
+{
+    for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
+        g_autoptr(GError) err = NULL;
+        Rack *rack = rack_parse(bad[i].text, "t.rack", &err);
+
+        if (rack || !err || !strstr(err->message, bad[i].error)) {
+            fail_msg("rack file %zu:\n%s\ngave '%s', expected '%s'", i,
+                     bad[i].text, err ? err->message : "success",
+                     bad[i].error);
+        }
+    }
+}
+
+static void test_missing_file(void **state)
+{
+    g_autoptr(GError) err = NULL;
+
+    assert_null(rack_load("/nonexistent.rack", &err));
+    assert_non_null(strstr(err->message, "/nonexistent.rack"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_rack),
+        cmocka_unit_test(test_large_rack),
+        cmocka_unit_test(test_defaults_and_comments),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_missing_file),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -620,6 +620,7 @@ static void dredbox_create_rmc(DredboxComputeState *s)
         qdev_prop_set_string(dev, "pool", s->pool);
     }
     qdev_prop_set_string(dev, "client", client);
+    qdev_prop_set_bit(dev, "fabric", s->fabric);
     sysbus_realize_and_unref(sbd, &error_fatal);
     sysbus_mmio_map(sbd, 0, cfg->base);
     sysbus_mmio_map(sbd, 1, low->base);
@@ -684,6 +685,16 @@ static void dredbox_set_pool(Object *obj, const char *value, Error **errp)
 
     g_free(s->pool);
     s->pool = g_strdup(value);
+}
+
+static bool dredbox_get_fabric(Object *obj, Error **errp)
+{
+    return DREDBOX_COMPUTE_MACHINE(obj)->fabric;
+}
+
+static void dredbox_set_fabric(Object *obj, bool value, Error **errp)
+{
+    DREDBOX_COMPUTE_MACHINE(obj)->fabric = value;
 }
 
 static char *dredbox_get_rmc_client(Object *obj, Error **errp)
@@ -863,6 +874,11 @@ static void dredbox_compute_class_init(ObjectClass *oc, void *data)
                                   dredbox_set_rmc_client);
     object_class_property_set_description(oc, "client",
         "Name this brick's RMC uses with the pool (default brick<ID>)");
+    object_class_property_add_bool(oc, "fabric", dredbox_get_fabric,
+                                   dredbox_set_fabric);
+    object_class_property_set_description(oc, "fabric",
+        "The rack's switch fabric sets up the RMC's links (default off: "
+        "port n starts linked to the pool's n-th memory brick)");
 }
 
 static const TypeInfo dredbox_compute_info = {

@@ -747,7 +747,7 @@ static void rmc_realize(DeviceState *dev, Error **errp)
     sysbus_init_irq(sbd, &s->irq);
 
     /*
-     * Until a fabric sets up circuits, port n is cabled to the pool's
+     * Without a fabric to set up circuits, port n is cabled to the pool's
      * n-th memory brick; connect/disconnect over QMP change that.
      */
     if (s->pool) {
@@ -759,7 +759,8 @@ static void rmc_realize(DeviceState *dev, Error **errp)
             return;
         }
         bricks = pool_client_bricks(s->pc);
-        for (unsigned n = 0; n < MIN(bricks->len, s->num_ports); n++) {
+        for (unsigned n = 0; !s->fabric && n < MIN(bricks->len, s->num_ports);
+             n++) {
             s->port[n].link_up = true;
             s->port[n].linked_brick = g_array_index(bricks, uint32_t, n);
         }
@@ -858,6 +859,7 @@ static const Property rmc_properties[] = {
                        256 * GiB),
     DEFINE_PROP_STRING("pool", DredboxRmcState, pool),
     DEFINE_PROP_STRING("client", DredboxRmcState, client),
+    DEFINE_PROP_BOOL("fabric", DredboxRmcState, fabric, false),
 };
 
 static void rmc_class_init(ObjectClass *oc, void *data)

@@ -13,7 +13,8 @@ other=$(pool_tool -c other alloc 256M --brick 1)
 seg=$(pool_tool -c rack alloc 256M --brick 1)
 pool_tool -c rack grant "$seg" brick0 --writable
 # Pages land 16 MiB into the segment: brick address 256 + 16 MiB.
-APPEND="dredbox.rmc=1:$(((256 + 16) << 20)):64"
+tag=$(printf %08x $$)
+APPEND="dredbox.rmc=1:$(((256 + 16) << 20)):64:$tag"
 boot_bg rmc rmc-poke -machine "pool=$POOL/memd.sock" -S
 qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg}}" \
     '{"execute": "dredbox-rmc-connect", "arguments": {"port": 0, "brick": 1}}' \
@@ -21,12 +22,12 @@ qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": 
 boot_wait
 check "guest finds the RMC" RMC_ID 434d5244
 check "entry committed" RMC_COMMIT_STATUS 0
-check "64 MiB written and read back through the window" RMC_PAGES_OK 16384
-check "unmapped access is a bus error (SIGBUS)" RMC_UNMAPPED_SIGNAL 7
+check "64 MiB written through the window" RMC_WRITTEN 16384
+check "and read back" RMC_VERIFIED 16384
+check "unmapped access is a bus error (SIGBUS)" RMC_TOUCH_SIGNAL 7
 check "and is counted by the RMC" RMC_UNMAPPED_FAULTS 1
 check_guest_ok "guest kept running after the fault"
 
-tag=$(fact RMC_TAG)
 region() {    # the segment's bytes [$1 MiB, +$2 MiB)
     pool_tool -c rack read "$seg" "$(($1 << 20))" "$(($2 << 20))"
 }

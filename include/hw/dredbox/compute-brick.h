@@ -72,6 +72,7 @@ struct DredboxComputeState {
     uint32_t brick_id;
     char *pool;         /* the rack's memory pool, for the RMC */
     char *rmc_client;   /* the RMC's name with the pool */
+    bool fabric;        /* a fabric sets up the RMC's links */
 };
 
 #endif

@@ -84,6 +84,7 @@ struct DredboxRmcState {
     uint64_t window_size[DREDBOX_RMC_WINDOWS];
     char *pool;
     char *client;
+    bool fabric;            /* links come from a fabric: start down */
 
     /* guest-visible state */
     DredboxRmcPort port[RMC_MAX_PORTS];

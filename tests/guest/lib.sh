@@ -50,10 +50,39 @@ wait_step() {
 # qmp COMMAND_JSON...: run commands on the background brick's QMP socket;
 # prints the replies (one per line, events dropped).
 qmp() {
+    qmp_at "$LOGDIR/$label.qmp" "$@"
+}
+
+qmp_at() {    # qmp_at SOCKET COMMAND_JSON...
+    sock=$1
+    shift
     { echo '{"execute": "qmp_capabilities"}'; for c in "$@"; do
         echo "$c"; done; } |
-        socat -t 5 - "UNIX-CONNECT:$LOGDIR/$label.qmp" |
+        socat -t 5 - "UNIX-CONNECT:$sock" |
         grep -v '"QMP"\|"event"' | tail -n +2
+}
+
+# brick_run RUN ID COMMAND: run a shell command on a rack brick's console;
+# its output (what it printed, then "rc=N") goes to $FACTS.
+brick_run() {
+    n=$$$(date +%N)
+    con=$1/brick$2.log
+    start=$(($(wc -c < "$con") + 1))
+    # The markers are printed from pieces, so the echoed command line
+    # (which the terminal may wrap) never matches them.
+    {
+        printf "printf '%%s-%%s\\\\n' DREDBOX BEGIN%s; %s; printf '%%s-%%s rc=%%s\\\\n' DREDBOX END%s \$?\n" \
+            "$n" "$3" "$n"
+        i=0
+        while ! tail -c +"$start" "$con" | grep -q "^DREDBOX-END$n rc=" &&
+              [ $i -lt 1200 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+    } | socat - "UNIX-CONNECT:$1/brick$2.console" > /dev/null
+    FACTS=$(tail -c +"$start" "$con" | tr -d '\r' |
+            sed -n "/^DREDBOX-BEGIN$n\$/,/^DREDBOX-END$n rc=/p" |
+            sed '1d;s/^DREDBOX-END[0-9]* //')
 }
 
 boot_wait() {    # wait for the background brick; its output in $FACTS

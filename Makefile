@@ -1,6 +1,8 @@
 # dReDBox rack emulator: top-level driver.
 #   make          build qemu-system-aarch64 and the rack tools
-#   make run      build, then boot a default compute brick to a shell
+#   make run      build, bring up the default rack, attach to brick 0
+#   make down     stop the rack
+#   make run-brick  a single compute brick with pool memory, on this terminal
 #   make check    build, then run every test suite
 #   make guest    fetch the Debian arm64 kernel and build the test initramfs
 
@@ -10,8 +12,8 @@ BUILD := build
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all qemu tools guest run check check-qtest check-unit check-guest \
-        clean distclean
+.PHONY: all qemu tools guest run down run-brick check check-qtest check-unit \
+        check-guest clean distclean
 
 all: qemu tools
 
@@ -32,6 +34,12 @@ guest:
 	tests/guest/prepare.sh
 
 run: all guest
+	scripts/run-rack.sh
+
+down:
+	controller/rack/dredbox-rack down
+
+run-brick: all guest
 	scripts/run-brick.sh
 
 check: all guest

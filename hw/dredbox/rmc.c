@@ -239,7 +239,8 @@ static const char *const commit_errors[] = {
     [RMC_COMMIT_WRAP] = "the translated range wraps around",
 };
 
-static uint32_t rmc_check_entry(DredboxRmcState *s, const DredboxRmcEntryRegs *e)
+static uint32_t rmc_check_entry(DredboxRmcState *s,
+                                const DredboxRmcEntryRegs *e)
 {
     bool add = e->netinfo & RMC_NETINFO_ADD;
 
@@ -789,6 +790,13 @@ static int rmc_post_load(void *opaque, int version_id)
 {
     DredboxRmcState *s = opaque;
 
+    /* A live table a commit would have refused is a corrupt stream. */
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        if (entry_enabled(&s->port[n].live) &&
+            rmc_check_entry(s, &s->port[n].live)) {
+            return -EINVAL;
+        }
+    }
     rmc_rebuild(s);
     rmc_update_irq(s);
     return 0;

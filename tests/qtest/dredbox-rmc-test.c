@@ -551,6 +551,84 @@ static void test_register_sweep(void)
     qtest_quit(qts);
 }
 
+/* Port @n of a query-dredbox-rmc reply. */
+static QDict *port_info(QDict *resp, int n)
+{
+    QListEntry *e = qlist_first(qdict_get_qlist(qdict_get_qdict(resp,
+                                                                "return"),
+                                                "ports"));
+
+    while (n--) {
+        e = qlist_next(e);
+    }
+    return qobject_to(QDict, qlist_entry_obj(e));
+}
+
+static void wait_migration(QTestState *qts)
+{
+    for (int i = 0; i < 500; i++) {
+        QDict *resp = qmp_ok(qts, "{'execute': 'query-migrate'}");
+        const char *st = qdict_get_try_str(qdict_get_qdict(resp, "return"),
+                                           "status");
+        bool done = st && !strcmp(st, "completed");
+
+        g_assert_true(!st || strcmp(st, "failed"));
+        qobject_unref(resp);
+        if (done) {
+            return;
+        }
+        g_usleep(20000);
+    }
+    g_assert_not_reached();
+}
+
+/* Entries, links and counters survive a migration; the data path too. */
+static void test_migration(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("dredbox-rmc-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "state", NULL);
+    g_autofree char *uri = g_strdup_printf("file:%s", file);
+    QTestState *src = qtest_init(DREDBOX_MACHINE);
+    QTestState *dst;
+    QDict *resp, *port;
+
+    set_wide(src, 4, 3 | RMC_NETINFO_ADD, HIGH_BASE, HIGH_BASE + 8191, 4096);
+    wr(src, RMC_COMMIT, 1 << 4);
+    set_wide(src, 5, 2, LOW_BASE, LOW_BASE + 4095, 0);   /* pending only */
+    connect_port(src, 4, 2);
+    qtest_readl(src, HIGH_BASE);                    /* wrong brick */
+    qtest_readl(src, LOW_BASE + 8 * MiB);           /* unmapped */
+    wr(src, RMC_IRQ_ENABLE, RMC_IRQ_FAULT);
+    qobject_unref(qmp_ok(src, "{'execute': 'migrate', 'arguments':"
+                         " {'uri': %s}}", uri));
+    wait_migration(src);
+    qtest_quit(src);
+
+    dst = qtest_initf(DREDBOX_MACHINE " -incoming %s", uri);
+    wait_migration(dst);
+    g_assert_cmpuint(rd(dst, RMC_COMMIT), ==, 1);
+    g_assert_cmphex(rd64(dst, WIDE(4, RMC_WIDE_START)), ==, HIGH_BASE);
+    g_assert_cmphex(qtest_readl(dst, WIDE(4, RMC_WIDE_STATUS)), ==,
+                    RMC_STATUS_LIVE | RMC_STATUS_LINK | RMC_STATUS_FAULT);
+    g_assert_cmphex(qtest_readl(dst, WIDE(5, RMC_WIDE_STATUS)), ==,
+                    RMC_STATUS_PENDING);
+    g_assert_cmpuint(qtest_readl(dst, WIDE(4, RMC_WIDE_FAULTS)), ==, 1);
+    g_assert_cmpuint(rd(dst, RMC_UNMAPPED_FAULTS), ==, 1);
+    g_assert_cmphex(rd(dst, RMC_IRQ_ENABLE), ==, RMC_IRQ_FAULT);
+    /* The rebuilt data path still refuses with the right reason. */
+    qtest_readl(dst, HIGH_BASE + 4096);
+    g_assert_cmpuint(qtest_readl(dst, WIDE(4, RMC_WIDE_FAULTS)), ==, 2);
+    g_assert_cmpuint(qtest_readl(dst, WIDE(4, RMC_WIDE_FAULT_REASON)), ==,
+                     RMC_FAULT_WRONG_BRICK);
+    resp = qmp_ok(dst, "{'execute': 'query-dredbox-rmc'}");
+    port = port_info(resp, 4);
+    g_assert_cmpuint(qdict_get_int(port, "linked-brick"), ==, 2);
+    qobject_unref(resp);
+    qtest_quit(dst);
+    unlink(file);
+    rmdir(dir);
+}
+
 /* The device tree describes the controller for its driver. */
 static void test_fdt(void)
 {
@@ -585,6 +663,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-rmc/faults-and-irq", test_faults_and_irq);
     qtest_add_func("/dredbox-rmc/qmp", test_qmp);
     qtest_add_func("/dredbox-rmc/register-sweep", test_register_sweep);
+    qtest_add_func("/dredbox-rmc/migration", test_migration);
     qtest_add_func("/dredbox-rmc/fdt", test_fdt);
     return g_test_run();
 }

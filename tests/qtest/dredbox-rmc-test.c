@@ -554,9 +554,8 @@ static void test_register_sweep(void)
 /* Port @n of a query-dredbox-rmc reply. */
 static QDict *port_info(QDict *resp, int n)
 {
-    QListEntry *e = qlist_first(qdict_get_qlist(qdict_get_qdict(resp,
-                                                                "return"),
-                                                "ports"));
+    QDict *info = qdict_get_qdict(resp, "return");
+    const QListEntry *e = qlist_first(qdict_get_qlist(info, "ports"));
 
     while (n--) {
         e = qlist_next(e);

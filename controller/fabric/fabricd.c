@@ -35,6 +35,32 @@ static Ocs *ocs;
 static Eps *eps;
 static char *run_dir;
 static guint advance_timer;
+/*
+ * Bricks are told of link changes by one worker thread, in order, so that
+ * a slow or hung brick never stalls the fabric's control interface.
+ */
+static GThreadPool *notifier;
+
+typedef struct Notice {
+    char *endpoint;
+    char *qmp;
+    char *command;
+} Notice;
+
+static void notify_brick(gpointer data, gpointer unused)
+{
+    Notice *n = data;
+    g_autoptr(GError) err = NULL;
+
+    if (!qmp_run(n->qmp, n->command, &err)) {
+        /* A dead brick must not stop the fabric. */
+        g_printerr("dredbox-fabricd: %s: %s\n", n->endpoint, err->message);
+    }
+    g_free(n->endpoint);
+    g_free(n->qmp);
+    g_free(n->command);
+    g_free(n);
+}
 
 static uint64_t now_us(void)
 {
@@ -54,13 +80,12 @@ static void link_changed(void *opaque, unsigned a, unsigned b, bool up)
 
     for (int i = 0; i < 2; i++) {
         RackCable *c = ends[i], *o = ends[!i];
-        g_autoptr(GError) err = NULL;
-        g_autofree char *cmd = NULL, *qmp = NULL, *name = NULL;
+        Notice *n;
+        char *cmd;
 
         if (!c || c->brick->kind != RACK_COMPUTE) {
             continue;
         }
-        name = rack_endpoint_name(c);
         if (up && o && o->brick->kind == RACK_MEMORY) {
             cmd = g_strdup_printf("{\"execute\":\"dredbox-rmc-connect\","
                                   "\"arguments\":{\"port\":%u,\"brick\":%u}}",
@@ -70,11 +95,11 @@ static void link_changed(void *opaque, unsigned a, unsigned b, bool up)
                                   "\"arguments\":{\"port\":%u}}",
                                   c->brick_port);
         }
-        qmp = brick_qmp(c->brick->id);
-        if (!qmp_run(qmp, cmd, &err)) {
-            /* A dead brick must not stop the fabric. */
-            g_printerr("dredbox-fabricd: %s: %s\n", name, err->message);
-        }
+        n = g_new0(Notice, 1);
+        n->endpoint = rack_endpoint_name(c);
+        n->qmp = brick_qmp(c->brick->id);
+        n->command = cmd;
+        g_thread_pool_push(notifier, n, NULL);
     }
 }
 
@@ -348,6 +373,7 @@ int main(int argc, char **argv)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
+    notifier = g_thread_pool_new(notify_brick, NULL, 1, TRUE, NULL);
     loop = g_main_loop_new(NULL, FALSE);
     g_unix_fd_add(s, G_IO_IN, accept_client, NULL);
     g_unix_signal_add(SIGTERM, quit, loop);
@@ -360,6 +386,8 @@ int main(int argc, char **argv)
 
     close(s);
     unlink(control);
+    /* Let pending notices go out (each gives up after its timeout). */
+    g_thread_pool_free(notifier, FALSE, TRUE);
     eps_free(eps);
     ocs_free(ocs);
     rack_free(rack);

@@ -25,6 +25,7 @@
 #include "hw/irq.h"
 #include "hw/qdev-properties.h"
 #include "hw/dredbox/rmc.h"
+#include "migration/blocker.h"
 #include "migration/vmstate.h"
 #include "trace.h"
 
@@ -374,6 +375,16 @@ bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t id,
         g_free(seg);
         return false;
     }
+    /* The segment's memory would not be in a migration's destination. */
+    if (!s->segments->len) {
+        error_setg(&s->migration_blocker, "dredbox-rmc: pool segments are"
+                   " attached (detach them to migrate)");
+        if (migrate_add_blocker(&s->migration_blocker, errp) < 0) {
+            rmc_region_free(seg->ram);
+            g_free(seg);
+            return false;
+        }
+    }
     trace_dredbox_rmc_segment(id, seg->info.brick, seg->info.offset,
                               seg->info.size, true);
     g_ptr_array_add(s->segments, seg);
@@ -402,6 +413,9 @@ bool dredbox_rmc_detach_segment(DredboxRmcState *s, uint32_t id,
     g_ptr_array_remove_index(s->segments, i);
     rmc_rebuild(s);
     rmc_segment_free(seg);
+    if (!s->segments->len) {
+        migrate_del_blocker(&s->migration_blocker);
+    }
     return true;
 }
 
@@ -783,6 +797,7 @@ static void rmc_unrealize(DeviceState *dev)
     }
     g_ptr_array_foreach(s->segments, (GFunc)rmc_segment_free, NULL);
     g_ptr_array_free(s->segments, true);
+    migrate_del_blocker(&s->migration_blocker);
     pool_client_close(s->pc);
 }
 

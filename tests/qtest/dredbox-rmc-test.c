@@ -501,6 +501,12 @@ static void test_qmp(void)
     g_assert_cmpstr(err, ==, "segment 9 is not attached");
     g_free(err);
 
+    /* Attached segments are host memory a migration cannot carry. */
+    err = qmp_err(qts, "{'execute': 'migrate', 'arguments':"
+                  " {'uri': 'exec:cat > /dev/null'}}");
+    g_assert_nonnull(strstr(err, "pool segments are attached"));
+    g_free(err);
+
     /* Detaching the segment unmaps it: the entry stays, accesses fault. */
     qtest_writel(qts, HIGH_BASE, 1);
     g_assert_cmphex(qtest_readl(qts, HIGH_BASE), ==, 1);

@@ -99,6 +99,7 @@ struct DredboxRmcState {
     /* host side: the pool connection and the segments attached */
     PoolClient *pc;
     GPtrArray *segments;    /* DredboxRmcSegment * */
+    Error *migration_blocker;   /* while segments are attached */
 };
 
 /* The machine's RMC, or NULL with @errp set. */

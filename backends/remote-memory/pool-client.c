@@ -214,7 +214,9 @@ int pool_client_alloc(PoolClient *pc, uint64_t size, int64_t brick,
     if (brick >= 0) {
         qdict_put_int(req, "brick", brick);
     }
-    qdict_put_str(req, "class", mem_class);
+    if (mem_class) {
+        qdict_put_str(req, "class", mem_class);
+    }
     reply = pool_call(pc, req, &fd, errp);
     qobject_unref(req);
     return reply ? segment_reply(reply, fd, info, errp) : -1;

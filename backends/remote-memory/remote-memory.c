@@ -47,6 +47,7 @@ struct HostMemoryBackendRemote {
     bool has_brick;
     uint32_t brick;
     uint32_t segment;
+    bool has_mem_class;
     DredboxMemoryClass mem_class;
     DredboxLatencyClass latency_class;
     bool on_demand;
@@ -77,7 +78,8 @@ static int remote_pool_alloc(HostMemoryBackendRemote *r, uint64_t size,
 {
     return pool_client_alloc(r->pc, size,
                              r->has_brick ? (int64_t)r->brick : -1,
-                             DredboxMemoryClass_str(r->mem_class),
+                             r->has_mem_class
+                             ? DredboxMemoryClass_str(r->mem_class) : NULL,
                              info, errp);
 }
 
@@ -475,8 +477,11 @@ static int remote_get_mem_class(Object *obj, Error **errp)
 
 static void remote_set_mem_class(Object *obj, int value, Error **errp)
 {
+    HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(obj);
+
     if (remote_set_allowed(obj, errp)) {
-        MEMORY_BACKEND_REMOTE(obj)->mem_class = value;
+        r->mem_class = value;
+        r->has_mem_class = true;
     }
 }
 

@@ -204,9 +204,11 @@ static gboolean run(int argc, char **argv, GError **errp)
         g_autofree char *b = brick == POOL_ANY_BRICK ? g_strdup("\"any\"")
             : g_strdup_printf("%" G_GUINT64_FORMAT, brick);
 
+        g_autofree char *cls = opt_class
+            ? g_strdup_printf(",\"class\":\"%s\"", opt_class) : g_strdup("");
+
         req = g_strdup_printf("{\"cmd\":\"alloc\",\"size\":%" G_GUINT64_FORMAT
-                              ",\"brick\":%s,\"class\":\"%s\"}", a, b,
-                              opt_class ? opt_class : "dram");
+                              ",\"brick\":%s%s}", a, b, cls);
     } else if (!strcmp(cmd, "free")) {
         req = g_strdup_printf("{\"cmd\":\"free\",\"segment\":%"
                               G_GUINT64_FORMAT "}", a);

@@ -318,6 +318,14 @@ static char *do_alloc(Pool *pool, MemdClient *c, JsonObject *o, int *fd_out,
         !get_uint(o, "brick", POOL_ANY_BRICK - 1, &brick, errp)) {
         return NULL;
     }
+    if (cls_name && brick != POOL_ANY_BRICK && pool_brick(pool, brick) &&
+        pool_brick(pool, brick)->mem_class != cls) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "memory brick %u is %s, not %s", (unsigned)brick,
+                    mem_class_name(pool_brick(pool, brick)->mem_class),
+                    cls_name);
+        return NULL;
+    }
     seg = pool_alloc(pool, c->name, brick, cls, size, errp);
     if (!seg) {
         return NULL;

@@ -224,6 +224,8 @@ static const BadBackend bad_backends[] = {
     { 768, ",brick=1", "memory brick 1 has no free 768 MiB range" },
     { 100, "", "multiple of" },
     { 256, ",memory-class=persistent", "no persistent memory brick" },
+    { 256, ",brick=1,memory-class=hugepage", "memory brick 1 is dram, not"
+      " hugepage" },
     { 256, ",segment=99", "segment 99" },
     { 256, ",on-demand=on,segment=1", "exclude each other" },
     { 256, ",latency-class=far", "latency-class" },

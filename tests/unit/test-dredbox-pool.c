@@ -115,6 +115,8 @@ static const Bad bad[] = {
     { "alloc 1G --brick 0", 1, "memory brick 0 has no free 1024 MiB range" },
     { "alloc 128M --brick 9", 1, "no memory brick 9" },
     { "alloc 128M --class nvram", 1, "unknown memory class" },
+    { "alloc 128M --brick 1 --class dram", 1,
+      "memory brick 1 is persistent, not dram" },
     { "free 7", 1, "segment 7" },
     { "free x", 1, "bad segment 'x'" },
     { "-c a/b query", 1, "client name" },

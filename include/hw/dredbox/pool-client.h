@@ -29,7 +29,8 @@ const GArray *pool_client_bricks(PoolClient *pc);
 
 /*
  * Allocate @size bytes (@brick < 0: any brick of @mem_class); returns the
- * segment's fd and fills @info, or -1 with @errp set.
+ * segment's fd and fills @info, or -1 with @errp set.  @mem_class NULL:
+ * the brick's class if @brick is given, else dram.
  */
 int pool_client_alloc(PoolClient *pc, uint64_t size, int64_t brick,
                       const char *mem_class, PoolSegmentInfo *info,

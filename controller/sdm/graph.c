@@ -1,0 +1,108 @@
+/*
+ * The SDM controller's rack multigraph (graph.h).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "graph.h"
+
+static guint key(RackBrickKind kind, unsigned id)
+{
+    return (guint)kind << 16 | id;
+}
+
+static void vertex_free(SdmVertex *v)
+{
+    g_free(v->ports);
+    g_free(v);
+}
+
+SdmGraph *sdm_graph_new(const Rack *rack)
+{
+    SdmGraph *g = g_new0(SdmGraph, 1);
+
+    g->vertices = g_ptr_array_new_with_free_func((GDestroyNotify)
+                                                 vertex_free);
+    g->by_key = g_hash_table_new(g_direct_hash, g_direct_equal);
+    for (guint i = 0; i < rack->bricks->len; i++) {
+        RackBrick *b = g_ptr_array_index(rack->bricks, i);
+        SdmVertex *v = g_new0(SdmVertex, 1);
+
+        v->kind = b->kind;
+        v->id = b->id;
+        v->tray = b->tray;
+        v->up = true;
+        v->size = b->size;
+        v->nports = b->ports;
+        v->ports = g_new0(SdmPort, b->ports);
+        for (unsigned p = 0; p < b->ports; p++) {
+            v->ports[p] = (SdmPort) { v, p, -1, RACK_RACK_LOCAL, NULL };
+        }
+        g_ptr_array_add(g->vertices, v);
+        g_hash_table_insert(g->by_key, GUINT_TO_POINTER(key(b->kind, b->id)),
+                            v);
+    }
+    for (guint i = 0; i < rack->cables->len; i++) {
+        RackCable *c = g_ptr_array_index(rack->cables, i);
+        SdmVertex *v = sdm_graph_vertex(g, c->brick->kind, c->brick->id);
+
+        v->ports[c->brick_port].switch_port = c->switch_port;
+        v->ports[c->brick_port].latency = c->latency;
+    }
+    return g;
+}
+
+void sdm_graph_free(SdmGraph *g)
+{
+    if (g) {
+        for (guint i = 0; i < g->vertices->len; i++) {
+            SdmVertex *v = g_ptr_array_index(g->vertices, i);
+
+            for (unsigned p = 0; p < v->nports; p++) {
+                if (v->ports[p].edge && v->ports[p].edge->a == &v->ports[p]) {
+                    g_free(v->ports[p].edge);
+                }
+            }
+        }
+        g_ptr_array_free(g->vertices, true);
+        g_hash_table_destroy(g->by_key);
+        g_free(g);
+    }
+}
+
+SdmVertex *sdm_graph_vertex(const SdmGraph *g, RackBrickKind kind,
+                            unsigned id)
+{
+    return g_hash_table_lookup(g->by_key, GUINT_TO_POINTER(key(kind, id)));
+}
+
+bool sdm_graph_connect(SdmGraph *g, SdmPort *a, SdmPort *b)
+{
+    SdmEdge *e;
+
+    if (a == b || a->edge || b->edge || a->switch_port < 0 ||
+        b->switch_port < 0) {
+        return false;
+    }
+    e = g_new(SdmEdge, 1);
+    e->a = a;
+    e->b = b;
+    a->edge = b->edge = e;
+    g->nedges++;
+    return true;
+}
+
+void sdm_graph_disconnect(SdmGraph *g, SdmPort *p)
+{
+    SdmEdge *e = p->edge;
+
+    if (e) {
+        e->a->edge = e->b->edge = NULL;
+        g_free(e);
+        g->nedges--;
+    }
+}
+
+RackLatency sdm_path_latency(const SdmPort *a, const SdmPort *b)
+{
+    return MAX(a->latency, b->latency);
+}

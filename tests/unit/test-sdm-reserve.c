@@ -1,0 +1,218 @@
+/*
+ * Unit tests of the SDM controller's multigraph and reservation engine:
+ * both policies' choices, latency bounds, fragmentation, ports and bricks
+ * running out or down, release, and invariants over random request
+ * sequences.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <string.h>
+#include "reserve.h"
+
+#define MiB (1ULL << 20)
+#define GiB (1ULL << 30)
+
+/* memory0 is far but first; memory1 near and small; memory2 near, big. */
+static const char rack_text[] =
+    "compute 0 ports=2\ncompute 1 ports=1\n"
+    "memory 0 size=8G\nmemory 1 size=1G ports=2\nmemory 2 size=4G\n"
+    "memory 3 size=2G\n"
+    "optical-switch ports=16\n"
+    "cable compute0.port0 optical:0 latency=tray-local\n"
+    "cable compute0.port1 optical:1 latency=tray-local\n"
+    "cable compute1.port0 optical:2 latency=tray-local\n"
+    "cable memory0 optical:4 latency=inter-rack\n"
+    "cable memory1.port0 optical:5 latency=tray-local\n"
+    "cable memory1.port1 optical:6 latency=tray-local\n"
+    "cable memory2 optical:7 latency=tray-local\n"
+    "cable memory3 optical:8 latency=rack-local\n";
+
+static int setup(void **state)
+{
+    g_autoptr(Rack) rack = rack_parse(rack_text, "t.rack", NULL);
+
+    assert_non_null(rack);
+    *state = sdm_graph_new(rack);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sdm_graph_free(*state);
+    return 0;
+}
+
+static void test_graph(void **state)
+{
+    SdmGraph *g = *state;
+    SdmVertex *m1 = sdm_graph_vertex(g, RACK_MEMORY, 1);
+    SdmVertex *c0 = sdm_graph_vertex(g, RACK_COMPUTE, 0);
+
+    assert_int_equal(g->vertices->len, 6);
+    assert_int_equal(m1->size, 1 * GiB);
+    assert_int_equal(m1->nports, 2);
+    assert_int_equal(m1->ports[1].switch_port, 6);
+    assert_null(sdm_graph_vertex(g, RACK_ACCELERATOR, 0));
+    assert_true(sdm_graph_connect(g, &c0->ports[0], &m1->ports[1]));
+    assert_false(sdm_graph_connect(g, &c0->ports[0], &m1->ports[0]));
+    assert_int_equal(g->nedges, 1);
+    assert_ptr_equal(m1->ports[1].edge, c0->ports[0].edge);
+    sdm_graph_disconnect(g, &m1->ports[1]);
+    assert_null(c0->ports[0].edge);
+    assert_int_equal(g->nedges, 0);
+}
+
+static void test_policies(void **state)
+{
+    SdmGraph *g = *state;
+    SdmRequest req = { 0, 512 * MiB, RACK_INTER_RACK };
+    SdmPlacement pl;
+
+    /* First fit takes the first brick with room, however far. */
+    assert_true(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
+    assert_int_equal(pl.memory->id, 0);
+    assert_int_equal(pl.latency, RACK_INTER_RACK);
+    assert_int_equal(pl.compute_port->index, 0);
+    /* Locality: tray-local, and the tightest fit among those. */
+    assert_true(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, NULL));
+    assert_int_equal(pl.memory->id, 1);
+    assert_int_equal(pl.latency, RACK_TRAY_LOCAL);
+    /* 2 GiB does not fit brick 1: brick 2 (4G) over brick 3 (rack). */
+    req.size = 2 * GiB;
+    assert_true(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, NULL));
+    assert_int_equal(pl.memory->id, 2);
+    /* A bound excludes far bricks even for first fit. */
+    req.max_latency = RACK_RACK_LOCAL;
+    assert_true(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
+    assert_int_equal(pl.memory->id, 2);
+}
+
+static void test_refusals(void **state)
+{
+    SdmGraph *g = *state;
+    SdmRequest req = { 1, 512 * MiB, RACK_TRAY_LOCAL };
+    SdmPlacement pl, taken;
+    GError *err = NULL;
+
+    assert_true(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &taken, NULL));
+    sdm_reserve_commit(g, &taken, req.size);
+    assert_false(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, &err));
+    assert_string_equal(err->message,
+                        "compute brick 1 has no free memory port");
+    g_clear_error(&err);
+
+    req = (SdmRequest) { 0, 100 * GiB, RACK_INTER_RACK };
+    assert_false(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, &err));
+    assert_string_equal(err->message,
+                        "no memory brick has 102400 MiB free");
+    g_clear_error(&err);
+
+    req = (SdmRequest) { 0, 5 * GiB, RACK_RACK_LOCAL };
+    assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
+    assert_string_equal(err->message, "no memory brick with 5120 MiB free"
+                        " has a free port within rack-local reach");
+    g_clear_error(&err);
+
+    req = (SdmRequest) { 7, MiB, RACK_INTER_RACK };
+    assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
+    assert_string_equal(err->message, "no compute brick 7 in the rack");
+    g_clear_error(&err);
+
+    sdm_graph_vertex(g, RACK_COMPUTE, 0)->up = false;
+    req.compute = 0;
+    assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
+    assert_string_equal(err->message, "compute brick 0 is down");
+    g_clear_error(&err);
+    sdm_graph_vertex(g, RACK_COMPUTE, 0)->up = true;
+
+    /* A memory brick that is down is never chosen. */
+    sdm_graph_vertex(g, RACK_MEMORY, 0)->up = false;
+    req = (SdmRequest) { 0, 6 * GiB, RACK_INTER_RACK };
+    assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
+    g_clear_error(&err);
+
+    /* Releasing gives the port and the memory back. */
+    sdm_reserve_release(g, &taken, 512 * MiB);
+    req = (SdmRequest) { 1, 1 * GiB, RACK_TRAY_LOCAL };
+    assert_true(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, NULL));
+    assert_int_equal(pl.memory->id, 1);
+}
+
+/* Random attaches and detaches: the graph stays consistent. */
+static void test_random(void **state)
+{
+    SdmGraph *g = *state;
+    GRand *rand = g_rand_new_with_seed(42);
+    GArray *live = g_array_new(false, false, sizeof(SdmPlacement));
+    GArray *sizes = g_array_new(false, false, sizeof(uint64_t));
+
+    for (int i = 0; i < 20000; i++) {
+        if (g_rand_boolean(rand) || !live->len) {
+            SdmRequest req = { g_rand_int_range(rand, 0, 2),
+                               g_rand_int_range(rand, 1, 9) * 256 * MiB,
+                               g_rand_int_range(rand, 0, 3) };
+            SdmPlacement pl;
+
+            if (sdm_reserve(g, g_rand_int_range(rand, 0, 2), &req, &pl,
+                            NULL)) {
+                assert_true(pl.latency <= req.max_latency);
+                assert_true(pl.memory->size - pl.memory->used >= req.size);
+                sdm_reserve_commit(g, &pl, req.size);
+                g_array_append_val(live, pl);
+                g_array_append_val(sizes, req.size);
+            }
+        } else {
+            guint k = g_rand_int_range(rand, 0, live->len);
+
+            sdm_reserve_release(g, &g_array_index(live, SdmPlacement, k),
+                                g_array_index(sizes, uint64_t, k));
+            g_array_remove_index_fast(live, k);
+            g_array_remove_index_fast(sizes, k);
+        }
+        assert_int_equal(g->nedges, live->len);
+    }
+    for (guint i = 0; i < g->vertices->len; i++) {
+        SdmVertex *v = g_ptr_array_index(g->vertices, i);
+        uint64_t used = 0;
+
+        for (guint k = 0; k < live->len; k++) {
+            if (g_array_index(live, SdmPlacement, k).memory == v) {
+                used += g_array_index(sizes, uint64_t, k);
+            }
+        }
+        assert_true(v->used <= v->size || v->kind != RACK_MEMORY);
+        assert_int_equal(v->used, used);
+    }
+    g_array_free(live, true);
+    g_array_free(sizes, true);
+    g_rand_free(rand);
+}
+
+static void test_policy_names(void **state)
+{
+    SdmPolicy p;
+
+    assert_true(sdm_policy_parse("locality", &p));
+    assert_int_equal(p, SDM_POLICY_LOCALITY);
+    assert_true(sdm_policy_parse("first-fit", &p));
+    assert_int_equal(p, SDM_POLICY_FIRST_FIT);
+    assert_false(sdm_policy_parse("best", &p));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_graph, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random, setup, teardown),
+        cmocka_unit_test(test_policy_names),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

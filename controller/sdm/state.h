@@ -1,0 +1,45 @@
+/*
+ * The SDM controller's persistent state: every allocation in SQLite.  An
+ * allocation is written as "pending" before the platform synthesizer
+ * touches the rack and becomes "committed" before the request is
+ * acknowledged, so that after a crash the controller knows both what it
+ * promised and what it may have left half done.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DREDBOX_SDM_STATE_H
+#define DREDBOX_SDM_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+
+typedef struct SdmState SdmState;
+
+typedef enum {
+    SDM_ALLOC_PENDING,
+    SDM_ALLOC_COMMITTED,
+} SdmAllocStatus;
+
+typedef struct SdmAlloc {
+    int64_t id;
+    unsigned compute;
+    unsigned compute_port;
+    unsigned memory;
+    unsigned memory_port;
+    uint64_t size;
+    int64_t segment;        /* pool segment, -1 until known */
+    SdmAllocStatus status;
+} SdmAlloc;
+
+SdmState *sdm_state_open(const char *path, GError **errp);
+void sdm_state_close(SdmState *st);
+/* Record a new allocation as pending; sets @a->id. */
+bool sdm_state_add(SdmState *st, SdmAlloc *a, GError **errp);
+bool sdm_state_commit(SdmState *st, int64_t id, int64_t segment,
+                      GError **errp);
+bool sdm_state_remove(SdmState *st, int64_t id, GError **errp);
+/* Every allocation, in id order (free with g_array_unref). */
+GArray *sdm_state_list(SdmState *st, GError **errp);
+
+#endif

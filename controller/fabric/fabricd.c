@@ -12,7 +12,6 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#define _GNU_SOURCE   /* accept4 */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,6 +23,7 @@
 #include <json-glib/json-glib.h>
 
 #include "eps.h"
+#include "line-server.h"
 #include "memd-wire.h"
 #include "ocs.h"
 #include "pool.h"
@@ -266,62 +266,6 @@ error:
     }
 }
 
-static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
-{
-    g_autofree char *line = NULL;
-    g_autofree char *reply = NULL;
-    gsize len;
-
-    if (g_io_channel_read_line(ch, &line, &len, NULL, NULL) !=
-        G_IO_STATUS_NORMAL || len > 65536) {
-        g_io_channel_shutdown(ch, FALSE, NULL);
-        g_io_channel_unref(ch);
-        return G_SOURCE_REMOVE;
-    }
-    reply = handle(g_strstrip(line));
-    if (!memd_wire_send(g_io_channel_unix_get_fd(ch), reply, -1)) {
-        g_io_channel_shutdown(ch, FALSE, NULL);
-        g_io_channel_unref(ch);
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_CONTINUE;
-}
-
-static gboolean accept_client(gint fd, GIOCondition cond, gpointer data)
-{
-    int s = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-    GIOChannel *ch;
-
-    if (s >= 0) {
-        ch = g_io_channel_unix_new(s);
-        g_io_channel_set_close_on_unref(ch, TRUE);
-        g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, client_io, NULL);
-    }
-    return G_SOURCE_CONTINUE;
-}
-
-static int listen_control(const char *path, GError **errp)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "socket path too long: %s", path);
-        close(s);
-        return -1;
-    }
-    strcpy(sa.sun_path, path);
-    unlink(path);
-    if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 16)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE, "%s: %s", path,
-                    g_strerror(errno));
-        close(s);
-        return -1;
-    }
-    return s;
-}
-
 static gboolean quit(gpointer loop)
 {
     g_main_loop_quit(loop);
@@ -367,7 +311,7 @@ int main(int argc, char **argv)
         }
     }
     control = g_build_filename(run_dir, "fabric.sock", NULL);
-    s = listen_control(control, &err);
+    s = line_server_start(control, handle, &err);
     if (s < 0) {
         g_printerr("dredbox-fabricd: %s\n", err->message);
         return 1;
@@ -375,7 +319,6 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     notifier = g_thread_pool_new(notify_brick, NULL, 1, TRUE, NULL);
     loop = g_main_loop_new(NULL, FALSE);
-    g_unix_fd_add(s, G_IO_IN, accept_client, NULL);
     g_unix_signal_add(SIGTERM, quit, loop);
     g_unix_signal_add(SIGINT, quit, loop);
     printf("dredbox-fabricd: %u optical ports (%u ms), %u electrical ports,"
@@ -384,8 +327,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     g_main_loop_run(loop);
 
-    close(s);
-    unlink(control);
+    line_server_stop(s, control);
     /* Let pending notices go out (each gives up after its timeout). */
     g_thread_pool_free(notifier, FALSE, TRUE);
     eps_free(eps);

@@ -8,8 +8,6 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
-#include <json-glib/json-glib.h>
-
 #include "qmp-client.h"
 #include "memd-wire.h"
 #include "pool.h"
@@ -40,14 +38,14 @@ static JsonObject *qmp_reply(int s, JsonParser *parser, GError **errp)
     }
 }
 
-bool qmp_run(const char *path, const char *command, GError **errp)
+JsonNode *qmp_call(const char *path, const char *command, GError **errp)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     struct timeval tv = { .tv_sec = QMP_TIMEOUT_SEC };
     g_autoptr(JsonParser) parser = json_parser_new();
     JsonObject *reply;
+    JsonNode *ret = NULL;
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool ok = false;
 
     g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
     setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -73,8 +71,18 @@ bool qmp_run(const char *path, const char *command, GError **errp)
                         "desc", "QMP error"));
         goto out;
     }
-    ok = true;
+    ret = json_node_copy(json_object_get_member(reply, "return"));
 out:
     close(s);
-    return ok;
+    return ret;
+}
+
+bool qmp_run(const char *path, const char *command, GError **errp)
+{
+    JsonNode *ret = qmp_call(path, command, errp);
+
+    if (ret) {
+        json_node_unref(ret);
+    }
+    return ret != NULL;
 }

@@ -1,0 +1,194 @@
+/*
+ * dredboxctl: ask the SDM controller for remote memory (docs/controller.md).
+ *
+ *   dredboxctl attach --brick N --size 512M [--latency CLASS] [--policy P]
+ *   dredboxctl detach --brick N [--allocation ID]
+ *   dredboxctl status
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <json-glib/json-glib.h>
+
+#include "memd-wire.h"
+
+static char *opt_socket, *opt_size, *opt_latency, *opt_policy;
+static gint opt_brick = -1, opt_alloc = -1;
+static gboolean opt_json;
+
+static GOptionEntry entries[] = {
+    { "socket", 's', 0, G_OPTION_ARG_FILENAME, &opt_socket,
+      "The controller's socket (default build/run/rack/sdm.sock or"
+      " $DREDBOX_RUN/sdm.sock)", "PATH" },
+    { "brick", 'b', 0, G_OPTION_ARG_INT, &opt_brick,
+      "attach, detach: the compute brick", "N" },
+    { "size", 0, 0, G_OPTION_ARG_STRING, &opt_size,
+      "attach: how much, e.g. 512M", "SIZE" },
+    { "latency", 'l', 0, G_OPTION_ARG_STRING, &opt_latency,
+      "attach: at most tray-local, rack-local or inter-rack (default)",
+      "CLASS" },
+    { "policy", 'p', 0, G_OPTION_ARG_STRING, &opt_policy,
+      "attach: locality or first-fit (default: the controller's)", "NAME" },
+    { "allocation", 'a', 0, G_OPTION_ARG_INT, &opt_alloc,
+      "detach: this allocation (default: the brick's newest)", "ID" },
+    { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json,
+      "Print the controller's reply as it is", NULL },
+    { NULL }
+};
+
+static char *call(const char *request)
+{
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    char *reply;
+
+    g_strlcpy(sa.sun_path, opt_socket, sizeof(sa.sun_path));
+    if (connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
+        fprintf(stderr, "dredboxctl: cannot reach the SDM controller at %s"
+                " (is the rack up?)\n", opt_socket);
+        exit(1);
+    }
+    if (!memd_wire_send(s, request, -1) ||
+        !(reply = memd_wire_recv(s, 1 << 24, NULL))) {
+        fprintf(stderr, "dredboxctl: the controller did not answer\n");
+        exit(1);
+    }
+    close(s);
+    return reply;
+}
+
+static void print_status(JsonObject *o)
+{
+    JsonArray *allocs = json_object_get_array_member(o, "allocations");
+    JsonArray *bricks = json_object_get_array_member(o, "bricks");
+
+    printf("%-6s %-8s %-5s %-7s %-5s %10s\n", "alloc", "compute", "port",
+           "memory", "port", "size MiB");
+    for (guint i = 0; i < json_array_get_length(allocs); i++) {
+        JsonObject *a = json_array_get_object_element(allocs, i);
+
+        printf("%-6" G_GINT64_FORMAT " %-8" G_GINT64_FORMAT " %-5"
+               G_GINT64_FORMAT " %-7" G_GINT64_FORMAT " %-5" G_GINT64_FORMAT
+               " %10" G_GINT64_FORMAT "\n",
+               json_object_get_int_member(a, "id"),
+               json_object_get_int_member(a, "compute"),
+               json_object_get_int_member(a, "compute-port"),
+               json_object_get_int_member(a, "memory"),
+               json_object_get_int_member(a, "memory-port"),
+               json_object_get_int_member(a, "size") >> 20);
+    }
+    printf("\n%-8s %-7s %15s %10s %10s  %s\n", "compute", "memory",
+           "controller MiB", "brick MiB", "pool MiB", "");
+    for (guint i = 0; i < json_array_get_length(bricks); i++) {
+        JsonObject *b = json_array_get_object_element(bricks, i);
+        gint64 ctl = json_object_get_int_member(b, "controller");
+        gint64 pool = json_object_get_int_member(b, "pool");
+        JsonNode *bn = json_object_get_member(b, "brick");
+        bool down = JSON_NODE_HOLDS_NULL(bn);
+        gint64 brick = down ? -1 : json_node_get_int(bn);
+
+        printf("%-8" G_GINT64_FORMAT " %-7" G_GINT64_FORMAT " %15"
+               G_GINT64_FORMAT " %10s %10" G_GINT64_FORMAT "  %s\n",
+               json_object_get_int_member(b, "compute"),
+               json_object_get_int_member(b, "memory"), ctl >> 20,
+               down ? "down" : g_strdup_printf("%" G_GINT64_FORMAT,
+                                               brick >> 20),
+               pool >> 20,
+               !down && ctl == brick && brick == pool ? "consistent"
+                                                      : "MISMATCH");
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_autoptr(GOptionContext) ctx = g_option_context_new(
+        "attach|detach|status - ask the dReDBox SDM controller");
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autofree char *req = NULL, *reply = NULL;
+    const char *cmd;
+    JsonObject *o;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
+        fprintf(stderr, "dredboxctl: %s\n", err->message);
+        return 2;
+    }
+    if (!opt_socket) {
+        const char *run = g_getenv("DREDBOX_RUN");
+
+        opt_socket = g_build_filename(run ? run : "build/run/rack",
+                                      "sdm.sock", NULL);
+    }
+    cmd = argc == 2 ? argv[1] : "";
+    if (!strcmp(cmd, "attach") && opt_brick >= 0 && opt_size) {
+        JsonBuilder *b = json_builder_new();
+        JsonNode *root;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "cmd");
+        json_builder_add_string_value(b, "attach");
+        json_builder_set_member_name(b, "brick");
+        json_builder_add_int_value(b, opt_brick);
+        json_builder_set_member_name(b, "size");
+        json_builder_add_string_value(b, opt_size);
+        if (opt_latency) {
+            json_builder_set_member_name(b, "latency");
+            json_builder_add_string_value(b, opt_latency);
+        }
+        if (opt_policy) {
+            json_builder_set_member_name(b, "policy");
+            json_builder_add_string_value(b, opt_policy);
+        }
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        req = json_to_string(root, FALSE);
+        json_node_unref(root);
+        g_object_unref(b);
+    } else if (!strcmp(cmd, "detach") && opt_brick >= 0) {
+        req = g_strdup_printf("{\"cmd\":\"detach\",\"brick\":%d,"
+                              "\"allocation\":%d}", opt_brick, opt_alloc);
+    } else if (!strcmp(cmd, "status")) {
+        req = g_strdup("{\"cmd\":\"status\"}");
+    } else {
+        fprintf(stderr, "dredboxctl: expected attach --brick N --size SIZE,"
+                " detach --brick N or status (see --help)\n");
+        return 2;
+    }
+    reply = call(req);
+    if (!json_parser_load_from_data(parser, reply, -1, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+        fprintf(stderr, "dredboxctl: malformed reply: %s\n", reply);
+        return 1;
+    }
+    o = json_node_get_object(json_parser_get_root(parser));
+    if (!json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
+        fprintf(stderr, "dredboxctl: %s\n",
+                json_object_get_string_member_with_default(o, "error", "?"));
+        return 1;
+    }
+    if (opt_json) {
+        printf("%s\n", reply);
+    } else if (!strcmp(cmd, "attach")) {
+        JsonObject *a = json_object_get_object_member(o, "allocation");
+
+        printf("allocation %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
+               " MiB of memory brick %" G_GINT64_FORMAT " for compute brick %"
+               G_GINT64_FORMAT " (port %" G_GINT64_FORMAT ", %s)\n",
+               json_object_get_int_member(a, "id"),
+               json_object_get_int_member(a, "size") >> 20,
+               json_object_get_int_member(a, "memory"),
+               json_object_get_int_member(a, "compute"),
+               json_object_get_int_member(a, "compute-port"),
+               json_object_get_string_member(o, "latency"));
+    } else if (!strcmp(cmd, "status")) {
+        print_status(o);
+    } else {
+        printf("detached\n");
+    }
+    return 0;
+}

@@ -1,0 +1,651 @@
+/*
+ * dredbox-sdmd: the SDM controller (docs/controller.md).
+ *
+ * Serves "give compute brick C N bytes of remote memory" over a JSON-lines
+ * socket (RUN/sdm.sock, dredboxctl is its CLI).  The reservation engine
+ * picks a memory brick and a port on each side; the platform synthesizer
+ * sets up the optical circuit (dredbox-fabricd) and grows the brick's
+ * virtio-mem device for that memory brick (vmem-mM, whose memory comes
+ * only from brick M) over the brick's QMP socket, waiting until the guest
+ * has plugged it.  Every allocation is in SQLite before it is
+ * acknowledged; on start the controller reloads them, rolls back what a
+ * crash left pending and makes the bricks match what it promised.
+ * Requests are served one at a time.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+
+#include "graph.h"
+#include "line-server.h"
+#include "memd-client.h"
+#include "memd-wire.h"
+#include "pool.h"
+#include "protocol.h"
+#include "qmp-client.h"
+#include "reserve.h"
+#include "state.h"
+#include "synth.h"
+
+/* How long a guest may take to plug or unplug memory. */
+#define PLUG_TIMEOUT_US (60 * G_USEC_PER_SEC)
+
+static Rack *rack;
+static SdmGraph *graph;
+static SdmState *state;
+static char *run_dir;
+static SdmPolicy default_policy = SDM_POLICY_LOCALITY;
+
+static char *path_in_run(const char *fmt, unsigned id)
+{
+    g_autofree char *name = g_strdup_printf(fmt, id);
+
+    return g_build_filename(run_dir, name, NULL);
+}
+
+/* One request to the fabric's control socket. */
+static JsonObject *fabric_call(const char *request, GError **errp)
+{
+    g_autofree char *path = g_build_filename(run_dir, "fabric.sock", NULL);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autofree char *line = NULL;
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    JsonObject *o;
+
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
+        !memd_wire_send(s, request, -1) ||
+        !(line = memd_wire_recv(s, 1 << 20, NULL))) {
+        close(s);
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                    "the switch fabric at %s does not answer", path);
+        return NULL;
+    }
+    close(s);
+    if (!json_parser_load_from_data(parser, line, -1, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                    "malformed reply from the fabric");
+        return NULL;
+    }
+    o = json_node_get_object(json_parser_get_root(parser));
+    if (!json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED, "fabric: %s",
+                    json_object_get_string_member_with_default(o, "error",
+                                                               "refused"));
+        return NULL;
+    }
+    return json_object_ref(o);
+}
+
+/* The size of compute brick @c's virtio-mem device for memory brick @m. */
+static bool vmem_size(unsigned c, unsigned m, const char *prop,
+                      uint64_t *out, GError **errp)
+{
+    g_autofree char *qmp = path_in_run("brick%u.qmp", c);
+    g_autofree char *cmd = g_strdup_printf(
+        "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"vmem-m%u\","
+        "\"property\":\"%s\"}}", m, prop);
+    JsonNode *ret = qmp_call(qmp, cmd, errp);
+
+    if (!ret) {
+        g_prefix_error(errp, "compute brick %u: ", c);
+        return false;
+    }
+    *out = json_node_get_int(ret);
+    json_node_unref(ret);
+    return true;
+}
+
+/* Ask for @target bytes on vmem-mM of brick @c and wait for the guest. */
+static bool vmem_resize(unsigned c, unsigned m, uint64_t target,
+                        GError **errp)
+{
+    g_autofree char *qmp = path_in_run("brick%u.qmp", c);
+    g_autofree char *cmd = g_strdup_printf(
+        "{\"execute\":\"qom-set\",\"arguments\":{\"path\":\"vmem-m%u\","
+        "\"property\":\"requested-size\",\"value\":%" G_GUINT64_FORMAT "}}",
+        m, target);
+    gint64 deadline = g_get_monotonic_time() + PLUG_TIMEOUT_US;
+    uint64_t size = 0;
+
+    if (!qmp_run(qmp, cmd, errp)) {
+        g_prefix_error(errp, "compute brick %u: ", c);
+        return false;
+    }
+    while (g_get_monotonic_time() < deadline) {
+        if (!vmem_size(c, m, "size", &size, errp)) {
+            return false;
+        }
+        if (size == target) {
+            return true;
+        }
+        g_usleep(100000);
+    }
+    g_set_error(errp, POOL_ERROR, POOL_ERROR_NO_SPACE,
+                "compute brick %u holds %" G_GUINT64_FORMAT " MiB of memory"
+                " brick %u, not %" G_GUINT64_FORMAT " MiB (the guest did not"
+                " plug or unplug it: pool full, or memory in use)",
+                c, size >> 20, m, target >> 20);
+    return false;
+}
+
+/* What the controller promised brick @c from memory brick @m. */
+static uint64_t promised(unsigned c, unsigned m, int64_t except)
+{
+    g_autoptr(GArray) list = sdm_state_list(state, NULL);
+    uint64_t sum = 0;
+
+    for (guint i = 0; list && i < list->len; i++) {
+        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+
+        if (a->compute == c && a->memory == m && a->id != except &&
+            a->status == SDM_ALLOC_COMMITTED) {
+            sum += a->size;
+        }
+    }
+    return sum;
+}
+
+/* The synthesizer's steps for one allocation. */
+typedef struct AttachCtx {
+    SdmAlloc alloc;
+    SdmPlacement pl;
+} AttachCtx;
+
+static char *endpoint(const SdmPort *p)
+{
+    const char *kind = p->brick->kind == RACK_COMPUTE ? "compute" : "memory";
+
+    if (p->brick->kind == RACK_COMPUTE || p->brick->nports > 1) {
+        return g_strdup_printf("%s%u.port%u", kind, p->brick->id, p->index);
+    }
+    return g_strdup_printf("%s%u", kind, p->brick->id);
+}
+
+static bool step_circuit(void *opaque, GError **errp)
+{
+    AttachCtx *ctx = opaque;
+    g_autofree char *a = endpoint(ctx->pl.compute_port);
+    g_autofree char *b = endpoint(ctx->pl.memory_port);
+    g_autofree char *req = g_strdup_printf(
+        "{\"cmd\":\"connect\",\"a\":\"%s\",\"b\":\"%s\"}", a, b);
+    JsonObject *o = fabric_call(req, errp);
+
+    if (!o) {
+        return false;
+    }
+    json_object_unref(o);
+    /* Light comes after the switch's reconfiguration time. */
+    for (int i = 0; i < 600; i++) {
+        JsonArray *circuits;
+        bool up = false;
+
+        o = fabric_call("{\"cmd\":\"query\"}", errp);
+        if (!o) {
+            return false;
+        }
+        circuits = json_object_get_array_member(o, "circuits");
+        for (guint k = 0; k < json_array_get_length(circuits); k++) {
+            JsonObject *c = json_array_get_object_element(circuits, k);
+            JsonObject *ea = json_object_get_object_member(c, "a");
+
+            up |= json_object_get_int_member(ea, "port") ==
+                  MIN(ctx->pl.compute_port->switch_port,
+                      ctx->pl.memory_port->switch_port) &&
+                  !g_strcmp0(json_object_get_string_member(c, "state"),
+                             "up");
+        }
+        json_object_unref(o);
+        if (up) {
+            return true;
+        }
+        g_usleep(10000);
+    }
+    g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                "circuit %s - %s did not come up", a, b);
+    return false;
+}
+
+static void undo_circuit(void *opaque)
+{
+    AttachCtx *ctx = opaque;
+    g_autofree char *a = endpoint(ctx->pl.compute_port);
+    g_autofree char *req = g_strdup_printf(
+        "{\"cmd\":\"disconnect\",\"port\":\"%s\"}", a);
+    JsonObject *o = fabric_call(req, NULL);
+
+    if (o) {
+        json_object_unref(o);
+    }
+}
+
+static bool step_memory(void *opaque, GError **errp)
+{
+    AttachCtx *ctx = opaque;
+    unsigned c = ctx->alloc.compute, m = ctx->alloc.memory;
+
+    return vmem_resize(c, m, promised(c, m, -1) + ctx->alloc.size, errp);
+}
+
+static void undo_memory(void *opaque)
+{
+    AttachCtx *ctx = opaque;
+    unsigned c = ctx->alloc.compute, m = ctx->alloc.memory;
+
+    vmem_resize(c, m, promised(c, m, -1), NULL);
+}
+
+static const SdmStep attach_steps[] = {
+    { "optical circuit", step_circuit, undo_circuit },
+    { "memory online", step_memory, undo_memory },
+};
+
+static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
+{
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "id");
+    json_builder_add_int_value(b, a->id);
+    json_builder_set_member_name(b, "compute");
+    json_builder_add_int_value(b, a->compute);
+    json_builder_set_member_name(b, "compute-port");
+    json_builder_add_int_value(b, a->compute_port);
+    json_builder_set_member_name(b, "memory");
+    json_builder_add_int_value(b, a->memory);
+    json_builder_set_member_name(b, "memory-port");
+    json_builder_add_int_value(b, a->memory_port);
+    json_builder_set_member_name(b, "size");
+    json_builder_add_int_value(b, a->size);
+    json_builder_end_object(b);
+}
+
+static char *reply_builder(JsonBuilder *b)
+{
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    return json_to_string(root, FALSE);
+}
+
+static JsonBuilder *reply_ok(void)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "ok");
+    json_builder_add_boolean_value(b, TRUE);
+    return b;
+}
+
+static SdmPlacement placement_of(const SdmAlloc *a)
+{
+    SdmVertex *c = sdm_graph_vertex(graph, RACK_COMPUTE, a->compute);
+    SdmVertex *m = sdm_graph_vertex(graph, RACK_MEMORY, a->memory);
+
+    return (SdmPlacement) { m, &c->ports[a->compute_port],
+                            &m->ports[a->memory_port],
+                            sdm_path_latency(&c->ports[a->compute_port],
+                                             &m->ports[a->memory_port]) };
+}
+
+static char *do_attach(JsonObject *req, GError **errp)
+{
+    g_autoptr(JsonBuilder) b = NULL;
+    const char *lat = json_object_get_string_member_with_default(
+        req, "latency", "inter-rack");
+    const char *pol = json_object_get_string_member_with_default(req,
+                                                                 "policy",
+                                                                 NULL);
+    SdmPolicy policy = default_policy;
+    SdmRequest r = { .max_latency = RACK_INTER_RACK };
+    AttachCtx ctx;
+    JsonNode *sz = json_object_get_member(req, "size");
+    int l;
+
+    if (!json_object_has_member(req, "brick") || !sz) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "attach needs \"brick\" and \"size\"");
+        return NULL;
+    }
+    r.compute = json_object_get_int_member(req, "brick");
+    if (JSON_NODE_HOLDS_VALUE(sz) &&
+        json_node_get_value_type(sz) == G_TYPE_STRING) {
+        if (!memd_parse_size(json_node_get_string(sz), &r.size)) {
+            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                        "bad size \"%s\"", json_node_get_string(sz));
+            return NULL;
+        }
+    } else {
+        r.size = json_node_get_int(sz);
+    }
+    if (r.size % (128 << 20) || !r.size) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "size must be a positive multiple of 128 MiB");
+        return NULL;
+    }
+    for (l = 0; l <= RACK_INTER_RACK && strcmp(lat, rack_latency_name(l));
+         l++) {
+    }
+    if (l > RACK_INTER_RACK) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "latency must be"
+                    " tray-local, rack-local or inter-rack, not \"%s\"", lat);
+        return NULL;
+    }
+    r.max_latency = l;
+    if (pol && !sdm_policy_parse(pol, &policy)) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "policy must be first-fit or locality, not \"%s\"", pol);
+        return NULL;
+    }
+    if (!sdm_reserve(graph, policy, &r, &ctx.pl, errp)) {
+        return NULL;
+    }
+    ctx.alloc = (SdmAlloc) {
+        .compute = r.compute, .compute_port = ctx.pl.compute_port->index,
+        .memory = ctx.pl.memory->id, .memory_port = ctx.pl.memory_port->index,
+        .size = r.size, .segment = -1,
+    };
+    if (!sdm_state_add(state, &ctx.alloc, errp)) {
+        return NULL;
+    }
+    if (!sdm_synth_run(attach_steps, G_N_ELEMENTS(attach_steps), &ctx,
+                       errp)) {
+        sdm_state_remove(state, ctx.alloc.id, NULL);
+        return NULL;
+    }
+    if (!sdm_state_commit(state, ctx.alloc.id, -1, errp)) {
+        return NULL;
+    }
+    sdm_reserve_commit(graph, &ctx.pl, r.size);
+    b = reply_ok();
+    json_builder_set_member_name(b, "allocation");
+    add_alloc(b, &ctx.alloc);
+    json_builder_set_member_name(b, "latency");
+    json_builder_add_string_value(b, rack_latency_name(ctx.pl.latency));
+    return reply_builder(b);
+}
+
+static char *do_detach(JsonObject *req, GError **errp)
+{
+    g_autoptr(GArray) list = sdm_state_list(state, errp);
+    int64_t id = json_object_get_int_member_with_default(req, "allocation",
+                                                         -1);
+    int64_t brick = json_object_get_int_member_with_default(req, "brick",
+                                                            -1);
+    SdmAlloc *a = NULL;
+    AttachCtx ctx;
+
+    if (!list) {
+        return NULL;
+    }
+    /* The given allocation, or the brick's newest. */
+    for (guint i = 0; i < list->len; i++) {
+        SdmAlloc *x = &g_array_index(list, SdmAlloc, i);
+
+        if (x->id == id || (id < 0 && x->compute == brick)) {
+            a = x;
+        }
+    }
+    if (!a) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND, id >= 0
+                    ? "no allocation %" G_GINT64_FORMAT
+                    : "compute brick %" G_GINT64_FORMAT " has no allocation",
+                    id >= 0 ? id : brick);
+        return NULL;
+    }
+    ctx.alloc = *a;
+    ctx.pl = placement_of(a);
+    if (!vmem_resize(a->compute, a->memory,
+                     promised(a->compute, a->memory, a->id), errp)) {
+        /* The guest keeps the memory: the allocation stands. */
+        vmem_resize(a->compute, a->memory,
+                    promised(a->compute, a->memory, -1), NULL);
+        return NULL;
+    }
+    undo_circuit(&ctx);
+    if (!sdm_state_remove(state, a->id, errp)) {
+        return NULL;
+    }
+    sdm_reserve_release(graph, &ctx.pl, a->size);
+    return reply_builder(reply_ok());
+}
+
+/* Allocations, and for each compute/memory brick pair what the
+ * controller, the brick and the pool say. */
+static char *do_status(GError **errp)
+{
+    g_autoptr(GArray) list = sdm_state_list(state, errp);
+    g_autoptr(JsonBuilder) b = NULL;
+    g_autofree char *pool_path = NULL;
+    MemdConn *pool;
+    JsonObject *q;
+    JsonArray *segs;
+
+    if (!list) {
+        return NULL;
+    }
+    pool_path = g_build_filename(run_dir, "pool", "memd.sock", NULL);
+    pool = memd_connect(pool_path, "sdm", TRUE, errp);
+    if (!pool) {
+        return NULL;
+    }
+    q = memd_call(pool, "{\"cmd\":\"query\"}", NULL, errp);
+    memd_close(pool);
+    if (!q) {
+        return NULL;
+    }
+    segs = json_object_get_array_member(q, "segments");
+    b = reply_ok();
+    json_builder_set_member_name(b, "allocations");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < list->len; i++) {
+        add_alloc(b, &g_array_index(list, SdmAlloc, i));
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "bricks");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < graph->vertices->len; i++) {
+        SdmVertex *c = g_ptr_array_index(graph->vertices, i);
+
+        for (guint j = 0; c->kind == RACK_COMPUTE &&
+             j < graph->vertices->len; j++) {
+            SdmVertex *m = g_ptr_array_index(graph->vertices, j);
+            g_autofree char *owner = g_strdup_printf("brick%u", c->id);
+            uint64_t brick_says = 0, pool_says = 0;
+            bool brick_ok;
+
+            if (m->kind != RACK_MEMORY) {
+                continue;
+            }
+            brick_ok = vmem_size(c->id, m->id, "size", &brick_says, NULL);
+            for (guint k = 0; k < json_array_get_length(segs); k++) {
+                JsonObject *s = json_array_get_object_element(segs, k);
+
+                if (json_object_get_int_member(s, "brick") == m->id &&
+                    !g_strcmp0(json_object_get_string_member(s, "owner"),
+                               owner)) {
+                    pool_says += json_object_get_int_member(s, "size");
+                }
+            }
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "compute");
+            json_builder_add_int_value(b, c->id);
+            json_builder_set_member_name(b, "memory");
+            json_builder_add_int_value(b, m->id);
+            json_builder_set_member_name(b, "controller");
+            json_builder_add_int_value(b, promised(c->id, m->id, -1));
+            json_builder_set_member_name(b, "brick");
+            if (brick_ok) {
+                json_builder_add_int_value(b, brick_says);
+            } else {
+                json_builder_add_null_value(b);
+            }
+            json_builder_set_member_name(b, "pool");
+            json_builder_add_int_value(b, pool_says);
+            json_builder_end_object(b);
+        }
+    }
+    json_builder_end_array(b);
+    json_object_unref(q);
+    return reply_builder(b);
+}
+
+static char *handle(const char *line)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(GError) err = NULL;
+    g_autoptr(JsonBuilder) b = NULL;
+    char *reply = NULL;
+    JsonObject *req;
+    const char *cmd;
+
+    if (!json_parser_load_from_data(parser, line, -1, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+                    "malformed JSON request");
+    } else {
+        req = json_node_get_object(json_parser_get_root(parser));
+        cmd = json_object_get_string_member_with_default(req, "cmd", "");
+        if (!strcmp(cmd, "attach")) {
+            reply = do_attach(req, &err);
+        } else if (!strcmp(cmd, "detach")) {
+            reply = do_detach(req, &err);
+        } else if (!strcmp(cmd, "status")) {
+            reply = do_status(&err);
+        } else {
+            g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+                        "unknown command \"%s\" (attach, detach, status)",
+                        cmd);
+        }
+    }
+    if (reply) {
+        return reply;
+    }
+    b = json_builder_new();
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "ok");
+    json_builder_add_boolean_value(b, FALSE);
+    json_builder_set_member_name(b, "error");
+    json_builder_add_string_value(b, err->message);
+    return reply_builder(b);
+}
+
+/*
+ * After a restart: what a crash left pending is rolled back; committed
+ * allocations go back into the graph, and the bricks are made to hold
+ * exactly what was promised.
+ */
+static bool reconcile(GError **errp)
+{
+    g_autoptr(GArray) list = sdm_state_list(state, errp);
+
+    if (!list) {
+        return false;
+    }
+    for (guint i = 0; i < list->len; i++) {
+        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+        AttachCtx ctx = { *a, placement_of(a) };
+
+        if (!ctx.pl.memory || !ctx.pl.compute_port) {
+            continue;
+        }
+        if (a->status == SDM_ALLOC_PENDING) {
+            g_printerr("dredbox-sdmd: rolling back unfinished allocation %"
+                       G_GINT64_FORMAT "\n", a->id);
+            undo_circuit(&ctx);
+            sdm_state_remove(state, a->id, NULL);
+            continue;
+        }
+        sdm_reserve_commit(graph, &ctx.pl, a->size);
+    }
+    for (guint i = 0; i < list->len; i++) {
+        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+        g_autoptr(GError) err = NULL;
+
+        if (!vmem_resize(a->compute, a->memory,
+                         promised(a->compute, a->memory, -1), &err)) {
+            g_printerr("dredbox-sdmd: %s\n", err->message);
+        }
+    }
+    return true;
+}
+
+static gboolean quit(gpointer loop)
+{
+    g_main_loop_quit(loop);
+    return G_SOURCE_REMOVE;
+}
+
+int main(int argc, char **argv)
+{
+    g_autofree char *rack_path = NULL, *db = NULL, *policy = NULL;
+    g_autofree char *sock = NULL;
+    g_autoptr(GOptionContext) ctx = g_option_context_new(
+        "- dReDBox SDM controller");
+    g_autoptr(GError) err = NULL;
+    GOptionEntry entries[] = {
+        { "rack", 'r', 0, G_OPTION_ARG_FILENAME, &rack_path,
+          "The rack description", "FILE" },
+        { "run-dir", 'd', 0, G_OPTION_ARG_FILENAME, &run_dir,
+          "The rack's run directory (sockets of bricks, pool, fabric)",
+          "DIR" },
+        { "db", 0, 0, G_OPTION_ARG_FILENAME, &db,
+          "The state database (default RUN/sdm.db)", "FILE" },
+        { "policy", 'p', 0, G_OPTION_ARG_STRING, &policy,
+          "Default placement policy: locality or first-fit", "NAME" },
+        { NULL }
+    };
+    GMainLoop *loop;
+    int s;
+
+    g_option_context_add_main_entries(ctx, entries, NULL);
+    if (!g_option_context_parse(ctx, &argc, &argv, &err) || !rack_path ||
+        !run_dir || (policy && !sdm_policy_parse(policy, &default_policy))) {
+        g_printerr("dredbox-sdmd: %s\n", err ? err->message
+                   : "--rack and --run-dir are required; --policy is"
+                     " locality or first-fit");
+        return 2;
+    }
+    rack = rack_load(rack_path, &err);
+    if (!rack) {
+        g_printerr("dredbox-sdmd: %s\n", err->message);
+        return 1;
+    }
+    graph = sdm_graph_new(rack);
+    if (!db) {
+        db = g_build_filename(run_dir, "sdm.db", NULL);
+    }
+    state = sdm_state_open(db, &err);
+    if (!state || !reconcile(&err)) {
+        g_printerr("dredbox-sdmd: %s\n", err->message);
+        return 1;
+    }
+    sock = g_build_filename(run_dir, "sdm.sock", NULL);
+    s = line_server_start(sock, handle, &err);
+    if (s < 0) {
+        g_printerr("dredbox-sdmd: %s\n", err->message);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    loop = g_main_loop_new(NULL, FALSE);
+    g_unix_signal_add(SIGTERM, quit, loop);
+    g_unix_signal_add(SIGINT, quit, loop);
+    printf("dredbox-sdmd: %u bricks, state %s, control %s\n",
+           graph->vertices->len, db, sock);
+    fflush(stdout);
+    g_main_loop_run(loop);
+    line_server_stop(s, sock);
+    sdm_state_close(state);
+    sdm_graph_free(graph);
+    rack_free(rack);
+    return 0;
+}

@@ -4,6 +4,8 @@
  *   dredboxctl attach --brick N --size 512M [--latency CLASS] [--policy P]
  *   dredboxctl detach --brick N [--allocation ID]
  *   dredboxctl status
+ *   dredboxctl graph
+ *   dredboxctl plan-power
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -106,7 +108,8 @@ static void print_status(JsonObject *o)
 int main(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new(
-        "attach|detach|status - ask the dReDBox SDM controller");
+        "attach|detach|status|graph|plan-power - ask the dReDBox SDM"
+        " controller");
     g_autoptr(GError) err = NULL;
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autofree char *req = NULL, *reply = NULL;
@@ -152,11 +155,13 @@ int main(int argc, char **argv)
     } else if (!strcmp(cmd, "detach") && opt_brick >= 0) {
         req = g_strdup_printf("{\"cmd\":\"detach\",\"brick\":%d,"
                               "\"allocation\":%d}", opt_brick, opt_alloc);
-    } else if (!strcmp(cmd, "status")) {
-        req = g_strdup("{\"cmd\":\"status\"}");
+    } else if (!strcmp(cmd, "status") || !strcmp(cmd, "graph") ||
+               !strcmp(cmd, "plan-power")) {
+        req = g_strdup_printf("{\"cmd\":\"%s\"}", cmd);
     } else {
         fprintf(stderr, "dredboxctl: expected attach --brick N --size SIZE,"
-                " detach --brick N or status (see --help)\n");
+                " detach --brick N, status, graph or plan-power"
+                " (see --help)\n");
         return 2;
     }
     reply = call(req);
@@ -187,6 +192,15 @@ int main(int argc, char **argv)
                json_object_get_string_member(o, "latency"));
     } else if (!strcmp(cmd, "status")) {
         print_status(o);
+    } else if (!strcmp(cmd, "graph") || !strcmp(cmd, "plan-power")) {
+        /* Structured answers: pretty JSON is the readable form. */
+        JsonGenerator *gen = json_generator_new();
+
+        json_object_remove_member(o, "ok");
+        json_generator_set_root(gen, json_parser_get_root(parser));
+        json_generator_set_pretty(gen, TRUE);
+        printf("%s\n", json_generator_to_data(gen, NULL));
+        g_object_unref(gen);
     } else {
         printf("detached\n");
     }

@@ -499,6 +499,170 @@ static char *do_status(GError **errp)
     return reply_builder(b);
 }
 
+/* The multigraph: bricks with their resources, circuits as edges. */
+static char *do_graph(void)
+{
+    g_autoptr(JsonBuilder) b = reply_ok();
+
+    json_builder_set_member_name(b, "vertices");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < graph->vertices->len; i++) {
+        SdmVertex *v = g_ptr_array_index(graph->vertices, i);
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "brick");
+        json_builder_add_string_value(b, rack_kind_name(v->kind));
+        json_builder_set_member_name(b, "id");
+        json_builder_add_int_value(b, v->id);
+        json_builder_set_member_name(b, "tray");
+        json_builder_add_int_value(b, v->tray);
+        json_builder_set_member_name(b, "ports");
+        json_builder_add_int_value(b, v->nports);
+        if (v->kind == RACK_MEMORY) {
+            json_builder_set_member_name(b, "size");
+            json_builder_add_int_value(b, v->size);
+            json_builder_set_member_name(b, "used");
+            json_builder_add_int_value(b, v->used);
+        }
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "edges");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < graph->vertices->len; i++) {
+        SdmVertex *v = g_ptr_array_index(graph->vertices, i);
+
+        for (unsigned p = 0; p < v->nports; p++) {
+            SdmEdge *e = v->ports[p].edge;
+            g_autofree char *a = NULL, *z = NULL;
+
+            if (!e || e->a != &v->ports[p]) {
+                continue;
+            }
+            a = endpoint(e->a);
+            z = endpoint(e->b);
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "a");
+            json_builder_add_string_value(b, a);
+            json_builder_set_member_name(b, "b");
+            json_builder_add_string_value(b, z);
+            json_builder_set_member_name(b, "latency");
+            json_builder_add_string_value(b, rack_latency_name(
+                sdm_path_latency(e->a, e->b)));
+            json_builder_end_object(b);
+        }
+    }
+    json_builder_end_array(b);
+    return reply_builder(b);
+}
+
+/*
+ * Power management: memory bricks with nothing allocated can be powered
+ * down; a brick whose allocations all fit in the free space of bricks
+ * that stay on (first fit, emptiest bricks moved first) could be emptied
+ * by moving them, and then powered down too.
+ */
+static char *do_plan_power(GError **errp)
+{
+    g_autoptr(GArray) list = sdm_state_list(state, errp);
+    g_autoptr(JsonBuilder) b = NULL;
+    g_autoptr(GPtrArray) mem = g_ptr_array_new();
+    g_autoptr(GHashTable) free_after = g_hash_table_new(NULL, NULL);
+    g_autoptr(GHashTable) off = g_hash_table_new(NULL, NULL);
+
+    if (!list) {
+        return NULL;
+    }
+    for (guint i = 0; i < graph->vertices->len; i++) {
+        SdmVertex *v = g_ptr_array_index(graph->vertices, i);
+
+        if (v->kind == RACK_MEMORY) {
+            g_ptr_array_add(mem, v);
+            g_hash_table_insert(free_after, v,
+                                GSIZE_TO_POINTER(v->size - v->used));
+        }
+    }
+    b = reply_ok();
+    json_builder_set_member_name(b, "powered-down");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < mem->len; i++) {
+        SdmVertex *v = g_ptr_array_index(mem, i);
+
+        if (!v->used) {
+            json_builder_add_int_value(b, v->id);
+            g_hash_table_add(off, v);
+        }
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "moves");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < mem->len; i++) {
+        SdmVertex *v = g_ptr_array_index(mem, i);
+        g_autoptr(GArray) plan = g_array_new(false, false, sizeof(guint));
+        bool fits = v->used > 0;
+
+        /* Try to empty @v into bricks that stay on. */
+        for (guint k = 0; fits && k < list->len; k++) {
+            SdmAlloc *a = &g_array_index(list, SdmAlloc, k);
+            guint to = G_MAXUINT;
+
+            if (a->memory != v->id || a->status != SDM_ALLOC_COMMITTED) {
+                continue;
+            }
+            for (guint j = 0; j < mem->len && to == G_MAXUINT; j++) {
+                SdmVertex *t = g_ptr_array_index(mem, j);
+
+                if (t != v && !g_hash_table_contains(off, t) &&
+                    GPOINTER_TO_SIZE(g_hash_table_lookup(free_after, t)) >=
+                    a->size) {
+                    to = j;
+                }
+            }
+            if (to == G_MAXUINT) {
+                fits = false;
+                break;
+            }
+            g_hash_table_insert(free_after, g_ptr_array_index(mem, to),
+                GSIZE_TO_POINTER(GPOINTER_TO_SIZE(g_hash_table_lookup(
+                    free_after, g_ptr_array_index(mem, to))) - a->size));
+            g_array_append_val(plan, k);
+            g_array_append_val(plan, to);
+        }
+        if (!fits) {
+            continue;
+        }
+        g_hash_table_add(off, v);
+        for (guint k = 0; k < plan->len; k += 2) {
+            SdmAlloc *a = &g_array_index(list, SdmAlloc,
+                                         g_array_index(plan, guint, k));
+            SdmVertex *t = g_ptr_array_index(mem,
+                                             g_array_index(plan, guint,
+                                                           k + 1));
+
+            json_builder_begin_object(b);
+            json_builder_set_member_name(b, "allocation");
+            json_builder_add_int_value(b, a->id);
+            json_builder_set_member_name(b, "from");
+            json_builder_add_int_value(b, v->id);
+            json_builder_set_member_name(b, "to");
+            json_builder_add_int_value(b, t->id);
+            json_builder_end_object(b);
+        }
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "powered-down-after-moves");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < mem->len; i++) {
+        SdmVertex *v = g_ptr_array_index(mem, i);
+
+        if (g_hash_table_contains(off, v)) {
+            json_builder_add_int_value(b, v->id);
+        }
+    }
+    json_builder_end_array(b);
+    return reply_builder(b);
+}
+
 static char *handle(const char *line)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
@@ -521,10 +685,14 @@ static char *handle(const char *line)
             reply = do_detach(req, &err);
         } else if (!strcmp(cmd, "status")) {
             reply = do_status(&err);
+        } else if (!strcmp(cmd, "graph")) {
+            reply = do_graph();
+        } else if (!strcmp(cmd, "plan-power")) {
+            reply = do_plan_power(&err);
         } else {
             g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
-                        "unknown command \"%s\" (attach, detach, status)",
-                        cmd);
+                        "unknown command \"%s\" (attach, detach, status,"
+                        " graph, plan-power)", cmd);
         }
     }
     if (reply) {

@@ -100,3 +100,15 @@ check_value "and the pool lends exactly what the controller recorded" \
     "$(pool_used_total)" "$allocated"
 check_value "one circuit per allocation" "$(circuits)" \
     "$("$CTL" --json status | jq '.allocations | length')"
+check_value "the graph has one edge per allocation" \
+    "$("$CTL" --json graph | jq '.edges | length')" \
+    "$("$CTL" --json status | jq '.allocations | length')"
+check_value "plan-power: memory brick 1 holds nothing and can be off" \
+    "$("$CTL" --json plan-power | jq -c '."powered-down"')" "[1]"
+err=$("$CTL" attach --brick 0 --size 100M 2>&1)
+check_value "sizes are checked" "$err" \
+    "dredboxctl: size must be a positive multiple of 128 MiB"
+err=$(printf '%s\n' '{"cmd":"reboot"}' | socat -t 5 - "UNIX-CONNECT:$RUN/sdm.sock")
+check_value "unknown requests get a clear error" \
+    "$(echo "$err" | jq -r .error)" \
+    'unknown command "reboot" (attach, detach, status, graph, plan-power)'

@@ -23,6 +23,7 @@
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 
+#include "brick-memory.h"
 #include "graph.h"
 #include "line-server.h"
 #include "memd-client.h"
@@ -86,56 +87,21 @@ static JsonObject *fabric_call(const char *request, GError **errp)
     return json_object_ref(o);
 }
 
-/* The size of compute brick @c's virtio-mem device for memory brick @m. */
+/* Brick @c's virtio-mem device for memory brick @m (brick-memory.h). */
 static bool vmem_size(unsigned c, unsigned m, const char *prop,
                       uint64_t *out, GError **errp)
 {
     g_autofree char *qmp = path_in_run("brick%u.qmp", c);
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"vmem-m%u\","
-        "\"property\":\"%s\"}}", m, prop);
-    JsonNode *ret = qmp_call(qmp, cmd, errp);
 
-    if (!ret) {
-        g_prefix_error(errp, "compute brick %u: ", c);
-        return false;
-    }
-    *out = json_node_get_int(ret);
-    json_node_unref(ret);
-    return true;
+    return brick_memory_get(qmp, c, m, prop, out, errp);
 }
 
-/* Ask for @target bytes on vmem-mM of brick @c and wait for the guest. */
 static bool vmem_resize(unsigned c, unsigned m, uint64_t target,
                         GError **errp)
 {
     g_autofree char *qmp = path_in_run("brick%u.qmp", c);
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"qom-set\",\"arguments\":{\"path\":\"vmem-m%u\","
-        "\"property\":\"requested-size\",\"value\":%" G_GUINT64_FORMAT "}}",
-        m, target);
-    gint64 deadline = g_get_monotonic_time() + PLUG_TIMEOUT_US;
-    uint64_t size = 0;
 
-    if (!qmp_run(qmp, cmd, errp)) {
-        g_prefix_error(errp, "compute brick %u: ", c);
-        return false;
-    }
-    while (g_get_monotonic_time() < deadline) {
-        if (!vmem_size(c, m, "size", &size, errp)) {
-            return false;
-        }
-        if (size == target) {
-            return true;
-        }
-        g_usleep(100000);
-    }
-    g_set_error(errp, POOL_ERROR, POOL_ERROR_NO_SPACE,
-                "compute brick %u holds %" G_GUINT64_FORMAT " MiB of memory"
-                " brick %u, not %" G_GUINT64_FORMAT " MiB (the guest did not"
-                " plug or unplug it: pool full, or memory in use)",
-                c, size >> 20, m, target >> 20);
-    return false;
+    return brick_memory_resize(qmp, c, m, target, PLUG_TIMEOUT_US, errp);
 }
 
 /* What the controller promised brick @c from memory brick @m. */

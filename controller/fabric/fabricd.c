@@ -183,12 +183,8 @@ static void add_end(JsonBuilder *b, const char *member, unsigned port)
 
 static char *query(void)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonNode) root = NULL;
+    JsonBuilder *b = line_reply_begin();
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "ok");
-    json_builder_add_boolean_value(b, TRUE);
     json_builder_set_member_name(b, "optical-ports");
     json_builder_add_int_value(b, ocs->nports);
     json_builder_set_member_name(b, "reconfigure-ms");
@@ -210,60 +206,44 @@ static char *query(void)
     json_builder_end_array(b);
     json_builder_set_member_name(b, "electrical-ports");
     json_builder_add_int_value(b, eps ? eps_ports(eps) : 0);
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    return json_to_string(root, FALSE);
+    return line_reply_end(b);
 }
 
-static char *handle(const char *line)
+static char *handle(const char *line, GError **errp)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(GError) err = NULL;
     JsonObject *req;
     const char *cmd;
     unsigned a, b;
 
     if (!json_parser_load_from_data(parser, line, -1, NULL) ||
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "malformed JSON request");
-        goto error;
+        return NULL;
     }
     req = json_node_get_object(json_parser_get_root(parser));
     cmd = json_object_get_string_member_with_default(req, "cmd", "");
     if (!strcmp(cmd, "query")) {
         return query();
     } else if (!strcmp(cmd, "connect")) {
-        if (find_port(req, "a", &a, &err) && find_port(req, "b", &b, &err) &&
-            ocs_connect(ocs, a, b, now_us(), &err)) {
-            schedule_advance();
-            return g_strdup("{\"ok\":true}");
+        if (!find_port(req, "a", &a, errp) || !find_port(req, "b", &b, errp) ||
+            !ocs_connect(ocs, a, b, now_us(), errp)) {
+            return NULL;
         }
     } else if (!strcmp(cmd, "disconnect")) {
-        if (find_port(req, "port", &a, &err) &&
-            ocs_disconnect(ocs, a, &err)) {
-            schedule_advance();
-            return g_strdup("{\"ok\":true}");
+        if (!find_port(req, "port", &a, errp) ||
+            !ocs_disconnect(ocs, a, errp)) {
+            return NULL;
         }
     } else {
-        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "unknown command \"%s\" (connect, disconnect, query)",
                     cmd);
+        return NULL;
     }
-error:
-    {
-        g_autoptr(JsonBuilder) jb = json_builder_new();
-        g_autoptr(JsonNode) root = NULL;
-
-        json_builder_begin_object(jb);
-        json_builder_set_member_name(jb, "ok");
-        json_builder_add_boolean_value(jb, FALSE);
-        json_builder_set_member_name(jb, "error");
-        json_builder_add_string_value(jb, err->message);
-        json_builder_end_object(jb);
-        root = json_builder_get_root(jb);
-        return json_to_string(root, FALSE);
-    }
+    schedule_advance();
+    return line_reply_end(line_reply_begin());
 }
 
 static gboolean quit(gpointer loop)

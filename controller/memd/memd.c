@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "pool.h"
+#include "line-server.h"
 #include "memd-wire.h"
 #include "protocol.h"
 #include "store.h"
@@ -106,31 +107,6 @@ static gboolean listener_readable(gint fd, GIOCondition cond, gpointer data)
     c->watch = g_unix_fd_add(s, G_IO_IN | G_IO_HUP | G_IO_ERR,
                              conn_readable, c);
     return G_SOURCE_CONTINUE;
-}
-
-static int listen_on(const char *path, GError **errp)
-{
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int s;
-
-    if (strlen(path) >= sizeof(sa.sun_path)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "socket path too long: %s", path);
-        return -1;
-    }
-    strcpy(sa.sun_path, path);
-    s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    unlink(path);
-    if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-        chmod(path, 0600) < 0 || listen(s, 64) < 0) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
-                    "cannot listen on %s: %s", path, g_strerror(errno));
-        if (s >= 0) {
-            close(s);
-        }
-        return -1;
-    }
-    return s;
 }
 
 static bool write_manifest(const char *path, const char *socket_path,
@@ -263,7 +239,7 @@ int main(int argc, char **argv)
 
     sock_path = g_build_filename(run_dir, "memd.sock", NULL);
     manifest = g_build_filename(run_dir, "pool.json", NULL);
-    listener = listen_on(sock_path, &err);
+    listener = line_server_listen(sock_path, &err);
     if (listener < 0 || !write_manifest(manifest, sock_path, &err)) {
         fprintf(stderr, "dredbox-memd: %s\n", err->message);
         unlink(sock_path);

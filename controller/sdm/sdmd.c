@@ -233,25 +233,6 @@ static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
     json_builder_end_object(b);
 }
 
-static char *reply_builder(JsonBuilder *b)
-{
-    g_autoptr(JsonNode) root = NULL;
-
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    return json_to_string(root, FALSE);
-}
-
-static JsonBuilder *reply_ok(void)
-{
-    JsonBuilder *b = json_builder_new();
-
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "ok");
-    json_builder_add_boolean_value(b, TRUE);
-    return b;
-}
-
 static SdmPlacement placement_of(const SdmAlloc *a)
 {
     SdmVertex *c = sdm_graph_vertex(graph, RACK_COMPUTE, a->compute);
@@ -265,7 +246,7 @@ static SdmPlacement placement_of(const SdmAlloc *a)
 
 static char *do_attach(JsonObject *req, GError **errp)
 {
-    g_autoptr(JsonBuilder) b = NULL;
+    JsonBuilder *b;
     const char *lat = json_object_get_string_member_with_default(
         req, "latency", "inter-rack");
     const char *pol = json_object_get_string_member_with_default(req,
@@ -332,12 +313,12 @@ static char *do_attach(JsonObject *req, GError **errp)
         return NULL;
     }
     sdm_reserve_commit(graph, &ctx.pl, r.size);
-    b = reply_ok();
+    b = line_reply_begin();
     json_builder_set_member_name(b, "allocation");
     add_alloc(b, &ctx.alloc);
     json_builder_set_member_name(b, "latency");
     json_builder_add_string_value(b, rack_latency_name(ctx.pl.latency));
-    return reply_builder(b);
+    return line_reply_end(b);
 }
 
 static char *do_detach(JsonObject *req, GError **errp)
@@ -382,7 +363,7 @@ static char *do_detach(JsonObject *req, GError **errp)
         return NULL;
     }
     sdm_reserve_release(graph, &ctx.pl, a->size);
-    return reply_builder(reply_ok());
+    return line_reply_end(line_reply_begin());
 }
 
 /* Allocations, and for each compute/memory brick pair what the
@@ -390,7 +371,7 @@ static char *do_detach(JsonObject *req, GError **errp)
 static char *do_status(GError **errp)
 {
     g_autoptr(GArray) list = sdm_state_list(state, errp);
-    g_autoptr(JsonBuilder) b = NULL;
+    JsonBuilder *b;
     g_autofree char *pool_path = NULL;
     MemdConn *pool;
     JsonObject *q;
@@ -410,7 +391,7 @@ static char *do_status(GError **errp)
         return NULL;
     }
     segs = json_object_get_array_member(q, "segments");
-    b = reply_ok();
+    b = line_reply_begin();
     json_builder_set_member_name(b, "allocations");
     json_builder_begin_array(b);
     for (guint i = 0; i < list->len; i++) {
@@ -462,13 +443,13 @@ static char *do_status(GError **errp)
     }
     json_builder_end_array(b);
     json_object_unref(q);
-    return reply_builder(b);
+    return line_reply_end(b);
 }
 
 /* The multigraph: bricks with their resources, circuits as edges. */
 static char *do_graph(void)
 {
-    g_autoptr(JsonBuilder) b = reply_ok();
+    JsonBuilder *b = line_reply_begin();
 
     json_builder_set_member_name(b, "vertices");
     json_builder_begin_array(b);
@@ -519,7 +500,7 @@ static char *do_graph(void)
         }
     }
     json_builder_end_array(b);
-    return reply_builder(b);
+    return line_reply_end(b);
 }
 
 /*
@@ -531,7 +512,7 @@ static char *do_graph(void)
 static char *do_plan_power(GError **errp)
 {
     g_autoptr(GArray) list = sdm_state_list(state, errp);
-    g_autoptr(JsonBuilder) b = NULL;
+    JsonBuilder *b;
     g_autoptr(GPtrArray) mem = g_ptr_array_new();
     g_autoptr(GHashTable) free_after = g_hash_table_new(NULL, NULL);
     g_autoptr(GHashTable) off = g_hash_table_new(NULL, NULL);
@@ -548,7 +529,7 @@ static char *do_plan_power(GError **errp)
                                 GSIZE_TO_POINTER(v->size - v->used));
         }
     }
-    b = reply_ok();
+    b = line_reply_begin();
     json_builder_set_member_name(b, "powered-down");
     json_builder_begin_array(b);
     for (guint i = 0; i < mem->len; i++) {
@@ -626,51 +607,38 @@ static char *do_plan_power(GError **errp)
         }
     }
     json_builder_end_array(b);
-    return reply_builder(b);
+    return line_reply_end(b);
 }
 
-static char *handle(const char *line)
+static char *handle(const char *line, GError **errp)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
-    g_autoptr(GError) err = NULL;
-    g_autoptr(JsonBuilder) b = NULL;
-    char *reply = NULL;
     JsonObject *req;
     const char *cmd;
 
     if (!json_parser_load_from_data(parser, line, -1, NULL) ||
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "malformed JSON request");
-    } else {
-        req = json_node_get_object(json_parser_get_root(parser));
-        cmd = json_object_get_string_member_with_default(req, "cmd", "");
-        if (!strcmp(cmd, "attach")) {
-            reply = do_attach(req, &err);
-        } else if (!strcmp(cmd, "detach")) {
-            reply = do_detach(req, &err);
-        } else if (!strcmp(cmd, "status")) {
-            reply = do_status(&err);
-        } else if (!strcmp(cmd, "graph")) {
-            reply = do_graph();
-        } else if (!strcmp(cmd, "plan-power")) {
-            reply = do_plan_power(&err);
-        } else {
-            g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
-                        "unknown command \"%s\" (attach, detach, status,"
-                        " graph, plan-power)", cmd);
-        }
+        return NULL;
     }
-    if (reply) {
-        return reply;
+    req = json_node_get_object(json_parser_get_root(parser));
+    cmd = json_object_get_string_member_with_default(req, "cmd", "");
+    if (!strcmp(cmd, "attach")) {
+        return do_attach(req, errp);
+    } else if (!strcmp(cmd, "detach")) {
+        return do_detach(req, errp);
+    } else if (!strcmp(cmd, "status")) {
+        return do_status(errp);
+    } else if (!strcmp(cmd, "graph")) {
+        return do_graph();
+    } else if (!strcmp(cmd, "plan-power")) {
+        return do_plan_power(errp);
     }
-    b = json_builder_new();
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "ok");
-    json_builder_add_boolean_value(b, FALSE);
-    json_builder_set_member_name(b, "error");
-    json_builder_add_string_value(b, err->message);
-    return reply_builder(b);
+    g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                "unknown command \"%s\" (attach, detach, status, graph,"
+                " plan-power)", cmd);
+    return NULL;
 }
 
 /*

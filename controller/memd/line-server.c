@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 #include <glib-unix.h>
@@ -20,6 +21,7 @@ static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
     LineHandler handle = data;
     g_autofree char *line = NULL;
     g_autofree char *reply = NULL;
+    g_autoptr(GError) err = NULL;
     gsize len;
 
     if (g_io_channel_read_line(ch, &line, &len, NULL, NULL) !=
@@ -28,7 +30,20 @@ static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
         g_io_channel_unref(ch);
         return G_SOURCE_REMOVE;
     }
-    reply = handle(g_strstrip(line));
+    reply = handle(g_strstrip(line), &err);
+    if (!reply) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "ok");
+        json_builder_add_boolean_value(b, FALSE);
+        json_builder_set_member_name(b, "error");
+        json_builder_add_string_value(b, err->message);
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        reply = json_to_string(root, FALSE);
+    }
     if (!memd_wire_send(g_io_channel_unix_get_fd(ch), reply, -1)) {
         g_io_channel_shutdown(ch, FALSE, NULL);
         g_io_channel_unref(ch);
@@ -50,26 +65,38 @@ static gboolean accept_client(gint fd, GIOCondition cond, gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-int line_server_start(const char *path, LineHandler handle, GError **errp)
+int line_server_listen(const char *path, GError **errp)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int s;
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "socket path too long: %s", path);
-        close(s);
         return -1;
     }
     strcpy(sa.sun_path, path);
+    s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     unlink(path);
-    if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) || listen(s, 16)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE, "%s: %s", path,
-                    g_strerror(errno));
-        close(s);
+    if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+        chmod(path, 0600) < 0 || listen(s, 64) < 0) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                    "cannot listen on %s: %s", path, g_strerror(errno));
+        if (s >= 0) {
+            close(s);
+        }
         return -1;
     }
-    g_unix_fd_add(s, G_IO_IN, accept_client, handle);
+    return s;
+}
+
+int line_server_start(const char *path, LineHandler handle, GError **errp)
+{
+    int s = line_server_listen(path, errp);
+
+    if (s >= 0) {
+        g_unix_fd_add(s, G_IO_IN, accept_client, handle);
+    }
     return s;
 }
 
@@ -77,4 +104,24 @@ void line_server_stop(int fd, const char *path)
 {
     close(fd);
     unlink(path);
+}
+
+JsonBuilder *line_reply_begin(void)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "ok");
+    json_builder_add_boolean_value(b, TRUE);
+    return b;
+}
+
+char *line_reply_end(JsonBuilder *b)
+{
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    g_object_unref(b);
+    return json_to_string(root, FALSE);
 }

@@ -12,33 +12,9 @@
  * Prints BW_{RMC,DEVMEM,LOCAL}_{WRITE,READ} and REPROGRAM_US.
  */
 #include <string.h>
-#include <time.h>
 
+#include "bench-lib.h"
 #include "rmc-lib.h"
-
-#define WINDOW 0x40000000UL
-#define MAX_ROUNDS 64
-
-static double now(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-    qsort(v, n, sizeof(*v), cmp);
-    return v[n / 2];
-}
 
 /* MB/s of a store pass and of a load pass over @p. */
 static void passes(volatile uint64_t *p, size_t size, double *wr, double *rd)
@@ -81,12 +57,12 @@ int main(int argc, char **argv)
     brick_addr = strtoull(argv[2], NULL, 0);
     size = strtoul(argv[3], NULL, 0) << 20;
     cfg = rmc_map(RMC_CONFIG_BASE, RMC_CONFIG_SIZE);
-    if (rmc_map_range(cfg, 0, brick, WINDOW, size, brick_addr)) {
+    if (rmc_map_range(cfg, 0, brick, RMC_LOW_WINDOW, size, brick_addr)) {
         fprintf(stderr, "rmc-bench: commit refused: %#x\n",
                 rmc_rd(cfg, RMC_COMMIT_STATUS));
         return 1;
     }
-    win = rmc_map(WINDOW, size);
+    win = rmc_map(RMC_LOW_WINDOW, size);
     devmem = rmc_map(strtoull(argv[5], NULL, 0), size);
     local = mmap(NULL, size, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -103,7 +79,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < rounds * 10; r++) {
         double t0 = now();
 
-        rmc_map_range(cfg, 1, brick, WINDOW + size, 4096,
+        rmc_map_range(cfg, 1, brick, RMC_LOW_WINDOW + size, 4096,
                       brick_addr + (r & 1) * 4096);
         (void)win[size / 8];
         rp[r] = (now() - t0) * 1e6;

@@ -16,6 +16,7 @@
 #include "../../../include/hw/dredbox/rmc-regs.h"
 
 #define RMC_CONFIG_BASE 0xff080000UL
+#define RMC_LOW_WINDOW  0x40000000UL    /* docs/memory-map.md */
 
 static int rmc_memfd = -1;
 

@@ -20,7 +20,6 @@
 
 #include "rmc-lib.h"
 
-#define WINDOW 0x40000000UL
 #define PAGE 4096
 
 static void page_header(uint64_t hdr[4], const char *tag, unsigned long page)
@@ -71,7 +70,7 @@ static void verify_pages(volatile uint64_t *win, const char *tag,
 
 static void touch(volatile uint32_t *cfg, uint64_t offset)
 {
-    volatile uint64_t *w = rmc_map(WINDOW + (offset & ~(PAGE - 1UL)), PAGE);
+    volatile uint64_t *w = rmc_map(RMC_LOW_WINDOW + (offset & ~(PAGE - 1UL)), PAGE);
     int status;
     pid_t child;
 
@@ -96,13 +95,13 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "map") && argc == 6) {
         printf("RMC_COMMIT_STATUS=%u\n",
                rmc_map_range(cfg, strtoul(argv[2], NULL, 0),
-                             strtoul(argv[3], NULL, 0), WINDOW,
+                             strtoul(argv[3], NULL, 0), RMC_LOW_WINDOW,
                              pages_of(argv[5]) * PAGE,
                              strtoull(argv[4], NULL, 0)));
     } else if ((!strcmp(cmd, "write") || !strcmp(cmd, "verify")) &&
                argc == 4) {
         unsigned long pages = pages_of(argv[3]);
-        volatile uint64_t *win = rmc_map(WINDOW, pages * PAGE);
+        volatile uint64_t *win = rmc_map(RMC_LOW_WINDOW, pages * PAGE);
 
         (cmd[0] == 'w' ? write_pages : verify_pages)(win, argv[2], pages);
     } else if (!strcmp(cmd, "touch") && argc == 3) {

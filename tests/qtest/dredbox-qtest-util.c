@@ -40,6 +40,17 @@ int dredbox_run_qemu(const char *args, char **err)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+void dredbox_assert_qemu_fails(const char *args, const char *message)
+{
+    g_autofree char *err = NULL;
+
+    g_assert_cmpint(dredbox_run_qemu(args, &err), ==, 1);
+    if (!strstr(err, message)) {
+        g_test_message("stderr of '%s': %s", args, err);
+    }
+    g_assert_nonnull(strstr(err, message));
+}
+
 void *dredbox_dump_fdt(const char *machine_opts, const char *args)
 {
     g_autofree char *dir = g_dir_make_tmp("dredbox-fdt-XXXXXX", NULL);

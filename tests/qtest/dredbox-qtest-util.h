@@ -18,6 +18,9 @@ uint64_t dredbox_qdict_uint(QDict *d, const char *key);
 /* Run QEMU to completion with @args; return its exit status. */
 int dredbox_run_qemu(const char *args, char **err);
 
+/* QEMU started with @args stops with status 1 and says @message. */
+void dredbox_assert_qemu_fails(const char *args, const char *message);
+
 /* The device tree the machine generates for @args (-machine options). */
 void *dredbox_dump_fdt(const char *machine_opts, const char *args);
 

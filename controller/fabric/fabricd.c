@@ -209,21 +209,10 @@ static char *query(void)
     return line_reply_end(b);
 }
 
-static char *handle(const char *line, GError **errp)
+static char *handle(JsonObject *req, const char *cmd, GError **errp)
 {
-    g_autoptr(JsonParser) parser = json_parser_new();
-    JsonObject *req;
-    const char *cmd;
     unsigned a, b;
 
-    if (!json_parser_load_from_data(parser, line, -1, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "malformed JSON request");
-        return NULL;
-    }
-    req = json_node_get_object(json_parser_get_root(parser));
-    cmd = json_object_get_string_member_with_default(req, "cmd", "");
     if (!strcmp(cmd, "query")) {
         return query();
     } else if (!strcmp(cmd, "connect")) {

@@ -19,6 +19,7 @@
 static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
 {
     LineHandler handle = data;
+    g_autoptr(JsonParser) parser = json_parser_new();
     g_autofree char *line = NULL;
     g_autofree char *reply = NULL;
     g_autoptr(GError) err = NULL;
@@ -30,7 +31,16 @@ static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
         g_io_channel_unref(ch);
         return G_SOURCE_REMOVE;
     }
-    reply = handle(g_strstrip(line), &err);
+    if (!json_parser_load_from_data(parser, g_strstrip(line), -1, NULL) ||
+        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+                    "malformed JSON request");
+    } else {
+        JsonObject *req = json_node_get_object(json_parser_get_root(parser));
+
+        reply = handle(req, json_object_get_string_member_with_default(
+                                req, "cmd", ""), &err);
+    }
     if (!reply) {
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autoptr(JsonNode) root = NULL;

@@ -1,8 +1,10 @@
 /*
  * The rack daemons' UNIX control sockets (owner-only, mode 0600) and a
- * server for the stateless JSON-lines ones (fabric, controller): each
- * request line is handed to a handler on the GLib main loop; its reply, or
- * {"ok":false,"error":...} if it fails, goes back as one line.
+ * server for the stateless JSON-lines ones (fabric, controller,
+ * accelerator): each request line, a JSON object with a "cmd", is handed
+ * to a handler on the GLib main loop; its reply, or
+ * {"ok":false,"error":...} if it fails or the line is not a JSON object,
+ * goes back as one line.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -12,8 +14,10 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-/* Returns the reply to @line, or NULL with @errp set. */
-typedef char *(*LineHandler)(const char *line, GError **errp);
+/* Returns the reply to @req (whose "cmd" is @cmd, "" if none), or NULL
+ * with @errp set. */
+typedef char *(*LineHandler)(JsonObject *req, const char *cmd,
+                             GError **errp);
 
 /* A listening socket at @path (replacing a stale one); -1 and @errp. */
 int line_server_listen(const char *path, GError **errp);

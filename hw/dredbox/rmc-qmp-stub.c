@@ -51,3 +51,14 @@ void qmp_dredbox_rmc_detach_segment(uint32_t segment, Error **errp)
 {
     no_rmc(errp);
 }
+
+void qmp_dredbox_rmc_connect_doorbell(uint8_t port, const char *path,
+                                      uint32_t segment, Error **errp)
+{
+    no_rmc(errp);
+}
+
+void qmp_dredbox_rmc_disconnect_doorbell(uint8_t port, Error **errp)
+{
+    no_rmc(errp);
+}

@@ -71,6 +71,14 @@ DredboxRmcInfo *qmp_query_dredbox_rmc(Error **errp)
             p->fault_reason != RMC_FAULT_NONE;
         pi->last_fault_address = p->fault_addr;
         pi->last_fault_reason = p->fault_reason ? p->fault_reason - 1 : 0;
+        if (p->db.path) {
+            pi->doorbell = g_new0(DredboxRmcDoorbellInfo, 1);
+            pi->doorbell->path = g_strdup(p->db.path);
+            pi->doorbell->segment = p->db.segment;
+            pi->doorbell->connected = p->db.ready;
+            pi->doorbell->doorbells = p->db.doorbells;
+            pi->doorbell->completions = p->db.completions;
+        }
         QAPI_LIST_PREPEND(info->ports, pi);
     }
     for (int i = s->segments->len - 1; i >= 0; i--) {
@@ -160,5 +168,24 @@ void qmp_dredbox_rmc_detach_segment(uint32_t segment, Error **errp)
 
     if (s) {
         dredbox_rmc_detach_segment(s, segment, errp);
+    }
+}
+
+void qmp_dredbox_rmc_connect_doorbell(uint8_t port, const char *path,
+                                      uint32_t segment, Error **errp)
+{
+    DredboxRmcState *s = rmc_port(port, errp);
+
+    if (s) {
+        dredbox_rmc_connect_doorbell(s, port, path, segment, errp);
+    }
+}
+
+void qmp_dredbox_rmc_disconnect_doorbell(uint8_t port, Error **errp)
+{
+    DredboxRmcState *s = rmc_port(port, errp);
+
+    if (s) {
+        dredbox_rmc_disconnect_doorbell(s, port, errp);
     }
 }

@@ -10,6 +10,11 @@
  * leave TCG's fast path), over a fault region that refuses the rest of
  * the entry; a background fault region refuses what no entry holds.
  *
+ * A port may also lead to an accelerator brick: its doorbell register
+ * becomes a DOORBELL message on a UNIX stream socket to the accelerator,
+ * and the accelerator's COMPLETION messages become the completion
+ * interrupt (include/hw/dredbox/accel-queue.h, docs/rmc.md).
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -18,18 +23,26 @@
 #include "qapi/qapi-events-dredbox.h"
 #include "qemu/error-report.h"
 #include "qemu/bitops.h"
+#include "qemu/cutils.h"
 #include "qemu/log.h"
+#include "qemu/main-loop.h"
 #include "qemu/module.h"
 #include "qemu/rcu.h"
+#include "qemu/sockets.h"
+#include "qemu/timer.h"
 #include "qemu/units.h"
 #include "hw/irq.h"
 #include "hw/qdev-properties.h"
+#include "hw/dredbox/accel-queue.h"
 #include "hw/dredbox/rmc.h"
 #include "migration/blocker.h"
 #include "migration/vmstate.h"
 #include "trace.h"
 
 #define RMC_PAGE 4096
+#define RMC_RECONNECT_MS 200    /* between attempts to reach an engine */
+
+QEMU_BUILD_BUG_ON(sizeof(DrqLinkMsg) != DREDBOX_RMC_LINK_MSG);
 
 static uint16_t entry_brick(const DredboxRmcEntryRegs *e)
 {
@@ -316,6 +329,37 @@ void dredbox_rmc_set_link(DredboxRmcState *s, unsigned port, bool up,
     qapi_event_send_dredbox_rmc_link_change(port, up, up, brick);
 }
 
+/*
+ * Attached segments are memory, and bound doorbells are connections,
+ * that would not be in a migration's destination: hold the migration
+ * blocker while there is either.
+ */
+static bool rmc_update_migration_blocker(DredboxRmcState *s, Error **errp)
+{
+    bool needed = s->segments->len > 0;
+
+    for (unsigned n = 0; n < s->num_ports && !needed; n++) {
+        needed = s->port[n].db.path != NULL;
+    }
+    if (!needed) {
+        migrate_del_blocker(&s->migration_blocker);
+        return true;
+    }
+    if (s->migration_blocker) {
+        return true;
+    }
+    error_setg(&s->migration_blocker, "dredbox-rmc: pool segments are"
+               " attached or accelerator doorbells are bound (detach the"
+               " segments and disconnect the doorbells to migrate)");
+    return migrate_add_blocker(&s->migration_blocker, errp) >= 0;
+}
+
+static void rmc_segment_free(DredboxRmcSegment *seg)
+{
+    rmc_region_free(seg->ram);
+    g_free(seg);
+}
+
 static DredboxRmcSegment *rmc_segment(DredboxRmcState *s, uint32_t id,
                                       guint *index)
 {
@@ -375,27 +419,16 @@ bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t id,
         g_free(seg);
         return false;
     }
-    /* The segment's memory would not be in a migration's destination. */
-    if (!s->segments->len) {
-        error_setg(&s->migration_blocker, "dredbox-rmc: pool segments are"
-                   " attached (detach them to migrate)");
-        if (migrate_add_blocker(&s->migration_blocker, errp) < 0) {
-            rmc_region_free(seg->ram);
-            g_free(seg);
-            return false;
-        }
+    g_ptr_array_add(s->segments, seg);
+    if (!rmc_update_migration_blocker(s, errp)) {
+        g_ptr_array_remove_index(s->segments, s->segments->len - 1);
+        rmc_segment_free(seg);
+        return false;
     }
     trace_dredbox_rmc_segment(id, seg->info.brick, seg->info.offset,
                               seg->info.size, true);
-    g_ptr_array_add(s->segments, seg);
     rmc_rebuild(s);
     return true;
-}
-
-static void rmc_segment_free(DredboxRmcSegment *seg)
-{
-    rmc_region_free(seg->ram);
-    g_free(seg);
 }
 
 bool dredbox_rmc_detach_segment(DredboxRmcState *s, uint32_t id,
@@ -413,9 +446,262 @@ bool dredbox_rmc_detach_segment(DredboxRmcState *s, uint32_t id,
     g_ptr_array_remove_index(s->segments, i);
     rmc_rebuild(s);
     rmc_segment_free(seg);
-    if (!s->segments->len) {
-        migrate_del_blocker(&s->migration_blocker);
+    rmc_update_migration_blocker(s, &error_abort);
+    return true;
+}
+
+/*
+ * Doorbells.  The link to an engine is a UNIX stream socket carrying
+ * 16-byte DrqLinkMsg messages; it never blocks the main loop: connects
+ * and sends are non-blocking and a doorbell that cannot be sent at once
+ * is dropped.  That is safe because doorbells coalesce: an engine
+ * rescans its whole queue on each one, so the next doorbell (or the one
+ * that was sent before) covers the work of a dropped one.
+ */
+
+static void rmc_link_read(void *opaque);
+
+static int rmc_link_connect(const char *path, Error **errp)
+{
+    struct sockaddr_un un = { .sun_family = AF_UNIX };
+    int fd, ret;
+
+    if (strlen(path) >= sizeof(un.sun_path)) {
+        error_setg(errp, "the accelerator's socket path '%s' is too long",
+                   path);
+        return -1;
     }
+    pstrcpy(un.sun_path, sizeof(un.sun_path), path);
+    fd = qemu_socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) {
+        error_setg_errno(errp, errno, "cannot create a socket");
+        return -1;
+    }
+    /* An accelerator that does not accept must not stall QEMU. */
+    qemu_socket_set_nonblock(fd);
+    do {
+        ret = connect(fd, (struct sockaddr *)&un, sizeof(un));
+    } while (ret < 0 && errno == EINTR);
+    if (ret < 0) {
+        error_setg_errno(errp, errno, "cannot connect to the accelerator at"
+                         " '%s'", path);
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Send one message without waiting: the bytes sent or -errno. */
+static ssize_t rmc_link_send(int fd, uint32_t type, uint32_t value)
+{
+    DrqLinkMsg msg = {
+        .type = cpu_to_le32(type),
+        .value = cpu_to_le32(value),
+    };
+    ssize_t n;
+
+    do {
+        n = send(fd, &msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? -errno : n;
+}
+
+/* Connect and say HELLO; the engine is ready once it answers READY 0. */
+static bool rmc_doorbell_open(DredboxRmcDoorbell *db, Error **errp)
+{
+    int fd = rmc_link_connect(db->path, errp);
+    ssize_t n;
+
+    if (fd < 0) {
+        return false;
+    }
+    n = rmc_link_send(fd, DRQ_LINK_HELLO, db->segment);
+    if (n != sizeof(DrqLinkMsg)) {
+        error_setg_errno(errp, n < 0 ? -n : EPROTO, "cannot say HELLO to"
+                         " the accelerator at '%s'", db->path);
+        close(fd);
+        return false;
+    }
+    trace_dredbox_rmc_doorbell_connect(db->port, db->path, db->segment);
+    db->fd = fd;
+    db->rx_len = 0;
+    qemu_set_fd_handler(fd, rmc_link_read, NULL, db);
+    return true;
+}
+
+/* Close the link; if the engine was ready, tell the guest it is gone. */
+static void rmc_doorbell_close(DredboxRmcDoorbell *db)
+{
+    if (db->fd >= 0) {
+        qemu_set_fd_handler(db->fd, NULL, NULL, NULL);
+        close(db->fd);
+        db->fd = -1;
+    }
+    db->rx_len = 0;
+    if (db->ready) {
+        db->ready = false;
+        rmc_raise(db->rmc, RMC_IRQ_ENGINE);
+        qapi_event_send_dredbox_rmc_engine_change(db->port, false);
+    }
+}
+
+/* The link broke: close it and keep trying to get the engine back. */
+static void rmc_doorbell_lost(DredboxRmcDoorbell *db, const char *why)
+{
+    trace_dredbox_rmc_doorbell_lost(db->port, why);
+    rmc_doorbell_close(db);
+    timer_mod(db->reconnect,
+              qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + RMC_RECONNECT_MS);
+}
+
+static void rmc_doorbell_retry(void *opaque)
+{
+    DredboxRmcDoorbell *db = opaque;
+    Error *err = NULL;
+
+    if (!rmc_doorbell_open(db, &err)) {
+        trace_dredbox_rmc_doorbell_retry(db->port, error_get_pretty(err));
+        error_free(err);
+        timer_mod(db->reconnect,
+                  qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + RMC_RECONNECT_MS);
+    }
+}
+
+static void rmc_doorbell_message(DredboxRmcDoorbell *db,
+                                 const DrqLinkMsg *msg)
+{
+    DredboxRmcState *s = db->rmc;
+    uint32_t type = le32_to_cpu(msg->type);
+    uint32_t value = le32_to_cpu(msg->value);
+
+    switch (type) {
+    case DRQ_LINK_READY:
+        trace_dredbox_rmc_doorbell_ready(db->port, value);
+        if (value != DRQ_LINK_OK) {
+            rmc_doorbell_lost(db, "the accelerator refused the queue");
+        } else if (!db->ready) {
+            db->ready = true;
+            rmc_raise(s, RMC_IRQ_ENGINE);
+            qapi_event_send_dredbox_rmc_engine_change(db->port, true);
+        }
+        break;
+    case DRQ_LINK_COMPLETION:
+        trace_dredbox_rmc_doorbell_completion(db->port, value);
+        db->completions++;
+        s->completion |= BIT(db->port);
+        rmc_raise(s, RMC_IRQ_COMPLETION);
+        break;
+    default:
+        trace_dredbox_rmc_doorbell_unknown(db->port, type, value);
+        break;
+    }
+}
+
+static void rmc_link_read(void *opaque)
+{
+    DredboxRmcDoorbell *db = opaque;
+    int msgs = 0;
+
+    /* A bounded batch, so that a chatty engine cannot starve the rest. */
+    while (db->fd >= 0 && msgs < 64) {
+        ssize_t n = recv(db->fd, db->rx + db->rx_len,
+                         sizeof(db->rx) - db->rx_len, MSG_DONTWAIT);
+
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            return;
+        }
+        if (n <= 0) {
+            rmc_doorbell_lost(db, n ? strerror(errno) : "end of file");
+            return;
+        }
+        db->rx_len += n;
+        if (db->rx_len == sizeof(db->rx)) {
+            DrqLinkMsg msg;
+
+            memcpy(&msg, db->rx, sizeof(msg));
+            db->rx_len = 0;
+            rmc_doorbell_message(db, &msg);
+            msgs++;
+        }
+    }
+}
+
+/* A write to the doorbell register. */
+static void rmc_ring(DredboxRmcDoorbell *db, uint32_t value)
+{
+    ssize_t n;
+
+    if (!db->ready) {
+        trace_dredbox_rmc_doorbell_dropped(db->port, value, "no engine");
+        return;
+    }
+    n = rmc_link_send(db->fd, DRQ_LINK_DOORBELL, value);
+    if (n == sizeof(DrqLinkMsg)) {
+        trace_dredbox_rmc_doorbell(db->port, value);
+        db->doorbells++;
+    } else if (n == -EAGAIN || n == -EWOULDBLOCK) {
+        trace_dredbox_rmc_doorbell_dropped(db->port, value, "link busy");
+    } else {
+        /* An error, or part of a message: the stream is unusable. */
+        trace_dredbox_rmc_doorbell_dropped(db->port, value, "link broken");
+        rmc_doorbell_lost(db, n < 0 ? strerror(-n) : "short write");
+    }
+}
+
+/* Close the link, stop reconnecting and forget the accelerator. */
+static void rmc_doorbell_unbind(DredboxRmcDoorbell *db)
+{
+    rmc_doorbell_close(db);
+    timer_free(db->reconnect);
+    db->reconnect = NULL;
+    g_clear_pointer(&db->path, g_free);
+}
+
+bool dredbox_rmc_connect_doorbell(DredboxRmcState *s, unsigned port,
+                                  const char *path, uint32_t segment,
+                                  Error **errp)
+{
+    DredboxRmcDoorbell *db = &s->port[port].db;
+
+    if (db->path) {
+        error_setg(errp, "port %u already has a doorbell; disconnect it"
+                   " first", port);
+        return false;
+    }
+    db->path = g_strdup(path);
+    db->segment = segment;
+    db->reconnect = timer_new_ms(QEMU_CLOCK_REALTIME, rmc_doorbell_retry,
+                                 db);
+    if (!rmc_doorbell_open(db, errp)) {
+        error_prepend(errp, "port %u: ", port);
+        rmc_doorbell_unbind(db);
+        return false;
+    }
+    if (!rmc_update_migration_blocker(s, errp)) {
+        rmc_doorbell_unbind(db);
+        return false;
+    }
+    /* The counters are the binding's; a reset leaves them. */
+    db->doorbells = 0;
+    db->completions = 0;
+    return true;
+}
+
+bool dredbox_rmc_disconnect_doorbell(DredboxRmcState *s, unsigned port,
+                                     Error **errp)
+{
+    DredboxRmcDoorbell *db = &s->port[port].db;
+
+    if (!db->path) {
+        error_setg(errp, "port %u has no doorbell", port);
+        return false;
+    }
+    trace_dredbox_rmc_doorbell_unbind(port);
+    rmc_doorbell_unbind(db);
+    rmc_update_migration_blocker(s, &error_abort);
     return true;
 }
 
@@ -437,7 +723,8 @@ static uint32_t rmc_port_status(DredboxRmcPort *p)
            (p->link_up ? RMC_STATUS_LINK : 0) |
            (p->fault_latched ? RMC_STATUS_FAULT : 0) |
            (memcmp(&p->pending, &p->live, sizeof(p->live))
-            ? RMC_STATUS_PENDING : 0);
+            ? RMC_STATUS_PENDING : 0) |
+           (p->db.ready ? RMC_STATUS_ENGINE : 0);
 }
 
 static uint32_t rmc_link_bits(DredboxRmcState *s)
@@ -453,7 +740,8 @@ static uint32_t rmc_link_bits(DredboxRmcState *s)
 static uint32_t rmc_cap(DredboxRmcState *s)
 {
     return s->num_ports | RMC_NP_STRIDE << RMC_CAP_NP_STRIDE_SHIFT |
-           RMC_WIDE_STRIDE << RMC_CAP_WIDE_STRIDE_SHIFT | RMC_CAP_IRQ;
+           RMC_WIDE_STRIDE << RMC_CAP_WIDE_STRIDE_SHIFT | RMC_CAP_IRQ |
+           RMC_CAP_DOORBELL;
 }
 
 static bool rmc_read_control(DredboxRmcState *s, hwaddr addr, uint32_t *v)
@@ -503,6 +791,9 @@ static bool rmc_read_control(DredboxRmcState *s, hwaddr addr, uint32_t *v)
     case RMC_UNMAPPED_FAULTS:
         *v = MIN(s->unmapped_faults, UINT32_MAX);
         return true;
+    case RMC_COMPLETION:
+        *v = s->completion;
+        return true;
     }
     return false;
 }
@@ -541,6 +832,12 @@ static bool rmc_read_wide(DredboxRmcPort *p, hwaddr off, uint32_t *v)
         return true;
     case RMC_WIDE_FAULT_CLEAR:
         *v = 0;
+        return true;
+    case RMC_WIDE_DOORBELL:
+        *v = MIN(p->db.doorbells, UINT32_MAX);
+        return true;
+    case RMC_WIDE_COMPLETIONS:
+        *v = MIN(p->db.completions, UINT32_MAX);
         return true;
     }
     return false;
@@ -635,8 +932,12 @@ static bool rmc_write_wide(DredboxRmcState *s, DredboxRmcPort *p, hwaddr off,
     case RMC_WIDE_FAULT_CLEAR:
         p->fault_latched = false;
         return true;
+    case RMC_WIDE_DOORBELL:
+        rmc_ring(&p->db, v);
+        return true;
     }
-    return false;   /* status and fault registers are read-only */
+    /* status, fault and completion registers are read-only */
+    return false;
 }
 
 static bool rmc_write_control(DredboxRmcState *s, hwaddr addr, uint32_t v)
@@ -656,6 +957,9 @@ static bool rmc_write_control(DredboxRmcState *s, hwaddr addr, uint32_t v)
         return true;
     case RMC_UNMAPPED_FAULTS:
         s->unmapped_latched = false;
+        return true;
+    case RMC_COMPLETION:
+        s->completion &= ~v;
         return true;
     }
     return false;
@@ -700,7 +1004,10 @@ static void rmc_reset_hold(Object *obj, ResetType type)
 {
     DredboxRmcState *s = DREDBOX_RMC(obj);
 
-    /* Links and attached segments are the rack's, not the device's. */
+    /*
+     * Links, attached segments and doorbells (their connection and
+     * counters) are the rack's, not the device's.
+     */
     for (unsigned n = 0; n < s->num_ports; n++) {
         DredboxRmcPort *p = &s->port[n];
 
@@ -718,6 +1025,7 @@ static void rmc_reset_hold(Object *obj, ResetType type)
     s->unmapped_faults = 0;
     s->unmapped_addr = 0;
     s->unmapped_latched = false;
+    s->completion = 0;
     rmc_rebuild(s);
     rmc_update_irq(s);
 }
@@ -757,6 +1065,8 @@ static void rmc_realize(DeviceState *dev, Error **errp)
     }
     for (unsigned n = 0; n < RMC_MAX_PORTS; n++) {
         s->port[n].regions = g_ptr_array_new();
+        s->port[n].db = (DredboxRmcDoorbell) { .rmc = s, .port = n,
+                                               .fd = -1 };
     }
     s->segments = g_ptr_array_new();
     sysbus_init_irq(sbd, &s->irq);
@@ -794,6 +1104,9 @@ static void rmc_unrealize(DeviceState *dev)
     for (unsigned n = 0; n < RMC_MAX_PORTS; n++) {
         rmc_port_free_regions(&s->port[n]);
         g_ptr_array_free(s->port[n].regions, true);
+        /* Going away quietly: no interrupt, no event. */
+        s->port[n].db.ready = false;
+        rmc_doorbell_unbind(&s->port[n].db);
     }
     g_ptr_array_foreach(s->segments, (GFunc)rmc_segment_free, NULL);
     g_ptr_array_free(s->segments, true);
@@ -850,6 +1163,25 @@ static const VMStateDescription vmstate_rmc_port = {
     }
 };
 
+static bool rmc_completion_needed(void *opaque)
+{
+    DredboxRmcState *s = opaque;
+
+    return s->completion != 0;
+}
+
+/* Version 1.1's state, sent only when not at its reset value. */
+static const VMStateDescription vmstate_rmc_completion = {
+    .name = "dredbox-rmc/completion",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = rmc_completion_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(completion, DredboxRmcState),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 static const VMStateDescription vmstate_rmc = {
     .name = TYPE_DREDBOX_RMC,
     .version_id = 1,
@@ -866,6 +1198,10 @@ static const VMStateDescription vmstate_rmc = {
         VMSTATE_UINT64(unmapped_addr, DredboxRmcState),
         VMSTATE_BOOL(unmapped_latched, DredboxRmcState),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_rmc_completion,
+        NULL
     }
 };
 

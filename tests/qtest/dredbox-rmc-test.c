@@ -4,18 +4,24 @@
  * add and subtract onto real pool segments (checked in the segment from
  * the host), entry boundaries, faults latched, counted and signalled,
  * link changes, the QMP commands and events, and a sweep of random
- * writes over the whole configuration page.
+ * writes over the whole configuration page.  For the doorbells the test
+ * plays the accelerator brick at the other end of the link.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
+#include "qemu/bitops.h"
+#include "qemu/bswap.h"
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qlist.h"
+#include "hw/dredbox/accel-queue.h"
 #include "hw/dredbox/rmc-regs.h"
 #include <libfdt.h>
+#include <poll.h>
+#include <sys/un.h>
 #include "dredbox-qtest-util.h"
 
 #define CFG         0xff080000ULL
@@ -149,7 +155,8 @@ static void test_reset_values(void)
     g_assert_cmphex(rd(qts, RMC_VERSION), ==, RMC_VERSION_VALUE);
     g_assert_cmphex(rd(qts, RMC_CAP), ==,
                     PORTS | 16 << RMC_CAP_NP_STRIDE_SHIFT |
-                    64 << RMC_CAP_WIDE_STRIDE_SHIFT | RMC_CAP_IRQ);
+                    64 << RMC_CAP_WIDE_STRIDE_SHIFT | RMC_CAP_IRQ |
+                    RMC_CAP_DOORBELL);
     g_assert_cmphex(rd(qts, RMC_COMMIT), ==, 0);
     g_assert_cmphex(rd(qts, RMC_COMMIT_STATUS), ==, 0);
     g_assert_cmphex(rd(qts, RMC_LINK), ==, 0);
@@ -161,6 +168,7 @@ static void test_reset_values(void)
     g_assert_cmphex(rd64(qts, CFG + RMC_HIGH_WINDOW_SIZE), ==, HIGH_SIZE);
     g_assert_cmphex(rd(qts, RMC_UNMAPPED_FAULTS), ==, 0);
     g_assert_cmphex(rd64(qts, CFG + RMC_UNMAPPED_ADDR), ==, 0);
+    g_assert_cmphex(rd(qts, RMC_COMPLETION), ==, 0);
     for (int p = 0; p < PORTS; p++) {
         for (int f = 0; f < RMC_NP_STRIDE; f += 4) {
             g_assert_cmphex(qtest_readl(qts, NP(p, f)), ==, 0);
@@ -197,8 +205,13 @@ static void test_write_masks(void)
         { CFG + RMC_LINK, 0 }, { CFG + RMC_LOW_WINDOW_SIZE, 0 },
         { WIDE(5, RMC_WIDE_STATUS), 0 }, { WIDE(5, RMC_WIDE_FAULTS), 0 },
         { WIDE(5, RMC_WIDE_FAULT_REASON), 0 },
+        { WIDE(5, RMC_WIDE_COMPLETIONS), 0 },
+        /* write 1 to clear, nothing to clear */
+        { CFG + RMC_COMPLETION, 0 },
+        /* no doorbell bound: writes are dropped, none counted */
+        { WIDE(5, RMC_WIDE_DOORBELL), 0 },
         /* reserved */
-        { CFG + 0x1050, 0 }, { CFG + 0x1ffc, 0 }, { WIDE(5, 0x38), 0 },
+        { CFG + 0x1054, 0 }, { CFG + 0x1ffc, 0 },
         { NP(PORTS, 0), 0 }, { WIDE(PORTS, 0), 0 }, { CFG + 0xfffc, 0 },
     };
 
@@ -634,6 +647,531 @@ static void test_migration(void)
     rmdir(dir);
 }
 
+/*
+ * Doorbells.  The test is the accelerator brick: it listens on a UNIX
+ * socket, accepts the RMC's connection and speaks DrqLinkMsg.
+ */
+
+#define ACCEL_TIMEOUT_MS 10000
+
+typedef struct Accel {
+    char *dir;
+    char *path;
+    int listen_fd;
+    int fd;             /* the RMC's connection, -1 if none */
+} Accel;
+
+static Accel *accel_new(void)
+{
+    struct sockaddr_un un = { .sun_family = AF_UNIX };
+    Accel *a = g_new0(Accel, 1);
+
+    a->dir = g_dir_make_tmp("dredbox-accel-XXXXXX", NULL);
+    g_assert_nonnull(a->dir);
+    a->path = g_build_filename(a->dir, "accel.sock", NULL);
+    g_assert_cmpuint(strlen(a->path), <, sizeof(un.sun_path));
+    strcpy(un.sun_path, a->path);
+    a->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    g_assert_cmpint(a->listen_fd, >=, 0);
+    g_assert_cmpint(bind(a->listen_fd, (struct sockaddr *)&un, sizeof(un)),
+                    ==, 0);
+    g_assert_cmpint(listen(a->listen_fd, 4), ==, 0);
+    a->fd = -1;
+    return a;
+}
+
+static void accel_hangup(Accel *a)
+{
+    g_assert_cmpint(a->fd, >=, 0);
+    close(a->fd);
+    a->fd = -1;
+}
+
+static void accel_free(Accel *a)
+{
+    if (a->fd >= 0) {
+        accel_hangup(a);
+    }
+    close(a->listen_fd);
+    unlink(a->path);
+    rmdir(a->dir);
+    g_free(a->path);
+    g_free(a->dir);
+    g_free(a);
+}
+
+/* Whether @fd becomes readable within @ms. */
+static bool readable(int fd, int ms)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int r;
+
+    do {
+        r = poll(&pfd, 1, ms);
+    } while (r < 0 && errno == EINTR);
+    g_assert_cmpint(r, >=, 0);
+    return r > 0;
+}
+
+/* The RMC (re)connects. */
+static void accel_accept(Accel *a)
+{
+    g_assert_cmpint(a->fd, <, 0);
+    g_assert_true(readable(a->listen_fd, ACCEL_TIMEOUT_MS));
+    a->fd = accept(a->listen_fd, NULL, NULL);
+    g_assert_cmpint(a->fd, >=, 0);
+}
+
+/* The next message from the RMC is @type with @value. */
+static void accel_expect(Accel *a, uint32_t type, uint32_t value)
+{
+    DrqLinkMsg msg;
+    size_t got = 0;
+
+    while (got < sizeof(msg)) {
+        ssize_t n;
+
+        g_assert_true(readable(a->fd, ACCEL_TIMEOUT_MS));
+        n = recv(a->fd, (char *)&msg + got, sizeof(msg) - got, 0);
+        g_assert_cmpint(n, >, 0);
+        got += n;
+    }
+    g_assert_cmpuint(le32_to_cpu(msg.type), ==, type);
+    g_assert_cmphex(le32_to_cpu(msg.value), ==, value);
+    g_assert_cmphex(le64_to_cpu(msg.arg), ==, 0);
+}
+
+/* The RMC hangs up. */
+static void accel_expect_eof(Accel *a)
+{
+    char c;
+
+    g_assert_true(readable(a->fd, ACCEL_TIMEOUT_MS));
+    g_assert_cmpint(recv(a->fd, &c, 1, 0), ==, 0);
+    accel_hangup(a);
+}
+
+static void accel_send_raw(Accel *a, const void *buf, size_t len)
+{
+    g_assert_cmpint(send(a->fd, buf, len, MSG_NOSIGNAL), ==, len);
+}
+
+static void accel_send(Accel *a, uint32_t type, uint32_t value)
+{
+    DrqLinkMsg msg = {
+        .type = cpu_to_le32(type),
+        .value = cpu_to_le32(value),
+    };
+
+    accel_send_raw(a, &msg, sizeof(msg));
+}
+
+static void connect_doorbell(QTestState *qts, int port, const char *path,
+                             uint32_t segment)
+{
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-connect-doorbell',"
+                         " 'arguments': {'port': %d, 'path': %s,"
+                         " 'segment': %u}}", port, path, segment));
+}
+
+static void disconnect_doorbell(QTestState *qts, int port)
+{
+    qobject_unref(qmp_ok(qts, "{'execute':"
+                         " 'dredbox-rmc-disconnect-doorbell',"
+                         " 'arguments': {'port': %d}}", port));
+}
+
+/* The next DREDBOX_RMC_ENGINE_CHANGE is for @port, saying @connected. */
+static void engine_change(QTestState *qts, int port, bool connected)
+{
+    QDict *ev = qtest_qmp_eventwait_ref(qts, "DREDBOX_RMC_ENGINE_CHANGE");
+    QDict *data = qdict_get_qdict(ev, "data");
+
+    g_assert_cmpuint(qdict_get_int(data, "port"), ==, port);
+    g_assert_cmpint(qdict_get_bool(data, "connected"), ==, connected);
+    qobject_unref(ev);
+}
+
+/* Assert what query-dredbox-rmc says of @port's doorbell (NULL: none). */
+static void assert_doorbell(QTestState *qts, int port, const char *path,
+                            uint32_t segment, bool connected,
+                            uint64_t doorbells, uint64_t completions)
+{
+    QDict *resp = qmp_ok(qts, "{'execute': 'query-dredbox-rmc'}");
+    QDict *db = qdict_get_qdict(port_info(resp, port), "doorbell");
+
+    if (!path) {
+        g_assert_null(db);
+    } else {
+        g_assert_nonnull(db);
+        g_assert_cmpstr(qdict_get_str(db, "path"), ==, path);
+        g_assert_cmpuint(qdict_get_int(db, "segment"), ==, segment);
+        g_assert_cmpint(qdict_get_bool(db, "connected"), ==, connected);
+        g_assert_cmpuint(qdict_get_int(db, "doorbells"), ==, doorbells);
+        g_assert_cmpuint(qdict_get_int(db, "completions"), ==, completions);
+    }
+    qobject_unref(resp);
+}
+
+/* Wait until the register at @addr reads @want in the bits of @mask. */
+static void wait_reg(QTestState *qts, uint64_t addr, uint32_t mask,
+                     uint32_t want)
+{
+    for (int i = 0; i < ACCEL_TIMEOUT_MS / 10; i++) {
+        if ((qtest_readl(qts, addr) & mask) == want) {
+            return;
+        }
+        g_usleep(10000);
+    }
+    g_assert_cmphex(qtest_readl(qts, addr) & mask, ==, want);
+}
+
+/*
+ * The whole life of a doorbell: HELLO, READY, doorbells out, completions
+ * in with their register bit and interrupt, reset, the engine lost and
+ * regained by reconnecting, and unbinding.
+ */
+static void test_doorbell(void)
+{
+    Accel *a = accel_new();
+    QTestState *qts = qtest_init(DREDBOX_MACHINE);
+    DrqLinkMsg msg = {
+        .type = cpu_to_le32(DRQ_LINK_COMPLETION),
+        .value = cpu_to_le32(6),
+    };
+
+    qtest_irq_intercept_out_named(qts, "/machine/rmc", "sysbus-irq");
+    wr(qts, RMC_IRQ_ENABLE, RMC_IRQ_COMPLETION);
+    connect_doorbell(qts, 1, a->path, 7);
+    accel_accept(a);
+    accel_expect(a, DRQ_LINK_HELLO, 7);
+
+    /* Bound but not ready: no engine, doorbells are dropped. */
+    assert_doorbell(qts, 1, a->path, 7, false, 0, 0);
+    assert_doorbell(qts, 0, NULL, 0, false, 0, 0);
+    g_assert_cmphex(qtest_readl(qts, WIDE(1, RMC_WIDE_STATUS)), ==, 0);
+    qtest_writel(qts, WIDE(1, RMC_WIDE_DOORBELL), 0x99);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_DOORBELL)), ==, 0);
+
+    /* READY: the engine answers, the guest is told. */
+    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
+    engine_change(qts, 1, true);
+    g_assert_cmphex(qtest_readl(qts, WIDE(1, RMC_WIDE_STATUS)), ==,
+                    RMC_STATUS_ENGINE);
+    g_assert_cmphex(qtest_readl(qts, WIDE(0, RMC_WIDE_STATUS)), ==, 0);
+    g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, RMC_IRQ_ENGINE);
+    g_assert_false(qtest_get_irq(qts, 0));      /* not enabled */
+    wr(qts, RMC_IRQ_STATUS, RMC_IRQ_ENGINE);
+    assert_doorbell(qts, 1, a->path, 7, true, 0, 0);
+
+    /* A doorbell carries the guest's value; the dropped one never came. */
+    qtest_writel(qts, WIDE(1, RMC_WIDE_DOORBELL), 0x1234);
+    accel_expect(a, DRQ_LINK_DOORBELL, 0x1234);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_DOORBELL)), ==, 1);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_COMPLETIONS)), ==, 0);
+    g_assert_cmphex(rd(qts, RMC_COMPLETION), ==, 0);
+
+    /* A completion: the port's bit, the interrupt, the counter. */
+    accel_send(a, DRQ_LINK_COMPLETION, 5);
+    wait_reg(qts, CFG + RMC_COMPLETION, ~0u, BIT(1));
+    g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, RMC_IRQ_COMPLETION);
+    g_assert_true(qtest_get_irq(qts, 0));
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_COMPLETIONS)), ==, 1);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(0, RMC_WIDE_COMPLETIONS)), ==, 0);
+    assert_doorbell(qts, 1, a->path, 7, true, 1, 1);
+    /* Write 1 to clear: other bits leave it set. */
+    wr(qts, RMC_COMPLETION, ~(uint32_t)BIT(1));
+    g_assert_cmphex(rd(qts, RMC_COMPLETION), ==, BIT(1));
+    wr(qts, RMC_COMPLETION, BIT(1));
+    g_assert_cmphex(rd(qts, RMC_COMPLETION), ==, 0);
+    /* The interrupt is RMC_IRQ_STATUS's to clear. */
+    g_assert_true(qtest_get_irq(qts, 0));
+    wr(qts, RMC_IRQ_STATUS, RMC_IRQ_COMPLETION);
+    g_assert_false(qtest_get_irq(qts, 0));
+    /* The counters are read-only. */
+    qtest_writel(qts, WIDE(1, RMC_WIDE_COMPLETIONS), 0);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_COMPLETIONS)), ==, 1);
+
+    /* Unknown messages are skipped; messages may come in pieces. */
+    accel_send(a, 99, 0xdead);
+    accel_send_raw(a, &msg, 5);
+    g_usleep(50000);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_COMPLETIONS)), ==, 1);
+    g_assert_cmphex(rd(qts, RMC_COMPLETION), ==, 0);
+    accel_send_raw(a, (char *)&msg + 5, sizeof(msg) - 5);
+    wait_reg(qts, WIDE(1, RMC_WIDE_COMPLETIONS), ~0u, 2);
+    g_assert_cmphex(rd(qts, RMC_COMPLETION), ==, BIT(1));
+    assert_doorbell(qts, 1, a->path, 7, true, 1, 2);
+
+    /* Reset clears the completion bits; the link and counters stay. */
+    qtest_system_reset(qts);
+    g_assert_cmphex(rd(qts, RMC_COMPLETION), ==, 0);
+    g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, WIDE(1, RMC_WIDE_STATUS)), ==,
+                    RMC_STATUS_ENGINE);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_DOORBELL)), ==, 1);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_COMPLETIONS)), ==, 2);
+
+    /* The accelerator goes away: the engine is lost. */
+    wr(qts, RMC_IRQ_ENABLE, RMC_IRQ_ENGINE);
+    accel_hangup(a);
+    engine_change(qts, 1, false);
+    g_assert_cmphex(qtest_readl(qts, WIDE(1, RMC_WIDE_STATUS)), ==, 0);
+    g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, RMC_IRQ_ENGINE);
+    g_assert_true(qtest_get_irq(qts, 0));
+    wr(qts, RMC_IRQ_STATUS, RMC_IRQ_ENGINE);
+    g_assert_false(qtest_get_irq(qts, 0));
+    qtest_writel(qts, WIDE(1, RMC_WIDE_DOORBELL), 0x55);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_DOORBELL)), ==, 1);
+    assert_doorbell(qts, 1, a->path, 7, false, 1, 2);
+
+    /* It comes back: the RMC reconnects by itself with a fresh HELLO. */
+    accel_accept(a);
+    accel_expect(a, DRQ_LINK_HELLO, 7);
+    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
+    engine_change(qts, 1, true);
+    g_assert_cmphex(qtest_readl(qts, WIDE(1, RMC_WIDE_STATUS)), ==,
+                    RMC_STATUS_ENGINE);
+    g_assert_true(qtest_get_irq(qts, 0));
+    wr(qts, RMC_IRQ_STATUS, RMC_IRQ_ENGINE);
+    qtest_writel(qts, WIDE(1, RMC_WIDE_DOORBELL), 0xbeef);
+    accel_expect(a, DRQ_LINK_DOORBELL, 0xbeef);
+    assert_doorbell(qts, 1, a->path, 7, true, 2, 2);
+
+    /* Unbinding loses the engine and closes the link for good. */
+    disconnect_doorbell(qts, 1);
+    engine_change(qts, 1, false);
+    accel_expect_eof(a);
+    g_assert_false(readable(a->listen_fd, 3 * 200));
+    assert_doorbell(qts, 1, NULL, 0, false, 0, 0);
+    g_assert_cmphex(qtest_readl(qts, WIDE(1, RMC_WIDE_STATUS)), ==, 0);
+    /* The registers keep the counts; later doorbells are dropped. */
+    qtest_writel(qts, WIDE(1, RMC_WIDE_DOORBELL), 0x66);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_DOORBELL)), ==, 2);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_COMPLETIONS)), ==, 2);
+
+    /* Binding again starts the counts afresh. */
+    connect_doorbell(qts, 1, a->path, 8);
+    accel_accept(a);
+    accel_expect(a, DRQ_LINK_HELLO, 8);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_DOORBELL)), ==, 0);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_COMPLETIONS)), ==, 0);
+    assert_doorbell(qts, 1, a->path, 8, false, 0, 0);
+    qtest_quit(qts);
+    accel_free(a);
+}
+
+/* Refusals, and an accelerator that refuses the queue. */
+static void test_doorbell_errors(void)
+{
+    Accel *a = accel_new();
+    QTestState *qts = qtest_init(DREDBOX_MACHINE);
+    g_autofree char *nowhere = g_build_filename(a->dir, "nowhere", NULL);
+    g_autofree char *want = g_strdup_printf(
+        "port 2: cannot connect to the accelerator at '%s': %s", nowhere,
+        strerror(ENOENT));
+    char *err;
+
+    /* Nothing listens: refused, nothing kept. */
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-connect-doorbell',"
+                  " 'arguments': {'port': 2, 'path': %s, 'segment': 3}}",
+                  nowhere);
+    g_assert_cmpstr(err, ==, want);
+    g_free(err);
+    assert_doorbell(qts, 2, NULL, 0, false, 0, 0);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-disconnect-doorbell',"
+                  " 'arguments': {'port': 2}}");
+    g_assert_cmpstr(err, ==, "port 2 has no doorbell");
+    g_free(err);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-connect-doorbell',"
+                  " 'arguments': {'port': 8, 'path': %s, 'segment': 3}}",
+                  a->path);
+    g_assert_cmpstr(err, ==, "port 8 does not exist: this RMC has ports 0"
+                    " to 7");
+    g_free(err);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-disconnect-doorbell',"
+                  " 'arguments': {'port': 8}}");
+    g_assert_cmpstr(err, ==, "port 8 does not exist: this RMC has ports 0"
+                    " to 7");
+    g_free(err);
+    g_assert_false(readable(a->listen_fd, 0));
+
+    /* A doorbell with nothing bound goes nowhere and counts nothing. */
+    qtest_writel(qts, WIDE(2, RMC_WIDE_DOORBELL), 1);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(2, RMC_WIDE_DOORBELL)), ==, 0);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(2, RMC_WIDE_COMPLETIONS)), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, WIDE(2, RMC_WIDE_STATUS)), ==, 0);
+    g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, 0);
+
+    /* One doorbell per port. */
+    connect_doorbell(qts, 2, a->path, 3);
+    accel_accept(a);
+    accel_expect(a, DRQ_LINK_HELLO, 3);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-connect-doorbell',"
+                  " 'arguments': {'port': 2, 'path': %s, 'segment': 4}}",
+                  a->path);
+    g_assert_cmpstr(err, ==, "port 2 already has a doorbell; disconnect it"
+                    " first");
+    g_free(err);
+    assert_doorbell(qts, 2, a->path, 3, false, 0, 0);
+    g_assert_false(readable(a->listen_fd, 0));
+
+    /* READY with an error: never connected, the RMC hangs up... */
+    accel_send(a, DRQ_LINK_READY, DRQ_LINK_ERR_SEGMENT);
+    accel_expect_eof(a);
+    assert_doorbell(qts, 2, a->path, 3, false, 0, 0);
+    g_assert_cmphex(qtest_readl(qts, WIDE(2, RMC_WIDE_STATUS)), ==, 0);
+    g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, 0);
+    g_assert_null(qtest_qmp_event_ref(qts, "DREDBOX_RMC_ENGINE_CHANGE"));
+    qtest_writel(qts, WIDE(2, RMC_WIDE_DOORBELL), 1);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(2, RMC_WIDE_DOORBELL)), ==, 0);
+
+    /* ... and tries again, until the accelerator can take the queue. */
+    accel_accept(a);
+    accel_expect(a, DRQ_LINK_HELLO, 3);
+    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
+    engine_change(qts, 2, true);
+    assert_doorbell(qts, 2, a->path, 3, true, 0, 0);
+    disconnect_doorbell(qts, 2);
+    engine_change(qts, 2, false);
+    accel_expect_eof(a);
+    qtest_quit(qts);
+    accel_free(a);
+}
+
+/*
+ * An engine that does not read: the RMC never blocks, drops doorbells
+ * it cannot send and counts exactly those it sent.
+ */
+static void test_doorbell_backpressure(void)
+{
+    Accel *a = accel_new();
+    QTestState *qts = qtest_init(DREDBOX_MACHINE);
+    const uint32_t rings = 4000;
+    uint32_t sent, got = 0;
+    DrqLinkMsg msg;
+
+    connect_doorbell(qts, 0, a->path, 1);
+    accel_accept(a);
+    accel_expect(a, DRQ_LINK_HELLO, 1);
+    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
+    engine_change(qts, 0, true);
+    for (uint32_t i = 0; i < rings; i++) {
+        qtest_writel(qts, WIDE(0, RMC_WIDE_DOORBELL), i);
+    }
+    sent = qtest_readl(qts, WIDE(0, RMC_WIDE_DOORBELL));
+    g_assert_cmpuint(sent, >, 0);
+    g_assert_cmpuint(sent, <, rings);
+    /* Still connected; what was sent arrives in order, whole. */
+    g_assert_cmphex(qtest_readl(qts, WIDE(0, RMC_WIDE_STATUS)), ==,
+                    RMC_STATUS_ENGINE);
+    while (recv(a->fd, &msg, sizeof(msg), MSG_DONTWAIT | MSG_WAITALL) ==
+           sizeof(msg)) {
+        g_assert_cmpuint(le32_to_cpu(msg.type), ==, DRQ_LINK_DOORBELL);
+        g_assert_cmpuint(le32_to_cpu(msg.value), ==, got);
+        got++;
+    }
+    g_assert_cmpuint(got, ==, sent);
+    /* With room again, doorbells flow. */
+    qtest_writel(qts, WIDE(0, RMC_WIDE_DOORBELL), 0xf00d);
+    accel_expect(a, DRQ_LINK_DOORBELL, 0xf00d);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(0, RMC_WIDE_DOORBELL)), ==,
+                     sent + 1);
+    assert_doorbell(qts, 0, a->path, 1, true, sent + 1, 0);
+    qtest_quit(qts);
+    accel_free(a);
+}
+
+static void assert_migration_refused(QTestState *qts, const char *why)
+{
+    char *err = qmp_err(qts, "{'execute': 'migrate', 'arguments':"
+                        " {'uri': 'exec:cat > /dev/null'}}");
+
+    g_assert_nonnull(strstr(err, why));
+    g_free(err);
+}
+
+/*
+ * A bound doorbell blocks migration; once unbound, the completion bits
+ * migrate and the host-side doorbell state does not.
+ */
+static void test_doorbell_migration(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("dredbox-rmc-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "state", NULL);
+    g_autofree char *uri = g_strdup_printf("file:%s", file);
+    Accel *a = accel_new();
+    QTestState *src = qtest_init(DREDBOX_MACHINE);
+    QTestState *dst;
+
+    connect_doorbell(src, 1, a->path, 7);
+    accel_accept(a);
+    accel_expect(a, DRQ_LINK_HELLO, 7);
+    assert_migration_refused(src, "accelerator doorbells are bound");
+    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
+    engine_change(src, 1, true);
+    accel_send(a, DRQ_LINK_COMPLETION, 0);
+    wait_reg(src, CFG + RMC_COMPLETION, ~0u, BIT(1));
+    wr(src, RMC_IRQ_ENABLE, RMC_IRQ_COMPLETION);
+    assert_migration_refused(src, "accelerator doorbells are bound");
+
+    disconnect_doorbell(src, 1);
+    engine_change(src, 1, false);
+    accel_expect_eof(a);
+    qobject_unref(qmp_ok(src, "{'execute': 'migrate', 'arguments':"
+                         " {'uri': %s}}", uri));
+    wait_migration(src);
+    qtest_quit(src);
+
+    dst = qtest_initf(DREDBOX_MACHINE " -incoming %s", uri);
+    wait_migration(dst);
+    g_assert_cmphex(rd(dst, RMC_COMPLETION), ==, BIT(1));
+    g_assert_cmphex(rd(dst, RMC_IRQ_STATUS), ==,
+                    RMC_IRQ_COMPLETION | RMC_IRQ_ENGINE);
+    g_assert_cmphex(rd(dst, RMC_IRQ_ENABLE), ==, RMC_IRQ_COMPLETION);
+    g_assert_cmpuint(qtest_readl(dst, WIDE(1, RMC_WIDE_COMPLETIONS)), ==, 0);
+    g_assert_cmphex(qtest_readl(dst, WIDE(1, RMC_WIDE_STATUS)), ==, 0);
+    assert_doorbell(dst, 1, NULL, 0, false, 0, 0);
+    wr(dst, RMC_COMPLETION, BIT(1));
+    g_assert_cmphex(rd(dst, RMC_COMPLETION), ==, 0);
+    qtest_quit(dst);
+    unlink(file);
+    rmdir(dir);
+    accel_free(a);
+}
+
+/* One migration blocker covers attached segments and bound doorbells. */
+static void test_doorbell_blocker(void)
+{
+    DredboxPool *pool = dredbox_pool_start(bricks);
+    uint32_t seg = pool_alloc(pool, "128M", 0);
+    QTestState *qts = brick_with_pool(pool);
+    Accel *a = accel_new();
+
+    attach(qts, seg);
+    connect_doorbell(qts, 0, a->path, seg);
+    accel_accept(a);
+    accel_expect(a, DRQ_LINK_HELLO, seg);
+    assert_migration_refused(qts, "pool segments are attached or"
+                             " accelerator doorbells are bound");
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-detach-segment',"
+                         " 'arguments': {'segment': %u}}", seg));
+    assert_migration_refused(qts, "doorbells are bound");
+    attach(qts, seg);
+    disconnect_doorbell(qts, 0);
+    accel_expect_eof(a);
+    assert_migration_refused(qts, "pool segments are attached");
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-detach-segment',"
+                         " 'arguments': {'segment': %u}}", seg));
+    /* Neither left: the migration goes through. */
+    qobject_unref(qmp_ok(qts, "{'execute': 'migrate', 'arguments':"
+                         " {'uri': 'exec:cat > /dev/null'}}"));
+    wait_migration(qts);
+    qtest_quit(qts);
+    accel_free(a);
+    dredbox_pool_stop(pool);
+}
+
 /* The device tree describes the controller for its driver. */
 static void test_fdt(void)
 {
@@ -669,6 +1207,13 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-rmc/qmp", test_qmp);
     qtest_add_func("/dredbox-rmc/register-sweep", test_register_sweep);
     qtest_add_func("/dredbox-rmc/migration", test_migration);
+    qtest_add_func("/dredbox-rmc/doorbell", test_doorbell);
+    qtest_add_func("/dredbox-rmc/doorbell-errors", test_doorbell_errors);
+    qtest_add_func("/dredbox-rmc/doorbell-backpressure",
+                   test_doorbell_backpressure);
+    qtest_add_func("/dredbox-rmc/doorbell-migration",
+                   test_doorbell_migration);
+    qtest_add_func("/dredbox-rmc/doorbell-blocker", test_doorbell_blocker);
     qtest_add_func("/dredbox-rmc/fdt", test_fdt);
     return g_test_run();
 }

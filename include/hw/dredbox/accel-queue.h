@@ -75,6 +75,7 @@ enum {
     DRQ_ERR_OVERLAP = 6,        /* source and destination overlap */
     DRQ_ERR_LOST = 7,           /* producer: the accelerator went away */
     DRQ_ERR_TIMEOUT = 8,        /* producer: no answer in time */
+    DRQ_ERR_FULL = 9,           /* producer: no free slot */
 };
 
 typedef struct DrqSlot {

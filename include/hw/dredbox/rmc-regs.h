@@ -10,7 +10,9 @@
  *           offset); it addresses the low window only.
  *   0x1000  identification, capabilities, commit, link and interrupts.
  *   0x2000  wide NetPort table: one 64-byte entry per port with 64-bit
- *           addresses, an enable bit and the port's status and faults.
+ *           addresses, an enable bit, the port's status and faults, and
+ *           the doorbell of an engine (an accelerator brick) reached
+ *           through the port (include/hw/dredbox/accel-queue.h).
  *
  * Both tables edit the same pending entries; nothing reaches the data
  * path until a write to RMC_COMMIT makes the pending entries live.
@@ -51,14 +53,17 @@
 #define RMC_HIGH_WINDOW_SIZE    0x1038
 #define RMC_UNMAPPED_FAULTS     0x1040  /* RO: faults that hit no entry */
 #define RMC_UNMAPPED_ADDR       0x1048  /* RO 64-bit: the last of them */
+#define RMC_COMPLETION          0x1050  /* R: bit p = port p's engine
+                                         * finished work; write 1 to clear */
 
 #define RMC_ID_VALUE            0x434d5244u     /* "DRMC", little-endian */
-#define RMC_VERSION_VALUE       0x00010000u     /* 1.0 */
+#define RMC_VERSION_VALUE       0x00010001u     /* 1.1: doorbells */
 
 #define RMC_CAP_PORTS_MASK      0xffu           /* number of ports */
 #define RMC_CAP_NP_STRIDE_SHIFT 8               /* prototype entry bytes */
 #define RMC_CAP_WIDE_STRIDE_SHIFT 16            /* wide entry bytes */
 #define RMC_CAP_IRQ             (1u << 24)
+#define RMC_CAP_DOORBELL        (1u << 25)      /* per-port doorbells */
 
 /* RMC_COMMIT_STATUS: bits 7:0 a RMC_COMMIT_*, bits 15:8 the port. */
 #define RMC_COMMIT_OK           0
@@ -73,7 +78,9 @@
 #define RMC_IRQ_FAULT           (1u << 0)   /* a fault was latched */
 #define RMC_IRQ_LINK            (1u << 1)   /* a port's link changed */
 #define RMC_IRQ_COMMIT_ERROR    (1u << 2)   /* a commit was refused */
-#define RMC_IRQ_MASK            0x7u
+#define RMC_IRQ_COMPLETION      (1u << 3)   /* an engine finished work */
+#define RMC_IRQ_ENGINE          (1u << 4)   /* an engine came or went */
+#define RMC_IRQ_MASK            0x1fu
 
 /* Wide NetPort table: port p at RMC_WIDE_BASE + p * RMC_WIDE_STRIDE. */
 #define RMC_WIDE_BASE           0x2000
@@ -88,6 +95,9 @@
 #define RMC_WIDE_FAULT_ADDR     0x28    /* RO 64-bit: last faulting address */
 #define RMC_WIDE_FAULT_REASON   0x30    /* RO: RMC_FAULT_* of the last one */
 #define RMC_WIDE_FAULT_CLEAR    0x34    /* W: any value clears the latch */
+#define RMC_WIDE_DOORBELL       0x38    /* W: ring the port's engine with
+                                         * the value; R: doorbells sent */
+#define RMC_WIDE_COMPLETIONS    0x3c    /* RO: completions received */
 
 #define RMC_CTRL_ENABLE         (1u << 0)
 #define RMC_CTRL_MASK           RMC_CTRL_ENABLE
@@ -96,6 +106,7 @@
 #define RMC_STATUS_LINK         (1u << 1)   /* a circuit reaches a brick */
 #define RMC_STATUS_FAULT        (1u << 2)   /* a fault is latched */
 #define RMC_STATUS_PENDING      (1u << 3)   /* pending differs from live */
+#define RMC_STATUS_ENGINE       (1u << 4)   /* an engine answers the doorbell */
 
 #define RMC_FAULT_NONE          0
 #define RMC_FAULT_UNMAPPED      1   /* no live entry holds the address */

@@ -8,6 +8,10 @@
  * that holds the translated address, so mapped accesses run at RAM speed;
  * everything else is refused with a bus error and counted.
  *
+ * Each port may also have a doorbell bound to an accelerator brick's
+ * engine: a UNIX stream socket carrying the DrqLinkMsg protocol of
+ * include/hw/dredbox/accel-queue.h.
+ *
  * Registers: hw/dredbox/rmc-regs.h and docs/rmc.md.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -25,6 +29,7 @@ OBJECT_DECLARE_SIMPLE_TYPE(DredboxRmcState, DREDBOX_RMC)
 
 #define DREDBOX_RMC_DEFAULT_PORTS 8
 #define DREDBOX_RMC_WINDOWS 2
+#define DREDBOX_RMC_LINK_MSG 16     /* sizeof(DrqLinkMsg) */
 
 typedef struct DredboxRmcEntryRegs {
     uint32_t netinfo;
@@ -47,6 +52,24 @@ typedef struct DredboxRmcRegion {
     MemoryRegion mr;
 } DredboxRmcRegion;
 
+/*
+ * A port's doorbell: host state, neither reset nor migrated (migration
+ * is blocked while one is bound).
+ */
+typedef struct DredboxRmcDoorbell {
+    DredboxRmcState *rmc;
+    unsigned port;
+    char *path;             /* the accelerator's socket; NULL: unbound */
+    uint32_t segment;       /* the queue's segment, named in HELLO */
+    int fd;                 /* -1 while not connected */
+    bool ready;             /* READY 0 received on @fd */
+    uint64_t doorbells;     /* sent */
+    uint64_t completions;   /* received */
+    uint8_t rx[DREDBOX_RMC_LINK_MSG];   /* a message being received */
+    size_t rx_len;
+    QEMUTimer *reconnect;   /* retries while bound but not connected */
+} DredboxRmcDoorbell;
+
 typedef struct DredboxRmcPort {
     DredboxRmcEntryRegs pending;
     DredboxRmcEntryRegs live;
@@ -61,6 +84,8 @@ typedef struct DredboxRmcPort {
     DredboxRmcFaultSite site;
     uint32_t site_reason;   /* what an access outside the aliases means */
     GPtrArray *regions;     /* DredboxRmcRegion *, fault region first */
+
+    DredboxRmcDoorbell db;
 } DredboxRmcPort;
 
 /* A pool segment mapped for forwarding. */
@@ -95,11 +120,13 @@ struct DredboxRmcState {
     uint64_t unmapped_faults;
     uint64_t unmapped_addr;
     bool unmapped_latched;
+    uint32_t completion;    /* bit p: port p's engine finished work */
 
     /* host side: the pool connection and the segments attached */
     PoolClient *pc;
     GPtrArray *segments;    /* DredboxRmcSegment * */
-    Error *migration_blocker;   /* while segments are attached */
+    /* while segments are attached or doorbells bound */
+    Error *migration_blocker;
 };
 
 /* The machine's RMC, or NULL with @errp set. */
@@ -113,5 +140,14 @@ bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t segment,
                                 Error **errp);
 bool dredbox_rmc_detach_segment(DredboxRmcState *s, uint32_t segment,
                                 Error **errp);
+/*
+ * Bind @port's doorbell to the accelerator listening on @path and say
+ * HELLO for @segment; reconnects by itself until unbound.
+ */
+bool dredbox_rmc_connect_doorbell(DredboxRmcState *s, unsigned port,
+                                  const char *path, uint32_t segment,
+                                  Error **errp);
+bool dredbox_rmc_disconnect_doorbell(DredboxRmcState *s, unsigned port,
+                                     Error **errp);
 
 #endif

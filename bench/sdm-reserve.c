@@ -61,7 +61,7 @@ static double decisions_per_second(unsigned n, SdmPolicy policy,
     for (unsigned i = 0; i < decisions; i++) {
         SdmRequest req = { g_rand_int_range(rand, 0, n / 4) * 4,
                            g_rand_int_range(rand, 1, 9) * 256 * MiB,
-                           g_rand_int_range(rand, 0, 3) };
+                           g_rand_int_range(rand, 0, 3), false };
         SdmPlacement pl;
 
         if (sdm_reserve(g, policy, &req, &pl, NULL)) {

@@ -5,7 +5,7 @@
  *   rack NAME optical-ports N reconfigure-ms MS electrical yes|no
  *   compute ID tray=T cpus=N ram=BYTES ports=N
  *   memory ID tray=T size=BYTES class=CLASS ports=N
- *   accelerator ID tray=T ports=N
+ *   accelerator ID tray=T ports=N engines=E rate=MIBS
  *   cable ENDPOINT optical:PORT latency=CLASS
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -42,7 +42,8 @@ int main(int argc, char **argv)
             printf(" size=%" G_GUINT64_FORMAT " class=%s ports=%u", b->size,
                    b->mem_class, b->ports);
         } else {
-            printf(" ports=%u", b->ports);
+            printf(" ports=%u engines=%u rate=%u", b->ports, b->engines,
+                   b->rate);
         }
         printf("\n");
     }

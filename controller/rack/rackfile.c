@@ -225,7 +225,8 @@ static bool parse_brick(Parser *p, RackBrickKind kind, char **w)
                                                 "ports", NULL };
     static const char *const memory_keys[] = { "tray", "size", "class",
                                                "ports", NULL };
-    static const char *const accel_keys[] = { "tray", "ports", NULL };
+    static const char *const accel_keys[] = { "tray", "ports", "engines",
+                                               "rate", NULL };
     static const char *const *keys[] = { compute_keys, memory_keys,
                                          accel_keys };
     g_autoptr(GArray) a = g_array_new(false, false, sizeof(Attr));
@@ -250,6 +251,7 @@ static bool parse_brick(Parser *p, RackBrickKind kind, char **w)
     b->cpus = 4;
     b->ram = 1ULL << 30;
     b->ports = kind == RACK_COMPUTE ? 4 : 1;
+    b->engines = 4;
     g_ptr_array_add(p->rack->bricks, b);
     if ((v = attr(a, "tray")) && !parse_uint(p, "tray", v, 255, &b->tray)) {
         return false;
@@ -284,6 +286,17 @@ static bool parse_brick(Parser *p, RackBrickKind kind, char **w)
                         " not '%s'", v);
         }
         b->mem_class = g_strdup(v ? v : "dram");
+    }
+    if ((v = attr(a, "engines")) &&
+        !parse_uint(p, "engines", v, RACK_MAX_ENGINES, &b->engines)) {
+        return false;
+    }
+    if (!b->engines) {
+        return fail(p, "engines must be 1 to %d", RACK_MAX_ENGINES);
+    }
+    if ((v = attr(a, "rate")) &&
+        !parse_uint(p, "rate", v, 1 << 20, &b->rate)) {
+        return false;
     }
     return true;
 }

@@ -14,6 +14,7 @@
 
 #define RACK_MAX_BRICKS 64
 #define RACK_MAX_PORTS 32       /* memory ports of a compute brick */
+#define RACK_MAX_ENGINES 64     /* of an accelerator brick */
 
 typedef enum {
     RACK_COMPUTE,
@@ -36,6 +37,8 @@ typedef struct RackBrick {
     unsigned ports;         /* optical ports (compute: memory ports) */
     uint64_t size;          /* memory */
     char *mem_class;        /* memory: dram, hugepage, persistent */
+    unsigned engines;       /* accelerator: engines working at once */
+    unsigned rate;          /* accelerator: MiB/s per engine, 0 = host's */
     unsigned line;
 } RackBrick;
 

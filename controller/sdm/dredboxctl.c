@@ -2,6 +2,7 @@
  * dredboxctl: ask the SDM controller for remote memory (docs/controller.md).
  *
  *   dredboxctl attach --brick N --size 512M [--latency CLASS] [--policy P]
+ *   dredboxctl attach --brick N --accelerator [--size 256M] [...]
  *   dredboxctl detach --brick N [--allocation ID]
  *   dredboxctl status
  *   dredboxctl graph
@@ -20,7 +21,7 @@
 
 static char *opt_socket, *opt_size, *opt_latency, *opt_policy;
 static gint opt_brick = -1, opt_alloc = -1;
-static gboolean opt_json;
+static gboolean opt_json, opt_accel;
 
 static GOptionEntry entries[] = {
     { "socket", 's', 0, G_OPTION_ARG_FILENAME, &opt_socket,
@@ -35,6 +36,9 @@ static GOptionEntry entries[] = {
       "CLASS" },
     { "policy", 'p', 0, G_OPTION_ARG_STRING, &opt_policy,
       "attach: locality or first-fit (default: the controller's)", "NAME" },
+    { "accelerator", 'x', 0, G_OPTION_ARG_NONE, &opt_accel,
+      "attach: an accelerator, with a queue segment of --size (default"
+      " 256M)", NULL },
     { "allocation", 'a', 0, G_OPTION_ARG_INT, &opt_alloc,
       "detach: this allocation (default: the brick's newest)", "ID" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json,
@@ -68,20 +72,24 @@ static void print_status(JsonObject *o)
     JsonArray *allocs = json_object_get_array_member(o, "allocations");
     JsonArray *bricks = json_object_get_array_member(o, "bricks");
 
-    printf("%-6s %-8s %-5s %-7s %-5s %10s\n", "alloc", "compute", "port",
-           "memory", "port", "size MiB");
+    printf("%-6s %-8s %-5s %-7s %-5s %10s  %s\n", "alloc", "compute", "port",
+           "memory", "port", "size MiB", "use");
     for (guint i = 0; i < json_array_get_length(allocs); i++) {
         JsonObject *a = json_array_get_object_element(allocs, i);
 
         printf("%-6" G_GINT64_FORMAT " %-8" G_GINT64_FORMAT " %-5"
                G_GINT64_FORMAT " %-7" G_GINT64_FORMAT " %-5" G_GINT64_FORMAT
-               " %10" G_GINT64_FORMAT "\n",
+               " %10" G_GINT64_FORMAT "  %s\n",
                json_object_get_int_member(a, "id"),
                json_object_get_int_member(a, "compute"),
                json_object_get_int_member(a, "compute-port"),
                json_object_get_int_member(a, "memory"),
                json_object_get_int_member(a, "memory-port"),
-               json_object_get_int_member(a, "size") >> 20);
+               json_object_get_int_member(a, "size") >> 20,
+               json_object_has_member(a, "accelerator")
+               ? g_strdup_printf("accelerator %" G_GINT64_FORMAT " queue",
+                                 json_object_get_int_member(a, "accelerator"))
+               : "memory");
     }
     printf("\n%-8s %-7s %15s %10s %10s  %s\n", "compute", "memory",
            "controller MiB", "brick MiB", "pool MiB", "");
@@ -128,7 +136,7 @@ int main(int argc, char **argv)
                                       "sdm.sock", NULL);
     }
     cmd = argc == 2 ? argv[1] : "";
-    if (!strcmp(cmd, "attach") && opt_brick >= 0 && opt_size) {
+    if (!strcmp(cmd, "attach") && opt_brick >= 0 && (opt_size || opt_accel)) {
         JsonBuilder *b = json_builder_new();
         JsonNode *root;
 
@@ -137,8 +145,14 @@ int main(int argc, char **argv)
         json_builder_add_string_value(b, "attach");
         json_builder_set_member_name(b, "brick");
         json_builder_add_int_value(b, opt_brick);
-        json_builder_set_member_name(b, "size");
-        json_builder_add_string_value(b, opt_size);
+        if (opt_size) {
+            json_builder_set_member_name(b, "size");
+            json_builder_add_string_value(b, opt_size);
+        }
+        if (opt_accel) {
+            json_builder_set_member_name(b, "accelerator");
+            json_builder_add_boolean_value(b, TRUE);
+        }
         if (opt_latency) {
             json_builder_set_member_name(b, "latency");
             json_builder_add_string_value(b, opt_latency);
@@ -160,7 +174,8 @@ int main(int argc, char **argv)
         req = g_strdup_printf("{\"cmd\":\"%s\"}", cmd);
     } else {
         fprintf(stderr, "dredboxctl: expected attach --brick N --size SIZE,"
-                " detach --brick N, status, graph or plan-power"
+                " attach --brick N --accelerator, detach --brick N, status,"
+                " graph or plan-power"
                 " (see --help)\n");
         return 2;
     }
@@ -178,6 +193,20 @@ int main(int argc, char **argv)
     }
     if (opt_json) {
         printf("%s\n", reply);
+    } else if (!strcmp(cmd, "attach") && opt_accel) {
+        JsonObject *a = json_object_get_object_member(o, "allocation");
+
+        printf("allocation %" G_GINT64_FORMAT ": accelerator %" G_GINT64_FORMAT
+               " for compute brick %" G_GINT64_FORMAT " on RMC port %"
+               G_GINT64_FORMAT ", queue segment %" G_GINT64_FORMAT " (%"
+               G_GINT64_FORMAT " MiB of memory brick %" G_GINT64_FORMAT ")\n",
+               json_object_get_int_member(a, "id"),
+               json_object_get_int_member(a, "accelerator"),
+               json_object_get_int_member(a, "compute"),
+               json_object_get_int_member(a, "compute-port"),
+               json_object_get_int_member(a, "segment"),
+               json_object_get_int_member(a, "size") >> 20,
+               json_object_get_int_member(a, "memory"));
     } else if (!strcmp(cmd, "attach")) {
         JsonObject *a = json_object_get_object_member(o, "allocation");
 

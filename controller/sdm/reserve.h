@@ -9,6 +9,11 @@
  *  - locality: the nearest latency class first, then the memory brick the
  *    request fits most tightly (least fragmentation), then rack order.
  *
+ * "Give C an accelerator" is a request for the memory its shared queue
+ * lives in, plus an accelerator brick with a free port (the nearest one
+ * under locality) and a second free port on the chosen memory brick for
+ * the accelerator's own circuit to that memory.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef DREDBOX_SDM_RESERVE_H
@@ -25,6 +30,7 @@ typedef struct SdmRequest {
     unsigned compute;
     uint64_t size;
     RackLatency max_latency;
+    bool accelerator;       /* the memory is an accelerator's queue */
 } SdmRequest;
 
 typedef struct SdmPlacement {
@@ -32,13 +38,15 @@ typedef struct SdmPlacement {
     SdmPort *compute_port;
     SdmPort *memory_port;
     RackLatency latency;
+    SdmPort *accel_port;            /* accelerator requests only */
+    SdmPort *accel_memory_port;     /* the memory brick's end of its circuit */
 } SdmPlacement;
 
 bool sdm_policy_parse(const char *name, SdmPolicy *out);
 /* Decide; nothing changes in @g.  False with a reason if impossible. */
 bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
                  SdmPlacement *out, GError **errp);
-/* Record a decision (the circuit and the memory) in the graph. */
+/* Record a decision (the circuits and the memory) in the graph. */
 void sdm_reserve_commit(SdmGraph *g, const SdmPlacement *pl, uint64_t size);
 void sdm_reserve_release(SdmGraph *g, const SdmPlacement *pl, uint64_t size);
 

@@ -7,7 +7,11 @@
  * sets up the optical circuit (dredbox-fabricd) and grows the brick's
  * virtio-mem device for that memory brick (vmem-mM, whose memory comes
  * only from brick M) over the brick's QMP socket, waiting until the guest
- * has plugged it.  Every allocation is in SQLite before it is
+ * has plugged it.  "Give C an accelerator" allocates the accelerator's
+ * queue segment in the pool, sets up circuits from C and from the
+ * accelerator to its memory brick, maps it behind one of C's RMC ports
+ * and binds that port's doorbell to the accelerator (docs/accelerator.md).
+ * Every allocation is in SQLite before it is
  * acknowledged; on start the controller reloads them, rolls back what a
  * crash left pending and makes the bricks match what it promised.
  * Requests are served one at a time.
@@ -37,6 +41,13 @@
 
 /* How long a guest may take to plug or unplug memory. */
 #define PLUG_TIMEOUT_US (60 * G_USEC_PER_SEC)
+/*
+ * Accelerator queues appear in the RMC's high window (docs/memory-map.md):
+ * RMC port p's at 512 GiB + p * 16 GiB.
+ */
+#define QUEUE_WINDOW_BASE (512ULL << 30)
+#define QUEUE_WINDOW_STRIDE (16ULL << 30)
+#define QUEUE_DEFAULT_SIZE (256ULL << 20)
 
 static Rack *rack;
 static SdmGraph *graph;
@@ -104,7 +115,8 @@ static bool vmem_resize(unsigned c, unsigned m, uint64_t target,
     return brick_memory_resize(qmp, c, m, target, PLUG_TIMEOUT_US, errp);
 }
 
-/* What the controller promised brick @c from memory brick @m. */
+/* What the controller promised brick @c's virtio-mem device for memory
+ * brick @m (accelerator queues are not in it). */
 static uint64_t promised(unsigned c, unsigned m, int64_t except)
 {
     g_autoptr(GArray) list = sdm_state_list(state, NULL);
@@ -114,7 +126,7 @@ static uint64_t promised(unsigned c, unsigned m, int64_t except)
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
 
         if (a->compute == c && a->memory == m && a->id != except &&
-            a->status == SDM_ALLOC_COMMITTED) {
+            a->status == SDM_ALLOC_COMMITTED && !a->has_accel) {
             sum += a->size;
         }
     }
@@ -125,11 +137,12 @@ static uint64_t promised(unsigned c, unsigned m, int64_t except)
 typedef struct AttachCtx {
     SdmAlloc alloc;
     SdmPlacement pl;
+    uint64_t segment_offset;    /* accelerator queues: in the memory brick */
 } AttachCtx;
 
 static char *endpoint(const SdmPort *p)
 {
-    const char *kind = p->brick->kind == RACK_COMPUTE ? "compute" : "memory";
+    const char *kind = rack_kind_name(p->brick->kind);
 
     if (p->brick->kind == RACK_COMPUTE || p->brick->nports > 1) {
         return g_strdup_printf("%s%u.port%u", kind, p->brick->id, p->index);
@@ -137,11 +150,11 @@ static char *endpoint(const SdmPort *p)
     return g_strdup_printf("%s%u", kind, p->brick->id);
 }
 
-static bool step_circuit(void *opaque, GError **errp)
+/* Ask the fabric for a circuit between @pa and @pb; wait for light. */
+static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
 {
-    AttachCtx *ctx = opaque;
-    g_autofree char *a = endpoint(ctx->pl.compute_port);
-    g_autofree char *b = endpoint(ctx->pl.memory_port);
+    g_autofree char *a = endpoint(pa);
+    g_autofree char *b = endpoint(pb);
     g_autofree char *req = g_strdup_printf(
         "{\"cmd\":\"connect\",\"a\":\"%s\",\"b\":\"%s\"}", a, b);
     JsonObject *o = fabric_call(req, errp);
@@ -165,8 +178,7 @@ static bool step_circuit(void *opaque, GError **errp)
             JsonObject *ea = json_object_get_object_member(c, "a");
 
             up |= json_object_get_int_member(ea, "port") ==
-                  MIN(ctx->pl.compute_port->switch_port,
-                      ctx->pl.memory_port->switch_port) &&
+                  MIN(pa->switch_port, pb->switch_port) &&
                   !g_strcmp0(json_object_get_string_member(c, "state"),
                              "up");
         }
@@ -181,10 +193,9 @@ static bool step_circuit(void *opaque, GError **errp)
     return false;
 }
 
-static void undo_circuit(void *opaque)
+static void circuit_down(const SdmPort *p)
 {
-    AttachCtx *ctx = opaque;
-    g_autofree char *a = endpoint(ctx->pl.compute_port);
+    g_autofree char *a = endpoint(p);
     g_autofree char *req = g_strdup_printf(
         "{\"cmd\":\"disconnect\",\"port\":\"%s\"}", a);
     JsonObject *o = fabric_call(req, NULL);
@@ -192,6 +203,20 @@ static void undo_circuit(void *opaque)
     if (o) {
         json_object_unref(o);
     }
+}
+
+static bool step_circuit(void *opaque, GError **errp)
+{
+    AttachCtx *ctx = opaque;
+
+    return circuit_up(ctx->pl.compute_port, ctx->pl.memory_port, errp);
+}
+
+static void undo_circuit(void *opaque)
+{
+    AttachCtx *ctx = opaque;
+
+    circuit_down(ctx->pl.compute_port);
 }
 
 static bool step_memory(void *opaque, GError **errp)
@@ -215,6 +240,205 @@ static const SdmStep attach_steps[] = {
     { "memory online", step_memory, undo_memory },
 };
 
+/*
+ * An accelerator's queue segment is leased to a pool client named after
+ * the allocation, so that whatever a crash left of it can be released by
+ * name; the compute brick and the accelerator get it by grant.
+ */
+static char *queue_owner(const AttachCtx *ctx)
+{
+    return g_strdup_printf("sdm-a%" G_GINT64_FORMAT, ctx->alloc.id);
+}
+
+static MemdConn *pool_connect(const char *client, gboolean admin,
+                              GError **errp)
+{
+    g_autofree char *path = g_build_filename(run_dir, "pool", "memd.sock",
+                                             NULL);
+
+    return memd_connect(path, client, admin, errp);
+}
+
+static bool pool_do(MemdConn *pool, const char *req, JsonObject **out,
+                    GError **errp)
+{
+    int fd = -1;
+    JsonObject *o = memd_call(pool, req, &fd, errp);
+
+    if (fd >= 0) {
+        close(fd);
+    }
+    if (o && out) {
+        *out = o;
+    } else if (o) {
+        json_object_unref(o);
+    }
+    return o != NULL;
+}
+
+static bool step_segment(void *opaque, GError **errp)
+{
+    AttachCtx *ctx = opaque;
+    g_autofree char *owner = queue_owner(ctx);
+    g_autofree char *alloc = g_strdup_printf(
+        "{\"cmd\":\"alloc\",\"size\":%" G_GUINT64_FORMAT ",\"brick\":%u}",
+        ctx->alloc.size, ctx->alloc.memory);
+    g_autofree char *to_brick = NULL, *to_accel = NULL;
+    MemdConn *pool = pool_connect(owner, FALSE, errp);
+    JsonObject *o = NULL, *seg;
+    bool ok;
+
+    if (!pool) {
+        return false;
+    }
+    if (!pool_do(pool, alloc, &o, errp)) {
+        memd_close(pool);
+        return false;
+    }
+    seg = json_object_get_object_member(o, "segment");
+    ctx->alloc.segment = json_object_get_int_member(seg, "id");
+    ctx->segment_offset = json_object_get_int_member(seg, "offset");
+    json_object_unref(o);
+    /* Known before anything uses it, so a crash cannot lose it. */
+    if (!sdm_state_set_segment(state, ctx->alloc.id, ctx->alloc.segment,
+                               errp)) {
+        memd_close(pool);
+        return false;
+    }
+    to_brick = g_strdup_printf("{\"cmd\":\"grant\",\"segment\":%"
+                               G_GINT64_FORMAT ",\"client\":\"brick%u\","
+                               "\"writable\":true}", ctx->alloc.segment,
+                               ctx->alloc.compute);
+    to_accel = g_strdup_printf("{\"cmd\":\"grant\",\"segment\":%"
+                               G_GINT64_FORMAT ",\"client\":\"accelerator%u\","
+                               "\"writable\":true}", ctx->alloc.segment,
+                               ctx->alloc.accel);
+    ok = pool_do(pool, to_brick, NULL, errp) &&
+         pool_do(pool, to_accel, NULL, errp);
+    memd_close(pool);
+    return ok;
+}
+
+static void undo_segment(void *opaque)
+{
+    AttachCtx *ctx = opaque;
+    g_autofree char *owner = queue_owner(ctx);
+    g_autofree char *req = g_strdup_printf(
+        "{\"cmd\":\"release\",\"client\":\"%s\"}", owner);
+    MemdConn *pool = pool_connect("sdm", TRUE, NULL);
+
+    if (pool) {
+        pool_do(pool, req, NULL, NULL);
+        memd_close(pool);
+    }
+}
+
+static bool step_accel_circuit(void *opaque, GError **errp)
+{
+    AttachCtx *ctx = opaque;
+
+    return circuit_up(ctx->pl.accel_port, ctx->pl.accel_memory_port, errp);
+}
+
+static void undo_accel_circuit(void *opaque)
+{
+    AttachCtx *ctx = opaque;
+
+    circuit_down(ctx->pl.accel_port);
+}
+
+static bool brick_qmp(const AttachCtx *ctx, const char *cmd, GError **errp)
+{
+    g_autofree char *qmp = path_in_run("brick%u.qmp", ctx->alloc.compute);
+
+    if (!qmp_run(qmp, cmd, errp)) {
+        g_prefix_error(errp, "compute brick %u: ", ctx->alloc.compute);
+        return false;
+    }
+    return true;
+}
+
+static void undo_rmc_entry(void *opaque)
+{
+    AttachCtx *ctx = opaque;
+    g_autofree char *clear = g_strdup_printf(
+        "{\"execute\":\"dredbox-rmc-clear-entry\",\"arguments\":"
+        "{\"port\":%u}}", ctx->alloc.compute_port);
+    g_autofree char *detach = g_strdup_printf(
+        "{\"execute\":\"dredbox-rmc-detach-segment\",\"arguments\":"
+        "{\"segment\":%" G_GINT64_FORMAT "}}", ctx->alloc.segment);
+
+    brick_qmp(ctx, clear, NULL);
+    brick_qmp(ctx, detach, NULL);
+}
+
+/* The queue segment behind the compute port's NetPort entry. */
+static bool step_rmc_entry(void *opaque, GError **errp)
+{
+    AttachCtx *ctx = opaque;
+    uint64_t start = QUEUE_WINDOW_BASE +
+                     ctx->alloc.compute_port * QUEUE_WINDOW_STRIDE;
+    bool add = ctx->segment_offset >= start;
+    g_autofree char *attach = g_strdup_printf(
+        "{\"execute\":\"dredbox-rmc-attach-segment\",\"arguments\":"
+        "{\"segment\":%" G_GINT64_FORMAT "}}", ctx->alloc.segment);
+    g_autofree char *entry = g_strdup_printf(
+        "{\"execute\":\"dredbox-rmc-set-entry\",\"arguments\":"
+        "{\"port\":%u,\"brick\":%u,\"start\":%" G_GUINT64_FORMAT
+        ",\"end\":%" G_GUINT64_FORMAT ",\"offset\":%" G_GUINT64_FORMAT
+        ",\"add\":%s}}", ctx->alloc.compute_port, ctx->alloc.memory, start,
+        start + ctx->alloc.size - 1,
+        add ? ctx->segment_offset - start : start - ctx->segment_offset,
+        add ? "true" : "false");
+
+    if (!brick_qmp(ctx, attach, errp)) {
+        return false;
+    }
+    if (!brick_qmp(ctx, entry, errp)) {
+        undo_rmc_entry(ctx);
+        return false;
+    }
+    return true;
+}
+
+static bool step_doorbell(void *opaque, GError **errp)
+{
+    AttachCtx *ctx = opaque;
+    g_autofree char *link = path_in_run("accel%u.sock", ctx->alloc.accel);
+    g_autofree char *cmd = g_strdup_printf(
+        "{\"execute\":\"dredbox-rmc-connect-doorbell\",\"arguments\":"
+        "{\"port\":%u,\"path\":\"%s\",\"segment\":%" G_GINT64_FORMAT "}}",
+        ctx->alloc.compute_port, link, ctx->alloc.segment);
+
+    return brick_qmp(ctx, cmd, errp);
+}
+
+static void undo_doorbell(void *opaque)
+{
+    AttachCtx *ctx = opaque;
+    g_autofree char *cmd = g_strdup_printf(
+        "{\"execute\":\"dredbox-rmc-disconnect-doorbell\",\"arguments\":"
+        "{\"port\":%u}}", ctx->alloc.compute_port);
+
+    brick_qmp(ctx, cmd, NULL);
+}
+
+static const SdmStep accel_steps[] = {
+    { "pool segment", step_segment, undo_segment },
+    { "optical circuit", step_circuit, undo_circuit },
+    { "accelerator circuit", step_accel_circuit, undo_accel_circuit },
+    { "RMC entry", step_rmc_entry, undo_rmc_entry },
+    { "doorbell", step_doorbell, undo_doorbell },
+};
+
+static void ctx_steps(const AttachCtx *ctx, const SdmStep **steps,
+                      unsigned *n)
+{
+    *steps = ctx->alloc.has_accel ? accel_steps : attach_steps;
+    *n = ctx->alloc.has_accel ? G_N_ELEMENTS(accel_steps)
+                              : G_N_ELEMENTS(attach_steps);
+}
+
 static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
 {
     json_builder_begin_object(b);
@@ -230,6 +454,14 @@ static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
     json_builder_add_int_value(b, a->memory_port);
     json_builder_set_member_name(b, "size");
     json_builder_add_int_value(b, a->size);
+    if (a->has_accel) {
+        json_builder_set_member_name(b, "accelerator");
+        json_builder_add_int_value(b, a->accel);
+        json_builder_set_member_name(b, "accelerator-port");
+        json_builder_add_int_value(b, a->accel_port);
+        json_builder_set_member_name(b, "segment");
+        json_builder_add_int_value(b, a->segment);
+    }
     json_builder_end_object(b);
 }
 
@@ -237,11 +469,22 @@ static SdmPlacement placement_of(const SdmAlloc *a)
 {
     SdmVertex *c = sdm_graph_vertex(graph, RACK_COMPUTE, a->compute);
     SdmVertex *m = sdm_graph_vertex(graph, RACK_MEMORY, a->memory);
+    SdmVertex *x = a->has_accel
+                   ? sdm_graph_vertex(graph, RACK_ACCELERATOR, a->accel)
+                   : NULL;
 
-    return (SdmPlacement) { m, &c->ports[a->compute_port],
-                            &m->ports[a->memory_port],
-                            sdm_path_latency(&c->ports[a->compute_port],
-                                             &m->ports[a->memory_port]) };
+    if (!c || !m || a->compute_port >= c->nports ||
+        a->memory_port >= m->nports || (a->has_accel && (!x ||
+        a->accel_port >= x->nports || a->accel_memory_port >= m->nports))) {
+        return (SdmPlacement) { NULL };
+    }
+    return (SdmPlacement) {
+        m, &c->ports[a->compute_port], &m->ports[a->memory_port],
+        sdm_path_latency(&c->ports[a->compute_port],
+                         &m->ports[a->memory_port]),
+        x ? &x->ports[a->accel_port] : NULL,
+        x ? &m->ports[a->accel_memory_port] : NULL,
+    };
 }
 
 static char *do_attach(JsonObject *req, GError **errp)
@@ -254,17 +497,23 @@ static char *do_attach(JsonObject *req, GError **errp)
                                                                  NULL);
     SdmPolicy policy = default_policy;
     SdmRequest r = { .max_latency = RACK_INTER_RACK };
-    AttachCtx ctx;
+    AttachCtx ctx = { .segment_offset = 0 };
     JsonNode *sz = json_object_get_member(req, "size");
+    const SdmStep *steps;
+    unsigned nsteps;
     int l;
 
-    if (!json_object_has_member(req, "brick") || !sz) {
+    r.accelerator = json_object_get_boolean_member_with_default(
+        req, "accelerator", FALSE);
+    if (!json_object_has_member(req, "brick") || (!sz && !r.accelerator)) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "attach needs \"brick\" and \"size\"");
         return NULL;
     }
     r.compute = json_object_get_int_member(req, "brick");
-    if (JSON_NODE_HOLDS_VALUE(sz) &&
+    if (!sz) {
+        r.size = QUEUE_DEFAULT_SIZE;
+    } else if (JSON_NODE_HOLDS_VALUE(sz) &&
         json_node_get_value_type(sz) == G_TYPE_STRING) {
         if (!memd_parse_size(json_node_get_string(sz), &r.size)) {
             g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
@@ -277,6 +526,11 @@ static char *do_attach(JsonObject *req, GError **errp)
     if (r.size % (128 << 20) || !r.size) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "size must be a positive multiple of 128 MiB");
+        return NULL;
+    }
+    if (r.accelerator && r.size > QUEUE_WINDOW_STRIDE) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "an accelerator's queue segment is at most 16 GiB");
         return NULL;
     }
     for (l = 0; l <= RACK_INTER_RACK && strcmp(lat, rack_latency_name(l));
@@ -299,17 +553,22 @@ static char *do_attach(JsonObject *req, GError **errp)
     ctx.alloc = (SdmAlloc) {
         .compute = r.compute, .compute_port = ctx.pl.compute_port->index,
         .memory = ctx.pl.memory->id, .memory_port = ctx.pl.memory_port->index,
-        .size = r.size, .segment = -1,
+        .size = r.size, .segment = -1, .has_accel = r.accelerator,
     };
+    if (r.accelerator) {
+        ctx.alloc.accel = ctx.pl.accel_port->brick->id;
+        ctx.alloc.accel_port = ctx.pl.accel_port->index;
+        ctx.alloc.accel_memory_port = ctx.pl.accel_memory_port->index;
+    }
     if (!sdm_state_add(state, &ctx.alloc, errp)) {
         return NULL;
     }
-    if (!sdm_synth_run(attach_steps, G_N_ELEMENTS(attach_steps), &ctx,
-                       errp)) {
+    ctx_steps(&ctx, &steps, &nsteps);
+    if (!sdm_synth_run(steps, nsteps, &ctx, errp)) {
         sdm_state_remove(state, ctx.alloc.id, NULL);
         return NULL;
     }
-    if (!sdm_state_commit(state, ctx.alloc.id, -1, errp)) {
+    if (!sdm_state_commit(state, ctx.alloc.id, ctx.alloc.segment, errp)) {
         return NULL;
     }
     sdm_reserve_commit(graph, &ctx.pl, r.size);
@@ -351,14 +610,17 @@ static char *do_detach(JsonObject *req, GError **errp)
     }
     ctx.alloc = *a;
     ctx.pl = placement_of(a);
-    if (!vmem_resize(a->compute, a->memory,
-                     promised(a->compute, a->memory, a->id), errp)) {
+    if (a->has_accel) {
+        sdm_synth_undo(accel_steps, G_N_ELEMENTS(accel_steps), &ctx);
+    } else if (!vmem_resize(a->compute, a->memory,
+                            promised(a->compute, a->memory, a->id), errp)) {
         /* The guest keeps the memory: the allocation stands. */
         vmem_resize(a->compute, a->memory,
                     promised(a->compute, a->memory, -1), NULL);
         return NULL;
+    } else {
+        undo_circuit(&ctx);
     }
-    undo_circuit(&ctx);
     if (!sdm_state_remove(state, a->id, errp)) {
         return NULL;
     }
@@ -643,15 +905,20 @@ static bool reconcile(GError **errp)
     }
     for (guint i = 0; i < list->len; i++) {
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
-        AttachCtx ctx = { *a, placement_of(a) };
+        AttachCtx ctx = { *a, placement_of(a), 0 };
 
         if (!ctx.pl.memory || !ctx.pl.compute_port) {
             continue;
         }
         if (a->status == SDM_ALLOC_PENDING) {
+            const SdmStep *steps;
+            unsigned n;
+
             g_printerr("dredbox-sdmd: rolling back unfinished allocation %"
                        G_GINT64_FORMAT "\n", a->id);
-            undo_circuit(&ctx);
+            /* Every step's undo copes with a step that was never done. */
+            ctx_steps(&ctx, &steps, &n);
+            sdm_synth_undo(steps, n, &ctx);
             sdm_state_remove(state, a->id, NULL);
             continue;
         }
@@ -661,7 +928,7 @@ static bool reconcile(GError **errp)
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
         g_autoptr(GError) err = NULL;
 
-        if (!vmem_resize(a->compute, a->memory,
+        if (!a->has_accel && !vmem_resize(a->compute, a->memory,
                          promised(a->compute, a->memory, -1), &err)) {
             g_printerr("dredbox-sdmd: %s\n", err->message);
         }

@@ -20,6 +20,8 @@ static const char schema[] =
     " size INTEGER NOT NULL CHECK (size > 0),"
     " segment INTEGER NOT NULL DEFAULT -1,"
     " status TEXT NOT NULL CHECK (status IN ('pending', 'committed')),"
+    " accel INTEGER NOT NULL DEFAULT -1, accel_port INTEGER NOT NULL"
+    " DEFAULT -1, accel_memory_port INTEGER NOT NULL DEFAULT -1,"
     " UNIQUE (compute, compute_port));";
 
 static bool db_error(SdmState *st, const char *what, GError **errp)
@@ -83,11 +85,17 @@ static bool exec_one(SdmState *st, const char *sql, const int64_t *args,
 bool sdm_state_add(SdmState *st, SdmAlloc *a, GError **errp)
 {
     const int64_t args[] = { a->compute, a->compute_port, a->memory,
-                             a->memory_port, a->size, a->segment };
+                             a->memory_port, a->size, a->segment,
+                             a->has_accel ? (int64_t)a->accel : -1,
+                             a->has_accel ? (int64_t)a->accel_port : -1,
+                             a->has_accel ? (int64_t)a->accel_memory_port
+                                          : -1 };
 
     if (!exec_one(st, "INSERT INTO allocation (compute, compute_port,"
-                  " memory, memory_port, size, segment, status)"
-                  " VALUES (?, ?, ?, ?, ?, ?, 'pending')", args, 6, errp)) {
+                  " memory, memory_port, size, segment, accel, accel_port,"
+                  " accel_memory_port, status)"
+                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')", args, 9,
+                  errp)) {
         return false;
     }
     a->id = sqlite3_last_insert_rowid(st->db);
@@ -104,6 +112,15 @@ bool sdm_state_commit(SdmState *st, int64_t id, int64_t segment,
                     " segment = ? WHERE id = ?", args, 2, errp);
 }
 
+bool sdm_state_set_segment(SdmState *st, int64_t id, int64_t segment,
+                           GError **errp)
+{
+    const int64_t args[] = { segment, id };
+
+    return exec_one(st, "UPDATE allocation SET segment = ? WHERE id = ?",
+                    args, 2, errp);
+}
+
 bool sdm_state_remove(SdmState *st, int64_t id, GError **errp)
 {
     return exec_one(st, "DELETE FROM allocation WHERE id = ?", &id, 1, errp);
@@ -116,7 +133,8 @@ GArray *sdm_state_list(SdmState *st, GError **errp)
     int rc;
 
     if (sqlite3_prepare_v2(st->db, "SELECT id, compute, compute_port,"
-                           " memory, memory_port, size, segment, status"
+                           " memory, memory_port, size, segment, status,"
+                           " accel, accel_port, accel_memory_port"
                            " FROM allocation ORDER BY id", -1, &stmt,
                            NULL) != SQLITE_OK) {
         db_error(st, "read", errp);
@@ -134,6 +152,10 @@ GArray *sdm_state_list(SdmState *st, GError **errp)
             .segment = sqlite3_column_int64(stmt, 6),
             .status = g_str_equal(sqlite3_column_text(stmt, 7), "committed")
                       ? SDM_ALLOC_COMMITTED : SDM_ALLOC_PENDING,
+            .has_accel = sqlite3_column_int(stmt, 8) >= 0,
+            .accel = sqlite3_column_int(stmt, 8),
+            .accel_port = sqlite3_column_int(stmt, 9),
+            .accel_memory_port = sqlite3_column_int(stmt, 10),
         };
 
         g_array_append_val(out, a);

@@ -30,6 +30,11 @@ typedef struct SdmAlloc {
     uint64_t size;
     int64_t segment;        /* pool segment, -1 until known */
     SdmAllocStatus status;
+    /* An accelerator's queue: the memory is shared with it (reserve.h). */
+    bool has_accel;
+    unsigned accel;
+    unsigned accel_port;
+    unsigned accel_memory_port;
 } SdmAlloc;
 
 SdmState *sdm_state_open(const char *path, GError **errp);
@@ -38,6 +43,9 @@ void sdm_state_close(SdmState *st);
 bool sdm_state_add(SdmState *st, SdmAlloc *a, GError **errp);
 bool sdm_state_commit(SdmState *st, int64_t id, int64_t segment,
                       GError **errp);
+/* Record the pool segment of a pending allocation as soon as it exists. */
+bool sdm_state_set_segment(SdmState *st, int64_t id, int64_t segment,
+                           GError **errp);
 bool sdm_state_remove(SdmState *st, int64_t id, GError **errp);
 /* Every allocation, in id order (free with g_array_unref). */
 GArray *sdm_state_list(SdmState *st, GError **errp);

@@ -5,6 +5,15 @@
  */
 #include "synth.h"
 
+void sdm_synth_undo(const SdmStep *steps, unsigned n, void *ctx)
+{
+    for (unsigned i = n; i-- > 0;) {
+        if (steps[i].undo) {
+            steps[i].undo(ctx);
+        }
+    }
+}
+
 bool sdm_synth_run(const SdmStep *steps, unsigned n, void *ctx,
                    GError **errp)
 {
@@ -14,11 +23,7 @@ bool sdm_synth_run(const SdmStep *steps, unsigned n, void *ctx,
         if (steps[failed].run(ctx, &err)) {
             continue;
         }
-        for (unsigned i = failed; i-- > 0;) {
-            if (steps[i].undo) {
-                steps[i].undo(ctx);
-            }
-        }
+        sdm_synth_undo(steps, failed, ctx);
         g_propagate_prefixed_error(errp, err, "%s failed: ",
                                    steps[failed].name);
         return false;

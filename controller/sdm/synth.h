@@ -21,5 +21,8 @@ typedef struct SdmStep {
 /* Run @steps in order; on failure undo the done ones, newest first. */
 bool sdm_synth_run(const SdmStep *steps, unsigned n, void *ctx,
                    GError **errp);
+/* Undo all of @steps, newest first: tearing a finished allocation down,
+ * or one a crash left half done (each undo tolerates a step not done). */
+void sdm_synth_undo(const SdmStep *steps, unsigned n, void *ctx);
 
 #endif

@@ -48,8 +48,9 @@ kdeb=$(fetch "$KPKG")
 bdeb=$(fetch busybox-static)
 
 stamp="$(basename "$kdeb") $(basename "$bdeb") $(cd "$SRCDIR/tests/guest" &&
-        cat prepare.sh rootfs/* programs/* \
-            ../../include/hw/dredbox/rmc-regs.h | sha256sum | cut -c1-16)"
+        cat prepare.sh rootfs/* programs/* ../../guest/accel/* \
+            ../../include/hw/dredbox/rmc-regs.h \
+            ../../include/hw/dredbox/accel-queue.h | sha256sum | cut -c1-16)"
 if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ]; then
     exit 0
 fi
@@ -92,6 +93,10 @@ for c in "$SRCDIR"/tests/guest/programs/*.c; do
     aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -o \
         "$root/dredbox/bin/$(basename "$c" .c)" "$c"
 done
+# The accelerator library and its tool (docs/accelerator.md).
+aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -I"$SRCDIR/include" \
+    -o "$root/dredbox/bin/dredbox-accel" "$SRCDIR/guest/accel/dredbox-accel.c" \
+    "$SRCDIR/guest/accel/libdredbox-accel.c"
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > "$OUT/initramfs.gz"
 rm -rf "$work"

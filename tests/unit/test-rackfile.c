@@ -61,7 +61,7 @@ static void test_defaults_and_comments(void **state)
     g_autoptr(GError) err = NULL;
     g_autoptr(Rack) rack = rack_parse(
         "# only a brick\n\n   compute 3   # trailing comment\n"
-        "memory 0 size=512M\n", "t.rack", &err);
+        "memory 0 size=512M\naccelerator 1 rate=16\n", "t.rack", &err);
     RackBrick *b;
 
     assert_non_null(rack);
@@ -72,6 +72,10 @@ static void test_defaults_and_comments(void **state)
     assert_int_equal(b->ports, 4);
     assert_int_equal(b->line, 3);
     assert_string_equal(rack_brick(rack, RACK_MEMORY, 0)->mem_class, "dram");
+    b = rack_brick(rack, RACK_ACCELERATOR, 1);
+    assert_int_equal(b->ports, 1);
+    assert_int_equal(b->engines, 4);
+    assert_int_equal(b->rate, 16);
     assert_int_equal(rack->optical_ports, 0);
     assert_false(rack->electrical);
 }
@@ -99,6 +103,10 @@ static const Bad bad[] = {
     { "compute 0 ram\n", "expected key=value, not 'ram'" },
     { "memory 0\n", "t.rack:1: memory brick 0 needs size=" },
     { "memory 0 size=1G class=flash\n", "class must be dram, hugepage or persistent, not 'flash'" },
+    { "accelerator 0 engines=0\n", "t.rack:1: engines must be 1 to 64" },
+    { "accelerator 0 engines=65\n", "engines must be a number from 0 to 64" },
+    { "accelerator 0 rate=fast\n", "rate must be a number" },
+    { "compute 0 engines=2\n", "unknown attribute 'engines'" },
     { "rack a\nrack b\ncompute 0\n", "t.rack:2: the rack is already named a" },
     { "rack\n", "expected: rack NAME" },
     { "optical-switch\n", "optical-switch needs ports=" },

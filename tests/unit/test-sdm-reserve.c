@@ -70,7 +70,7 @@ static void test_graph(void **state)
 static void test_policies(void **state)
 {
     SdmGraph *g = *state;
-    SdmRequest req = { 0, 512 * MiB, RACK_INTER_RACK };
+    SdmRequest req = { 0, 512 * MiB, RACK_INTER_RACK, false };
     SdmPlacement pl;
 
     /* First fit takes the first brick with room, however far. */
@@ -95,7 +95,7 @@ static void test_policies(void **state)
 static void test_refusals(void **state)
 {
     SdmGraph *g = *state;
-    SdmRequest req = { 1, 512 * MiB, RACK_TRAY_LOCAL };
+    SdmRequest req = { 1, 512 * MiB, RACK_TRAY_LOCAL, false };
     SdmPlacement pl, taken;
     GError *err = NULL;
 
@@ -106,19 +106,19 @@ static void test_refusals(void **state)
                         "compute brick 1 has no free memory port");
     g_clear_error(&err);
 
-    req = (SdmRequest) { 0, 100 * GiB, RACK_INTER_RACK };
+    req = (SdmRequest) { 0, 100 * GiB, RACK_INTER_RACK, false };
     assert_false(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, &err));
     assert_string_equal(err->message,
                         "no memory brick has 102400 MiB free");
     g_clear_error(&err);
 
-    req = (SdmRequest) { 0, 5 * GiB, RACK_RACK_LOCAL };
+    req = (SdmRequest) { 0, 5 * GiB, RACK_RACK_LOCAL, false };
     assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
     assert_string_equal(err->message, "no memory brick with 5120 MiB free"
                         " has a free port within rack-local reach");
     g_clear_error(&err);
 
-    req = (SdmRequest) { 7, MiB, RACK_INTER_RACK };
+    req = (SdmRequest) { 7, MiB, RACK_INTER_RACK, false };
     assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
     assert_string_equal(err->message, "no compute brick 7 in the rack");
     g_clear_error(&err);
@@ -132,15 +132,69 @@ static void test_refusals(void **state)
 
     /* A memory brick that is down is never chosen. */
     sdm_graph_vertex(g, RACK_MEMORY, 0)->up = false;
-    req = (SdmRequest) { 0, 6 * GiB, RACK_INTER_RACK };
+    req = (SdmRequest) { 0, 6 * GiB, RACK_INTER_RACK, false };
     assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
     g_clear_error(&err);
 
     /* Releasing gives the port and the memory back. */
     sdm_reserve_release(g, &taken, 512 * MiB);
-    req = (SdmRequest) { 1, 1 * GiB, RACK_TRAY_LOCAL };
+    req = (SdmRequest) { 1, 1 * GiB, RACK_TRAY_LOCAL, false };
     assert_true(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, NULL));
     assert_int_equal(pl.memory->id, 1);
+}
+
+/* "Give C an accelerator": queue memory, an accelerator, two circuits. */
+static void test_accelerator(void **state)
+{
+    g_autoptr(Rack) rack = rack_parse(
+        "compute 0 ports=2\nmemory 0 size=4G\nmemory 1 size=4G ports=2\n"
+        "accelerator 0\naccelerator 1\noptical-switch ports=16\n"
+        "cable compute0.port0 optical:0 latency=tray-local\n"
+        "cable compute0.port1 optical:1 latency=tray-local\n"
+        "cable memory0 optical:2 latency=tray-local\n"
+        "cable memory1.port0 optical:3 latency=rack-local\n"
+        "cable memory1.port1 optical:4 latency=rack-local\n"
+        "cable accelerator0 optical:5 latency=inter-rack\n"
+        "cable accelerator1 optical:6 latency=tray-local\n", "t.rack", NULL);
+    SdmGraph *g = sdm_graph_new(rack);
+    SdmVertex *m1 = sdm_graph_vertex(g, RACK_MEMORY, 1);
+    SdmRequest req = { 0, 256 * MiB, RACK_INTER_RACK, true };
+    SdmPlacement pl, pl2;
+    GError *err = NULL;
+
+    /* memory0 is nearer but has one port: the accelerator needs two. */
+    assert_true(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, NULL));
+    assert_ptr_equal(pl.memory, m1);
+    assert_ptr_equal(pl.accel_port->brick,
+                     sdm_graph_vertex(g, RACK_ACCELERATOR, 1));
+    assert_ptr_equal(pl.accel_memory_port->brick, m1);
+    assert_ptr_not_equal(pl.accel_memory_port, pl.memory_port);
+    sdm_reserve_commit(g, &pl, req.size);
+    assert_int_equal(g->nedges, 2);
+    assert_int_equal(m1->used, 256 * MiB);
+
+    /* memory1's ports are taken: no brick can hold another queue. */
+    assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl2, &err));
+    assert_string_equal(err->message, "no memory brick with 256 MiB free"
+                        " has two free ports (one for the accelerator)"
+                        " within inter-rack reach");
+    g_clear_error(&err);
+    /* A plain memory request still fits on memory0. */
+    req.accelerator = false;
+    assert_true(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl2, NULL));
+    assert_null(pl2.accel_port);
+    assert_int_equal(pl2.memory->id, 0);
+
+    sdm_reserve_release(g, &pl, 256 * MiB);
+    assert_int_equal(g->nedges, 0);
+    assert_int_equal(m1->used, 0);
+    req.accelerator = true;
+    sdm_graph_vertex(g, RACK_ACCELERATOR, 0)->up = false;
+    sdm_graph_vertex(g, RACK_ACCELERATOR, 1)->up = false;
+    assert_false(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, &err));
+    assert_string_equal(err->message, "no accelerator brick has a free port");
+    g_clear_error(&err);
+    sdm_graph_free(g);
 }
 
 /* Random attaches and detaches: the graph stays consistent. */
@@ -155,7 +209,7 @@ static void test_random(void **state)
         if (g_rand_boolean(rand) || !live->len) {
             SdmRequest req = { g_rand_int_range(rand, 0, 2),
                                g_rand_int_range(rand, 1, 9) * 256 * MiB,
-                               g_rand_int_range(rand, 0, 3) };
+                               g_rand_int_range(rand, 0, 3), false };
             SdmPlacement pl;
 
             if (sdm_reserve(g, g_rand_int_range(rand, 0, 2), &req, &pl,
@@ -210,6 +264,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_graph, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test(test_accelerator),
         cmocka_unit_test_setup_teardown(test_random, setup, teardown),
         cmocka_unit_test(test_policy_names),
     };

@@ -59,6 +59,11 @@ static void test_lifecycle(void **state)
     GArray *list;
     GError *err = NULL;
 
+    /* b is an accelerator's queue. */
+    b.has_accel = true;
+    b.accel = 2;
+    b.accel_port = 0;
+    b.accel_memory_port = 1;
     assert_non_null(st);
     assert_true(sdm_state_add(st, &a, NULL));
     assert_true(sdm_state_add(st, &b, NULL));
@@ -76,6 +81,11 @@ static void test_lifecycle(void **state)
     assert_int_equal(g_array_index(list, SdmAlloc, 1).status,
                      SDM_ALLOC_PENDING);
     assert_int_equal(g_array_index(list, SdmAlloc, 1).compute_port, 1);
+    assert_false(g_array_index(list, SdmAlloc, 0).has_accel);
+    assert_true(g_array_index(list, SdmAlloc, 1).has_accel);
+    assert_int_equal(g_array_index(list, SdmAlloc, 1).accel, 2);
+    assert_int_equal(g_array_index(list, SdmAlloc, 1).accel_port, 0);
+    assert_int_equal(g_array_index(list, SdmAlloc, 1).accel_memory_port, 1);
     g_array_unref(list);
 
     /* One allocation per compute port. */

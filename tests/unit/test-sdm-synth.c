@@ -85,11 +85,22 @@ static void test_success(void **state)
     g_string_free(t.log, true);
 }
 
+/* Tearing down a finished allocation undoes every step, newest first. */
+static void test_undo_all(void **state)
+{
+    Trace t = { g_string_new(NULL), -1, 0 };
+
+    sdm_synth_undo(steps, 5, &t);
+    assert_string_equal(t.log->str, "undo3 undo1 undo0 ");
+    g_string_free(t.log, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_rollback),
         cmocka_unit_test(test_success),
+        cmocka_unit_test(test_undo_all),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -119,14 +119,17 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /*
- * Offload vs this CPU on the same remote memory, side by side, and the
- * latency of small jobs (submission to completion seen).
+ * Offload vs this CPU on the same remote memory, side by side, this CPU
+ * on local DRAM for reference, and the latency of small jobs (submission
+ * to completion seen).
  */
 static void bench(DrqQueue *q, uint64_t len)
 {
     const uint64_t src = DRQ_DATA_OFFSET, dst = src + len;
     enum { SMALL = 200 };
     double t, off_copy, cpu_copy_s, off_crc, cpu_crc, lat[SMALL];
+    double local_copy, local_crc;
+    uint64_t *a = malloc(len), *b = malloc(len);
     uint32_t c1, c2;
 
     if (dst + len > drq_size(q)) {
@@ -134,6 +137,8 @@ static void bench(DrqQueue *q, uint64_t len)
         exit(2);
     }
     pattern(q, src, len, 1);
+    /* Untimed: the memory brick's host pages are touched the first time. */
+    run(q, DRQ_OP_COPY, src, dst, len, 0);
     t = now();
     run(q, DRQ_OP_COPY, src, dst, len, 0);
     off_copy = now() - t;
@@ -151,6 +156,16 @@ static void bench(DrqQueue *q, uint64_t len)
                 " CPU %08x\n", c1, c2);
         exit(1);
     }
+    /* For reference: this CPU on its own local DRAM. */
+    drq_read(q, src, a, len);
+    t = now();
+    cpu_copy(b, a, len);
+    local_copy = now() - t;
+    t = now();
+    cpu_crc32c(a, len);
+    local_crc = now() - t;
+    free(a);
+    free(b);
     for (int i = 0; i < SMALL; i++) {
         t = now();
         run(q, DRQ_OP_CRC32C, src, 0, 64, 0);
@@ -161,9 +176,11 @@ static void bench(DrqQueue *q, uint64_t len)
     printf("copy-offload-mibs=%.0f\ncopy-cpu-mibs=%.0f\ncopy-ratio=%.2f\n",
            len / off_copy / 1048576, len / cpu_copy_s / 1048576,
            cpu_copy_s / off_copy);
+    printf("copy-cpu-local-mibs=%.0f\n", len / local_copy / 1048576);
     printf("crc32c-offload-mibs=%.0f\ncrc32c-cpu-mibs=%.0f\n"
            "crc32c-ratio=%.2f\n", len / off_crc / 1048576,
            len / cpu_crc / 1048576, cpu_crc / off_crc);
+    printf("crc32c-cpu-local-mibs=%.0f\n", len / local_crc / 1048576);
     printf("small-job-us-median=%.0f\nsmall-job-us-p90=%.0f\n"
            "small-job-us-min=%.0f\n", lat[SMALL / 2] * 1e6,
            lat[SMALL * 9 / 10] * 1e6, lat[0] * 1e6);

@@ -9,7 +9,8 @@
  *    DONE or ERROR with the status a model of the rules predicts, valid
  *    work is right, slots not submitted are left alone, and the pool's
  *    other segments (the neighbours of the granted one in the same memory
- *    brick) are unchanged byte for byte.
+ *    brick) are unchanged byte for byte;
+ *  - concurrency: the engines work on several slots at once.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -91,12 +92,35 @@ static void child_setup(gpointer data)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
 }
 
+/* dredbox-acceld as accelerator 3 with four engines of @rate MiB/s. */
+static GPid spawn_accel(const char *pool, const char *link,
+                        const char *control, const char *rate)
+{
+    const char *argv[] = { g_getenv("DREDBOX_ACCELD"), "--id", "3",
+                           "--pool", pool, "--link", link, "--control",
+                           control, "--engines", "4", "--rate", rate, NULL };
+    g_autoptr(GError) err = NULL;
+    GPid pid;
+
+    assert_non_null(argv[0]);
+    assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                              G_SPAWN_DO_NOT_REAP_CHILD |
+                              G_SPAWN_STDOUT_TO_DEV_NULL |
+                              G_SPAWN_STDERR_TO_DEV_NULL, child_setup, NULL,
+                              &pid, &err));
+    for (int i = 0; i < 500 && !g_file_test(control, G_FILE_TEST_EXISTS);
+         i++) {
+        g_usleep(10000);
+    }
+    assert_true(g_file_test(control, G_FILE_TEST_EXISTS));
+    return pid;
+}
+
 static int setup(void **state)
 {
     Rig *r = g_new0(Rig, 1);
     g_autoptr(GError) err = NULL;
     g_autofree char *grant = NULL;
-    const char *bin = g_getenv("DREDBOX_ACCELD");
     JsonObject *o;
 
     memd_fixture_setup((void **)&r->pool);
@@ -119,23 +143,8 @@ static int setup(void **state)
 
     r->link_path = g_build_filename(r->pool->dir, "accel.sock", NULL);
     r->control_path = g_build_filename(r->pool->dir, "accel-ctl.sock", NULL);
-    assert_non_null(bin);
-    {
-        const char *argv[] = { bin, "--id", "3", "--pool", r->pool->sock,
-                               "--link", r->link_path, "--control",
-                               r->control_path, "--engines", "4", NULL };
-
-        assert_true(g_spawn_async(NULL, (char **)argv, NULL,
-                                  G_SPAWN_DO_NOT_REAP_CHILD |
-                                  G_SPAWN_STDOUT_TO_DEV_NULL |
-                                  G_SPAWN_STDERR_TO_DEV_NULL, child_setup,
-                                  NULL, &r->accel, &err));
-    }
-    for (int i = 0; i < 500 && !g_file_test(r->control_path,
-                                            G_FILE_TEST_EXISTS); i++) {
-        g_usleep(10000);
-    }
-    assert_true(g_file_test(r->control_path, G_FILE_TEST_EXISTS));
+    r->accel = spawn_accel(r->pool->sock, r->link_path, r->control_path,
+                           "0");
     *state = r;
     return 0;
 }
@@ -513,12 +522,69 @@ static void test_still_serving(void **state)
     assert_pattern(r->right, 2);
 }
 
+/*
+ * Several engines work at once: four 2 MiB jobs on engines slowed to
+ * 1 MiB/s are seen in progress together (no clock involved: the test
+ * looks for the overlap, and fails only if it never shows).
+ */
+static void test_concurrent_engines(void **state)
+{
+    Rig *r = *state;
+    DrqSlot *slots = (DrqSlot *)(r->queue + DRQ_SLOTS_OFFSET);
+    g_autofree char *link = g_build_filename(r->pool->dir, "slow.sock",
+                                             NULL);
+    g_autofree char *control = g_build_filename(r->pool->dir,
+                                                "slow-ctl.sock", NULL);
+    GPid slow = spawn_accel(r->pool->sock, link, control, "1");
+    unsigned most = 0;
+    int s, status;
+
+    {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+        s = socket(AF_UNIX, SOCK_STREAM, 0);
+        g_strlcpy(sa.sun_path, link, sizeof(sa.sun_path));
+        assert_int_equal(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    }
+    link_send(s, DRQ_LINK_HELLO, r->queue_seg);
+    assert_int_equal(link_recv(s).value, DRQ_LINK_OK);
+    for (unsigned i = 0; i < 4; i++) {
+        slots[i] = (DrqSlot) { .op = DRQ_OP_CRC32C,
+                               .src = DRQ_DATA_OFFSET + i * (2 << 20),
+                               .len = 2 << 20 };
+        slots[i].state = DRQ_SUBMITTED;
+    }
+    link_send(s, DRQ_LINK_DOORBELL, 0);
+    for (unsigned done = 0; done < 4 && most < 4;) {
+        unsigned busy = 0;
+
+        done = 0;
+        for (unsigned i = 0; i < 4; i++) {
+            uint32_t st = __atomic_load_n(&slots[i].state, __ATOMIC_ACQUIRE);
+
+            busy += st == DRQ_IN_PROGRESS;
+            done += st == DRQ_DONE;
+        }
+        most = MAX(most, busy);
+        g_usleep(1000);
+    }
+    assert_int_equal(most, 4);
+    for (unsigned i = 0; i < 4; i++) {
+        assert_int_equal(link_recv(s).type, DRQ_LINK_COMPLETION);
+    }
+    close(s);
+    kill(slow, SIGTERM);
+    assert_int_equal(waitpid(slow, &status, 0), slow);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_link),
         cmocka_unit_test(test_fuzz),
         cmocka_unit_test(test_still_serving),
+        cmocka_unit_test(test_concurrent_engines),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -58,6 +58,19 @@ static uint64_t rate;
 static GPtrArray *queues;   /* Queue *, with a link */
 static gint jobs_done, jobs_failed;
 static gint errors[DRQ_ERR_TIMEOUT + 1];
+/* Jobs running per queue segment, whichever link brought them. */
+static GMutex inflight_lock;
+static GHashTable *inflight;    /* segment -> count */
+
+static void inflight_add(uint32_t segment, int n)
+{
+    gpointer key = GUINT_TO_POINTER(segment);
+
+    g_mutex_lock(&inflight_lock);
+    g_hash_table_insert(inflight, key, GINT_TO_POINTER(
+        GPOINTER_TO_INT(g_hash_table_lookup(inflight, key)) + n));
+    g_mutex_unlock(&inflight_lock);
+}
 
 static void queue_unref(Queue *q)
 {
@@ -119,6 +132,7 @@ static void engine_work(gpointer data, gpointer unused)
                      __ATOMIC_RELEASE);
     __atomic_fetch_add(&h->completed, 1, __ATOMIC_RELEASE);
     link_send(j->q, DRQ_LINK_COMPLETION, j->slot);
+    inflight_add(j->q->segment, -1);
     queue_unref(j->q);
     g_free(j);
 }
@@ -170,6 +184,7 @@ static void queue_scan(Queue *q)
         j->d.arg = GUINT64_FROM_LE(j->d.arg);
         j->d.reserved = GUINT64_FROM_LE(j->d.reserved);
         g_atomic_int_inc(&q->refs);
+        inflight_add(q->segment, 1);
         g_thread_pool_push(engines, j, NULL);
     }
 }
@@ -223,6 +238,32 @@ static uint32_t queue_open(Queue *q, uint32_t segment)
     return DRQ_LINK_OK;
 }
 
+/*
+ * A queue (re)joined with nothing of ours running on it: slots left in
+ * progress belong to an accelerator process that died, and will never
+ * finish; fail them so that no producer waits for them forever.
+ */
+static void queue_reclaim(Queue *q)
+{
+    DrqSlot *slots = (DrqSlot *)(q->base + DRQ_SLOTS_OFFSET);
+    bool idle;
+
+    g_mutex_lock(&inflight_lock);
+    idle = !g_hash_table_lookup(inflight, GUINT_TO_POINTER(q->segment));
+    g_mutex_unlock(&inflight_lock);
+    for (unsigned i = 0; idle && header_ok(q) && i < DRQ_SLOTS; i++) {
+        uint32_t expect = GUINT32_TO_LE(DRQ_IN_PROGRESS);
+
+        if (__atomic_load_n(&slots[i].state, __ATOMIC_ACQUIRE) != expect) {
+            continue;
+        }
+        slots[i].status = GUINT32_TO_LE(DRQ_ERR_LOST);
+        __atomic_compare_exchange_n(&slots[i].state, &expect,
+                                    GUINT32_TO_LE(DRQ_ERROR), false,
+                                    __ATOMIC_RELEASE, __ATOMIC_RELAXED);
+    }
+}
+
 /* One message from an RMC; false to drop the link. */
 static bool link_message(Queue *q, const DrqLinkMsg *m)
 {
@@ -232,6 +273,9 @@ static bool link_message(Queue *q, const DrqLinkMsg *m)
 
     if (type == DRQ_LINK_HELLO && !q->base) {
         err = queue_open(q, value);
+        if (err == DRQ_LINK_OK) {
+            queue_reclaim(q);
+        }
         link_send(q, DRQ_LINK_READY, err);
         return err == DRQ_LINK_OK;
     }
@@ -375,6 +419,7 @@ int main(int argc, char **argv)
     client = g_strdup_printf("accelerator%d", id);
     rate = (uint64_t)mib_per_s << 20;
     queues = g_ptr_array_new();
+    inflight = g_hash_table_new(NULL, NULL);
     engines = g_thread_pool_new(engine_work, NULL, nengines, TRUE, &err);
     lfd = engines ? line_server_listen(link_path, &err) : -1;
     if (lfd >= 0 && control_path) {

@@ -489,6 +489,29 @@ static void test_fuzz(void **state)
     g_rand_free(g);
 }
 
+/*
+ * Slots a dead accelerator left in progress are failed when a queue is
+ * joined again, so no producer waits for them forever.
+ */
+static void test_reclaim(void **state)
+{
+    Rig *r = *state;
+    DrqSlot *slots = (DrqSlot *)(r->queue + DRQ_SLOTS_OFFSET);
+    int s;
+
+    slots[7] = (DrqSlot) { .state = DRQ_IN_PROGRESS, .op = DRQ_OP_CRC32C,
+                           .src = DRQ_DATA_OFFSET, .len = 64 };
+    slots[8] = (DrqSlot) { .state = DRQ_OWNED };
+    s = link_open(r);
+    link_send(s, DRQ_LINK_HELLO, r->queue_seg);
+    assert_int_equal(link_recv(s).value, DRQ_LINK_OK);
+    assert_int_equal(slots[7].state, DRQ_ERROR);
+    assert_int_equal(slots[7].status, DRQ_ERR_LOST);
+    assert_int_equal(slots[8].state, DRQ_OWNED);
+    slots[7].state = slots[8].state = DRQ_FREE;
+    close(s);
+}
+
 /* After all that, ordinary work is still done right. */
 static void test_still_serving(void **state)
 {
@@ -583,6 +606,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_link),
         cmocka_unit_test(test_fuzz),
+        cmocka_unit_test(test_reclaim),
         cmocka_unit_test(test_still_serving),
         cmocka_unit_test(test_concurrent_engines),
     };

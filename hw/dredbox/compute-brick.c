@@ -588,11 +588,71 @@ static bool dredbox_create_default_memdev(MachineState *ms, const char *path,
 static void dredbox_check_options(MachineState *ms)
 {
     dredbox_check_ram(ms, &error_fatal);
+    if (DREDBOX_COMPUTE_MACHINE(ms)->rmc_numa &&
+        !ms->numa_state->num_nodes) {
+        error_report("dredbox-compute: rmc-numa=on needs NUMA: give -numa"
+                     " node options, or maxmem");
+        exit(1);
+    }
+    if (ms->numa_state->num_nodes + DREDBOX_LATENCY_CLASS__MAX > MAX_NODES &&
+        DREDBOX_COMPUTE_MACHINE(ms)->rmc_numa) {
+        error_report("dredbox-compute: rmc-numa=on needs %d NUMA node ids"
+                     " after the -numa nodes", DREDBOX_LATENCY_CLASS__MAX);
+        exit(1);
+    }
     if (ms->firmware) {
         error_report("dredbox-compute: firmware (-bios) is not supported;"
                      " boot Linux with -kernel");
         exit(1);
     }
+}
+
+/*
+ * With rmc-numa=on, one CPU-less, memory-less NUMA node per latency class
+ * follows the -numa nodes (ids N, N+1, N+2 for tray-local, rack-local,
+ * inter-rack), so that a guest driver can hot-add memory it reaches
+ * through the RMC into the node of its class.  Linux learns of empty
+ * nodes from the distance map; the RMC node's dredbox,class-nodes names
+ * them.  docs/memory-map.md.
+ */
+static void dredbox_fdt_rmc_numa(DredboxComputeState *s, const char *rmc)
+{
+    MachineState *ms = MACHINE(s);
+    NumaState *ns = ms->numa_state;
+    int local = ns->num_nodes, n = local + DREDBOX_LATENCY_CLASS__MAX;
+    g_autofree uint32_t *matrix = g_new(uint32_t, n * n * 3);
+    uint32_t class_nodes[DREDBOX_LATENCY_CLASS__MAX];
+
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) {
+            int d, idx = (i * n + j) * 3;
+
+            if (i == j) {
+                d = NUMA_DISTANCE_MIN;
+            } else if (i < local && j < local) {
+                d = ns->have_numa_distance ? ns->nodes[i].distance[j]
+                                           : NUMA_DISTANCE_DEFAULT;
+            } else {
+                /* The farther class of the two. */
+                d = dredbox_latency_distance[MAX(i, j) - local];
+            }
+            matrix[idx] = cpu_to_be32(i);
+            matrix[idx + 1] = cpu_to_be32(j);
+            matrix[idx + 2] = cpu_to_be32(d);
+        }
+    }
+    if (fdt_path_offset(ms->fdt, "/distance-map") < 0) {
+        qemu_fdt_add_subnode(ms->fdt, "/distance-map");
+        qemu_fdt_setprop_string(ms->fdt, "/distance-map", "compatible",
+                                "numa-distance-map-v1");
+    }
+    qemu_fdt_setprop(ms->fdt, "/distance-map", "distance-matrix", matrix,
+                     n * n * 3 * sizeof(uint32_t));
+    for (int c = 0; c < DREDBOX_LATENCY_CLASS__MAX; c++) {
+        class_nodes[c] = cpu_to_be32(local + c);
+    }
+    qemu_fdt_setprop(ms->fdt, rmc, "dredbox,class-nodes", class_nodes,
+                     sizeof(class_nodes));
 }
 
 /*
@@ -639,6 +699,9 @@ static void dredbox_create_rmc(DredboxComputeState *s)
     qemu_fdt_setprop_cell(fdt, node, "dredbox,num-ports",
                           object_property_get_uint(OBJECT(dev), "num-ports",
                                                    &error_abort));
+    if (s->rmc_numa) {
+        dredbox_fdt_rmc_numa(s, node);
+    }
 }
 
 static void *dredbox_get_dtb(const struct arm_boot_info *binfo, int *size)
@@ -695,6 +758,16 @@ static bool dredbox_get_fabric(Object *obj, Error **errp)
 static void dredbox_set_fabric(Object *obj, bool value, Error **errp)
 {
     DREDBOX_COMPUTE_MACHINE(obj)->fabric = value;
+}
+
+static bool dredbox_get_rmc_numa(Object *obj, Error **errp)
+{
+    return DREDBOX_COMPUTE_MACHINE(obj)->rmc_numa;
+}
+
+static void dredbox_set_rmc_numa(Object *obj, bool value, Error **errp)
+{
+    DREDBOX_COMPUTE_MACHINE(obj)->rmc_numa = value;
 }
 
 static char *dredbox_get_rmc_client(Object *obj, Error **errp)
@@ -879,6 +952,12 @@ static void dredbox_compute_class_init(ObjectClass *oc, void *data)
     object_class_property_set_description(oc, "fabric",
         "The rack's switch fabric sets up the RMC's links (default off: "
         "port n starts linked to the pool's n-th memory brick)");
+    object_class_property_add_bool(oc, "rmc-numa", dredbox_get_rmc_numa,
+                                   dredbox_set_rmc_numa);
+    object_class_property_set_description(oc, "rmc-numa",
+        "One empty CPU-less NUMA node per latency class after the -numa "
+        "nodes, for memory a guest driver hot-adds through the RMC (needs "
+        "NUMA: -numa or maxmem; default off)");
 }
 
 static const TypeInfo dredbox_compute_info = {

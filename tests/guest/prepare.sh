@@ -49,6 +49,7 @@ bdeb=$(fetch busybox-static)
 
 stamp="$(basename "$kdeb") $(basename "$bdeb") $(cd "$SRCDIR/tests/guest" &&
         cat prepare.sh rootfs/* programs/* ../../guest/accel/* \
+            ../../guest-kernel-patches/build.sh ../../guest-kernel-patches/*/* \
             ../../include/hw/dredbox/rmc-regs.h \
             ../../include/hw/dredbox/accel-queue.h | sha256sum | cut -c1-16)"
 if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ]; then
@@ -83,6 +84,8 @@ for m in $MODULES; do
         cp "$kmods/$f" "$root/lib/modules/$kver/$f"
     done
 done
+# Ours (guest-kernel-patches/): loaded by the tests that need them.
+"$SRCDIR/guest-kernel-patches/build.sh" "$kver" "$root/lib/modules/$kver/extra"
 cp "$kmods"/modules.builtin* "$kmods"/modules.order "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 echo "$MODULES" | tr ' ' '\n' > "$root/etc/modules"

@@ -142,6 +142,32 @@ static void test_fdt_numa(void)
     g_assert_cmpint(dredbox_fdt_cells(fdt, node, "numa-node-id", 0, 1), ==, 0);
 }
 
+/*
+ * rmc-numa=on: one empty CPU-less node per latency class after the -numa
+ * nodes, with class distances, named by the RMC node.
+ */
+static void test_fdt_rmc_numa(void)
+{
+    g_autofree void *fdt = dredbox_dump_fdt(",rmc-numa=on",
+                                            "-m 1G,maxmem=2G");
+    static const uint32_t distances[] = {
+        10, 20, 30, 50,
+        20, 10, 30, 50,
+        30, 30, 10, 50,
+        50, 50, 50, 10,
+    };
+    int rmc = fdt_path_offset(fdt, "/rmc@ff080000");
+
+    dredbox_assert_memory_node(fdt, DRAM_BASE, 1 * GiB, 0);
+    dredbox_assert_distances(fdt, 4, distances);
+    g_assert_cmpint(dredbox_fdt_cells(fdt, rmc, "dredbox,class-nodes", 0, 1),
+                    ==, 1);
+    g_assert_cmpint(dredbox_fdt_cells(fdt, rmc, "dredbox,class-nodes", 1, 1),
+                    ==, 2);
+    g_assert_cmpint(dredbox_fdt_cells(fdt, rmc, "dredbox,class-nodes", 2, 1),
+                    ==, 3);
+}
+
 /* virtio-mem lands in the device-memory window at 256 GiB. */
 static void test_virtio_mem(void)
 {
@@ -175,6 +201,8 @@ static const BadOption bad_options[] = {
     { MACHINE " -m 1G,maxmem=400G", "device-memory window" },
     { MACHINE ",nosuch=1", "nosuch" },
     { MACHINE ",brick-id=rack", "brick-id" },
+    { MACHINE ",rmc-numa=on", "rmc-numa=on needs NUMA: give -numa node"
+      " options, or maxmem" },
     { MACHINE " -smp 5",
       "max CPUs supported by machine 'dredbox-compute' is 4" },
     { MACHINE " -cpu cortex-a57", "Invalid CPU model" },
@@ -205,6 +233,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-compute/memory-map", test_memory_map);
     qtest_add_func("/dredbox-compute/fdt/default", test_fdt_default);
     qtest_add_func("/dredbox-compute/fdt/numa", test_fdt_numa);
+    qtest_add_func("/dredbox-compute/fdt/rmc-numa", test_fdt_rmc_numa);
     qtest_add_func("/dredbox-compute/virtio-mem", test_virtio_mem);
     for (i = 0; i < ARRAY_SIZE(bad_options); i++) {
         g_autofree char *name =

@@ -73,6 +73,7 @@ struct DredboxComputeState {
     char *pool;         /* the rack's memory pool, for the RMC */
     char *rmc_client;   /* the RMC's name with the pool */
     bool fabric;        /* a fabric sets up the RMC's links */
+    bool rmc_numa;      /* CPU-less NUMA nodes for RMC memory, per class */
 };
 
 #endif

@@ -1,0 +1,54 @@
+#!/bin/sh
+# Build the compute brick's kernel modules (guest-kernel-patches/*/) for
+# the Debian arm64 kernel the guest boots, out of tree, with
+# gcc-aarch64-linux-gnu and Debian's own headers and kbuild tools:
+#
+#   guest-kernel-patches/build.sh KERNEL_VERSION OUT_DIR
+#
+# KERNEL_VERSION is e.g. 6.1.0-56-arm64; the .ko files land in OUT_DIR.
+# The .debs are cached like the guest image's ($DREDBOX_CACHE/debs), the
+# unpacked headers in build/guest-kernel.  docs/guest-kernel.md.
+set -eu
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+KVER=$1
+OUT=$2
+CACHE=${DREDBOX_CACHE:-$HOME/.cache/dredbox}/debs
+WORK=$SRCDIR/build/guest-kernel
+ABI=${KVER%-arm64}                      # 6.1.0-56
+SERIES=$(echo "$ABI" | cut -d. -f1-2)   # 6.1
+
+fetch() {    # fetch PKG[:ARCH]: the cached .deb
+    name=${1%:*}
+    ver=$(apt-cache policy "$1" | sed -n 's/ *Candidate: //p' | sed 's/^[0-9]*://')
+    [ -n "$ver" ] || { echo "build.sh: no package $1" >&2; exit 1; }
+    deb=$(ls "$CACHE/${name}_${ver}_"*.deb 2> /dev/null | head -n1 || true)
+    if [ -z "$deb" ]; then
+        (cd "$CACHE" && apt-get download -q "$1" >&2)
+        deb=$(ls "$CACHE/${name}_${ver}_"*.deb | head -n1)
+    fi
+    echo "$deb"
+}
+
+mkdir -p "$CACHE" "$OUT"
+headers=$WORK/root/usr/src/linux-headers-$KVER
+if [ ! -f "$headers/.dredbox-ready" ]; then
+    rm -rf "$WORK"
+    mkdir -p "$WORK/root"
+    for p in "linux-headers-$KVER:arm64" "linux-headers-$ABI-common" \
+             "linux-kbuild-$SERIES"; do
+        dpkg-deb -x "$(fetch "$p")" "$WORK/root"
+    done
+    # The headers name their common half by its installed path.
+    sed -i "s|/usr/src/|$WORK/root/usr/src/|" "$headers/Makefile"
+    touch "$headers/.dredbox-ready"
+fi
+for m in "$SRCDIR"/guest-kernel-patches/*/Kbuild; do
+    dir=$WORK/modules/$(basename "$(dirname "$m")")
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    cp "$(dirname "$m")"/* "$dir/"
+    make -s -C "$headers" M="$dir" ARCH=arm64 \
+        CROSS_COMPILE=aarch64-linux-gnu- DREDBOX_INCLUDE="$SRCDIR/include" \
+        modules
+    cp "$dir"/*.ko "$OUT/"
+done

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * dredbox-rmc: Linux driver for the dReDBox Remote Memory Controller of a
+ * compute brick (docs/guest-kernel.md).
+ *
+ * attach puts a memory-brick range behind one RMC port and hot-adds it
+ * into the CPU-less NUMA node of its latency class; detach offlines and
+ * removes it, and only then clears the NetPort entry: the RMC's table and
+ * the kernel's view of physical memory never disagree.  A failing step
+ * undoes the earlier ones.  Interface: sysfs attributes of the device.
+ */
+#include <linux/io.h>
+#include <linux/interrupt.h>
+#include <linux/memory.h>
+#include <linux/memory_hotplug.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/of.h>
+#include <linux/platform_device.h>
+
+#include "hw/dredbox/rmc-regs.h"
+
+#define WINDOW_STRIDE	(16ULL << 30)	/* port p: high window + p * 16 GiB */
+#define CLASSES		3		/* tray-local, rack-local, inter-rack */
+
+static const char *const class_names[CLASSES] = {
+	"tray-local", "rack-local", "inter-rack",
+};
+
+struct rmc_port {
+	bool attached;
+	u16 brick;
+	u64 start, size;
+	int nid;
+};
+
+struct rmc {
+	void __iomem *regs;
+	struct mutex lock;
+	unsigned int nports;
+	u64 high_base, high_size;
+	int class_node[CLASSES];
+	atomic_t faults, link_changes;
+	struct rmc_port port[RMC_MAX_PORTS];
+};
+
+static u32 rd(struct rmc *r, u32 off)
+{
+	return readl(r->regs + off);
+}
+
+static void wr(struct rmc *r, u32 off, u32 v)
+{
+	writel(v, r->regs + off);
+}
+
+static void wr64(struct rmc *r, u32 off, u64 v)
+{
+	wr(r, off, lower_32_bits(v));
+	wr(r, off + 4, upper_32_bits(v));
+}
+
+/* Program and commit port @p's entry; 0 or the commit's refusal. */
+static int entry_set(struct rmc *r, unsigned int p, u16 brick, u64 start,
+		     u64 size, u64 brick_addr)
+{
+	u32 e = RMC_WIDE_BASE + p * RMC_WIDE_STRIDE;
+	bool add = brick_addr >= start;
+	u32 status;
+
+	wr(r, e + RMC_WIDE_NETINFO, brick | (add ? RMC_NETINFO_ADD : 0));
+	wr64(r, e + RMC_WIDE_START, start);
+	wr64(r, e + RMC_WIDE_END, start + size - 1);
+	wr64(r, e + RMC_WIDE_OFFSET, add ? brick_addr - start
+					 : start - brick_addr);
+	wr(r, e + RMC_WIDE_CTRL, RMC_CTRL_ENABLE);
+	wr(r, RMC_COMMIT, BIT(p));
+	status = rd(r, RMC_COMMIT_STATUS) & 0xff;
+	if (status) {
+		wr(r, e + RMC_WIDE_CTRL, 0);
+		wr(r, RMC_COMMIT, BIT(p));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void entry_clear(struct rmc *r, unsigned int p)
+{
+	wr(r, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE + RMC_WIDE_CTRL, 0);
+	wr(r, RMC_COMMIT, BIT(p));
+}
+
+static int parse_class(const char *s)
+{
+	for (int c = 0; c < CLASSES; c++)
+		if (sysfs_streq(s, class_names[c]))
+			return c;
+	return -EINVAL;
+}
+
+/* "PORT BRICK BRICK_OFFSET SIZE CLASS" */
+static ssize_t attach_store(struct device *dev, struct device_attribute *a,
+			    const char *buf, size_t count)
+{
+	struct rmc *r = dev_get_drvdata(dev);
+	unsigned int p, brick;
+	unsigned long long off, size;
+	char cls[16];
+	struct rmc_port *port;
+	u64 start;
+	int c, nid, ret;
+
+	if (sscanf(buf, "%u %u %llx %llx %15s", &p, &brick, &off, &size,
+		   cls) != 5)
+		return -EINVAL;
+	c = parse_class(cls);
+	if (p >= r->nports || brick > RMC_NETINFO_BRICK_MASK || c < 0 ||
+	    !size || size > WINDOW_STRIDE ||
+	    !IS_ALIGNED(size, memory_block_size_bytes()) ||
+	    !IS_ALIGNED(off, PAGE_SIZE))
+		return -EINVAL;
+	start = r->high_base + p * WINDOW_STRIDE;
+	if (start + size > r->high_base + r->high_size)
+		return -ERANGE;
+	nid = r->class_node[c];
+	if (nid == NUMA_NO_NODE)
+		return -ENODEV;
+
+	mutex_lock(&r->lock);
+	port = &r->port[p];
+	ret = -EBUSY;
+	if (port->attached)
+		goto out;
+	/* Memory behind a port without a circuit would fault at first use. */
+	ret = -ENOLINK;
+	if (!(rd(r, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE + RMC_WIDE_STATUS) &
+	      RMC_STATUS_LINK))
+		goto out;
+	ret = entry_set(r, p, brick, start, size, off);
+	if (ret) {
+		dev_warn(dev, "port %u: the RMC refused the entry (status %#x)\n",
+			 p, rd(r, RMC_COMMIT_STATUS));
+		goto out;
+	}
+	/* Only now may the kernel use the range: the entry maps it. */
+	ret = add_memory_driver_managed(nid, start, size,
+					"System RAM (dredbox-rmc)", MHP_NONE);
+	if (ret) {
+		dev_warn(dev, "port %u: hot-add of %#llx+%#llx to node %d"
+			 " failed: %d\n", p, start, size, nid, ret);
+		entry_clear(r, p);
+		goto out;
+	}
+	*port = (struct rmc_port) { true, brick, start, size, nid };
+	__module_get(THIS_MODULE);	/* the memory outlives no driver */
+	dev_info(dev, "port %u: %llu MiB of memory brick %u in node %d (%s)\n",
+		 p, size >> 20, brick, nid, class_names[c]);
+	ret = count;
+out:
+	mutex_unlock(&r->lock);
+	return ret;
+}
+
+/* "PORT" */
+static ssize_t detach_store(struct device *dev, struct device_attribute *a,
+			    const char *buf, size_t count)
+{
+	struct rmc *r = dev_get_drvdata(dev);
+	struct rmc_port *port;
+	unsigned int p;
+	int ret;
+
+	if (kstrtouint(buf, 0, &p) || p >= r->nports)
+		return -EINVAL;
+	mutex_lock(&r->lock);
+	port = &r->port[p];
+	ret = -ENOENT;
+	if (!port->attached)
+		goto out;
+	/* The kernel lets go of the range before the entry goes away. */
+	ret = offline_and_remove_memory(port->start, port->size);
+	if (ret) {
+		dev_warn(dev, "port %u: memory still in use, not detached: %d\n",
+			 p, ret);
+		goto out;
+	}
+	entry_clear(r, p);
+	port->attached = false;
+	module_put(THIS_MODULE);
+	dev_info(dev, "port %u: detached\n", p);
+	ret = count;
+out:
+	mutex_unlock(&r->lock);
+	return ret;
+}
+
+static ssize_t ports_show(struct device *dev, struct device_attribute *a,
+			  char *buf)
+{
+	struct rmc *r = dev_get_drvdata(dev);
+	int len = 0;
+
+	mutex_lock(&r->lock);
+	for (unsigned int p = 0; p < r->nports; p++) {
+		struct rmc_port *port = &r->port[p];
+		u32 st = rd(r, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE +
+			       RMC_WIDE_STATUS);
+
+		len += sysfs_emit_at(buf, len, "%u link=%s", p,
+				     st & RMC_STATUS_LINK ? "up" : "down");
+		if (port->attached)
+			len += sysfs_emit_at(buf, len, " brick=%u start=%#llx"
+					     " size=%llu node=%d", port->brick,
+					     port->start, port->size, port->nid);
+		len += sysfs_emit_at(buf, len, "%s\n", st & RMC_STATUS_FAULT
+				     ? " fault" : "");
+	}
+	mutex_unlock(&r->lock);
+	return len;
+}
+
+static ssize_t nodes_show(struct device *dev, struct device_attribute *a,
+			  char *buf)
+{
+	struct rmc *r = dev_get_drvdata(dev);
+	int len = 0;
+
+	for (int c = 0; c < CLASSES; c++)
+		len += sysfs_emit_at(buf, len, "%s=%d\n", class_names[c],
+				     r->class_node[c]);
+	return len;
+}
+
+static ssize_t faults_show(struct device *dev, struct device_attribute *a,
+			   char *buf)
+{
+	struct rmc *r = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&r->faults));
+}
+
+static DEVICE_ATTR_WO(attach);
+static DEVICE_ATTR_WO(detach);
+static DEVICE_ATTR_RO(ports);
+static DEVICE_ATTR_RO(nodes);
+static DEVICE_ATTR_RO(faults);
+
+static struct attribute *rmc_attrs[] = {
+	&dev_attr_attach.attr, &dev_attr_detach.attr, &dev_attr_ports.attr,
+	&dev_attr_nodes.attr, &dev_attr_faults.attr, NULL,
+};
+ATTRIBUTE_GROUPS(rmc);
+
+static irqreturn_t rmc_irq(int irq, void *data)
+{
+	struct rmc *r = data;
+	u32 st = rd(r, RMC_IRQ_STATUS);
+
+	if (!st)
+		return IRQ_NONE;
+	wr(r, RMC_IRQ_STATUS, st);
+	if (st & RMC_IRQ_FAULT)
+		atomic_inc(&r->faults);
+	if (st & RMC_IRQ_LINK)
+		atomic_inc(&r->link_changes);
+	return IRQ_HANDLED;
+}
+
+static int rmc_probe(struct platform_device *pdev)
+{
+	struct device *dev = &pdev->dev;
+	struct rmc *r;
+	u64 win[4];
+	u32 nodes[CLASSES];
+	int irq, ret;
+
+	r = devm_kzalloc(dev, sizeof(*r), GFP_KERNEL);
+	if (!r)
+		return -ENOMEM;
+	mutex_init(&r->lock);
+	r->regs = devm_platform_ioremap_resource(pdev, 0);
+	if (IS_ERR(r->regs))
+		return PTR_ERR(r->regs);
+	if (rd(r, RMC_ID) != RMC_ID_VALUE)
+		return dev_err_probe(dev, -ENODEV, "not an RMC\n");
+	r->nports = min_t(u32, rd(r, RMC_CAP) & RMC_CAP_PORTS_MASK,
+			  RMC_MAX_PORTS);
+	ret = of_property_read_u64_array(dev->of_node, "dredbox,windows", win,
+					 4);
+	if (ret)
+		return dev_err_probe(dev, ret, "no dredbox,windows\n");
+	r->high_base = win[2];
+	r->high_size = win[3];
+	for (int c = 0; c < CLASSES; c++)
+		r->class_node[c] = NUMA_NO_NODE;
+	if (!of_property_read_u32_array(dev->of_node, "dredbox,class-nodes",
+					nodes, CLASSES))
+		for (int c = 0; c < CLASSES; c++)
+			r->class_node[c] = node_possible(nodes[c]) ? nodes[c]
+								   : NUMA_NO_NODE;
+	platform_set_drvdata(pdev, r);
+	irq = platform_get_irq(pdev, 0);
+	if (irq >= 0 && !devm_request_irq(dev, irq, rmc_irq, 0, "dredbox-rmc",
+					  r))
+		wr(r, RMC_IRQ_ENABLE, RMC_IRQ_FAULT | RMC_IRQ_LINK);
+	dev_info(dev, "%u ports, nodes %d/%d/%d for tray-local/rack-local/"
+		 "inter-rack memory\n", r->nports, r->class_node[0],
+		 r->class_node[1], r->class_node[2]);
+	return 0;
+}
+
+static const struct of_device_id rmc_of_match[] = {
+	{ .compatible = "dredbox,rmc-1.0" },
+	{ }
+};
+MODULE_DEVICE_TABLE(of, rmc_of_match);
+
+static struct platform_driver rmc_driver = {
+	.probe = rmc_probe,
+	.driver = {
+		.name = "dredbox-rmc",
+		.of_match_table = rmc_of_match,
+		.dev_groups = rmc_groups,
+	},
+};
+module_platform_driver(rmc_driver);
+
+MODULE_DESCRIPTION("dReDBox Remote Memory Controller");
+MODULE_LICENSE("GPL");

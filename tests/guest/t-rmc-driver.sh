@@ -1,0 +1,59 @@
+#!/bin/sh
+# The compute brick's RMC driver (guest-kernel-patches/dredbox-rmc) on
+# Debian's stock kernel, with rmc-numa=on: it finds the CPU-less node of
+# each latency class, hot-adds a memory-brick range reached through RMC
+# port 0 into the rack-local node, a program binds 64 MiB there with
+# mbind, detach removes it; 20 times with nothing left over in the guest,
+# the pool or the RMC table.  Detach while a process holds memory there
+# migrates it away (or would refuse); the guest carries on.  Bad requests
+# are refused and leave nothing behind.
+. "$(dirname "$0")/lib.sh"
+
+pool_start 0:1G 1:1G
+# Brick 1's second 256 MiB is brick0's (the first is someone else's);
+# port 0 reaches brick 1, port 1 nothing.
+other=$(pool_tool -c other alloc 256M --brick 1)
+seg=$(pool_tool -c rack alloc 256M --brick 1)
+pool_tool -c rack grant "$seg" brick0 --writable
+used=$(pool_used 1)
+APPEND="memhp_default_state=online_movable dredbox.drv=1:10000000:10000000"
+boot_bg rmc-driver rmc-driver \
+    -machine "pool=$POOL/memd.sock,rmc-numa=on" -m 1G,maxmem=2G -S
+qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg}}" \
+    '{"execute": "dredbox-rmc-connect", "arguments": {"port": 0, "brick": 1}}' \
+    '{"execute": "dredbox-rmc-disconnect", "arguments": {"port": 1}}' \
+    '{"execute": "cont"}' > /dev/null
+if wait_step done; then
+    rmc=$(qmp '{"execute": "query-dredbox-rmc"}')
+    check_value "the RMC table is empty again" \
+        "$(echo "$rmc" | jq -c '[.return.ports[] | select(.live.enabled)] | length')" 0
+    check_value "and no access ever faulted" \
+        "$(echo "$rmc" | jq -c '[.return["unmapped-faults"], ([.return.ports[].faults] | add)]')" \
+        "[0,0]"
+fi
+boot_wait
+check "the driver loads on the stock kernel" DRV_LOADED yes
+check "a node per latency class" DRV_NODES \
+    "tray-local=1 rack-local=2 inter-rack=3 "
+check "the rack-local node is CPU-less" DRV_NODE_CPUS ""
+check "with its distances" DRV_DISTANCE "30 30 10 50"
+check "a port without a circuit is refused" DRV_NO_LINK \
+    "Link has been severed"
+check "a size that is not whole memory blocks is refused" DRV_BAD_SIZE \
+    "Invalid argument"
+check "an unknown latency class is refused" DRV_BAD_CLASS "Invalid argument"
+check "detaching nothing is refused" DRV_NOT_ATTACHED \
+    "No such file or directory"
+check "attaching a port twice is refused" DRV_TWICE \
+    "Device or resource busy"
+check "attach grows the node by the 256 MiB" DRV_NODE_ATTACHED 262144
+check "20 rounds of attach, mbind 64 MiB, detach" DRV_ROUNDS 20
+check "in-use memory is migrated away on detach" DRV_INUSE detached
+check "and its process lives on" DRV_HOLDER_ALIVE yes
+check "nothing is left in the node" DRV_NODE_END 0
+check "nor on the port" DRV_PORTS_END "0 link=up"
+check_guest_ok "the guest ran to the end"
+check_value "no Oops or BUG in the guest" \
+    "$(echo "$FACTS" | grep -c 'Oops\|BUG')" 0
+check_value "the pool lent nothing more" "$(pool_used 1)" "$used"
+pool_stop

@@ -1,7 +1,8 @@
 /*
  * dredboxctl: ask the SDM controller for remote memory (docs/controller.md).
  *
- *   dredboxctl attach --brick N --size 512M [--latency CLASS] [--policy P]
+ *   dredboxctl attach --brick N --size 512M [--path virtio-mem|rmc]
+ *                     [--latency CLASS] [--policy P]
  *   dredboxctl attach --brick N --accelerator [--size 256M] [...]
  *   dredboxctl detach --brick N [--allocation ID]
  *   dredboxctl status
@@ -19,7 +20,7 @@
 
 #include "memd-wire.h"
 
-static char *opt_socket, *opt_size, *opt_latency, *opt_policy;
+static char *opt_socket, *opt_size, *opt_latency, *opt_policy, *opt_path;
 static gint opt_brick = -1, opt_alloc = -1;
 static gboolean opt_json, opt_accel;
 
@@ -36,6 +37,9 @@ static GOptionEntry entries[] = {
       "CLASS" },
     { "policy", 'p', 0, G_OPTION_ARG_STRING, &opt_policy,
       "attach: locality or first-fit (default: the controller's)", "NAME" },
+    { "path", 0, 0, G_OPTION_ARG_STRING, &opt_path,
+      "attach: virtio-mem (default: the brick's virtio-mem device grows) or"
+      " rmc (the brick's RMC driver hot-adds it into a NUMA node)", "PATH" },
     { "accelerator", 'x', 0, G_OPTION_ARG_NONE, &opt_accel,
       "attach: an accelerator, with a queue segment of --size (default"
       " 256M)", NULL },
@@ -89,7 +93,9 @@ static void print_status(JsonObject *o)
                json_object_has_member(a, "accelerator")
                ? g_strdup_printf("accelerator %" G_GINT64_FORMAT " queue",
                                  json_object_get_int_member(a, "accelerator"))
-               : "memory");
+               : g_strcmp0(json_object_get_string_member_with_default(
+                     a, "path", ""), "rmc") ? "memory (virtio-mem)"
+                                            : "memory (RMC)");
     }
     printf("\n%-8s %-7s %15s %10s %10s  %s\n", "compute", "memory",
            "controller MiB", "brick MiB", "pool MiB", "");
@@ -148,6 +154,10 @@ int main(int argc, char **argv)
         if (opt_size) {
             json_builder_set_member_name(b, "size");
             json_builder_add_string_value(b, opt_size);
+        }
+        if (opt_path) {
+            json_builder_set_member_name(b, "path");
+            json_builder_add_string_value(b, opt_path);
         }
         if (opt_accel) {
             json_builder_set_member_name(b, "accelerator");

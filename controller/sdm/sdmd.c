@@ -18,6 +18,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -116,7 +117,7 @@ static bool vmem_resize(unsigned c, unsigned m, uint64_t target,
 }
 
 /* What the controller promised brick @c's virtio-mem device for memory
- * brick @m (accelerator queues are not in it). */
+ * brick @m (RMC-path memory and accelerator queues are not in it). */
 static uint64_t promised(unsigned c, unsigned m, int64_t except)
 {
     g_autoptr(GArray) list = sdm_state_list(state, NULL);
@@ -126,7 +127,7 @@ static uint64_t promised(unsigned c, unsigned m, int64_t except)
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
 
         if (a->compute == c && a->memory == m && a->id != except &&
-            a->status == SDM_ALLOC_COMMITTED && !a->has_accel) {
+            a->status == SDM_ALLOC_COMMITTED && !a->has_accel && !a->rmc) {
             sum += a->size;
         }
     }
@@ -241,9 +242,10 @@ static const SdmStep attach_steps[] = {
 };
 
 /*
- * An accelerator's queue segment is leased to a pool client named after
- * the allocation, so that whatever a crash left of it can be released by
- * name; the compute brick and the accelerator get it by grant.
+ * RMC-path memory and accelerator queues are pool segments leased to a
+ * client named after the allocation, so that whatever a crash left of
+ * one can be released by name; the compute brick (and the accelerator)
+ * get it by grant.
  */
 static char *queue_owner(const AttachCtx *ctx)
 {
@@ -314,7 +316,7 @@ static bool step_segment(void *opaque, GError **errp)
                                "\"writable\":true}", ctx->alloc.segment,
                                ctx->alloc.accel);
     ok = pool_do(pool, to_brick, NULL, errp) &&
-         pool_do(pool, to_accel, NULL, errp);
+         (!ctx->alloc.has_accel || pool_do(pool, to_accel, NULL, errp));
     memd_close(pool);
     return ok;
 }
@@ -358,18 +360,24 @@ static bool brick_qmp(const AttachCtx *ctx, const char *cmd, GError **errp)
     return true;
 }
 
-static void undo_rmc_entry(void *opaque)
+static bool step_rmc_segment(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
-    g_autofree char *clear = g_strdup_printf(
-        "{\"execute\":\"dredbox-rmc-clear-entry\",\"arguments\":"
-        "{\"port\":%u}}", ctx->alloc.compute_port);
-    g_autofree char *detach = g_strdup_printf(
+    g_autofree char *cmd = g_strdup_printf(
+        "{\"execute\":\"dredbox-rmc-attach-segment\",\"arguments\":"
+        "{\"segment\":%" G_GINT64_FORMAT "}}", ctx->alloc.segment);
+
+    return brick_qmp(ctx, cmd, errp);
+}
+
+static void undo_rmc_segment(void *opaque)
+{
+    AttachCtx *ctx = opaque;
+    g_autofree char *cmd = g_strdup_printf(
         "{\"execute\":\"dredbox-rmc-detach-segment\",\"arguments\":"
         "{\"segment\":%" G_GINT64_FORMAT "}}", ctx->alloc.segment);
 
-    brick_qmp(ctx, clear, NULL);
-    brick_qmp(ctx, detach, NULL);
+    brick_qmp(ctx, cmd, NULL);
 }
 
 /* The queue segment behind the compute port's NetPort entry. */
@@ -379,9 +387,6 @@ static bool step_rmc_entry(void *opaque, GError **errp)
     uint64_t start = QUEUE_WINDOW_BASE +
                      ctx->alloc.compute_port * QUEUE_WINDOW_STRIDE;
     bool add = ctx->segment_offset >= start;
-    g_autofree char *attach = g_strdup_printf(
-        "{\"execute\":\"dredbox-rmc-attach-segment\",\"arguments\":"
-        "{\"segment\":%" G_GINT64_FORMAT "}}", ctx->alloc.segment);
     g_autofree char *entry = g_strdup_printf(
         "{\"execute\":\"dredbox-rmc-set-entry\",\"arguments\":"
         "{\"port\":%u,\"brick\":%u,\"start\":%" G_GUINT64_FORMAT
@@ -391,14 +396,17 @@ static bool step_rmc_entry(void *opaque, GError **errp)
         add ? ctx->segment_offset - start : start - ctx->segment_offset,
         add ? "true" : "false");
 
-    if (!brick_qmp(ctx, attach, errp)) {
-        return false;
-    }
-    if (!brick_qmp(ctx, entry, errp)) {
-        undo_rmc_entry(ctx);
-        return false;
-    }
-    return true;
+    return brick_qmp(ctx, entry, errp);
+}
+
+static void undo_rmc_entry(void *opaque)
+{
+    AttachCtx *ctx = opaque;
+    g_autofree char *clear = g_strdup_printf(
+        "{\"execute\":\"dredbox-rmc-clear-entry\",\"arguments\":"
+        "{\"port\":%u}}", ctx->alloc.compute_port);
+
+    brick_qmp(ctx, clear, NULL);
 }
 
 static bool step_doorbell(void *opaque, GError **errp)
@@ -427,16 +435,128 @@ static const SdmStep accel_steps[] = {
     { "pool segment", step_segment, undo_segment },
     { "optical circuit", step_circuit, undo_circuit },
     { "accelerator circuit", step_accel_circuit, undo_accel_circuit },
+    { "RMC segment", step_rmc_segment, undo_rmc_segment },
     { "RMC entry", step_rmc_entry, undo_rmc_entry },
     { "doorbell", step_doorbell, undo_doorbell },
+};
+
+/*
+ * One request to compute brick @c's SDM agent (guest/agent), over its
+ * virtio-serial channel RUN/brickC.agent: the reply after "ok", or NULL
+ * with the agent's error.  Requests carry a number, so a late reply to an
+ * earlier request is told apart.
+ */
+static char *agent_call(unsigned c, const char *request, GError **errp)
+{
+    static unsigned long seq;
+    g_autofree char *path = path_in_run("brick%u.agent", c);
+    g_autofree char *line = NULL;
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    gint64 deadline = g_get_monotonic_time() + PLUG_TIMEOUT_US;
+    g_autoptr(GString) in = g_string_new(NULL);
+    unsigned long id = (unsigned long)g_get_real_time() * 1000 + ++seq;
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    char *reply = NULL;
+
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    line = g_strdup_printf("%lu %s\n", id, request);
+    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
+        write(s, line, strlen(line)) != (ssize_t)strlen(line)) {
+        close(s);
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                    "compute brick %u's agent is not reachable at %s", c,
+                    path);
+        return NULL;
+    }
+    while (!reply && g_get_monotonic_time() < deadline) {
+        struct pollfd p = { s, POLLIN, 0 };
+        char buf[1024], *nl;
+        ssize_t n;
+
+        if (poll(&p, 1, 1000) <= 0) {
+            continue;
+        }
+        n = read(s, buf, sizeof(buf));
+        if (n <= 0) {
+            break;
+        }
+        g_string_append_len(in, buf, n);
+        while (!reply && (nl = strchr(in->str, '\n'))) {
+            unsigned long got = strtoul(in->str, NULL, 10);
+
+            *nl = '\0';
+            if (got == id) {
+                reply = g_strdup(strchr(in->str, ' ') ? strchr(in->str, ' ')
+                                 + 1 : "");
+            }
+            g_string_erase(in, 0, nl + 1 - in->str);
+        }
+    }
+    close(s);
+    if (!reply) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                    "compute brick %u's agent did not answer", c);
+        return NULL;
+    }
+    if (g_str_has_prefix(reply, "ok")) {
+        char *rest = g_strdup(g_strchug(reply + 2));
+
+        g_free(reply);
+        return rest;
+    }
+    g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE, "compute brick %u: %s",
+                c, g_str_has_prefix(reply, "error ") ? reply + 6 : reply);
+    g_free(reply);
+    return NULL;
+}
+
+/* The brick's driver hot-adds the range into its latency class's node. */
+static bool step_agent_attach(void *opaque, GError **errp)
+{
+    AttachCtx *ctx = opaque;
+    g_autofree char *req = g_strdup_printf(
+        "attach %u %u %" G_GINT64_MODIFIER "x %" G_GINT64_MODIFIER "x %s",
+        ctx->alloc.compute_port, ctx->alloc.memory, ctx->segment_offset,
+        ctx->alloc.size, rack_latency_name(ctx->pl.latency));
+    g_autofree char *ok = agent_call(ctx->alloc.compute, req, errp);
+
+    return ok != NULL;
+}
+
+static bool agent_detach(AttachCtx *ctx, GError **errp)
+{
+    g_autofree char *req = g_strdup_printf("detach %u",
+                                           ctx->alloc.compute_port);
+    g_autofree char *ok = agent_call(ctx->alloc.compute, req, errp);
+
+    return ok != NULL;
+}
+
+static void undo_agent_attach(void *opaque)
+{
+    agent_detach(opaque, NULL);
+}
+
+static const SdmStep rmc_steps[] = {
+    { "pool segment", step_segment, undo_segment },
+    { "optical circuit", step_circuit, undo_circuit },
+    { "RMC segment", step_rmc_segment, undo_rmc_segment },
+    { "memory online", step_agent_attach, undo_agent_attach },
 };
 
 static void ctx_steps(const AttachCtx *ctx, const SdmStep **steps,
                       unsigned *n)
 {
-    *steps = ctx->alloc.has_accel ? accel_steps : attach_steps;
-    *n = ctx->alloc.has_accel ? G_N_ELEMENTS(accel_steps)
-                              : G_N_ELEMENTS(attach_steps);
+    if (ctx->alloc.has_accel) {
+        *steps = accel_steps;
+        *n = G_N_ELEMENTS(accel_steps);
+    } else if (ctx->alloc.rmc) {
+        *steps = rmc_steps;
+        *n = G_N_ELEMENTS(rmc_steps);
+    } else {
+        *steps = attach_steps;
+        *n = G_N_ELEMENTS(attach_steps);
+    }
 }
 
 static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
@@ -454,6 +574,13 @@ static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
     json_builder_add_int_value(b, a->memory_port);
     json_builder_set_member_name(b, "size");
     json_builder_add_int_value(b, a->size);
+    json_builder_set_member_name(b, "path");
+    json_builder_add_string_value(b, a->has_accel ? "accelerator"
+                                  : a->rmc ? "rmc" : "virtio-mem");
+    if (a->rmc) {
+        json_builder_set_member_name(b, "segment");
+        json_builder_add_int_value(b, a->segment);
+    }
     if (a->has_accel) {
         json_builder_set_member_name(b, "accelerator");
         json_builder_add_int_value(b, a->accel);
@@ -503,8 +630,16 @@ static char *do_attach(JsonObject *req, GError **errp)
     unsigned nsteps;
     int l;
 
+    const char *path = json_object_get_string_member_with_default(
+        req, "path", "virtio-mem");
+
     r.accelerator = json_object_get_boolean_member_with_default(
         req, "accelerator", FALSE);
+    if (strcmp(path, "virtio-mem") && strcmp(path, "rmc")) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "path must be virtio-mem or rmc, not \"%s\"", path);
+        return NULL;
+    }
     if (!json_object_has_member(req, "brick") || (!sz && !r.accelerator)) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "attach needs \"brick\" and \"size\"");
@@ -528,9 +663,10 @@ static char *do_attach(JsonObject *req, GError **errp)
                     "size must be a positive multiple of 128 MiB");
         return NULL;
     }
-    if (r.accelerator && r.size > QUEUE_WINDOW_STRIDE) {
+    if ((r.accelerator || !strcmp(path, "rmc")) &&
+        r.size > QUEUE_WINDOW_STRIDE) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "an accelerator's queue segment is at most 16 GiB");
+                    "one RMC port reaches at most 16 GiB");
         return NULL;
     }
     for (l = 0; l <= RACK_INTER_RACK && strcmp(lat, rack_latency_name(l));
@@ -554,6 +690,7 @@ static char *do_attach(JsonObject *req, GError **errp)
         .compute = r.compute, .compute_port = ctx.pl.compute_port->index,
         .memory = ctx.pl.memory->id, .memory_port = ctx.pl.memory_port->index,
         .size = r.size, .segment = -1, .has_accel = r.accelerator,
+        .rmc = !r.accelerator && !strcmp(path, "rmc"),
     };
     if (r.accelerator) {
         ctx.alloc.accel = ctx.pl.accel_port->brick->id;
@@ -612,6 +749,12 @@ static char *do_detach(JsonObject *req, GError **errp)
     ctx.pl = placement_of(a);
     if (a->has_accel) {
         sdm_synth_undo(accel_steps, G_N_ELEMENTS(accel_steps), &ctx);
+    } else if (a->rmc) {
+        /* The guest must let go first; if it cannot, the memory stays. */
+        if (!agent_detach(&ctx, errp)) {
+            return NULL;
+        }
+        sdm_synth_undo(rmc_steps, G_N_ELEMENTS(rmc_steps) - 1, &ctx);
     } else if (!vmem_resize(a->compute, a->memory,
                             promised(a->compute, a->memory, a->id), errp)) {
         /* The guest keeps the memory: the allocation stands. */
@@ -928,7 +1071,7 @@ static bool reconcile(GError **errp)
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
         g_autoptr(GError) err = NULL;
 
-        if (!a->has_accel && !vmem_resize(a->compute, a->memory,
+        if (!a->has_accel && !a->rmc && !vmem_resize(a->compute, a->memory,
                          promised(a->compute, a->memory, -1), &err)) {
             g_printerr("dredbox-sdmd: %s\n", err->message);
         }

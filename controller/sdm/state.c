@@ -22,6 +22,7 @@ static const char schema[] =
     " status TEXT NOT NULL CHECK (status IN ('pending', 'committed')),"
     " accel INTEGER NOT NULL DEFAULT -1, accel_port INTEGER NOT NULL"
     " DEFAULT -1, accel_memory_port INTEGER NOT NULL DEFAULT -1,"
+    " rmc INTEGER NOT NULL DEFAULT 0,"
     " UNIQUE (compute, compute_port));";
 
 static bool db_error(SdmState *st, const char *what, GError **errp)
@@ -89,12 +90,12 @@ bool sdm_state_add(SdmState *st, SdmAlloc *a, GError **errp)
                              a->has_accel ? (int64_t)a->accel : -1,
                              a->has_accel ? (int64_t)a->accel_port : -1,
                              a->has_accel ? (int64_t)a->accel_memory_port
-                                          : -1 };
+                                          : -1, a->rmc };
 
     if (!exec_one(st, "INSERT INTO allocation (compute, compute_port,"
                   " memory, memory_port, size, segment, accel, accel_port,"
-                  " accel_memory_port, status)"
-                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')", args, 9,
+                  " accel_memory_port, rmc, status)"
+                  " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')", args, 10,
                   errp)) {
         return false;
     }
@@ -134,7 +135,7 @@ GArray *sdm_state_list(SdmState *st, GError **errp)
 
     if (sqlite3_prepare_v2(st->db, "SELECT id, compute, compute_port,"
                            " memory, memory_port, size, segment, status,"
-                           " accel, accel_port, accel_memory_port"
+                           " accel, accel_port, accel_memory_port, rmc"
                            " FROM allocation ORDER BY id", -1, &stmt,
                            NULL) != SQLITE_OK) {
         db_error(st, "read", errp);
@@ -156,6 +157,7 @@ GArray *sdm_state_list(SdmState *st, GError **errp)
             .accel = sqlite3_column_int(stmt, 8),
             .accel_port = sqlite3_column_int(stmt, 9),
             .accel_memory_port = sqlite3_column_int(stmt, 10),
+            .rmc = sqlite3_column_int(stmt, 11),
         };
 
         g_array_append_val(out, a);

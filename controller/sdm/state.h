@@ -30,6 +30,9 @@ typedef struct SdmAlloc {
     uint64_t size;
     int64_t segment;        /* pool segment, -1 until known */
     SdmAllocStatus status;
+    /* Memory on the RMC path: the brick's agent and driver hot-add it
+     * (otherwise its virtio-mem device for the memory brick grows). */
+    bool rmc;
     /* An accelerator's queue: the memory is shared with it (reserve.h). */
     bool has_accel;
     unsigned accel;

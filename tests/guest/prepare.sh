@@ -48,7 +48,7 @@ kdeb=$(fetch "$KPKG")
 bdeb=$(fetch busybox-static)
 
 stamp="$(basename "$kdeb") $(basename "$bdeb") $(cd "$SRCDIR/tests/guest" &&
-        cat prepare.sh rootfs/* programs/* ../../guest/accel/* \
+        cat prepare.sh rootfs/* programs/* ../../guest/accel/* ../../guest/agent/* \
             ../../guest-kernel-patches/build.sh ../../guest-kernel-patches/*/* \
             ../../include/hw/dredbox/rmc-regs.h \
             ../../include/hw/dredbox/accel-queue.h | sha256sum | cut -c1-16)"
@@ -100,6 +100,9 @@ done
 aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -I"$SRCDIR/include" \
     -o "$root/dredbox/bin/dredbox-accel" "$SRCDIR/guest/accel/dredbox-accel.c" \
     "$SRCDIR/guest/accel/libdredbox-accel.c"
+# The SDM agent (docs/guest-kernel.md).
+aarch64-linux-gnu-gcc -static -O2 -Wall -Werror \
+    -o "$root/dredbox/bin/dredbox-agent" "$SRCDIR/guest/agent/dredbox-agent.c"
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > "$OUT/initramfs.gz"
 rm -rf "$work"

@@ -59,7 +59,8 @@ static void test_lifecycle(void **state)
     GArray *list;
     GError *err = NULL;
 
-    /* b is an accelerator's queue. */
+    /* a is memory on the RMC path, b an accelerator's queue. */
+    a.rmc = true;
     b.has_accel = true;
     b.accel = 2;
     b.accel_port = 0;
@@ -86,6 +87,8 @@ static void test_lifecycle(void **state)
     assert_int_equal(g_array_index(list, SdmAlloc, 1).accel, 2);
     assert_int_equal(g_array_index(list, SdmAlloc, 1).accel_port, 0);
     assert_int_equal(g_array_index(list, SdmAlloc, 1).accel_memory_port, 1);
+    assert_true(g_array_index(list, SdmAlloc, 0).rmc);
+    assert_false(g_array_index(list, SdmAlloc, 1).rmc);
     g_array_unref(list);
 
     /* One allocation per compute port. */

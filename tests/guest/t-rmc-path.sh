@@ -1,0 +1,78 @@
+#!/bin/sh
+# Memory on the RMC path on the default rack: `dredboxctl attach --path
+# rmc` has the controller lease a segment, set up the circuit, attach the
+# segment to the brick's RMC and ask the brick's SDM agent to hot-add it
+# with the dredbox-rmc driver; the stock Debian guest's node for the
+# latency class grows, a program binds 64 MiB there with mbind, detach
+# removes it.  Twenty times, with nothing left in the guest, the pool or
+# the RMC.  Detach while a process uses the memory, and a request to a
+# dead brick, fail or succeed cleanly.
+. "$(dirname "$0")/lib.sh"
+
+RACK=$SRCDIR/controller/rack/dredbox-rack
+CTL=$SRCDIR/build/tools/controller/sdm/dredboxctl
+export DREDBOX_RUN="$LOGDIR/rmc-path-rack" DREDBOX_STATE="$LOGDIR/rmc-path-state"
+RUN=$DREDBOX_RUN
+"$RACK" down > /dev/null 2>&1
+trap '"$RACK" down > /dev/null 2>&1' EXIT
+"$RACK" up > "$LOGDIR/rmc-path-up.log" 2>&1
+check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/rmc-path-up.log")" 1
+
+pool_used_total() {
+    "$SRCDIR/build/tools/controller/memd/dredbox-pool" \
+        -p "$RUN/pool/pool.json" --json query | jq '[.bricks[].used] | add'
+}
+rmc_state() {    # live entries and attached segments of brick 0's RMC
+    qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' |
+        jq -c '.return | [([.ports[] | select(.live.enabled)] | length), (.segments | length)]'
+}
+node_kb() {    # node_kb NODE: its MemTotal in kB (0 when offline)
+    brick_run "$RUN" 0 "cat /sys/devices/system/node/node$1/meminfo 2> /dev/null | sed -n 's/.*MemTotal: *\([0-9]*\) kB/\1/p'"
+    echo "$FACTS" | head -n1 | sed 's/^rc=.*/0/'
+}
+
+brick_run "$RUN" 0 "cat /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes"
+node=$(echo "$FACTS" | sed -n 's/^tray-local=//p')
+check_value "the brick's driver has a tray-local node" "$node" 1
+total0=$(brick_run "$RUN" 0 "sed -n 's/MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo"; echo "$FACTS" | head -n1)
+
+ok=0 i=0
+while [ $i -lt 20 ]; do
+    out=$("$CTL" attach --brick 0 --size 512M --path rmc 2>&1) || break
+    echo "$out" | grep -q tray-local || break
+    [ "$(node_kb "$node")" = 524288 ] || break
+    brick_run "$RUN" 0 "numa-touch $node 64"
+    [ "$(fact TOUCH_ON_NODE)" = 16384 ] && [ "$(fact TOUCH_VERIFIED)" = 16384 ] || break
+    "$CTL" detach --brick 0 > /dev/null 2>&1 || break
+    [ "$(node_kb "$node")" = 0 ] || break
+    [ "$(pool_used_total)" = 0 ] || break
+    [ "$(rmc_state)" = "[0,0]" ] || break
+    i=$((i + 1))
+done
+check_value "20 rounds: attach 512 MiB into node $node, mbind 64 MiB, detach" "$i" 20
+[ $i = 20 ] || echo "# round $i: $out; node $(node_kb "$node") kB, pool $(pool_used_total), RMC $(rmc_state)"
+check_value "the guest's MemTotal is back where it was" \
+    "$(brick_run "$RUN" 0 "sed -n 's/MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo"; echo "$FACTS" | head -n1)" "$total0"
+
+# Detach while a process holds 64 MiB there: migrated away or refused.
+"$CTL" attach --brick 0 --size 256M --path rmc > /dev/null
+brick_run "$RUN" 0 "(numa-touch $node 64 hold > /tmp/hold &) ; while ! grep -q TOUCH_VERIFIED /tmp/hold; do sleep 0.2; done; grep TOUCH_ON_NODE /tmp/hold"
+check_value "a process holds memory in the node" "$(fact TOUCH_ON_NODE)" 16384
+if "$CTL" detach --brick 0 > "$LOGDIR/rmc-path-detach.log" 2>&1; then
+    check_value "detach in use: the memory was migrated, nothing left" \
+        "$(node_kb "$node") $(pool_used_total) $(rmc_state)" "0 0 [0,0]"
+else
+    check_value "detach in use: refused with the guest's reason" \
+        "$(grep -c 'memory still in use\|Device or resource busy' "$LOGDIR/rmc-path-detach.log")" 1
+    "$CTL" detach --brick 0 > /dev/null 2>&1
+fi
+brick_run "$RUN" 0 "ps | grep -q '[n]uma-touch' && echo holder-alive; kill \$(pidof numa-touch); echo still-here"
+check_value "the process and the guest carry on" \
+    "$(echo "$FACTS" | grep -c 'holder-alive\|still-here')" 2
+
+kill -9 "$(cat "$RUN/brick1.pid")"
+err=$("$CTL" attach --brick 1 --size 256M --path rmc 2>&1)
+check_value "a request for a dead brick fails" "$?" 1
+check_value "and leaves no memory leased" "$(pool_used_total)" 0
+check_value "and no allocation" \
+    "$("$CTL" --json status | jq '.allocations | length')" 0

@@ -8,7 +8,8 @@
  *  - electrical packet switch: a learning L2 switch between the bricks'
  *    NICs, over UNIX datagram sockets (QEMU -netdev dgram), no root needed;
  *  - control interface (the source's S1/S2): RUN/fabric.sock, one JSON
- *    request per line: connect, disconnect, query.
+ *    request per line: connect, disconnect, query, and reload (re-read
+ *    the rack file after memory bricks were registered).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -31,6 +32,7 @@
 #include "rackfile.h"
 
 static Rack *rack;
+static char *rack_file;
 static Ocs *ocs;
 static Eps *eps;
 static char *run_dir;
@@ -209,12 +211,36 @@ static char *query(void)
     return line_reply_end(b);
 }
 
+/*
+ * The rack file gained memory bricks and their cables (the SDM
+ * controller's registration): take them on; circuits stay as they are.
+ */
+static bool reload(GError **errp)
+{
+    Rack *next = rack_load(rack_file, errp);
+
+    if (!next) {
+        return false;
+    }
+    if (!rack_extends(rack, next, errp)) {
+        rack_free(next);
+        return false;
+    }
+    rack_free(rack);
+    rack = next;
+    return true;
+}
+
 static char *handle(JsonObject *req, const char *cmd, GError **errp)
 {
     unsigned a, b;
 
     if (!strcmp(cmd, "query")) {
         return query();
+    } else if (!strcmp(cmd, "reload")) {
+        if (!reload(errp)) {
+            return NULL;
+        }
     } else if (!strcmp(cmd, "connect")) {
         if (!find_port(req, "a", &a, errp) || !find_port(req, "b", &b, errp) ||
             !ocs_connect(ocs, a, b, now_us(), errp)) {
@@ -227,7 +253,8 @@ static char *handle(JsonObject *req, const char *cmd, GError **errp)
         }
     } else {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "unknown command \"%s\" (connect, disconnect, query)",
+                    "unknown command \"%s\" (connect, disconnect, query,"
+                    " reload)",
                     cmd);
         return NULL;
     }
@@ -243,13 +270,12 @@ static gboolean quit(gpointer loop)
 
 int main(int argc, char **argv)
 {
-    g_autofree char *rack_path = NULL;
     g_autofree char *control = NULL;
     g_autoptr(GOptionContext) ctx = g_option_context_new(
         "- dReDBox rack switch fabric");
     g_autoptr(GError) err = NULL;
     GOptionEntry entries[] = {
-        { "rack", 'r', 0, G_OPTION_ARG_FILENAME, &rack_path,
+        { "rack", 'r', 0, G_OPTION_ARG_FILENAME, &rack_file,
           "The rack description", "FILE" },
         { "run-dir", 'd', 0, G_OPTION_ARG_FILENAME, &run_dir,
           "Where the bricks' sockets live and ours go", "DIR" },
@@ -259,13 +285,13 @@ int main(int argc, char **argv)
     int s;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
-    if (!g_option_context_parse(ctx, &argc, &argv, &err) || !rack_path ||
+    if (!g_option_context_parse(ctx, &argc, &argv, &err) || !rack_file ||
         !run_dir) {
         g_printerr("dredbox-fabricd: %s\n", err ? err->message
                    : "--rack and --run-dir are required");
         return 2;
     }
-    rack = rack_load(rack_path, &err);
+    rack = rack_load(rack_file, &err);
     if (!rack) {
         g_printerr("dredbox-fabricd: %s\n", err->message);
         return 1;

@@ -353,6 +353,41 @@ static char *do_open(Pool *pool, MemdClient *c, JsonObject *o, int *fd_out,
     return reply_segment(seg, pool, writable);
 }
 
+/*
+ * A memory brick joins the rack while it runs (the SDM controller's
+ * registration, docs/controller.md).  Persistent bricks need a directory
+ * and come from the command line.
+ */
+static char *do_add_brick(Pool *pool, MemdClient *c, JsonObject *o,
+                          GError **errp)
+{
+    uint64_t id, size;
+    const char *cls_name = NULL;
+    MemClass cls = MEM_CLASS_DRAM;
+
+    if (!c->admin) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED,
+                    "only an admin client may add memory bricks");
+        return NULL;
+    }
+    if (!get_uint(o, "brick", POOL_ANY_BRICK - 1, &id, errp) ||
+        !get_uint(o, "size", G_MAXUINT64, &size, errp) ||
+        !get_string(o, "class", false, &cls_name, errp)) {
+        return NULL;
+    }
+    if (cls_name && (!mem_class_parse(cls_name, &cls) ||
+                     cls == MEM_CLASS_PERSISTENT)) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "a brick added at run time is dram or hugepage, not"
+                    " \"%s\"", cls_name);
+        return NULL;
+    }
+    if (!pool_add_brick(pool, id, cls, size, NULL, errp)) {
+        return NULL;
+    }
+    return reply_ok(NULL, 0);
+}
+
 static char *do_free(Pool *pool, MemdClient *c, JsonObject *o, GError **errp)
 {
     uint64_t id;
@@ -448,6 +483,8 @@ char *memd_handle(Pool *pool, MemdClient *client, const char *line,
         reply = do_grant(pool, client, o, &err);
     } else if (!strcmp(cmd, "release")) {
         reply = do_release(pool, client, o, &err);
+    } else if (!strcmp(cmd, "add-brick")) {
+        reply = do_add_brick(pool, client, o, &err);
     } else {
         g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
                     "unknown command \"%s\"", cmd);

@@ -474,3 +474,68 @@ Rack *rack_load(const char *path, GError **errp)
     }
     return rack_parse(text, path, errp);
 }
+
+static bool same_brick(const RackBrick *a, const RackBrick *b)
+{
+    return a->tray == b->tray && a->cpus == b->cpus && a->ram == b->ram &&
+           a->ports == b->ports && a->size == b->size &&
+           !g_strcmp0(a->mem_class, b->mem_class) &&
+           a->engines == b->engines && a->rate == b->rate;
+}
+
+bool rack_extends(const Rack *rack, const Rack *next, GError **errp)
+{
+    if (next->optical_ports != rack->optical_ports ||
+        next->reconfig_ms != rack->reconfig_ms ||
+        next->electrical != rack->electrical) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "the switches cannot change while"
+                    " the rack runs");
+        return false;
+    }
+    for (guint i = 0; i < rack->bricks->len; i++) {
+        const RackBrick *b = g_ptr_array_index(rack->bricks, i);
+        const RackBrick *n = rack_brick(next, b->kind, b->id);
+
+        if (!n || !same_brick(b, n)) {
+            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "%s brick %u cannot change or"
+                        " go while the rack runs", kind_names[b->kind],
+                        b->id);
+            return false;
+        }
+    }
+    for (guint i = 0; i < next->bricks->len; i++) {
+        const RackBrick *n = g_ptr_array_index(next->bricks, i);
+
+        if (!rack_brick(rack, n->kind, n->id) && n->kind != RACK_MEMORY) {
+            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "only memory bricks join a"
+                        " running rack (%s brick %u needs its own process:"
+                        " dredbox-rack up)", kind_names[n->kind], n->id);
+            return false;
+        }
+    }
+    for (guint i = 0; i < rack->cables->len; i++) {
+        const RackCable *c = g_ptr_array_index(rack->cables, i);
+        const RackCable *n = rack_cable_at(next, c->switch_port);
+
+        if (!n || n->brick->kind != c->brick->kind ||
+            n->brick->id != c->brick->id || n->brick_port != c->brick_port ||
+            n->latency != c->latency) {
+            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "the cable at optical port %u"
+                        " cannot change while the rack runs",
+                        c->switch_port);
+            return false;
+        }
+    }
+    for (guint i = 0; i < next->cables->len; i++) {
+        const RackCable *n = g_ptr_array_index(next->cables, i);
+
+        if (!rack_cable_at(rack, n->switch_port) &&
+            rack_brick(rack, n->brick->kind, n->brick->id)) {
+            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "only new memory bricks get"
+                        " new cables while the rack runs (optical port %u)",
+                        n->switch_port);
+            return false;
+        }
+    }
+    return true;
+}

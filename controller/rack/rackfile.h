@@ -68,6 +68,11 @@ void rack_free(Rack *rack);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Rack, rack_free)
 
 RackBrick *rack_brick(const Rack *rack, RackBrickKind kind, unsigned id);
+/*
+ * Whether @next is @rack plus memory bricks and cables for them (what may
+ * be registered while the rack runs); false with the reason if not.
+ */
+bool rack_extends(const Rack *rack, const Rack *next, GError **errp);
 /* The cable at optical switch port @port, or NULL. */
 RackCable *rack_cable_at(const Rack *rack, unsigned port);
 const char *rack_kind_name(RackBrickKind kind);

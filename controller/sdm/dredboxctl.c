@@ -8,6 +8,8 @@
  *   dredboxctl status
  *   dredboxctl graph
  *   dredboxctl plan-power
+ *   dredboxctl register STATEMENT...   (rack-file lines: memory bricks
+ *                                       joining the running rack, cables)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -122,7 +124,7 @@ static void print_status(JsonObject *o)
 int main(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new(
-        "attach|detach|status|graph|plan-power - ask the dReDBox SDM"
+        "attach|detach|status|graph|plan-power|register - ask the dReDBox SDM"
         " controller");
     g_autoptr(GError) err = NULL;
     g_autoptr(JsonParser) parser = json_parser_new();
@@ -141,7 +143,8 @@ int main(int argc, char **argv)
         opt_socket = g_build_filename(run ? run : "build/run/rack",
                                       "sdm.sock", NULL);
     }
-    cmd = argc == 2 ? argv[1] : "";
+    cmd = argc == 2 || (argc > 2 && !strcmp(argv[1], "register"))
+          ? argv[1] : "";
     if (!strcmp(cmd, "attach") && opt_brick >= 0 && (opt_size || opt_accel)) {
         JsonBuilder *b = json_builder_new();
         JsonNode *root;
@@ -179,13 +182,28 @@ int main(int argc, char **argv)
     } else if (!strcmp(cmd, "detach") && opt_brick >= 0) {
         req = g_strdup_printf("{\"cmd\":\"detach\",\"brick\":%d,"
                               "\"allocation\":%d}", opt_brick, opt_alloc);
+    } else if (!strcmp(cmd, "register")) {
+        g_autofree char *lines = g_strjoinv("\n", argv + 2);
+        JsonBuilder *b = json_builder_new();
+        JsonNode *root;
+
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "cmd");
+        json_builder_add_string_value(b, "register");
+        json_builder_set_member_name(b, "lines");
+        json_builder_add_string_value(b, lines);
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        req = json_to_string(root, FALSE);
+        json_node_unref(root);
+        g_object_unref(b);
     } else if (!strcmp(cmd, "status") || !strcmp(cmd, "graph") ||
                !strcmp(cmd, "plan-power")) {
         req = g_strdup_printf("{\"cmd\":\"%s\"}", cmd);
     } else {
         fprintf(stderr, "dredboxctl: expected attach --brick N --size SIZE,"
                 " attach --brick N --accelerator, detach --brick N, status,"
-                " graph or plan-power"
+                " graph, plan-power or register STATEMENT..."
                 " (see --help)\n");
         return 2;
     }
@@ -240,6 +258,9 @@ int main(int argc, char **argv)
         json_generator_set_pretty(gen, TRUE);
         printf("%s\n", json_generator_to_data(gen, NULL));
         g_object_unref(gen);
+    } else if (!strcmp(cmd, "register")) {
+        printf("registered: the rack has %" G_GINT64_FORMAT " bricks\n",
+               json_object_get_int_member(o, "bricks"));
     } else {
         printf("detached\n");
     }

@@ -51,6 +51,7 @@
 #define QUEUE_DEFAULT_SIZE (256ULL << 20)
 
 static Rack *rack;
+static char *rack_path;     /* the rack file: registrations extend it */
 static SdmGraph *graph;
 static SdmState *state;
 static char *run_dir;
@@ -818,7 +819,15 @@ static char *do_status(GError **errp)
             if (m->kind != RACK_MEMORY) {
                 continue;
             }
-            brick_ok = vmem_size(c->id, m->id, "size", &brick_says, NULL);
+            g_autoptr(GError) err = NULL;
+
+            brick_ok = vmem_size(c->id, m->id, "size", &brick_says, &err);
+            /* A memory brick registered after the compute brick started
+             * has no virtio-mem device in it: nothing there. */
+            if (!brick_ok && strstr(err->message, "not found")) {
+                brick_ok = true;
+                brick_says = 0;
+            }
             for (guint k = 0; k < json_array_get_length(segs); k++) {
                 JsonObject *s = json_array_get_object_element(segs, k);
 
@@ -1015,6 +1024,102 @@ static char *do_plan_power(GError **errp)
     return line_reply_end(b);
 }
 
+/*
+ * Registration (the source's S11): memory bricks joining the running rack,
+ * as rack-file statements ("memory 2 size=4G ports=2", "cable memory2.port0
+ * optical:13 latency=rack-local").  The pool gets the bricks, the rack
+ * file and the fabric the cables, and the graph is rebuilt with every
+ * allocation in it.  Compute bricks have the RMC path to reach them
+ * (virtio-mem devices are per memory brick and fixed at launch).
+ */
+static char *do_register(JsonObject *req, GError **errp)
+{
+    const char *lines = json_object_get_string_member_with_default(
+        req, "lines", NULL);
+    g_autofree char *old_text = NULL, *text = NULL;
+    g_autoptr(GArray) list = NULL;
+    g_autoptr(Rack) next = NULL;
+    MemdConn *pool;
+    JsonBuilder *b;
+    JsonObject *o;
+    SdmGraph *old_graph;
+
+    if (!lines) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "register needs"
+                    " \"lines\": rack-file statements for new memory"
+                    " bricks and their cables");
+        return NULL;
+    }
+    if (!g_file_get_contents(rack_path, &old_text, NULL, errp)) {
+        return NULL;
+    }
+    text = g_strconcat(old_text, "\n", lines, "\n", NULL);
+    next = rack_parse(text, rack_path, errp);
+    if (!next || !rack_extends(rack, next, errp)) {
+        return NULL;
+    }
+    for (guint i = 0; i < next->bricks->len; i++) {
+        RackBrick *m = g_ptr_array_index(next->bricks, i);
+
+        if (!rack_brick(rack, m->kind, m->id) &&
+            !strcmp(m->mem_class, "persistent")) {
+            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "memory brick"
+                        " %u: a brick joining a running rack is dram or"
+                        " hugepage", m->id);
+            return NULL;
+        }
+    }
+    pool = pool_connect("sdm", TRUE, errp);
+    if (!pool) {
+        return NULL;
+    }
+    for (guint i = 0; i < next->bricks->len; i++) {
+        RackBrick *m = g_ptr_array_index(next->bricks, i);
+        g_autofree char *add = NULL;
+
+        if (rack_brick(rack, m->kind, m->id)) {
+            continue;
+        }
+        add = g_strdup_printf("{\"cmd\":\"add-brick\",\"brick\":%u,"
+                              "\"size\":%" G_GUINT64_FORMAT ",\"class\":"
+                              "\"%s\"}", m->id, m->size, m->mem_class);
+        if (!pool_do(pool, add, NULL, errp)) {
+            g_prefix_error(errp, "pool: memory brick %u: ", m->id);
+            memd_close(pool);
+            return NULL;
+        }
+    }
+    memd_close(pool);
+    if (!g_file_set_contents(rack_path, text, -1, errp) ||
+        !(o = fabric_call("{\"cmd\":\"reload\"}", errp))) {
+        return NULL;
+    }
+    json_object_unref(o);
+
+    /* The new graph, with every committed allocation in it. */
+    list = sdm_state_list(state, errp);
+    if (!list) {
+        return NULL;
+    }
+    old_graph = graph;
+    graph = sdm_graph_new(next);
+    for (guint i = 0; i < list->len; i++) {
+        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+        SdmPlacement pl = placement_of(a);
+
+        if (pl.memory && a->status == SDM_ALLOC_COMMITTED) {
+            sdm_reserve_commit(graph, &pl, a->size);
+        }
+    }
+    sdm_graph_free(old_graph);
+    rack_free(rack);
+    rack = g_steal_pointer(&next);
+    b = line_reply_begin();
+    json_builder_set_member_name(b, "bricks");
+    json_builder_add_int_value(b, graph->vertices->len);
+    return line_reply_end(b);
+}
+
 static char *handle(JsonObject *req, const char *cmd, GError **errp)
 {
     if (!strcmp(cmd, "attach")) {
@@ -1027,10 +1132,12 @@ static char *handle(JsonObject *req, const char *cmd, GError **errp)
         return do_graph();
     } else if (!strcmp(cmd, "plan-power")) {
         return do_plan_power(errp);
+    } else if (!strcmp(cmd, "register")) {
+        return do_register(req, errp);
     }
     g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                 "unknown command \"%s\" (attach, detach, status, graph,"
-                " plan-power)", cmd);
+                " plan-power, register)", cmd);
     return NULL;
 }
 
@@ -1087,7 +1194,7 @@ static gboolean quit(gpointer loop)
 
 int main(int argc, char **argv)
 {
-    g_autofree char *rack_path = NULL, *db = NULL, *policy = NULL;
+    g_autofree char *db = NULL, *policy = NULL;
     g_autofree char *sock = NULL;
     g_autoptr(GOptionContext) ctx = g_option_context_new(
         "- dReDBox SDM controller");

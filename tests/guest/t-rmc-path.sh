@@ -6,7 +6,8 @@
 # latency class grows, a program binds 64 MiB there with mbind, detach
 # removes it.  Twenty times, with nothing left in the guest, the pool or
 # the RMC.  Detach while a process uses the memory, and a request to a
-# dead brick, fail or succeed cleanly.
+# dead brick, fail or succeed cleanly.  A memory brick registered while
+# the rack runs serves the RMC path at once.
 . "$(dirname "$0")/lib.sh"
 
 RACK=$SRCDIR/controller/rack/dredbox-rack
@@ -69,6 +70,26 @@ fi
 brick_run "$RUN" 0 "ps | grep -q '[n]uma-touch' && echo holder-alive; kill \$(pidof numa-touch); echo still-here"
 check_value "the process and the guest carry on" \
     "$(echo "$FACTS" | grep -c 'holder-alive\|still-here')" 2
+
+# A memory brick joins the running rack (registration, S11) and serves
+# the RMC path at once; it is in the rack file for a controller restart.
+"$CTL" register "memory 2 tray=0 size=512M ports=1" \
+    "cable memory2 optical:13 latency=tray-local" > /dev/null 2>&1
+check_value "a memory brick registers with the running rack" "$?" 0
+check_value "the pool has it" \
+    "$("$SRCDIR/build/tools/controller/memd/dredbox-pool" -p "$RUN/pool/pool.json" --json query | jq '.bricks[] | select(.id == 2) | .size')" \
+    536870912
+out=$("$CTL" attach --brick 0 --size 512M --path rmc 2>&1)
+check_value "a request it fits best lands on it" \
+    "$(echo "$out" | grep -c 'of memory brick 2 for compute brick 0')" 1
+check_value "and the guest's node grows" "$(node_kb "$node")" 524288
+"$CTL" detach --brick 0 > /dev/null 2>&1
+check_value "detach gives it back" "$(node_kb "$node") $(pool_used_total)" "0 0"
+err=$("$CTL" register "compute 5" 2>&1)
+check_value "a compute brick cannot join that way" "$err" \
+    "dredboxctl: only memory bricks join a running rack (compute brick 5 needs its own process: dredbox-rack up)"
+check_value "the registration is in the rack file" \
+    "$(grep -c '^memory 2 tray=0 size=512M ports=1$' "$RUN/rack")" 1
 
 kill -9 "$(cat "$RUN/brick1.pid")"
 err=$("$CTL" attach --brick 1 --size 256M --path rmc 2>&1)

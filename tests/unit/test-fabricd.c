@@ -197,6 +197,32 @@ static void test_bad_requests(void **state)
     expect(f, "{\"cmd\":\"query\"}", "\"state\":\"up\"");
 }
 
+/* Memory bricks registered while the rack runs: reload takes them on. */
+static void test_reload(void **state)
+{
+    Fabric *f = *state;
+    g_autofree char *rack = g_build_filename(f->dir, "rack", NULL);
+    g_autofree char *more = g_strconcat(RACK, "memory 5 size=1G\n"
+                                        "cable memory5 optical:6\n", NULL);
+    g_autofree char *bad = g_strconcat(more, "compute 7\n", NULL);
+
+    expect(f, "{\"cmd\":\"connect\",\"a\":\"memory5\",\"b\":7}",
+           "no cable from \\\"memory5\\\"");
+    assert_true(g_file_set_contents(rack, more, -1, NULL));
+    expect(f, "{\"cmd\":\"reload\"}", "{\"ok\":true}");
+    expect(f, "{\"cmd\":\"connect\",\"a\":\"memory5\",\"b\":7}",
+           "{\"ok\":true}");
+    expect(f, "{\"cmd\":\"query\"}", "\"endpoint\":\"memory5\"");
+    /* A compute brick cannot join this way; the old rack stays. */
+    assert_true(g_file_set_contents(rack, bad, -1, NULL));
+    expect(f, "{\"cmd\":\"reload\"}", "only memory bricks join a running"
+           " rack");
+    assert_true(g_file_set_contents(rack, "nonsense\n", -1, NULL));
+    expect(f, "{\"cmd\":\"reload\"}", "unknown statement 'nonsense'");
+    expect(f, "{\"cmd\":\"disconnect\",\"port\":\"memory5\"}",
+           "{\"ok\":true}");
+}
+
 static void frame(uint8_t *buf, uint8_t dst, uint8_t src)
 {
     memset(buf, 0, 64);
@@ -278,6 +304,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packet_switch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
         cmocka_unit_test(test_bad_rack),
     };
 

@@ -152,6 +152,27 @@ static void test_grants_and_admin(void **state)
     req(f, "{\"cmd\":\"query\"}", "\"segments\":[]");
 }
 
+/* A memory brick registered while the pool runs. */
+static void test_add_brick(void **state)
+{
+    Fixture *f = *state;
+
+    hello(f, "brick0", "client");
+    req(f, "{\"cmd\":\"add-brick\",\"brick\":2,\"size\":\"512M\"}",
+        "only an admin client may add memory bricks");
+    hello(f, "sdm", "admin");
+    req(f, "{\"cmd\":\"add-brick\",\"brick\":1,\"size\":\"512M\"}",
+        "\"ok\":false");
+    req(f, "{\"cmd\":\"add-brick\",\"brick\":2,\"size\":\"512M\","
+        "\"class\":\"persistent\"}", "is dram or hugepage, not");
+    req(f, "{\"cmd\":\"add-brick\",\"brick\":2}", "size");
+    req(f, "{\"cmd\":\"add-brick\",\"brick\":2,\"size\":\"512M\"}",
+        "{\"ok\":true}");
+    req(f, "{\"cmd\":\"alloc\",\"size\":\"512M\",\"brick\":2}",
+        "\"brick\":2");
+    req(f, "{\"cmd\":\"query\"}", "\"id\":2,\"class\":\"dram\"");
+}
+
 static void test_parse_size(void **state)
 {
     uint64_t v;
@@ -181,6 +202,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_grants_and_admin, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_add_brick, setup, teardown),
         cmocka_unit_test(test_parse_size),
     };
 

@@ -131,6 +131,69 @@ static const Bad bad[] = {
     { SW "memory 0 size=1G ports=2\ncable memory0 optical:1\n", "memory0 has 2 ports: write memory0.portN" },
 };
 
+/* What may join a running rack: memory bricks and their cables. */
+static void test_extends(void **state)
+{
+    static const char base[] =
+        "compute 0 ports=1\nmemory 0 size=1G\noptical-switch ports=8\n"
+        "cable compute0.port0 optical:0\ncable memory0 optical:1\n";
+    static const struct {
+        const char *more;
+        const char *error;      /* NULL: accepted */
+    } cases[] = {
+        { "", NULL },
+        { "memory 1 size=2G ports=2\ncable memory1.port0 optical:2"
+          " latency=rack-local\n", NULL },
+        { "compute 1\n", "only memory bricks join a running rack" },
+        { "accelerator 0\n", "only memory bricks join a running rack" },
+        { "cable compute0.port0 optical:3\n", NULL },  /* parse error */
+    };
+    g_autoptr(Rack) old = rack_parse(base, "t.rack", NULL);
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autofree char *text = g_strconcat(base, cases[i].more, NULL);
+        g_autoptr(Rack) next = rack_parse(text, "t.rack", NULL);
+        GError *err = NULL;
+
+        if (!next) {
+            continue;   /* the parser's own errors are tested above */
+        }
+        if (!cases[i].error) {
+            assert_true(rack_extends(old, next, NULL));
+            continue;
+        }
+        assert_false(rack_extends(old, next, &err));
+        assert_non_null(strstr(err->message, cases[i].error));
+        g_error_free(err);
+    }
+    /* Changing what is there is refused. */
+    {
+        g_autoptr(Rack) next = rack_parse(
+            "compute 0 ports=1\nmemory 0 size=2G\noptical-switch ports=8\n"
+            "cable compute0.port0 optical:0\ncable memory0 optical:1\n",
+            "t.rack", NULL);
+        g_autoptr(Rack) moved = rack_parse(
+            "compute 0 ports=1\nmemory 0 size=1G\noptical-switch ports=8\n"
+            "cable compute0.port0 optical:0\ncable memory0 optical:2\n",
+            "t.rack", NULL);
+        g_autoptr(Rack) fewer = rack_parse(
+            "compute 0 ports=1\noptical-switch ports=8\n"
+            "cable compute0.port0 optical:0\n", "t.rack", NULL);
+        GError *err = NULL;
+
+        assert_false(rack_extends(old, next, &err));
+        assert_string_equal(err->message, "memory brick 0 cannot change or"
+                            " go while the rack runs");
+        g_clear_error(&err);
+        assert_false(rack_extends(old, moved, &err));
+        assert_string_equal(err->message, "the cable at optical port 1"
+                            " cannot change while the rack runs");
+        g_clear_error(&err);
+        assert_false(rack_extends(old, fewer, &err));
+        g_clear_error(&err);
+    }
+}
+
 static void test_errors(void **state)
 {
     for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -160,6 +223,7 @@ int main(void)
         cmocka_unit_test(test_large_rack),
         cmocka_unit_test(test_defaults_and_comments),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_extends),
         cmocka_unit_test(test_missing_file),
     };
 

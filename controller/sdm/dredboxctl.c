@@ -77,6 +77,7 @@ static void print_status(JsonObject *o)
 {
     JsonArray *allocs = json_object_get_array_member(o, "allocations");
     JsonArray *bricks = json_object_get_array_member(o, "bricks");
+    JsonArray *segments;
 
     printf("%-6s %-8s %-5s %-7s %-5s %10s  %s\n", "alloc", "compute", "port",
            "memory", "port", "size MiB", "use");
@@ -98,6 +99,24 @@ static void print_status(JsonObject *o)
                : g_strcmp0(json_object_get_string_member_with_default(
                      a, "path", ""), "rmc") ? "memory (virtio-mem)"
                                             : "memory (RMC)");
+    }
+    segments = json_object_get_array_member(o, "segments");
+    if (segments && json_array_get_length(segments)) {
+        printf("\n%-6s %-6s %-6s %-12s  %s\n", "alloc", "pool", "RMC",
+               "guest/accel", "");
+    }
+    for (guint i = 0; segments && i < json_array_get_length(segments); i++) {
+        JsonObject *c = json_array_get_object_element(segments, i);
+        bool pool = json_object_get_boolean_member(c, "pool");
+        bool rmc = json_object_get_boolean_member(c, "rmc");
+        bool far = json_object_get_boolean_member_with_default(
+            c, "guest", json_object_get_boolean_member_with_default(
+                c, "accelerator", FALSE));
+
+        printf("%-6" G_GINT64_FORMAT " %-6s %-6s %-12s  %s\n",
+               json_object_get_int_member(c, "allocation"),
+               pool ? "yes" : "no", rmc ? "yes" : "no", far ? "yes" : "no",
+               pool && rmc && far ? "consistent" : "MISMATCH");
     }
     printf("\n%-8s %-7s %15s %10s %10s  %s\n", "compute", "memory",
            "controller MiB", "brick MiB", "pool MiB", "");

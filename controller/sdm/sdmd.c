@@ -772,6 +772,72 @@ static char *do_detach(JsonObject *req, GError **errp)
     return line_reply_end(line_reply_begin());
 }
 
+/*
+ * An RMC-path allocation or accelerator queue as the pool, the brick's
+ * RMC and the brick's guest (agent) or accelerator see it.
+ */
+static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
+                              JsonArray *segs)
+{
+    g_autofree char *owner = g_strdup_printf("sdm-a%" G_GINT64_FORMAT, a->id);
+    g_autofree char *qmp = path_in_run("brick%u.qmp", a->compute);
+    g_autofree char *want = g_strdup_printf(
+        "%u link=up brick=%u start=0x%" G_GINT64_MODIFIER "x size=%"
+        G_GUINT64_FORMAT " ", a->compute_port, a->memory,
+        (guint64)(QUEUE_WINDOW_BASE + a->compute_port * QUEUE_WINDOW_STRIDE),
+        a->size);
+    JsonNode *rmc = qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}",
+                             NULL);
+    bool pool_ok = false, rmc_ok = false, far_ok = false;
+
+    for (guint k = 0; k < json_array_get_length(segs); k++) {
+        JsonObject *s = json_array_get_object_element(segs, k);
+
+        pool_ok |= json_object_get_int_member(s, "id") == a->segment &&
+                   json_object_get_int_member(s, "size") == (gint64)a->size &&
+                   !g_strcmp0(json_object_get_string_member(s, "owner"),
+                              owner);
+    }
+    if (rmc && JSON_NODE_HOLDS_OBJECT(rmc)) {
+        JsonObject *r = json_node_get_object(rmc);
+        JsonArray *rs = json_object_get_array_member(r, "segments");
+        JsonArray *ports = json_object_get_array_member(r, "ports");
+        JsonObject *port = a->compute_port < json_array_get_length(ports)
+            ? json_array_get_object_element(ports, a->compute_port) : NULL;
+
+        for (guint k = 0; rs && k < json_array_get_length(rs); k++) {
+            rmc_ok |= json_object_get_int_member(
+                json_array_get_object_element(rs, k), "segment") == a->segment;
+        }
+        if (a->has_accel && port &&
+            json_object_has_member(port, "doorbell")) {
+            far_ok = json_object_get_boolean_member(
+                json_object_get_object_member(port, "doorbell"), "connected");
+        }
+    }
+    if (a->rmc) {
+        g_autofree char *ports = agent_call(a->compute, "status", NULL);
+        g_autofree char *line = ports ? g_strdup_printf(";%s", ports) : NULL;
+        g_autofree char *key = g_strdup_printf(";%s", want);
+
+        /* "PORT link=up brick=B start=... size=S node=N;" */
+        far_ok = line && strstr(line, key);
+    }
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, "allocation");
+    json_builder_add_int_value(b, a->id);
+    json_builder_set_member_name(b, "pool");
+    json_builder_add_boolean_value(b, pool_ok);
+    json_builder_set_member_name(b, "rmc");
+    json_builder_add_boolean_value(b, rmc_ok);
+    json_builder_set_member_name(b, a->has_accel ? "accelerator" : "guest");
+    json_builder_add_boolean_value(b, far_ok);
+    json_builder_end_object(b);
+    if (rmc) {
+        json_node_unref(rmc);
+    }
+}
+
 /* Allocations, and for each compute/memory brick pair what the
  * controller, the brick and the pool say. */
 static char *do_status(GError **errp)
@@ -802,6 +868,16 @@ static char *do_status(GError **errp)
     json_builder_begin_array(b);
     for (guint i = 0; i < list->len; i++) {
         add_alloc(b, &g_array_index(list, SdmAlloc, i));
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "segments");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < list->len; i++) {
+        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+
+        if ((a->rmc || a->has_accel) && a->status == SDM_ALLOC_COMMITTED) {
+            add_segment_check(b, a, segs);
+        }
     }
     json_builder_end_array(b);
     json_builder_set_member_name(b, "bricks");

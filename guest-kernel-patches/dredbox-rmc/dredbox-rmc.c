@@ -269,6 +269,7 @@ static irqreturn_t rmc_irq(int irq, void *data)
 static int rmc_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
+	struct resource *res;
 	struct rmc *r;
 	u64 win[4];
 	u32 nodes[CLASSES];
@@ -278,9 +279,17 @@ static int rmc_probe(struct platform_device *pdev)
 	if (!r)
 		return -ENOMEM;
 	mutex_init(&r->lock);
-	r->regs = devm_platform_ioremap_resource(pdev, 0);
-	if (IS_ERR(r->regs))
-		return PTR_ERR(r->regs);
+	/*
+	 * Mapped without claiming the region: user space drives accelerator
+	 * doorbells on other ports through /dev/mem (libdredbox-accel), which
+	 * a claimed region would refuse.
+	 */
+	res = platform_get_resource(pdev, IORESOURCE_MEM, 0);
+	if (!res)
+		return -ENODEV;
+	r->regs = devm_ioremap(dev, res->start, resource_size(res));
+	if (!r->regs)
+		return -ENOMEM;
 	if (rd(r, RMC_ID) != RMC_ID_VALUE)
 		return dev_err_probe(dev, -ENODEV, "not an RMC\n");
 	r->nports = min_t(u32, rd(r, RMC_CAP) & RMC_CAP_PORTS_MASK,

@@ -56,6 +56,9 @@ check_value "two circuits: brick to memory, accelerator to memory" \
     "$(circuits)" 2
 check_value "the RMC's doorbell reaches the accelerator" \
     "$(rmc '.ports[0].doorbell | [.segment, .connected]')" "[$seg,true]"
+check_value "status: pool, RMC and accelerator agree with the controller" \
+    "$("$CTL" --json status | jq -c '[.segments[] | [.pool, .rmc, .accelerator]]')" \
+    "[[true,true,true]]"
 
 # 64 MiB written by the guest CPU, copied and checksummed by the accelerator.
 guest "dredbox-accel pattern 0x10000 64M 7 && dredbox-accel copy 0x10000 0x4010000 64M && dredbox-accel crc32c 0x4010000 64M"
@@ -100,6 +103,8 @@ check_value "at once, not after the job's 60 s timeout" \
     "$(( $(date +%s) - t0 < 20 ))" 1
 check_value "the RMC reports the engine gone" \
     "$(rmc '.ports[0].doorbell.connected')" false
+check_value "and status shows the mismatch" \
+    "$("$CTL" status | grep -c MISMATCH)" 1
 
 "$RACK" restart accel0 > /dev/null
 guest "dredbox-accel crc32c 0x4010000 64M"

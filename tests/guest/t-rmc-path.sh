@@ -83,6 +83,9 @@ out=$("$CTL" attach --brick 0 --size 512M --path rmc 2>&1)
 check_value "a request it fits best lands on it" \
     "$(echo "$out" | grep -c 'of memory brick 2 for compute brick 0')" 1
 check_value "and the guest's node grows" "$(node_kb "$node")" 524288
+check_value "status: pool, RMC and guest agree with the controller" \
+    "$("$CTL" status | grep -c MISMATCH) $("$CTL" --json status | jq -c '[.segments[] | [.pool, .rmc, .guest]]')" \
+    "0 [[true,true,true]]"
 "$CTL" detach --brick 0 > /dev/null 2>&1
 check_value "detach gives it back" "$(node_kb "$node") $(pool_used_total)" "0 0"
 err=$("$CTL" register "compute 5" 2>&1)

@@ -111,4 +111,4 @@ check_value "sizes are checked" "$err" \
 err=$(printf '%s\n' '{"cmd":"reboot"}' | socat -t 5 - "UNIX-CONNECT:$RUN/sdm.sock")
 check_value "unknown requests get a clear error" \
     "$(echo "$err" | jq -r .error)" \
-    'unknown command "reboot" (attach, detach, status, graph, plan-power)'
+    'unknown command "reboot" (attach, detach, status, graph, plan-power, register)'

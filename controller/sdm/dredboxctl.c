@@ -4,7 +4,7 @@
  *   dredboxctl attach --brick N --size 512M [--path virtio-mem|rmc]
  *                     [--latency CLASS] [--policy P]
  *   dredboxctl attach --brick N --accelerator [--size 256M] [...]
- *   dredboxctl detach --brick N [--allocation ID]
+ *   dredboxctl detach --brick N [--allocation ID] [--force]
  *   dredboxctl status
  *   dredboxctl graph
  *   dredboxctl plan-power
@@ -24,7 +24,7 @@
 
 static char *opt_socket, *opt_size, *opt_latency, *opt_policy, *opt_path;
 static gint opt_brick = -1, opt_alloc = -1;
-static gboolean opt_json, opt_accel;
+static gboolean opt_json, opt_accel, opt_force;
 
 static GOptionEntry entries[] = {
     { "socket", 's', 0, G_OPTION_ARG_FILENAME, &opt_socket,
@@ -45,6 +45,9 @@ static GOptionEntry entries[] = {
     { "accelerator", 'x', 0, G_OPTION_ARG_NONE, &opt_accel,
       "attach: an accelerator, with a queue segment of --size (default"
       " 256M)", NULL },
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &opt_force,
+      "detach: RMC-path memory even if the brick's guest cannot give it"
+      " back (a dead or rebooted brick)", NULL },
     { "allocation", 'a', 0, G_OPTION_ARG_INT, &opt_alloc,
       "detach: this allocation (default: the brick's newest)", "ID" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json,
@@ -200,7 +203,8 @@ int main(int argc, char **argv)
         g_object_unref(b);
     } else if (!strcmp(cmd, "detach") && opt_brick >= 0) {
         req = g_strdup_printf("{\"cmd\":\"detach\",\"brick\":%d,"
-                              "\"allocation\":%d}", opt_brick, opt_alloc);
+                              "\"allocation\":%d,\"force\":%s}", opt_brick,
+                              opt_alloc, opt_force ? "true" : "false");
     } else if (!strcmp(cmd, "register")) {
         g_autofree char *lines = g_strjoinv("\n", argv + 2);
         JsonBuilder *b = json_builder_new();

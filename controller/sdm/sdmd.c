@@ -725,6 +725,8 @@ static char *do_detach(JsonObject *req, GError **errp)
                                                          -1);
     int64_t brick = json_object_get_int_member_with_default(req, "brick",
                                                             -1);
+    bool force = json_object_get_boolean_member_with_default(req, "force",
+                                                             FALSE);
     SdmAlloc *a = NULL;
     AttachCtx ctx;
 
@@ -751,9 +753,18 @@ static char *do_detach(JsonObject *req, GError **errp)
     if (a->has_accel) {
         sdm_synth_undo(accel_steps, G_N_ELEMENTS(accel_steps), &ctx);
     } else if (a->rmc) {
-        /* The guest must let go first; if it cannot, the memory stays. */
+        /*
+         * The guest must let go first; if it cannot, the memory stays,
+         * unless the operator forces it (a brick that is dead or that
+         * rebooted without it).
+         */
         if (!agent_detach(&ctx, errp)) {
-            return NULL;
+            if (!force) {
+                g_prefix_error(errp, "the guest keeps the memory (detach"
+                               " --force takes it anyway): ");
+                return NULL;
+            }
+            g_clear_error(errp);
         }
         sdm_synth_undo(rmc_steps, G_N_ELEMENTS(rmc_steps) - 1, &ctx);
     } else if (!vmem_resize(a->compute, a->memory,
@@ -1239,7 +1250,21 @@ static bool reconcile(GError **errp)
         if (a->status == SDM_ALLOC_PENDING) {
             const SdmStep *steps;
             unsigned n;
+            g_autoptr(GError) err = NULL;
 
+            /*
+             * RMC-path memory the guest already holds and cannot give
+             * back is kept: taking it away would crash the guest.
+             */
+            if (a->rmc && !agent_detach(&ctx, &err) &&
+                !strstr(err->message, "No such file or directory") &&
+                sdm_state_commit(state, a->id, a->segment, NULL)) {
+                g_printerr("dredbox-sdmd: allocation %" G_GINT64_FORMAT
+                           " was unfinished, but the guest uses it (%s):"
+                           " kept\n", a->id, err->message);
+                sdm_reserve_commit(graph, &ctx.pl, a->size);
+                continue;
+            }
             g_printerr("dredbox-sdmd: rolling back unfinished allocation %"
                        G_GINT64_FORMAT "\n", a->id);
             /* Every step's undo copes with a step that was never done. */

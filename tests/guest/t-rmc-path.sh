@@ -94,7 +94,15 @@ check_value "a compute brick cannot join that way" "$err" \
 check_value "the registration is in the rack file" \
     "$(grep -c '^memory 2 tray=0 size=512M ports=1$' "$RUN/rack")" 1
 
+# A brick that dies holding RMC-path memory: detach needs --force.
+"$CTL" attach --brick 1 --size 256M --path rmc > /dev/null
 kill -9 "$(cat "$RUN/brick1.pid")"
+err=$("$CTL" detach --brick 1 2>&1)
+check_value "detach from a dead brick is refused without --force" \
+    "$(echo "$err" | grep -c 'the guest keeps the memory (detach --force takes it anyway)')" 1
+check_value "and the memory stays leased" "$(pool_used_total)" 268435456
+"$CTL" detach --brick 1 --force > /dev/null 2>&1
+check_value "detach --force gives it back" "$?/$(pool_used_total)" 0/0
 err=$("$CTL" attach --brick 1 --size 256M --path rmc 2>&1)
 check_value "a request for a dead brick fails" "$?" 1
 check_value "and leaves no memory leased" "$(pool_used_total)" 0

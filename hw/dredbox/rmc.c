@@ -230,9 +230,67 @@ static void rmc_port_map(DredboxRmcState *s, unsigned n)
     }
 }
 
+/* Publish the live entries for tools watching the brick (rmc-table.h). */
+static void rmc_publish(DredboxRmcState *s)
+{
+    RmcTable *t = s->table;
+
+    if (!t) {
+        return;
+    }
+    qatomic_set(&t->generation, t->generation + 1);
+    smp_wmb();
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        const DredboxRmcEntryRegs *e = &s->port[n].live;
+
+        t->port[n] = (RmcTableEntry) {
+            .enabled = entry_enabled(e),
+            .brick = entry_brick(e),
+            .add = !!(e->netinfo & RMC_NETINFO_ADD),
+            .link = s->port[n].link_up &&
+                    s->port[n].linked_brick == entry_brick(e),
+            .start = e->start, .end = e->end, .offset = e->offset,
+        };
+    }
+    smp_wmb();
+    qatomic_set(&t->generation, t->generation + 1);
+}
+
+static bool rmc_table_open(DredboxRmcState *s, Error **errp)
+{
+    int fd = qemu_create(s->table_path, O_RDWR | O_TRUNC, 0644, errp);
+    void *p;
+
+    if (fd < 0) {
+        error_prepend(errp, "dredbox-rmc: table: ");
+        return false;
+    }
+    if (ftruncate(fd, sizeof(RmcTable)) < 0) {
+        error_setg_errno(errp, errno, "dredbox-rmc: cannot size table %s",
+                         s->table_path);
+        close(fd);
+        return false;
+    }
+    p = mmap(NULL, sizeof(RmcTable), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+             0);
+    close(fd);
+    if (p == MAP_FAILED) {
+        error_setg_errno(errp, errno, "dredbox-rmc: cannot map table %s",
+                         s->table_path);
+        return false;
+    }
+    s->table = p;
+    *s->table = (RmcTable) {
+        .magic = RMC_TABLE_MAGIC, .version = RMC_TABLE_VERSION,
+        .nports = s->num_ports,
+    };
+    return true;
+}
+
 /* Rebuild the data path of every port from the live entries. */
 static void rmc_rebuild(DredboxRmcState *s)
 {
+    rmc_publish(s);
     memory_region_transaction_begin();
     for (unsigned n = 0; n < s->num_ports; n++) {
         rmc_port_unmap(s, &s->port[n]);
@@ -1070,6 +1128,9 @@ static void rmc_realize(DeviceState *dev, Error **errp)
     }
     s->segments = g_ptr_array_new();
     sysbus_init_irq(sbd, &s->irq);
+    if (s->table_path && !rmc_table_open(s, errp)) {
+        return;
+    }
 
     /*
      * Without a fabric to set up circuits, port n is cabled to the pool's
@@ -1090,12 +1151,16 @@ static void rmc_realize(DeviceState *dev, Error **errp)
             s->port[n].linked_brick = g_array_index(bricks, uint32_t, n);
         }
     }
+    rmc_publish(s);
 }
 
 static void rmc_unrealize(DeviceState *dev)
 {
     DredboxRmcState *s = DREDBOX_RMC(dev);
 
+    if (s->table) {
+        munmap(s->table, sizeof(RmcTable));
+    }
     memory_region_transaction_begin();
     for (unsigned n = 0; n < s->num_ports; n++) {
         rmc_port_unmap(s, &s->port[n]);
@@ -1219,6 +1284,7 @@ static const Property rmc_properties[] = {
     DEFINE_PROP_STRING("pool", DredboxRmcState, pool),
     DEFINE_PROP_STRING("client", DredboxRmcState, client),
     DEFINE_PROP_BOOL("fabric", DredboxRmcState, fabric, false),
+    DEFINE_PROP_STRING("table", DredboxRmcState, table_path),
 };
 
 static void rmc_class_init(ObjectClass *oc, void *data)

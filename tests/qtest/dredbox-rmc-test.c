@@ -19,6 +19,7 @@
 #include "qobject/qlist.h"
 #include "hw/dredbox/accel-queue.h"
 #include "hw/dredbox/rmc-regs.h"
+#include "hw/dredbox/rmc-table.h"
 #include <libfdt.h>
 #include <poll.h>
 #include <sys/un.h>
@@ -1191,6 +1192,56 @@ static void test_fdt(void)
     g_assert_cmpuint(dredbox_fdt_cells(fdt, node, "interrupts", 1, 1), ==, 8);
 }
 
+/* table=PATH: the committed table, published at each commit. */
+static void test_table(void)
+{
+    g_autofree char *dir = g_dir_make_tmp("rmc-table-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "table", NULL);
+    QTestState *qts = qtest_initf(DREDBOX_MACHINE
+                                  " -global dredbox-rmc.table=%s", path);
+    g_autofree RmcTable *t = NULL;
+    gsize len;
+    uint32_t gen;
+
+    g_assert_true(g_file_get_contents(path, (char **)&t, &len, NULL));
+    g_assert_cmpuint(len, ==, sizeof(RmcTable));
+    g_assert_cmphex(t->magic, ==, RMC_TABLE_MAGIC);
+    g_assert_cmpuint(t->version, ==, RMC_TABLE_VERSION);
+    g_assert_cmpuint(t->nports, ==, PORTS);
+    g_assert_cmpuint(t->generation % 2, ==, 0);
+    gen = t->generation;
+    g_assert_false(t->port[3].enabled);
+    g_clear_pointer(&t, g_free);
+
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-set-entry',"
+                         " 'arguments': {'port': 3, 'brick': 5,"
+                         " 'start': %" PRIu64 ", 'end': %" PRIu64 ","
+                         " 'offset': 4096, 'add': true}}",
+                         HIGH_BASE, HIGH_BASE + 8191));
+    g_assert_true(g_file_get_contents(path, (char **)&t, &len, NULL));
+    g_assert_cmpuint(t->generation, >, gen);
+    g_assert_cmpuint(t->generation % 2, ==, 0);
+    g_assert_true(t->port[3].enabled);
+    g_assert_cmpuint(t->port[3].brick, ==, 5);
+    g_assert_true(t->port[3].add);
+    g_assert_false(t->port[3].link);    /* no pool: no circuit */
+    g_assert_cmphex(t->port[3].start, ==, HIGH_BASE);
+    g_assert_cmphex(t->port[3].end, ==, HIGH_BASE + 8191);
+    g_assert_cmphex(t->port[3].offset, ==, 4096);
+    gen = t->generation;
+    g_clear_pointer(&t, g_free);
+
+    /* A guest commit through the registers is published too. */
+    qtest_writel(qts, WIDE(3, RMC_WIDE_CTRL), 0);
+    qtest_writel(qts, CFG + RMC_COMMIT, BIT(3));
+    g_assert_true(g_file_get_contents(path, (char **)&t, &len, NULL));
+    g_assert_cmpuint(t->generation, >, gen);
+    g_assert_false(t->port[3].enabled);
+    qtest_quit(qts);
+    unlink(path);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
@@ -1215,5 +1266,6 @@ int main(int argc, char **argv)
                    test_doorbell_migration);
     qtest_add_func("/dredbox-rmc/doorbell-blocker", test_doorbell_blocker);
     qtest_add_func("/dredbox-rmc/fdt", test_fdt);
+    qtest_add_func("/dredbox-rmc/table", test_table);
     return g_test_run();
 }

@@ -22,6 +22,7 @@
 #include "hw/sysbus.h"
 #include "hw/dredbox/pool-client.h"
 #include "hw/dredbox/rmc-regs.h"
+#include "hw/dredbox/rmc-table.h"
 #include "qom/object.h"
 
 #define TYPE_DREDBOX_RMC "dredbox-rmc"
@@ -110,6 +111,7 @@ struct DredboxRmcState {
     char *pool;
     char *client;
     bool fabric;            /* links come from a fabric: start down */
+    char *table_path;       /* publish the committed table (rmc-table.h) */
 
     /* guest-visible state */
     DredboxRmcPort port[RMC_MAX_PORTS];
@@ -121,6 +123,8 @@ struct DredboxRmcState {
     uint64_t unmapped_addr;
     bool unmapped_latched;
     uint32_t completion;    /* bit p: port p's engine finished work */
+
+    RmcTable *table;        /* the published table, shared-mapped */
 
     /* host side: the pool connection and the segments attached */
     PoolClient *pc;

@@ -1,0 +1,314 @@
+/*
+ * dredbox-mem: a TCG plugin that counts a compute brick's memory accesses
+ * by where they land (docs/tracing.md):
+ *
+ *   local DRAM, remote memory behind virtio-mem, and for each RMC port and
+ *   each memory brick the accesses the RMC's committed NetPort table sends
+ *   there, translated as the RMC translates them.
+ *
+ * It is a target-arm piece rather than a contrib plugin because it knows
+ * the dredbox-compute memory map and reads the RMC's published table
+ * (include/hw/dredbox/rmc-table.h), which QEMU rewrites at every commit:
+ * a reprogrammed entry counts from the next access on.
+ *
+ *   -plugin PATH/libdredbox-mem.so,mode=count,rmc=TABLE[,range=A-B]...
+ *           [,sample=N][,out=FILE]
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <glib.h>
+
+#include <qemu-plugin.h>
+
+#include "hw/dredbox/rmc-table.h"
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
+
+/* docs/memory-map.md */
+#define GiB                 (1ULL << 30)
+#define LOCAL_DRAM_BASE     (4 * GiB)
+#define LOCAL_DRAM_END      (256 * GiB)     /* device memory follows */
+#define DEVICE_MEMORY_END   (512 * GiB)
+#define MAX_BRICKS          256
+
+typedef struct Counts {
+    uint64_t loads, stores, bytes;
+} Counts;
+
+enum { LOCAL, VIRTIO_MEM, RMC_UNMAPPED, IO, OTHER, KINDS };
+static const char *const kind_names[KINDS] = {
+    "local", "virtio-mem", "rmc-unmapped", "io", "other",
+};
+
+static Counts kinds[KINDS];
+static Counts ports[RMC_TABLE_PORTS];
+static Counts bricks[MAX_BRICKS];
+static uint32_t port_brick[RMC_TABLE_PORTS];
+
+static char *table_path;
+static const RmcTable *table;          /* QEMU's, shared-mapped */
+static bool table_failed;
+static RmcTable *snap;                 /* our consistent copy */
+static GPtrArray *old_snaps;
+static GMutex snap_lock;
+static GArray *ranges;                 /* pairs of uint64_t, [a, b) */
+static uint64_t sample = 1;
+static FILE *out;
+
+static __thread uint64_t seen;
+
+/* A consistent copy of the table after QEMU rewrote it. */
+static RmcTable *refresh(uint32_t gen)
+{
+    RmcTable *t = g_new(RmcTable, 1);
+    RmcTable *cur;
+
+    do {
+        gen = __atomic_load_n(&table->generation, __ATOMIC_ACQUIRE);
+        memcpy(t, table, sizeof(*t));
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    } while ((gen & 1) ||
+             gen != __atomic_load_n(&table->generation, __ATOMIC_ACQUIRE));
+    t->generation = gen;
+    g_mutex_lock(&snap_lock);
+    cur = __atomic_load_n(&snap, __ATOMIC_ACQUIRE);
+    /* Readers may still hold the old copy: keep it until exit. */
+    g_ptr_array_add(old_snaps, cur);
+    __atomic_store_n(&snap, t, __ATOMIC_RELEASE);
+    g_mutex_unlock(&snap_lock);
+    return t;
+}
+
+/*
+ * The RMC creates its table when the machine is built, after plugins are
+ * loaded: map it at the first access to an RMC window.
+ */
+static bool table_open(void)
+{
+    RmcTable *m = MAP_FAILED;
+    int fd;
+
+    g_mutex_lock(&snap_lock);
+    if (!table && !table_failed) {
+        fd = open(table_path, O_RDONLY);
+        if (fd >= 0) {
+            m = mmap(NULL, sizeof(RmcTable), PROT_READ, MAP_SHARED, fd, 0);
+            close(fd);
+        }
+        if (m == MAP_FAILED || m->magic != RMC_TABLE_MAGIC ||
+            m->version != RMC_TABLE_VERSION) {
+            fprintf(stderr, "dredbox-mem: %s is not an RMC table (give QEMU"
+                    " -global dredbox-rmc.table=%s); RMC accesses count as"
+                    " other\n", table_path, table_path);
+            table_failed = true;
+        } else {
+            snap = g_new0(RmcTable, 1);
+            snap->generation = UINT32_MAX;  /* refreshed right away */
+            __atomic_store_n(&table, m, __ATOMIC_RELEASE);
+        }
+    }
+    g_mutex_unlock(&snap_lock);
+    return table;
+}
+
+static void add(Counts *c, bool store, unsigned size)
+{
+    __atomic_fetch_add(store ? &c->stores : &c->loads, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&c->bytes, size, __ATOMIC_RELAXED);
+}
+
+static bool in_ranges(uint64_t pa)
+{
+    for (guint i = 0; i < ranges->len; i += 2) {
+        if (pa >= g_array_index(ranges, uint64_t, i) &&
+            pa < g_array_index(ranges, uint64_t, i + 1)) {
+            return true;
+        }
+    }
+    return !ranges->len;
+}
+
+static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
+                     uint64_t vaddr, void *udata)
+{
+    struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
+    bool store = qemu_plugin_mem_is_store(info);
+    unsigned size = 1u << qemu_plugin_mem_size_shift(info);
+    RmcTable *t;
+    uint64_t pa;
+
+    if (sample > 1 && seen++ % sample) {
+        return;
+    }
+    if (!hw) {
+        return;
+    }
+    pa = qemu_plugin_hwaddr_phys_addr(hw);
+    if (!in_ranges(pa)) {
+        return;
+    }
+    if (qemu_plugin_hwaddr_is_io(hw)) {
+        add(&kinds[IO], store, size);
+        return;
+    }
+    if (pa >= LOCAL_DRAM_BASE && pa < LOCAL_DRAM_END) {
+        add(&kinds[LOCAL], store, size);
+        return;
+    }
+    if (pa >= LOCAL_DRAM_END && pa < DEVICE_MEMORY_END) {
+        add(&kinds[VIRTIO_MEM], store, size);
+        return;
+    }
+    if (!__atomic_load_n(&table, __ATOMIC_ACQUIRE) &&
+        (!table_path || !table_open())) {
+        add(&kinds[OTHER], store, size);
+        return;
+    }
+    t = __atomic_load_n(&snap, __ATOMIC_ACQUIRE);
+    if (t && __atomic_load_n(&table->generation, __ATOMIC_RELAXED) !=
+             t->generation) {
+        t = refresh(t->generation);
+    }
+    for (unsigned p = 0; t && p < t->nports && p < RMC_TABLE_PORTS; p++) {
+        const RmcTableEntry *e = &t->port[p];
+
+        if (e->enabled && pa >= e->start && pa <= e->end) {
+            add(&ports[p], store, size);
+            port_brick[p] = e->brick;
+            if (e->brick < MAX_BRICKS) {
+                add(&bricks[e->brick], store, size);
+            }
+            return;
+        }
+    }
+    add(&kinds[RMC_UNMAPPED], store, size);
+}
+
+static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
+{
+    for (size_t i = 0; i < qemu_plugin_tb_n_insns(tb); i++) {
+        qemu_plugin_register_vcpu_mem_cb(qemu_plugin_tb_get_insn(tb, i),
+                                         vcpu_mem, QEMU_PLUGIN_CB_NO_REGS,
+                                         QEMU_PLUGIN_MEM_RW, NULL);
+    }
+}
+
+static void print_counts(const char *what, const Counts *c)
+{
+    fprintf(out, "%s loads=%" PRIu64 " stores=%" PRIu64 " bytes=%" PRIu64
+            "\n", what, c->loads, c->stores, c->bytes);
+}
+
+static void at_exit(qemu_plugin_id_t id, void *p)
+{
+    fprintf(out, "dredbox-mem count sample=%" PRIu64 "\n", sample);
+    for (int k = 0; k < KINDS; k++) {
+        g_autofree char *w = g_strdup_printf("kind=%s", kind_names[k]);
+
+        print_counts(w, &kinds[k]);
+    }
+    for (int p = 0; p < RMC_TABLE_PORTS; p++) {
+        if (ports[p].loads || ports[p].stores) {
+            g_autofree char *w = g_strdup_printf("port=%d brick=%u", p,
+                                                 port_brick[p]);
+
+            print_counts(w, &ports[p]);
+        }
+    }
+    for (int b = 0; b < MAX_BRICKS; b++) {
+        if (bricks[b].loads || bricks[b].stores) {
+            g_autofree char *w = g_strdup_printf("brick=%d", b);
+
+            print_counts(w, &bricks[b]);
+        }
+    }
+    fflush(out);
+}
+
+static bool parse_range(const char *v, uint64_t *a, uint64_t *b)
+{
+    char *end;
+
+    errno = 0;
+    *a = strtoull(v, &end, 0);
+    if (errno || *end != '-') {
+        return false;
+    }
+    *b = strtoull(end + 1, &end, 0);
+    return !errno && !*end && *b > *a;
+}
+
+static int fail(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "dredbox-mem: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n");
+    return -1;
+}
+
+QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
+                                           const qemu_info_t *info,
+                                           int argc, char **argv)
+{
+    const char *rmc = NULL, *mode = NULL, *path = NULL;
+
+    ranges = g_array_new(false, false, sizeof(uint64_t));
+    old_snaps = g_ptr_array_new_with_free_func(g_free);
+    for (int i = 0; i < argc; i++) {
+        const char *eq = strchr(argv[i], '=');
+        g_autofree char *key = eq ? g_strndup(argv[i], eq - argv[i]) : NULL;
+        const char *v = eq ? eq + 1 : NULL;
+
+        if (!key) {
+            return fail("expected KEY=VALUE, not '%s'", argv[i]);
+        } else if (!strcmp(key, "mode")) {
+            mode = v;
+        } else if (!strcmp(key, "rmc")) {
+            rmc = v;
+        } else if (!strcmp(key, "out")) {
+            path = v;
+        } else if (!strcmp(key, "sample")) {
+            char *end;
+
+            sample = strtoull(v, &end, 10);
+            if (*end || !sample) {
+                return fail("sample must be a positive number, not '%s'", v);
+            }
+        } else if (!strcmp(key, "range")) {
+            uint64_t a, b;
+
+            if (!parse_range(v, &a, &b)) {
+                return fail("range must be START-END (END above START),"
+                            " not '%s'", v);
+            }
+            g_array_append_val(ranges, a);
+            g_array_append_val(ranges, b);
+        } else {
+            return fail("unknown argument '%s' (mode, rmc, range, sample,"
+                        " out)", argv[i]);
+        }
+    }
+    if (!mode || strcmp(mode, "count")) {
+        return fail("mode must be count, not '%s'", mode ? mode : "");
+    }
+    if (strcmp(info->target_name, "aarch64") || !info->system_emulation) {
+        return fail("needs qemu-system-aarch64 (a dredbox-compute brick),"
+                    " not %s", info->target_name);
+    }
+    table_path = rmc ? g_strdup(rmc) : NULL;
+    out = path ? fopen(path, "w") : stderr;
+    if (!out) {
+        return fail("cannot write %s", path);
+    }
+    qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
+    qemu_plugin_register_atexit_cb(id, at_exit, NULL);
+    return 0;
+}

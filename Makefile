@@ -23,8 +23,9 @@ qemu:
 	./configure
 	ninja -C $(BUILD)/qemu qemu-system-aarch64
 
+# The tools build the TCG plugin against the QEMU source configure prepares.
 $(BUILD)/tools/build.ninja:
-	scripts/host-deps.sh
+	./configure
 	meson setup $(BUILD)/tools .
 
 tools: $(BUILD)/tools/build.ninja

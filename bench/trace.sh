@@ -1,0 +1,49 @@
+#!/bin/sh
+# What the memory-access plugin costs a memory-bound guest workload, in
+# one run: guest copy bandwidth (membw, local and remote node) with no
+# plugin, and with dredbox-mem in count mode; boots interleaved.
+# docs/benchmarks.md keeps results.
+#
+#   bench/trace.sh [REPEATS]      (default 2 boots per configuration)
+set -eu
+SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+. "$SRCDIR/tests/guest/lib.sh"
+LOGDIR=$SRCDIR/build/bench-logs
+mkdir -p "$LOGDIR"
+repeats=${1:-2}
+PLUGIN=$SRCDIR/build/tools/target-arm/plugins/libdredbox-mem.so
+
+pool_start 0:1G
+trap 'pool_stop' EXIT
+layout="-m 1536M -object memory-backend-ram,id=local,size=1G
+ -object memory-backend-remote,id=far,size=512M,pool=$POOL/memd.sock,brick=0
+ -numa node,nodeid=0,cpus=0-3,memdev=local -numa node,nodeid=1,memdev=far"
+
+run() {    # run NAME [PLUGIN ARGS]: append "NAME local remote" (copy MB/s)
+    name=$1
+    shift
+    # shellcheck disable=SC2086
+    boot "bench-trace-$name" membw $layout "$@"
+    l=$(fact BW_NODE0_COPY) r=$(fact BW_NODE1_COPY)
+    if [ -z "$l" ] || [ -z "$r" ]; then
+        echo "bench: $name produced no result, see $log" >&2
+        exit 1
+    fi
+    echo "$name $l $r" >> "$LOGDIR/trace-results"
+}
+
+: > "$LOGDIR/trace-results"
+i=0
+while [ $i -lt "$repeats" ]; do
+    run none
+    run count -plugin "$PLUGIN,mode=count,out=$LOGDIR/bench-trace.counts"
+    i=$((i + 1))
+done
+awk '{ l[$1] += $2; r[$1] += $3; n[$1]++ }
+END {
+    printf "%-22s %14s %14s\n", "", "local MB/s", "remote MB/s"
+    printf "%-22s %14.0f %14.0f\n", "no plugin", l["none"] / n["none"], r["none"] / n["none"]
+    printf "%-22s %14.0f %14.0f\n", "dredbox-mem count", l["count"] / n["count"], r["count"] / n["count"]
+    printf "slowdown (no plugin / count): local %.1fx, remote %.1fx\n",
+           l["none"] / l["count"], r["none"] / r["count"]
+}' "$LOGDIR/trace-results"

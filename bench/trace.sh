@@ -1,7 +1,9 @@
 #!/bin/sh
 # What the memory-access plugin costs a memory-bound guest workload, in
 # one run: guest copy bandwidth (membw, local and remote node) with no
-# plugin, and with dredbox-mem in count mode; boots interleaved.
+# plugin, with dredbox-mem in count mode, and in trace mode (one access
+# in 1000 traced, so that the trace of a boot fits on a disk); boots
+# interleaved.  Then the trace's size per traced access.
 # docs/benchmarks.md keeps results.
 #
 #   bench/trace.sh [REPEATS]      (default 2 boots per configuration)
@@ -37,6 +39,7 @@ i=0
 while [ $i -lt "$repeats" ]; do
     run none
     run count -plugin "$PLUGIN,mode=count,out=$LOGDIR/bench-trace.counts"
+    run trace -plugin "$PLUGIN,mode=trace,sample=1000,out=$LOGDIR/bench-trace.bin"
     i=$((i + 1))
 done
 awk '{ l[$1] += $2; r[$1] += $3; n[$1]++ }
@@ -44,6 +47,14 @@ END {
     printf "%-22s %14s %14s\n", "", "local MB/s", "remote MB/s"
     printf "%-22s %14.0f %14.0f\n", "no plugin", l["none"] / n["none"], r["none"] / n["none"]
     printf "%-22s %14.0f %14.0f\n", "dredbox-mem count", l["count"] / n["count"], r["count"] / n["count"]
+    printf "%-22s %14.0f %14.0f\n", "trace, sample=1000", l["trace"] / n["trace"], r["trace"] / n["trace"]
     printf "slowdown (no plugin / count): local %.1fx, remote %.1fx\n",
            l["none"] / l["count"], r["none"] / r["count"]
+    printf "slowdown (no plugin / trace): local %.1fx, remote %.1fx\n",
+           l["none"] / l["trace"], r["none"] / r["trace"]
 }' "$LOGDIR/trace-results"
+records=$("$SRCDIR/build/tools/controller/trace/dredbox-trace" summary \
+          "$LOGDIR/bench-trace.bin" | sed -n '1s/ accesses.*//p')
+bytes=$(stat -c %s "$LOGDIR/bench-trace.bin")
+echo "trace: $records accesses in $bytes bytes: $(( (bytes - 32) / records )) bytes per traced access"
+rm -f "$LOGDIR/bench-trace.bin"

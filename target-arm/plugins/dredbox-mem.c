@@ -11,8 +11,14 @@
  * (include/hw/dredbox/rmc-table.h), which QEMU rewrites at every commit:
  * a reprogrammed entry counts from the next access on.
  *
- *   -plugin PATH/libdredbox-mem.so,mode=count,rmc=TABLE[,range=A-B]...
- *           [,sample=N][,out=FILE]
+ * In trace mode it writes every (or every Nth) access instead, with the
+ * vCPU, virtual and physical address, brick and offset after the RMC's
+ * translation, size, load/store and instruction count
+ * (include/hw/dredbox/mem-trace.h); if the disk fills up it stops
+ * tracing and says so, and the guest runs on.
+ *
+ *   -plugin PATH/libdredbox-mem.so,mode=count|trace,rmc=TABLE
+ *           [,range=A-B]...[,sample=N][,out=FILE]
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -28,6 +34,7 @@
 
 #include <qemu-plugin.h>
 
+#include "hw/dredbox/mem-trace.h"
 #include "hw/dredbox/rmc-table.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
@@ -43,9 +50,15 @@ typedef struct Counts {
     uint64_t loads, stores, bytes;
 } Counts;
 
-enum { LOCAL, VIRTIO_MEM, RMC_UNMAPPED, IO, OTHER, KINDS };
+/* The trace's kinds; RMC (through a port) is counted per port instead. */
+enum {
+    LOCAL = MEM_TRACE_LOCAL, VIRTIO_MEM = MEM_TRACE_VIRTIO_MEM,
+    RMC = MEM_TRACE_RMC, RMC_UNMAPPED = MEM_TRACE_RMC_UNMAPPED,
+    IO = MEM_TRACE_IO, OTHER = MEM_TRACE_OTHER, KINDS
+};
 static const char *const kind_names[KINDS] = {
-    "local", "virtio-mem", "rmc-unmapped", "io", "other",
+    [LOCAL] = "local", [VIRTIO_MEM] = "virtio-mem", [RMC] = NULL,
+    [RMC_UNMAPPED] = "rmc-unmapped", [IO] = "io", [OTHER] = "other",
 };
 
 static Counts kinds[KINDS];
@@ -62,6 +75,10 @@ static GMutex snap_lock;
 static GArray *ranges;                 /* pairs of uint64_t, [a, b) */
 static uint64_t sample = 1;
 static FILE *out;
+static bool tracing;                   /* mode=trace */
+static bool trace_stopped;
+static GMutex trace_lock;
+static struct qemu_plugin_scoreboard *icounts;   /* uint64_t per vCPU */
 
 static __thread uint64_t seen;
 
@@ -136,14 +153,65 @@ static bool in_ranges(uint64_t pa)
     return !ranges->len;
 }
 
+/* Where @pa lands: the kind, and for RMC the port, brick and offset. */
+static int classify(uint64_t pa, bool io, unsigned *port, uint32_t *brick,
+                    uint64_t *offset)
+{
+    RmcTable *t;
+
+    if (io) {
+        return IO;
+    }
+    if (pa >= LOCAL_DRAM_BASE && pa < LOCAL_DRAM_END) {
+        return LOCAL;
+    }
+    if (pa >= LOCAL_DRAM_END && pa < DEVICE_MEMORY_END) {
+        return VIRTIO_MEM;
+    }
+    if (!__atomic_load_n(&table, __ATOMIC_ACQUIRE) &&
+        (!table_path || !table_open())) {
+        return OTHER;
+    }
+    t = __atomic_load_n(&snap, __ATOMIC_ACQUIRE);
+    if (__atomic_load_n(&table->generation, __ATOMIC_RELAXED) !=
+        t->generation) {
+        t = refresh(t->generation);
+    }
+    for (unsigned p = 0; p < t->nports && p < RMC_TABLE_PORTS; p++) {
+        const RmcTableEntry *e = &t->port[p];
+
+        if (e->enabled && pa >= e->start && pa <= e->end) {
+            *port = p;
+            *brick = e->brick;
+            *offset = e->add ? pa + e->offset : pa - e->offset;
+            return RMC;
+        }
+    }
+    return RMC_UNMAPPED;
+}
+
+static void trace_write(const MemTraceRecord *r)
+{
+    g_mutex_lock(&trace_lock);
+    if (!trace_stopped && fwrite(r, sizeof(*r), 1, out) != 1) {
+        /* A full disk ends the trace, not the guest. */
+        trace_stopped = true;
+        fprintf(stderr, "dredbox-mem: cannot write the trace (%s): tracing"
+                " stopped, the guest runs on\n", strerror(errno));
+    }
+    g_mutex_unlock(&trace_lock);
+}
+
 static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
                      uint64_t vaddr, void *udata)
 {
     struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
     bool store = qemu_plugin_mem_is_store(info);
     unsigned size = 1u << qemu_plugin_mem_size_shift(info);
-    RmcTable *t;
-    uint64_t pa;
+    unsigned port = 0;
+    uint32_t brick = 0;
+    uint64_t pa, offset = 0;
+    int kind;
 
     if (sample > 1 && seen++ % sample) {
         return;
@@ -155,45 +223,39 @@ static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
     if (!in_ranges(pa)) {
         return;
     }
-    if (qemu_plugin_hwaddr_is_io(hw)) {
-        add(&kinds[IO], store, size);
-        return;
-    }
-    if (pa >= LOCAL_DRAM_BASE && pa < LOCAL_DRAM_END) {
-        add(&kinds[LOCAL], store, size);
-        return;
-    }
-    if (pa >= LOCAL_DRAM_END && pa < DEVICE_MEMORY_END) {
-        add(&kinds[VIRTIO_MEM], store, size);
-        return;
-    }
-    if (!__atomic_load_n(&table, __ATOMIC_ACQUIRE) &&
-        (!table_path || !table_open())) {
-        add(&kinds[OTHER], store, size);
-        return;
-    }
-    t = __atomic_load_n(&snap, __ATOMIC_ACQUIRE);
-    if (t && __atomic_load_n(&table->generation, __ATOMIC_RELAXED) !=
-             t->generation) {
-        t = refresh(t->generation);
-    }
-    for (unsigned p = 0; t && p < t->nports && p < RMC_TABLE_PORTS; p++) {
-        const RmcTableEntry *e = &t->port[p];
+    kind = classify(pa, qemu_plugin_hwaddr_is_io(hw), &port, &brick,
+                    &offset);
+    if (tracing) {
+        MemTraceRecord r = {
+            .icount = *(uint64_t *)qemu_plugin_scoreboard_find(icounts, vcpu),
+            .vaddr = vaddr, .paddr = pa, .offset = offset, .vcpu = vcpu,
+            .brick = brick, .port = port, .kind = kind, .size = size,
+            .store = store,
+        };
 
-        if (e->enabled && pa >= e->start && pa <= e->end) {
-            add(&ports[p], store, size);
-            port_brick[p] = e->brick;
-            if (e->brick < MAX_BRICKS) {
-                add(&bricks[e->brick], store, size);
-            }
-            return;
+        if (!__atomic_load_n(&trace_stopped, __ATOMIC_RELAXED)) {
+            trace_write(&r);
         }
+        return;
     }
-    add(&kinds[RMC_UNMAPPED], store, size);
+    if (kind != RMC) {
+        add(&kinds[kind], store, size);
+        return;
+    }
+    add(&ports[port], store, size);
+    port_brick[port] = brick;
+    if (brick < MAX_BRICKS) {
+        add(&bricks[brick], store, size);
+    }
 }
 
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
+    if (tracing) {
+        qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
+            tb, QEMU_PLUGIN_INLINE_ADD_U64, qemu_plugin_scoreboard_u64(icounts),
+            qemu_plugin_tb_n_insns(tb));
+    }
     for (size_t i = 0; i < qemu_plugin_tb_n_insns(tb); i++) {
         qemu_plugin_register_vcpu_mem_cb(qemu_plugin_tb_get_insn(tb, i),
                                          vcpu_mem, QEMU_PLUGIN_CB_NO_REGS,
@@ -209,11 +271,23 @@ static void print_counts(const char *what, const Counts *c)
 
 static void at_exit(qemu_plugin_id_t id, void *p)
 {
+    if (tracing) {
+        g_mutex_lock(&trace_lock);
+        if (!trace_stopped && fflush(out)) {
+            fprintf(stderr, "dredbox-mem: cannot write the trace (%s)\n",
+                    strerror(errno));
+        }
+        trace_stopped = true;
+        g_mutex_unlock(&trace_lock);
+        return;
+    }
     fprintf(out, "dredbox-mem count sample=%" PRIu64 "\n", sample);
     for (int k = 0; k < KINDS; k++) {
         g_autofree char *w = g_strdup_printf("kind=%s", kind_names[k]);
 
-        print_counts(w, &kinds[k]);
+        if (kind_names[k]) {
+            print_counts(w, &kinds[k]);
+        }
     }
     for (int p = 0; p < RMC_TABLE_PORTS; p++) {
         if (ports[p].loads || ports[p].stores) {
@@ -296,17 +370,34 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
                         " out)", argv[i]);
         }
     }
-    if (!mode || strcmp(mode, "count")) {
-        return fail("mode must be count, not '%s'", mode ? mode : "");
+    if (!mode || (strcmp(mode, "count") && strcmp(mode, "trace"))) {
+        return fail("mode must be count or trace, not '%s'",
+                    mode ? mode : "");
+    }
+    tracing = !strcmp(mode, "trace");
+    if (tracing && !path) {
+        return fail("trace mode needs out=FILE%s", "");
     }
     if (strcmp(info->target_name, "aarch64") || !info->system_emulation) {
         return fail("needs qemu-system-aarch64 (a dredbox-compute brick),"
                     " not %s", info->target_name);
     }
     table_path = rmc ? g_strdup(rmc) : NULL;
-    out = path ? fopen(path, "w") : stderr;
+    out = path ? fopen(path, tracing ? "wb" : "w") : stderr;
     if (!out) {
         return fail("cannot write %s", path);
+    }
+    if (tracing) {
+        MemTraceHeader h = {
+            .magic = MEM_TRACE_MAGIC, .version = MEM_TRACE_VERSION,
+            .record_size = sizeof(MemTraceRecord), .sample = sample,
+        };
+
+        setvbuf(out, NULL, _IOFBF, 1 << 20);
+        icounts = qemu_plugin_scoreboard_new(sizeof(uint64_t));
+        if (fwrite(&h, sizeof(h), 1, out) != 1) {
+            return fail("cannot write %s", path);
+        }
     }
     qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
     qemu_plugin_register_atexit_cb(id, at_exit, NULL);

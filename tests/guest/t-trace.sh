@@ -1,11 +1,13 @@
 #!/bin/sh
-# The memory-access plugin (target-arm/plugins/dredbox-mem.c) in count
-# mode: a static guest program makes a known number of stores through RMC
-# port 0 to memory brick 0, then, after the RMC is reprogrammed, through
-# port 1 to memory brick 1, then loads from local DRAM; the plugin's
-# counts, restricted to those address ranges, are exactly those numbers,
-# per port, per brick and local.  Bad plugin arguments are refused with a
-# clear message.
+# The memory-access plugin (target-arm/plugins/dredbox-mem.c): a static
+# guest program makes a known number of stores through RMC port 0 to
+# memory brick 0, then, after the RMC is reprogrammed, through port 1 to
+# memory brick 1, then loads from local DRAM.  In count mode, restricted
+# to those address ranges, the plugin's counts are exactly those numbers
+# per port, per brick and local; in trace mode every access is in the
+# trace with the brick and offset the RMC translated it to, before and
+# after the reprogram (read back with dredbox-trace).  A full disk stops
+# the trace, not the guest; bad arguments are refused with a clear message.
 . "$(dirname "$0")/lib.sh"
 
 PLUGIN=$SRCDIR/build/tools/target-arm/plugins/libdredbox-mem.so
@@ -17,16 +19,19 @@ pool_tool -c rack grant "$seg0" brick0 --writable
 pool_tool -c rack grant "$seg1" brick0 --writable
 table=$LOGDIR/trace.rmc-table
 counts=$LOGDIR/trace.counts
-rm -f "$counts"
+trace=$LOGDIR/trace.bin
+rm -f "$counts" "$trace"
+RANGES="range=0x40000000-0x40100000,range=$LOCAL-$((LOCAL + (1 << 20)))"
 APPEND="mem=768M dredbox.count=0:0x100000:1:0x200000:1000:500:700:$LOCAL"
-boot_bg trace rmc-count -machine "pool=$POOL/memd.sock" -S \
-    -global "dredbox-rmc.table=$table" \
-    -plugin "$PLUGIN,mode=count,rmc=$table,range=0x40000000-0x40100000,range=$LOCAL-$((LOCAL + (1 << 20))),out=$counts"
-qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg0}}" \
-    "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg1}}" \
-    '{"execute": "cont"}' > /dev/null
-boot_wait
-pool_stop
+run() {    # run LABEL PLUGIN_ARGS: the pattern under the plugin
+    boot_bg "$1" rmc-count -machine "pool=$POOL/memd.sock" -S \
+        -global "dredbox-rmc.table=$table" -plugin "$PLUGIN,rmc=$table,$2"
+    qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg0}}" \
+        "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg1}}" \
+        '{"execute": "cont"}' > /dev/null
+    boot_wait
+}
+run trace-count "mode=count,$RANGES,out=$counts"
 check "the guest program ran" COUNT_DONE 1
 line() {    # line PREFIX: the plugin's counts for PREFIX
     grep "^$1 loads=" "$counts" 2> /dev/null | sed "s/^$1 //"
@@ -43,12 +48,51 @@ check_value "nothing else in those ranges" \
     "$(line kind=rmc-unmapped) $(line kind=other)" \
     "loads=0 stores=0 bytes=0 loads=0 stores=0 bytes=0"
 
+run trace-trace "mode=trace,$RANGES,out=$trace"
+check "traced, the guest program ran" COUNT_DONE 1
+TRACE=$SRCDIR/build/tools/controller/trace/dredbox-trace
+"$TRACE" csv "$trace" > "$LOGDIR/trace.csv"
+rows() {    # rows AWK_CONDITION: how many CSV rows match
+    awk -F, "NR > 1 && ($1)" "$LOGDIR/trace.csv" | wc -l
+}
+check_value "trace: 1000 stores to brick 0 through port 0" \
+    "$(rows '$5 == "rmc" && $6 == 0 && $7 == 0 && $10 == "store" && $9 == 8')" 1000
+check_value "trace: 500 stores to brick 1 through port 1 after the reprogram" \
+    "$(rows '$5 == "rmc" && $6 == 1 && $7 == 1 && $10 == "store"')" 500
+check_value "trace: 700 local loads" "$(rows '$5 == "local" && $10 == "load"')" 700
+check_value "and nothing else" "$(rows 1)" 2200
+check_value "brick 0's offsets are the RMC's translation (0x100000 up)" \
+    "$(rows '$7 == "0" && $8 !~ /^0x1[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]$/')/$(awk -F, '$7 == "0" { print $8; exit }' "$LOGDIR/trace.csv")" \
+    0/0x100000
+check_value "brick 1's offsets after the reprogram (0x200000 up)" \
+    "$(rows '$7 == "1" && $8 !~ /^0x2[0-9a-f][0-9a-f][0-9a-f][0-9a-f][0-9a-f]$/')/$(awk -F, '$7 == "1" { print $8; exit }' "$LOGDIR/trace.csv")" \
+    0/0x200000
+check_value "every access has its physical and virtual address" \
+    "$(rows '$4 == "0x0" || $3 == "0x0"')" 0
+check_value "the brick-0 stores come before the brick-1 ones" \
+    "$(awk -F, 'NR > 1 && $7 == "0" { last0 = NR } NR > 1 && $7 == "1" && !first1 { first1 = NR } END { print (last0 < first1) }' "$LOGDIR/trace.csv")" 1
+"$TRACE" summary "$trace" > "$LOGDIR/trace.summary"
+check_value "the summary counts per brick" \
+    "$(grep -c '^brick 0 *loads=0 stores=1000 bytes=8000$\|^brick 1 *loads=0 stores=500 bytes=4000$' "$LOGDIR/trace.summary")" 2
+check_value "and names the hottest remote page" \
+    "$(grep -A1 '^hottest' "$LOGDIR/trace.summary" | tail -n1 | awk '{ print $1, $2 }')" "0 0x100000"
+
+# A full disk: the trace stops, the guest runs on.
+run trace-full "mode=trace,out=/dev/full"
+check "with a full disk, the guest program still ran" COUNT_DONE 1
+check_value "and the plugin said it stopped tracing" \
+    "$(grep -c 'dredbox-mem: cannot write the trace (No space left on device): tracing stopped, the guest runs on' "$LOGDIR/trace-full.log")" 1
+pool_stop
+"$TRACE" summary /etc/hostname > /dev/null 2>&1
+check_value "the reader refuses what is not a trace" "$?" 1
+
 bad() {    # bad ARGS EXPECTED: QEMU refuses the plugin with EXPECTED
     out=$(timeout 60 "$QEMU" -machine dredbox-compute -display none \
           -plugin "$PLUGIN,$1" 2>&1)
     check_value "plugin refuses '$1'" "$(echo "$out" | grep -c "$2")" 1
 }
-bad "mode=trace" "dredbox-mem: mode must be count, not 'trace'"
+bad "mode=histogram" "dredbox-mem: mode must be count or trace, not 'histogram'"
+bad "mode=trace" "trace mode needs out=FILE"
 bad "mode=count,sample=0" "sample must be a positive number, not '0'"
 bad "mode=count,range=9-3" "range must be START-END (END above START)"
 bad "mode=count,colour=red" "unknown argument 'colour=red'"

@@ -1,0 +1,50 @@
+/*
+ * The memory-access trace the dredbox-mem plugin writes in trace mode
+ * and dredbox-trace reads (docs/tracing.md).  A 32-byte header, then one
+ * 40-byte record per traced access, host (little-endian) byte order.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_DREDBOX_MEM_TRACE_H
+#define HW_DREDBOX_MEM_TRACE_H
+
+#include <stdint.h>
+
+#define MEM_TRACE_MAGIC     "DRBTRACE"
+#define MEM_TRACE_VERSION   1
+
+typedef struct MemTraceHeader {
+    char magic[8];          /* MEM_TRACE_MAGIC, no NUL */
+    uint32_t version;
+    uint32_t record_size;   /* sizeof(MemTraceRecord) */
+    uint32_t sample;        /* one access in @sample was traced */
+    uint32_t reserved[3];
+} MemTraceHeader;
+
+/* MemTraceRecord.kind */
+enum {
+    MEM_TRACE_LOCAL = 0,        /* local DRAM */
+    MEM_TRACE_VIRTIO_MEM = 1,   /* remote memory behind virtio-mem */
+    MEM_TRACE_RMC = 2,          /* through an RMC port: brick, offset set */
+    MEM_TRACE_RMC_UNMAPPED = 3,
+    MEM_TRACE_IO = 4,
+    MEM_TRACE_OTHER = 5,
+};
+
+typedef struct MemTraceRecord {
+    uint64_t icount;        /* the vCPU's instructions up to this TB */
+    uint64_t vaddr;         /* guest virtual address */
+    uint64_t paddr;         /* guest physical address */
+    uint64_t offset;        /* MEM_TRACE_RMC: address in the memory brick */
+    uint16_t vcpu;
+    uint16_t brick;         /* MEM_TRACE_RMC: the memory brick */
+    uint8_t port;           /* MEM_TRACE_RMC: the RMC port */
+    uint8_t kind;
+    uint8_t size;           /* bytes */
+    uint8_t store;          /* 1: store, 0: load */
+} MemTraceRecord;
+
+_Static_assert(sizeof(MemTraceHeader) == 32, "MemTraceHeader layout");
+_Static_assert(sizeof(MemTraceRecord) == 40, "MemTraceRecord layout");
+
+#endif

@@ -18,7 +18,7 @@
  * tracing and says so, and the guest runs on.
  *
  *   -plugin PATH/libdredbox-mem.so,mode=count|trace,rmc=TABLE
- *           [,range=A-B]...[,sample=N][,out=FILE]
+ *           [,range=A-B]...[,sample=N][,interval=N][,out=FILE]
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -79,6 +79,10 @@ static bool tracing;                   /* mode=trace */
 static bool trace_stopped;
 static GMutex trace_lock;
 static struct qemu_plugin_scoreboard *icounts;   /* uint64_t per vCPU */
+static char *out_path;
+static uint64_t interval;              /* count: publish every N accesses */
+static uint64_t counted;
+static GMutex publish_lock;
 
 static __thread uint64_t seen;
 
@@ -136,10 +140,16 @@ static bool table_open(void)
     return table;
 }
 
+static void publish_counts(void);
+
 static void add(Counts *c, bool store, unsigned size)
 {
     __atomic_fetch_add(store ? &c->stores : &c->loads, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&c->bytes, size, __ATOMIC_RELAXED);
+    if (interval &&
+        (__atomic_add_fetch(&counted, 1, __ATOMIC_RELAXED) % interval) == 0) {
+        publish_counts();
+    }
 }
 
 static bool in_ranges(uint64_t pa)
@@ -263,10 +273,64 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     }
 }
 
-static void print_counts(const char *what, const Counts *c)
+static void print_counts(FILE *f, const char *what, const Counts *c)
 {
-    fprintf(out, "%s loads=%" PRIu64 " stores=%" PRIu64 " bytes=%" PRIu64
+    fprintf(f, "%s loads=%" PRIu64 " stores=%" PRIu64 " bytes=%" PRIu64
             "\n", what, c->loads, c->stores, c->bytes);
+}
+
+static void print_all(FILE *f)
+{
+    fprintf(f, "dredbox-mem count sample=%" PRIu64 "\n", sample);
+    for (int k = 0; k < KINDS; k++) {
+        g_autofree char *w = g_strdup_printf("kind=%s", kind_names[k]);
+
+        if (kind_names[k]) {
+            print_counts(f, w, &kinds[k]);
+        }
+    }
+    for (int p = 0; p < RMC_TABLE_PORTS; p++) {
+        if (ports[p].loads || ports[p].stores) {
+            g_autofree char *w = g_strdup_printf("port=%d brick=%u", p,
+                                                 port_brick[p]);
+
+            print_counts(f, w, &ports[p]);
+        }
+    }
+    for (int b = 0; b < MAX_BRICKS; b++) {
+        if (bricks[b].loads || bricks[b].stores) {
+            g_autofree char *w = g_strdup_printf("brick=%d", b);
+
+            print_counts(f, w, &bricks[b]);
+        }
+    }
+    fflush(f);
+}
+
+/*
+ * Counts while the guest runs: out=FILE is rewritten (whole, renamed
+ * into place) every @interval counted accesses.
+ */
+static void write_counts(void)
+{
+    g_autofree char *tmp = g_strdup_printf("%s.tmp", out_path);
+    FILE *f;
+
+    f = fopen(tmp, "w");
+    if (f) {
+        print_all(f);
+        if (fclose(f) == 0) {
+            rename(tmp, out_path);
+        }
+    }
+}
+
+static void publish_counts(void)
+{
+    if (g_mutex_trylock(&publish_lock)) {   /* else another vCPU is at it */
+        write_counts();
+        g_mutex_unlock(&publish_lock);
+    }
 }
 
 static void at_exit(qemu_plugin_id_t id, void *p)
@@ -281,30 +345,13 @@ static void at_exit(qemu_plugin_id_t id, void *p)
         g_mutex_unlock(&trace_lock);
         return;
     }
-    fprintf(out, "dredbox-mem count sample=%" PRIu64 "\n", sample);
-    for (int k = 0; k < KINDS; k++) {
-        g_autofree char *w = g_strdup_printf("kind=%s", kind_names[k]);
-
-        if (kind_names[k]) {
-            print_counts(w, &kinds[k]);
-        }
+    if (out_path) {
+        g_mutex_lock(&publish_lock);
+        write_counts();
+        g_mutex_unlock(&publish_lock);
+    } else {
+        print_all(stderr);
     }
-    for (int p = 0; p < RMC_TABLE_PORTS; p++) {
-        if (ports[p].loads || ports[p].stores) {
-            g_autofree char *w = g_strdup_printf("port=%d brick=%u", p,
-                                                 port_brick[p]);
-
-            print_counts(w, &ports[p]);
-        }
-    }
-    for (int b = 0; b < MAX_BRICKS; b++) {
-        if (bricks[b].loads || bricks[b].stores) {
-            g_autofree char *w = g_strdup_printf("brick=%d", b);
-
-            print_counts(w, &bricks[b]);
-        }
-    }
-    fflush(out);
 }
 
 static bool parse_range(const char *v, uint64_t *a, uint64_t *b)
@@ -356,6 +403,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             if (*end || !sample) {
                 return fail("sample must be a positive number, not '%s'", v);
             }
+        } else if (!strcmp(key, "interval")) {
+            char *end;
+
+            interval = strtoull(v, &end, 10);
+            if (*end || !interval) {
+                return fail("interval must be a positive number, not '%s'",
+                            v);
+            }
         } else if (!strcmp(key, "range")) {
             uint64_t a, b;
 
@@ -367,7 +422,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             g_array_append_val(ranges, b);
         } else {
             return fail("unknown argument '%s' (mode, rmc, range, sample,"
-                        " out)", argv[i]);
+                        " interval, out)", argv[i]);
         }
     }
     if (!mode || (strcmp(mode, "count") && strcmp(mode, "trace"))) {
@@ -378,6 +433,10 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     if (tracing && !path) {
         return fail("trace mode needs out=FILE%s", "");
     }
+    if (interval && (tracing || !path)) {
+        return fail("interval= is for count mode with out=FILE%s", "");
+    }
+    out_path = g_strdup(path);
     if (strcmp(info->target_name, "aarch64") || !info->system_emulation) {
         return fail("needs qemu-system-aarch64 (a dredbox-compute brick),"
                     " not %s", info->target_name);
@@ -386,6 +445,11 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     out = path ? fopen(path, tracing ? "wb" : "w") : stderr;
     if (!out) {
         return fail("cannot write %s", path);
+    }
+    if (!tracing && path) {
+        /* Counts replace the file whole, at intervals and at exit. */
+        fclose(out);
+        out = NULL;
     }
     if (tracing) {
         MemTraceHeader h = {

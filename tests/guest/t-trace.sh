@@ -29,9 +29,14 @@ run() {    # run LABEL PLUGIN_ARGS: the pattern under the plugin
     qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg0}}" \
         "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg1}}" \
         '{"execute": "cont"}' > /dev/null
-    boot_wait
 }
-run trace-count "mode=count,$RANGES,out=$counts"
+run trace-count "mode=count,$RANGES,interval=100,out=$counts"
+if wait_step counted; then
+    check_value "counts can be read while the brick runs" \
+        "$(grep -c '^port=0 brick=0 loads=0 stores=1000 bytes=8000$' "$counts")/$(kill -0 "$BG_PID" && echo running)" \
+        1/running
+fi
+boot_wait
 check "the guest program ran" COUNT_DONE 1
 line() {    # line PREFIX: the plugin's counts for PREFIX
     grep "^$1 loads=" "$counts" 2> /dev/null | sed "s/^$1 //"
@@ -49,6 +54,7 @@ check_value "nothing else in those ranges" \
     "loads=0 stores=0 bytes=0 loads=0 stores=0 bytes=0"
 
 run trace-trace "mode=trace,$RANGES,out=$trace"
+boot_wait
 check "traced, the guest program ran" COUNT_DONE 1
 TRACE=$SRCDIR/build/tools/controller/trace/dredbox-trace
 "$TRACE" csv "$trace" > "$LOGDIR/trace.csv"
@@ -79,6 +85,7 @@ check_value "and names the hottest remote page" \
 
 # A full disk: the trace stops, the guest runs on.
 run trace-full "mode=trace,out=/dev/full"
+boot_wait
 check "with a full disk, the guest program still ran" COUNT_DONE 1
 check_value "and the plugin said it stopped tracing" \
     "$(grep -c 'dredbox-mem: cannot write the trace (No space left on device): tracing stopped, the guest runs on' "$LOGDIR/trace-full.log")" 1
@@ -96,3 +103,4 @@ bad "mode=trace" "trace mode needs out=FILE"
 bad "mode=count,sample=0" "sample must be a positive number, not '0'"
 bad "mode=count,range=9-3" "range must be START-END (END above START)"
 bad "mode=count,colour=red" "unknown argument 'colour=red'"
+bad "mode=count,interval=10" "interval= is for count mode with out=FILE"

@@ -373,7 +373,7 @@ static char *control(JsonObject *req, const char *cmd, GError **errp)
         json_builder_add_int_value(b, g_atomic_int_get(&errors[e]));
     }
     json_builder_end_object(b);
-    return line_reply_end(b);
+    return json_line_end(b);
 }
 
 static gboolean quit(gpointer loop)

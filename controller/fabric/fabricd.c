@@ -170,15 +170,12 @@ static void add_end(JsonBuilder *b, const char *member, unsigned port)
 
     json_builder_set_member_name(b, member);
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "port");
-    json_builder_add_int_value(b, port);
+    json_member_int(b, "port", port);
     if (c) {
         g_autofree char *name = rack_endpoint_name(c);
 
-        json_builder_set_member_name(b, "endpoint");
-        json_builder_add_string_value(b, name);
-        json_builder_set_member_name(b, "latency");
-        json_builder_add_string_value(b, rack_latency_name(c->latency));
+        json_member_str(b, "endpoint", name);
+        json_member_str(b, "latency", rack_latency_name(c->latency));
     }
     json_builder_end_object(b);
 }
@@ -187,10 +184,8 @@ static char *query(void)
 {
     JsonBuilder *b = line_reply_begin();
 
-    json_builder_set_member_name(b, "optical-ports");
-    json_builder_add_int_value(b, ocs->nports);
-    json_builder_set_member_name(b, "reconfigure-ms");
-    json_builder_add_int_value(b, ocs->reconfig_us / 1000);
+    json_member_int(b, "optical-ports", ocs->nports);
+    json_member_int(b, "reconfigure-ms", ocs->reconfig_us / 1000);
     json_builder_set_member_name(b, "circuits");
     json_builder_begin_array(b);
     for (unsigned p = 0; p < ocs->nports; p++) {
@@ -200,15 +195,13 @@ static char *query(void)
         json_builder_begin_object(b);
         add_end(b, "a", p);
         add_end(b, "b", ocs->peer[p]);
-        json_builder_set_member_name(b, "state");
-        json_builder_add_string_value(b, ocs->state[p] == OCS_PORT_UP
-                                      ? "up" : "setting-up");
+        json_member_str(b, "state",
+                        ocs->state[p] == OCS_PORT_UP ? "up" : "setting-up");
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "electrical-ports");
-    json_builder_add_int_value(b, eps ? eps_ports(eps) : 0);
-    return line_reply_end(b);
+    json_member_int(b, "electrical-ports", eps ? eps_ports(eps) : 0);
+    return json_line_end(b);
 }
 
 /*
@@ -259,7 +252,7 @@ static char *handle(JsonObject *req, const char *cmd, GError **errp)
         return NULL;
     }
     schedule_advance();
-    return line_reply_end(line_reply_begin());
+    return json_line_end(line_reply_begin());
 }
 
 static gboolean quit(gpointer loop)

@@ -42,17 +42,11 @@ static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
                                 req, "cmd", ""), &err);
     }
     if (!reply) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autoptr(JsonNode) root = NULL;
+        JsonBuilder *b = json_line_begin();
 
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "ok");
-        json_builder_add_boolean_value(b, FALSE);
-        json_builder_set_member_name(b, "error");
-        json_builder_add_string_value(b, err->message);
-        json_builder_end_object(b);
-        root = json_builder_get_root(b);
-        reply = json_to_string(root, FALSE);
+        json_member_bool(b, "ok", FALSE);
+        json_member_str(b, "error", err->message);
+        reply = json_line_end(b);
     }
     if (!memd_wire_send(g_io_channel_unix_get_fd(ch), reply, -1)) {
         g_io_channel_shutdown(ch, FALSE, NULL);
@@ -116,17 +110,41 @@ void line_server_stop(int fd, const char *path)
     unlink(path);
 }
 
-JsonBuilder *line_reply_begin(void)
+void json_member_int(JsonBuilder *b, const char *name, gint64 value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+void json_member_str(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_string_value(b, value);
+}
+
+void json_member_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
+JsonBuilder *json_line_begin(void)
 {
     JsonBuilder *b = json_builder_new();
 
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "ok");
-    json_builder_add_boolean_value(b, TRUE);
     return b;
 }
 
-char *line_reply_end(JsonBuilder *b)
+JsonBuilder *line_reply_begin(void)
+{
+    JsonBuilder *b = json_line_begin();
+
+    json_member_bool(b, "ok", TRUE);
+    return b;
+}
+
+char *json_line_end(JsonBuilder *b)
 {
     g_autoptr(JsonNode) root = NULL;
 

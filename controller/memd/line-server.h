@@ -26,9 +26,17 @@ int line_server_start(const char *path, LineHandler handle, GError **errp);
 /* Stop listening and remove the socket. */
 void line_server_stop(int fd, const char *path);
 
-/* A reply object that already says {"ok": true, ...}. */
+/* Add member @name to the object @b is building. */
+void json_member_int(JsonBuilder *b, const char *name, gint64 value);
+void json_member_str(JsonBuilder *b, const char *name, const char *value);
+void json_member_bool(JsonBuilder *b, const char *name, gboolean value);
+
+/* A JSON object for one line; json_line_end closes it and returns the
+ * line (consumes @b). */
+JsonBuilder *json_line_begin(void);
+char *json_line_end(JsonBuilder *b);
+/* A reply object that already says {"ok": true, ...}; end it with
+ * json_line_end. */
 JsonBuilder *line_reply_begin(void);
-/* Close the object and return it as a line (consumes @b). */
-char *line_reply_end(JsonBuilder *b);
 
 #endif

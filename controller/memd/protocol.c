@@ -3,6 +3,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include "line-server.h"
 #include "protocol.h"
 
 #include <errno.h>
@@ -88,56 +89,37 @@ static const char *error_code(const GError *err)
 
 static char *reply_error(const GError *err)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonNode) root = NULL;
+    JsonBuilder *b = json_line_begin();
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "ok");
-    json_builder_add_boolean_value(b, FALSE);
-    json_builder_set_member_name(b, "code");
-    json_builder_add_string_value(b, error_code(err));
-    json_builder_set_member_name(b, "error");
-    json_builder_add_string_value(b, err->message);
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    return json_to_string(root, FALSE);
+    json_member_bool(b, "ok", FALSE);
+    json_member_str(b, "code", error_code(err));
+    json_member_str(b, "error", err->message);
+    return json_line_end(b);
 }
 
 static void add_segment(JsonBuilder *b, const PoolSegment *seg)
 {
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_int_value(b, seg->id);
-    json_builder_set_member_name(b, "brick");
-    json_builder_add_int_value(b, seg->brick);
-    json_builder_set_member_name(b, "offset");
-    json_builder_add_int_value(b, seg->offset);
-    json_builder_set_member_name(b, "size");
-    json_builder_add_int_value(b, seg->size);
-    json_builder_set_member_name(b, "owner");
-    json_builder_add_string_value(b, seg->owner);
+    json_member_int(b, "id", seg->id);
+    json_member_int(b, "brick", seg->brick);
+    json_member_int(b, "offset", seg->offset);
+    json_member_int(b, "size", seg->size);
+    json_member_str(b, "owner", seg->owner);
     json_builder_end_object(b);
 }
 
 /* {"ok": true, <member>: <segment>, "writable": w} */
 static char *reply_segment(const PoolSegment *seg, Pool *pool, bool writable)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonNode) root = NULL;
+    JsonBuilder *b = json_line_begin();
     PoolBrick *brick = pool_brick(pool, seg->brick);
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "ok");
-    json_builder_add_boolean_value(b, TRUE);
+    json_member_bool(b, "ok", TRUE);
     json_builder_set_member_name(b, "segment");
     add_segment(b, seg);
-    json_builder_set_member_name(b, "class");
-    json_builder_add_string_value(b, mem_class_name(brick->mem_class));
-    json_builder_set_member_name(b, "writable");
-    json_builder_add_boolean_value(b, writable);
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    return json_to_string(root, FALSE);
+    json_member_str(b, "class", mem_class_name(brick->mem_class));
+    json_member_bool(b, "writable", writable);
+    return json_line_end(b);
 }
 
 static char *reply_ok(const char *member, gint64 value)
@@ -151,33 +133,23 @@ static char *reply_ok(const char *member, gint64 value)
 
 char *memd_query_json(Pool *pool)
 {
-    g_autoptr(JsonBuilder) b = json_builder_new();
-    g_autoptr(JsonNode) root = NULL;
+    JsonBuilder *b = json_line_begin();
     g_autoptr(GPtrArray) segs = pool_list_segments(pool);
 
-    json_builder_begin_object(b);
-    json_builder_set_member_name(b, "ok");
-    json_builder_add_boolean_value(b, TRUE);
-    json_builder_set_member_name(b, "granule");
-    json_builder_add_int_value(b, pool->granule);
+    json_member_bool(b, "ok", TRUE);
+    json_member_int(b, "granule", pool->granule);
     json_builder_set_member_name(b, "bricks");
     json_builder_begin_array(b);
     for (guint i = 0; i < pool->bricks->len; i++) {
         PoolBrick *brick = g_ptr_array_index(pool->bricks, i);
 
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "id");
-        json_builder_add_int_value(b, brick->id);
-        json_builder_set_member_name(b, "class");
-        json_builder_add_string_value(b, mem_class_name(brick->mem_class));
-        json_builder_set_member_name(b, "size");
-        json_builder_add_int_value(b, brick->size);
-        json_builder_set_member_name(b, "used");
-        json_builder_add_int_value(b, brick->used);
-        json_builder_set_member_name(b, "free");
-        json_builder_add_int_value(b, brick->size - brick->used);
-        json_builder_set_member_name(b, "scrubs");
-        json_builder_add_int_value(b, brick->scrubs);
+        json_member_int(b, "id", brick->id);
+        json_member_str(b, "class", mem_class_name(brick->mem_class));
+        json_member_int(b, "size", brick->size);
+        json_member_int(b, "used", brick->used);
+        json_member_int(b, "free", brick->size - brick->used);
+        json_member_int(b, "scrubs", brick->scrubs);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -187,9 +159,7 @@ char *memd_query_json(Pool *pool)
         add_segment(b, g_ptr_array_index(segs, i));
     }
     json_builder_end_array(b);
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    return json_to_string(root, FALSE);
+    return json_line_end(b);
 }
 
 /* Typed member access with protocol errors. */

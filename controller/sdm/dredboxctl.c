@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <json-glib/json-glib.h>
 
+#include "line-server.h"
 #include "memd-wire.h"
 
 static char *opt_socket, *opt_size, *opt_latency, *opt_policy, *opt_path;
@@ -168,58 +169,37 @@ int main(int argc, char **argv)
     cmd = argc == 2 || (argc > 2 && !strcmp(argv[1], "register"))
           ? argv[1] : "";
     if (!strcmp(cmd, "attach") && opt_brick >= 0 && (opt_size || opt_accel)) {
-        JsonBuilder *b = json_builder_new();
-        JsonNode *root;
+        JsonBuilder *b = json_line_begin();
 
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "cmd");
-        json_builder_add_string_value(b, "attach");
-        json_builder_set_member_name(b, "brick");
-        json_builder_add_int_value(b, opt_brick);
+        json_member_str(b, "cmd", "attach");
+        json_member_int(b, "brick", opt_brick);
         if (opt_size) {
-            json_builder_set_member_name(b, "size");
-            json_builder_add_string_value(b, opt_size);
+            json_member_str(b, "size", opt_size);
         }
         if (opt_path) {
-            json_builder_set_member_name(b, "path");
-            json_builder_add_string_value(b, opt_path);
+            json_member_str(b, "path", opt_path);
         }
         if (opt_accel) {
-            json_builder_set_member_name(b, "accelerator");
-            json_builder_add_boolean_value(b, TRUE);
+            json_member_bool(b, "accelerator", TRUE);
         }
         if (opt_latency) {
-            json_builder_set_member_name(b, "latency");
-            json_builder_add_string_value(b, opt_latency);
+            json_member_str(b, "latency", opt_latency);
         }
         if (opt_policy) {
-            json_builder_set_member_name(b, "policy");
-            json_builder_add_string_value(b, opt_policy);
+            json_member_str(b, "policy", opt_policy);
         }
-        json_builder_end_object(b);
-        root = json_builder_get_root(b);
-        req = json_to_string(root, FALSE);
-        json_node_unref(root);
-        g_object_unref(b);
+        req = json_line_end(b);
     } else if (!strcmp(cmd, "detach") && opt_brick >= 0) {
         req = g_strdup_printf("{\"cmd\":\"detach\",\"brick\":%d,"
                               "\"allocation\":%d,\"force\":%s}", opt_brick,
                               opt_alloc, opt_force ? "true" : "false");
     } else if (!strcmp(cmd, "register")) {
         g_autofree char *lines = g_strjoinv("\n", argv + 2);
-        JsonBuilder *b = json_builder_new();
-        JsonNode *root;
+        JsonBuilder *b = json_line_begin();
 
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "cmd");
-        json_builder_add_string_value(b, "register");
-        json_builder_set_member_name(b, "lines");
-        json_builder_add_string_value(b, lines);
-        json_builder_end_object(b);
-        root = json_builder_get_root(b);
-        req = json_to_string(root, FALSE);
-        json_node_unref(root);
-        g_object_unref(b);
+        json_member_str(b, "cmd", "register");
+        json_member_str(b, "lines", lines);
+        req = json_line_end(b);
     } else if (!strcmp(cmd, "status") || !strcmp(cmd, "graph") ||
                !strcmp(cmd, "plan-power")) {
         req = g_strdup_printf("{\"cmd\":\"%s\"}", cmd);

@@ -563,32 +563,21 @@ static void ctx_steps(const AttachCtx *ctx, const SdmStep **steps,
 static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
 {
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "id");
-    json_builder_add_int_value(b, a->id);
-    json_builder_set_member_name(b, "compute");
-    json_builder_add_int_value(b, a->compute);
-    json_builder_set_member_name(b, "compute-port");
-    json_builder_add_int_value(b, a->compute_port);
-    json_builder_set_member_name(b, "memory");
-    json_builder_add_int_value(b, a->memory);
-    json_builder_set_member_name(b, "memory-port");
-    json_builder_add_int_value(b, a->memory_port);
-    json_builder_set_member_name(b, "size");
-    json_builder_add_int_value(b, a->size);
-    json_builder_set_member_name(b, "path");
-    json_builder_add_string_value(b, a->has_accel ? "accelerator"
-                                  : a->rmc ? "rmc" : "virtio-mem");
+    json_member_int(b, "id", a->id);
+    json_member_int(b, "compute", a->compute);
+    json_member_int(b, "compute-port", a->compute_port);
+    json_member_int(b, "memory", a->memory);
+    json_member_int(b, "memory-port", a->memory_port);
+    json_member_int(b, "size", a->size);
+    json_member_str(b, "path", a->has_accel ? "accelerator"
+                               : a->rmc ? "rmc" : "virtio-mem");
     if (a->rmc) {
-        json_builder_set_member_name(b, "segment");
-        json_builder_add_int_value(b, a->segment);
+        json_member_int(b, "segment", a->segment);
     }
     if (a->has_accel) {
-        json_builder_set_member_name(b, "accelerator");
-        json_builder_add_int_value(b, a->accel);
-        json_builder_set_member_name(b, "accelerator-port");
-        json_builder_add_int_value(b, a->accel_port);
-        json_builder_set_member_name(b, "segment");
-        json_builder_add_int_value(b, a->segment);
+        json_member_int(b, "accelerator", a->accel);
+        json_member_int(b, "accelerator-port", a->accel_port);
+        json_member_int(b, "segment", a->segment);
     }
     json_builder_end_object(b);
 }
@@ -713,9 +702,8 @@ static char *do_attach(JsonObject *req, GError **errp)
     b = line_reply_begin();
     json_builder_set_member_name(b, "allocation");
     add_alloc(b, &ctx.alloc);
-    json_builder_set_member_name(b, "latency");
-    json_builder_add_string_value(b, rack_latency_name(ctx.pl.latency));
-    return line_reply_end(b);
+    json_member_str(b, "latency", rack_latency_name(ctx.pl.latency));
+    return json_line_end(b);
 }
 
 static char *do_detach(JsonObject *req, GError **errp)
@@ -780,7 +768,7 @@ static char *do_detach(JsonObject *req, GError **errp)
         return NULL;
     }
     sdm_reserve_release(graph, &ctx.pl, a->size);
-    return line_reply_end(line_reply_begin());
+    return json_line_end(line_reply_begin());
 }
 
 /*
@@ -835,12 +823,9 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
         far_ok = line && strstr(line, key);
     }
     json_builder_begin_object(b);
-    json_builder_set_member_name(b, "allocation");
-    json_builder_add_int_value(b, a->id);
-    json_builder_set_member_name(b, "pool");
-    json_builder_add_boolean_value(b, pool_ok);
-    json_builder_set_member_name(b, "rmc");
-    json_builder_add_boolean_value(b, rmc_ok);
+    json_member_int(b, "allocation", a->id);
+    json_member_bool(b, "pool", pool_ok);
+    json_member_bool(b, "rmc", rmc_ok);
     json_builder_set_member_name(b, a->has_accel ? "accelerator" : "guest");
     json_builder_add_boolean_value(b, far_ok);
     json_builder_end_object(b);
@@ -925,26 +910,22 @@ static char *do_status(GError **errp)
                 }
             }
             json_builder_begin_object(b);
-            json_builder_set_member_name(b, "compute");
-            json_builder_add_int_value(b, c->id);
-            json_builder_set_member_name(b, "memory");
-            json_builder_add_int_value(b, m->id);
-            json_builder_set_member_name(b, "controller");
-            json_builder_add_int_value(b, promised(c->id, m->id, -1));
+            json_member_int(b, "compute", c->id);
+            json_member_int(b, "memory", m->id);
+            json_member_int(b, "controller", promised(c->id, m->id, -1));
             json_builder_set_member_name(b, "brick");
             if (brick_ok) {
                 json_builder_add_int_value(b, brick_says);
             } else {
                 json_builder_add_null_value(b);
             }
-            json_builder_set_member_name(b, "pool");
-            json_builder_add_int_value(b, pool_says);
+            json_member_int(b, "pool", pool_says);
             json_builder_end_object(b);
         }
     }
     json_builder_end_array(b);
     json_object_unref(q);
-    return line_reply_end(b);
+    return json_line_end(b);
 }
 
 /* The multigraph: bricks with their resources, circuits as edges. */
@@ -958,19 +939,13 @@ static char *do_graph(void)
         SdmVertex *v = g_ptr_array_index(graph->vertices, i);
 
         json_builder_begin_object(b);
-        json_builder_set_member_name(b, "brick");
-        json_builder_add_string_value(b, rack_kind_name(v->kind));
-        json_builder_set_member_name(b, "id");
-        json_builder_add_int_value(b, v->id);
-        json_builder_set_member_name(b, "tray");
-        json_builder_add_int_value(b, v->tray);
-        json_builder_set_member_name(b, "ports");
-        json_builder_add_int_value(b, v->nports);
+        json_member_str(b, "brick", rack_kind_name(v->kind));
+        json_member_int(b, "id", v->id);
+        json_member_int(b, "tray", v->tray);
+        json_member_int(b, "ports", v->nports);
         if (v->kind == RACK_MEMORY) {
-            json_builder_set_member_name(b, "size");
-            json_builder_add_int_value(b, v->size);
-            json_builder_set_member_name(b, "used");
-            json_builder_add_int_value(b, v->used);
+            json_member_int(b, "size", v->size);
+            json_member_int(b, "used", v->used);
         }
         json_builder_end_object(b);
     }
@@ -990,18 +965,15 @@ static char *do_graph(void)
             a = endpoint(e->a);
             z = endpoint(e->b);
             json_builder_begin_object(b);
-            json_builder_set_member_name(b, "a");
-            json_builder_add_string_value(b, a);
-            json_builder_set_member_name(b, "b");
-            json_builder_add_string_value(b, z);
-            json_builder_set_member_name(b, "latency");
-            json_builder_add_string_value(b, rack_latency_name(
-                sdm_path_latency(e->a, e->b)));
+            json_member_str(b, "a", a);
+            json_member_str(b, "b", z);
+            json_member_str(b, "latency",
+                            rack_latency_name(sdm_path_latency(e->a, e->b)));
             json_builder_end_object(b);
         }
     }
     json_builder_end_array(b);
-    return line_reply_end(b);
+    return json_line_end(b);
 }
 
 /*
@@ -1088,12 +1060,9 @@ static char *do_plan_power(GError **errp)
                                                            k + 1));
 
             json_builder_begin_object(b);
-            json_builder_set_member_name(b, "allocation");
-            json_builder_add_int_value(b, a->id);
-            json_builder_set_member_name(b, "from");
-            json_builder_add_int_value(b, v->id);
-            json_builder_set_member_name(b, "to");
-            json_builder_add_int_value(b, t->id);
+            json_member_int(b, "allocation", a->id);
+            json_member_int(b, "from", v->id);
+            json_member_int(b, "to", t->id);
             json_builder_end_object(b);
         }
     }
@@ -1108,7 +1077,7 @@ static char *do_plan_power(GError **errp)
         }
     }
     json_builder_end_array(b);
-    return line_reply_end(b);
+    return json_line_end(b);
 }
 
 /*
@@ -1202,9 +1171,8 @@ static char *do_register(JsonObject *req, GError **errp)
     rack_free(rack);
     rack = g_steal_pointer(&next);
     b = line_reply_begin();
-    json_builder_set_member_name(b, "bricks");
-    json_builder_add_int_value(b, graph->vertices->len);
-    return line_reply_end(b);
+    json_member_int(b, "bricks", graph->vertices->len);
+    return json_line_end(b);
 }
 
 static char *handle(JsonObject *req, const char *cmd, GError **errp)

@@ -18,7 +18,6 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +27,7 @@
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
 
+#include "brick-agent.h"
 #include "brick-memory.h"
 #include "graph.h"
 #include "line-server.h"
@@ -441,74 +441,12 @@ static const SdmStep accel_steps[] = {
     { "doorbell", step_doorbell, undo_doorbell },
 };
 
-/*
- * One request to compute brick @c's SDM agent (guest/agent), over its
- * virtio-serial channel RUN/brickC.agent: the reply after "ok", or NULL
- * with the agent's error.  Requests carry a number, so a late reply to an
- * earlier request is told apart.
- */
+/* One request to compute brick @c's SDM agent (brick-agent.h). */
 static char *agent_call(unsigned c, const char *request, GError **errp)
 {
-    static unsigned long seq;
     g_autofree char *path = path_in_run("brick%u.agent", c);
-    g_autofree char *line = NULL;
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    gint64 deadline = g_get_monotonic_time() + PLUG_TIMEOUT_US;
-    g_autoptr(GString) in = g_string_new(NULL);
-    unsigned long id = (unsigned long)g_get_real_time() * 1000 + ++seq;
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    char *reply = NULL;
 
-    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
-    line = g_strdup_printf("%lu %s\n", id, request);
-    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
-        write(s, line, strlen(line)) != (ssize_t)strlen(line)) {
-        close(s);
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
-                    "compute brick %u's agent is not reachable at %s", c,
-                    path);
-        return NULL;
-    }
-    while (!reply && g_get_monotonic_time() < deadline) {
-        struct pollfd p = { s, POLLIN, 0 };
-        char buf[1024], *nl;
-        ssize_t n;
-
-        if (poll(&p, 1, 1000) <= 0) {
-            continue;
-        }
-        n = read(s, buf, sizeof(buf));
-        if (n <= 0) {
-            break;
-        }
-        g_string_append_len(in, buf, n);
-        while (!reply && (nl = strchr(in->str, '\n'))) {
-            unsigned long got = strtoul(in->str, NULL, 10);
-
-            *nl = '\0';
-            if (got == id) {
-                reply = g_strdup(strchr(in->str, ' ') ? strchr(in->str, ' ')
-                                 + 1 : "");
-            }
-            g_string_erase(in, 0, nl + 1 - in->str);
-        }
-    }
-    close(s);
-    if (!reply) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
-                    "compute brick %u's agent did not answer", c);
-        return NULL;
-    }
-    if (g_str_has_prefix(reply, "ok")) {
-        char *rest = g_strdup(g_strchug(reply + 2));
-
-        g_free(reply);
-        return rest;
-    }
-    g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE, "compute brick %u: %s",
-                c, g_str_has_prefix(reply, "error ") ? reply + 6 : reply);
-    g_free(reply);
-    return NULL;
+    return brick_agent_call(path, c, request, PLUG_TIMEOUT_US, errp);
 }
 
 /* The brick's driver hot-adds the range into its latency class's node. */

@@ -1,0 +1,145 @@
+/*
+ * Unit tests of how the controller talks to a compute brick's SDM agent
+ * (brick-agent.c), against a fake agent on this test's own socket: the
+ * reply to the request is found among late replies to earlier ones,
+ * errors carry the agent's words, silence and a missing channel fail.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "brick-agent.h"
+
+typedef struct FakeAgent {
+    char *dir;
+    char *path;
+    int listener;
+    const char *answer;     /* after the request's number; NULL: silence */
+    char request[256];      /* what it received, number stripped */
+} FakeAgent;
+
+static gpointer serve(gpointer opaque)
+{
+    FakeAgent *f = opaque;
+    int s = accept(f->listener, NULL, NULL);
+    char line[256] = "", *sp;
+    g_autofree char *out = NULL;
+    ssize_t n;
+
+    n = read(s, line, sizeof(line) - 1);
+    line[MAX(n, 0)] = '\0';
+    line[strcspn(line, "\n")] = '\0';
+    sp = strchr(line, ' ');
+    g_strlcpy(f->request, sp ? sp + 1 : "", sizeof(f->request));
+    if (f->answer) {
+        /* A reply an earlier client never read comes first. */
+        out = g_strdup_printf("7 ok stale\n%.*s %s\n", (int)(sp - line),
+                              line, f->answer);
+        g_assert(write(s, out, strlen(out)) == (ssize_t)strlen(out));
+    }
+    g_usleep(300000);
+    close(s);
+    return NULL;
+}
+
+static int setup(void **state)
+{
+    FakeAgent *f = g_new0(FakeAgent, 1);
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+    f->dir = g_dir_make_tmp("sdm-agent-XXXXXX", NULL);
+    f->path = g_build_filename(f->dir, "brick3.agent", NULL);
+    f->listener = socket(AF_UNIX, SOCK_STREAM, 0);
+    g_strlcpy(sa.sun_path, f->path, sizeof(sa.sun_path));
+    assert_int_equal(bind(f->listener, (struct sockaddr *)&sa, sizeof(sa)),
+                     0);
+    assert_int_equal(listen(f->listener, 1), 0);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    FakeAgent *f = *state;
+
+    close(f->listener);
+    unlink(f->path);
+    rmdir(f->dir);
+    g_free(f->path);
+    g_free(f->dir);
+    g_free(f);
+    return 0;
+}
+
+/* Call the agent while the fake serves one connection. */
+static char *call(FakeAgent *f, const char *answer, const char *request,
+                  GError **errp)
+{
+    GThread *t;
+    char *reply;
+
+    f->answer = answer;
+    t = g_thread_new("agent", serve, f);
+    reply = brick_agent_call(f->path, 3, request, 2 * G_USEC_PER_SEC, errp);
+    g_thread_join(t);
+    return reply;
+}
+
+static void test_ok(void **state)
+{
+    FakeAgent *f = *state;
+    g_autofree char *r = call(f, "ok 0 link=up;", "status", NULL);
+
+    assert_string_equal(r, "0 link=up;");
+    assert_string_equal(f->request, "status");
+    g_free(call(f, "ok", "detach 1", NULL));
+    assert_string_equal(f->request, "detach 1");
+}
+
+static void test_error(void **state)
+{
+    FakeAgent *f = *state;
+    GError *err = NULL;
+
+    assert_null(call(f, "error detach: Device or resource busy", "detach 0",
+                     &err));
+    assert_string_equal(err->message,
+                        "compute brick 3: detach: Device or resource busy");
+    g_clear_error(&err);
+    assert_null(call(f, NULL, "status", &err));
+    assert_string_equal(err->message, "compute brick 3's agent did not"
+                        " answer");
+    g_clear_error(&err);
+}
+
+static void test_unreachable(void **state)
+{
+    GError *err = NULL;
+
+    assert_null(brick_agent_call("/nonexistent/brick3.agent", 3, "status",
+                                 G_USEC_PER_SEC, &err));
+    assert_string_equal(err->message, "compute brick 3's agent is not"
+                        " reachable at /nonexistent/brick3.agent");
+    g_clear_error(&err);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_ok, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_error, setup, teardown),
+        cmocka_unit_test(test_unreachable),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

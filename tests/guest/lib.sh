@@ -175,3 +175,26 @@ check_guest_ok() {
         echo "not ok - $1: guest script failed or did not finish"
     fi
 }
+
+# Rack tests.  rack_up NAME [RACKFILE]: bring a rack up in $RUN =
+# $LOGDIR/NAME-rack (what dredbox-rack printed in $LOGDIR/NAME-up.log,
+# its status is rack_up's) and take it down when the test exits.
+RACK=$SRCDIR/controller/rack/dredbox-rack
+CTL=$SRCDIR/build/tools/controller/sdm/dredboxctl
+rack_up() {
+    export DREDBOX_RUN="$LOGDIR/$1-rack" DREDBOX_STATE="$LOGDIR/$1-state"
+    RUN=$DREDBOX_RUN
+    "$RACK" down > /dev/null 2>&1
+    trap '"$RACK" down > /dev/null 2>&1' EXIT
+    "$RACK" up ${2:+"$2"} > "$LOGDIR/$1-up.log" 2>&1
+}
+
+circuits() {    # optical circuits the rack's fabric holds
+    printf '%s\n' '{"cmd":"query"}' |
+        socat -t 5 - "UNIX-CONNECT:$RUN/fabric.sock" | jq '.circuits | length'
+}
+
+rack_pool_used() {    # bytes the rack's pool has lent, all bricks
+    "$SRCDIR/build/tools/controller/memd/dredbox-pool" \
+        -p "$RUN/pool/pool.json" --json query | jq '[.bricks[].used] | add'
+}

@@ -9,17 +9,11 @@
 # again; detach and a failed attach leave nothing behind.
 . "$(dirname "$0")/lib.sh"
 
-RACK=$SRCDIR/controller/rack/dredbox-rack
-CTL=$SRCDIR/build/tools/controller/sdm/dredboxctl
 POOLTOOL=$SRCDIR/build/tools/controller/memd/dredbox-pool
 CRC=$SRCDIR/build/tools/tests/unit/crc32c-ref
-export DREDBOX_RUN="$LOGDIR/accel-rack" DREDBOX_STATE="$LOGDIR/accel-state"
-RUN=$DREDBOX_RUN
-"$RACK" down > /dev/null 2>&1
-trap '"$RACK" down > /dev/null 2>&1' EXIT
 sed 's/^accelerator 0 tray=1$/accelerator 0 tray=1 rate=64/' \
     "$SRCDIR/racks/default.rack" > "$LOGDIR/accel.rack"
-"$RACK" up "$LOGDIR/accel.rack" > "$LOGDIR/accel-up.log" 2>&1
+rack_up accel "$LOGDIR/accel.rack"
 check_value "the rack comes up with its accelerator" \
     "$(grep -c '^accel0 *up' "$LOGDIR/accel-up.log")" 1
 
@@ -28,14 +22,6 @@ guest() {    # guest COMMAND: run on brick 0; what it printed in $FACTS
 }
 rc() {
     echo "$FACTS" | sed -n 's/^rc=//p'
-}
-circuits() {
-    printf '%s\n' '{"cmd":"query"}' |
-        socat -t 5 - "UNIX-CONNECT:$RUN/fabric.sock" | jq '.circuits | length'
-}
-pool_used_total() {
-    "$POOLTOOL" -p "$RUN/pool/pool.json" --json query |
-        jq '[.bricks[].used] | add'
 }
 rmc() {    # rmc JQ: about brick 0's RMC
     qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' |
@@ -118,7 +104,7 @@ check_value "the only accelerator port is taken" "$err" \
 "$CTL" detach --brick 0 > /dev/null 2>&1
 check_value "detach succeeds" "$?" 0
 check_value "and leaves no circuit" "$(circuits)" 0
-check_value "no pool memory" "$(pool_used_total)" 0
+check_value "no pool memory" "$(rack_pool_used)" 0
 check_value "no RMC entry, segment or doorbell" \
     "$(rmc '[.ports[0].live.enabled, (.segments | length), .ports[0].doorbell]')" \
     "[false,0,null]"
@@ -129,7 +115,7 @@ err=$("$CTL" attach --brick 0 --accelerator 2>&1)
 check_value "attach with the accelerator down fails at the doorbell" \
     "$(echo "$err" | grep -c 'doorbell failed: compute brick 0: port 0: cannot connect')" 1
 check_value "leaving no circuit" "$(circuits)" 0
-check_value "no pool memory" "$(pool_used_total)" 0
+check_value "no pool memory" "$(rack_pool_used)" 0
 check_value "no RMC entry, segment or doorbell" \
     "$(rmc '[.ports[0].live.enabled, (.segments | length), .ports[0].doorbell]')" \
     "[false,0,null]"

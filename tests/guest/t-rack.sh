@@ -8,13 +8,7 @@
 # no process, socket or shared memory behind.
 . "$(dirname "$0")/lib.sh"
 
-RACK=$SRCDIR/controller/rack/dredbox-rack
-export DREDBOX_RUN="$LOGDIR/rack" DREDBOX_STATE="$LOGDIR/rack-state"
-RUN=$DREDBOX_RUN
-"$RACK" down > /dev/null 2>&1
-trap '"$RACK" down > /dev/null 2>&1' EXIT
-
-"$RACK" up > "$LOGDIR/rack-up.log" 2>&1
+rack_up rack
 check_value "dredbox-rack up brings the default rack up" "$?" 0
 check_value "two compute bricks running" \
     "$(grep -c '^brick[0-9] *up' "$LOGDIR/rack-up.log")" 2

@@ -10,19 +10,9 @@
 # the rack runs serves the RMC path at once.
 . "$(dirname "$0")/lib.sh"
 
-RACK=$SRCDIR/controller/rack/dredbox-rack
-CTL=$SRCDIR/build/tools/controller/sdm/dredboxctl
-export DREDBOX_RUN="$LOGDIR/rmc-path-rack" DREDBOX_STATE="$LOGDIR/rmc-path-state"
-RUN=$DREDBOX_RUN
-"$RACK" down > /dev/null 2>&1
-trap '"$RACK" down > /dev/null 2>&1' EXIT
-"$RACK" up > "$LOGDIR/rmc-path-up.log" 2>&1
+rack_up rmc-path
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/rmc-path-up.log")" 1
 
-pool_used_total() {
-    "$SRCDIR/build/tools/controller/memd/dredbox-pool" \
-        -p "$RUN/pool/pool.json" --json query | jq '[.bricks[].used] | add'
-}
 rmc_state() {    # live entries and attached segments of brick 0's RMC
     qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' |
         jq -c '.return | [([.ports[] | select(.live.enabled)] | length), (.segments | length)]'
@@ -46,12 +36,12 @@ while [ $i -lt 20 ]; do
     [ "$(fact TOUCH_ON_NODE)" = 16384 ] && [ "$(fact TOUCH_VERIFIED)" = 16384 ] || break
     "$CTL" detach --brick 0 > /dev/null 2>&1 || break
     [ "$(node_kb "$node")" = 0 ] || break
-    [ "$(pool_used_total)" = 0 ] || break
+    [ "$(rack_pool_used)" = 0 ] || break
     [ "$(rmc_state)" = "[0,0]" ] || break
     i=$((i + 1))
 done
 check_value "20 rounds: attach 512 MiB into node $node, mbind 64 MiB, detach" "$i" 20
-[ $i = 20 ] || echo "# round $i: $out; node $(node_kb "$node") kB, pool $(pool_used_total), RMC $(rmc_state)"
+[ $i = 20 ] || echo "# round $i: $out; node $(node_kb "$node") kB, pool $(rack_pool_used), RMC $(rmc_state)"
 check_value "the guest's MemTotal is back where it was" \
     "$(brick_run "$RUN" 0 "sed -n 's/MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo"; echo "$FACTS" | head -n1)" "$total0"
 
@@ -61,7 +51,7 @@ brick_run "$RUN" 0 "(numa-touch $node 64 hold > /tmp/hold &) ; while ! grep -q T
 check_value "a process holds memory in the node" "$(fact TOUCH_ON_NODE)" 16384
 if "$CTL" detach --brick 0 > "$LOGDIR/rmc-path-detach.log" 2>&1; then
     check_value "detach in use: the memory was migrated, nothing left" \
-        "$(node_kb "$node") $(pool_used_total) $(rmc_state)" "0 0 [0,0]"
+        "$(node_kb "$node") $(rack_pool_used) $(rmc_state)" "0 0 [0,0]"
 else
     check_value "detach in use: refused with the guest's reason" \
         "$(grep -c 'memory still in use\|Device or resource busy' "$LOGDIR/rmc-path-detach.log")" 1
@@ -87,7 +77,7 @@ check_value "status: pool, RMC and guest agree with the controller" \
     "$("$CTL" status | grep -c MISMATCH) $("$CTL" --json status | jq -c '[.segments[] | [.pool, .rmc, .guest]]')" \
     "0 [[true,true,true]]"
 "$CTL" detach --brick 0 > /dev/null 2>&1
-check_value "detach gives it back" "$(node_kb "$node") $(pool_used_total)" "0 0"
+check_value "detach gives it back" "$(node_kb "$node") $(rack_pool_used)" "0 0"
 err=$("$CTL" register "compute 5" 2>&1)
 check_value "a compute brick cannot join that way" "$err" \
     "dredboxctl: only memory bricks join a running rack (compute brick 5 needs its own process: dredbox-rack up)"
@@ -100,11 +90,11 @@ kill -9 "$(cat "$RUN/brick1.pid")"
 err=$("$CTL" detach --brick 1 2>&1)
 check_value "detach from a dead brick is refused without --force" \
     "$(echo "$err" | grep -c 'the guest keeps the memory (detach --force takes it anyway)')" 1
-check_value "and the memory stays leased" "$(pool_used_total)" 268435456
+check_value "and the memory stays leased" "$(rack_pool_used)" 268435456
 "$CTL" detach --brick 1 --force > /dev/null 2>&1
-check_value "detach --force gives it back" "$?/$(pool_used_total)" 0/0
+check_value "detach --force gives it back" "$?/$(rack_pool_used)" 0/0
 err=$("$CTL" attach --brick 1 --size 256M --path rmc 2>&1)
 check_value "a request for a dead brick fails" "$?" 1
-check_value "and leaves no memory leased" "$(pool_used_total)" 0
+check_value "and leaves no memory leased" "$(rack_pool_used)" 0
 check_value "and no allocation" \
     "$("$CTL" --json status | jq '.allocations | length')" 0

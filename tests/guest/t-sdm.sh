@@ -8,27 +8,13 @@
 # consistent with the bricks and the pool.
 . "$(dirname "$0")/lib.sh"
 
-RACK=$SRCDIR/controller/rack/dredbox-rack
-CTL=$SRCDIR/build/tools/controller/sdm/dredboxctl
-export DREDBOX_RUN="$LOGDIR/sdm-rack" DREDBOX_STATE="$LOGDIR/sdm-state"
-RUN=$DREDBOX_RUN
-"$RACK" down > /dev/null 2>&1
-trap '"$RACK" down > /dev/null 2>&1' EXIT
-"$RACK" up > "$LOGDIR/sdm-up.log" 2>&1
+rack_up sdm
 check_value "the rack comes up with its controller" \
     "$(grep -c '^sdm *up' "$LOGDIR/sdm-up.log")" 1
 
 memtotal() {    # memtotal BRICK: its guest's MemTotal in kB
     brick_run "$RUN" "$1" "sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo"
     echo "$FACTS" | head -n1
-}
-circuits() {
-    printf '%s\n' '{"cmd":"query"}' |
-        socat -t 5 - "UNIX-CONNECT:$RUN/fabric.sock" | jq '.circuits | length'
-}
-pool_used_total() {
-    "$SRCDIR/build/tools/controller/memd/dredbox-pool" \
-        -p "$RUN/pool/pool.json" --json query | jq '[.bricks[].used] | add'
 }
 consistent() {    # every compute/memory pair: controller = brick = pool
     "$CTL" status > "$LOGDIR/sdm-status.log" 2>&1 &&
@@ -42,14 +28,14 @@ sleep 1
 check_value "brick 0's MemTotal grew by 512 MiB" \
     "$(($(memtotal 0) - before))" 524288
 check_value "status agrees with the bricks and the pool" "$(consistent)" yes
-check_value "the pool lent 512 MiB" "$(pool_used_total)" 536870912
+check_value "the pool lent 512 MiB" "$(rack_pool_used)" 536870912
 check_value "one circuit carries it" "$(circuits)" 1
 
 "$CTL" detach --brick 0 > /dev/null 2>&1
 check_value "detach succeeds" "$?" 0
 sleep 1
 check_value "brick 0's MemTotal is back" "$(($(memtotal 0) - before))" 0
-check_value "the pool has it back" "$(pool_used_total)" 0
+check_value "the pool has it back" "$(rack_pool_used)" 0
 check_value "and the circuit is gone" "$(circuits)" 0
 
 err=$("$CTL" attach --brick 0 --size 100G 2>&1)
@@ -61,14 +47,14 @@ err=$("$CTL" attach --brick 0 --size 128M 2>&1)
 check_value "a third allocation finds no free port" "$err" \
     "dredboxctl: compute brick 0 has no free memory port"
 check_value "refusals leave only the two circuits" "$(circuits)" 2
-check_value "and only their memory" "$(pool_used_total)" 268435456
+check_value "and only their memory" "$(rack_pool_used)" 268435456
 
 kill -9 "$(cat "$RUN/brick1.pid")"
 err=$("$CTL" attach --brick 1 --size 128M 2>&1)
 check_value "a dead brick's request fails" \
     "$(echo "$err" | grep -c "memory online failed: compute brick 1")" 1
 check_value "and its circuit is rolled back" "$(circuits)" 2
-check_value "nothing was lent for it" "$(pool_used_total)" 268435456
+check_value "nothing was lent for it" "$(rack_pool_used)" 268435456
 
 # SIGKILL the controller in the middle of a stream of requests.
 (
@@ -97,7 +83,7 @@ check_value "after a restart every allocation matches brick 0" \
     "$(grep -c '^0 .*consistent' "$LOGDIR/sdm-status.log")" 2
 allocated=$("$CTL" --json status | jq '[.allocations[].size] | add // 0')
 check_value "and the pool lends exactly what the controller recorded" \
-    "$(pool_used_total)" "$allocated"
+    "$(rack_pool_used)" "$allocated"
 check_value "one circuit per allocation" "$(circuits)" \
     "$("$CTL" --json status | jq '.allocations | length')"
 check_value "the graph has one edge per allocation" \

@@ -65,10 +65,15 @@ JsonNode *qmp_call(const char *path, const char *command, GError **errp)
         goto out;
     }
     if (json_object_has_member(reply, "error")) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED, "%s",
+        JsonObject *e = json_object_get_object_member(reply, "error");
+
+        /* QMP's DeviceNotFound class: the object asked for is not there. */
+        g_set_error(errp, POOL_ERROR,
+                    !g_strcmp0(json_object_get_string_member_with_default(
+                                   e, "class", ""), "DeviceNotFound")
+                    ? POOL_ERROR_NOT_FOUND : POOL_ERROR_DENIED, "%s",
                     json_object_get_string_member_with_default(
-                        json_object_get_object_member(reply, "error"),
-                        "desc", "QMP error"));
+                        e, "desc", "QMP error"));
         goto out;
     }
     ret = json_node_copy(json_object_get_member(reply, "return"));

@@ -834,7 +834,7 @@ static char *do_status(GError **errp)
             brick_ok = vmem_size(c->id, m->id, "size", &brick_says, &err);
             /* A memory brick registered after the compute brick started
              * has no virtio-mem device in it: nothing there. */
-            if (!brick_ok && strstr(err->message, "not found")) {
+            if (g_error_matches(err, POOL_ERROR, POOL_ERROR_NOT_FOUND)) {
                 brick_ok = true;
                 brick_says = 0;
             }

@@ -20,6 +20,7 @@
 
 #include "brick-memory.h"
 #include "memd-wire.h"
+#include "pool.h"
 #include "synth.h"
 
 typedef struct FakeBrick {
@@ -150,6 +151,8 @@ static void test_qmp_error_and_gone(void **state)
                                      G_USEC_PER_SEC, &err));
     assert_string_equal(err->message,
                         "compute brick 0: Device 'vmem-m9' not found");
+    /* QMP's error class comes through: the device is not there. */
+    assert_true(g_error_matches(err, POOL_ERROR, POOL_ERROR_NOT_FOUND));
     g_clear_error(&err);
     assert_false(brick_memory_resize("/nonexistent/brick5.qmp", 5, 0,
                                      128 << 20, G_USEC_PER_SEC, &err));

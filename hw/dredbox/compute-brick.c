@@ -81,7 +81,6 @@ static qemu_irq dredbox_spi(DredboxComputeState *s, int spi)
 static void dredbox_fdt_create(DredboxComputeState *s)
 {
     MachineState *ms = MACHINE(s);
-    int nb_nodes = ms->numa_state->num_nodes;
     g_autofree char *serial = g_strdup_printf("dredbox-brick-%u",
                                               s->brick_id);
     const char compat[] = "dredbox,compute-brick\0linux,dummy-virt";
@@ -123,28 +122,6 @@ static void dredbox_fdt_create(DredboxComputeState *s)
     qemu_fdt_setprop_string(fdt, "/apb-pclk", "clock-output-names",
                             "clk24mhz");
     qemu_fdt_setprop_cell(fdt, "/apb-pclk", "phandle", s->clock_phandle);
-
-    if (nb_nodes > 0 && ms->numa_state->have_numa_distance) {
-        int size = nb_nodes * nb_nodes * 3 * sizeof(uint32_t);
-        g_autofree uint32_t *matrix = g_malloc0(size);
-        int i, j;
-
-        for (i = 0; i < nb_nodes; i++) {
-            for (j = 0; j < nb_nodes; j++) {
-                int idx = (i * nb_nodes + j) * 3;
-
-                matrix[idx + 0] = cpu_to_be32(i);
-                matrix[idx + 1] = cpu_to_be32(j);
-                matrix[idx + 2] =
-                    cpu_to_be32(ms->numa_state->nodes[i].distance[j]);
-            }
-        }
-        qemu_fdt_add_subnode(fdt, "/distance-map");
-        qemu_fdt_setprop_string(fdt, "/distance-map", "compatible",
-                                "numa-distance-map-v1");
-        qemu_fdt_setprop(fdt, "/distance-map", "distance-matrix",
-                         matrix, size);
-    }
 }
 
 /*
@@ -193,6 +170,63 @@ static void dredbox_numa_distances(MachineState *ms)
         }
     }
     ns->have_numa_distance = true;
+}
+
+/*
+ * Distance between NUMA nodes @i and @j of the device tree: the -numa
+ * nodes, then with rmc-numa=on one per latency class (see
+ * dredbox_fdt_distance_map()).
+ */
+static int dredbox_node_distance(const NumaState *ns, int i, int j)
+{
+    int local = ns->num_nodes;
+
+    if (i == j) {
+        return NUMA_DISTANCE_MIN;
+    }
+    if (i < local && j < local) {
+        return ns->have_numa_distance ? ns->nodes[i].distance[j]
+                                      : NUMA_DISTANCE_DEFAULT;
+    }
+    /* The farther class of the two. */
+    return dredbox_latency_distance[MAX(i, j) - local];
+}
+
+/*
+ * The distance map of the -numa nodes, if they have distances.  With
+ * rmc-numa=on, one CPU-less, memory-less NUMA node per latency class
+ * follows the -numa nodes (ids N, N+1, N+2 for tray-local, rack-local,
+ * inter-rack), so that a guest driver can hot-add memory it reaches
+ * through the RMC into the node of its class.  Linux learns of empty
+ * nodes from the distance map; the RMC node's dredbox,class-nodes names
+ * them.  docs/memory-map.md.
+ */
+static void dredbox_fdt_distance_map(DredboxComputeState *s)
+{
+    MachineState *ms = MACHINE(s);
+    const NumaState *ns = ms->numa_state;
+    int n = ns->num_nodes + (s->rmc_numa ? DREDBOX_LATENCY_CLASS__MAX : 0);
+    int size = n * n * 3 * sizeof(uint32_t);
+    g_autofree uint32_t *matrix = NULL;
+
+    if (!ns->num_nodes || !(ns->have_numa_distance || s->rmc_numa)) {
+        return;
+    }
+    matrix = g_malloc(size);
+    for (int i = 0; i < n; i++) {
+        for (int j = 0; j < n; j++) {
+            int idx = (i * n + j) * 3;
+
+            matrix[idx] = cpu_to_be32(i);
+            matrix[idx + 1] = cpu_to_be32(j);
+            matrix[idx + 2] = cpu_to_be32(dredbox_node_distance(ns, i, j));
+        }
+    }
+    qemu_fdt_add_subnode(ms->fdt, "/distance-map");
+    qemu_fdt_setprop_string(ms->fdt, "/distance-map", "compatible",
+                            "numa-distance-map-v1");
+    qemu_fdt_setprop(ms->fdt, "/distance-map", "distance-matrix", matrix,
+                     size);
 }
 
 static void dredbox_create_cpus(DredboxComputeState *s)
@@ -587,72 +621,27 @@ static bool dredbox_create_default_memdev(MachineState *ms, const char *path,
 
 static void dredbox_check_options(MachineState *ms)
 {
+    int nodes = ms->numa_state->num_nodes;
+
     dredbox_check_ram(ms, &error_fatal);
-    if (DREDBOX_COMPUTE_MACHINE(ms)->rmc_numa &&
-        !ms->numa_state->num_nodes) {
-        error_report("dredbox-compute: rmc-numa=on needs NUMA: give -numa"
-                     " node options, or maxmem");
-        exit(1);
-    }
-    if (ms->numa_state->num_nodes + DREDBOX_LATENCY_CLASS__MAX > MAX_NODES &&
-        DREDBOX_COMPUTE_MACHINE(ms)->rmc_numa) {
-        error_report("dredbox-compute: rmc-numa=on needs %d NUMA node ids"
-                     " after the -numa nodes", DREDBOX_LATENCY_CLASS__MAX);
-        exit(1);
+    if (DREDBOX_COMPUTE_MACHINE(ms)->rmc_numa) {
+        if (!nodes) {
+            error_report("dredbox-compute: rmc-numa=on needs NUMA: give"
+                         " -numa node options, or maxmem");
+            exit(1);
+        }
+        if (nodes + DREDBOX_LATENCY_CLASS__MAX > MAX_NODES) {
+            error_report("dredbox-compute: rmc-numa=on needs %d NUMA node"
+                         " ids after the -numa nodes",
+                         DREDBOX_LATENCY_CLASS__MAX);
+            exit(1);
+        }
     }
     if (ms->firmware) {
         error_report("dredbox-compute: firmware (-bios) is not supported;"
                      " boot Linux with -kernel");
         exit(1);
     }
-}
-
-/*
- * With rmc-numa=on, one CPU-less, memory-less NUMA node per latency class
- * follows the -numa nodes (ids N, N+1, N+2 for tray-local, rack-local,
- * inter-rack), so that a guest driver can hot-add memory it reaches
- * through the RMC into the node of its class.  Linux learns of empty
- * nodes from the distance map; the RMC node's dredbox,class-nodes names
- * them.  docs/memory-map.md.
- */
-static void dredbox_fdt_rmc_numa(DredboxComputeState *s, const char *rmc)
-{
-    MachineState *ms = MACHINE(s);
-    NumaState *ns = ms->numa_state;
-    int local = ns->num_nodes, n = local + DREDBOX_LATENCY_CLASS__MAX;
-    g_autofree uint32_t *matrix = g_new(uint32_t, n * n * 3);
-    uint32_t class_nodes[DREDBOX_LATENCY_CLASS__MAX];
-
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j < n; j++) {
-            int d, idx = (i * n + j) * 3;
-
-            if (i == j) {
-                d = NUMA_DISTANCE_MIN;
-            } else if (i < local && j < local) {
-                d = ns->have_numa_distance ? ns->nodes[i].distance[j]
-                                           : NUMA_DISTANCE_DEFAULT;
-            } else {
-                /* The farther class of the two. */
-                d = dredbox_latency_distance[MAX(i, j) - local];
-            }
-            matrix[idx] = cpu_to_be32(i);
-            matrix[idx + 1] = cpu_to_be32(j);
-            matrix[idx + 2] = cpu_to_be32(d);
-        }
-    }
-    if (fdt_path_offset(ms->fdt, "/distance-map") < 0) {
-        qemu_fdt_add_subnode(ms->fdt, "/distance-map");
-        qemu_fdt_setprop_string(ms->fdt, "/distance-map", "compatible",
-                                "numa-distance-map-v1");
-    }
-    qemu_fdt_setprop(ms->fdt, "/distance-map", "distance-matrix", matrix,
-                     n * n * 3 * sizeof(uint32_t));
-    for (int c = 0; c < DREDBOX_LATENCY_CLASS__MAX; c++) {
-        class_nodes[c] = cpu_to_be32(local + c);
-    }
-    qemu_fdt_setprop(ms->fdt, rmc, "dredbox,class-nodes", class_nodes,
-                     sizeof(class_nodes));
 }
 
 /*
@@ -700,7 +689,12 @@ static void dredbox_create_rmc(DredboxComputeState *s)
                           object_property_get_uint(OBJECT(dev), "num-ports",
                                                    &error_abort));
     if (s->rmc_numa) {
-        dredbox_fdt_rmc_numa(s, node);
+        /* The class nodes follow the -numa nodes: dredbox_fdt_distance_map */
+        int first = MACHINE(s)->numa_state->num_nodes;
+
+        QEMU_BUILD_BUG_ON(DREDBOX_LATENCY_CLASS__MAX != 3);
+        qemu_fdt_setprop_cells(fdt, node, "dredbox,class-nodes",
+                               first, first + 1, first + 2);
     }
 }
 
@@ -716,9 +710,11 @@ static void *dredbox_get_dtb(const struct arm_boot_info *binfo, int *size)
 static void dredbox_compute_init(MachineState *ms)
 {
     DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(ms);
+
     dredbox_check_options(ms);
     dredbox_numa_distances(ms);
     dredbox_fdt_create(s);
+    dredbox_fdt_distance_map(s);
     dredbox_create_cpus(s);
     dredbox_fdt_cpus(s);
     dredbox_create_memory(s);

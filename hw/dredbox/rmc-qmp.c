@@ -21,7 +21,8 @@ DredboxRmcState *dredbox_rmc_find(Error **errp)
     return DREDBOX_RMC(obj);
 }
 
-static DredboxRmcState *rmc_port(uint8_t port, Error **errp)
+/* The machine's RMC if it has port @port, else NULL with @errp set. */
+static DredboxRmcState *rmc_find_port(uint8_t port, Error **errp)
 {
     DredboxRmcState *s = dredbox_rmc_find(errp);
 
@@ -108,7 +109,7 @@ void qmp_dredbox_rmc_set_entry(uint8_t port, uint16_t brick, uint64_t start,
                                uint64_t end, uint64_t offset, bool add,
                                Error **errp)
 {
-    DredboxRmcState *s = rmc_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(port, errp);
     DredboxRmcEntryRegs old;
 
     if (!s) {
@@ -127,7 +128,7 @@ void qmp_dredbox_rmc_set_entry(uint8_t port, uint16_t brick, uint64_t start,
 
 void qmp_dredbox_rmc_clear_entry(uint8_t port, Error **errp)
 {
-    DredboxRmcState *s = rmc_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(port, errp);
 
     if (s) {
         s->port[port].pending.ctrl &= ~RMC_CTRL_ENABLE;
@@ -137,7 +138,7 @@ void qmp_dredbox_rmc_clear_entry(uint8_t port, Error **errp)
 
 void qmp_dredbox_rmc_connect(uint8_t port, uint16_t brick, Error **errp)
 {
-    DredboxRmcState *s = rmc_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(port, errp);
 
     if (s) {
         dredbox_rmc_set_link(s, port, true, brick);
@@ -146,7 +147,7 @@ void qmp_dredbox_rmc_connect(uint8_t port, uint16_t brick, Error **errp)
 
 void qmp_dredbox_rmc_disconnect(uint8_t port, Error **errp)
 {
-    DredboxRmcState *s = rmc_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(port, errp);
 
     if (s) {
         dredbox_rmc_set_link(s, port, false, 0);
@@ -174,7 +175,7 @@ void qmp_dredbox_rmc_detach_segment(uint32_t segment, Error **errp)
 void qmp_dredbox_rmc_connect_doorbell(uint8_t port, const char *path,
                                       uint32_t segment, Error **errp)
 {
-    DredboxRmcState *s = rmc_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(port, errp);
 
     if (s) {
         dredbox_rmc_connect_doorbell(s, port, path, segment, errp);
@@ -183,7 +184,7 @@ void qmp_dredbox_rmc_connect_doorbell(uint8_t port, const char *path,
 
 void qmp_dredbox_rmc_disconnect_doorbell(uint8_t port, Error **errp)
 {
-    DredboxRmcState *s = rmc_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(port, errp);
 
     if (s) {
         dredbox_rmc_disconnect_doorbell(s, port, errp);

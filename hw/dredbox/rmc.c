@@ -33,7 +33,6 @@
 #include "qemu/units.h"
 #include "hw/irq.h"
 #include "hw/qdev-properties.h"
-#include "hw/dredbox/accel-queue.h"
 #include "hw/dredbox/rmc.h"
 #include "migration/blocker.h"
 #include "migration/vmstate.h"
@@ -42,7 +41,7 @@
 #define RMC_PAGE 4096
 #define RMC_RECONNECT_MS 200    /* between attempts to reach an engine */
 
-QEMU_BUILD_BUG_ON(sizeof(DrqLinkMsg) != DREDBOX_RMC_LINK_MSG);
+QEMU_BUILD_BUG_ON(RMC_TABLE_PORTS < RMC_MAX_PORTS);
 
 static uint16_t entry_brick(const DredboxRmcEntryRegs *e)
 {
@@ -72,15 +71,32 @@ static void rmc_raise(DredboxRmcState *s, uint32_t bits)
     rmc_update_irq(s);
 }
 
-/* Count a refused access; latch and report the first one. */
-static void rmc_fault(DredboxRmcFaultSite *site, hwaddr addr, uint32_t reason,
-                      bool write)
+/*
+ * Why an access to @p's live entry that no alias takes is refused.  The
+ * data path is rebuilt on every link change, so this is also what it
+ * was built for.
+ */
+static uint32_t rmc_port_fault_reason(const DredboxRmcPort *p)
+{
+    if (!p->link_up) {
+        return RMC_FAULT_NO_LINK;
+    }
+    if (p->linked_brick != entry_brick(&p->live)) {
+        return RMC_FAULT_WRONG_BRICK;
+    }
+    return RMC_FAULT_NOT_ALLOCATED;
+}
+
+/* Count an access refused at @off in @site; latch and report the first. */
+static void rmc_fault(DredboxRmcFaultSite *site, hwaddr off, bool write)
 {
     DredboxRmcState *s = site->rmc;
+    hwaddr addr = site->base + off;
+    uint32_t reason;
     bool first;
 
-    trace_dredbox_rmc_fault(site->port, addr, reason, write);
     if (site->port < 0) {
+        reason = RMC_FAULT_UNMAPPED;
         first = !s->unmapped_latched;
         s->unmapped_faults++;
         s->unmapped_addr = addr;
@@ -88,12 +104,14 @@ static void rmc_fault(DredboxRmcFaultSite *site, hwaddr addr, uint32_t reason,
     } else {
         DredboxRmcPort *p = &s->port[site->port];
 
+        reason = rmc_port_fault_reason(p);
         first = !p->fault_latched;
         p->faults++;
         p->fault_addr = addr;
         p->fault_reason = reason;
         p->fault_latched = true;
     }
+    trace_dredbox_rmc_fault(site->port, addr, reason, write);
     if (first) {
         qapi_event_send_dredbox_rmc_fault(site->port >= 0, site->port, addr,
                                           reason - 1, write);
@@ -101,18 +119,10 @@ static void rmc_fault(DredboxRmcFaultSite *site, hwaddr addr, uint32_t reason,
     rmc_raise(s, RMC_IRQ_FAULT);
 }
 
-static uint32_t site_reason(DredboxRmcFaultSite *site)
-{
-    return site->port < 0 ? RMC_FAULT_UNMAPPED
-                          : site->rmc->port[site->port].site_reason;
-}
-
 static MemTxResult rmc_fault_read(void *opaque, hwaddr addr, uint64_t *data,
                                   unsigned size, MemTxAttrs attrs)
 {
-    DredboxRmcFaultSite *site = opaque;
-
-    rmc_fault(site, site->base + addr, site_reason(site), false);
+    rmc_fault(opaque, addr, false);
     *data = 0;
     return MEMTX_DECODE_ERROR;
 }
@@ -120,9 +130,7 @@ static MemTxResult rmc_fault_read(void *opaque, hwaddr addr, uint64_t *data,
 static MemTxResult rmc_fault_write(void *opaque, hwaddr addr, uint64_t data,
                                    unsigned size, MemTxAttrs attrs)
 {
-    DredboxRmcFaultSite *site = opaque;
-
-    rmc_fault(site, site->base + addr, site_reason(site), true);
+    rmc_fault(opaque, addr, true);
     return MEMTX_DECODE_ERROR;
 }
 
@@ -186,13 +194,6 @@ static void rmc_port_map(DredboxRmcState *s, unsigned n)
         return;
     }
     g_assert(w >= 0);   /* commit checked it */
-    if (!p->link_up) {
-        p->site_reason = RMC_FAULT_NO_LINK;
-    } else if (p->linked_brick != entry_brick(e)) {
-        p->site_reason = RMC_FAULT_WRONG_BRICK;
-    } else {
-        p->site_reason = RMC_FAULT_NOT_ALLOCATED;
-    }
     p->site = (DredboxRmcFaultSite) { s, n, e->start };
 
     r = g_new0(DredboxRmcRegion, 1);
@@ -204,8 +205,8 @@ static void rmc_port_map(DredboxRmcState *s, unsigned n)
                                         &r->mr, 1);
     g_ptr_array_add(p->regions, r);
 
-    if (p->site_reason != RMC_FAULT_NOT_ALLOCATED) {
-        return;
+    if (rmc_port_fault_reason(p) != RMC_FAULT_NOT_ALLOCATED) {
+        return;     /* no circuit to the entry's brick: all of it faults */
     }
     for (guint i = 0; i < s->segments->len; i++) {
         DredboxRmcSegment *seg = g_ptr_array_index(s->segments, i);
@@ -238,8 +239,9 @@ static void rmc_publish(DredboxRmcState *s)
     if (!t) {
         return;
     }
+    /* The write side of a seqlock (rmc-table.h): odd while rewriting. */
     qatomic_set(&t->generation, t->generation + 1);
-    smp_wmb();
+    smp_wmb();      /* the odd generation before the entries */
     for (unsigned n = 0; n < s->num_ports; n++) {
         const DredboxRmcEntryRegs *e = &s->port[n].live;
 
@@ -252,7 +254,7 @@ static void rmc_publish(DredboxRmcState *s)
             .start = e->start, .end = e->end, .offset = e->offset,
         };
     }
-    smp_wmb();
+    smp_wmb();      /* the entries before the even generation */
     qatomic_set(&t->generation, t->generation + 1);
 }
 
@@ -603,13 +605,18 @@ static void rmc_doorbell_close(DredboxRmcDoorbell *db)
     }
 }
 
+static void rmc_doorbell_retry_later(DredboxRmcDoorbell *db)
+{
+    timer_mod(db->reconnect,
+              qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + RMC_RECONNECT_MS);
+}
+
 /* The link broke: close it and keep trying to get the engine back. */
 static void rmc_doorbell_lost(DredboxRmcDoorbell *db, const char *why)
 {
     trace_dredbox_rmc_doorbell_lost(db->port, why);
     rmc_doorbell_close(db);
-    timer_mod(db->reconnect,
-              qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + RMC_RECONNECT_MS);
+    rmc_doorbell_retry_later(db);
 }
 
 static void rmc_doorbell_retry(void *opaque)
@@ -620,8 +627,7 @@ static void rmc_doorbell_retry(void *opaque)
     if (!rmc_doorbell_open(db, &err)) {
         trace_dredbox_rmc_doorbell_retry(db->port, error_get_pretty(err));
         error_free(err);
-        timer_mod(db->reconnect,
-                  qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + RMC_RECONNECT_MS);
+        rmc_doorbell_retry_later(db);
     }
 }
 
@@ -765,14 +771,15 @@ bool dredbox_rmc_disconnect_doorbell(DredboxRmcState *s, unsigned port,
 
 /* Registers */
 
+/* The word of a 64-bit register at @addr: low word first. */
 static uint32_t reg64_half(uint64_t v, hwaddr addr)
 {
-    return addr & 4 ? v >> 32 : (uint32_t)v;
+    return extract64(v, addr & 4 ? 32 : 0, 32);
 }
 
 static void reg64_set_half(uint64_t *v, hwaddr addr, uint32_t val)
 {
-    *v = addr & 4 ? deposit64(*v, 32, 32, val) : deposit64(*v, 0, 32, val);
+    *v = deposit64(*v, addr & 4 ? 32 : 0, 32, val);
 }
 
 static uint32_t rmc_port_status(DredboxRmcPort *p)

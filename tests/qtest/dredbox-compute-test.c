@@ -73,8 +73,13 @@ static void test_memory_map(void)
     g_assert_cmphex(qtest_readq(qts, DRAM_BASE), ==, 0x0123456789abcdefULL);
     g_assert_cmphex(qtest_readq(qts, DRAM_BASE + 256 * MiB - 8), ==,
                     0xfeedfacecafebeefULL);
-    /* The RMC page is reserved; until the RMC is modelled it reads 0. */
+    /*
+     * The RMC owns its page (tests/qtest/dredbox-rmc-test.c): the NetPort
+     * table at its start reads 0 after reset, its ID register "DRMC".
+     */
     g_assert_cmphex(qtest_readl(qts, RMC_CONFIG_BASE), ==, 0);
+    g_assert_cmphex(qtest_readl(qts, RMC_CONFIG_BASE + 0x1000), ==,
+                    0x434d5244);
     qtest_quit(qts);
 }
 
@@ -85,7 +90,8 @@ static void test_fdt_default(void)
 
     g_assert_cmpint(fdt_node_check_compatible(fdt, 0,
                                               "dredbox,compute-brick"), ==, 0);
-    g_assert_cmpuint(dredbox_fdt_cells(fdt, 0, "dredbox,brick-id", 0, 1), ==, 5);
+    g_assert_cmpuint(dredbox_fdt_cells(fdt, 0, "dredbox,brick-id", 0, 1),
+                     ==, 5);
     g_assert_cmpstr(fdt_getprop(fdt, 0, "serial-number", NULL), ==,
                     "dredbox-brick-5");
 
@@ -168,6 +174,48 @@ static void test_fdt_rmc_numa(void)
                     ==, 3);
 }
 
+/* rmc-numa=on after -numa nodes with distances: those are kept. */
+static void test_fdt_rmc_numa_dist(void)
+{
+    g_autofree void *fdt = dredbox_dump_fdt(",rmc-numa=on",
+        "-m 1536M -smp 4 "
+        "-object memory-backend-ram,id=local,size=1G "
+        "-object memory-backend-ram,id=remote,size=512M "
+        "-numa node,nodeid=0,cpus=0-3,memdev=local "
+        "-numa node,nodeid=1,memdev=remote "
+        "-numa dist,src=0,dst=1,val=15");
+    static const uint32_t distances[] = {
+        10, 15, 20, 30, 50,
+        15, 10, 20, 30, 50,
+        20, 20, 10, 30, 50,
+        30, 30, 30, 10, 50,
+        50, 50, 50, 50, 10,
+    };
+    int rmc = fdt_path_offset(fdt, "/rmc@ff080000");
+
+    dredbox_assert_memory_node(fdt, DRAM_BASE + 1 * GiB, 512 * MiB, 1);
+    dredbox_assert_distances(fdt, 5, distances);
+    for (int c = 0; c < 3; c++) {
+        g_assert_cmpint(dredbox_fdt_cells(fdt, rmc, "dredbox,class-nodes",
+                                          c, 1), ==, 2 + c);
+    }
+}
+
+/* The class nodes must fit in QEMU's MAX_NODES (128) after the -numa ones. */
+static void test_rmc_numa_no_node_ids(void)
+{
+    g_autoptr(GString) args = g_string_new(MACHINE ",rmc-numa=on -m 1G"
+        " -object memory-backend-ram,id=local,size=1G"
+        " -numa node,memdev=local");
+
+    /* 126 -numa nodes: 125 would leave room for the 3 class nodes. */
+    for (int i = 1; i < 126; i++) {
+        g_string_append(args, " -numa node");
+    }
+    dredbox_assert_qemu_fails(args->str, "rmc-numa=on needs 3 NUMA node ids"
+                              " after the -numa nodes");
+}
+
 /* virtio-mem lands in the device-memory window at 256 GiB. */
 static void test_virtio_mem(void)
 {
@@ -234,6 +282,10 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-compute/fdt/default", test_fdt_default);
     qtest_add_func("/dredbox-compute/fdt/numa", test_fdt_numa);
     qtest_add_func("/dredbox-compute/fdt/rmc-numa", test_fdt_rmc_numa);
+    qtest_add_func("/dredbox-compute/fdt/rmc-numa-dist",
+                   test_fdt_rmc_numa_dist);
+    qtest_add_func("/dredbox-compute/rmc-numa-no-node-ids",
+                   test_rmc_numa_no_node_ids);
     qtest_add_func("/dredbox-compute/virtio-mem", test_virtio_mem);
     for (i = 0; i < ARRAY_SIZE(bad_options); i++) {
         g_autofree char *name =

@@ -11,8 +11,10 @@
  */
 
 #include "qemu/osdep.h"
+#include "qapi/error.h"
 #include "qemu/bitops.h"
 #include "qemu/bswap.h"
+#include "qemu/sockets.h"
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
@@ -22,7 +24,6 @@
 #include "hw/dredbox/rmc-table.h"
 #include <libfdt.h>
 #include <poll.h>
-#include <sys/un.h>
 #include "dredbox-qtest-util.h"
 
 #define CFG         0xff080000ULL
@@ -117,15 +118,17 @@ static QTestState *brick_with_pool(DredboxPool *pool)
     return qtest_init(args);
 }
 
-static uint32_t pool_alloc(DredboxPool *pool, const char *size, int brick)
+/* A segment in @brick, granted writable to the brick named @client. */
+static uint32_t pool_alloc_for(DredboxPool *pool, const char *size,
+                               int brick, const char *client)
 {
     g_autofree char *req = g_strdup_printf(
         "{\"cmd\": \"alloc\", \"size\": \"%s\", \"brick\": %d}", size, brick);
     QDict *reply = dredbox_pool_call(pool, req);
     uint32_t id = qdict_get_int(qdict_get_qdict(reply, "segment"), "id");
     g_autofree char *grant = g_strdup_printf(
-        "{\"cmd\": \"grant\", \"segment\": %u, \"client\": \"brick0\","
-        " \"writable\": true}", id);
+        "{\"cmd\": \"grant\", \"segment\": %u, \"client\": \"%s\","
+        " \"writable\": true}", id, client);
 
     qobject_unref(reply);
     /* The admin ("qtest") owns it; the brick uses it through a grant. */
@@ -133,10 +136,32 @@ static uint32_t pool_alloc(DredboxPool *pool, const char *size, int brick)
     return id;
 }
 
+static uint32_t pool_alloc(DredboxPool *pool, const char *size, int brick)
+{
+    return pool_alloc_for(pool, size, brick, "brick0");
+}
+
 static void attach(QTestState *qts, uint32_t seg)
 {
     qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-attach-segment',"
                          " 'arguments': {'segment': %u}}", seg));
+}
+
+static void detach(QTestState *qts, uint32_t seg)
+{
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-detach-segment',"
+                         " 'arguments': {'segment': %u}}", seg));
+}
+
+/* Program, enable and commit @port's entry over QMP. */
+static void set_entry(QTestState *qts, int port, int brick, uint64_t start,
+                      uint64_t end, uint64_t offset, bool add)
+{
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-set-entry',"
+                         " 'arguments': {'port': %d, 'brick': %d,"
+                         " 'start': %" PRIu64 ", 'end': %" PRIu64 ","
+                         " 'offset': %" PRIu64 ", 'add': %i}}",
+                         port, brick, start, end, offset, add));
 }
 
 /* A fabric circuit from @port to memory brick @brick. */
@@ -203,12 +228,22 @@ static void test_write_masks(void)
         { WIDE(5, RMC_WIDE_OFFSET + 4), 0xffffffff },
         /* read-only */
         { CFG + RMC_ID, 0 }, { CFG + RMC_VERSION, 0 }, { CFG + RMC_CAP, 0 },
-        { CFG + RMC_LINK, 0 }, { CFG + RMC_LOW_WINDOW_SIZE, 0 },
+        { CFG + RMC_COMMIT_STATUS, 0 }, { CFG + RMC_LINK, 0 },
+        { CFG + RMC_LOW_WINDOW_BASE, 0 }, { CFG + RMC_LOW_WINDOW_BASE + 4, 0 },
+        { CFG + RMC_LOW_WINDOW_SIZE, 0 }, { CFG + RMC_LOW_WINDOW_SIZE + 4, 0 },
+        { CFG + RMC_HIGH_WINDOW_BASE, 0 },
+        { CFG + RMC_HIGH_WINDOW_BASE + 4, 0 },
+        { CFG + RMC_HIGH_WINDOW_SIZE, 0 },
+        { CFG + RMC_HIGH_WINDOW_SIZE + 4, 0 },
+        { CFG + RMC_UNMAPPED_ADDR, 0 }, { CFG + RMC_UNMAPPED_ADDR + 4, 0 },
         { WIDE(5, RMC_WIDE_STATUS), 0 }, { WIDE(5, RMC_WIDE_FAULTS), 0 },
+        { WIDE(5, RMC_WIDE_FAULT_ADDR), 0 },
+        { WIDE(5, RMC_WIDE_FAULT_ADDR + 4), 0 },
         { WIDE(5, RMC_WIDE_FAULT_REASON), 0 },
         { WIDE(5, RMC_WIDE_COMPLETIONS), 0 },
-        /* write 1 to clear, nothing to clear */
-        { CFG + RMC_COMPLETION, 0 },
+        /* writes clear a latch or bits: the count and bits stay 0 */
+        { CFG + RMC_IRQ_STATUS, 0 }, { CFG + RMC_UNMAPPED_FAULTS, 0 },
+        { WIDE(5, RMC_WIDE_FAULT_CLEAR), 0 }, { CFG + RMC_COMPLETION, 0 },
         /* no doorbell bound: writes are dropped, none counted */
         { WIDE(5, RMC_WIDE_DOORBELL), 0 },
         /* reserved */
@@ -368,17 +403,13 @@ static void test_faults_and_irq(void)
     uint32_t seg = pool_alloc(pool, "128M", 1);
     QTestState *qts = brick_with_pool(pool);
     const uint64_t a = LOW_BASE;
-    QDict *ev;
+    QDict *ev, *resp;
 
     qtest_irq_intercept_out_named(qts, "/machine/rmc", "sysbus-irq");
     wr(qts, RMC_IRQ_ENABLE, RMC_IRQ_MASK);
     attach(qts, seg);
     /* 256 MiB entry, but only its first 128 MiB are a segment. */
-    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-set-entry',"
-                         " 'arguments': {'port': 3, 'brick': 1,"
-                         " 'start': %" PRIu64 ", 'end': %" PRIu64 ","
-                         " 'offset': %" PRIu64 ", 'add': false}}",
-                         a, a + 256 * MiB - 1, a));
+    set_entry(qts, 3, 1, a, a + 256 * MiB - 1, a, false);
 
     /* No circuit yet. */
     g_assert_false(qtest_get_irq(qts, 0));
@@ -439,6 +470,34 @@ static void test_faults_and_irq(void)
     g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULT_REASON)), ==,
                      RMC_FAULT_NO_LINK);
 
+    /* Outside every entry: the unmapped latch, its event has no port. */
+    g_assert_cmpuint(rd(qts, RMC_UNMAPPED_FAULTS), ==, 0);
+    qtest_writel(qts, HIGH_BASE + 12, 1);
+    ev = qtest_qmp_eventwait_ref(qts, "DREDBOX_RMC_FAULT");
+    g_assert_false(qdict_haskey(qdict_get_qdict(ev, "data"), "port"));
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"),
+                    ==, "unmapped");
+    g_assert_cmphex(qdict_get_int(qdict_get_qdict(ev, "data"), "address"),
+                    ==, HIGH_BASE + 12);
+    g_assert_true(qdict_get_bool(qdict_get_qdict(ev, "data"), "write"));
+    qobject_unref(ev);
+    qtest_readl(qts, HIGH_BASE + 16);
+    g_assert_cmpuint(rd(qts, RMC_UNMAPPED_FAULTS), ==, 2);
+    g_assert_cmphex(rd64(qts, CFG + RMC_UNMAPPED_ADDR), ==, HIGH_BASE + 16);
+    /* Latched: the second access was only counted; a write re-arms. */
+    resp = qmp_ok(qts, "{'execute': 'query-dredbox-rmc'}");
+    g_assert_cmpuint(qdict_get_int(qdict_get_qdict(resp, "return"),
+                                   "unmapped-faults"), ==, 2);
+    qobject_unref(resp);
+    /* An event would have come before the reply. */
+    g_assert_null(qtest_qmp_event_ref(qts, "DREDBOX_RMC_FAULT"));
+    wr(qts, RMC_UNMAPPED_FAULTS, 0);
+    g_assert_cmpuint(rd(qts, RMC_UNMAPPED_FAULTS), ==, 2);
+    qtest_readl(qts, HIGH_BASE + 20);
+    ev = qtest_qmp_eventwait_ref(qts, "DREDBOX_RMC_FAULT");
+    g_assert_false(qdict_get_bool(qdict_get_qdict(ev, "data"), "write"));
+    qobject_unref(ev);
+
     /* Reset clears entries and counters, keeps the rack's links. */
     qtest_system_reset(qts);
     g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULTS)), ==, 0);
@@ -448,12 +507,60 @@ static void test_faults_and_irq(void)
     dredbox_pool_stop(pool);
 }
 
+static void wait_migration(QTestState *qts)
+{
+    for (int i = 0; i < 500; i++) {
+        QDict *resp = qmp_ok(qts, "{'execute': 'query-migrate'}");
+        const char *st = qdict_get_try_str(qdict_get_qdict(resp, "return"),
+                                           "status");
+        bool done = st && !strcmp(st, "completed");
+
+        g_assert_true(!st || strcmp(st, "failed"));
+        qobject_unref(resp);
+        if (done) {
+            return;
+        }
+        g_usleep(20000);
+    }
+    g_assert_not_reached();
+}
+
+/*
+ * Migrate @src through a file into a new brick and quit @src; the new
+ * brick, its migration done.
+ */
+static QTestState *migrate_through_file(QTestState *src)
+{
+    g_autofree char *dir = g_dir_make_tmp("dredbox-rmc-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "state", NULL);
+    g_autofree char *uri = g_strdup_printf("file:%s", file);
+    QTestState *dst;
+
+    qobject_unref(qmp_ok(src, "{'execute': 'migrate', 'arguments':"
+                         " {'uri': %s}}", uri));
+    wait_migration(src);
+    qtest_quit(src);
+    dst = qtest_initf(DREDBOX_MACHINE " -incoming %s", uri);
+    wait_migration(dst);
+    unlink(file);
+    rmdir(dir);
+    return dst;
+}
+
+static void assert_migration_refused(QTestState *qts, const char *why)
+{
+    char *err = qmp_err(qts, "{'execute': 'migrate', 'arguments':"
+                        " {'uri': 'exec:cat > /dev/null'}}");
+
+    g_assert_nonnull(strstr(err, why));
+    g_free(err);
+}
+
 /* The QMP view matches the registers; bad requests get clear errors. */
 static void test_qmp(void)
 {
     DredboxPool *pool = dredbox_pool_start(bricks);
     uint32_t seg = pool_alloc(pool, "128M", 0);
-    g_autofree char *not_mine = NULL;
     QTestState *qts = brick_with_pool(pool);
     QDict *resp, *info, *port;
     QList *segs;
@@ -461,11 +568,7 @@ static void test_qmp(void)
 
     attach(qts, seg);
     connect_port(qts, 7, 0);
-    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-set-entry',"
-                         " 'arguments': {'port': 7, 'brick': 0,"
-                         " 'start': %" PRIu64 ", 'end': %" PRIu64 ","
-                         " 'offset': %" PRIu64 ", 'add': false}}",
-                         HIGH_BASE, HIGH_BASE + 4095, HIGH_BASE));
+    set_entry(qts, 7, 0, HIGH_BASE, HIGH_BASE + 4095, HIGH_BASE, false);
     g_assert_cmphex(rd64(qts, WIDE(7, RMC_WIDE_START)), ==, HIGH_BASE);
     g_assert_cmphex(rd64(qts, WIDE(7, RMC_WIDE_OFFSET)), ==, HIGH_BASE);
     g_assert_cmphex(qtest_readl(qts, WIDE(7, RMC_WIDE_NETINFO)), ==, 0);
@@ -503,8 +606,9 @@ static void test_qmp(void)
                   " 'arguments': {'segment': %u}}", seg);
     g_assert_cmpstr(err, ==, "segment 1 is already attached");
     g_free(err);
-    not_mine = g_strdup_printf("{\"cmd\": \"alloc\", \"size\": \"128M\"}");
-    qobject_unref(dredbox_pool_call(pool, not_mine));
+    /* Segment 2: the pool's admin keeps it to itself. */
+    qobject_unref(dredbox_pool_call(pool, "{\"cmd\": \"alloc\","
+                                    " \"size\": \"128M\"}"));
     err = qmp_err(qts, "{'execute': 'dredbox-rmc-attach-segment',"
                   " 'arguments': {'segment': 2}}");
     g_assert_cmpstr(err, ==, "memory pool refused: segment 2 is not granted"
@@ -516,16 +620,12 @@ static void test_qmp(void)
     g_free(err);
 
     /* Attached segments are host memory a migration cannot carry. */
-    err = qmp_err(qts, "{'execute': 'migrate', 'arguments':"
-                  " {'uri': 'exec:cat > /dev/null'}}");
-    g_assert_nonnull(strstr(err, "pool segments are attached"));
-    g_free(err);
+    assert_migration_refused(qts, "pool segments are attached");
 
     /* Detaching the segment unmaps it: the entry stays, accesses fault. */
     qtest_writel(qts, HIGH_BASE, 1);
     g_assert_cmphex(qtest_readl(qts, HIGH_BASE), ==, 1);
-    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-detach-segment',"
-                         " 'arguments': {'segment': %u}}", seg));
+    detach(qts, seg);
     g_assert_cmphex(qtest_readl(qts, HIGH_BASE), ==, 0);
     g_assert_cmpuint(qtest_readl(qts, WIDE(7, RMC_WIDE_FAULT_REASON)), ==,
                      RMC_FAULT_NOT_ALLOCATED);
@@ -583,30 +683,9 @@ static QDict *port_info(QDict *resp, int n)
     return qobject_to(QDict, qlist_entry_obj(e));
 }
 
-static void wait_migration(QTestState *qts)
-{
-    for (int i = 0; i < 500; i++) {
-        QDict *resp = qmp_ok(qts, "{'execute': 'query-migrate'}");
-        const char *st = qdict_get_try_str(qdict_get_qdict(resp, "return"),
-                                           "status");
-        bool done = st && !strcmp(st, "completed");
-
-        g_assert_true(!st || strcmp(st, "failed"));
-        qobject_unref(resp);
-        if (done) {
-            return;
-        }
-        g_usleep(20000);
-    }
-    g_assert_not_reached();
-}
-
 /* Entries, links and counters survive a migration; the data path too. */
 static void test_migration(void)
 {
-    g_autofree char *dir = g_dir_make_tmp("dredbox-rmc-XXXXXX", NULL);
-    g_autofree char *file = g_build_filename(dir, "state", NULL);
-    g_autofree char *uri = g_strdup_printf("file:%s", file);
     QTestState *src = qtest_init(DREDBOX_MACHINE);
     QTestState *dst;
     QDict *resp, *port;
@@ -618,13 +697,8 @@ static void test_migration(void)
     qtest_readl(src, HIGH_BASE);                    /* wrong brick */
     qtest_readl(src, LOW_BASE + 8 * MiB);           /* unmapped */
     wr(src, RMC_IRQ_ENABLE, RMC_IRQ_FAULT);
-    qobject_unref(qmp_ok(src, "{'execute': 'migrate', 'arguments':"
-                         " {'uri': %s}}", uri));
-    wait_migration(src);
-    qtest_quit(src);
 
-    dst = qtest_initf(DREDBOX_MACHINE " -incoming %s", uri);
-    wait_migration(dst);
+    dst = migrate_through_file(src);
     g_assert_cmpuint(rd(dst, RMC_COMMIT), ==, 1);
     g_assert_cmphex(rd64(dst, WIDE(4, RMC_WIDE_START)), ==, HIGH_BASE);
     g_assert_cmphex(qtest_readl(dst, WIDE(4, RMC_WIDE_STATUS)), ==,
@@ -644,8 +718,6 @@ static void test_migration(void)
     g_assert_cmpuint(qdict_get_int(port, "linked-brick"), ==, 2);
     qobject_unref(resp);
     qtest_quit(dst);
-    unlink(file);
-    rmdir(dir);
 }
 
 /*
@@ -664,19 +736,12 @@ typedef struct Accel {
 
 static Accel *accel_new(void)
 {
-    struct sockaddr_un un = { .sun_family = AF_UNIX };
     Accel *a = g_new0(Accel, 1);
 
     a->dir = g_dir_make_tmp("dredbox-accel-XXXXXX", NULL);
     g_assert_nonnull(a->dir);
     a->path = g_build_filename(a->dir, "accel.sock", NULL);
-    g_assert_cmpuint(strlen(a->path), <, sizeof(un.sun_path));
-    strcpy(un.sun_path, a->path);
-    a->listen_fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    g_assert_cmpint(a->listen_fd, >=, 0);
-    g_assert_cmpint(bind(a->listen_fd, (struct sockaddr *)&un, sizeof(un)),
-                    ==, 0);
-    g_assert_cmpint(listen(a->listen_fd, 4), ==, 0);
+    a->listen_fd = unix_listen(a->path, &error_abort);
     a->fd = -1;
     return a;
 }
@@ -767,12 +832,21 @@ static void accel_send(Accel *a, uint32_t type, uint32_t value)
     accel_send_raw(a, &msg, sizeof(msg));
 }
 
-static void connect_doorbell(QTestState *qts, int port, const char *path,
-                             uint32_t segment)
+/* The RMC (re)connects and says HELLO for @segment. */
+static void accel_hello(Accel *a, uint32_t segment)
+{
+    accel_accept(a);
+    accel_expect(a, DRQ_LINK_HELLO, segment);
+}
+
+/* Bind @port's doorbell to @a for @segment: the RMC connects at once. */
+static void bind_doorbell(QTestState *qts, Accel *a, int port,
+                          uint32_t segment)
 {
     qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-connect-doorbell',"
                          " 'arguments': {'port': %d, 'path': %s,"
-                         " 'segment': %u}}", port, path, segment));
+                         " 'segment': %u}}", port, a->path, segment));
+    accel_hello(a, segment);
 }
 
 static void disconnect_doorbell(QTestState *qts, int port)
@@ -791,6 +865,21 @@ static void engine_change(QTestState *qts, int port, bool connected)
     g_assert_cmpuint(qdict_get_int(data, "port"), ==, port);
     g_assert_cmpint(qdict_get_bool(data, "connected"), ==, connected);
     qobject_unref(ev);
+}
+
+/* The accelerator answers READY: @port's engine becomes ready. */
+static void accel_ready(QTestState *qts, Accel *a, int port)
+{
+    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
+    engine_change(qts, port, true);
+}
+
+/* Unbind @port's doorbell, whose engine is ready: it is lost, the link shut. */
+static void unbind_doorbell(QTestState *qts, Accel *a, int port)
+{
+    disconnect_doorbell(qts, port);
+    engine_change(qts, port, false);
+    accel_expect_eof(a);
 }
 
 /* Assert what query-dredbox-rmc says of @port's doorbell (NULL: none). */
@@ -843,9 +932,7 @@ static void test_doorbell(void)
 
     qtest_irq_intercept_out_named(qts, "/machine/rmc", "sysbus-irq");
     wr(qts, RMC_IRQ_ENABLE, RMC_IRQ_COMPLETION);
-    connect_doorbell(qts, 1, a->path, 7);
-    accel_accept(a);
-    accel_expect(a, DRQ_LINK_HELLO, 7);
+    bind_doorbell(qts, a, 1, 7);
 
     /* Bound but not ready: no engine, doorbells are dropped. */
     assert_doorbell(qts, 1, a->path, 7, false, 0, 0);
@@ -855,8 +942,7 @@ static void test_doorbell(void)
     g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_DOORBELL)), ==, 0);
 
     /* READY: the engine answers, the guest is told. */
-    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
-    engine_change(qts, 1, true);
+    accel_ready(qts, a, 1);
     g_assert_cmphex(qtest_readl(qts, WIDE(1, RMC_WIDE_STATUS)), ==,
                     RMC_STATUS_ENGINE);
     g_assert_cmphex(qtest_readl(qts, WIDE(0, RMC_WIDE_STATUS)), ==, 0);
@@ -927,10 +1013,8 @@ static void test_doorbell(void)
     assert_doorbell(qts, 1, a->path, 7, false, 1, 2);
 
     /* It comes back: the RMC reconnects by itself with a fresh HELLO. */
-    accel_accept(a);
-    accel_expect(a, DRQ_LINK_HELLO, 7);
-    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
-    engine_change(qts, 1, true);
+    accel_hello(a, 7);
+    accel_ready(qts, a, 1);
     g_assert_cmphex(qtest_readl(qts, WIDE(1, RMC_WIDE_STATUS)), ==,
                     RMC_STATUS_ENGINE);
     g_assert_true(qtest_get_irq(qts, 0));
@@ -940,9 +1024,7 @@ static void test_doorbell(void)
     assert_doorbell(qts, 1, a->path, 7, true, 2, 2);
 
     /* Unbinding loses the engine and closes the link for good. */
-    disconnect_doorbell(qts, 1);
-    engine_change(qts, 1, false);
-    accel_expect_eof(a);
+    unbind_doorbell(qts, a, 1);
     g_assert_false(readable(a->listen_fd, 3 * 200));
     assert_doorbell(qts, 1, NULL, 0, false, 0, 0);
     g_assert_cmphex(qtest_readl(qts, WIDE(1, RMC_WIDE_STATUS)), ==, 0);
@@ -952,9 +1034,7 @@ static void test_doorbell(void)
     g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_COMPLETIONS)), ==, 2);
 
     /* Binding again starts the counts afresh. */
-    connect_doorbell(qts, 1, a->path, 8);
-    accel_accept(a);
-    accel_expect(a, DRQ_LINK_HELLO, 8);
+    bind_doorbell(qts, a, 1, 8);
     g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_DOORBELL)), ==, 0);
     g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_COMPLETIONS)), ==, 0);
     assert_doorbell(qts, 1, a->path, 8, false, 0, 0);
@@ -971,6 +1051,9 @@ static void test_doorbell_errors(void)
     g_autofree char *want = g_strdup_printf(
         "port 2: cannot connect to the accelerator at '%s': %s", nowhere,
         strerror(ENOENT));
+    g_autofree char *too_long = g_strnfill(200, 'x');
+    g_autofree char *want_long = g_strdup_printf(
+        "port 2: the accelerator's socket path '%s' is too long", too_long);
     char *err;
 
     /* Nothing listens: refused, nothing kept. */
@@ -978,6 +1061,12 @@ static void test_doorbell_errors(void)
                   " 'arguments': {'port': 2, 'path': %s, 'segment': 3}}",
                   nowhere);
     g_assert_cmpstr(err, ==, want);
+    g_free(err);
+    assert_doorbell(qts, 2, NULL, 0, false, 0, 0);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-connect-doorbell',"
+                  " 'arguments': {'port': 2, 'path': %s, 'segment': 3}}",
+                  too_long);
+    g_assert_cmpstr(err, ==, want_long);
     g_free(err);
     assert_doorbell(qts, 2, NULL, 0, false, 0, 0);
     err = qmp_err(qts, "{'execute': 'dredbox-rmc-disconnect-doorbell',"
@@ -1005,9 +1094,7 @@ static void test_doorbell_errors(void)
     g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, 0);
 
     /* One doorbell per port. */
-    connect_doorbell(qts, 2, a->path, 3);
-    accel_accept(a);
-    accel_expect(a, DRQ_LINK_HELLO, 3);
+    bind_doorbell(qts, a, 2, 3);
     err = qmp_err(qts, "{'execute': 'dredbox-rmc-connect-doorbell',"
                   " 'arguments': {'port': 2, 'path': %s, 'segment': 4}}",
                   a->path);
@@ -1028,14 +1115,10 @@ static void test_doorbell_errors(void)
     g_assert_cmpuint(qtest_readl(qts, WIDE(2, RMC_WIDE_DOORBELL)), ==, 0);
 
     /* ... and tries again, until the accelerator can take the queue. */
-    accel_accept(a);
-    accel_expect(a, DRQ_LINK_HELLO, 3);
-    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
-    engine_change(qts, 2, true);
+    accel_hello(a, 3);
+    accel_ready(qts, a, 2);
     assert_doorbell(qts, 2, a->path, 3, true, 0, 0);
-    disconnect_doorbell(qts, 2);
-    engine_change(qts, 2, false);
-    accel_expect_eof(a);
+    unbind_doorbell(qts, a, 2);
     qtest_quit(qts);
     accel_free(a);
 }
@@ -1052,11 +1135,8 @@ static void test_doorbell_backpressure(void)
     uint32_t sent, got = 0;
     DrqLinkMsg msg;
 
-    connect_doorbell(qts, 0, a->path, 1);
-    accel_accept(a);
-    accel_expect(a, DRQ_LINK_HELLO, 1);
-    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
-    engine_change(qts, 0, true);
+    bind_doorbell(qts, a, 0, 1);
+    accel_ready(qts, a, 0);
     for (uint32_t i = 0; i < rings; i++) {
         qtest_writel(qts, WIDE(0, RMC_WIDE_DOORBELL), i);
     }
@@ -1083,49 +1163,27 @@ static void test_doorbell_backpressure(void)
     accel_free(a);
 }
 
-static void assert_migration_refused(QTestState *qts, const char *why)
-{
-    char *err = qmp_err(qts, "{'execute': 'migrate', 'arguments':"
-                        " {'uri': 'exec:cat > /dev/null'}}");
-
-    g_assert_nonnull(strstr(err, why));
-    g_free(err);
-}
-
 /*
  * A bound doorbell blocks migration; once unbound, the completion bits
  * migrate and the host-side doorbell state does not.
  */
 static void test_doorbell_migration(void)
 {
-    g_autofree char *dir = g_dir_make_tmp("dredbox-rmc-XXXXXX", NULL);
-    g_autofree char *file = g_build_filename(dir, "state", NULL);
-    g_autofree char *uri = g_strdup_printf("file:%s", file);
     Accel *a = accel_new();
     QTestState *src = qtest_init(DREDBOX_MACHINE);
     QTestState *dst;
 
-    connect_doorbell(src, 1, a->path, 7);
-    accel_accept(a);
-    accel_expect(a, DRQ_LINK_HELLO, 7);
+    bind_doorbell(src, a, 1, 7);
     assert_migration_refused(src, "accelerator doorbells are bound");
-    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
-    engine_change(src, 1, true);
+    accel_ready(src, a, 1);
     accel_send(a, DRQ_LINK_COMPLETION, 0);
     wait_reg(src, CFG + RMC_COMPLETION, ~0u, BIT(1));
     wr(src, RMC_IRQ_ENABLE, RMC_IRQ_COMPLETION);
     assert_migration_refused(src, "accelerator doorbells are bound");
 
-    disconnect_doorbell(src, 1);
-    engine_change(src, 1, false);
-    accel_expect_eof(a);
-    qobject_unref(qmp_ok(src, "{'execute': 'migrate', 'arguments':"
-                         " {'uri': %s}}", uri));
-    wait_migration(src);
-    qtest_quit(src);
+    unbind_doorbell(src, a, 1);
 
-    dst = qtest_initf(DREDBOX_MACHINE " -incoming %s", uri);
-    wait_migration(dst);
+    dst = migrate_through_file(src);
     g_assert_cmphex(rd(dst, RMC_COMPLETION), ==, BIT(1));
     g_assert_cmphex(rd(dst, RMC_IRQ_STATUS), ==,
                     RMC_IRQ_COMPLETION | RMC_IRQ_ENGINE);
@@ -1136,8 +1194,6 @@ static void test_doorbell_migration(void)
     wr(dst, RMC_COMPLETION, BIT(1));
     g_assert_cmphex(rd(dst, RMC_COMPLETION), ==, 0);
     qtest_quit(dst);
-    unlink(file);
-    rmdir(dir);
     accel_free(a);
 }
 
@@ -1150,20 +1206,16 @@ static void test_doorbell_blocker(void)
     Accel *a = accel_new();
 
     attach(qts, seg);
-    connect_doorbell(qts, 0, a->path, seg);
-    accel_accept(a);
-    accel_expect(a, DRQ_LINK_HELLO, seg);
+    bind_doorbell(qts, a, 0, seg);
     assert_migration_refused(qts, "pool segments are attached or"
                              " accelerator doorbells are bound");
-    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-detach-segment',"
-                         " 'arguments': {'segment': %u}}", seg));
+    detach(qts, seg);
     assert_migration_refused(qts, "doorbells are bound");
     attach(qts, seg);
     disconnect_doorbell(qts, 0);
     accel_expect_eof(a);
     assert_migration_refused(qts, "pool segments are attached");
-    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-detach-segment',"
-                         " 'arguments': {'segment': %u}}", seg));
+    detach(qts, seg);
     /* Neither left: the migration goes through. */
     qobject_unref(qmp_ok(qts, "{'execute': 'migrate', 'arguments':"
                          " {'uri': 'exec:cat > /dev/null'}}"));
@@ -1213,11 +1265,7 @@ static void test_table(void)
     g_assert_false(t->port[3].enabled);
     g_clear_pointer(&t, g_free);
 
-    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-set-entry',"
-                         " 'arguments': {'port': 3, 'brick': 5,"
-                         " 'start': %" PRIu64 ", 'end': %" PRIu64 ","
-                         " 'offset': 4096, 'add': true}}",
-                         HIGH_BASE, HIGH_BASE + 8191));
+    set_entry(qts, 3, 5, HIGH_BASE, HIGH_BASE + 8191, 4096, true);
     g_assert_true(g_file_get_contents(path, (char **)&t, &len, NULL));
     g_assert_cmpuint(t->generation, >, gen);
     g_assert_cmpuint(t->generation % 2, ==, 0);
@@ -1231,6 +1279,15 @@ static void test_table(void)
     gen = t->generation;
     g_clear_pointer(&t, g_free);
 
+    /* A circuit to the entry's brick is published too. */
+    connect_port(qts, 3, 5);
+    g_assert_true(g_file_get_contents(path, (char **)&t, &len, NULL));
+    g_assert_cmpuint(t->generation, >, gen);
+    g_assert_cmpuint(t->generation % 2, ==, 0);
+    g_assert_true(t->port[3].link);
+    gen = t->generation;
+    g_clear_pointer(&t, g_free);
+
     /* A guest commit through the registers is published too. */
     qtest_writel(qts, WIDE(3, RMC_WIDE_CTRL), 0);
     qtest_writel(qts, CFG + RMC_COMMIT, BIT(3));
@@ -1240,6 +1297,43 @@ static void test_table(void)
     qtest_quit(qts);
     unlink(path);
     rmdir(dir);
+
+    /* A table that cannot be created stops QEMU. */
+    dredbox_assert_qemu_fails(DREDBOX_MACHINE
+                              " -global dredbox-rmc.table=/nonexistent/t",
+                              "dredbox-rmc: table: Could not create"
+                              " '/nonexistent/t'");
+}
+
+/*
+ * fabric=on: every link starts down until the fabric brings it up; and
+ * without client= the brick asks the pool as brick<ID>.
+ */
+static void test_fabric(void)
+{
+    DredboxPool *pool = dredbox_pool_start(bricks);
+    uint32_t seg = pool_alloc_for(pool, "128M", 1, "brick3");
+    QTestState *qts = qtest_initf(DREDBOX_MACHINE
+                                  ",pool=%s,fabric=on,brick-id=3",
+                                  pool->socket);
+    QDict *resp, *port;
+
+    g_assert_cmphex(rd(qts, RMC_LINK), ==, 0);
+    resp = qmp_ok(qts, "{'execute': 'query-dredbox-rmc'}");
+    port = port_info(resp, 0);
+    g_assert_false(qdict_get_bool(port, "link-up"));
+    g_assert_false(qdict_haskey(port, "linked-brick"));
+    qobject_unref(resp);
+
+    attach(qts, seg);
+    connect_port(qts, 1, 1);
+    g_assert_cmphex(rd(qts, RMC_LINK), ==, BIT(1));
+    set_entry(qts, 1, 1, LOW_BASE, LOW_BASE + 128 * MiB - 1, LOW_BASE, false);
+    qtest_writel(qts, LOW_BASE + 64, 0xf00d);
+    g_assert_cmphex(qtest_readl(qts, LOW_BASE + 64), ==, 0xf00d);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_FAULTS)), ==, 0);
+    qtest_quit(qts);
+    dredbox_pool_stop(pool);
 }
 
 int main(int argc, char **argv)
@@ -1267,5 +1361,6 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-rmc/doorbell-blocker", test_doorbell_blocker);
     qtest_add_func("/dredbox-rmc/fdt", test_fdt);
     qtest_add_func("/dredbox-rmc/table", test_table);
+    qtest_add_func("/dredbox-rmc/fabric", test_fabric);
     return g_test_run();
 }

@@ -51,7 +51,8 @@
 #define RMC_LOW_WINDOW_SIZE     0x1028
 #define RMC_HIGH_WINDOW_BASE    0x1030
 #define RMC_HIGH_WINDOW_SIZE    0x1038
-#define RMC_UNMAPPED_FAULTS     0x1040  /* RO: faults that hit no entry */
+#define RMC_UNMAPPED_FAULTS     0x1040  /* R: faults that hit no entry;
+                                         * W: clear the latch */
 #define RMC_UNMAPPED_ADDR       0x1048  /* RO 64-bit: the last of them */
 #define RMC_COMPLETION          0x1050  /* R: bit p = port p's engine
                                          * finished work; write 1 to clear */

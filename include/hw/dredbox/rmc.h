@@ -20,6 +20,7 @@
 #define HW_DREDBOX_RMC_H
 
 #include "hw/sysbus.h"
+#include "hw/dredbox/accel-queue.h"
 #include "hw/dredbox/pool-client.h"
 #include "hw/dredbox/rmc-regs.h"
 #include "hw/dredbox/rmc-table.h"
@@ -30,7 +31,6 @@ OBJECT_DECLARE_SIMPLE_TYPE(DredboxRmcState, DREDBOX_RMC)
 
 #define DREDBOX_RMC_DEFAULT_PORTS 8
 #define DREDBOX_RMC_WINDOWS 2
-#define DREDBOX_RMC_LINK_MSG 16     /* sizeof(DrqLinkMsg) */
 
 typedef struct DredboxRmcEntryRegs {
     uint32_t netinfo;
@@ -66,7 +66,7 @@ typedef struct DredboxRmcDoorbell {
     bool ready;             /* READY 0 received on @fd */
     uint64_t doorbells;     /* sent */
     uint64_t completions;   /* received */
-    uint8_t rx[DREDBOX_RMC_LINK_MSG];   /* a message being received */
+    uint8_t rx[sizeof(DrqLinkMsg)];     /* a message being received */
     size_t rx_len;
     QEMUTimer *reconnect;   /* retries while bound but not connected */
 } DredboxRmcDoorbell;
@@ -83,7 +83,6 @@ typedef struct DredboxRmcPort {
 
     /* data path built from @live at commit */
     DredboxRmcFaultSite site;
-    uint32_t site_reason;   /* what an access outside the aliases means */
     GPtrArray *regions;     /* DredboxRmcRegion *, fault region first */
 
     DredboxRmcDoorbell db;

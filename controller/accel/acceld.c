@@ -57,7 +57,14 @@ static GThreadPool *engines;
 static uint64_t rate;
 static GPtrArray *queues;   /* Queue *, with a link */
 static gint jobs_done, jobs_failed;
-static gint errors[DRQ_ERR_TIMEOUT + 1];
+/* Failed jobs by the status engine_check gave them. */
+static const char *const error_names[] = {
+    [DRQ_ERR_OP] = "op", [DRQ_ERR_MALFORMED] = "malformed",
+    [DRQ_ERR_LENGTH] = "length", [DRQ_ERR_RANGE] = "range",
+    [DRQ_ERR_QUEUE] = "queue", [DRQ_ERR_OVERLAP] = "overlap",
+};
+G_STATIC_ASSERT(G_N_ELEMENTS(error_names) == DRQ_ERR_OVERLAP + 1);
+static gint errors[G_N_ELEMENTS(error_names)];
 /* Jobs running per queue segment, whichever link brought them. */
 static GMutex inflight_lock;
 static GHashTable *inflight;    /* segment -> count */
@@ -251,7 +258,10 @@ static void queue_reclaim(Queue *q)
     g_mutex_lock(&inflight_lock);
     idle = !g_hash_table_lookup(inflight, GUINT_TO_POINTER(q->segment));
     g_mutex_unlock(&inflight_lock);
-    for (unsigned i = 0; idle && header_ok(q) && i < DRQ_SLOTS; i++) {
+    if (!idle || !header_ok(q)) {
+        return;
+    }
+    for (unsigned i = 0; i < DRQ_SLOTS; i++) {
         uint32_t expect = GUINT32_TO_LE(DRQ_IN_PROGRESS);
 
         if (__atomic_load_n(&slots[i].state, __ATOMIC_ACQUIRE) != expect) {
@@ -344,8 +354,7 @@ static char *control(JsonObject *req, const char *cmd, GError **errp)
         return NULL;
     }
     b = line_reply_begin();
-    json_builder_set_member_name(b, "engines");
-    json_builder_add_int_value(b, g_thread_pool_get_max_threads(engines));
+    json_member_int(b, "engines", g_thread_pool_get_max_threads(engines));
     json_builder_set_member_name(b, "queues");
     json_builder_begin_array(b);
     for (guint i = 0; i < queues->len; i++) {
@@ -356,21 +365,12 @@ static char *control(JsonObject *req, const char *cmd, GError **errp)
         }
     }
     json_builder_end_array(b);
-    json_builder_set_member_name(b, "done");
-    json_builder_add_int_value(b, g_atomic_int_get(&jobs_done));
-    json_builder_set_member_name(b, "failed");
-    json_builder_add_int_value(b, g_atomic_int_get(&jobs_failed));
+    json_member_int(b, "done", g_atomic_int_get(&jobs_done));
+    json_member_int(b, "failed", g_atomic_int_get(&jobs_failed));
     json_builder_set_member_name(b, "errors");
     json_builder_begin_object(b);
-    for (unsigned e = DRQ_ERR_OP; e <= DRQ_ERR_OVERLAP; e++) {
-        static const char *const names[] = {
-            [DRQ_ERR_OP] = "op", [DRQ_ERR_MALFORMED] = "malformed",
-            [DRQ_ERR_LENGTH] = "length", [DRQ_ERR_RANGE] = "range",
-            [DRQ_ERR_QUEUE] = "queue", [DRQ_ERR_OVERLAP] = "overlap",
-        };
-
-        json_builder_set_member_name(b, names[e]);
-        json_builder_add_int_value(b, g_atomic_int_get(&errors[e]));
+    for (unsigned e = DRQ_ERR_OP; e < G_N_ELEMENTS(error_names); e++) {
+        json_member_int(b, error_names[e], g_atomic_int_get(&errors[e]));
     }
     json_builder_end_object(b);
     return json_line_end(b);

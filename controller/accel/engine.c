@@ -25,7 +25,7 @@ const char *engine_op_name(uint32_t op)
 /* CRC32C (Castagnoli, reflected 0x82f63b78), eight bytes at a time. */
 static uint32_t crc_table[8][256];
 
-static void crc_init(void)
+static gpointer crc_init(gpointer unused)
 {
     for (unsigned i = 0; i < 256; i++) {
         uint32_t c = i;
@@ -41,6 +41,7 @@ static void crc_init(void)
                               crc_table[0][crc_table[t - 1][i] & 0xff];
         }
     }
+    return NULL;
 }
 
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
@@ -48,7 +49,7 @@ uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
     static GOnce once = G_ONCE_INIT;
     const uint8_t *p = buf;
 
-    g_once(&once, (GThreadFunc)crc_init, NULL);
+    g_once(&once, crc_init, NULL);
     crc = ~crc;
     for (; len >= 8; len -= 8, p += 8) {
         uint64_t v;
@@ -112,12 +113,13 @@ uint32_t engine_check(const DrqSlot *d, uint64_t size)
 /* Hold the engine to @rate bytes per second since @start. */
 static void pace(uint64_t done, uint64_t rate, gint64 start)
 {
-    gint64 due;
+    gint64 ahead;
 
     if (rate) {
-        due = start + (gint64)(done * (double)G_USEC_PER_SEC / rate);
-        if (due > g_get_monotonic_time()) {
-            g_usleep(due - g_get_monotonic_time());
+        ahead = start + (gint64)(done * (double)G_USEC_PER_SEC / rate) -
+                g_get_monotonic_time();
+        if (ahead > 0) {
+            g_usleep(ahead);
         }
     }
 }
@@ -127,6 +129,7 @@ uint64_t engine_run(const DrqSlot *d, uint8_t *base, uint64_t rate)
     g_autoptr(GChecksum) sha = NULL;
     gint64 start = g_get_monotonic_time();
     uint32_t crc = d->arg;
+    uint64_t pattern = GUINT64_TO_LE(d->arg);
 
     if (d->op == DRQ_OP_SHA256) {
         sha = g_checksum_new(G_CHECKSUM_SHA256);
@@ -140,9 +143,7 @@ uint64_t engine_run(const DrqSlot *d, uint8_t *base, uint64_t rate)
             break;
         case DRQ_OP_FILL:
             for (uint64_t i = 0; i < n; i += 8) {
-                uint64_t v = GUINT64_TO_LE(d->arg);
-
-                memcpy(base + d->dst + done + i, &v, 8);
+                memcpy(base + d->dst + done + i, &pattern, 8);
             }
             break;
         case DRQ_OP_CRC32C:

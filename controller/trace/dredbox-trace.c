@@ -48,47 +48,56 @@ static const char *kind_name(unsigned k)
     return k < G_N_ELEMENTS(kinds) ? kinds[k] : "?";
 }
 
-/* The records of @path, or NULL with a message. */
-static GArray *load(const char *path, MemTraceHeader *h)
+/* A trace, mapped: traces are large, so it is neither read nor copied. */
+typedef struct Trace {
+    GMappedFile *file;
+    MemTraceHeader h;
+    const MemTraceRecord *r;
+    size_t n;
+} Trace;
+
+/* The trace at @path, or false with a message. */
+static bool load(const char *path, Trace *t)
 {
     g_autoptr(GError) err = NULL;
-    g_autofree char *data = NULL;
-    gsize len;
-    GArray *a;
+    const char *data;
+    size_t len;
 
-    if (!g_file_get_contents(path, &data, &len, &err)) {
+    t->file = g_mapped_file_new(path, false, &err);
+    if (!t->file) {
         fprintf(stderr, "dredbox-trace: %s\n", err->message);
-        return NULL;
+        return false;
     }
-    if (len < sizeof(*h) || memcmp(data, MEM_TRACE_MAGIC, 8)) {
+    data = g_mapped_file_get_contents(t->file);
+    len = g_mapped_file_get_length(t->file);
+    if (len < sizeof(t->h) || memcmp(data, MEM_TRACE_MAGIC, 8)) {
         fprintf(stderr, "dredbox-trace: %s is not a dredbox-mem trace\n",
                 path);
-        return NULL;
+        return false;
     }
-    memcpy(h, data, sizeof(*h));
-    if (h->version != MEM_TRACE_VERSION ||
-        h->record_size != sizeof(MemTraceRecord)) {
+    memcpy(&t->h, data, sizeof(t->h));
+    if (t->h.version != MEM_TRACE_VERSION ||
+        t->h.record_size != sizeof(MemTraceRecord)) {
         fprintf(stderr, "dredbox-trace: %s: version %u, record size %u: this"
-                " reader knows version %u, %zu\n", path, h->version,
-                h->record_size, MEM_TRACE_VERSION, sizeof(MemTraceRecord));
-        return NULL;
+                " reader knows version %u, %zu\n", path, t->h.version,
+                t->h.record_size, MEM_TRACE_VERSION, sizeof(MemTraceRecord));
+        return false;
     }
-    if ((len - sizeof(*h)) % sizeof(MemTraceRecord)) {
+    if ((len - sizeof(t->h)) % sizeof(MemTraceRecord)) {
         fprintf(stderr, "dredbox-trace: %s: a partial last record (the"
                 " trace was cut short); ignoring it\n", path);
     }
-    a = g_array_sized_new(false, false, sizeof(MemTraceRecord),
-                          (len - sizeof(*h)) / sizeof(MemTraceRecord));
-    g_array_append_vals(a, data + sizeof(*h),
-                        (len - sizeof(*h)) / sizeof(MemTraceRecord));
-    return a;
+    /* The header is 32 bytes: the records are aligned in the mapping. */
+    t->r = (const MemTraceRecord *)(data + sizeof(t->h));
+    t->n = (len - sizeof(t->h)) / sizeof(MemTraceRecord);
+    return true;
 }
 
-static void csv(GArray *a)
+static void csv(const Trace *t)
 {
     printf("icount,vcpu,vaddr,paddr,kind,port,brick,offset,size,op\n");
-    for (guint i = 0; i < a->len; i++) {
-        const MemTraceRecord *r = &g_array_index(a, MemTraceRecord, i);
+    for (size_t i = 0; i < t->n; i++) {
+        const MemTraceRecord *r = &t->r[i];
         bool rmc = r->kind == MEM_TRACE_RMC;
 
         printf("%" PRIu64 ",%u,0x%" PRIx64 ",0x%" PRIx64 ",%s,", r->icount,
@@ -102,20 +111,22 @@ static void csv(GArray *a)
     }
 }
 
-typedef struct Hot {
-    uint64_t key;           /* brick << 48 | page */
+/* A remote page: its accesses, and when it was last touched. */
+typedef struct Page {
+    uint64_t key;           /* brick << 48 | page; first: the table's key */
     uint64_t n;
-} Hot;
+    uint64_t last;          /* the remote access that last touched it */
+} Page;
 
 static gint by_count(gconstpointer a, gconstpointer b)
 {
-    const Hot *x = a, *y = b;
+    const Page *x = *(Page *const *)a, *y = *(Page *const *)b;
 
     return x->n < y->n ? 1 : x->n > y->n ? -1 : (x->key > y->key) -
                                                 (x->key < y->key);
 }
 
-static void summary(GArray *a, const MemTraceHeader *h)
+static void summary(const Trace *t)
 {
     Counts by_kind[G_N_ELEMENTS(kinds)] = { 0 };
     g_autoptr(GHashTable) bricks = g_hash_table_new_full(NULL, NULL, NULL,
@@ -124,19 +135,21 @@ static void summary(GArray *a, const MemTraceHeader *h)
                                                         g_free);
     g_autoptr(GHashTable) pages = g_hash_table_new_full(g_int64_hash,
                                                         g_int64_equal,
-                                                        g_free, g_free);
-    g_autoptr(GArray) hot = g_array_new(false, false, sizeof(Hot));
+                                                        NULL, g_free);
+    g_autoptr(GPtrArray) hot = NULL;
     uint64_t reuse[64] = { 0 }, remote = 0, first_touch = 0;
     uint64_t slice_all[SLICES] = { 0 }, slice_remote[SLICES] = { 0 };
     GHashTableIter it;
     gpointer k, v;
 
-    printf("%u accesses (one in %u traced)\n", a->len, h->sample);
-    for (guint i = 0; i < a->len; i++) {
-        const MemTraceRecord *r = &g_array_index(a, MemTraceRecord, i);
+    printf("%zu accesses (one in %u traced)\n", t->n, t->h.sample);
+    for (size_t i = 0; i < t->n; i++) {
+        const MemTraceRecord *r = &t->r[i];
         bool is_remote = r->kind == MEM_TRACE_RMC ||
                          r->kind == MEM_TRACE_VIRTIO_MEM;
-        unsigned s = (uint64_t)i * SLICES / a->len;
+        unsigned s = (uint64_t)i * SLICES / t->n;
+        uint64_t key;
+        Page *p;
 
         if (r->kind < G_N_ELEMENTS(kinds)) {
             count(&by_kind[r->kind], r);
@@ -158,24 +171,18 @@ static void summary(GArray *a, const MemTraceHeader *h)
             }
             count(c, r);
         }
-        {
-            /* A remote page: its accesses and when it was last touched. */
-            uint64_t key = (uint64_t)r->brick << 48 | r->offset / PAGE;
-            uint64_t *p = g_hash_table_lookup(pages, &key);
-
-            if (!p) {
-                uint64_t *kk = g_new(uint64_t, 1);
-
-                *kk = key;
-                p = g_new0(uint64_t, 2);
-                g_hash_table_insert(pages, kk, p);
-                first_touch++;
-            } else {
-                reuse[63 - __builtin_clzll(remote - p[1])]++;
-            }
-            p[0]++;
-            p[1] = remote;
+        key = (uint64_t)r->brick << 48 | r->offset / PAGE;
+        p = g_hash_table_lookup(pages, &key);
+        if (!p) {
+            p = g_new0(Page, 1);
+            p->key = key;
+            g_hash_table_insert(pages, &p->key, p);
+            first_touch++;
+        } else {
+            reuse[63 - __builtin_clzll(remote - p->last)]++;
         }
+        p->n++;
+        p->last = remote;
     }
     for (guint i = 0; i < G_N_ELEMENTS(kinds); i++) {
         if (i != MEM_TRACE_RMC) {
@@ -194,16 +201,15 @@ static void summary(GArray *a, const MemTraceHeader *h)
 
         print_counts(w, v);
     }
+    hot = g_ptr_array_sized_new(g_hash_table_size(pages));
     g_hash_table_iter_init(&it, pages);
-    while (g_hash_table_iter_next(&it, &k, &v)) {
-        Hot x = { *(uint64_t *)k, ((uint64_t *)v)[0] };
-
-        g_array_append_val(hot, x);
+    while (g_hash_table_iter_next(&it, NULL, &v)) {
+        g_ptr_array_add(hot, v);
     }
-    g_array_sort(hot, by_count);
+    g_ptr_array_sort(hot, by_count);
     printf("hottest remote pages (brick, offset, accesses):\n");
     for (guint i = 0; i < MIN(hot->len, HOT); i++) {
-        Hot *x = &g_array_index(hot, Hot, i);
+        const Page *x = g_ptr_array_index(hot, i);
 
         printf("  %u 0x%" PRIx64 " %" PRIu64 "\n", (unsigned)(x->key >> 48),
                (uint64_t)((x->key & ((1ULL << 48) - 1)) * PAGE), x->n);
@@ -226,21 +232,19 @@ static void summary(GArray *a, const MemTraceHeader *h)
 
 int main(int argc, char **argv)
 {
-    g_autoptr(GArray) a = NULL;
-    MemTraceHeader h;
+    Trace t = { 0 };
+    bool ok;
 
     if (argc != 3 || (strcmp(argv[1], "summary") && strcmp(argv[1], "csv"))) {
         fprintf(stderr, "usage: dredbox-trace summary|csv FILE\n");
         return 2;
     }
-    a = load(argv[2], &h);
-    if (!a) {
-        return 1;
+    ok = load(argv[2], &t);
+    if (ok && !strcmp(argv[1], "csv")) {
+        csv(&t);
+    } else if (ok) {
+        summary(&t);
     }
-    if (!strcmp(argv[1], "csv")) {
-        csv(a);
-    } else {
-        summary(a, &h);
-    }
-    return 0;
+    g_clear_pointer(&t.file, g_mapped_file_unref);
+    return ok ? 0 : 1;
 }

@@ -22,6 +22,7 @@
 
 #define WINDOW_STRIDE	(16ULL << 30)	/* port p: high window + p * 16 GiB */
 #define CLASSES		3		/* tray-local, rack-local, inter-rack */
+#define IRQS		RMC_IRQ_FAULT	/* the interrupt causes handled here */
 
 static const char *const class_names[CLASSES] = {
 	"tray-local", "rack-local", "inter-rack",
@@ -40,7 +41,7 @@ struct rmc {
 	unsigned int nports;
 	u64 high_base, high_size;
 	int class_node[CLASSES];
-	atomic_t faults, link_changes;
+	atomic_t faults;
 	struct rmc_port port[RMC_MAX_PORTS];
 };
 
@@ -60,8 +61,17 @@ static void wr64(struct rmc *r, u32 off, u64 v)
 	wr(r, off + 4, upper_32_bits(v));
 }
 
-/* Program and commit port @p's entry; 0 or the commit's refusal. */
-static int entry_set(struct rmc *r, unsigned int p, u16 brick, u64 start,
+static void entry_clear(struct rmc *r, unsigned int p)
+{
+	wr(r, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE + RMC_WIDE_CTRL, 0);
+	wr(r, RMC_COMMIT, BIT(p));
+}
+
+/*
+ * Program and commit port @p's entry.  0, or RMC_COMMIT_STATUS of the
+ * refused commit (the entry is then disabled again).
+ */
+static u32 entry_set(struct rmc *r, unsigned int p, u16 brick, u64 start,
 		     u64 size, u64 brick_addr)
 {
 	u32 e = RMC_WIDE_BASE + p * RMC_WIDE_STRIDE;
@@ -75,19 +85,10 @@ static int entry_set(struct rmc *r, unsigned int p, u16 brick, u64 start,
 					 : start - brick_addr);
 	wr(r, e + RMC_WIDE_CTRL, RMC_CTRL_ENABLE);
 	wr(r, RMC_COMMIT, BIT(p));
-	status = rd(r, RMC_COMMIT_STATUS) & 0xff;
-	if (status) {
-		wr(r, e + RMC_WIDE_CTRL, 0);
-		wr(r, RMC_COMMIT, BIT(p));
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static void entry_clear(struct rmc *r, unsigned int p)
-{
-	wr(r, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE + RMC_WIDE_CTRL, 0);
-	wr(r, RMC_COMMIT, BIT(p));
+	status = rd(r, RMC_COMMIT_STATUS);
+	if (status & 0xff)
+		entry_clear(r, p);
+	return status & 0xff ? status : 0;
 }
 
 static int parse_class(const char *s)
@@ -108,6 +109,7 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *a,
 	char cls[16];
 	struct rmc_port *port;
 	u64 start;
+	u32 status;
 	int c, nid, ret;
 
 	if (sscanf(buf, "%u %u %llx %llx %15s", &p, &brick, &off, &size,
@@ -136,10 +138,11 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *a,
 	if (!(rd(r, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE + RMC_WIDE_STATUS) &
 	      RMC_STATUS_LINK))
 		goto out;
-	ret = entry_set(r, p, brick, start, size, off);
-	if (ret) {
+	status = entry_set(r, p, brick, start, size, off);
+	ret = -EINVAL;
+	if (status) {
 		dev_warn(dev, "port %u: the RMC refused the entry (status %#x)\n",
-			 p, rd(r, RMC_COMMIT_STATUS));
+			 p, status);
 		goto out;
 	}
 	/* Only now may the kernel use the range: the entry maps it. */
@@ -251,18 +254,17 @@ static struct attribute *rmc_attrs[] = {
 };
 ATTRIBUTE_GROUPS(rmc);
 
+/* Only the causes in IRQS are enabled, so only they are acknowledged. */
 static irqreturn_t rmc_irq(int irq, void *data)
 {
 	struct rmc *r = data;
-	u32 st = rd(r, RMC_IRQ_STATUS);
+	u32 st = rd(r, RMC_IRQ_STATUS) & IRQS;
 
 	if (!st)
 		return IRQ_NONE;
 	wr(r, RMC_IRQ_STATUS, st);
 	if (st & RMC_IRQ_FAULT)
 		atomic_inc(&r->faults);
-	if (st & RMC_IRQ_LINK)
-		atomic_inc(&r->link_changes);
 	return IRQ_HANDLED;
 }
 
@@ -311,7 +313,7 @@ static int rmc_probe(struct platform_device *pdev)
 	irq = platform_get_irq(pdev, 0);
 	if (irq >= 0 && !devm_request_irq(dev, irq, rmc_irq, 0, "dredbox-rmc",
 					  r))
-		wr(r, RMC_IRQ_ENABLE, RMC_IRQ_FAULT | RMC_IRQ_LINK);
+		wr(r, RMC_IRQ_ENABLE, IRQS);
 	dev_info(dev, "%u ports, nodes %d/%d/%d for tray-local/rack-local/"
 		 "inter-rack memory\n", r->nports, r->class_node[0],
 		 r->class_node[1], r->class_node[2]);
@@ -330,6 +332,8 @@ static struct platform_driver rmc_driver = {
 		.name = "dredbox-rmc",
 		.of_match_table = rmc_of_match,
 		.dev_groups = rmc_groups,
+		/* Attached memory holds the module, not a manual unbind. */
+		.suppress_bind_attrs = true,
 	},
 };
 module_platform_driver(rmc_driver);

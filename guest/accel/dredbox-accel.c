@@ -77,6 +77,20 @@ static uint64_t splitmix(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/*
+ * What this CPU does to the window itself goes in aligned 8-byte words
+ * (it is device memory) and must stay inside it: else a usage error.
+ */
+static void cpu_range(DrqQueue *q, uint64_t off, uint64_t len)
+{
+    if (off % 8 || len % 8 || off > drq_size(q) || len > drq_size(q) - off) {
+        fprintf(stderr, "dredbox-accel: the CPU works in 8-byte words inside"
+                " the segment: OFF and LEN multiples of 8, OFF + LEN at most"
+                " %llu\n", (unsigned long long)drq_size(q));
+        exit(2);
+    }
+}
+
 static void pattern(DrqQueue *q, uint64_t off, uint64_t len, uint64_t seed)
 {
     volatile uint64_t *p = drq_mem(q, off);
@@ -129,12 +143,19 @@ static void bench(DrqQueue *q, uint64_t len)
     enum { SMALL = 200 };
     double t, off_copy, cpu_copy_s, off_crc, cpu_crc, lat[SMALL];
     double local_copy, local_crc;
-    uint64_t *a = malloc(len), *b = malloc(len);
+    uint64_t *a, *b;
     uint32_t c1, c2;
 
-    if (dst + len > drq_size(q)) {
-        fprintf(stderr, "dredbox-accel: bench needs 2 x LEN of data area\n");
+    if (len % 8 || dst + len > drq_size(q)) {
+        fprintf(stderr, "dredbox-accel: bench needs 2 x LEN of data area"
+                " (LEN a multiple of 8)\n");
         exit(2);
+    }
+    a = malloc(len);
+    b = malloc(len);
+    if (!a || !b) {
+        fprintf(stderr, "dredbox-accel: no memory for 2 x LEN\n");
+        exit(1);
     }
     pattern(q, src, len, 1);
     /* Untimed: the memory brick's host pages are touched the first time. */
@@ -219,6 +240,7 @@ int main(int argc, char **argv)
         printf("port=%u\nsegment-size=%llu\ndata-offset=%u\n", drq_port(q),
                (unsigned long long)drq_size(q), DRQ_DATA_OFFSET);
     } else if (!strcmp(cmd, "pattern") && argc == 3) {
+        cpu_range(q, num(argv[0]), num(argv[1]));
         pattern(q, num(argv[0]), num(argv[1]), num(argv[2]));
     } else if (!strcmp(cmd, "copy") && argc == 3) {
         run(q, DRQ_OP_COPY, num(argv[0]), num(argv[1]), num(argv[2]), 0);
@@ -228,16 +250,18 @@ int main(int argc, char **argv)
         printf("crc32c=%08llx\n", (unsigned long long)
                run(q, DRQ_OP_CRC32C, num(argv[0]), 0, num(argv[1]), 0));
     } else if (!strcmp(cmd, "sha256") && argc == 3) {
-        uint8_t d[32];
+        uint64_t dst = num(argv[2]), words = dst & ~7ull;
+        uint64_t d[5];      /* the aligned words that hold the digest */
 
-        run(q, DRQ_OP_SHA256, num(argv[0]), num(argv[2]), num(argv[1]), 0);
-        drq_read(q, num(argv[2]), d, 32);
+        run(q, DRQ_OP_SHA256, num(argv[0]), dst, num(argv[1]), 0);
+        drq_read(q, words, d, dst % 8 ? 40 : 32);
         printf("sha256=");
         for (int i = 0; i < 32; i++) {
-            printf("%02x", d[i]);
+            printf("%02x", ((uint8_t *)d)[dst - words + i]);
         }
         printf("\n");
     } else if (!strcmp(cmd, "cpu-crc32c") && argc == 2) {
+        cpu_range(q, num(argv[0]), num(argv[1]));
         printf("crc32c=%08x\n", cpu_crc32c(drq_mem(q, num(argv[0])),
                                            num(argv[1])));
     } else if (!strcmp(cmd, "bench") && argc <= 1) {

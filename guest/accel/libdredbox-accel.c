@@ -141,9 +141,13 @@ DrqQueue *drq_open(int port, unsigned wait_ms, char *err, size_t errlen)
     DrqQueue *q = calloc(1, sizeof(*q));
     uint64_t deadline = now_ms() + wait_ms;
     const uint32_t ready = RMC_STATUS_LIVE | RMC_STATUS_ENGINE;
-    unsigned nports;
+    unsigned nports, first, last;
     int found = -1;
 
+    if (!q) {
+        say(err, errlen, "out of memory");
+        return NULL;
+    }
     q->memfd = open("/dev/mem", O_RDWR | O_SYNC);
     if (q->memfd < 0) {
         say(err, errlen, "cannot open /dev/mem: %s", strerror(errno));
@@ -162,9 +166,11 @@ DrqQueue *drq_open(int port, unsigned wait_ms, char *err, size_t errlen)
             nports - 1);
         goto fail;
     }
+    /* The ports to look at: @port, or all of them. */
+    first = port < 0 ? 0 : port;
+    last = port < 0 ? nports : (unsigned)port + 1;
     for (;;) {
-        for (unsigned p = port < 0 ? 0 : port;
-             p < (port < 0 ? nports : (unsigned)port + 1) && found < 0; p++) {
+        for (unsigned p = first; p < last && found < 0; p++) {
             if ((port_status(q, p) & ready) == ready) {
                 found = p;
             }
@@ -229,24 +235,23 @@ volatile void *drq_mem(const DrqQueue *q, uint64_t off)
     return q->seg + off;
 }
 
-void drq_write(DrqQueue *q, uint64_t off, const void *buf, uint64_t len)
+/* @len bytes in aligned 8-byte accesses (the window is device memory). */
+static void copy_words(volatile uint64_t *d, const volatile uint64_t *s,
+                       uint64_t len)
 {
-    volatile uint64_t *d = (volatile uint64_t *)(q->seg + off);
-    const uint64_t *s = buf;
-
     for (uint64_t i = 0; i < len / 8; i++) {
         d[i] = s[i];
     }
 }
 
+void drq_write(DrqQueue *q, uint64_t off, const void *buf, uint64_t len)
+{
+    copy_words((volatile uint64_t *)(q->seg + off), buf, len);
+}
+
 void drq_read(DrqQueue *q, uint64_t off, void *buf, uint64_t len)
 {
-    const volatile uint64_t *s = (const volatile uint64_t *)(q->seg + off);
-    uint64_t *d = buf;
-
-    for (uint64_t i = 0; i < len / 8; i++) {
-        d[i] = s[i];
-    }
+    copy_words(buf, (const volatile uint64_t *)(q->seg + off), len);
 }
 
 int drq_submit(DrqQueue *q, uint32_t op, uint64_t src, uint64_t dst,
@@ -305,10 +310,14 @@ static void fail_outstanding(DrqQueue *q)
 uint32_t drq_wait(DrqQueue *q, int slot, unsigned timeout_ms,
                   uint64_t *result)
 {
-    volatile DrqSlot *s = slot_at(q, slot);
+    volatile DrqSlot *s;
     uint64_t deadline = now_ms() + timeout_ms;
     uint32_t bit = 1u << q->port;
 
+    if (slot < 0 || slot >= DRQ_SLOTS) {
+        return DRQ_ERR_FULL;    /* drq_submit's -1: there was no slot */
+    }
+    s = slot_at(q, slot);
     for (unsigned spin = 0;; spin++) {
         uint32_t st = s->state, status;
 
@@ -342,9 +351,8 @@ uint32_t drq_run(DrqQueue *q, uint32_t op, uint64_t src, uint64_t dst,
                  uint64_t len, uint64_t arg, unsigned timeout_ms,
                  uint64_t *result)
 {
-    int slot = drq_submit(q, op, src, dst, len, arg);
-
-    return slot < 0 ? DRQ_ERR_FULL : drq_wait(q, slot, timeout_ms, result);
+    return drq_wait(q, drq_submit(q, op, src, dst, len, arg), timeout_ms,
+                    result);
 }
 
 const char *drq_strerror(uint32_t status)

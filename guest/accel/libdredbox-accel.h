@@ -49,6 +49,7 @@ int drq_submit(DrqQueue *q, uint32_t op, uint64_t src, uint64_t dst,
  * Wait for @slot: DRQ_OK (its result in @result), the accelerator's
  * DRQ_ERR_*, DRQ_ERR_LOST if the accelerator went away (every slot it
  * held fails so) or DRQ_ERR_TIMEOUT after @timeout_ms.  Frees the slot.
+ * A slot drq_submit did not give (its -1 when full) is DRQ_ERR_FULL.
  */
 uint32_t drq_wait(DrqQueue *q, int slot, unsigned timeout_ms,
                   uint64_t *result);

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,20 +38,22 @@ static int open_channel(void)
         return -1;
     }
     for (size_t i = 0; i < g.gl_pathc && fd < 0; i++) {
+        /* /sys/class/virtio-ports/vportNpM/name -> /dev/vportNpM */
+        char *port = g.gl_pathv[i] + strlen("/sys/class/virtio-ports/");
         char name[64] = "", dev[128];
         FILE *f = fopen(g.gl_pathv[i], "r");
 
-        if (f && fgets(name, sizeof(name), f) &&
-            !strcmp(strtok(name, "\n"), PORT_NAME)) {
-            /* /sys/class/virtio-ports/vportNpM/name -> /dev/vportNpM */
-            char *base = g.gl_pathv[i] + strlen("/sys/class/virtio-ports/");
-
-            snprintf(dev, sizeof(dev), "/dev/%.*s",
-                     (int)(strchr(base, '/') - base), base);
-            fd = open(dev, O_RDWR);
+        if (!f) {
+            continue;
         }
-        if (f) {
-            fclose(f);
+        if (fgets(name, sizeof(name), f)) {
+            name[strcspn(name, "\n")] = '\0';
+        }
+        fclose(f);
+        if (!strcmp(name, PORT_NAME)) {
+            snprintf(dev, sizeof(dev), "/dev/%.*s",
+                     (int)(strchr(port, '/') - port), port);
+            fd = open(dev, O_RDWR);
         }
     }
     globfree(&g);
@@ -94,58 +97,82 @@ static int write_attr(const char *attr, const char *value, char *err,
     return 0;
 }
 
+/* The driver's ports lines, ';'-joined, after "ok ". */
+static void status(char *reply, size_t len)
+{
+    char path[300];
+    size_t n = snprintf(reply, len, "ok ");
+    FILE *f = NULL;
+
+    if (rmc_dir()) {
+        snprintf(path, sizeof(path), "%s/ports", rmc_dir());
+        f = fopen(path, "r");
+    }
+    if (!f) {
+        snprintf(reply, len, "error the dredbox-rmc driver is not loaded");
+        return;
+    }
+    while (n < len - 1 && fgets(reply + n, len - n, f)) {
+        n += strlen(reply + n);
+        if (reply[n - 1] == '\n') {
+            reply[n - 1] = ';';
+        }
+    }
+    fclose(f);
+}
+
 static void handle(const char *line, char *reply, size_t len)
 {
     unsigned port, brick;
     unsigned long long off, size;
     char cls[16], value[128], err[200];
+    const char *attr;
 
+    if (!strcmp(line, "status")) {
+        status(reply, len);
+        return;
+    }
     if (sscanf(line, "attach %u %u %llx %llx %15s", &port, &brick, &off,
                &size, cls) == 5) {
+        attr = "attach";
         snprintf(value, sizeof(value), "%u %u %llx %llx %s", port, brick,
                  off, size, cls);
-        if (write_attr("attach", value, err, sizeof(err))) {
-            snprintf(reply, len, "error %s", err);
-            return;
-        }
     } else if (sscanf(line, "detach %u", &port) == 1) {
+        attr = "detach";
         snprintf(value, sizeof(value), "%u", port);
-        if (write_attr("detach", value, err, sizeof(err))) {
-            snprintf(reply, len, "error %s", err);
-            return;
-        }
-    } else if (!strcmp(line, "status")) {
-        char path[300];
-        size_t n = snprintf(reply, len, "ok ");
-        FILE *f;
-
-        snprintf(path, sizeof(path), "%s/ports", rmc_dir() ? rmc_dir() : "");
-        f = fopen(path, "r");
-        if (!f) {
-            snprintf(reply, len, "error the dredbox-rmc driver is not"
-                     " loaded");
-            return;
-        }
-        while (n < len - 1 && fgets(reply + n, len - n, f)) {
-            n += strlen(reply + n);
-            if (reply[n - 1] == '\n') {
-                reply[n - 1] = ';';
-            }
-        }
-        fclose(f);
-        return;
     } else {
         snprintf(reply, len, "error unknown request (attach, detach,"
                  " status)");
         return;
     }
-    snprintf(reply, len, "ok");
+    if (write_attr(attr, value, err, sizeof(err))) {
+        snprintf(reply, len, "error %s", err);
+    } else {
+        snprintf(reply, len, "ok");
+    }
+}
+
+/* Answer one request line (without its newline) on @fd. */
+static void answer(int fd, const char *line)
+{
+    char reply[2048];
+    unsigned long id = 0;
+    int skip = 0, n;
+
+    sscanf(line, "%lu %n", &id, &skip);
+    n = snprintf(reply, sizeof(reply), "%lu ", id);
+    handle(line + skip, reply + n, sizeof(reply) - n - 1);
+    strcat(reply, "\n");
+    if (write(fd, reply, strlen(reply)) < 0) {
+        perror("dredbox-agent: write");
+    }
 }
 
 int main(void)
 {
-    char line[512], reply[2048];
+    char line[512];
     size_t have = 0;
+    bool dropping = false;      /* in a line too long to be a request */
     int fd = open_channel();
 
     if (fd < 0) {
@@ -163,24 +190,19 @@ int main(void)
             continue;
         }
         have += n;
-        line[have] = '\0';
-        while ((nl = strchr(line, '\n'))) {
-            unsigned long id = 0;
-            int skip = 0;
-
+        while ((nl = memchr(line, '\n', have))) {
             *nl = '\0';
-            sscanf(line, "%lu %n", &id, &skip);
-            n = snprintf(reply, sizeof(reply), "%lu ", id);
-            handle(line + skip, reply + n, sizeof(reply) - n - 1);
-            strcat(reply, "\n");
-            if (write(fd, reply, strlen(reply)) < 0) {
-                perror("dredbox-agent: write");
+            if (!dropping) {
+                answer(fd, line);
             }
+            dropping = false;
             have -= nl + 1 - line;
-            memmove(line, nl + 1, have + 1);
+            memmove(line, nl + 1, have);
         }
         if (have == sizeof(line) - 1) {
-            have = 0;   /* a line too long to be a request */
+            /* Drop it, up to its newline still to come. */
+            have = 0;
+            dropping = true;
         }
     }
 }

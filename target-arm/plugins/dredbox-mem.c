@@ -61,10 +61,26 @@ static const char *const kind_names[KINDS] = {
     [RMC_UNMAPPED] = "rmc-unmapped", [IO] = "io", [OTHER] = "other",
 };
 
-static Counts kinds[KINDS];
-static Counts ports[RMC_TABLE_PORTS];
-static Counts bricks[MAX_BRICKS];
-static uint32_t port_brick[RMC_TABLE_PORTS];
+typedef struct Tally {
+    Counts kinds[KINDS];
+    Counts ports[RMC_TABLE_PORTS];
+    Counts bricks[MAX_BRICKS];
+} Tally;
+
+/*
+ * Each vCPU's own state, a scoreboard entry: the per-access path writes
+ * only its own vCPU's, with plain stores (no atomic read-modify-write,
+ * no counter another vCPU writes).  Others only read the counts
+ * (print_all, at intervals and at exit).
+ */
+typedef struct Vcpu {
+    uint64_t icount;        /* mode=trace: instructions so far (inline) */
+    uint64_t skip;          /* sample=N: accesses still to skip */
+    Tally tally;            /* mode=count */
+} Vcpu;
+
+static struct qemu_plugin_scoreboard *vcpus;    /* Vcpu per vCPU */
+static uint32_t port_brick[RMC_TABLE_PORTS];    /* the last seen per port */
 
 static char *table_path;
 static const RmcTable *table;          /* QEMU's, shared-mapped */
@@ -74,23 +90,20 @@ static GPtrArray *old_snaps;
 static GMutex snap_lock;
 static GArray *ranges;                 /* pairs of uint64_t, [a, b) */
 static uint64_t sample = 1;
-static FILE *out;
+static FILE *out;                      /* mode=trace; its lock orders records */
 static bool tracing;                   /* mode=trace */
 static bool trace_stopped;
-static GMutex trace_lock;
-static struct qemu_plugin_scoreboard *icounts;   /* uint64_t per vCPU */
 static char *out_path;
 static uint64_t interval;              /* count: publish every N accesses */
 static uint64_t counted;
 static GMutex publish_lock;
 
-static __thread uint64_t seen;
-
 /* A consistent copy of the table after QEMU rewrote it. */
-static RmcTable *refresh(uint32_t gen)
+static RmcTable *refresh(void)
 {
     RmcTable *t = g_new(RmcTable, 1);
     RmcTable *cur;
+    uint32_t gen;
 
     do {
         gen = __atomic_load_n(&table->generation, __ATOMIC_ACQUIRE);
@@ -100,10 +113,16 @@ static RmcTable *refresh(uint32_t gen)
              gen != __atomic_load_n(&table->generation, __ATOMIC_ACQUIRE));
     t->generation = gen;
     g_mutex_lock(&snap_lock);
-    cur = __atomic_load_n(&snap, __ATOMIC_ACQUIRE);
-    /* Readers may still hold the old copy: keep it until exit. */
-    g_ptr_array_add(old_snaps, cur);
-    __atomic_store_n(&snap, t, __ATOMIC_RELEASE);
+    cur = snap;
+    if (cur->generation == gen) {
+        /* Another vCPU got there first. */
+        g_free(t);
+        t = cur;
+    } else {
+        /* Readers may still hold the old copy: keep it until exit. */
+        g_ptr_array_add(old_snaps, cur);
+        __atomic_store_n(&snap, t, __ATOMIC_RELEASE);
+    }
     g_mutex_unlock(&snap_lock);
     return t;
 }
@@ -117,6 +136,9 @@ static bool table_open(void)
     RmcTable *m = MAP_FAILED;
     int fd;
 
+    if (!table_path || __atomic_load_n(&table_failed, __ATOMIC_RELAXED)) {
+        return false;
+    }
     g_mutex_lock(&snap_lock);
     if (!table && !table_failed) {
         fd = open(table_path, O_RDONLY);
@@ -129,7 +151,7 @@ static bool table_open(void)
             fprintf(stderr, "dredbox-mem: %s is not an RMC table (give QEMU"
                     " -global dredbox-rmc.table=%s); RMC accesses count as"
                     " other\n", table_path, table_path);
-            table_failed = true;
+            __atomic_store_n(&table_failed, true, __ATOMIC_RELAXED);
         } else {
             snap = g_new0(RmcTable, 1);
             snap->generation = UINT32_MAX;  /* refreshed right away */
@@ -142,14 +164,13 @@ static bool table_open(void)
 
 static void publish_counts(void);
 
+/* Only this vCPU writes @c; others may read it at the same time. */
 static void add(Counts *c, bool store, unsigned size)
 {
-    __atomic_fetch_add(store ? &c->stores : &c->loads, 1, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&c->bytes, size, __ATOMIC_RELAXED);
-    if (interval &&
-        (__atomic_add_fetch(&counted, 1, __ATOMIC_RELAXED) % interval) == 0) {
-        publish_counts();
-    }
+    uint64_t *n = store ? &c->stores : &c->loads;
+
+    __atomic_store_n(n, *n + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&c->bytes, c->bytes + size, __ATOMIC_RELAXED);
 }
 
 static bool in_ranges(uint64_t pa)
@@ -178,14 +199,13 @@ static int classify(uint64_t pa, bool io, unsigned *port, uint32_t *brick,
     if (pa >= LOCAL_DRAM_END && pa < DEVICE_MEMORY_END) {
         return VIRTIO_MEM;
     }
-    if (!__atomic_load_n(&table, __ATOMIC_ACQUIRE) &&
-        (!table_path || !table_open())) {
+    if (!__atomic_load_n(&table, __ATOMIC_ACQUIRE) && !table_open()) {
         return OTHER;
     }
     t = __atomic_load_n(&snap, __ATOMIC_ACQUIRE);
     if (__atomic_load_n(&table->generation, __ATOMIC_RELAXED) !=
         t->generation) {
-        t = refresh(t->generation);
+        t = refresh();
     }
     for (unsigned p = 0; p < t->nports && p < RMC_TABLE_PORTS; p++) {
         const RmcTableEntry *e = &t->port[p];
@@ -202,30 +222,39 @@ static int classify(uint64_t pa, bool io, unsigned *port, uint32_t *brick,
 
 static void trace_write(const MemTraceRecord *r)
 {
-    g_mutex_lock(&trace_lock);
-    if (!trace_stopped && fwrite(r, sizeof(*r), 1, out) != 1) {
+    flockfile(out);
+    if (!trace_stopped && fwrite_unlocked(r, sizeof(*r), 1, out) != 1) {
         /* A full disk ends the trace, not the guest. */
-        trace_stopped = true;
+        __atomic_store_n(&trace_stopped, true, __ATOMIC_RELAXED);
         fprintf(stderr, "dredbox-mem: cannot write the trace (%s): tracing"
                 " stopped, the guest runs on\n", strerror(errno));
     }
-    g_mutex_unlock(&trace_lock);
+    funlockfile(out);
 }
 
-static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
+static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
                      uint64_t vaddr, void *udata)
 {
-    struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
-    bool store = qemu_plugin_mem_is_store(info);
-    unsigned size = 1u << qemu_plugin_mem_size_shift(info);
-    unsigned port = 0;
+    Vcpu *vcpu = qemu_plugin_scoreboard_find(vcpus, vcpu_index);
+    struct qemu_plugin_hwaddr *hw;
+    bool store;
+    unsigned size, port = 0;
     uint32_t brick = 0;
     uint64_t pa, offset = 0;
     int kind;
 
-    if (sample > 1 && seen++ % sample) {
-        return;
+    if (tracing && __atomic_load_n(&trace_stopped, __ATOMIC_RELAXED)) {
+        return;     /* the disk is full: nothing more to do */
     }
+    if (sample > 1) {
+        /* The first access, then one in @sample. */
+        if (vcpu->skip) {
+            vcpu->skip--;
+            return;
+        }
+        vcpu->skip = sample - 1;
+    }
+    hw = qemu_plugin_get_hwaddr(info, vaddr);
     if (!hw) {
         return;
     }
@@ -233,29 +262,35 @@ static void vcpu_mem(unsigned int vcpu, qemu_plugin_meminfo_t info,
     if (!in_ranges(pa)) {
         return;
     }
+    store = qemu_plugin_mem_is_store(info);
+    size = 1u << qemu_plugin_mem_size_shift(info);
     kind = classify(pa, qemu_plugin_hwaddr_is_io(hw), &port, &brick,
                     &offset);
     if (tracing) {
         MemTraceRecord r = {
-            .icount = *(uint64_t *)qemu_plugin_scoreboard_find(icounts, vcpu),
-            .vaddr = vaddr, .paddr = pa, .offset = offset, .vcpu = vcpu,
-            .brick = brick, .port = port, .kind = kind, .size = size,
-            .store = store,
+            .icount = vcpu->icount,
+            .vaddr = vaddr, .paddr = pa, .offset = offset,
+            .vcpu = vcpu_index, .brick = brick, .port = port, .kind = kind,
+            .size = size, .store = store,
         };
 
-        if (!__atomic_load_n(&trace_stopped, __ATOMIC_RELAXED)) {
-            trace_write(&r);
-        }
+        trace_write(&r);
         return;
     }
     if (kind != RMC) {
-        add(&kinds[kind], store, size);
-        return;
+        add(&vcpu->tally.kinds[kind], store, size);
+    } else {
+        add(&vcpu->tally.ports[port], store, size);
+        if (__atomic_load_n(&port_brick[port], __ATOMIC_RELAXED) != brick) {
+            __atomic_store_n(&port_brick[port], brick, __ATOMIC_RELAXED);
+        }
+        if (brick < MAX_BRICKS) {
+            add(&vcpu->tally.bricks[brick], store, size);
+        }
     }
-    add(&ports[port], store, size);
-    port_brick[port] = brick;
-    if (brick < MAX_BRICKS) {
-        add(&bricks[brick], store, size);
+    if (interval &&
+        __atomic_add_fetch(&counted, 1, __ATOMIC_RELAXED) % interval == 0) {
+        publish_counts();
     }
 }
 
@@ -263,13 +298,30 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     if (tracing) {
         qemu_plugin_register_vcpu_tb_exec_inline_per_vcpu(
-            tb, QEMU_PLUGIN_INLINE_ADD_U64, qemu_plugin_scoreboard_u64(icounts),
+            tb, QEMU_PLUGIN_INLINE_ADD_U64,
+            qemu_plugin_scoreboard_u64_in_struct(vcpus, Vcpu, icount),
             qemu_plugin_tb_n_insns(tb));
     }
     for (size_t i = 0; i < qemu_plugin_tb_n_insns(tb); i++) {
         qemu_plugin_register_vcpu_mem_cb(qemu_plugin_tb_get_insn(tb, i),
                                          vcpu_mem, QEMU_PLUGIN_CB_NO_REGS,
                                          QEMU_PLUGIN_MEM_RW, NULL);
+    }
+}
+
+/* Every vCPU's counts added up (while they may still be counting). */
+static void sum_counts(Tally *sum)
+{
+    uint64_t *to = (uint64_t *)sum;
+
+    memset(sum, 0, sizeof(*sum));
+    for (int v = 0; v < qemu_plugin_num_vcpus(); v++) {
+        const Vcpu *vcpu = qemu_plugin_scoreboard_find(vcpus, v);
+        const uint64_t *from = (const uint64_t *)&vcpu->tally;
+
+        for (size_t i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++) {
+            to[i] += __atomic_load_n(&from[i], __ATOMIC_RELAXED);
+        }
     }
 }
 
@@ -281,27 +333,31 @@ static void print_counts(FILE *f, const char *what, const Counts *c)
 
 static void print_all(FILE *f)
 {
+    Tally t;
+
+    sum_counts(&t);
     fprintf(f, "dredbox-mem count sample=%" PRIu64 "\n", sample);
     for (int k = 0; k < KINDS; k++) {
-        g_autofree char *w = g_strdup_printf("kind=%s", kind_names[k]);
-
         if (kind_names[k]) {
-            print_counts(f, w, &kinds[k]);
+            g_autofree char *w = g_strdup_printf("kind=%s", kind_names[k]);
+
+            print_counts(f, w, &t.kinds[k]);
         }
     }
     for (int p = 0; p < RMC_TABLE_PORTS; p++) {
-        if (ports[p].loads || ports[p].stores) {
-            g_autofree char *w = g_strdup_printf("port=%d brick=%u", p,
-                                                 port_brick[p]);
+        if (t.ports[p].loads || t.ports[p].stores) {
+            g_autofree char *w = g_strdup_printf(
+                "port=%d brick=%u", p,
+                __atomic_load_n(&port_brick[p], __ATOMIC_RELAXED));
 
-            print_counts(f, w, &ports[p]);
+            print_counts(f, w, &t.ports[p]);
         }
     }
     for (int b = 0; b < MAX_BRICKS; b++) {
-        if (bricks[b].loads || bricks[b].stores) {
+        if (t.bricks[b].loads || t.bricks[b].stores) {
             g_autofree char *w = g_strdup_printf("brick=%d", b);
 
-            print_counts(f, w, &bricks[b]);
+            print_counts(f, w, &t.bricks[b]);
         }
     }
     fflush(f);
@@ -336,13 +392,13 @@ static void publish_counts(void)
 static void at_exit(qemu_plugin_id_t id, void *p)
 {
     if (tracing) {
-        g_mutex_lock(&trace_lock);
+        flockfile(out);
         if (!trace_stopped && fflush(out)) {
             fprintf(stderr, "dredbox-mem: cannot write the trace (%s)\n",
                     strerror(errno));
         }
-        trace_stopped = true;
-        g_mutex_unlock(&trace_lock);
+        __atomic_store_n(&trace_stopped, true, __ATOMIC_RELAXED);
+        funlockfile(out);
         return;
     }
     if (out_path) {
@@ -400,7 +456,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             char *end;
 
             sample = strtoull(v, &end, 10);
-            if (*end || !sample) {
+            /* The trace's header holds it in 32 bits. */
+            if (*end || !sample || sample > UINT32_MAX) {
                 return fail("sample must be a positive number, not '%s'", v);
             }
         } else if (!strcmp(key, "interval")) {
@@ -458,11 +515,11 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         };
 
         setvbuf(out, NULL, _IOFBF, 1 << 20);
-        icounts = qemu_plugin_scoreboard_new(sizeof(uint64_t));
         if (fwrite(&h, sizeof(h), 1, out) != 1) {
             return fail("cannot write %s", path);
         }
     }
+    vcpus = qemu_plugin_scoreboard_new(sizeof(Vcpu));
     qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
     qemu_plugin_register_atexit_cb(id, at_exit, NULL);
     return 0;

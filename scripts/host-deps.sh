@@ -11,7 +11,7 @@ PKGS="build-essential git ninja-build pkg-config python3 python3-venv
 python3-pycotap python3-tomli libglib2.0-dev libpixman-1-dev libfdt-dev
 libcapstone-dev libcmocka-dev libjson-glib-dev libsqlite3-dev sqlite3 ccache
 flex bison dpkg-dev devscripts gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-cpio xz-utils zstd socat gzip kmod ipxe-qemu"
+cpio xz-utils zstd socat gzip kmod ipxe-qemu gnuplot-nox"
 
 need=""
 for p in $PKGS; do

@@ -12,13 +12,20 @@
  * a reprogrammed entry counts from the next access on.
  *
  * In trace mode it writes every (or every Nth) access instead, with the
- * vCPU, virtual and physical address, brick and offset after the RMC's
- * translation, size, load/store and instruction count
+ * vCPU, ASID, virtual and physical address, brick and offset after the
+ * RMC's translation, size, load/store and instruction count
  * (include/hw/dredbox/mem-trace.h); if the disk fills up it stops
  * tracing and says so, and the guest runs on.
  *
+ * Which process runs it learns as the hardware's trace units do: from
+ * the guest's writes to TTBR0/TTBR1/TCR_EL1 (the address space) and
+ * CONTEXTIDR_EL1 (where Linux puts the thread's PID), so that it can keep
+ * to one process.  A control socket changes that filter and reads the
+ * counts while the guest runs.
+ *
  *   -plugin PATH/libdredbox-mem.so,mode=count|trace,rmc=TABLE
- *           [,range=A-B]...[,sample=N][,interval=N][,out=FILE]
+ *           [,range=A-B]...[,sample=N][,pid=N|ttbr=ADDR][,ctl=SOCKET]
+ *           [,out=FILE]
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -36,6 +43,7 @@
 
 #include "hw/dredbox/mem-trace.h"
 #include "hw/dredbox/rmc-table.h"
+#include "line-server.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
@@ -45,6 +53,25 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 #define LOCAL_DRAM_END      (256 * GiB)     /* device memory follows */
 #define DEVICE_MEMORY_END   (512 * GiB)
 #define MAX_BRICKS          256
+
+/*
+ * The system registers that say which process runs, by the encoding of
+ * "MSR <reg>, Xt" without Rt (the low 5 bits).
+ */
+enum { TTBR0, TTBR1, TCR, CONTEXTIDR, SYSREGS };
+static const uint32_t msr_insn[SYSREGS] = {
+    [TTBR0] = 0xd5182000, [TTBR1] = 0xd5182020, [TCR] = 0xd5182040,
+    [CONTEXTIDR] = 0xd518d020,
+};
+#define MSR_RT_MASK         0x1fu
+#define TCR_A1              (1ULL << 22)    /* TTBR1 holds the ASID */
+#define TCR_AS              (1ULL << 36)    /* 16-bit ASIDs */
+#define TTBR_ASID_SHIFT     48
+#define TTBR_BADDR_MASK     0x0000fffffffffffeULL   /* without CnP */
+
+/* The process filter: kind << FILTER_SHIFT | value, 0 for none. */
+enum { FILTER_NONE, FILTER_PID, FILTER_TTBR };
+#define FILTER_SHIFT        56
 
 typedef struct Counts {
     uint64_t loads, stores, bytes;
@@ -71,11 +98,12 @@ typedef struct Tally {
  * Each vCPU's own state, a scoreboard entry: the per-access path writes
  * only its own vCPU's, with plain stores (no atomic read-modify-write,
  * no counter another vCPU writes).  Others only read the counts
- * (print_all, at intervals and at exit).
+ * (walk_counts, for the control socket and at exit).
  */
 typedef struct Vcpu {
     uint64_t icount;        /* mode=trace: instructions so far (inline) */
     uint64_t skip;          /* sample=N: accesses still to skip */
+    uint64_t sysreg[SYSREGS];   /* as the guest last wrote them */
     Tally tally;            /* mode=count */
 } Vcpu;
 
@@ -94,9 +122,18 @@ static FILE *out;                      /* mode=trace; its lock orders records */
 static bool tracing;                   /* mode=trace */
 static bool trace_stopped;
 static char *out_path;
-static uint64_t interval;              /* count: publish every N accesses */
-static uint64_t counted;
-static GMutex publish_lock;
+static uint64_t filter;                /* FILTER_*: set by ctl, read by all */
+static struct qemu_plugin_register *xreg[31];   /* X0-X30 */
+static GHashTable *threads;            /* pid -> Thread, the last seen */
+static GMutex threads_lock;
+static char *ctl_path;
+static int ctl_fd = -1;
+
+/* A guest thread as it was last switched to. */
+typedef struct Thread {
+    uint64_t ttbr;          /* its address space: TTBR0_EL1's table base */
+    uint16_t asid;
+} Thread;
 
 /* A consistent copy of the table after QEMU rewrote it. */
 static RmcTable *refresh(void)
@@ -162,8 +199,6 @@ static bool table_open(void)
     return table;
 }
 
-static void publish_counts(void);
-
 /* Only this vCPU writes @c; others may read it at the same time. */
 static void add(Counts *c, bool store, unsigned size)
 {
@@ -220,6 +255,90 @@ static int classify(uint64_t pa, bool io, unsigned *port, uint32_t *brick,
     return RMC_UNMAPPED;
 }
 
+static uint64_t ttbr_base(const Vcpu *vcpu)
+{
+    return vcpu->sysreg[TTBR0] & TTBR_BADDR_MASK;
+}
+
+/* The ASID the vCPU translates with (TCR_EL1.A1 and .AS say where). */
+static uint16_t current_asid(const Vcpu *vcpu)
+{
+    uint64_t tcr = vcpu->sysreg[TCR];
+    uint64_t ttbr = vcpu->sysreg[tcr & TCR_A1 ? TTBR1 : TTBR0];
+
+    return (ttbr >> TTBR_ASID_SHIFT) & (tcr & TCR_AS ? 0xffff : 0xff);
+}
+
+/* Whether the vCPU runs what the process filter keeps. */
+static bool filter_keeps(const Vcpu *vcpu)
+{
+    uint64_t f = __atomic_load_n(&filter, __ATOMIC_RELAXED);
+    uint64_t value = f & ((1ULL << FILTER_SHIFT) - 1);
+
+    switch (f >> FILTER_SHIFT) {
+    case FILTER_PID:
+        return vcpu->sysreg[CONTEXTIDR] == value;
+    case FILTER_TTBR:
+        return ttbr_base(vcpu) == value;
+    default:
+        return true;
+    }
+}
+
+/*
+ * The guest wrote a system register that says which process runs: the
+ * value is in Xt, read before the MSR executes.  Linux writes
+ * CONTEXTIDR_EL1 after switching the address space, so the thread table
+ * records the pair.
+ */
+static void vcpu_msr(unsigned int vcpu_index, void *udata)
+{
+    Vcpu *vcpu = qemu_plugin_scoreboard_find(vcpus, vcpu_index);
+    unsigned reg = GPOINTER_TO_UINT(udata) >> 8;
+    unsigned rt = GPOINTER_TO_UINT(udata) & MSR_RT_MASK;
+    g_autoptr(GByteArray) buf = NULL;
+    uint64_t value = 0;                 /* XZR */
+
+    if (rt < G_N_ELEMENTS(xreg)) {
+        buf = g_byte_array_new();
+        if (!xreg[rt] || qemu_plugin_read_register(xreg[rt], buf) != 8) {
+            return;
+        }
+        memcpy(&value, buf->data, 8);
+        value = GUINT64_FROM_LE(value);
+    }
+    vcpu->sysreg[reg] = value;
+    if (reg == CONTEXTIDR) {
+        Thread *t = g_new(Thread, 1);
+
+        t->ttbr = ttbr_base(vcpu);
+        t->asid = current_asid(vcpu);
+        g_mutex_lock(&threads_lock);
+        g_hash_table_replace(threads, GUINT_TO_POINTER(value), t);
+        g_mutex_unlock(&threads_lock);
+    }
+}
+
+/*
+ * If @insn writes one of the system registers, vcpu_msr's data for it:
+ * the register << 8 | Rt; else -1.
+ */
+static int msr_target(struct qemu_plugin_insn *insn)
+{
+    uint32_t op = 0;
+
+    if (qemu_plugin_insn_data(insn, &op, sizeof(op)) != sizeof(op)) {
+        return -1;
+    }
+    op = GUINT32_FROM_LE(op);
+    for (unsigned r = 0; r < SYSREGS; r++) {
+        if ((op & ~MSR_RT_MASK) == msr_insn[r]) {
+            return r << 8 | (op & MSR_RT_MASK);
+        }
+    }
+    return -1;
+}
+
 static void trace_write(const MemTraceRecord *r)
 {
     flockfile(out);
@@ -238,13 +357,16 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
     Vcpu *vcpu = qemu_plugin_scoreboard_find(vcpus, vcpu_index);
     struct qemu_plugin_hwaddr *hw;
     bool store;
-    unsigned size, port = 0;
+    unsigned shift, port = 0;
     uint32_t brick = 0;
     uint64_t pa, offset = 0;
     int kind;
 
     if (tracing && __atomic_load_n(&trace_stopped, __ATOMIC_RELAXED)) {
         return;     /* the disk is full: nothing more to do */
+    }
+    if (!filter_keeps(vcpu)) {
+        return;
     }
     if (sample > 1) {
         /* The first access, then one in @sample. */
@@ -263,34 +385,30 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
         return;
     }
     store = qemu_plugin_mem_is_store(info);
-    size = 1u << qemu_plugin_mem_size_shift(info);
+    shift = qemu_plugin_mem_size_shift(info);
     kind = classify(pa, qemu_plugin_hwaddr_is_io(hw), &port, &brick,
                     &offset);
     if (tracing) {
         MemTraceRecord r = {
             .icount = vcpu->icount,
             .vaddr = vaddr, .paddr = pa, .offset = offset,
-            .vcpu = vcpu_index, .brick = brick, .port = port, .kind = kind,
-            .size = size, .store = store,
+            .vcpu = vcpu_index, .brick = brick, .asid = current_asid(vcpu),
+            .port = port, .flags = mem_trace_flags(kind, store, shift),
         };
 
         trace_write(&r);
         return;
     }
     if (kind != RMC) {
-        add(&vcpu->tally.kinds[kind], store, size);
+        add(&vcpu->tally.kinds[kind], store, 1u << shift);
     } else {
-        add(&vcpu->tally.ports[port], store, size);
+        add(&vcpu->tally.ports[port], store, 1u << shift);
         if (__atomic_load_n(&port_brick[port], __ATOMIC_RELAXED) != brick) {
             __atomic_store_n(&port_brick[port], brick, __ATOMIC_RELAXED);
         }
         if (brick < MAX_BRICKS) {
-            add(&vcpu->tally.bricks[brick], store, size);
+            add(&vcpu->tally.bricks[brick], store, 1u << shift);
         }
-    }
-    if (interval &&
-        __atomic_add_fetch(&counted, 1, __ATOMIC_RELAXED) % interval == 0) {
-        publish_counts();
     }
 }
 
@@ -303,9 +421,37 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
             qemu_plugin_tb_n_insns(tb));
     }
     for (size_t i = 0; i < qemu_plugin_tb_n_insns(tb); i++) {
-        qemu_plugin_register_vcpu_mem_cb(qemu_plugin_tb_get_insn(tb, i),
-                                         vcpu_mem, QEMU_PLUGIN_CB_NO_REGS,
+        struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
+        int msr = msr_target(insn);
+
+        if (msr >= 0) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, vcpu_msr,
+                                                   QEMU_PLUGIN_CB_R_REGS,
+                                                   GINT_TO_POINTER(msr));
+        }
+        qemu_plugin_register_vcpu_mem_cb(insn, vcpu_mem,
+                                         QEMU_PLUGIN_CB_NO_REGS,
                                          QEMU_PLUGIN_MEM_RW, NULL);
+    }
+}
+
+/* The handles of X0-X30, to read the value an MSR writes. */
+static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
+{
+    g_autoptr(GArray) regs = qemu_plugin_get_registers();
+
+    for (guint i = 0; i < regs->len; i++) {
+        qemu_plugin_reg_descriptor *d =
+            &g_array_index(regs, qemu_plugin_reg_descriptor, i);
+        unsigned n;
+        char *end;
+
+        if (d->name[0] == 'x' && g_ascii_isdigit(d->name[1])) {
+            n = strtoul(d->name + 1, &end, 10);
+            if (!*end && n < G_N_ELEMENTS(xreg)) {
+                xreg[n] = d->handle;    /* the same for every vCPU */
+            }
+        }
     }
 }
 
@@ -325,72 +471,83 @@ static void sum_counts(Tally *sum)
     }
 }
 
-static void print_counts(FILE *f, const char *what, const Counts *c)
-{
-    fprintf(f, "%s loads=%" PRIu64 " stores=%" PRIu64 " bytes=%" PRIu64
-            "\n", what, c->loads, c->stores, c->bytes);
-}
+/*
+ * Calls @fn for each line of the counts: every kind but RMC, then each
+ * RMC port and each memory brick that saw accesses.  @port, @brick: -1
+ * if not about one.
+ */
+typedef void (*CountsFn)(const char *kind, int port, int brick,
+                         const Counts *c, void *opaque);
 
-static void print_all(FILE *f)
+static void walk_counts(CountsFn fn, void *opaque)
 {
     Tally t;
 
     sum_counts(&t);
-    fprintf(f, "dredbox-mem count sample=%" PRIu64 "\n", sample);
     for (int k = 0; k < KINDS; k++) {
         if (kind_names[k]) {
-            g_autofree char *w = g_strdup_printf("kind=%s", kind_names[k]);
-
-            print_counts(f, w, &t.kinds[k]);
+            fn(kind_names[k], -1, -1, &t.kinds[k], opaque);
         }
     }
     for (int p = 0; p < RMC_TABLE_PORTS; p++) {
         if (t.ports[p].loads || t.ports[p].stores) {
-            g_autofree char *w = g_strdup_printf(
-                "port=%d brick=%u", p,
-                __atomic_load_n(&port_brick[p], __ATOMIC_RELAXED));
-
-            print_counts(f, w, &t.ports[p]);
+            fn(NULL, p, __atomic_load_n(&port_brick[p], __ATOMIC_RELAXED),
+               &t.ports[p], opaque);
         }
     }
     for (int b = 0; b < MAX_BRICKS; b++) {
         if (t.bricks[b].loads || t.bricks[b].stores) {
-            g_autofree char *w = g_strdup_printf("brick=%d", b);
-
-            print_counts(f, w, &t.bricks[b]);
-        }
-    }
-    fflush(f);
-}
-
-/*
- * Counts while the guest runs: out=FILE is rewritten (whole, renamed
- * into place) every @interval counted accesses.
- */
-static void write_counts(void)
-{
-    g_autofree char *tmp = g_strdup_printf("%s.tmp", out_path);
-    FILE *f;
-
-    f = fopen(tmp, "w");
-    if (f) {
-        print_all(f);
-        if (fclose(f) == 0) {
-            rename(tmp, out_path);
+            fn(NULL, -1, b, &t.bricks[b], opaque);
         }
     }
 }
 
-static void publish_counts(void)
+static void print_line(const char *kind, int port, int brick,
+                       const Counts *c, void *opaque)
 {
-    if (g_mutex_trylock(&publish_lock)) {   /* else another vCPU is at it */
-        write_counts();
-        g_mutex_unlock(&publish_lock);
+    FILE *f = opaque;
+
+    if (kind) {
+        fprintf(f, "kind=%s ", kind);
     }
+    if (port >= 0) {
+        fprintf(f, "port=%d ", port);
+    }
+    if (brick >= 0) {
+        fprintf(f, "brick=%d ", brick);
+    }
+    fprintf(f, "loads=%" PRIu64 " stores=%" PRIu64 " bytes=%" PRIu64 "\n",
+            c->loads, c->stores, c->bytes);
+}
+
+static void add_counts(const char *kind, int port, int brick,
+                       const Counts *c, void *opaque)
+{
+    JsonBuilder *b = opaque;
+
+    json_builder_begin_object(b);
+    if (kind) {
+        json_member_str(b, "kind", kind);
+    }
+    if (port >= 0) {
+        json_member_int(b, "port", port);
+    }
+    if (brick >= 0) {
+        json_member_int(b, "brick", brick);
+    }
+    json_member_int(b, "loads", c->loads);
+    json_member_int(b, "stores", c->stores);
+    json_member_int(b, "bytes", c->bytes);
+    json_builder_end_object(b);
 }
 
 static void at_exit(qemu_plugin_id_t id, void *p)
 {
+    FILE *f;
+
+    if (ctl_fd >= 0) {
+        line_server_stop(ctl_fd, ctl_path);
+    }
     if (tracing) {
         flockfile(out);
         if (!trace_stopped && fflush(out)) {
@@ -401,13 +558,121 @@ static void at_exit(qemu_plugin_id_t id, void *p)
         funlockfile(out);
         return;
     }
-    if (out_path) {
-        g_mutex_lock(&publish_lock);
-        write_counts();
-        g_mutex_unlock(&publish_lock);
-    } else {
-        print_all(stderr);
+    f = out_path ? fopen(out_path, "w") : stderr;
+    if (!f) {
+        fprintf(stderr, "dredbox-mem: cannot write %s (%s)\n", out_path,
+                strerror(errno));
+        return;
     }
+    fprintf(f, "dredbox-mem count sample=%" PRIu64 "\n", sample);
+    walk_counts(print_line, f);
+    if (f != stderr && fclose(f)) {
+        fprintf(stderr, "dredbox-mem: cannot write %s (%s)\n", out_path,
+                strerror(errno));
+    }
+}
+
+/* A filter from KEY=VALUE (pid, ttbr); false if @key is not one. */
+static bool parse_filter(const char *key, uint64_t v, uint64_t *f)
+{
+    if (!strcmp(key, "pid") && v <= UINT32_MAX) {
+        *f = (uint64_t)FILTER_PID << FILTER_SHIFT | v;
+    } else if (!strcmp(key, "ttbr") && !(v & ~TTBR_BADDR_MASK)) {
+        *f = (uint64_t)FILTER_TTBR << FILTER_SHIFT | v;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+static void add_filter(JsonBuilder *b)
+{
+    uint64_t f = __atomic_load_n(&filter, __ATOMIC_RELAXED);
+    uint64_t value = f & ((1ULL << FILTER_SHIFT) - 1);
+
+    json_builder_set_member_name(b, "filter");
+    json_builder_begin_object(b);
+    if (f >> FILTER_SHIFT == FILTER_PID) {
+        json_member_int(b, "pid", value);
+    } else if (f >> FILTER_SHIFT == FILTER_TTBR) {
+        json_member_int(b, "ttbr", value);
+    }
+    json_builder_end_object(b);
+}
+
+/*
+ * The control socket (docs/tracing.md): "counts", "filter" (with "pid"
+ * or "ttbr", or neither for all) and "threads".
+ */
+static char *ctl_request(JsonObject *req, const char *cmd, GError **errp)
+{
+    JsonBuilder *b;
+
+    if (!strcmp(cmd, "filter")) {
+        uint64_t f = 0;
+        int n = 0;
+
+        for (const char *const *k = (const char *const[]){ "pid", "ttbr",
+                                                           NULL };
+             *k; k++) {
+            JsonNode *v = json_object_get_member(req, *k);
+
+            if (!v) {
+                continue;
+            }
+            if (++n > 1 || JSON_NODE_TYPE(v) != JSON_NODE_VALUE ||
+                json_node_get_value_type(v) != G_TYPE_INT64 ||
+                json_node_get_int(v) < 0 ||
+                !parse_filter(*k, json_node_get_int(v), &f)) {
+                g_set_error(errp, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                            "filter takes one of pid (a thread ID) or ttbr"
+                            " (a page-table base, 2-byte aligned, below"
+                            " 2^48), or neither for every process");
+                return NULL;
+            }
+        }
+        __atomic_store_n(&filter, f, __ATOMIC_RELAXED);
+        b = line_reply_begin();
+    } else if (!strcmp(cmd, "counts")) {
+        if (tracing) {
+            g_set_error(errp, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                        "counts are kept in mode=count, this is mode=trace");
+            return NULL;
+        }
+        b = line_reply_begin();
+        json_member_int(b, "sample", sample);
+        add_filter(b);
+        json_builder_set_member_name(b, "counts");
+        json_builder_begin_array(b);
+        walk_counts(add_counts, b);
+        json_builder_end_array(b);
+    } else if (!strcmp(cmd, "threads")) {
+        GHashTableIter it;
+        gpointer k, v;
+
+        b = line_reply_begin();
+        add_filter(b);
+        json_builder_set_member_name(b, "threads");
+        json_builder_begin_array(b);
+        g_mutex_lock(&threads_lock);
+        g_hash_table_iter_init(&it, threads);
+        while (g_hash_table_iter_next(&it, &k, &v)) {
+            const Thread *t = v;
+
+            json_builder_begin_object(b);
+            json_member_int(b, "pid", GPOINTER_TO_UINT(k));
+            json_member_int(b, "ttbr", t->ttbr);
+            json_member_int(b, "asid", t->asid);
+            json_builder_end_object(b);
+        }
+        g_mutex_unlock(&threads_lock);
+        json_builder_end_array(b);
+    } else {
+        g_set_error(errp, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                    "unknown cmd '%s' (counts, filter, threads)", cmd);
+        return NULL;
+    }
+    return json_line_end(b);
 }
 
 static bool parse_range(const char *v, uint64_t *a, uint64_t *b)
@@ -460,14 +725,19 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             if (*end || !sample || sample > UINT32_MAX) {
                 return fail("sample must be a positive number, not '%s'", v);
             }
-        } else if (!strcmp(key, "interval")) {
+        } else if (!strcmp(key, "pid") || !strcmp(key, "ttbr")) {
+            uint64_t n;
             char *end;
 
-            interval = strtoull(v, &end, 10);
-            if (*end || !interval) {
-                return fail("interval must be a positive number, not '%s'",
-                            v);
+            errno = 0;
+            n = strtoull(v, &end, 0);
+            if (errno || !*v || *end || filter || !parse_filter(key, n,
+                                                                &filter)) {
+                return fail("pid=THREAD_ID or ttbr=PAGE_TABLE_BASE (one of"
+                            " them, once), not '%s'", argv[i]);
             }
+        } else if (!strcmp(key, "ctl")) {
+            ctl_path = g_strdup(v);
         } else if (!strcmp(key, "range")) {
             uint64_t a, b;
 
@@ -479,7 +749,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             g_array_append_val(ranges, b);
         } else {
             return fail("unknown argument '%s' (mode, rmc, range, sample,"
-                        " interval, out)", argv[i]);
+                        " pid, ttbr, ctl, out)", argv[i]);
         }
     }
     if (!mode || (strcmp(mode, "count") && strcmp(mode, "trace"))) {
@@ -490,23 +760,18 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     if (tracing && !path) {
         return fail("trace mode needs out=FILE%s", "");
     }
-    if (interval && (tracing || !path)) {
-        return fail("interval= is for count mode with out=FILE%s", "");
-    }
     out_path = g_strdup(path);
     if (strcmp(info->target_name, "aarch64") || !info->system_emulation) {
         return fail("needs qemu-system-aarch64 (a dredbox-compute brick),"
                     " not %s", info->target_name);
     }
     table_path = rmc ? g_strdup(rmc) : NULL;
-    out = path ? fopen(path, tracing ? "wb" : "w") : stderr;
-    if (!out) {
-        return fail("cannot write %s", path);
-    }
-    if (!tracing && path) {
-        /* Counts replace the file whole, at intervals and at exit. */
-        fclose(out);
-        out = NULL;
+    if (path) {
+        /* Counts are written at exit: find out now if that cannot be. */
+        out = fopen(path, tracing ? "wb" : "w");
+        if (!out) {
+            return fail("cannot write %s", path);
+        }
     }
     if (tracing) {
         MemTraceHeader h = {
@@ -519,7 +784,22 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             return fail("cannot write %s", path);
         }
     }
+    if (!tracing && out) {
+        fclose(out);
+        out = NULL;
+    }
+    threads = g_hash_table_new_full(NULL, NULL, NULL, g_free);
+    if (ctl_path) {
+        g_autoptr(GError) err = NULL;
+
+        /* Served by QEMU's main loop, which runs GLib's default context. */
+        ctl_fd = line_server_start(ctl_path, ctl_request, &err);
+        if (ctl_fd < 0) {
+            return fail("ctl: %s", err->message);
+        }
+    }
     vcpus = qemu_plugin_scoreboard_new(sizeof(Vcpu));
+    qemu_plugin_register_vcpu_init_cb(id, vcpu_init);
     qemu_plugin_register_vcpu_tb_trans_cb(id, tb_trans);
     qemu_plugin_register_atexit_cb(id, at_exit, NULL);
     return 0;

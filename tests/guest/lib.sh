@@ -13,6 +13,7 @@ mkdir -p "$LOGDIR"
 
 FACTS=""
 APPEND=""    # extra kernel command line
+CONSOLE_IN=/dev/null    # what the brick's console reads (e.g. a FIFO)
 
 # boot_bg LABEL GUEST_SCRIPT QEMU_ARGS...: boot in the background with a
 # QMP socket at $LOGDIR/LABEL.qmp; drive it with wait_step and qmp, then
@@ -27,7 +28,7 @@ boot_bg() {
         -qmp "unix:$LOGDIR/$label.qmp,server=on,wait=off" \
         -kernel "$GUEST/Image" -initrd "$GUEST/initramfs.gz" \
         -append "console=ttyAMA0 loglevel=4 dredbox.test=$script $APPEND" \
-        "$@" < /dev/null > "$log" 2>&1 &
+        "$@" < "$CONSOLE_IN" > "$log" 2>&1 &
     BG_PID=$!
     # QMP is up before the guest runs (it may be waiting for us: -S).
     while [ ! -S "$LOGDIR/$label.qmp" ] && kill -0 "$BG_PID" 2> /dev/null; do

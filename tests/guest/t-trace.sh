@@ -6,8 +6,11 @@
 # to those address ranges, the plugin's counts are exactly those numbers
 # per port, per brick and local; in trace mode every access is in the
 # trace with the brick and offset the RMC translated it to, before and
-# after the reprogram (read back with dredbox-trace).  A full disk stops
-# the trace, not the guest; bad arguments are refused with a clear message.
+# after the reprogram (read back with dredbox-trace).  Two processes
+# storing to the same memory: filtered by thread ID or by page-table
+# base, set through the control socket while the guest runs, the counts
+# are exactly one process's pattern.  A full disk stops the trace, not
+# the guest; bad arguments are refused with a clear message.
 . "$(dirname "$0")/lib.sh"
 
 PLUGIN=$SRCDIR/build/tools/target-arm/plugins/libdredbox-mem.so
@@ -20,7 +23,11 @@ pool_tool -c rack grant "$seg1" brick0 --writable
 table=$LOGDIR/trace.rmc-table
 counts=$LOGDIR/trace.counts
 trace=$LOGDIR/trace.bin
+CTL=$LOGDIR/trace.ctl
 rm -f "$counts" "$trace"
+ctl() {    # ctl REQUEST: the plugin's reply on its control socket
+    echo "$1" | socat -t 5 - "UNIX-CONNECT:$CTL"
+}
 RANGES="range=0x40000000-0x40100000,range=$LOCAL-$((LOCAL + (1 << 20)))"
 APPEND="mem=768M dredbox.count=0:0x100000:1:0x200000:1000:500:700:$LOCAL"
 run() {    # run LABEL PLUGIN_ARGS: the pattern under the plugin
@@ -30,11 +37,11 @@ run() {    # run LABEL PLUGIN_ARGS: the pattern under the plugin
         "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg1}}" \
         '{"execute": "cont"}' > /dev/null
 }
-run trace-count "mode=count,$RANGES,interval=100,out=$counts"
+run trace-count "mode=count,$RANGES,ctl=$CTL,out=$counts"
 if wait_step counted; then
     check_value "counts can be read while the brick runs" \
-        "$(grep -c '^port=0 brick=0 loads=0 stores=1000 bytes=8000$' "$counts")/$(kill -0 "$BG_PID" && echo running)" \
-        1/running
+        "$(ctl '{"cmd": "counts"}' | jq -c '.counts[] | select(.port == 0)')/$(kill -0 "$BG_PID" && echo running)" \
+        '{"port":0,"brick":0,"loads":0,"stores":1000,"bytes":8000}/running'
 fi
 boot_wait
 check "the guest program ran" COUNT_DONE 1
@@ -80,8 +87,69 @@ check_value "the brick-0 stores come before the brick-1 ones" \
 "$TRACE" summary "$trace" > "$LOGDIR/trace.summary"
 check_value "the summary counts per brick" \
     "$(grep -c '^brick 0 *loads=0 stores=1000 bytes=8000$\|^brick 1 *loads=0 stores=500 bytes=4000$' "$LOGDIR/trace.summary")" 2
+asid=$(awk -F, 'NR == 2 { print $11 }' "$LOGDIR/trace.csv")
+check_value "every access has the program's address space (ASID)" \
+    "$(rows "\$11 != \"$asid\"")" 0
 check_value "and names the hottest remote page" \
     "$(grep -A1 '^hottest' "$LOGDIR/trace.summary" | tail -n1 | awk '{ print $1, $2 }')" "0 0x100000"
+check_value "split by that address space, the trace keeps all 2200" \
+    "$("$TRACE" summary --asid "$asid" "$trace" | head -n1)" \
+    "2200 accesses (one in 1 traced) in asid $asid, of 2200 in the trace"
+rm -rf "$LOGDIR/trace-plots"
+"$TRACE" plot "$trace" "$LOGDIR/trace-plots" > /dev/null
+check_value "the reader draws the trace's plots (PNG)" \
+    "$(for p in remote-fraction reuse-distance bricks; do
+           head -c 4 "$LOGDIR/trace-plots/$p.png" | tail -c 3; echo; done)" \
+    "$(printf 'PNG\nPNG\nPNG')"
+
+# One process: another stores to the same memory all the while.
+LOCAL_RANGE="range=$LOCAL-$((LOCAL + (1 << 20)))"
+fifo=$LOGDIR/trace-process.in
+rm -f "$fifo"
+mkfifo "$fifo"
+exec 7<> "$fifo"
+CONSOLE_IN=$fifo
+count_args=$APPEND
+APPEND="mem=768M dredbox.pattern=$LOCAL:1000:700:3"
+boot_bg trace-process mem-pattern -smp 2 \
+    -plugin "$PLUGIN,mode=count,$LOCAL_RANGE,ctl=$CTL"
+CONSOLE_IN=/dev/null
+APPEND=$count_args
+local_counts() {    # "LOADS STORES" to local DRAM so far
+    ctl '{"cmd": "counts"}' |
+        jq -r '.counts[] | select(.kind == "local") | "\(.loads) \(.stores)"'
+}
+round() {    # round N FILTER: the reply to the filter, what a round added
+    printf '%s ' "$(ctl "{\"cmd\": \"filter\", $2}")"
+    before=$(local_counts)
+    echo go >&7
+    wait_step "round-$1"
+    after=$(local_counts)
+    set -- $before $after
+    echo "$(($3 - $1)) $(($4 - $2))"
+}
+if wait_step ready; then
+    pid=$(sed -n 's/^DREDBOX-STEP ready pid=\([0-9]*\).*/\1/p' "$log")
+    check_value "filtered by thread ID: exactly the pattern's 700 loads and 1000 stores" \
+        "$(round 1 "\"pid\": $pid")" '{"ok":true} 700 1000'
+    threads=$(ctl '{"cmd": "threads"}')
+    ttbr=$(echo "$threads" | jq ".threads[] | select(.pid == $pid) | .ttbr")
+    noise=$(sed -n 's/^NOISE_PID=\([0-9]*\).*/\1/p' "$log")
+    check_value "the plugin saw both processes' page tables, and they differ" \
+        "$(echo "$threads" | jq "[.threads[] | select(.pid == $pid or .pid == $noise) | .ttbr] | unique | map(select(. > 0)) | length")" 2
+    check_value "filtered by page-table base: exactly the pattern again" \
+        "$(round 2 "\"ttbr\": $ttbr")" '{"ok":true} 700 1000'
+    ctl '{"cmd": "filter"}' > /dev/null
+    set -- $(local_counts)
+    sleep 2
+    set -- "$@" $(local_counts)
+    check_value "unfiltered, the other process's stores count too" \
+        "$(($4 > $2))" 1
+    echo go >&7     # the last round, then the guest powers off
+fi
+exec 7>&-
+boot_wait
+check "the pattern ran to its end" PATTERN_RC 0
 
 # A full disk: the trace stops, the guest runs on.
 run trace-full "mode=trace,out=/dev/full"
@@ -103,4 +171,6 @@ bad "mode=trace" "trace mode needs out=FILE"
 bad "mode=count,sample=0" "sample must be a positive number, not '0'"
 bad "mode=count,range=9-3" "range must be START-END (END above START)"
 bad "mode=count,colour=red" "unknown argument 'colour=red'"
-bad "mode=count,interval=10" "interval= is for count mode with out=FILE"
+bad "mode=count,pid=12,ttbr=0x1000" "pid=THREAD_ID or ttbr=PAGE_TABLE_BASE (one of them, once), not 'ttbr=0x1000'"
+bad "mode=count,ttbr=0x1001" "not 'ttbr=0x1001'"
+bad "mode=count,ctl=/nonexistent/ctl" "dredbox-mem: ctl: "

@@ -448,7 +448,7 @@ static void test_fuzz(void **state)
     g_autofree char *reply = NULL;
     int s;
 
-    print_message("fuzz seed %u\n", seed);
+    print_message("# fuzz seed %u\n", seed);
     *h = (DrqHeader) { .magic = DRQ_MAGIC, .version = DRQ_VERSION,
                        .nslots = DRQ_SLOTS, .slot_size = sizeof(DrqSlot),
                        .data_offset = DRQ_DATA_OFFSET };
@@ -511,7 +511,7 @@ static void test_fuzz(void **state)
     close(s);
     /* Enough of every verdict to mean something. */
     for (unsigned st = DRQ_OK; st <= DRQ_ERR_OVERLAP; st++) {
-        print_message("status %u: %u\n", st, counts[st]);
+        print_message("# status %u: %u\n", st, counts[st]);
         assert_true(counts[st] >= 20);
     }
     assert_accel_alive(r);

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #define MEM_TRACE_MAGIC     "DRBTRACE"
-#define MEM_TRACE_VERSION   1
+#define MEM_TRACE_VERSION   2
 
 typedef struct MemTraceHeader {
     char magic[8];          /* MEM_TRACE_MAGIC, no NUL */
@@ -38,11 +38,44 @@ typedef struct MemTraceRecord {
     uint64_t offset;        /* MEM_TRACE_RMC: address in the memory brick */
     uint16_t vcpu;
     uint16_t brick;         /* MEM_TRACE_RMC: the memory brick */
+    uint16_t asid;          /* the address space's ASID (see below) */
     uint8_t port;           /* MEM_TRACE_RMC: the RMC port */
-    uint8_t kind;
-    uint8_t size;           /* bytes */
-    uint8_t store;          /* 1: store, 0: load */
+    uint8_t flags;          /* kind, load/store and size: MEM_TRACE_F_* */
 } MemTraceRecord;
+
+/*
+ * MemTraceRecord.asid is the ASID field of the translation table base
+ * register TCR_EL1.A1 selects (TTBR1_EL1 for Linux) as the vCPU last
+ * wrote it: which process's address space the access was made in, the
+ * kernel's accesses on a process's behalf included.
+ */
+
+/* MemTraceRecord.flags */
+#define MEM_TRACE_F_KIND_MASK   0x07    /* MEM_TRACE_LOCAL ... */
+#define MEM_TRACE_F_STORE       0x08    /* set: store, clear: load */
+#define MEM_TRACE_F_SIZE_SHIFT  4       /* bits 4-6: log2 of the size */
+
+static inline unsigned mem_trace_kind(const MemTraceRecord *r)
+{
+    return r->flags & MEM_TRACE_F_KIND_MASK;
+}
+
+static inline int mem_trace_is_store(const MemTraceRecord *r)
+{
+    return !!(r->flags & MEM_TRACE_F_STORE);
+}
+
+static inline unsigned mem_trace_size(const MemTraceRecord *r)
+{
+    return 1u << ((r->flags >> MEM_TRACE_F_SIZE_SHIFT) & 7);
+}
+
+static inline uint8_t mem_trace_flags(unsigned kind, int store,
+                                      unsigned size_shift)
+{
+    return kind | (store ? MEM_TRACE_F_STORE : 0) |
+           size_shift << MEM_TRACE_F_SIZE_SHIFT;
+}
 
 _Static_assert(sizeof(MemTraceHeader) == 32, "MemTraceHeader layout");
 _Static_assert(sizeof(MemTraceRecord) == 40, "MemTraceRecord layout");

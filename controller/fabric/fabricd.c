@@ -11,6 +11,10 @@
  *    request per line: connect, disconnect, query, and reload (re-read
  *    the rack file after memory bricks were registered).
  *
+ * The circuits are kept in RUN/fabric.circuits: an optical switch's
+ * cross-connects outlive its control software, so a fabric restarted
+ * after a crash finds them there and has them up at once.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <errno.h>
@@ -36,6 +40,7 @@ static char *rack_file;
 static Ocs *ocs;
 static Eps *eps;
 static char *run_dir;
+static char *circuits_file;
 static guint advance_timer;
 /*
  * Bricks are told of link changes by one worker thread, in order, so that
@@ -204,6 +209,61 @@ static char *query(void)
     return json_line_end(b);
 }
 
+/* Keep the circuits, "A B" per line, for a restarted fabric. */
+static void save_circuits(void)
+{
+    g_autoptr(GString) s = g_string_new("");
+    g_autoptr(GError) err = NULL;
+
+    for (unsigned p = 0; p < ocs->nports; p++) {
+        if (ocs->state[p] != OCS_PORT_FREE && (unsigned)ocs->peer[p] > p) {
+            g_string_append_printf(s, "%u %d\n", p, ocs->peer[p]);
+        }
+    }
+    if (!g_file_set_contents(circuits_file, s->str, s->len, &err)) {
+        g_printerr("dredbox-fabricd: a restart will not find the circuits:"
+                   " %s\n", err->message);
+    }
+}
+
+/*
+ * The circuits a previous fabric left: the mirrors never moved, so they
+ * are up now, and the bricks are told again (the same link, harmless).
+ */
+static void restore_circuits(void)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    unsigned restored = 0;
+
+    if (!g_file_get_contents(circuits_file, &text, NULL, NULL)) {
+        return;                 /* a new rack */
+    }
+    lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        g_autoptr(GError) err = NULL;
+        unsigned a, b;
+        char end;
+
+        if (!*lines[i]) {
+            continue;
+        }
+        if (sscanf(lines[i], "%u %u %c", &a, &b, &end) != 2) {
+            g_printerr("dredbox-fabricd: %s line %d is not \"A B\":"
+                       " skipped\n", circuits_file, i + 1);
+        } else if (!ocs_connect(ocs, a, b, 0, &err)) {
+            g_printerr("dredbox-fabricd: %s line %d: %s: skipped\n",
+                       circuits_file, i + 1, err->message);
+        } else {
+            restored++;
+        }
+    }
+    ocs_advance(ocs, UINT64_MAX);
+    save_circuits();            /* without what was skipped */
+    printf("dredbox-fabricd: %u circuits restored from %s\n", restored,
+           circuits_file);
+}
+
 /*
  * The rack file gained memory bricks and their cables (the SDM
  * controller's registration): take them on; circuits stay as they are.
@@ -239,11 +299,13 @@ static char *handle(JsonObject *req, const char *cmd, GError **errp)
             !ocs_connect(ocs, a, b, now_us(), errp)) {
             return NULL;
         }
+        save_circuits();
     } else if (!strcmp(cmd, "disconnect")) {
         if (!find_port(req, "port", &a, errp) ||
             !ocs_disconnect(ocs, a, errp)) {
             return NULL;
         }
+        save_circuits();
     } else {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "unknown command \"%s\" (connect, disconnect, query,"
@@ -298,14 +360,16 @@ int main(int argc, char **argv)
             return 1;
         }
     }
+    signal(SIGPIPE, SIG_IGN);
+    notifier = g_thread_pool_new(notify_brick, NULL, 1, TRUE, NULL);
+    circuits_file = g_build_filename(run_dir, "fabric.circuits", NULL);
+    restore_circuits();
     control = g_build_filename(run_dir, "fabric.sock", NULL);
     s = line_server_start(control, handle, &err);
     if (s < 0) {
         g_printerr("dredbox-fabricd: %s\n", err->message);
         return 1;
     }
-    signal(SIGPIPE, SIG_IGN);
-    notifier = g_thread_pool_new(notify_brick, NULL, 1, TRUE, NULL);
     loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, quit, loop);
     g_unix_signal_add(SIGINT, quit, loop);

@@ -5,7 +5,7 @@
 # (no memory, no free port, brick down) fail cleanly and leave no circuit
 # or memory behind.  The controller killed with SIGKILL in the middle of a
 # stream of requests comes back with every acknowledged allocation, still
-# consistent with the bricks and the pool.
+# consistent with the bricks and the pool; so does the switch fabric.
 . "$(dirname "$0")/lib.sh"
 
 rack_up sdm
@@ -89,6 +89,24 @@ check_value "one circuit per allocation" "$(circuits)" \
 check_value "the graph has one edge per allocation" \
     "$("$CTL" --json graph | jq '.edges | length')" \
     "$("$CTL" --json status | jq '.allocations | length')"
+
+# The fabric crashes and comes back: an optical switch's circuits outlive
+# its control software, and nothing the bricks hold is lost.
+n=$(circuits)
+mem=$(memtotal 0)
+kill -9 "$(cat "$RUN/fabric.pid")"
+"$RACK" restart fabric > /dev/null
+check_value "a restarted fabric has every circuit back, up" \
+    "$(printf '%s\n' '{"cmd":"query"}' |
+       socat -t 5 - "UNIX-CONNECT:$RUN/fabric.sock" |
+       jq '[.circuits[] | select(.state == "up")] | length')" "$n"
+"$CTL" status > "$LOGDIR/sdm-status.log" 2>&1
+check_value "the controller still finds brick 0's allocations consistent" \
+    "$(grep -c '^0 .*consistent' "$LOGDIR/sdm-status.log")" 2
+check_value "and brick 0 kept its memory" "$(memtotal 0)" "$mem"
+"$CTL" detach --brick 0 > /dev/null 2>&1
+check_value "a restored circuit is torn down by a detach" \
+    "$?/$(circuits)" "0/$((n - 1))"
 check_value "plan-power: memory brick 1 holds nothing and can be off" \
     "$("$CTL" --json plan-power | jq -c '."powered-down"')" "[1]"
 err=$("$CTL" attach --brick 0 --size 100M 2>&1)

@@ -2,8 +2,9 @@
  * Integration test of dredbox-fabricd ($DREDBOX_FABRICD) over its real
  * sockets: circuits set up after the reconfiguration time and reported to
  * the compute brick's QMP socket (played here by the test), refusals and
- * malformed requests, and the electrical switch flooding, learning and
- * forwarding Ethernet frames between NIC sockets.
+ * malformed requests, circuits kept across a crash and restart, and the
+ * electrical switch flooding, learning and forwarding Ethernet frames
+ * between NIC sockets.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -58,12 +59,29 @@ static int unix_socket(const char *path, int type, bool bind_it)
     return s;
 }
 
+/* Start the fabric on the rack in f->dir; wait for its socket. */
+static void start_fabric(Fabric *f)
+{
+    g_autofree char *rack = g_build_filename(f->dir, "rack", NULL);
+    g_autofree char *sock = g_build_filename(f->dir, "fabric.sock", NULL);
+    const char *argv[] = { g_getenv("DREDBOX_FABRICD"), "--rack", rack,
+                           "--run-dir", f->dir, NULL };
+
+    assert_non_null(argv[0]);
+    assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                              G_SPAWN_DO_NOT_REAP_CHILD |
+                              G_SPAWN_STDOUT_TO_DEV_NULL, die_with_parent,
+                              NULL, &f->pid, NULL));
+    for (int i = 0; i < 500 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++) {
+        g_usleep(10000);
+    }
+    assert_true(g_file_test(sock, G_FILE_TEST_EXISTS));
+}
+
 static int setup(void **state)
 {
     Fabric *f = g_new0(Fabric, 1);
-    g_autofree char *rack = NULL, *qmp = NULL, *sock = NULL;
-    const char *argv[] = { g_getenv("DREDBOX_FABRICD"), "--rack", NULL,
-                           "--run-dir", NULL, NULL };
+    g_autofree char *rack = NULL, *qmp = NULL;
 
     f->dir = g_dir_make_tmp("fabricd-test-XXXXXX", NULL);
     rack = g_build_filename(f->dir, "rack", NULL);
@@ -71,18 +89,7 @@ static int setup(void **state)
     qmp = g_build_filename(f->dir, "brick0.qmp", NULL);
     f->qmp = unix_socket(qmp, SOCK_STREAM, true);
     assert_int_equal(listen(f->qmp, 4), 0);
-    argv[2] = rack;
-    argv[4] = f->dir;
-    assert_non_null(argv[0]);
-    assert_true(g_spawn_async(NULL, (char **)argv, NULL,
-                              G_SPAWN_DO_NOT_REAP_CHILD |
-                              G_SPAWN_STDOUT_TO_DEV_NULL, die_with_parent,
-                              NULL, &f->pid, NULL));
-    sock = g_build_filename(f->dir, "fabric.sock", NULL);
-    for (int i = 0; i < 500 && !g_file_test(sock, G_FILE_TEST_EXISTS); i++) {
-        g_usleep(10000);
-    }
-    assert_true(g_file_test(sock, G_FILE_TEST_EXISTS));
+    start_fabric(f);
     *state = f;
     return 0;
 }
@@ -223,6 +230,61 @@ static void test_reload(void **state)
            "{\"ok\":true}");
 }
 
+/* The fabric dies (SIGKILL: no clean-up) and is started again. */
+static void crash_and_restart(Fabric *f)
+{
+    g_autofree char *sock = g_build_filename(f->dir, "fabric.sock", NULL);
+
+    kill(f->pid, SIGKILL);
+    assert_int_equal(waitpid(f->pid, NULL, 0), f->pid);
+    unlink(sock);               /* what it left, so we wait for the new */
+    start_fabric(f);
+}
+
+/*
+ * An optical switch's cross-connects outlive its control software: a
+ * fabric that crashed and restarts has its circuits up at once, tells the
+ * bricks again, and can tear them down; a damaged circuits file costs
+ * only its bad lines.
+ */
+static void test_restart_keeps_circuits(void **state)
+{
+    Fabric *f = *state;
+    g_autofree char *file = g_build_filename(f->dir, "fabric.circuits",
+                                             NULL);
+    g_autofree char *up = NULL, *again = NULL, *down = NULL, *kept = NULL;
+    g_autofree char *rest = NULL;
+
+    expect(f, "{\"cmd\":\"connect\",\"a\":\"compute0.port1\","
+           "\"b\":\"memory0.port1\"}", "{\"ok\":true}");
+    up = serve_qmp(f);
+    crash_and_restart(f);
+    expect(f, "{\"cmd\":\"query\"}", "\"endpoint\":\"compute0.port1\"");
+    expect(f, "{\"cmd\":\"query\"}", "\"state\":\"up\"");
+    again = serve_qmp(f);
+    assert_string_equal(again, up);
+    expect(f, "{\"cmd\":\"connect\",\"a\":2,\"b\":5}",
+           "optical port 5 is in a circuit (with port 1)");
+
+    /* Bad lines are skipped, good ones kept, the file cleaned. */
+    assert_true(g_file_set_contents(file, "1 5\nbogus\n3 99\n2 5\n", -1,
+                                    NULL));
+    crash_and_restart(f);
+    g_free(serve_qmp(f));
+    expect(f, "{\"cmd\":\"query\"}", "\"state\":\"up\"");
+    assert_true(g_file_get_contents(file, &kept, NULL, NULL));
+    assert_string_equal(kept, "1 5\n");
+
+    expect(f, "{\"cmd\":\"disconnect\",\"port\":5}", "{\"ok\":true}");
+    down = serve_qmp(f);
+    assert_string_equal(down, "{\"execute\":\"dredbox-rmc-disconnect\","
+                        "\"arguments\":{\"port\":1}}");
+    assert_true(g_file_get_contents(file, &rest, NULL, NULL));
+    assert_string_equal(rest, "");
+    crash_and_restart(f);
+    expect(f, "{\"cmd\":\"query\"}", "\"circuits\":[]");
+}
+
 static void frame(uint8_t *buf, uint8_t dst, uint8_t src)
 {
     memset(buf, 0, 64);
@@ -305,6 +367,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packet_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_keeps_circuits, setup,
+                                        teardown),
         cmocka_unit_test(test_bad_rack),
     };
 

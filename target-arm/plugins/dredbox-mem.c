@@ -293,14 +293,18 @@ static bool filter_keeps(const Vcpu *vcpu)
  */
 static void vcpu_msr(unsigned int vcpu_index, void *udata)
 {
+    static __thread GByteArray *buf;    /* each vCPU thread's, kept */
     Vcpu *vcpu = qemu_plugin_scoreboard_find(vcpus, vcpu_index);
     unsigned reg = GPOINTER_TO_UINT(udata) >> 8;
     unsigned rt = GPOINTER_TO_UINT(udata) & MSR_RT_MASK;
-    g_autoptr(GByteArray) buf = NULL;
     uint64_t value = 0;                 /* XZR */
+    Thread *t;
 
     if (rt < G_N_ELEMENTS(xreg)) {
-        buf = g_byte_array_new();
+        if (!buf) {
+            buf = g_byte_array_new();
+        }
+        g_byte_array_set_size(buf, 0);
         if (!xreg[rt] || qemu_plugin_read_register(xreg[rt], buf) != 8) {
             return;
         }
@@ -309,12 +313,14 @@ static void vcpu_msr(unsigned int vcpu_index, void *udata)
     }
     vcpu->sysreg[reg] = value;
     if (reg == CONTEXTIDR) {
-        Thread *t = g_new(Thread, 1);
-
+        g_mutex_lock(&threads_lock);
+        t = g_hash_table_lookup(threads, GUINT_TO_POINTER(value));
+        if (!t) {
+            t = g_new(Thread, 1);
+            g_hash_table_insert(threads, GUINT_TO_POINTER(value), t);
+        }
         t->ttbr = ttbr_base(vcpu);
         t->asid = current_asid(vcpu);
-        g_mutex_lock(&threads_lock);
-        g_hash_table_replace(threads, GUINT_TO_POINTER(value), t);
         g_mutex_unlock(&threads_lock);
     }
 }

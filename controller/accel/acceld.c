@@ -14,7 +14,6 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#define _GNU_SOURCE     /* accept4 */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -326,22 +325,16 @@ static gboolean link_readable(gint fd, GIOCondition cond, gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
-static gboolean link_accept(gint lfd, GIOCondition cond, gpointer unused)
+static void link_accepted(int fd, gpointer unused)
 {
-    int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-    Queue *q;
+    Queue *q = g_new0(Queue, 1);
 
-    if (fd < 0) {
-        return G_SOURCE_CONTINUE;
-    }
-    q = g_new0(Queue, 1);
     q->refs = 1;
     q->fd = fd;
     g_mutex_init(&q->send_lock);
     q->watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
                              link_readable, q);
     g_ptr_array_add(queues, q);
-    return G_SOURCE_CONTINUE;
 }
 
 static char *control(JsonObject *req, const char *cmd, GError **errp)
@@ -421,7 +414,8 @@ int main(int argc, char **argv)
     queues = g_ptr_array_new();
     inflight = g_hash_table_new(NULL, NULL);
     engines = g_thread_pool_new(engine_work, NULL, nengines, TRUE, &err);
-    lfd = engines ? line_server_listen(link_path, &err) : -1;
+    lfd = engines ? line_server_accept(link_path, link_accepted, NULL, &err)
+                  : -1;
     if (lfd >= 0 && control_path) {
         cfd = line_server_start(control_path, control, &err);
     }
@@ -430,7 +424,6 @@ int main(int argc, char **argv)
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
-    g_unix_fd_add(lfd, G_IO_IN, link_accept, NULL);
     loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, quit, loop);
     g_unix_signal_add(SIGINT, quit, loop);

@@ -56,20 +56,32 @@ static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
-static gboolean accept_client(gint fd, GIOCondition cond, gpointer data)
+static void client_new(int fd, gpointer handle)
 {
+    GIOChannel *ch = g_io_channel_unix_new(fd);
+
+    g_io_channel_set_close_on_unref(ch, TRUE);
+    g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, client_io, handle);
+}
+
+typedef struct Acceptor {
+    ServerAccepted accepted;
+    gpointer data;
+} Acceptor;
+
+static gboolean acceptor_readable(gint fd, GIOCondition cond, gpointer opaque)
+{
+    Acceptor *a = opaque;
     int s = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-    GIOChannel *ch;
 
     if (s >= 0) {
-        ch = g_io_channel_unix_new(s);
-        g_io_channel_set_close_on_unref(ch, TRUE);
-        g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, client_io, data);
+        a->accepted(s, a->data);
     }
     return G_SOURCE_CONTINUE;
 }
 
-int line_server_listen(const char *path, GError **errp)
+/* A listening socket at @path (replacing a stale one); -1 and @errp. */
+static int listen_at(const char *path, GError **errp)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
     int s;
@@ -94,14 +106,25 @@ int line_server_listen(const char *path, GError **errp)
     return s;
 }
 
-int line_server_start(const char *path, LineHandler handle, GError **errp)
+int line_server_accept(const char *path, ServerAccepted accepted,
+                       gpointer data, GError **errp)
 {
-    int s = line_server_listen(path, errp);
+    int s = listen_at(path, errp);
+    Acceptor *a;
 
     if (s >= 0) {
-        g_unix_fd_add(s, G_IO_IN, accept_client, handle);
+        a = g_new(Acceptor, 1);
+        a->accepted = accepted;
+        a->data = data;
+        g_unix_fd_add_full(G_PRIORITY_DEFAULT, s, G_IO_IN, acceptor_readable,
+                           a, g_free);
     }
     return s;
+}
+
+int line_server_start(const char *path, LineHandler handle, GError **errp)
+{
+    return line_server_accept(path, client_new, handle, errp);
 }
 
 void line_server_stop(int fd, const char *path)

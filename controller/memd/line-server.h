@@ -19,8 +19,15 @@
 typedef char *(*LineHandler)(JsonObject *req, const char *cmd,
                              GError **errp);
 
-/* A listening socket at @path (replacing a stale one); -1 and @errp. */
-int line_server_listen(const char *path, GError **errp);
+/* A new connection, @fd, for the caller to watch and close. */
+typedef void (*ServerAccepted)(int fd, gpointer data);
+
+/*
+ * Listen at @path (replacing a stale socket) and hand each connection to
+ * @accepted on the GLib main loop; the socket, or -1 and @errp.
+ */
+int line_server_accept(const char *path, ServerAccepted accepted,
+                       gpointer data, GError **errp);
 /* Listen on @path and serve @handle; -1 and @errp on failure. */
 int line_server_start(const char *path, LineHandler handle, GError **errp);
 /* Stop listening and remove the socket. */

@@ -93,20 +93,14 @@ static gboolean conn_readable(gint fd, GIOCondition cond, gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
-static gboolean listener_readable(gint fd, GIOCondition cond, gpointer data)
+static void conn_new(int fd, gpointer unused)
 {
-    int s = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
-    Conn *c;
+    Conn *c = g_new0(Conn, 1);
 
-    if (s < 0) {
-        return G_SOURCE_CONTINUE;
-    }
-    c = g_new0(Conn, 1);
-    c->fd = s;
+    c->fd = fd;
     c->in = g_string_new(NULL);
-    c->watch = g_unix_fd_add(s, G_IO_IN | G_IO_HUP | G_IO_ERR,
+    c->watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
                              conn_readable, c);
-    return G_SOURCE_CONTINUE;
 }
 
 static bool write_manifest(const char *path, const char *socket_path,
@@ -239,7 +233,7 @@ int main(int argc, char **argv)
 
     sock_path = g_build_filename(run_dir, "memd.sock", NULL);
     manifest = g_build_filename(run_dir, "pool.json", NULL);
-    listener = line_server_listen(sock_path, &err);
+    listener = line_server_accept(sock_path, conn_new, NULL, &err);
     if (listener < 0 || !write_manifest(manifest, sock_path, &err)) {
         fprintf(stderr, "dredbox-memd: %s\n", err->message);
         unlink(sock_path);
@@ -248,7 +242,6 @@ int main(int argc, char **argv)
     }
 
     loop = g_main_loop_new(NULL, FALSE);
-    g_unix_fd_add(listener, G_IO_IN, listener_readable, NULL);
     g_unix_signal_add(SIGTERM, on_signal, NULL);
     g_unix_signal_add(SIGINT, on_signal, NULL);
     g_unix_signal_add(SIGHUP, on_signal, NULL);

@@ -11,6 +11,8 @@
 #ifndef DREDBOX_LINE_SERVER_H
 #define DREDBOX_LINE_SERVER_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
@@ -32,6 +34,10 @@ int line_server_accept(const char *path, ServerAccepted accepted,
 int line_server_start(const char *path, LineHandler handle, GError **errp);
 /* Stop listening and remove the socket. */
 void line_server_stop(int fd, const char *path);
+
+/* Member @name of a request, an integer from 0 to @max; false and @errp. */
+bool json_get_uint(JsonObject *o, const char *name, uint64_t max,
+                   uint64_t *out, GError **errp);
 
 /* Add member @name to the object @b is building. */
 void json_member_int(JsonBuilder *b, const char *name, gint64 value);

@@ -189,14 +189,8 @@ static bool get_uint(JsonObject *o, const char *name, uint64_t max,
                      uint64_t *out, GError **errp)
 {
     JsonNode *n = json_object_get_member(o, name);
-    gint64 v;
 
-    if (!n) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "missing \"%s\"", name);
-        return false;
-    }
-    if (JSON_NODE_HOLDS_VALUE(n) &&
+    if (n && JSON_NODE_HOLDS_VALUE(n) &&
         json_node_get_value_type(n) == G_TYPE_STRING &&
         !strcmp(name, "size")) {
         if (!memd_parse_size(json_node_get_string(n), out)) {
@@ -206,20 +200,7 @@ static bool get_uint(JsonObject *o, const char *name, uint64_t max,
         }
         return true;
     }
-    if (!JSON_NODE_HOLDS_VALUE(n) ||
-        json_node_get_value_type(n) != G_TYPE_INT64) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "\"%s\" must be an integer", name);
-        return false;
-    }
-    v = json_node_get_int(n);
-    if (v < 0 || (uint64_t)v > max) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "\"%s\" is out of range", name);
-        return false;
-    }
-    *out = v;
-    return true;
+    return json_get_uint(o, name, max, out, errp);
 }
 
 static bool get_bool(JsonObject *o, const char *name, bool *out,

@@ -615,25 +615,24 @@ static char *ctl_request(JsonObject *req, const char *cmd, GError **errp)
     JsonBuilder *b;
 
     if (!strcmp(cmd, "filter")) {
-        uint64_t f = 0;
-        int n = 0;
+        bool pid = json_object_has_member(req, "pid");
+        const char *key = pid ? "pid" : "ttbr";
+        uint64_t v, f = 0;
 
-        for (const char *const *k = (const char *const[]){ "pid", "ttbr",
-                                                           NULL };
-             *k; k++) {
-            JsonNode *v = json_object_get_member(req, *k);
-
-            if (!v) {
-                continue;
+        if (pid && json_object_has_member(req, "ttbr")) {
+            g_set_error(errp, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                        "filter takes pid or ttbr, not both");
+            return NULL;
+        }
+        if (json_object_has_member(req, key)) {
+            if (!json_get_uint(req, key, G_MAXUINT64, &v, errp)) {
+                return NULL;
             }
-            if (++n > 1 || JSON_NODE_TYPE(v) != JSON_NODE_VALUE ||
-                json_node_get_value_type(v) != G_TYPE_INT64 ||
-                json_node_get_int(v) < 0 ||
-                !parse_filter(*k, json_node_get_int(v), &f)) {
+            if (!parse_filter(key, v, &f)) {
                 g_set_error(errp, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                            "filter takes one of pid (a thread ID) or ttbr"
-                            " (a page-table base, 2-byte aligned, below"
-                            " 2^48), or neither for every process");
+                            "\"%s\" is out of range (pid: a thread ID; ttbr:"
+                            " a page-table base, 2-byte aligned, below"
+                            " 2^48)", key);
                 return NULL;
             }
         }

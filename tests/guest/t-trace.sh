@@ -42,6 +42,20 @@ if wait_step counted; then
     check_value "counts can be read while the brick runs" \
         "$(ctl '{"cmd": "counts"}' | jq -c '.counts[] | select(.port == 0)')/$(kill -0 "$BG_PID" && echo running)" \
         '{"port":0,"brick":0,"loads":0,"stores":1000,"bytes":8000}/running'
+    refusal() {    # refusal REQUEST: the control socket's error for it
+        ctl "$1" | jq -r 'if .ok then "accepted" else .error end'
+    }
+    check_value "the control socket refuses bad requests, saying why" \
+        "$(refusal '{"cmd": "filter", "pid": 1, "ttbr": 4096}')
+$(refusal '{"cmd": "filter", "pid": "one"}')
+$(refusal '{"cmd": "filter", "ttbr": 4097}')
+$(refusal '{"cmd": "rewind"}')
+$(refusal 'counts please')" \
+        "filter takes pid or ttbr, not both
+\"pid\" must be an integer
+\"ttbr\" is out of range (pid: a thread ID; ttbr: a page-table base, 2-byte aligned, below 2^48)
+unknown cmd 'rewind' (counts, filter, threads)
+malformed JSON request"
 fi
 boot_wait
 check "the guest program ran" COUNT_DONE 1

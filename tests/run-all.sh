@@ -1,7 +1,7 @@
 #!/bin/sh
 # Every test suite: qtests, unit tests of the tools, guest boot tests.
 # Prints one closing line "N passed, N failed" over all suites and exits
-# non-zero if anything failed.
+# non-zero if anything failed, or if a suite ran no test at all.
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 log=$(mktemp)
@@ -26,13 +26,21 @@ suite() {    # suite NAME COMMAND...: run, show, and count its results
         f=1
         echo "not ok - $name exited with status $rc"
     fi
+    # A suite that ran nothing (tests disabled in the build, no test
+    # found) proved nothing.
+    if [ $((p + f)) = 0 ]; then
+        f=1
+        echo "not ok - $name ran no tests"
+    fi
     pass=$((pass + p))
     fail=$((fail + f))
 }
 
 suite qtest "$dir/qtest/run.sh"
-suite unit meson test -C "$dir/../build/tools" --print-errorlogs
-suite guest "$dir/guest/run.sh"
+suite unit meson test -C "${DREDBOX_TOOLS_BUILD:-$dir/../build/tools}" \
+    --print-errorlogs
+# Arguments: the guest tests to run (default: all, tests/guest/t-*.sh).
+suite guest "$dir/guest/run.sh" "$@"
 
 echo "=== total"
 echo "$pass passed, $fail failed"

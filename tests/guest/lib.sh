@@ -5,6 +5,8 @@
 # Test scripts live in tests/guest/; others that source this set SRCDIR.
 SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 QEMU=${QEMU:-$SRCDIR/build/qemu/qemu-system-aarch64}
+# The rack tools' build (make check-sanitize points it at build/tools-sanitize).
+TOOLS_BUILD=${DREDBOX_TOOLS_BUILD:-$SRCDIR/build/tools}
 GUEST=$SRCDIR/build/guest
 LOGDIR=${LOGDIR:-$SRCDIR/build/test-logs}
 # Generous: TCG on a loaded 2-core machine; a boot normally takes seconds.
@@ -14,6 +16,29 @@ mkdir -p "$LOGDIR"
 FACTS=""
 APPEND=""    # extra kernel command line
 CONSOLE_IN=/dev/null    # what the brick's console reads (e.g. a FIFO)
+
+# plan N: the test makes N checks (the TAP plan, printed first);
+# tests/guest/run.sh counts a missing plan, or fewer results than
+# planned, as failures.
+plan() {
+    echo "1..$1"
+}
+
+# However the test ends (its last line, exit, or the runner's timeout
+# sending SIGTERM), what it started goes with it: the background brick,
+# its pool, its rack.
+BG_PID="" POOL_PID="" RACK_RUN=""
+cleanup() {
+    [ -z "$BG_PID" ] || kill "$BG_PID" 2> /dev/null
+    if [ -n "$POOL_PID" ]; then
+        kill "$POOL_PID" 2> /dev/null
+        rm -rf "$POOL"
+    fi
+    [ -z "$RACK_RUN" ] || DREDBOX_RUN=$RACK_RUN "$RACK" down > /dev/null 2>&1
+}
+trap cleanup EXIT
+trap 'exit 143' TERM
+trap 'exit 130' INT
 
 # boot_bg LABEL GUEST_SCRIPT QEMU_ARGS...: boot in the background with a
 # QMP socket at $LOGDIR/LABEL.qmp; drive it with wait_step and qmp, then
@@ -89,6 +114,7 @@ brick_run() {
 boot_wait() {    # wait for the background brick; its output in $FACTS
     wait "$BG_PID"
     rc=$?
+    BG_PID=""
     FACTS=$(sed -n "/^DREDBOX-TEST-BEGIN $script/,/^DREDBOX-TEST-END/p" \
             "$log" | tr -d '\r')
     if [ -z "$FACTS" ]; then
@@ -115,8 +141,6 @@ pool_start() {
     # shellcheck disable=SC2086
     "$TOOLS/dredbox-memd" --dir "$POOL" $args > "$POOL/memd.log" 2>&1 &
     POOL_PID=$!
-    # However the test ends, the pool goes with it.
-    trap 'kill $POOL_PID 2>/dev/null; rm -rf "$POOL"' EXIT
     i=0
     while [ ! -f "$POOL/pool.json" ] && [ $i -lt 100 ]; do
         sleep 0.1
@@ -132,10 +156,10 @@ pool_start() {
 pool_stop() {
     kill "$POOL_PID" && wait "$POOL_PID"
     rm -rf "$POOL"
-    trap - EXIT
+    POOL_PID=""
 }
 
-TOOLS=$SRCDIR/build/tools/controller/memd
+TOOLS=$TOOLS_BUILD/controller/memd
 pool_tool() {    # dredbox-pool on this test's pool
     "$TOOLS/dredbox-pool" -p "$POOL/memd.sock" "$@"
 }
@@ -145,9 +169,13 @@ pool_used() {
     pool_tool --json query | jq ".bricks[] | select(.id == $1) | .used"
 }
 
-# check_value DESCRIPTION GOT EXPECTED: a host-side check
+# check_value DESCRIPTION GOT EXPECTED: a host-side check.  An empty
+# EXPECTED proves nothing (two failed commands print the same nothing):
+# it fails.
 check_value() {
-    if [ "$2" = "$3" ]; then
+    if [ -z "$3" ]; then
+        echo "not ok - $1: got '$2', expected nothing (an empty expected value is never a pass)"
+    elif [ "$2" = "$3" ]; then
         echo "ok - $1"
     else
         echo "not ok - $1: got '$2', expected '$3'"
@@ -158,10 +186,17 @@ fact() {    # fact KEY: value the guest printed as KEY=value
     echo "$FACTS" | sed -n "s/^$1=//p" | head -n1
 }
 
-# check DESCRIPTION KEY EXPECTED
+has_fact() {    # has_fact KEY: the guest printed KEY=, even if empty
+    echo "$FACTS" | grep -q "^$1="
+}
+
+# check DESCRIPTION KEY EXPECTED: the guest printed KEY=EXPECTED.  A key
+# it never printed fails, whatever EXPECTED is (also "").
 check() {
     got=$(fact "$2")
-    if [ "$got" = "$3" ]; then
+    if ! has_fact "$2"; then
+        echo "not ok - $1: the guest never printed $2 (expected '$3')"
+    elif [ "$got" = "$3" ]; then
         echo "ok - $1"
     else
         echo "not ok - $1: $2 is '$got', expected '$3'"
@@ -181,12 +216,12 @@ check_guest_ok() {
 # $LOGDIR/NAME-rack (what dredbox-rack printed in $LOGDIR/NAME-up.log,
 # its status is rack_up's) and take it down when the test exits.
 RACK=$SRCDIR/controller/rack/dredbox-rack
-CTL=$SRCDIR/build/tools/controller/sdm/dredboxctl
+CTL=$TOOLS_BUILD/controller/sdm/dredboxctl
 rack_up() {
     export DREDBOX_RUN="$LOGDIR/$1-rack" DREDBOX_STATE="$LOGDIR/$1-state"
     RUN=$DREDBOX_RUN
     "$RACK" down > /dev/null 2>&1
-    trap '"$RACK" down > /dev/null 2>&1' EXIT
+    RACK_RUN=$RUN
     "$RACK" up ${2:+"$2"} > "$LOGDIR/$1-up.log" 2>&1
 }
 
@@ -196,6 +231,6 @@ circuits() {    # optical circuits the rack's fabric holds
 }
 
 rack_pool_used() {    # bytes the rack's pool has lent, all bricks
-    "$SRCDIR/build/tools/controller/memd/dredbox-pool" \
+    "$TOOLS_BUILD/controller/memd/dredbox-pool" \
         -p "$RUN/pool/pool.json" --json query | jq '[.bricks[].used] | add'
 }

@@ -8,9 +8,10 @@
 # makes the guest's job fail (not hang), and once restarted it serves
 # again; detach and a failed attach leave nothing behind.
 . "$(dirname "$0")/lib.sh"
+plan 30
 
-POOLTOOL=$SRCDIR/build/tools/controller/memd/dredbox-pool
-CRC=$SRCDIR/build/tools/tests/unit/crc32c-ref
+POOLTOOL=$TOOLS_BUILD/controller/memd/dredbox-pool
+CRC=$TOOLS_BUILD/tests/unit/crc32c-ref
 sed 's/^accelerator 0 tray=1$/accelerator 0 tray=1 rate=64/' \
     "$SRCDIR/racks/default.rack" > "$LOGDIR/accel.rack"
 rack_up accel "$LOGDIR/accel.rack"
@@ -50,10 +51,11 @@ check_value "status: pool, RMC and accelerator agree with the controller" \
 guest "dredbox-accel pattern 0x10000 64M 7 && dredbox-accel copy 0x10000 0x4010000 64M && dredbox-accel crc32c 0x4010000 64M"
 check_value "the guest's 64 MiB copy and CRC32C complete" "$(rc)" 0
 crc=$(echo "$FACTS" | sed -n 's/^crc32c=//p')
-host_read "$seg" $((0x10000)) $((64 << 20)) > "$LOGDIR/accel-src.bin"
-host_read "$seg" $((0x4010000)) $((64 << 20)) > "$LOGDIR/accel-dst.bin"
+# Two failed reads would be two equal empty files: each must succeed.
+host_read "$seg" $((0x10000)) $((64 << 20)) > "$LOGDIR/accel-src.bin" &&
+    host_read "$seg" $((0x4010000)) $((64 << 20)) > "$LOGDIR/accel-dst.bin"
 check_value "the copy is byte for byte the source, as the pool holds it" \
-    "$(cmp "$LOGDIR/accel-src.bin" "$LOGDIR/accel-dst.bin" && echo same)" same
+    "$?/$(cmp "$LOGDIR/accel-src.bin" "$LOGDIR/accel-dst.bin" && echo same)" 0/same
 check_value "the source is the guest's pattern, not zeros" \
     "$(cmp -s "$LOGDIR/accel-src.bin" /dev/zero; echo $?)" 1
 check_value "the CRC32C is the host's reference CRC32C" \
@@ -78,8 +80,14 @@ check_value "overlapping source and destination are refused" \
     "$(echo "$FACTS" | grep -c 'overlap')$(rc)" 11
 
 # The accelerator dies in the middle of a 4-second job.
+rung=$(rmc '.ports[0].doorbell.doorbells')
 guest "(dredbox-accel -t 60 crc32c 0x10000 250M > /tmp/job 2>&1; echo rc=\$? >> /tmp/job) & true"
-sleep 1.5
+# Once the job's doorbell has reached the accelerator (the job takes 4 s).
+i=0
+while [ "$(rmc '.ports[0].doorbell.doorbells')" = "$rung" ] && [ $i -lt 300 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
 kill -9 "$(cat "$RUN/accel0.pid")"
 t0=$(date +%s)
 guest "while ! grep -q rc= /tmp/job; do sleep 0.2; done; cat /tmp/job"

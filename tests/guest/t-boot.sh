@@ -3,6 +3,7 @@
 # up, local DRAM has the size given with -m, the brick id reaches the
 # guest, and -numa options give a CPU-less node at the requested distance.
 . "$(dirname "$0")/lib.sh"
+plan 15
 
 boot boot-default facts -machine brick-id=3
 check_guest_ok "default brick boots to the test script"
@@ -11,6 +12,7 @@ check "1 GiB of local DRAM" NODE0_BYTES 1073741824
 check "brick id from the device tree" BRICK_ID 3
 
 boot boot-custom facts -smp 2 -m 768M
+check_guest_ok "-smp 2 -m 768M boots to the test script"
 check "-smp 2 gives 2 CPUs" CPUS 2
 check "-m 768M gives 768 MiB" NODE0_BYTES 805306368
 
@@ -20,6 +22,7 @@ boot boot-numa facts -m 1536M \
     -numa node,nodeid=0,cpus=0-3,memdev=local \
     -numa node,nodeid=1,memdev=remote \
     -numa dist,src=0,dst=1,val=30
+check_guest_ok "with two NUMA nodes it boots to the test script"
 check "two NUMA nodes online" NODES 0-1
 check "node 0 has the CPUs" NODE0_CPUS 0-3
 check "node 1 is CPU-less" NODE1_CPUS ""

@@ -7,6 +7,7 @@
 # brick that dies is reported and the rest keep running; `down` leaves
 # no process, socket or shared memory behind.
 . "$(dirname "$0")/lib.sh"
+plan 19
 
 rack_up rack
 check_value "dredbox-rack up brings the default rack up" "$?" 0
@@ -22,7 +23,7 @@ check_value "brick 1 pings brick 0" "$(echo "$FACTS" | head -n1)" \
 
 # The rack (as the controller will) leases memory brick 1's first 256 MiB
 # to both compute bricks and sets up a circuit from each to it.
-pool() { "$SRCDIR/build/tools/controller/memd/dredbox-pool" \
+pool() { "$TOOLS_BUILD/controller/memd/dredbox-pool" \
              -p "$RUN/pool/pool.json" "$@"; }
 fabric() { printf '%s\n' "$@" | socat -t 5 - "UNIX-CONNECT:$RUN/fabric.sock"; }
 seg=$(pool -c rack alloc 256M --brick 1)
@@ -60,8 +61,13 @@ brick_run "$RUN" 0 "echo still-here"
 check_value "brick 0's guest and QEMU carry on" "$(echo "$FACTS" | head -n1)" \
     still-here
 
-kill -9 "$(cat "$RUN/brick1.pid")"
-sleep 0.5
+brick1=$(cat "$RUN/brick1.pid")
+kill -9 "$brick1"
+i=0
+while kill -0 "$brick1" 2> /dev/null && [ $i -lt 100 ]; do    # until it is gone
+    sleep 0.1
+    i=$((i + 1))
+done
 "$RACK" status > "$LOGDIR/rack-status.log" 2>&1
 check_value "status reports the dead brick and fails" "$?" 1
 check_value "brick 1 is reported DEAD" \
@@ -70,12 +76,31 @@ check_value "brick 1 is reported DEAD" \
 check_value "the rest keep running" \
     "$(grep -c ' up (pid' "$LOGDIR/rack-status.log")" 5
 
-memd_pid=$(cat "$RUN/memd.pid")
+# The pool's segments are memfds (controller/memd/store.c) named
+# dredbox-brickB-segS: the pool holds each, the bricks map theirs.
+# segments /proc/PID...: "INODE NAME" of each segment these processes
+# hold open or mapped.
+segments() {
+    for p in "$@"; do
+        for f in "$p"/fd/*; do
+            case $(readlink "$f" 2> /dev/null) in
+            /memfd:dredbox-brick*)
+                echo "$(stat -L -c %i "$f") $(readlink "$f")" ;;
+            esac
+        done
+        awk '$6 ~ /^\/memfd:dredbox-brick/ { print $5, $6, $7 }' \
+            "$p"/maps
+    done 2> /dev/null | sort -u
+}
+segments "/proc/$(cat "$RUN/memd.pid")" > "$LOGDIR/rack-segments.log"
 "$RACK" down > "$LOGDIR/rack-down.log" 2>&1
 check_value "dredbox-rack down succeeds" "$?" 0
 check_value "no process of the rack is left" \
     "$(pgrep -f "$RUN/" | wc -l)" 0
 check_value "no socket or file is left" "$(ls -A "$RUN" 2> /dev/null | wc -l)" 0
-check_value "the pool's shared memory is gone with it" \
-    "$(ls /proc/"$memd_pid"/fd 2> /dev/null | wc -l)" 0
-trap - EXIT
+# Every process on the host: none holds or maps what the pool held.
+segments /proc/[0-9]* > "$LOGDIR/rack-segments-after.log"
+check_value "the pool's shared memory is gone with it: no process holds or maps a segment" \
+    "$([ -s "$LOGDIR/rack-segments.log" ] &&
+       grep -c -x -F -f "$LOGDIR/rack-segments.log" "$LOGDIR/rack-segments-after.log")" 0
+RACK_RUN=""    # down already; nothing for cleanup to do

@@ -8,6 +8,7 @@
 #    raises requested-size (no further than the pool can give) and
 #    shrinks it again, the pool's accounting following every step.
 . "$(dirname "$0")/lib.sh"
+plan 17
 
 pool_start 0:512M 1:1G
 # The rack leases a segment of brick 1 and lets brick-a use it.

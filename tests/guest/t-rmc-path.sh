@@ -9,6 +9,7 @@
 # dead brick, fail or succeed cleanly.  A memory brick registered while
 # the rack runs serves the RMC path at once.
 . "$(dirname "$0")/lib.sh"
+plan 21
 
 rack_up rmc-path
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/rmc-path-up.log")" 1
@@ -67,7 +68,7 @@ check_value "the process and the guest carry on" \
     "cable memory2 optical:13 latency=tray-local" > /dev/null 2>&1
 check_value "a memory brick registers with the running rack" "$?" 0
 check_value "the pool has it" \
-    "$("$SRCDIR/build/tools/controller/memd/dredbox-pool" -p "$RUN/pool/pool.json" --json query | jq '.bricks[] | select(.id == 2) | .size')" \
+    "$("$TOOLS_BUILD/controller/memd/dredbox-pool" -p "$RUN/pool/pool.json" --json query | jq '.bricks[] | select(.id == 2) | .size')" \
     536870912
 out=$("$CTL" attach --brick 0 --size 512M --path rmc 2>&1)
 check_value "a request it fits best lands on it" \

@@ -1,4 +1,7 @@
 # Print what the brick sees, one KEY=VALUE per line, for host-side checks.
-echo "CPUS=$(nproc)"
-echo "BRICK_ID=$(brick-id)"
+set -e -o pipefail    # errors are fatal (docs/testing.md)
+cpus=$(nproc)
+brick=$(brick-id)
+echo "CPUS=$cpus"
+echo "BRICK_ID=$brick"
 numa-facts

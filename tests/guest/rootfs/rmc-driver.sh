@@ -2,14 +2,22 @@
 # range through RMC port 0 into the rack-local CPU-less node, use it with
 # mbind, detach; 20 times.  Then detach while a process holds memory there.
 # The host passes dredbox.drv=BRICK:BRICK_OFFSET_HEX:SIZE_HEX.
+set -e -o pipefail    # errors are fatal (docs/testing.md)
+status=0    # a failed step the script goes on after, to say more
+KERNEL_ERRORS='Oops|(^|[^A-Za-z_])BUG[: ]|WARNING:|Call trace'
 set -- $(sed -n "s/.*dredbox\.drv=\([^ ]*\).*/\1/p" /proc/cmdline | tr : " ")
 brick=$1 off=$2 size=$3
-modprobe dredbox-rmc && echo DRV_LOADED=yes
+modprobe dredbox-rmc
+echo DRV_LOADED=yes
 d=$(ls -d /sys/bus/platform/drivers/dredbox-rmc/*rmc* | head -n1)
 node=$(sed -n 's/^rack-local=//p' "$d/nodes")
-echo "DRV_NODES=$(tr '\n' ' ' < "$d/nodes")"
-echo "DRV_NODE_CPUS=$(cat /sys/devices/system/node/node$node/cpulist)"
-echo "DRV_DISTANCE=$(cat /sys/devices/system/node/node$node/distance)"
+[ -n "$node" ]
+nodes=$(tr '\n' ' ' < "$d/nodes")
+echo "DRV_NODES=$nodes"
+cpus=$(cat "/sys/devices/system/node/node$node/cpulist")
+echo "DRV_NODE_CPUS=$cpus"
+distance=$(cat "/sys/devices/system/node/node$node/distance")
+echo "DRV_DISTANCE=$distance"
 memtotal() {    # the node's memory in kB; an empty node may go offline
     f=/sys/devices/system/node/node$node/meminfo
     if [ -e "$f" ]; then
@@ -30,14 +38,16 @@ echo "DRV_NO_LINK=$(why attach "1 $brick $off $size rack-local")"
 echo "DRV_BAD_SIZE=$(why attach "0 $brick $off 0x6400000 rack-local")"
 echo "DRV_BAD_CLASS=$(why attach "0 $brick $off $size next-door")"
 echo "DRV_NOT_ATTACHED=$(why detach 0)"
-why attach "0 $brick $off $size rack-local" > /dev/null
+echo "0 $brick $off $size rack-local" > "$d/attach"
 echo "DRV_TWICE=$(why attach "0 $brick $off $size rack-local")"
-why detach 0 > /dev/null
+echo 0 > "$d/detach"
 i=0
 while [ $i -lt 20 ]; do
     echo "0 $brick $off $size rack-local" > "$d/attach" || break
-    [ $i = 0 ] && echo "DRV_NODE_ATTACHED=$(memtotal)"
-    numa-touch "$node" 64 > /tmp/touch
+    if [ $i = 0 ]; then
+        echo "DRV_NODE_ATTACHED=$(memtotal)"
+    fi
+    numa-touch "$node" 64 > /tmp/touch || { cat /tmp/touch; break; }
     grep -q '^TOUCH_ON_NODE=16384$' /tmp/touch || { cat /tmp/touch; break; }
     grep -q '^TOUCH_VERIFIED=16384$' /tmp/touch || { cat /tmp/touch; break; }
     echo 0 > "$d/detach" || break
@@ -45,24 +55,42 @@ while [ $i -lt 20 ]; do
     i=$((i + 1))
 done
 echo "DRV_ROUNDS=$i"
+[ $i = 20 ] || status=1
 echo "DRV_PORTS_AFTER=$(head -n1 "$d/ports")"
 
 # Detach while memory is in use: migrated away, or refused; never a crash.
 echo "0 $brick $off $size rack-local" > "$d/attach"
 numa-touch "$node" 64 hold > /tmp/hold &
 holder=$!
-while ! grep -q TOUCH_VERIFIED /tmp/hold; do sleep 0.2; done
+i=0
+while ! grep -q TOUCH_VERIFIED /tmp/hold; do    # two minutes at most
+    kill -0 "$holder" && [ $i -lt 600 ] || { cat /tmp/hold; exit 1; }
+    sleep 0.2
+    i=$((i + 1))
+done
 if echo 0 > "$d/detach" 2> /tmp/err; then
-    echo DRV_INUSE=detached
+    inuse=detached
 else
-    echo "DRV_INUSE=refused: $(cat /tmp/err)"
+    inuse="refused: $(cat /tmp/err)"
 fi
-kill -0 "$holder" && echo DRV_HOLDER_ALIVE=yes
+echo "DRV_INUSE=$inuse"
+if kill -0 "$holder"; then
+    echo DRV_HOLDER_ALIVE=yes
+fi
 kill "$holder"
-wait "$holder" 2> /dev/null
-echo 0 > "$d/detach" 2> /dev/null
+wait "$holder" || true    # it died of our SIGTERM: a non-zero status
+# Refused while in use: detach now that nothing holds the memory.
+if [ "$inuse" != detached ]; then
+    echo 0 > "$d/detach"
+fi
 echo "DRV_PORTS_END=$(head -n1 "$d/ports")"
 echo "DRV_NODE_END=$(memtotal)"
 echo "DREDBOX-STEP done"
-sleep 5
-dmesg | grep -i "dredbox-rmc\|BUG\|Oops" | tail -n 5
+sleep 5    # the host queries the RMC before the brick powers off
+# The whole kernel log, not its tail: an Oops early on counts as much.
+dmesg > /tmp/dmesg
+grep -E "$KERNEL_ERRORS" /tmp/dmesg | sed 's/^/DRV_KERNEL_ERROR: /' || true
+errors=$(grep -c -E "$KERNEL_ERRORS" /tmp/dmesg || true)
+echo "DRV_KERNEL_ERRORS=$errors"
+[ "$errors" = 0 ] || status=1
+exit "$status"

@@ -1,12 +1,18 @@
 # The host resizes a virtio-mem device backed by a memory brick while we
 # run: print how MemTotal follows.  "DREDBOX-STEP x" lines tell the host
 # when to act; each wait gives up after two minutes.
+set -e -o pipefail    # errors are fatal (docs/testing.md)
 memtotal() { sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
 
-# wait_mem OP KB: until MemTotal OP KB holds, then let plugging settle.
+# wait_mem OP KB: until MemTotal OP KB holds (fails after two minutes),
+# then let plugging settle.
 wait_mem() {
     i=0
-    while ! [ "$(memtotal)" "$1" "$2" ] && [ $i -lt 120 ]; do
+    while ! [ "$(memtotal)" "$1" "$2" ]; do
+        if [ $i -ge 120 ]; then
+            echo "MemTotal is $(memtotal) kB, never $1 $2 kB"
+            return 1
+        fi
         sleep 1
         i=$((i + 1))
     done
@@ -14,14 +20,18 @@ wait_mem() {
 }
 
 base=$(memtotal)
-echo "VIRTIO_MEM_DRIVER=$(ls /sys/bus/virtio/drivers/virtio_mem | grep -c virtio)"
+# None bound is not fatal here: the host's check reports it.
+bound=$(ls /sys/bus/virtio/drivers/virtio_mem | grep -c virtio || true)
+echo "VIRTIO_MEM_DRIVER=$bound"
 echo "DREDBOX-STEP grow"
 wait_mem -ge $((base + 524288))
 echo "GROWN_KB=$(($(memtotal) - base))"
 # The new memory is usable: hold more in RAM than local DRAM has, free it.
-mkdir -p /fill && mount -t tmpfs -o size=700m fill /fill
+mkdir -p /fill
+mount -t tmpfs -o size=700m fill /fill
 dd if=/dev/zero of=/fill/data bs=1M count=600 2>/dev/null
-echo "FILLED_MIB=$(($(wc -c < /fill/data) >> 20))"
+bytes=$(wc -c < /fill/data)
+echo "FILLED_MIB=$((bytes >> 20))"
 umount /fill
 echo "DREDBOX-STEP shrink"
 wait_mem -le "$base"

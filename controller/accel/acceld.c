@@ -201,7 +201,9 @@ static uint32_t queue_open(Queue *q, uint32_t segment)
     g_autofree char *req = g_strdup_printf(
         "{\"cmd\":\"open\",\"segment\":%u}", segment);
     g_autoptr(GError) err = NULL;
-    JsonObject *r = NULL;
+    JsonObject *r = NULL, *seg;
+    bool writable = false;
+    uint64_t size;
     int fd = -1;
 
     /* Twice: the pool may have restarted since the last open. */
@@ -215,8 +217,13 @@ static uint32_t queue_open(Queue *q, uint32_t segment)
             g_clear_pointer(&pool, memd_close);
         }
     }
-    if (!r || fd < 0 ||
-        !json_object_get_boolean_member_with_default(r, "writable", FALSE)) {
+    if (r && fd >= 0 && !err &&
+        (!json_get_bool(r, "writable", &writable, &err) ||
+         !json_get_object(r, "segment", &seg, &err) ||
+         !json_get_uint(seg, "size", G_MAXSIZE, &size, &err))) {
+        g_prefix_error(&err, "malformed reply from the pool: ");
+    }
+    if (!r || fd < 0 || err || !writable) {
         g_printerr("dredbox-acceld: segment %u: %s\n", segment,
                    err ? err->message : "not granted writable");
         if (fd >= 0) {
@@ -225,8 +232,7 @@ static uint32_t queue_open(Queue *q, uint32_t segment)
         g_clear_pointer(&r, json_object_unref);
         return DRQ_LINK_ERR_SEGMENT;
     }
-    q->size = json_object_get_int_member(
-        json_object_get_object_member(r, "segment"), "size");
+    q->size = size;
     json_object_unref(r);
     q->base = q->size >= DRQ_DATA_OFFSET
               ? mmap(NULL, q->size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0)

@@ -138,18 +138,14 @@ static gboolean advance(gpointer data)
 static bool find_port(JsonObject *req, const char *member, unsigned *port,
                       GError **errp)
 {
-    JsonNode *n = json_object_get_member(req, member);
+    const char *want = NULL;
+    uint64_t number;
 
-    if (n && JSON_NODE_HOLDS_VALUE(n) &&
-        json_node_get_value_type(n) == G_TYPE_INT64 &&
-        json_node_get_int(n) >= 0) {
-        *port = json_node_get_int(n);
+    if (json_get_uint(req, member, G_MAXUINT, &number, NULL)) {
+        *port = number;
         return true;
     }
-    if (n && JSON_NODE_HOLDS_VALUE(n) &&
-        json_node_get_value_type(n) == G_TYPE_STRING) {
-        const char *want = json_node_get_string(n);
-
+    if (json_opt_str(req, member, &want, NULL) && want) {
         for (guint i = 0; i < rack->cables->len; i++) {
             RackCable *c = g_ptr_array_index(rack->cables, i);
             g_autofree char *name = rack_endpoint_name(c);

@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "qmp-client.h"
+#include "json-get.h"
 #include "memd-wire.h"
 #include "pool.h"
 
@@ -65,15 +66,16 @@ JsonNode *qmp_call(const char *path, const char *command, GError **errp)
         goto out;
     }
     if (json_object_has_member(reply, "error")) {
-        JsonObject *e = json_object_get_object_member(reply, "error");
+        const char *cls = "", *desc = "QMP error";
+        JsonObject *e;
 
+        if (json_get_object(reply, "error", &e, NULL)) {
+            json_opt_str(e, "class", &cls, NULL);
+            json_opt_str(e, "desc", &desc, NULL);
+        }
         /* QMP's DeviceNotFound class: the object asked for is not there. */
-        g_set_error(errp, POOL_ERROR,
-                    !g_strcmp0(json_object_get_string_member_with_default(
-                                   e, "class", ""), "DeviceNotFound")
-                    ? POOL_ERROR_NOT_FOUND : POOL_ERROR_DENIED, "%s",
-                    json_object_get_string_member_with_default(
-                        e, "desc", "QMP error"));
+        g_set_error(errp, POOL_ERROR, !strcmp(cls, "DeviceNotFound")
+                    ? POOL_ERROR_NOT_FOUND : POOL_ERROR_DENIED, "%s", desc);
         goto out;
     }
     ret = json_node_copy(json_object_get_member(reply, "return"));

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <glib-unix.h>
 
+#include "json-get.h"
 #include "line-server.h"
 #include "memd-wire.h"
 #include "pool.h"
@@ -37,9 +38,11 @@ static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
                     "malformed JSON request");
     } else {
         JsonObject *req = json_node_get_object(json_parser_get_root(parser));
+        const char *cmd;
 
-        reply = handle(req, json_object_get_string_member_with_default(
-                                req, "cmd", ""), &err);
+        if (json_get_str(req, "cmd", &cmd, &err)) {
+            reply = handle(req, cmd, &err);
+        }
     }
     if (!reply) {
         JsonBuilder *b = json_line_begin();
@@ -61,6 +64,10 @@ static void client_new(int fd, gpointer handle)
     GIOChannel *ch = g_io_channel_unix_new(fd);
 
     g_io_channel_set_close_on_unref(ch, TRUE);
+    /* Bytes, not UTF-8, ending at "\n" only: one reply for every line,
+     * whatever it holds. */
+    g_io_channel_set_encoding(ch, NULL, NULL);
+    g_io_channel_set_line_term(ch, "\n", 1);
     g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, client_io, handle);
 }
 
@@ -131,33 +138,6 @@ void line_server_stop(int fd, const char *path)
 {
     close(fd);
     unlink(path);
-}
-
-bool json_get_uint(JsonObject *o, const char *name, uint64_t max,
-                   uint64_t *out, GError **errp)
-{
-    JsonNode *n = json_object_get_member(o, name);
-    gint64 v;
-
-    if (!n) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "missing \"%s\"", name);
-        return false;
-    }
-    if (!JSON_NODE_HOLDS_VALUE(n) ||
-        json_node_get_value_type(n) != G_TYPE_INT64) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "\"%s\" must be an integer", name);
-        return false;
-    }
-    v = json_node_get_int(n);
-    if (v < 0 || (uint64_t)v > max) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "\"%s\" is out of range", name);
-        return false;
-    }
-    *out = v;
-    return true;
 }
 
 void json_member_int(JsonBuilder *b, const char *name, gint64 value)

@@ -16,8 +16,10 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-/* Returns the reply to @req (whose "cmd" is @cmd, "" if none), or NULL
- * with @errp set. */
+#include "json-get.h"
+
+/* Returns the reply to @req (whose "cmd" is the string @cmd), or NULL
+ * with @errp set.  Read its other members with json-get.h. */
 typedef char *(*LineHandler)(JsonObject *req, const char *cmd,
                              GError **errp);
 
@@ -34,10 +36,6 @@ int line_server_accept(const char *path, ServerAccepted accepted,
 int line_server_start(const char *path, LineHandler handle, GError **errp);
 /* Stop listening and remove the socket. */
 void line_server_stop(int fd, const char *path);
-
-/* Member @name of a request, an integer from 0 to @max; false and @errp. */
-bool json_get_uint(JsonObject *o, const char *name, uint64_t max,
-                   uint64_t *out, GError **errp);
 
 /* Add member @name to the object @b is building. */
 void json_member_int(JsonBuilder *b, const char *name, gint64 value);

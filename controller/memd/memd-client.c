@@ -9,6 +9,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "json-get.h"
 #include "memd-client.h"
 #include "memd-wire.h"
 #include "pool.h"
@@ -23,6 +24,7 @@ static char *socket_path(const char *pool, GError **errp)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     JsonNode *root;
+    const char *sock;
 
     if (!g_str_has_suffix(pool, ".json")) {
         return g_strdup(pool);
@@ -33,13 +35,13 @@ static char *socket_path(const char *pool, GError **errp)
     }
     root = json_parser_get_root(parser);
     if (!JSON_NODE_HOLDS_OBJECT(root) ||
-        !json_object_has_member(json_node_get_object(root), "socket")) {
+        !json_get_str(json_node_get_object(root), "socket", &sock, NULL)) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "%s is not a pool manifest (no \"socket\")", pool);
+                    "%s is not a pool manifest (no \"socket\" string)",
+                    pool);
         return NULL;
     }
-    return g_strdup(json_object_get_string_member(json_node_get_object(root),
-                                                  "socket"));
+    return g_strdup(sock);
 }
 
 MemdConn *memd_connect(const char *pool, const char *client, gboolean admin,
@@ -98,6 +100,8 @@ JsonObject *memd_call(MemdConn *c, const char *request, int *fd,
     g_autoptr(JsonParser) parser = json_parser_new();
     JsonNode *root;
     JsonObject *reply;
+    const char *why = "the memory pool refused";
+    bool ok = false;
 
     if (fd) {
         *fd = -1;
@@ -121,10 +125,9 @@ JsonObject *memd_call(MemdConn *c, const char *request, int *fd,
         goto fail;
     }
     reply = json_node_get_object(root);
-    if (!json_object_get_boolean_member_with_default(reply, "ok", FALSE)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED, "%s",
-                    json_object_get_string_member_with_default(
-                        reply, "error", "the memory pool refused"));
+    if (!json_opt_bool(reply, "ok", &ok, NULL) ||
+        !json_opt_str(reply, "error", &why, NULL) || !ok) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED, "%s", why);
         goto fail;
     }
     return json_object_ref(reply);

@@ -162,71 +162,12 @@ char *memd_query_json(Pool *pool)
     return json_line_end(b);
 }
 
-/* Typed member access with protocol errors. */
-static bool get_string(JsonObject *o, const char *name, bool required,
-                       const char **out, GError **errp)
-{
-    JsonNode *n = json_object_get_member(o, name);
-
-    if (!n) {
-        if (required) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                        "missing \"%s\"", name);
-        }
-        *out = NULL;
-        return !required;
-    }
-    if (json_node_get_value_type(n) != G_TYPE_STRING) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "\"%s\" must be a string", name);
-        return false;
-    }
-    *out = json_node_get_string(n);
-    return true;
-}
-
-static bool get_uint(JsonObject *o, const char *name, uint64_t max,
-                     uint64_t *out, GError **errp)
-{
-    JsonNode *n = json_object_get_member(o, name);
-
-    if (n && JSON_NODE_HOLDS_VALUE(n) &&
-        json_node_get_value_type(n) == G_TYPE_STRING &&
-        !strcmp(name, "size")) {
-        if (!memd_parse_size(json_node_get_string(n), out)) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                        "\"size\" must be bytes or a number with K/M/G/T");
-            return false;
-        }
-        return true;
-    }
-    return json_get_uint(o, name, max, out, errp);
-}
-
-static bool get_bool(JsonObject *o, const char *name, bool *out,
-                     GError **errp)
-{
-    JsonNode *n = json_object_get_member(o, name);
-
-    if (!n) {
-        return true;
-    }
-    if (!JSON_NODE_HOLDS_VALUE(n) ||
-        json_node_get_value_type(n) != G_TYPE_BOOLEAN) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "\"%s\" must be true or false", name);
-        return false;
-    }
-    *out = json_node_get_boolean(n);
-    return true;
-}
-
 static char *do_hello(MemdClient *c, JsonObject *o, GError **errp)
 {
-    const char *name, *role;
+    const char *name, *role = NULL;
 
-    if (!get_string(o, "client", true, &name, errp) ||
-        !get_string(o, "role", false, &role, errp)) {
+    if (!json_get_str(o, "client", &name, errp) ||
+        !json_opt_str(o, "role", &role, errp)) {
         return NULL;
     }
     if (!valid_client_name(name)) {
@@ -249,13 +190,13 @@ static char *do_alloc(Pool *pool, MemdClient *c, JsonObject *o, int *fd_out,
                       uint32_t *granted, GError **errp)
 {
     uint64_t size, brick = POOL_ANY_BRICK;
-    const char *cls_name;
+    const char *cls_name = NULL;
     MemClass cls = MEM_CLASS_DRAM;
     JsonNode *bn = json_object_get_member(o, "brick");
     PoolSegment *seg;
 
-    if (!get_uint(o, "size", G_MAXUINT64, &size, errp) ||
-        !get_string(o, "class", false, &cls_name, errp)) {
+    if (!json_get_size(o, "size", &size, errp) ||
+        !json_opt_str(o, "class", &cls_name, errp)) {
         return NULL;
     }
     if (cls_name && !mem_class_parse(cls_name, &cls)) {
@@ -266,7 +207,7 @@ static char *do_alloc(Pool *pool, MemdClient *c, JsonObject *o, int *fd_out,
     if (bn && !(JSON_NODE_HOLDS_VALUE(bn) &&
                 json_node_get_value_type(bn) == G_TYPE_STRING &&
                 !strcmp(json_node_get_string(bn), "any")) &&
-        !get_uint(o, "brick", POOL_ANY_BRICK - 1, &brick, errp)) {
+        !json_get_uint(o, "brick", POOL_ANY_BRICK - 1, &brick, errp)) {
         return NULL;
     }
     if (cls_name && brick != POOL_ANY_BRICK && pool_brick(pool, brick) &&
@@ -293,7 +234,7 @@ static char *do_open(Pool *pool, MemdClient *c, JsonObject *o, int *fd_out,
     bool writable;
     PoolSegment *seg;
 
-    if (!get_uint(o, "segment", G_MAXUINT32, &id, errp)) {
+    if (!json_get_uint(o, "segment", G_MAXUINT32, &id, errp)) {
         return NULL;
     }
     seg = pool_open(pool, c->name, c->admin, id, &writable, errp);
@@ -321,9 +262,9 @@ static char *do_add_brick(Pool *pool, MemdClient *c, JsonObject *o,
                     "only an admin client may add memory bricks");
         return NULL;
     }
-    if (!get_uint(o, "brick", POOL_ANY_BRICK - 1, &id, errp) ||
-        !get_uint(o, "size", G_MAXUINT64, &size, errp) ||
-        !get_string(o, "class", false, &cls_name, errp)) {
+    if (!json_get_uint(o, "brick", POOL_ANY_BRICK - 1, &id, errp) ||
+        !json_get_size(o, "size", &size, errp) ||
+        !json_opt_str(o, "class", &cls_name, errp)) {
         return NULL;
     }
     if (cls_name && (!mem_class_parse(cls_name, &cls) ||
@@ -343,7 +284,7 @@ static char *do_free(Pool *pool, MemdClient *c, JsonObject *o, GError **errp)
 {
     uint64_t id;
 
-    if (!get_uint(o, "segment", G_MAXUINT32, &id, errp) ||
+    if (!json_get_uint(o, "segment", G_MAXUINT32, &id, errp) ||
         !pool_release_segment(pool, c->name, c->admin, id, errp)) {
         return NULL;
     }
@@ -357,9 +298,9 @@ static char *do_grant(Pool *pool, MemdClient *c, JsonObject *o,
     const char *to;
     bool writable = false;
 
-    if (!get_uint(o, "segment", G_MAXUINT32, &id, errp) ||
-        !get_string(o, "client", true, &to, errp) ||
-        !get_bool(o, "writable", &writable, errp)) {
+    if (!json_get_uint(o, "segment", G_MAXUINT32, &id, errp) ||
+        !json_get_str(o, "client", &to, errp) ||
+        !json_opt_bool(o, "writable", &writable, errp)) {
         return NULL;
     }
     if (!valid_client_name(to)) {
@@ -378,7 +319,7 @@ static char *do_release(Pool *pool, MemdClient *c, JsonObject *o,
 {
     const char *owner;
 
-    if (!get_string(o, "client", true, &owner, errp)) {
+    if (!json_get_str(o, "client", &owner, errp)) {
         return NULL;
     }
     if (!c->admin && strcmp(owner, c->name)) {
@@ -413,7 +354,7 @@ char *memd_handle(Pool *pool, MemdClient *client, const char *line,
         return reply_error(err);
     }
     o = json_node_get_object(root);
-    if (!get_string(o, "cmd", true, &cmd, &err)) {
+    if (!json_get_str(o, "cmd", &cmd, &err)) {
         return reply_error(err);
     }
 

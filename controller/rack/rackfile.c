@@ -110,8 +110,8 @@ static bool parse_uint(Parser *p, const char *what, const char *s,
     guint64 v;
 
     if (!g_ascii_string_to_unsigned(s, 10, 0, max, &v, NULL)) {
-        return fail(p, "%s must be a number from 0 to %u, not '%s'", what,
-                    max, s);
+        fail(p, "%s must be a number from 0 to %u, not '%s'", what, max, s);
+        return false;       /* said here, so that -O2 sees *out is set */
     }
     *out = v;
     return true;

@@ -20,6 +20,15 @@ bool brick_memory_get(const char *qmp, unsigned c, unsigned m,
         g_prefix_error(errp, "compute brick %u: ", c);
         return false;
     }
+    if (!JSON_NODE_HOLDS_VALUE(ret) ||
+        json_node_get_value_type(ret) != G_TYPE_INT64 ||
+        json_node_get_int(ret) < 0) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "compute brick %u: %s of vmem-m%u is not a size", c,
+                    prop, m);
+        json_node_unref(ret);
+        return false;
+    }
     *out = json_node_get_int(ret);
     json_node_unref(ret);
     return true;

@@ -190,9 +190,15 @@ int main(int argc, char **argv)
         }
         req = json_line_end(b);
     } else if (!strcmp(cmd, "detach") && opt_brick >= 0) {
-        req = g_strdup_printf("{\"cmd\":\"detach\",\"brick\":%d,"
-                              "\"allocation\":%d,\"force\":%s}", opt_brick,
-                              opt_alloc, opt_force ? "true" : "false");
+        JsonBuilder *b = json_line_begin();
+
+        json_member_str(b, "cmd", "detach");
+        json_member_int(b, "brick", opt_brick);
+        if (opt_alloc >= 0) {
+            json_member_int(b, "allocation", opt_alloc);
+        }
+        json_member_bool(b, "force", opt_force);
+        req = json_line_end(b);
     } else if (!strcmp(cmd, "register")) {
         g_autofree char *lines = g_strjoinv("\n", argv + 2);
         JsonBuilder *b = json_line_begin();

@@ -72,6 +72,8 @@ static JsonObject *fabric_call(const char *request, GError **errp)
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autofree char *line = NULL;
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const char *why = "refused";
+    bool ok = false;
     JsonObject *o;
 
     g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
@@ -91,10 +93,9 @@ static JsonObject *fabric_call(const char *request, GError **errp)
         return NULL;
     }
     o = json_node_get_object(json_parser_get_root(parser));
-    if (!json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED, "fabric: %s",
-                    json_object_get_string_member_with_default(o, "error",
-                                                               "refused"));
+    if (!json_opt_bool(o, "ok", &ok, NULL) ||
+        !json_opt_str(o, "error", &why, NULL) || !ok) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED, "fabric: %s", why);
         return NULL;
     }
     return json_object_ref(o);
@@ -168,23 +169,30 @@ static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
     /* Light comes after the switch's reconfiguration time. */
     for (int i = 0; i < 600; i++) {
         JsonArray *circuits;
-        bool up = false;
+        bool up = false, ok;
 
         o = fabric_call("{\"cmd\":\"query\"}", errp);
         if (!o) {
             return false;
         }
-        circuits = json_object_get_array_member(o, "circuits");
-        for (guint k = 0; k < json_array_get_length(circuits); k++) {
-            JsonObject *c = json_array_get_object_element(circuits, k);
-            JsonObject *ea = json_object_get_object_member(c, "a");
+        ok = json_get_array(o, "circuits", &circuits, errp);
+        for (guint k = 0; ok && k < json_array_get_length(circuits); k++) {
+            JsonObject *c, *ea;
+            const char *st;
+            uint64_t port;
 
-            up |= json_object_get_int_member(ea, "port") ==
-                  MIN(pa->switch_port, pb->switch_port) &&
-                  !g_strcmp0(json_object_get_string_member(c, "state"),
-                             "up");
+            ok = json_array_get_obj(circuits, k, &c, errp) &&
+                 json_get_object(c, "a", &ea, errp) &&
+                 json_get_uint(ea, "port", G_MAXUINT, &port, errp) &&
+                 json_get_str(c, "state", &st, errp);
+            up |= ok && !strcmp(st, "up") &&
+                  port == (uint64_t)MIN(pa->switch_port, pb->switch_port);
         }
         json_object_unref(o);
+        if (!ok) {
+            g_prefix_error(errp, "malformed reply from the fabric: ");
+            return false;
+        }
         if (up) {
             return true;
         }
@@ -289,6 +297,7 @@ static bool step_segment(void *opaque, GError **errp)
     g_autofree char *to_brick = NULL, *to_accel = NULL;
     MemdConn *pool = pool_connect(owner, FALSE, errp);
     JsonObject *o = NULL, *seg;
+    uint64_t id;
     bool ok;
 
     if (!pool) {
@@ -298,10 +307,21 @@ static bool step_segment(void *opaque, GError **errp)
         memd_close(pool);
         return false;
     }
-    seg = json_object_get_object_member(o, "segment");
-    ctx->alloc.segment = json_object_get_int_member(seg, "id");
-    ctx->segment_offset = json_object_get_int_member(seg, "offset");
+    ok = json_get_object(o, "segment", &seg, errp) &&
+         json_get_uint(seg, "id", G_MAXUINT32, &id, errp) &&
+         json_get_uint(seg, "offset", G_MAXINT64, &ctx->segment_offset, errp);
     json_object_unref(o);
+    if (!ok) {
+        /* The pool lent something we cannot name: give back the lot. */
+        g_autofree char *release = g_strdup_printf(
+            "{\"cmd\":\"release\",\"client\":\"%s\"}", owner);
+
+        g_prefix_error(errp, "malformed reply from the pool: ");
+        pool_do(pool, release, NULL, NULL);
+        memd_close(pool);
+        return false;
+    }
+    ctx->alloc.segment = id;
     /* Known before anything uses it, so a crash cannot lose it. */
     if (!sdm_state_set_segment(state, ctx->alloc.id, ctx->alloc.segment,
                                errp)) {
@@ -545,47 +565,39 @@ static SdmPlacement placement_of(const SdmAlloc *a)
 static char *do_attach(JsonObject *req, GError **errp)
 {
     JsonBuilder *b;
-    const char *lat = json_object_get_string_member_with_default(
-        req, "latency", "inter-rack");
-    const char *pol = json_object_get_string_member_with_default(req,
-                                                                 "policy",
-                                                                 NULL);
+    const char *lat = "inter-rack", *pol = NULL, *path = "virtio-mem";
     SdmPolicy policy = default_policy;
     SdmRequest r = { .max_latency = RACK_INTER_RACK };
     AttachCtx ctx = { .segment_offset = 0 };
-    JsonNode *sz = json_object_get_member(req, "size");
     const SdmStep *steps;
     unsigned nsteps;
+    uint64_t brick;
     int l;
 
-    const char *path = json_object_get_string_member_with_default(
-        req, "path", "virtio-mem");
-
-    r.accelerator = json_object_get_boolean_member_with_default(
-        req, "accelerator", FALSE);
+    if (!json_opt_str(req, "latency", &lat, errp) ||
+        !json_opt_str(req, "policy", &pol, errp) ||
+        !json_opt_str(req, "path", &path, errp) ||
+        !json_opt_bool(req, "accelerator", &r.accelerator, errp)) {
+        return NULL;
+    }
     if (strcmp(path, "virtio-mem") && strcmp(path, "rmc")) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "path must be virtio-mem or rmc, not \"%s\"", path);
         return NULL;
     }
-    if (!json_object_has_member(req, "brick") || (!sz && !r.accelerator)) {
+    if (!json_object_has_member(req, "brick") ||
+        (!json_object_has_member(req, "size") && !r.accelerator)) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "attach needs \"brick\" and \"size\"");
         return NULL;
     }
-    r.compute = json_object_get_int_member(req, "brick");
-    if (!sz) {
-        r.size = QUEUE_DEFAULT_SIZE;
-    } else if (JSON_NODE_HOLDS_VALUE(sz) &&
-        json_node_get_value_type(sz) == G_TYPE_STRING) {
-        if (!memd_parse_size(json_node_get_string(sz), &r.size)) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                        "bad size \"%s\"", json_node_get_string(sz));
-            return NULL;
-        }
-    } else {
-        r.size = json_node_get_int(sz);
+    r.size = QUEUE_DEFAULT_SIZE;
+    if (!json_get_uint(req, "brick", RACK_MAX_BRICKS - 1, &brick, errp) ||
+        (json_object_has_member(req, "size") &&
+         !json_get_size(req, "size", &r.size, errp))) {
+        return NULL;
     }
+    r.compute = brick;
     if (r.size % (128 << 20) || !r.size) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "size must be a positive multiple of 128 MiB");
@@ -646,16 +658,23 @@ static char *do_attach(JsonObject *req, GError **errp)
 
 static char *do_detach(JsonObject *req, GError **errp)
 {
-    g_autoptr(GArray) list = sdm_state_list(state, errp);
-    int64_t id = json_object_get_int_member_with_default(req, "allocation",
-                                                         -1);
-    int64_t brick = json_object_get_int_member_with_default(req, "brick",
-                                                            -1);
-    bool force = json_object_get_boolean_member_with_default(req, "force",
-                                                             FALSE);
+    g_autoptr(GArray) list = NULL;
+    uint64_t id = UINT64_MAX, brick = UINT64_MAX;
+    bool force = false;
     SdmAlloc *a = NULL;
     AttachCtx ctx;
 
+    if (!json_opt_uint(req, "allocation", G_MAXINT64, &id, errp) ||
+        !json_opt_uint(req, "brick", RACK_MAX_BRICKS - 1, &brick, errp) ||
+        !json_opt_bool(req, "force", &force, errp)) {
+        return NULL;
+    }
+    if (id == UINT64_MAX && brick == UINT64_MAX) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "detach needs \"allocation\" or \"brick\"");
+        return NULL;
+    }
+    list = sdm_state_list(state, errp);
     if (!list) {
         return NULL;
     }
@@ -663,15 +682,20 @@ static char *do_detach(JsonObject *req, GError **errp)
     for (guint i = 0; i < list->len; i++) {
         SdmAlloc *x = &g_array_index(list, SdmAlloc, i);
 
-        if (x->id == id || (id < 0 && x->compute == brick)) {
+        if (id == UINT64_MAX ? x->compute == brick
+                             : (uint64_t)x->id == id &&
+                               (brick == UINT64_MAX || x->compute == brick)) {
             a = x;
         }
     }
     if (!a) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND, id >= 0
-                    ? "no allocation %" G_GINT64_FORMAT
-                    : "compute brick %" G_GINT64_FORMAT " has no allocation",
-                    id >= 0 ? id : brick);
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+                    id == UINT64_MAX
+                    ? "compute brick %" G_GUINT64_FORMAT " has no allocation"
+                    : brick == UINT64_MAX
+                    ? "no allocation %" G_GUINT64_FORMAT
+                    : "no allocation %" G_GUINT64_FORMAT " on that brick",
+                    id == UINT64_MAX ? brick : id);
         return NULL;
     }
     ctx.alloc = *a;
@@ -709,12 +733,67 @@ static char *do_detach(JsonObject *req, GError **errp)
     return json_line_end(line_reply_begin());
 }
 
+/* A segment the pool lends, from its query reply. */
+typedef struct PoolLease {
+    uint64_t id, brick, size;
+    const char *owner;
+} PoolLease;
+
+/* The pool's "segments", each checked; NULL and @errp if malformed. */
+static GArray *pool_leases(JsonObject *q, GError **errp)
+{
+    g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(PoolLease));
+    JsonArray *segs;
+
+    if (!json_get_array(q, "segments", &segs, errp)) {
+        return NULL;
+    }
+    for (guint k = 0; k < json_array_get_length(segs); k++) {
+        PoolLease l;
+        JsonObject *o;
+
+        if (!json_array_get_obj(segs, k, &o, errp) ||
+            !json_get_uint(o, "id", G_MAXUINT32, &l.id, errp) ||
+            !json_get_uint(o, "brick", G_MAXUINT32, &l.brick, errp) ||
+            !json_get_uint(o, "size", G_MAXINT64, &l.size, errp) ||
+            !json_get_str(o, "owner", &l.owner, errp)) {
+            return NULL;
+        }
+        g_array_append_val(out, l);
+    }
+    return g_steal_pointer(&out);
+}
+
+/* Whether the RMC's query reply @r has @a's pool segment attached, and
+ * whether the doorbell of @a's port is connected. */
+static void rmc_holds(JsonObject *r, const SdmAlloc *a, bool *rmc_ok,
+                      bool *doorbell_ok)
+{
+    JsonArray *rs, *ports;
+    JsonObject *port, *db;
+    uint64_t seg;
+
+    for (guint k = 0; json_get_array(r, "segments", &rs, NULL) &&
+         k < json_array_get_length(rs); k++) {
+        JsonObject *e;
+
+        *rmc_ok |= json_array_get_obj(rs, k, &e, NULL) &&
+                   json_get_uint(e, "segment", G_MAXUINT32, &seg, NULL) &&
+                   seg == (uint64_t)a->segment;
+    }
+    if (json_get_array(r, "ports", &ports, NULL) &&
+        json_array_get_obj(ports, a->compute_port, &port, NULL) &&
+        json_get_object(port, "doorbell", &db, NULL)) {
+        json_get_bool(db, "connected", doorbell_ok, NULL);
+    }
+}
+
 /*
  * An RMC-path allocation or accelerator queue as the pool, the brick's
  * RMC and the brick's guest (agent) or accelerator see it.
  */
 static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
-                              JsonArray *segs)
+                              GArray *leases)
 {
     g_autofree char *owner = g_strdup_printf("sdm-a%" G_GINT64_FORMAT, a->id);
     g_autofree char *qmp = path_in_run("brick%u.qmp", a->compute);
@@ -727,30 +806,14 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
                              NULL);
     bool pool_ok = false, rmc_ok = false, far_ok = false;
 
-    for (guint k = 0; k < json_array_get_length(segs); k++) {
-        JsonObject *s = json_array_get_object_element(segs, k);
+    for (guint k = 0; k < leases->len; k++) {
+        PoolLease *l = &g_array_index(leases, PoolLease, k);
 
-        pool_ok |= json_object_get_int_member(s, "id") == a->segment &&
-                   json_object_get_int_member(s, "size") == (gint64)a->size &&
-                   !g_strcmp0(json_object_get_string_member(s, "owner"),
-                              owner);
+        pool_ok |= l->id == (uint64_t)a->segment && l->size == a->size &&
+                   !strcmp(l->owner, owner);
     }
     if (rmc && JSON_NODE_HOLDS_OBJECT(rmc)) {
-        JsonObject *r = json_node_get_object(rmc);
-        JsonArray *rs = json_object_get_array_member(r, "segments");
-        JsonArray *ports = json_object_get_array_member(r, "ports");
-        JsonObject *port = a->compute_port < json_array_get_length(ports)
-            ? json_array_get_object_element(ports, a->compute_port) : NULL;
-
-        for (guint k = 0; rs && k < json_array_get_length(rs); k++) {
-            rmc_ok |= json_object_get_int_member(
-                json_array_get_object_element(rs, k), "segment") == a->segment;
-        }
-        if (a->has_accel && port &&
-            json_object_has_member(port, "doorbell")) {
-            far_ok = json_object_get_boolean_member(
-                json_object_get_object_member(port, "doorbell"), "connected");
-        }
+        rmc_holds(json_node_get_object(rmc), a, &rmc_ok, &far_ok);
     }
     if (a->rmc) {
         g_autofree char *ports = agent_call(a->compute, "status", NULL);
@@ -779,9 +842,9 @@ static char *do_status(GError **errp)
     g_autoptr(GArray) list = sdm_state_list(state, errp);
     JsonBuilder *b;
     g_autofree char *pool_path = NULL;
+    g_autoptr(GArray) leases = NULL;
+    g_autoptr(JsonObject) q = NULL;     /* the leases point into it */
     MemdConn *pool;
-    JsonObject *q;
-    JsonArray *segs;
 
     if (!list) {
         return NULL;
@@ -796,7 +859,11 @@ static char *do_status(GError **errp)
     if (!q) {
         return NULL;
     }
-    segs = json_object_get_array_member(q, "segments");
+    leases = pool_leases(q, errp);
+    if (!leases) {
+        g_prefix_error(errp, "malformed reply from the pool: ");
+        return NULL;
+    }
     b = line_reply_begin();
     json_builder_set_member_name(b, "allocations");
     json_builder_begin_array(b);
@@ -810,7 +877,7 @@ static char *do_status(GError **errp)
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
 
         if ((a->rmc || a->has_accel) && a->status == SDM_ALLOC_COMMITTED) {
-            add_segment_check(b, a, segs);
+            add_segment_check(b, a, leases);
         }
     }
     json_builder_end_array(b);
@@ -838,13 +905,11 @@ static char *do_status(GError **errp)
                 brick_ok = true;
                 brick_says = 0;
             }
-            for (guint k = 0; k < json_array_get_length(segs); k++) {
-                JsonObject *s = json_array_get_object_element(segs, k);
+            for (guint k = 0; k < leases->len; k++) {
+                PoolLease *l = &g_array_index(leases, PoolLease, k);
 
-                if (json_object_get_int_member(s, "brick") == m->id &&
-                    !g_strcmp0(json_object_get_string_member(s, "owner"),
-                               owner)) {
-                    pool_says += json_object_get_int_member(s, "size");
+                if (l->brick == m->id && !strcmp(l->owner, owner)) {
+                    pool_says += l->size;
                 }
             }
             json_builder_begin_object(b);
@@ -862,7 +927,6 @@ static char *do_status(GError **errp)
         }
     }
     json_builder_end_array(b);
-    json_object_unref(q);
     return json_line_end(b);
 }
 
@@ -1028,8 +1092,7 @@ static char *do_plan_power(GError **errp)
  */
 static char *do_register(JsonObject *req, GError **errp)
 {
-    const char *lines = json_object_get_string_member_with_default(
-        req, "lines", NULL);
+    const char *lines = NULL;
     g_autofree char *old_text = NULL, *text = NULL;
     g_autoptr(GArray) list = NULL;
     g_autoptr(Rack) next = NULL;
@@ -1038,6 +1101,9 @@ static char *do_register(JsonObject *req, GError **errp)
     JsonObject *o;
     SdmGraph *old_graph;
 
+    if (!json_opt_str(req, "lines", &lines, errp)) {
+        return NULL;
+    }
     if (!lines) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "register needs"
                     " \"lines\": rack-file statements for new memory"

@@ -1,0 +1,216 @@
+/*
+ * The rack's control sockets under fuzz (control-fuzz.h): a real pool,
+ * switch fabric, accelerator and SDM controller on a small rack (its
+ * compute bricks are not running) each get thousands of hostile lines.
+ * Each line must be refused with a clear error, each daemon must stay up
+ * and answer, and nothing may come of the garbage: no segment, circuit,
+ * queue or allocation.  The seed is printed; DREDBOX_SEED replays a run
+ * and DREDBOX_FUZZ_LINES sets its length.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <json-glib/json-glib.h>
+
+#include "control-fuzz.h"
+#include "memd-wire.h"
+
+#define RACK \
+    "rack fuzz\n" \
+    "compute 0 ports=2\ncompute 1 ports=2\n" \
+    "memory 0 size=1G ports=2\naccelerator 0\n" \
+    "optical-switch ports=8 reconfigure-ms=10\n" \
+    "cable compute0.port0 optical:0\ncable compute0.port1 optical:1\n" \
+    "cable compute1.port0 optical:2\ncable memory0.port0 optical:4\n" \
+    "cable memory0.port1 optical:5\ncable accelerator0 optical:6\n"
+
+enum { MEMD, FABRICD, ACCELD, SDMD, NDAEMONS };
+
+typedef struct Rack {
+    char *run;
+    GPid pid[NDAEMONS];
+} Rack;
+
+static void die_with_parent(gpointer data)
+{
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+}
+
+static char *run_path(Rack *r, const char *name)
+{
+    return g_build_filename(r->run, name, NULL);
+}
+
+/* Start @argv (its binary from $@env) and wait for @ready to appear. */
+static void spawn(Rack *r, int which, const char *env, const char **argv,
+                  const char *ready)
+{
+    g_autofree char *path = run_path(r, ready);
+
+    argv[0] = g_getenv(env);
+    assert_non_null(argv[0]);
+    assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                              G_SPAWN_DO_NOT_REAP_CHILD |
+                              G_SPAWN_STDOUT_TO_DEV_NULL |
+                              G_SPAWN_STDERR_TO_DEV_NULL, die_with_parent,
+                              NULL, &r->pid[which], NULL));
+    for (int i = 0; i < 1000 && !g_file_test(path, G_FILE_TEST_EXISTS);
+         i++) {
+        g_usleep(10000);
+    }
+    assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
+}
+
+static int setup(void **state)
+{
+    Rack *r = g_new0(Rack, 1);
+    g_autofree char *rack = NULL, *pool_dir = NULL, *pool_sock = NULL;
+    g_autofree char *link = NULL, *control = NULL;
+
+    r->run = g_dir_make_tmp("control-fuzz-XXXXXX", NULL);
+    rack = run_path(r, "rack");
+    pool_dir = run_path(r, "pool");
+    pool_sock = run_path(r, "pool/memd.sock");
+    link = run_path(r, "accel0.link");
+    control = run_path(r, "accel0.sock");
+    assert_true(g_file_set_contents(rack, RACK, -1, NULL));
+    spawn(r, MEMD, "DREDBOX_MEMD", (const char *[]) {
+              NULL, "--dir", pool_dir, "--brick", "0:1G", NULL },
+          "pool/pool.json");
+    spawn(r, FABRICD, "DREDBOX_FABRICD", (const char *[]) {
+              NULL, "--rack", rack, "--run-dir", r->run, NULL },
+          "fabric.sock");
+    spawn(r, ACCELD, "DREDBOX_ACCELD", (const char *[]) {
+              NULL, "--id", "0", "--pool", pool_sock, "--link", link,
+              "--control", control, NULL },
+          "accel0.sock");
+    spawn(r, SDMD, "DREDBOX_SDMD", (const char *[]) {
+              NULL, "--rack", rack, "--run-dir", r->run, NULL },
+          "sdm.sock");
+    *state = r;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    Rack *r = *state;
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", r->run);
+
+    for (int i = NDAEMONS - 1; i >= 0; i--) {
+        int status;
+
+        kill(r->pid[i], SIGTERM);
+        assert_int_equal(waitpid(r->pid[i], &status, 0), r->pid[i]);
+        g_spawn_close_pid(r->pid[i]);
+    }
+    assert_int_equal(system(cmd), 0);
+    g_free(r->run);
+    g_free(r);
+    return 0;
+}
+
+/* One request on a new connection to socket @name; the reply parsed. */
+static JsonNode *call(Rack *r, const char *name, const char *req)
+{
+    g_autofree char *path = run_path(r, name);
+    g_autofree char *reply = NULL;
+    g_autoptr(JsonParser) p = json_parser_new();
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    assert_int_equal(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_true(memd_wire_send(s, req, -1));
+    reply = memd_wire_recv(s, 1 << 20, NULL);
+    close(s);
+    assert_non_null(reply);
+    assert_true(json_parser_load_from_data(p, reply, -1, NULL));
+    return json_node_copy(json_parser_get_root(p));
+}
+
+/* The length of array @member in @name's reply to @req. */
+static guint count(Rack *r, const char *name, const char *req,
+                   const char *member)
+{
+    g_autoptr(JsonNode) n = call(r, name, req);
+    JsonObject *o = json_node_get_object(n);
+    JsonNode *a = json_object_get_member(o, member);
+
+    assert_true(json_object_get_boolean_member(o, "ok"));
+    assert_non_null(a);
+    assert_true(JSON_NODE_HOLDS_ARRAY(a));
+    return json_array_get_length(json_node_get_array(a));
+}
+
+static void fuzz(void **state, FuzzTarget t, const char *sock)
+{
+    Rack *r = *state;
+    g_autofree char *path = run_path(r, sock);
+    g_autoptr(GError) err = NULL;
+    const char *env = g_getenv("DREDBOX_FUZZ_LINES");
+    unsigned lines = env ? atoi(env) : 5000;
+    guint32 seed = fuzz_seed();
+
+    print_message("# %s fuzz: seed %u, %u lines (DREDBOX_SEED=%u replays"
+                  " it)\n", sock, seed, lines, seed);
+    if (!control_fuzz(t, path, seed, lines, &err)) {
+        fail_msg("%s", err->message);
+    }
+    /* Every daemon is still there... */
+    for (int i = 0; i < NDAEMONS; i++) {
+        assert_int_equal(waitpid(r->pid[i], NULL, WNOHANG), 0);
+    }
+    /* ...and nothing came of the garbage. */
+    assert_int_equal(count(r, "pool/memd.sock", "{\"cmd\":\"query\"}",
+                           "segments"), 0);
+    assert_int_equal(count(r, "fabric.sock", "{\"cmd\":\"query\"}",
+                           "circuits"), 0);
+    assert_int_equal(count(r, "accel0.sock", "{\"cmd\":\"query\"}",
+                           "queues"), 0);
+    assert_int_equal(count(r, "sdm.sock", "{\"cmd\":\"status\"}",
+                           "allocations"), 0);
+}
+
+static void test_pool(void **state)
+{
+    fuzz(state, FUZZ_POOL, "pool/memd.sock");
+}
+
+static void test_fabric(void **state)
+{
+    fuzz(state, FUZZ_FABRIC, "fabric.sock");
+}
+
+static void test_accel(void **state)
+{
+    fuzz(state, FUZZ_ACCEL, "accel0.sock");
+}
+
+static void test_sdm(void **state)
+{
+    fuzz(state, FUZZ_SDM, "sdm.sock");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_fabric),
+        cmocka_unit_test(test_accel),
+        cmocka_unit_test(test_sdm),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

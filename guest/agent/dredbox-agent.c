@@ -17,10 +17,13 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <glob.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -121,25 +124,73 @@ static void status(char *reply, size_t len)
     fclose(f);
 }
 
+/*
+ * @s as a number in @base, all of it digits (no sign, space or prefix)
+ * and at most @max; the controller is trusted no more than any input.
+ */
+static bool number(const char *s, int base, unsigned long long max,
+                   unsigned long long *out)
+{
+    char *end;
+
+    if (!(base == 16 ? isxdigit((unsigned char)*s)
+                     : isdigit((unsigned char)*s)) ||
+        (base == 16 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))) {
+        return false;
+    }
+    errno = 0;
+    *out = strtoull(s, &end, base);
+    return !errno && !*end && *out <= max;
+}
+
+/* Split @line at spaces into at most @max words; their number, or -1 if
+ * there are more. */
+static int split(char *line, char **w, int max)
+{
+    int n = 0;
+
+    for (char *tok = strtok(line, " "); tok; tok = strtok(NULL, " ")) {
+        if (n == max) {
+            return -1;
+        }
+        w[n++] = tok;
+    }
+    return n;
+}
+
 static void handle(const char *line, char *reply, size_t len)
 {
-    unsigned port, brick;
-    unsigned long long off, size;
-    char cls[16], value[128], err[200];
+    unsigned long long port, brick, off, size;
+    char copy[512], value[128], err[200];
+    char *w[7];
+    int n;
     const char *attr;
 
-    if (!strcmp(line, "status")) {
+    snprintf(copy, sizeof(copy), "%s", line);
+    n = split(copy, w, (int)(sizeof(w) / sizeof(w[0])));
+    if (n == 1 && !strcmp(w[0], "status")) {
         status(reply, len);
         return;
     }
-    if (sscanf(line, "attach %u %u %llx %llx %15s", &port, &brick, &off,
-               &size, cls) == 5) {
+    if (n >= 1 && !strcmp(w[0], "attach")) {
+        if (n != 6 || !number(w[1], 10, UINT32_MAX, &port) ||
+            !number(w[2], 10, UINT32_MAX, &brick) ||
+            !number(w[3], 16, UINT64_MAX, &off) ||
+            !number(w[4], 16, UINT64_MAX, &size) || strlen(w[5]) > 15) {
+            snprintf(reply, len, "error attach takes PORT BRICK"
+                     " OFFSET_HEX SIZE_HEX CLASS");
+            return;
+        }
         attr = "attach";
-        snprintf(value, sizeof(value), "%u %u %llx %llx %s", port, brick,
-                 off, size, cls);
-    } else if (sscanf(line, "detach %u", &port) == 1) {
+        snprintf(value, sizeof(value), "%llu %llu %llx %llx %s", port,
+                 brick, off, size, w[5]);
+    } else if (n >= 1 && !strcmp(w[0], "detach")) {
+        if (n != 2 || !number(w[1], 10, UINT32_MAX, &port)) {
+            snprintf(reply, len, "error detach takes PORT");
+            return;
+        }
         attr = "detach";
-        snprintf(value, sizeof(value), "%u", port);
+        snprintf(value, sizeof(value), "%llu", port);
     } else {
         snprintf(reply, len, "error unknown request (attach, detach,"
                  " status)");
@@ -152,16 +203,26 @@ static void handle(const char *line, char *reply, size_t len)
     }
 }
 
-/* Answer one request line (without its newline) on @fd. */
+/* Answer one request line (without its newline) on @fd: "ID REQUEST",
+ * or "0 error ..." if it has no ID. */
 static void answer(int fd, const char *line)
 {
     char reply[2048];
-    unsigned long id = 0;
-    int skip = 0, n;
+    const char *sp = strchr(line, ' ');
+    char id[24] = "0";
+    unsigned long long v;
+    size_t n;
 
-    sscanf(line, "%lu %n", &id, &skip);
-    n = snprintf(reply, sizeof(reply), "%lu ", id);
-    handle(line + skip, reply + n, sizeof(reply) - n - 1);
+    if (sp && sp - line < (int)sizeof(id)) {
+        memcpy(id, line, sp - line);
+        id[sp - line] = '\0';
+    }
+    if (!sp || !number(id, 10, ULONG_MAX, &v)) {
+        snprintf(reply, sizeof(reply), "0 error a request is ID REQUEST");
+    } else {
+        n = snprintf(reply, sizeof(reply), "%llu ", v);
+        handle(sp + 1, reply + n, sizeof(reply) - n - 1);
+    }
     strcat(reply, "\n");
     if (write(fd, reply, strlen(reply)) < 0) {
         perror("dredbox-agent: write");

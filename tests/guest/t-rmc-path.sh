@@ -9,7 +9,7 @@
 # dead brick, fail or succeed cleanly.  A memory brick registered while
 # the rack runs serves the RMC path at once.
 . "$(dirname "$0")/lib.sh"
-plan 21
+plan 27
 
 rack_up rmc-path
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/rmc-path-up.log")" 1
@@ -45,6 +45,46 @@ check_value "20 rounds: attach 512 MiB into node $node, mbind 64 MiB, detach" "$
 [ $i = 20 ] || echo "# round $i: $out; node $(node_kb "$node") kB, pool $(rack_pool_used), RMC $(rmc_state)"
 check_value "the guest's MemTotal is back where it was" \
     "$(brick_run "$RUN" 0 "sed -n 's/MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo"; echo "$FACTS" | head -n1)" "$total0"
+
+# The agent trusts the controller's channel no more than any input:
+# numbers that wrap, trailing junk, prefixes and lines without an ID are
+# refused one by one, and it still answers afterwards.
+agent_replies() {    # agent_replies N LINE...: its first N replies
+    out=$LOGDIR/rmc-path-agent.out
+    n=$1
+    shift
+    : > "$out"
+    printf '%s\n' "$@" |
+        timeout 30 socat -t 30 - "UNIX-CONNECT:$RUN/brick0.agent" > "$out" &
+    pid=$!
+    i=0
+    while [ "$(wc -l < "$out")" -lt "$n" ] && [ $i -lt 300 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    kill $pid 2> /dev/null
+    wait $pid 2> /dev/null
+    cat "$out"
+}
+agent_replies 7 "11 attach 4294967296 0 0 8000000 tray-local" \
+    "12 detach 0 junk" "13 detach 1x" "junk status" \
+    "14 attach 0 0 0x0 8000000 tray-local" "15 reboot" "16 status" \
+    > "$LOGDIR/rmc-path-agent.log"
+check_value "the agent refuses a port that wraps at 2^32" \
+    "$(sed -n 1p "$LOGDIR/rmc-path-agent.log")" \
+    "11 error attach takes PORT BRICK OFFSET_HEX SIZE_HEX CLASS"
+check_value "and trailing junk, and a number with junk after it" \
+    "$(sed -n 2,3p "$LOGDIR/rmc-path-agent.log" | tr '\n' '/')" \
+    "12 error detach takes PORT/13 error detach takes PORT/"
+check_value "a line without an ID gets an error under ID 0" \
+    "$(sed -n 4p "$LOGDIR/rmc-path-agent.log")" \
+    "0 error a request is ID REQUEST"
+check_value "a 0x prefix and an unknown request are refused" \
+    "$(sed -n 5,6p "$LOGDIR/rmc-path-agent.log" | cut -d' ' -f1-2 | tr '\n' '/')" \
+    "14 error/15 error/"
+check_value "and the agent still answers" \
+    "$(sed -n 7p "$LOGDIR/rmc-path-agent.log" | cut -d' ' -f1-2)" "16 ok"
+check_value "nothing was attached by it" "$(rmc_state)" "[0,0]"
 
 # Detach while a process holds 64 MiB there: migrated away or refused.
 "$CTL" attach --brick 0 --size 256M --path rmc > /dev/null

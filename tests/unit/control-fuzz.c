@@ -131,14 +131,6 @@ bool fuzz_target_parse(const char *name, FuzzTarget *out)
     return false;
 }
 
-guint32 fuzz_seed(void)
-{
-    const char *env = g_getenv("DREDBOX_SEED");
-
-    return env && *env ? (guint32)g_ascii_strtoull(env, NULL, 0)
-                       : g_random_int();
-}
-
 /* Whether a member of @types may hold hostile value @v. */
 static bool accepts(const char *types, unsigned v)
 {

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <glib.h>
 
+#include "fuzz-seed.h"
+
 typedef enum FuzzTarget {
     FUZZ_POOL,
     FUZZ_FABRIC,
@@ -25,9 +27,6 @@ typedef enum FuzzTarget {
 
 /* "pool", "fabric", "sdm", "accel"; false if @name is none of them. */
 bool fuzz_target_parse(const char *name, FuzzTarget *out);
-
-/* The seed: $DREDBOX_SEED if set (to replay a run), else a random one. */
-guint32 fuzz_seed(void);
 
 /*
  * Send @lines hostile lines from @seed to the daemon of kind @t at

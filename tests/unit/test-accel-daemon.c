@@ -32,6 +32,7 @@
 
 #include "crc32c-ref.h"
 #include "engine.h"
+#include "fuzz-seed.h"
 #include "memd-client.h"
 #include "memd-fixture.h"
 #include "memd-wire.h"
@@ -441,14 +442,15 @@ static void test_fuzz(void **state)
     Rig *r = *state;
     DrqHeader *h = (DrqHeader *)r->queue;
     DrqSlot *slots = (DrqSlot *)(r->queue + DRQ_SLOTS_OFFSET);
-    guint32 seed = g_random_int();
+    guint32 seed = fuzz_seed();
     GRand *g = g_rand_new_with_seed(seed);
     unsigned counts[DRQ_ERR_OVERLAP + 1] = { 0 };
     uint64_t total = 0;
     g_autofree char *reply = NULL;
     int s;
 
-    print_message("# fuzz seed %u\n", seed);
+    print_message("# fuzz seed %u (DREDBOX_SEED=%u replays it)\n", seed,
+                  seed);
     *h = (DrqHeader) { .magic = DRQ_MAGIC, .version = DRQ_VERSION,
                        .nslots = DRQ_SLOTS, .slot_size = sizeof(DrqSlot),
                        .data_offset = DRQ_DATA_OFFSET };

@@ -1,36 +1,59 @@
 #!/bin/sh
 # The accelerator brick from a compute brick's guest, in one run on the
 # emulated default rack: copy and CRC32C offloaded vs the same work by the
-# guest CPU on the same remote memory (and on local DRAM for reference),
-# and submission-to-completion latency of small (64-byte CRC32C) jobs.
-# docs/benchmarks.md keeps results.
+# guest CPU on the same remote memory (and on local DRAM, both buffers
+# touched before timing, for reference), and submission-to-completion
+# latency of small (64-byte CRC32C) jobs.  `dredbox-accel bench` runs
+# ROUNDS times; the table gives the median of each figure over the rounds.
 #
-#   bench/accel.sh [LEN]      (default 64M; the queue segment is 256M)
+#   bench/accel.sh [ROUNDS [LEN]]      (default 3 rounds of 64M; the
+#                                       queue segment is 256M)
+#   bench/accel.sh --table LOG
 set -eu
-SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
-. "$SRCDIR/tests/guest/lib.sh"
-RACK=$SRCDIR/controller/rack/dredbox-rack
-CTL=$SRCDIR/build/tools/controller/sdm/dredboxctl
-export DREDBOX_RUN="$SRCDIR/build/bench-logs/accel-rack"
-len=${1:-64M}
-mkdir -p "$SRCDIR/build/bench-logs"
-"$RACK" down > /dev/null 2>&1
-trap '"$RACK" down > /dev/null 2>&1' EXIT
-"$RACK" up > /dev/null
-"$CTL" attach --brick 0 --accelerator > /dev/null
-brick_run "$DREDBOX_RUN" 0 "dredbox-accel bench $len"
-for k in copy-offload-mibs copy-cpu-mibs copy-cpu-local-mibs copy-ratio \
-         crc32c-offload-mibs crc32c-cpu-mibs crc32c-cpu-local-mibs \
-         crc32c-ratio small-job-us-median small-job-us-p90 small-job-us-min; do
-    [ -n "$(fact $k)" ] || { echo "bench: no $k: $FACTS" >&2; exit 1; }
+. "$(dirname "$0")/lib.sh"
+
+KEYS="copy-offload-mibs copy-cpu-mibs copy-cpu-local-mibs copy-ratio
+      crc32c-offload-mibs crc32c-cpu-mibs crc32c-cpu-local-mibs crc32c-ratio
+      small-job-us-median small-job-us-p90 small-job-us-min"
+
+table() {
+    awk "$BENCH_AWK"'
+    $1 == "len" { len = $2 / 1048576; next }
+    { add($1, $2) }
+    function row(op) {
+        printf "| %s | %.0f | %.0f | %.0f | %.1f |\n", op,
+               med(op "-offload-mibs"), med(op "-cpu-mibs"),
+               med(op "-cpu-local-mibs"), med(op "-ratio")
+    }
+    END {
+        printf "| %d MiB, median of %d rounds | offload MiB/s | CPU, remote MiB/s | CPU, local MiB/s | offload / CPU remote |\n",
+               len, n("copy-ratio")
+        print "|---|---:|---:|---:|---:|"
+        row("copy")
+        row("crc32c")
+        print ""
+        printf "Small jobs (64-byte CRC32C), submission to completion seen by the guest, medians over the rounds: median %.0f us, p90 %.0f us, min %.0f us.\n",
+               med("small-job-us-median"), med("small-job-us-p90"),
+               med("small-job-us-min")
+    }'
+}
+
+bench_start accel "$@"
+rounds=${1:-3}
+len=${2:-64M}
+rack_up bench-accel
+"$CTL" attach --brick 0 --accelerator
+r=0
+while [ $r -lt "$rounds" ]; do
+    brick_run "$RUN" 0 "dredbox-accel bench $len"
+    guest_facts "round $r"
+    for k in bench-len $KEYS; do
+        [ -n "$(fact "$k")" ] || { echo "bench: no $k" >&2; exit 1; }
+    done
+    [ $r -gt 0 ] || result "len $(fact bench-len)"
+    for k in $KEYS; do
+        result "$k $(fact "$k")"
+    done
+    r=$((r + 1))
 done
-row() { printf '%-8s %15s %15s %17s %14s\n' "$@"; }
-echo "$(fact bench-len) bytes per job, from brick 0's guest"
-row "" "offload MiB/s" "CPU MiB/s" "CPU local MiB/s" "offload / CPU"
-row copy "$(fact copy-offload-mibs)" "$(fact copy-cpu-mibs)" \
-    "$(fact copy-cpu-local-mibs)" "$(fact copy-ratio)"
-row crc32c "$(fact crc32c-offload-mibs)" "$(fact crc32c-cpu-mibs)" \
-    "$(fact crc32c-cpu-local-mibs)" "$(fact crc32c-ratio)"
-echo "small job (64-byte CRC32C) submission to completion:" \
-    "median $(fact small-job-us-median) us, p90 $(fact small-job-us-p90) us," \
-    "min $(fact small-job-us-min) us"
+bench_end

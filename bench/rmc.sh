@@ -1,18 +1,43 @@
 #!/bin/sh
 # What the Remote Memory Controller costs a guest, measured in one run:
 # bandwidth through an RMC window onto a memory-brick segment vs local
-# DRAM (same loops, interleaved rounds), and the time from a commit that
-# reprograms an entry to the first access through it.
-# docs/benchmarks.md keeps results.
+# DRAM (same loops, interleaved rounds, medians computed by the guest),
+# and the time from a commit that reprograms an entry to the first access
+# through it.
 #
 #   bench/rmc.sh [ROUNDS]      (default 7)
+#   bench/rmc.sh --table LOG
 set -eu
-SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
-. "$SRCDIR/tests/guest/lib.sh"
-LOGDIR=$SRCDIR/build/bench-logs
-mkdir -p "$LOGDIR"
-rounds=${1:-7}
+. "$(dirname "$0")/lib.sh"
 
+KEYS="BW_LOCAL_WRITE BW_LOCAL_READ BW_DEVMEM_WRITE BW_DEVMEM_READ
+      BW_RMC_WRITE BW_RMC_READ REPROGRAM_US"
+
+table() {
+    awk '{ v[$1] = $2 }
+    function row(what, k) {
+        printf "| %s | %d | %d |\n", what, v[k "_WRITE"], v[k "_READ"]
+    }
+    END {
+        printf "| %d rounds, medians | write MB/s | read MB/s |\n", v["rounds"]
+        print "|---|---:|---:|"
+        row("RMC window (`/dev/mem`)", "BW_RMC")
+        row("local DRAM (`/dev/mem`)", "BW_DEVMEM")
+        row("local DRAM (process memory)", "BW_LOCAL")
+        print ""
+        print "| ratio | measured |"
+        print "|---|---:|"
+        printf "| RMC window / local DRAM, same mapping | write %.2f, read %.2f |\n",
+               v["BW_RMC_WRITE"] / v["BW_DEVMEM_WRITE"],
+               v["BW_RMC_READ"] / v["BW_DEVMEM_READ"]
+        print ""
+        printf "Reprogram, commit to first access: %d us median.\n",
+               v["REPROGRAM_US"]
+    }'
+}
+
+bench_start rmc "$@"
+rounds=${1:-7}
 pool_start 0:1G
 seg=$(pool_tool -c rack alloc 128M --brick 0)
 pool_tool -c rack grant "$seg" brick0 --writable
@@ -25,19 +50,10 @@ qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": 
     '{"execute": "dredbox-rmc-connect", "arguments": {"port": 1, "brick": 0}}' \
     '{"execute": "cont"}' > /dev/null
 boot_wait
-pool_stop
-for k in BW_LOCAL_WRITE BW_LOCAL_READ BW_DEVMEM_WRITE BW_DEVMEM_READ \
-         BW_RMC_WRITE BW_RMC_READ REPROGRAM_US; do
+guest_facts rmc-bench
+result "rounds $rounds"
+for k in $KEYS; do
     [ -n "$(fact $k)" ] || { echo "bench: no $k, see $log" >&2; exit 1; }
+    result "$k $(fact $k)"
 done
-row() { printf '%-36s %11s %11s\n' "$1" "$2" "$3"; }
-row "" "write MB/s" "read MB/s"
-row "RMC window (/dev/mem)" "$(fact BW_RMC_WRITE)" "$(fact BW_RMC_READ)"
-row "local DRAM (/dev/mem)" "$(fact BW_DEVMEM_WRITE)" "$(fact BW_DEVMEM_READ)"
-row "local DRAM (ordinary process memory)" "$(fact BW_LOCAL_WRITE)" \
-    "$(fact BW_LOCAL_READ)"
-awk -v dw="$(fact BW_DEVMEM_WRITE)" -v dr="$(fact BW_DEVMEM_READ)" \
-    -v rw="$(fact BW_RMC_WRITE)" -v rr="$(fact BW_RMC_READ)" 'BEGIN {
-    printf "RMC/local DRAM, same mapping: write %.2f, read %.2f\n",
-           rw / dw, rr / dr }'
-echo "reprogram (commit to first access): $(fact REPROGRAM_US) us"
+bench_end

@@ -1,40 +1,106 @@
 #!/bin/sh
-# End-to-end attach latency on the emulated default rack: from
-# `dredboxctl attach --brick 0 --size 512M` to the memory being online in
-# the guest (the controller acknowledges only once the guest has plugged
-# it), and the matching detach; median and spread over N rounds.
-# docs/benchmarks.md keeps results.
+# End-to-end attach latency on the emulated default rack, in one run:
+#  - through the SDM controller: from `dredboxctl attach --brick 0
+#    --size 512M` to its answer (the controller acknowledges only once the
+#    guest has plugged the memory), and the matching detach;
+#  - bare, without the controller: `qom-set requested-size` on the same
+#    brick's virtio-mem device over QMP, until the guest has plugged it
+#    (or unplugged it again), timed to the QMP event that reports the
+#    device's final size.
+# Rounds alternate between the two; medians and spread over the rounds.
 #
 #   bench/sdm-attach.sh [ROUNDS]      (default 10)
+#   bench/sdm-attach.sh --table LOG
 set -eu
-SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
-RACK=$SRCDIR/controller/rack/dredbox-rack
-CTL=$SRCDIR/build/tools/controller/sdm/dredboxctl
-export DREDBOX_RUN="$SRCDIR/build/bench-logs/sdm-rack"
+. "$(dirname "$0")/lib.sh"
+
+table() {
+    awk "$BENCH_AWK"'
+    { add($1, $2) }
+    function line(k, what) {
+        printf "| %s | %d | %d | %d | %d |\n", what, med(k), min(k),
+               max(k), n(k)
+    }
+    END {
+        print "| 512 MiB | median (ms) | min | max | rounds |"
+        print "|---|---:|---:|---:|---:|"
+        line("attach-ctl", "attach, `dredboxctl` (controller)")
+        line("attach-bare", "attach, bare `qom-set requested-size`")
+        line("detach-ctl", "detach, `dredboxctl` (controller)")
+        line("detach-bare", "detach, bare `qom-set requested-size`")
+        print ""
+        print "| controller / bare (median) | measured | controller overhead (ms) |"
+        print "|---|---:|---:|"
+        printf "| attach | %.2f | %d |\n", med("attach-ctl") / med("attach-bare"),
+               med("attach-ctl") - med("attach-bare")
+        printf "| detach | %.2f | %d |\n", med("detach-ctl") / med("detach-bare"),
+               med("detach-ctl") - med("detach-bare")
+    }'
+}
+
+bench_start sdm-attach "$@"
 rounds=${1:-10}
-mkdir -p "$SRCDIR/build/bench-logs"
-"$RACK" down > /dev/null 2>&1
-trap '"$RACK" down > /dev/null 2>&1' EXIT
-"$RACK" up > /dev/null
+size=$((512 << 20))
+rack_up bench-sdm-attach
 
 ms() { echo $(($(date +%s%N) / 1000000)); }
-: > "$DREDBOX_RUN/attach.ms"
-: > "$DREDBOX_RUN/detach.ms"
+
+# bare_resize DEVICE SIZE: set the brick's virtio-mem DEVICE to SIZE over
+# QMP; prints the milliseconds from the start of the request to the
+# MEMORY_DEVICE_SIZE_CHANGE event that reports SIZE.  QEMU throttles
+# that event to one a second per device, but each keeps the time of the
+# change it reports, so the time is exact.
+bare_resize() {
+    flag=$LOGDIR/bench-sdm-attach.done
+    rm -f "$flag"
+    t0=$(date +%s%N)
+    {
+        echo '{"execute": "qmp_capabilities"}'
+        echo "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"$1\", \"property\": \"requested-size\", \"value\": $2}}"
+        i=0
+        while [ ! -e "$flag" ] && [ $i -lt 1200 ]; do
+            sleep 0.1
+            i=$((i + 1))
+        done
+    } | socat -t 1 - "UNIX-CONNECT:$RUN/brick0.qmp" |
+        awk -v want="$2" -v t0="$t0" -v flag="$flag" '
+        /"MEMORY_DEVICE_SIZE_CHANGE"/ && match($0, /"size": *[0-9]+/) {
+            size = substr($0, RSTART, RLENGTH); sub(/.*: */, "", size)
+            if (size != want) next
+            match($0, /"seconds": *[0-9]+/)
+            s = substr($0, RSTART, RLENGTH); sub(/.*: */, "", s)
+            match($0, /"microseconds": *[0-9]+/)
+            us = substr($0, RSTART, RLENGTH); sub(/.*: */, "", us)
+            # Milliseconds since t0 (ns); awk doubles keep the difference
+            # exact enough at this scale.
+            printf "%d\n", (s - substr(t0, 1, 10)) * 1000 + \
+                   us / 1000 - substr(t0, 11) / 1e6
+            system("touch " flag)
+            exit
+        }'
+    rm -f "$flag"
+}
+
 i=0
 while [ $i -lt "$rounds" ]; do
     t0=$(ms)
-    "$CTL" attach --brick 0 --size 512M > /dev/null
+    out=$("$CTL" attach --brick 0 --size 512M)
     t1=$(ms)
     "$CTL" detach --brick 0 > /dev/null
     t2=$(ms)
-    echo $((t1 - t0)) >> "$DREDBOX_RUN/attach.ms"
-    echo $((t2 - t1)) >> "$DREDBOX_RUN/detach.ms"
+    echo "$out"
+    result "attach-ctl $((t1 - t0))"
+    result "detach-ctl $((t2 - t1))"
+    # The bare rounds use the memory brick the controller picked.
+    mem=$(echo "$out" | sed -n 's/.* of memory brick \([0-9]*\) .*/\1/p')
+    a=$(bare_resize "vmem-m$mem" $size)
+    d=$(bare_resize "vmem-m$mem" 0)
+    if [ -z "$a" ] || [ -z "$d" ]; then
+        echo "bench: vmem-m$mem never reported its size (attach '$a', detach '$d')" >&2
+        exit 1
+    fi
+    result "attach-bare $a"
+    result "detach-bare $d"
     i=$((i + 1))
 done
-stats() {    # median, min, max of a column of numbers
-    sort -n "$1" | awk '{ v[NR] = $1 } END {
-        printf "%8d %8d %8d\n", v[int((NR + 1) / 2)], v[1], v[NR] }'
-}
-printf '%-8s %8s %8s %8s   (ms, %d rounds)\n' "" median min max "$rounds"
-printf '%-8s %s\n' attach "$(stats "$DREDBOX_RUN/attach.ms")"
-printf '%-8s %s\n' detach "$(stats "$DREDBOX_RUN/detach.ms")"
+bench_end

@@ -5,11 +5,21 @@
  * trays of 16 bricks, cables tray-local within a tray's first half and
  * rack-local or inter-rack otherwise).  Requests of 256 MiB-2 GiB from
  * random compute bricks; a random allocation is released whenever a
- * request fails, so the rack stays busy.  Both policies, one run.
+ * request fails, so the rack stays busy.  Both policies, one run, each
+ * measurement repeated ROUNDS times (default 3).
+ *
+ *   sdm-reserve-bench [ROUNDS]
+ *
+ * Prints the engine's build, then one line per measurement: bricks,
+ * policy, requests, placed (the decisions that reserved memory; refused
+ * ones, and the releases that follow them, are not counted as
+ * decisions), seconds, and placed decisions per second.
+ * bench/sdm-reserve.sh logs it and makes the table.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "reserve.h"
 
@@ -47,8 +57,9 @@ static Rack *synthetic_rack(unsigned n)
     return rack;
 }
 
-static double decisions_per_second(unsigned n, SdmPolicy policy,
-                                   unsigned decisions)
+/* Run @requests requests; how many were placed, in *@secs seconds. */
+static unsigned placed_decisions(unsigned n, SdmPolicy policy,
+                                 unsigned requests, double *secs)
 {
     Rack *rack = synthetic_rack(n);
     SdmGraph *g = sdm_graph_new(rack);
@@ -56,15 +67,16 @@ static double decisions_per_second(unsigned n, SdmPolicy policy,
     GArray *live = g_array_new(false, false, sizeof(SdmPlacement));
     GArray *sizes = g_array_new(false, false, sizeof(uint64_t));
     gint64 t0 = g_get_monotonic_time();
-    double secs;
+    unsigned placed = 0;
 
-    for (unsigned i = 0; i < decisions; i++) {
+    for (unsigned i = 0; i < requests; i++) {
         SdmRequest req = { g_rand_int_range(rand, 0, n / 4) * 4,
                            g_rand_int_range(rand, 1, 9) * 256 * MiB,
                            g_rand_int_range(rand, 0, 3), false };
         SdmPlacement pl;
 
         if (sdm_reserve(g, policy, &req, &pl, NULL)) {
+            placed++;
             sdm_reserve_commit(g, &pl, req.size);
             g_array_append_val(live, pl);
             g_array_append_val(sizes, req.size);
@@ -77,7 +89,7 @@ static double decisions_per_second(unsigned n, SdmPolicy policy,
             g_array_remove_index_fast(sizes, k);
         }
     }
-    secs = (g_get_monotonic_time() - t0) / 1e6;
+    *secs = (g_get_monotonic_time() - t0) / 1e6;
     g_array_free(live, true);
     g_array_free(sizes, true);
     g_rand_free(rand);
@@ -86,20 +98,44 @@ static double decisions_per_second(unsigned n, SdmPolicy policy,
     g_ptr_array_free(rack->cables, true);
     g_free(rack->name);
     g_free(rack);
-    return decisions / secs;
+    return placed;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     static const unsigned sizes[] = { 1000, 10000 };
+    static const struct {
+        SdmPolicy policy;
+        const char *name;
+    } policies[] = {
+        { SDM_POLICY_FIRST_FIT, "first-fit" },
+        { SDM_POLICY_LOCALITY, "locality" },
+    };
+    int rounds = argc > 1 ? atoi(argv[1]) : 3;
 
-    printf("%-8s %20s %20s\n", "bricks", "first-fit dec/s", "locality dec/s");
-    for (int i = 0; i < 2; i++) {
-        unsigned n = sizes[i], d = n == 1000 ? 200000 : 20000;
+    if (argc > 2 || rounds <= 0) {
+        fprintf(stderr, "usage: sdm-reserve-bench [ROUNDS]\n");
+        return 2;
+    }
+    /* The engine library is built with the same options as this program. */
+    printf("engine optimization=%s buildtype=%s\n", BENCH_OPTIMIZATION,
+           BENCH_BUILDTYPE);
+    printf("%-8s %-10s %9s %9s %9s %12s\n", "bricks", "policy", "requests",
+           "placed", "seconds", "placed/s");
+    for (int r = 0; r < rounds; r++) {
+        for (unsigned i = 0; i < G_N_ELEMENTS(sizes); i++) {
+            unsigned n = sizes[i], requests = n == 1000 ? 200000 : 20000;
 
-        printf("%-8u %20.0f %20.0f\n", n,
-               decisions_per_second(n, SDM_POLICY_FIRST_FIT, d),
-               decisions_per_second(n, SDM_POLICY_LOCALITY, d));
+            for (unsigned p = 0; p < G_N_ELEMENTS(policies); p++) {
+                double secs;
+                unsigned placed = placed_decisions(n, policies[p].policy,
+                                                   requests, &secs);
+
+                printf("%-8u %-10s %9u %9u %9.3f %12.0f\n", n,
+                       policies[p].name, requests, placed, secs,
+                       placed / secs);
+            }
+        }
     }
     return 0;
 }

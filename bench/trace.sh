@@ -4,63 +4,58 @@
 # plugin, with dredbox-mem in count mode, in trace mode with one access
 # in 1000 traced (so that the trace of a boot fits on a disk), and in
 # trace mode with every access traced to /dev/null (the plugin's whole
-# cost without the disk's: a file would take ~20 GB); boots interleaved.
-# Then the trace's size per traced access.
-# docs/benchmarks.md keeps results.
+# cost without the disk's: a file would take ~20 GB); boots interleaved,
+# means over the boots.  Then the trace's size per traced access.
 #
 #   bench/trace.sh [REPEATS]      (default 2 boots per configuration)
+#   bench/trace.sh --table LOG
 set -eu
-SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
-. "$SRCDIR/tests/guest/lib.sh"
-LOGDIR=$SRCDIR/build/bench-logs
-mkdir -p "$LOGDIR"
-repeats=${1:-2}
-PLUGIN=$SRCDIR/build/tools/target-arm/plugins/libdredbox-mem.so
+. "$(dirname "$0")/lib.sh"
+PLUGIN=$TOOLS_BUILD/target-arm/plugins/libdredbox-mem.so
 
-pool_start 0:1G
-trap 'pool_stop' EXIT
-layout="-m 1536M -object memory-backend-ram,id=local,size=1G
- -object memory-backend-remote,id=far,size=512M,pool=$POOL/memd.sock,brick=0
- -numa node,nodeid=0,cpus=0-3,memdev=local -numa node,nodeid=1,memdev=far"
-
-run() {    # run NAME [PLUGIN ARGS]: append "NAME local remote" (copy MB/s)
-    name=$1
-    shift
-    # shellcheck disable=SC2086
-    boot "bench-trace-$name" membw $layout "$@"
-    l=$(fact BW_NODE0_COPY) r=$(fact BW_NODE1_COPY)
-    if [ -z "$l" ] || [ -z "$r" ]; then
-        echo "bench: $name produced no result, see $log" >&2
-        exit 1
-    fi
-    echo "$name $l $r" >> "$LOGDIR/trace-results"
+table() {
+    awk "$BENCH_AWK"'$1 == "records" { records = $2; bytes = $3; next }
+    { add($1 " l", $2); add($1 " r", $3) }
+    function row(k, what,   s) {
+        s = k == "none" ? "" : sprintf("%.1fx / %.1fx", \
+            med("none l") / med(k " l"), med("none r") / med(k " r"))
+        printf "| %s | %.0f | %.0f | %s |\n", what, med(k " l"), med(k " r"), s
+    }
+    END {
+        printf "| median of %d boots each | local MB/s | remote MB/s | slowdown (local / remote) |\n", n("none l")
+        print "|---|---:|---:|---:|"
+        row("none", "no plugin")
+        row("count", "count")
+        row("trace", "trace, sample=1000")
+        row("trace-all", "trace, every access")
+        print ""
+        printf "Trace of one boot at sample=1000: %d records in %d bytes, %d bytes per traced access.\n",
+               records, bytes, (bytes - 32) / records
+    }'
 }
 
-: > "$LOGDIR/trace-results"
+bench_start trace "$@"
+repeats=${1:-2}
+pool_start 0:1G
+layout=$(membw_layout \
+    "memory-backend-remote,id=far,size=512M,pool=$POOL/memd.sock,brick=0")
+BENCH_ON_EXIT='rm -f "$LOGDIR/bench-trace.bin"'
+
 i=0
 while [ $i -lt "$repeats" ]; do
-    run none
-    run count -plugin "$PLUGIN,mode=count,out=$LOGDIR/bench-trace.counts"
-    run trace -plugin "$PLUGIN,mode=trace,sample=1000,out=$LOGDIR/bench-trace.bin"
-    run trace-all -plugin "$PLUGIN,mode=trace,out=/dev/null"
+    # shellcheck disable=SC2086
+    membw_boot none $layout
+    # shellcheck disable=SC2086
+    membw_boot count $layout \
+        -plugin "$PLUGIN,mode=count,out=$LOGDIR/bench-trace.counts"
+    # shellcheck disable=SC2086
+    membw_boot trace $layout \
+        -plugin "$PLUGIN,mode=trace,sample=1000,out=$LOGDIR/bench-trace.bin"
+    # shellcheck disable=SC2086
+    membw_boot trace-all $layout -plugin "$PLUGIN,mode=trace,out=/dev/null"
     i=$((i + 1))
 done
-awk '{ l[$1] += $2; r[$1] += $3; n[$1]++ }
-END {
-    printf "%-22s %14s %14s\n", "", "local MB/s", "remote MB/s"
-    printf "%-22s %14.0f %14.0f\n", "no plugin", l["none"] / n["none"], r["none"] / n["none"]
-    printf "%-22s %14.0f %14.0f\n", "dredbox-mem count", l["count"] / n["count"], r["count"] / n["count"]
-    printf "%-22s %14.0f %14.0f\n", "trace, sample=1000", l["trace"] / n["trace"], r["trace"] / n["trace"]
-    printf "%-22s %14.0f %14.0f\n", "trace, every access", l["trace-all"] / n["trace-all"], r["trace-all"] / n["trace-all"]
-    printf "slowdown (no plugin / count): local %.1fx, remote %.1fx\n",
-           l["none"] / l["count"], r["none"] / r["count"]
-    printf "slowdown (no plugin / trace): local %.1fx, remote %.1fx\n",
-           l["none"] / l["trace"], r["none"] / r["trace"]
-    printf "slowdown (no plugin / trace every access): local %.1fx, remote %.1fx\n",
-           l["none"] / l["trace-all"], r["none"] / r["trace-all"]
-}' "$LOGDIR/trace-results"
-records=$("$SRCDIR/build/tools/controller/trace/dredbox-trace" summary \
+records=$("$TOOLS_BUILD/controller/trace/dredbox-trace" summary \
           "$LOGDIR/bench-trace.bin" | sed -n '1s/ accesses.*//p')
-bytes=$(stat -c %s "$LOGDIR/bench-trace.bin")
-echo "trace: $records accesses in $bytes bytes: $(( (bytes - 32) / records )) bytes per traced access"
-rm -f "$LOGDIR/bench-trace.bin"
+result "records $records $(stat -c %s "$LOGDIR/bench-trace.bin")"
+bench_end

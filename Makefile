@@ -4,6 +4,7 @@
 #   make down     stop the rack
 #   make run-brick  a single compute brick with pool memory, on this terminal
 #   make check    build, then run every test suite
+#   make check-sanitize  the unit, qtest and rack tests under ASan and UBSan
 #   make guest    fetch the Debian arm64 kernel and build the test initramfs
 
 BUILD := build
@@ -13,7 +14,7 @@ export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
 .PHONY: all qemu tools guest run down run-brick check check-qtest check-unit \
-        check-guest clean distclean
+        check-guest check-sanitize qemu-sanitize tools-sanitize clean distclean
 
 all: qemu tools
 
@@ -24,12 +25,32 @@ qemu:
 	ninja -C $(BUILD)/qemu qemu-system-aarch64
 
 # The tools build the TCG plugin against the QEMU source configure prepares.
+# They are optimised with assertions kept (meson.build's default); the stamp
+# moves a build/tools set up when the default was -O0 to it, once.
 $(BUILD)/tools/build.ninja:
 	./configure
 	meson setup $(BUILD)/tools .
+	touch $(BUILD)/tools/.debugoptimized
 
-tools: $(BUILD)/tools/build.ninja
+$(BUILD)/tools/.debugoptimized: | $(BUILD)/tools/build.ninja
+	meson configure $(BUILD)/tools -Dbuildtype=debugoptimized
+	touch $@
+
+tools: $(BUILD)/tools/.debugoptimized
 	ninja -C $(BUILD)/tools
+
+# The same tools and QEMU with AddressSanitizer and UBSan, in their own
+# build directories (docs/testing.md, "Sanitizers").
+qemu-sanitize:
+	./configure --sanitize
+	ninja -C $(BUILD)/qemu-sanitize qemu-system-aarch64
+
+$(BUILD)/tools-sanitize/build.ninja:
+	./configure --sanitize
+	meson setup -Db_sanitize=address,undefined $(BUILD)/tools-sanitize .
+
+tools-sanitize: $(BUILD)/tools-sanitize/build.ninja
+	ninja -C $(BUILD)/tools-sanitize
 
 guest:
 	tests/guest/prepare.sh
@@ -55,8 +76,12 @@ check-unit: tools
 check-guest: all guest
 	tests/guest/run.sh
 
+check-sanitize: qemu-sanitize tools-sanitize guest
+	tests/run-sanitize.sh
+
 clean:
-	rm -rf $(BUILD)/qemu $(BUILD)/tools $(BUILD)/guest
+	rm -rf $(BUILD)/qemu $(BUILD)/tools $(BUILD)/guest \
+	    $(BUILD)/qemu-sanitize $(BUILD)/tools-sanitize
 
 distclean:
 	rm -rf $(BUILD)

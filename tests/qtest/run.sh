@@ -2,13 +2,16 @@
 # Build and run the qtests that cover the dReDBox machine and devices:
 # ours (tests/qtest/dredbox-*-test.c) plus upstream's generic qom-test and
 # device-introspect-test, which walk every machine and device we build.
+# DREDBOX_QEMU_BUILD and DREDBOX_TOOLS_BUILD choose the build directories
+# (default build/qemu and build/tools; make check-sanitize sets both).
 set -eu
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
-B=$SRCDIR/build/qemu
+B=${DREDBOX_QEMU_BUILD:-$SRCDIR/build/qemu}
+TOOLS_BUILD=${DREDBOX_TOOLS_BUILD:-$SRCDIR/build/tools}
 
 # The remote-memory qtests run a real pool daemon.
-ninja -C "$SRCDIR/build/tools" > /dev/null
-export DREDBOX_MEMD="$SRCDIR/build/tools/controller/memd/dredbox-memd"
+ninja -C "$TOOLS_BUILD" > /dev/null
+export DREDBOX_MEMD="$TOOLS_BUILD/controller/memd/dredbox-memd"
 
 tests="qom-test device-introspect-test"
 for f in "$SRCDIR"/tests/qtest/dredbox-*-test.c; do

@@ -7,7 +7,7 @@
 # stream of requests comes back with every acknowledged allocation, still
 # consistent with the bricks and the pool; so does the switch fabric.
 . "$(dirname "$0")/lib.sh"
-plan 31
+plan 34
 
 rack_up sdm
 check_value "the rack comes up with its controller" \
@@ -157,3 +157,24 @@ err=$(printf '%s\n' '{"cmd":"reboot"}' | socat -t 5 - "UNIX-CONNECT:$RUN/sdm.soc
 check_value "unknown requests get a clear error" \
     "$(echo "$err" | jq -r .error)" \
     'unknown command "reboot" (attach, detach, status, graph, plan-power, register)'
+
+# Garbage on every control socket of the live rack: each line refused,
+# every daemon still up, and the rack exactly as it was.
+FUZZ=$TOOLS_BUILD/tests/unit/control-fuzz
+before="$(circuits) $(rack_pool_used) $("$CTL" --json status | jq -c '.allocations')"
+fuzzed=""
+: > "$LOGDIR/sdm-fuzz.log"
+for target in "pool $RUN/pool/memd.sock" "fabric $RUN/fabric.sock" \
+              "sdm $RUN/sdm.sock" "accel $RUN/accel0-ctl.sock"; do
+    # shellcheck disable=SC2086
+    "$FUZZ" $target 1000 >> "$LOGDIR/sdm-fuzz.log" 2>&1 &&
+        fuzzed="$fuzzed ${target%% *}"
+done
+check_value "every control socket refuses 1000 hostile lines and still answers" \
+    "$fuzzed" " pool fabric sdm accel"
+grep '^#\|control-fuzz:' "$LOGDIR/sdm-fuzz.log"
+check_value "and garbage changed nothing: circuits, pool, allocations" \
+    "$(circuits) $(rack_pool_used) $("$CTL" --json status | jq -c '.allocations')" \
+    "$before"
+check_value "status is still consistent for brick 0" \
+    "$("$CTL" status 2>&1 | grep -c '^0 .*MISMATCH')" 0

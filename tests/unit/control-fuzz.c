@@ -66,8 +66,11 @@ static const Template sdm_templates[] = {
       "cmd:s brick:i size:Is latency:sn policy:sn path:sn accelerator:bn" },
     { "{\"cmd\":\"attach\",\"brick\":0,\"accelerator\":true}",
       "cmd:s brick:i accelerator:b" },
-    { "{\"cmd\":\"detach\",\"brick\":0,\"allocation\":1,\"force\":false}",
-      "cmd:s brick:i allocation:I force:bn" },
+    /* One of brick and allocation: the other left out is no error. */
+    { "{\"cmd\":\"detach\",\"allocation\":999999,\"force\":false}",
+      "cmd:s allocation:I force:bn" },
+    { "{\"cmd\":\"detach\",\"brick\":63,\"force\":false}",
+      "cmd:s brick:i force:bn" },
     { "{\"cmd\":\"register\",\"lines\":\"memory 9 size=1G\"}",
       "cmd:s lines:s" },
 };

@@ -110,29 +110,26 @@ void qmp_dredbox_rmc_set_entry(uint8_t port, uint16_t brick, uint64_t start,
                                Error **errp)
 {
     DredboxRmcState *s = rmc_find_port(port, errp);
-    DredboxRmcEntryRegs old;
-
-    if (!s) {
-        return;
-    }
-    old = s->port[port].pending;
-    s->port[port].pending = (DredboxRmcEntryRegs) {
+    DredboxRmcEntryRegs e = {
         .netinfo = brick | (add ? RMC_NETINFO_ADD : 0),
         .ctrl = RMC_CTRL_ENABLE,
         .start = start, .end = end, .offset = offset,
     };
-    if (!dredbox_rmc_commit(s, BIT(port), errp)) {
-        s->port[port].pending = old;
+
+    if (s) {
+        dredbox_rmc_set_entry(s, port, &e, errp);
     }
 }
 
 void qmp_dredbox_rmc_clear_entry(uint8_t port, Error **errp)
 {
     DredboxRmcState *s = rmc_find_port(port, errp);
+    DredboxRmcEntryRegs e;
 
     if (s) {
-        s->port[port].pending.ctrl &= ~RMC_CTRL_ENABLE;
-        dredbox_rmc_commit(s, BIT(port), errp);
+        e = s->port[port].pending;
+        e.ctrl &= ~RMC_CTRL_ENABLE;
+        dredbox_rmc_set_entry(s, port, &e, errp);
     }
 }
 

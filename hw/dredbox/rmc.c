@@ -164,6 +164,9 @@ static void rmc_region_free(DredboxRmcRegion *r)
 
 static void rmc_port_unmap(DredboxRmcState *s, DredboxRmcPort *p)
 {
+    if (p->fault.container) {
+        memory_region_del_subregion(p->fault.container, &p->fault);
+    }
     for (guint i = 0; i < p->regions->len; i++) {
         DredboxRmcRegion *r = g_ptr_array_index(p->regions, i);
 
@@ -195,15 +198,10 @@ static void rmc_port_map(DredboxRmcState *s, unsigned n)
     }
     g_assert(w >= 0);   /* commit checked it */
     p->site = (DredboxRmcFaultSite) { s, n, e->start };
-
-    r = g_new0(DredboxRmcRegion, 1);
-    name = g_strdup_printf("dredbox-rmc.port%u", n);
-    memory_region_init_io(&r->mr, OBJECT(s), &rmc_fault_ops, &p->site, name,
-                          e->end - e->start + 1);
+    memory_region_set_size(&p->fault, e->end - e->start + 1);
     memory_region_add_subregion_overlap(&s->window[w],
                                         e->start - s->window_base[w],
-                                        &r->mr, 1);
-    g_ptr_array_add(p->regions, r);
+                                        &p->fault, 1);
 
     if (rmc_port_fault_reason(p) != RMC_FAULT_NOT_ALLOCATED) {
         return;     /* no circuit to the entry's brick: all of it faults */
@@ -333,43 +331,89 @@ static uint32_t rmc_check_entry(DredboxRmcState *s,
     return RMC_COMMIT_OK;
 }
 
-bool dredbox_rmc_commit(DredboxRmcState *s, uint32_t mask, Error **errp)
+/*
+ * Whether the table @next may become live: RMC_COMMIT_OK, or why not
+ * with the port to blame in @bad (of an overlap, the one in @mask, the
+ * ports being committed).
+ */
+static uint32_t rmc_check_table(DredboxRmcState *s,
+                                const DredboxRmcEntryRegs *next,
+                                uint32_t mask, unsigned *bad)
 {
-    DredboxRmcEntryRegs next[RMC_MAX_PORTS];
     uint32_t reason = RMC_COMMIT_OK;
-    unsigned n, m, bad = 0;
+    unsigned n, m;
 
-    for (n = 0; n < s->num_ports; n++) {
-        next[n] = mask & BIT(n) ? s->port[n].pending : s->port[n].live;
-    }
+    *bad = 0;
     for (n = 0; n < s->num_ports && !reason; n++) {
         if (!entry_enabled(&next[n])) {
             continue;
         }
-        bad = n;
+        *bad = n;
         reason = rmc_check_entry(s, &next[n]);
         for (m = 0; m < s->num_ports && !reason; m++) {
             if (m != n && entry_enabled(&next[m]) &&
                 next[m].start <= next[n].end && next[n].start <= next[m].end) {
                 reason = RMC_COMMIT_OVERLAP;
                 /* Blame the entry being committed. */
-                bad = mask & BIT(n) ? n : m;
+                *bad = mask & BIT(n) ? n : m;
             }
         }
     }
-    s->commit_status = reason | (reason ? bad << RMC_COMMIT_PORT_SHIFT : 0);
-    trace_dredbox_rmc_commit(mask, reason, bad);
-    if (reason) {
-        rmc_raise(s, RMC_IRQ_COMMIT_ERROR);
-        error_setg(errp, "RMC commit refused: port %u: %s", bad,
-                   commit_errors[reason]);
-        return false;
-    }
-    for (n = 0; n < s->num_ports; n++) {
+    return reason;
+}
+
+static void rmc_make_live(DredboxRmcState *s, const DredboxRmcEntryRegs *next)
+{
+    for (unsigned n = 0; n < s->num_ports; n++) {
         s->port[n].live = next[n];
     }
     s->commits++;
     rmc_rebuild(s);
+}
+
+/*
+ * The guest's write of @mask to RMC_COMMIT: the result goes to
+ * RMC_COMMIT_STATUS, a refusal raises the interrupt.
+ */
+static void rmc_guest_commit(DredboxRmcState *s, uint32_t mask)
+{
+    DredboxRmcEntryRegs next[RMC_MAX_PORTS];
+    uint32_t reason;
+    unsigned bad;
+
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        next[n] = mask & BIT(n) ? s->port[n].pending : s->port[n].live;
+    }
+    reason = rmc_check_table(s, next, mask, &bad);
+    s->commit_status = reason | (reason ? bad << RMC_COMMIT_PORT_SHIFT : 0);
+    trace_dredbox_rmc_commit(mask, reason, bad);
+    if (reason) {
+        rmc_raise(s, RMC_IRQ_COMMIT_ERROR);
+        return;
+    }
+    rmc_make_live(s, next);
+}
+
+bool dredbox_rmc_set_entry(DredboxRmcState *s, unsigned port,
+                           const DredboxRmcEntryRegs *e, Error **errp)
+{
+    DredboxRmcEntryRegs next[RMC_MAX_PORTS];
+    uint32_t reason;
+    unsigned bad;
+
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        next[n] = s->port[n].live;
+    }
+    next[port] = *e;
+    reason = rmc_check_table(s, next, BIT(port), &bad);
+    trace_dredbox_rmc_set_entry(port, reason, bad);
+    if (reason) {
+        error_setg(errp, "RMC commit refused: port %u: %s", bad,
+                   commit_errors[reason]);
+        return false;
+    }
+    s->port[port].pending = *e;
+    rmc_make_live(s, next);
     return true;
 }
 
@@ -526,6 +570,10 @@ static int rmc_link_connect(const char *path, Error **errp)
     struct sockaddr_un un = { .sun_family = AF_UNIX };
     int fd, ret;
 
+    if (!*path) {
+        error_setg(errp, "the accelerator's socket path is empty");
+        return -1;
+    }
     if (strlen(path) >= sizeof(un.sun_path)) {
         error_setg(errp, "the accelerator's socket path '%s' is too long",
                    path);
@@ -637,7 +685,21 @@ static void rmc_doorbell_message(DredboxRmcDoorbell *db,
     DredboxRmcState *s = db->rmc;
     uint32_t type = le32_to_cpu(msg->type);
     uint32_t value = le32_to_cpu(msg->value);
+    uint64_t arg = le64_to_cpu(msg->arg);
+    const char *why = NULL;
 
+    /* Known messages with bad fields are ignored, like unknown ones. */
+    if (arg && (type == DRQ_LINK_READY || type == DRQ_LINK_COMPLETION)) {
+        why = "arg is not 0";
+    } else if (type == DRQ_LINK_COMPLETION && !db->ready) {
+        why = "completion before READY";
+    } else if (type == DRQ_LINK_COMPLETION && value >= DRQ_SLOTS) {
+        why = "no such slot";
+    }
+    if (why) {
+        trace_dredbox_rmc_doorbell_malformed(db->port, type, value, arg, why);
+        return;
+    }
     switch (type) {
     case DRQ_LINK_READY:
         trace_dredbox_rmc_doorbell_ready(db->port, value);
@@ -1010,7 +1072,7 @@ static bool rmc_write_control(DredboxRmcState *s, hwaddr addr, uint32_t v)
     switch (addr) {
     case RMC_COMMIT:
         /* Refusals are reported in RMC_COMMIT_STATUS and the interrupt. */
-        dredbox_rmc_commit(s, v & MAKE_64BIT_MASK(0, s->num_ports), NULL);
+        rmc_guest_commit(s, v & MAKE_64BIT_MASK(0, s->num_ports));
         return true;
     case RMC_IRQ_STATUS:
         s->irq_status &= ~v;
@@ -1129,6 +1191,15 @@ static void rmc_realize(DeviceState *dev, Error **errp)
         sysbus_init_mmio(sbd, &s->window[w]);
     }
     for (unsigned n = 0; n < RMC_MAX_PORTS; n++) {
+        g_autofree char *name = g_strdup_printf("dredbox-rmc.port%u", n);
+
+        /*
+         * The flat views refer to I/O regions until an RCU grace period
+         * after they change, so the fault region is the port's for good:
+         * a commit resizes and moves it.  Aliases come and go.
+         */
+        memory_region_init_io(&s->port[n].fault, OBJECT(s), &rmc_fault_ops,
+                              &s->port[n].site, name, RMC_PAGE);
         s->port[n].regions = g_ptr_array_new();
         s->port[n].db = (DredboxRmcDoorbell) { .rmc = s, .port = n,
                                                .fd = -1 };

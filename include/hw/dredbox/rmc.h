@@ -83,7 +83,8 @@ typedef struct DredboxRmcPort {
 
     /* data path built from @live at commit */
     DredboxRmcFaultSite site;
-    GPtrArray *regions;     /* DredboxRmcRegion *, fault region first */
+    MemoryRegion fault;     /* refuses what no segment backs in @live */
+    GPtrArray *regions;     /* DredboxRmcRegion *: aliases onto segments */
 
     DredboxRmcDoorbell db;
 } DredboxRmcPort;
@@ -135,8 +136,13 @@ struct DredboxRmcState {
 /* The machine's RMC, or NULL with @errp set. */
 DredboxRmcState *dredbox_rmc_find(Error **errp);
 
-/* Make the pending entries of the ports in @mask live, or refuse all. */
-bool dredbox_rmc_commit(DredboxRmcState *s, uint32_t mask, Error **errp);
+/*
+ * Make @e @port's pending and live entry, as a guest's commit of that
+ * port would, or refuse it and change nothing: RMC_COMMIT_STATUS and the
+ * refused-commit interrupt report only the guest's own commits.
+ */
+bool dredbox_rmc_set_entry(DredboxRmcState *s, unsigned port,
+                           const DredboxRmcEntryRegs *e, Error **errp);
 void dredbox_rmc_set_link(DredboxRmcState *s, unsigned port, bool up,
                           uint16_t brick);
 bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t segment,

@@ -25,6 +25,26 @@ uint64_t dredbox_qdict_uint(QDict *d, const char *key)
     return qnum_get_uint(n);
 }
 
+uint32_t dredbox_test_seed(uint32_t fallback)
+{
+    const char *env = g_getenv("DREDBOX_SEED");
+    uint32_t seed = fallback;
+
+    if (env && *env) {
+        char *end;
+        guint64 v = g_ascii_strtoull(env, &end, 0);
+
+        if (*end || v > UINT32_MAX) {
+            g_test_message("DREDBOX_SEED=%s is not a 32-bit number", env);
+            g_assert_not_reached();
+        }
+        seed = v;
+    }
+    g_test_message("seed %" PRIu32 " (replay with DREDBOX_SEED=%" PRIu32 ")",
+                   seed, seed);
+    return seed;
+}
+
 int dredbox_run_qemu(const char *args, char **err)
 {
     g_autofree char *cmd = g_strdup_printf("%s %s -display none -nodefaults",

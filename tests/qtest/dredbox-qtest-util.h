@@ -15,6 +15,13 @@
 
 uint64_t dredbox_qdict_uint(QDict *d, const char *key);
 
+/*
+ * The seed of a randomised test: $DREDBOX_SEED if set, else @fallback, so
+ * that a run is the same every time and a failure can be replayed.  It
+ * is printed (a TAP comment) with how to replay it.
+ */
+uint32_t dredbox_test_seed(uint32_t fallback);
+
 /* Run QEMU to completion with @args; return its exit status. */
 int dredbox_run_qemu(const char *args, char **err);
 

@@ -18,6 +18,7 @@
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qobject/qjson.h"
 #include "qobject/qlist.h"
 #include "hw/dredbox/accel-queue.h"
 #include "hw/dredbox/rmc-regs.h"
@@ -645,32 +646,6 @@ static void test_qmp(void)
     dredbox_pool_stop(pool);
 }
 
-/* Random values at every offset of the page: the device keeps working. */
-static void test_register_sweep(void)
-{
-    QTestState *qts = qtest_init(DREDBOX_MACHINE);
-    GRand *rand = g_rand_new_with_seed(0xdb0c);
-    QDict *resp;
-
-    for (uint64_t off = 0; off < RMC_CONFIG_SIZE; off += 4) {
-        qtest_writel(qts, CFG + off, g_rand_int(rand));
-        qtest_readl(qts, CFG + off);
-    }
-    for (int i = 0; i < 2000; i++) {
-        uint64_t off = g_rand_int_range(rand, 0, RMC_CONFIG_SIZE / 8) * 8;
-
-        qtest_writeq(qts, CFG + off, (uint64_t)g_rand_int(rand) << 32 |
-                     g_rand_int(rand));
-        wr(qts, RMC_COMMIT, g_rand_int(rand));
-        qtest_readq(qts, LOW_BASE + g_rand_int_range(rand, 0, 1 << 30));
-    }
-    g_rand_free(rand);
-    g_assert_cmphex(rd(qts, RMC_ID), ==, RMC_ID_VALUE);
-    resp = qmp_ok(qts, "{'execute': 'query-dredbox-rmc'}");
-    qobject_unref(resp);
-    qtest_quit(qts);
-}
-
 /* Port @n of a query-dredbox-rmc reply. */
 static QDict *port_info(QDict *resp, int n)
 {
@@ -681,6 +656,607 @@ static QDict *port_info(QDict *resp, int n)
         e = qlist_next(e);
     }
     return qobject_to(QDict, qlist_entry_obj(e));
+}
+
+/*
+ * The register sweep's model of the RMC, written from docs/rmc.md: what
+ * every register must read, and what the data path must do, after any
+ * sequence of writes, commits and window accesses on a brick without a
+ * pool (no links, no doorbells: every mapped access faults as no-link).
+ */
+typedef struct ModelEntry {
+    uint32_t netinfo;
+    uint32_t ctrl;
+    uint64_t start;
+    uint64_t end;
+    uint64_t offset;
+} ModelEntry;
+
+typedef struct ModelPort {
+    ModelEntry pending;
+    ModelEntry live;
+    uint64_t faults;
+    uint64_t fault_addr;
+    uint32_t fault_reason;
+    bool fault_latched;
+} ModelPort;
+
+typedef struct Model {
+    ModelPort port[PORTS];
+    uint32_t commits;
+    uint32_t commit_status;
+    uint32_t irq_status;
+    uint32_t irq_enable;
+    uint64_t unmapped_faults;
+    uint64_t unmapped_addr;
+    bool unmapped_latched;
+    unsigned events;            /* DREDBOX_RMC_FAULT not yet seen */
+    unsigned outcomes[RMC_COMMIT_WRAP + 1];     /* commits by result */
+} Model;
+
+static bool model_same(const ModelEntry *a, const ModelEntry *b)
+{
+    return a->netinfo == b->netinfo && a->ctrl == b->ctrl &&
+           a->start == b->start && a->end == b->end &&
+           a->offset == b->offset;
+}
+
+static bool model_in(uint64_t start, uint64_t end, uint64_t base,
+                     uint64_t size)
+{
+    return start >= base && end <= base + size - 1;
+}
+
+static uint32_t model_check(const ModelEntry *e)
+{
+    if (e->start > e->end) {
+        return RMC_COMMIT_BAD_RANGE;
+    }
+    if (e->start % 4096 || (e->end + 1) % 4096) {
+        return RMC_COMMIT_MISALIGNED;
+    }
+    if (!model_in(e->start, e->end, LOW_BASE, LOW_SIZE) &&
+        !model_in(e->start, e->end, HIGH_BASE, HIGH_SIZE)) {
+        return RMC_COMMIT_NO_WINDOW;
+    }
+    if (e->netinfo & RMC_NETINFO_ADD ? e->offset > UINT64_MAX - e->end
+                                     : e->offset > e->start) {
+        return RMC_COMMIT_WRAP;
+    }
+    return RMC_COMMIT_OK;
+}
+
+/* RMC_COMMIT: every enabled entry of the resulting table, in port order. */
+static void model_commit(Model *m, uint32_t mask)
+{
+    ModelEntry next[PORTS];
+    uint32_t reason = RMC_COMMIT_OK;
+    int n, k, bad = 0;
+
+    for (n = 0; n < PORTS; n++) {
+        next[n] = mask & BIT(n) ? m->port[n].pending : m->port[n].live;
+    }
+    for (n = 0; n < PORTS && !reason; n++) {
+        if (!(next[n].ctrl & RMC_CTRL_ENABLE)) {
+            continue;
+        }
+        bad = n;
+        reason = model_check(&next[n]);
+        for (k = 0; k < PORTS && !reason; k++) {
+            if (k != n && next[k].ctrl & RMC_CTRL_ENABLE &&
+                next[k].start <= next[n].end &&
+                next[n].start <= next[k].end) {
+                reason = RMC_COMMIT_OVERLAP;
+                bad = mask & BIT(n) ? n : k;
+            }
+        }
+    }
+    m->outcomes[reason]++;
+    m->commit_status = reason ? reason | bad << RMC_COMMIT_PORT_SHIFT : 0;
+    if (reason) {
+        m->irq_status |= RMC_IRQ_COMMIT_ERROR;
+        return;
+    }
+    for (n = 0; n < PORTS; n++) {
+        m->port[n].live = next[n];
+    }
+    m->commits++;
+}
+
+static void model_set_half(uint64_t *r, uint32_t off, uint32_t v)
+{
+    *r = off & 4 ? deposit64(*r, 32, 32, v) : deposit64(*r, 0, 32, v);
+}
+
+static void model_write(Model *m, uint32_t off, uint32_t v)
+{
+    if (off < PORTS * RMC_NP_STRIDE) {
+        ModelEntry *e = &m->port[off / RMC_NP_STRIDE].pending;
+
+        e->ctrl |= RMC_CTRL_ENABLE;
+        switch (off % RMC_NP_STRIDE) {
+        case RMC_NP_NETINFO:
+            e->netinfo = v & RMC_NETINFO_MASK;
+            break;
+        case RMC_NP_START:
+            e->start = v;
+            break;
+        case RMC_NP_END:
+            e->end = v;
+            break;
+        default:
+            e->offset = v;
+            break;
+        }
+    } else if (off >= RMC_WIDE_BASE &&
+               off < RMC_WIDE_BASE + PORTS * RMC_WIDE_STRIDE) {
+        ModelPort *p = &m->port[(off - RMC_WIDE_BASE) / RMC_WIDE_STRIDE];
+        uint32_t f = (off - RMC_WIDE_BASE) % RMC_WIDE_STRIDE;
+
+        switch (f & ~4u) {
+        case RMC_WIDE_START:
+            model_set_half(&p->pending.start, f, v);
+            return;
+        case RMC_WIDE_END:
+            model_set_half(&p->pending.end, f, v);
+            return;
+        case RMC_WIDE_OFFSET:
+            model_set_half(&p->pending.offset, f, v);
+            return;
+        }
+        switch (f) {
+        case RMC_WIDE_NETINFO:
+            p->pending.netinfo = v & RMC_NETINFO_MASK;
+            break;
+        case RMC_WIDE_CTRL:
+            p->pending.ctrl = v & RMC_CTRL_MASK;
+            break;
+        case RMC_WIDE_FAULT_CLEAR:
+            p->fault_latched = false;
+            break;
+        }
+        /* The rest is read-only; no doorbell is bound. */
+    } else {
+        switch (off) {
+        case RMC_COMMIT:
+            model_commit(m, v & MAKE_64BIT_MASK(0, PORTS));
+            break;
+        case RMC_IRQ_STATUS:
+            m->irq_status &= ~v;
+            break;
+        case RMC_IRQ_ENABLE:
+            m->irq_enable = v & RMC_IRQ_MASK;
+            break;
+        case RMC_UNMAPPED_FAULTS:
+            m->unmapped_latched = false;
+            break;
+        }
+        /* Identification, windows, status, reserved: read-only. */
+    }
+}
+
+static uint32_t model_half(uint64_t v, uint32_t off)
+{
+    return off & 4 ? v >> 32 : (uint32_t)v;
+}
+
+static uint32_t model_count(uint64_t v)
+{
+    return MIN(v, UINT32_MAX);
+}
+
+static uint32_t model_read_wide(const ModelPort *p, uint32_t f)
+{
+    switch (f & ~4u) {
+    case RMC_WIDE_START:
+        return model_half(p->pending.start, f);
+    case RMC_WIDE_END:
+        return model_half(p->pending.end, f);
+    case RMC_WIDE_OFFSET:
+        return model_half(p->pending.offset, f);
+    case RMC_WIDE_FAULT_ADDR:
+        return model_half(p->fault_addr, f);
+    }
+    switch (f) {
+    case RMC_WIDE_NETINFO:
+        return p->pending.netinfo;
+    case RMC_WIDE_CTRL:
+        return p->pending.ctrl;
+    case RMC_WIDE_STATUS:
+        return (p->live.ctrl & RMC_CTRL_ENABLE ? RMC_STATUS_LIVE : 0) |
+               (p->fault_latched ? RMC_STATUS_FAULT : 0) |
+               (model_same(&p->pending, &p->live) ? 0 : RMC_STATUS_PENDING);
+    case RMC_WIDE_FAULTS:
+        return model_count(p->faults);
+    case RMC_WIDE_FAULT_REASON:
+        return p->fault_reason;
+    }
+    return 0;   /* fault clear, doorbell and completion counts */
+}
+
+static uint32_t model_read(const Model *m, uint32_t off)
+{
+    if (off < PORTS * RMC_NP_STRIDE) {
+        const ModelEntry *e = &m->port[off / RMC_NP_STRIDE].pending;
+
+        switch (off % RMC_NP_STRIDE) {
+        case RMC_NP_NETINFO:
+            return e->netinfo;
+        case RMC_NP_START:
+            return e->start;
+        case RMC_NP_END:
+            return e->end;
+        default:
+            return e->offset;
+        }
+    }
+    if (off >= RMC_WIDE_BASE &&
+        off < RMC_WIDE_BASE + PORTS * RMC_WIDE_STRIDE) {
+        return model_read_wide(
+            &m->port[(off - RMC_WIDE_BASE) / RMC_WIDE_STRIDE],
+            (off - RMC_WIDE_BASE) % RMC_WIDE_STRIDE);
+    }
+    switch (off & ~4u) {
+    case RMC_LOW_WINDOW_BASE:
+        return model_half(LOW_BASE, off);
+    case RMC_LOW_WINDOW_SIZE:
+        return model_half(LOW_SIZE, off);
+    case RMC_HIGH_WINDOW_BASE:
+        return model_half(HIGH_BASE, off);
+    case RMC_HIGH_WINDOW_SIZE:
+        return model_half(HIGH_SIZE, off);
+    case RMC_UNMAPPED_ADDR:
+        return model_half(m->unmapped_addr, off);
+    }
+    switch (off) {
+    case RMC_ID:
+        return RMC_ID_VALUE;
+    case RMC_VERSION:
+        return RMC_VERSION_VALUE;
+    case RMC_CAP:
+        return PORTS | 16 << RMC_CAP_NP_STRIDE_SHIFT |
+               64 << RMC_CAP_WIDE_STRIDE_SHIFT | RMC_CAP_IRQ |
+               RMC_CAP_DOORBELL;
+    case RMC_COMMIT:
+        return m->commits;
+    case RMC_COMMIT_STATUS:
+        return m->commit_status;
+    case RMC_IRQ_STATUS:
+        return m->irq_status;
+    case RMC_IRQ_ENABLE:
+        return m->irq_enable;
+    case RMC_UNMAPPED_FAULTS:
+        return model_count(m->unmapped_faults);
+    }
+    return 0;   /* no links, no completions; reserved offsets */
+}
+
+/* The decoder: an access at @addr faults on the live entry holding it. */
+static void model_access(Model *m, uint64_t addr)
+{
+    bool first;
+
+    for (int n = 0; n < PORTS; n++) {
+        ModelPort *p = &m->port[n];
+
+        if (p->live.ctrl & RMC_CTRL_ENABLE && p->live.start <= addr &&
+            addr <= p->live.end) {
+            first = !p->fault_latched;
+            p->faults++;
+            p->fault_addr = addr;
+            p->fault_reason = RMC_FAULT_NO_LINK;
+            p->fault_latched = true;
+            m->irq_status |= RMC_IRQ_FAULT;
+            m->events += first;
+            return;
+        }
+    }
+    first = !m->unmapped_latched;
+    m->unmapped_faults++;
+    m->unmapped_addr = addr;
+    m->unmapped_latched = true;
+    m->irq_status |= RMC_IRQ_FAULT;
+    m->events += first;
+}
+
+typedef struct Sweep {
+    QTestState *qts;
+    GRand *rand;
+    Model m;
+    unsigned step;
+} Sweep;
+
+/* The register at @off reads what the model says. */
+static void sweep_check(Sweep *sw, uint32_t off)
+{
+    uint32_t got = rd(sw->qts, off), want = model_read(&sw->m, off);
+
+    if (got != want) {
+        g_test_message("step %u: offset 0x%04x reads 0x%08x, the model"
+                       " says 0x%08x", sw->step, off, got, want);
+    }
+    g_assert_cmphex(got, ==, want);
+}
+
+static void sweep_write(Sweep *sw, uint32_t off, uint32_t v)
+{
+    wr(sw->qts, off, v);
+    model_write(&sw->m, off, v);
+    sweep_check(sw, off);
+}
+
+static void sweep_check_port(Sweep *sw, int p)
+{
+    for (uint32_t f = 0; f < RMC_NP_STRIDE; f += 4) {
+        sweep_check(sw, RMC_NP_BASE + p * RMC_NP_STRIDE + f);
+    }
+    for (uint32_t f = 0; f < RMC_WIDE_STRIDE; f += 4) {
+        sweep_check(sw, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE + f);
+    }
+}
+
+/* The control block, read-only identification and windows included. */
+static void sweep_check_control(Sweep *sw)
+{
+    for (uint32_t off = RMC_ID; off < RMC_COMPLETION + 8; off += 4) {
+        sweep_check(sw, off);
+    }
+}
+
+static void model_assert_entry(QDict *e, const ModelEntry *want)
+{
+    g_assert_cmpint(qdict_get_bool(e, "enabled"), ==,
+                    !!(want->ctrl & RMC_CTRL_ENABLE));
+    g_assert_cmpint(qdict_get_bool(e, "add"), ==,
+                    !!(want->netinfo & RMC_NETINFO_ADD));
+    g_assert_cmpuint(qdict_get_int(e, "brick"), ==,
+                     want->netinfo & RMC_NETINFO_BRICK_MASK);
+    g_assert_cmphex(dredbox_qdict_uint(e, "start"), ==, want->start);
+    g_assert_cmphex(dredbox_qdict_uint(e, "end"), ==, want->end);
+    g_assert_cmphex(dredbox_qdict_uint(e, "offset"), ==, want->offset);
+}
+
+/*
+ * Every port and the control block, the live table as QMP shows it,
+ * and one DREDBOX_RMC_FAULT for each fault the model latched.
+ */
+static void sweep_check_all(Sweep *sw)
+{
+    QDict *resp, *ev;
+
+    sweep_check_control(sw);
+    for (int p = 0; p < PORTS; p++) {
+        sweep_check_port(sw, p);
+    }
+    resp = qmp_ok(sw->qts, "{'execute': 'query-dredbox-rmc'}");
+    for (int p = 0; p < PORTS; p++) {
+        QDict *port = port_info(resp, p);
+
+        bool live = qdict_get_bool(qdict_get_qdict(port, "live"), "enabled");
+
+        if (live != !!(sw->m.port[p].live.ctrl & RMC_CTRL_ENABLE)) {
+            g_test_message("step %u: port %d is %slive, the model says"
+                           " otherwise", sw->step, p, live ? "" : "not ");
+        }
+        model_assert_entry(qdict_get_qdict(port, "live"), &sw->m.port[p].live);
+        model_assert_entry(qdict_get_qdict(port, "pending"),
+                           &sw->m.port[p].pending);
+        g_assert_cmpuint(dredbox_qdict_uint(port, "faults"), ==,
+                         sw->m.port[p].faults);
+    }
+    g_assert_cmpuint(dredbox_qdict_uint(qdict_get_qdict(resp, "return"),
+                                        "commits"), ==, sw->m.commits);
+    qobject_unref(resp);
+    /* Events come before the reply that follows them. */
+    while ((ev = qtest_qmp_event_ref(sw->qts, "DREDBOX_RMC_FAULT"))) {
+        g_assert_cmpuint(sw->m.events, >, 0);
+        sw->m.events--;
+        qobject_unref(ev);
+    }
+    g_assert_cmpuint(sw->m.events, ==, 0);
+}
+
+/*
+ * A value worth writing to an entry's address fields: usually page
+ * aligned in a window, on a coarse grid so that entries often overlap.
+ */
+static uint64_t sweep_addr(GRand *r, bool high)
+{
+    uint64_t base = high ? HIGH_BASE : LOW_BASE;
+    uint64_t grain = (high ? HIGH_SIZE : LOW_SIZE) / 16;
+
+    switch (g_rand_int_range(r, 0, 8)) {
+    case 0:
+        return (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
+    case 1:
+        return base + g_rand_int_range(r, 0, 16) * grain + 2048;
+    case 2:
+        return base - grain;        /* below the window */
+    default:
+        return base + g_rand_int_range(r, 0, 16) * grain;
+    }
+}
+
+/* Program a plausible entry into port @p, through either table. */
+static void sweep_program(Sweep *sw, int p)
+{
+    GRand *r = sw->rand;
+    bool high = g_rand_boolean(r);
+    uint64_t start = sweep_addr(r, high);
+    uint64_t len = g_rand_int_range(r, 1, 4) * ((high ? HIGH_SIZE
+                                                       : LOW_SIZE) / 16);
+    uint64_t end = g_rand_int_range(r, 0, 8) ? start + len - 1
+                                              : start - 4096;
+    bool add = g_rand_boolean(r);
+    uint32_t netinfo = g_rand_int_range(r, 0, 4) | (add ? RMC_NETINFO_ADD : 0);
+    uint64_t offset = g_rand_int_range(r, 0, 64) * 4096ULL;
+
+    if (!g_rand_int_range(r, 0, 8)) {
+        offset = add ? -4096ULL : start + 4096;     /* wraps */
+    }
+    if (!high && g_rand_boolean(r)) {
+        uint32_t np = RMC_NP_BASE + p * RMC_NP_STRIDE;
+
+        /* The prototype table: 32-bit fields, writing enables. */
+        sweep_write(sw, np + RMC_NP_NETINFO, netinfo);
+        sweep_write(sw, np + RMC_NP_START, start);
+        sweep_write(sw, np + RMC_NP_END, end);
+        sweep_write(sw, np + RMC_NP_OFFSET, offset);
+    } else {
+        uint32_t w = RMC_WIDE_BASE + p * RMC_WIDE_STRIDE;
+
+        sweep_write(sw, w + RMC_WIDE_NETINFO, netinfo);
+        sweep_write(sw, w + RMC_WIDE_START, start);
+        sweep_write(sw, w + RMC_WIDE_START + 4, start >> 32);
+        sweep_write(sw, w + RMC_WIDE_END, end);
+        sweep_write(sw, w + RMC_WIDE_END + 4, end >> 32);
+        sweep_write(sw, w + RMC_WIDE_OFFSET, offset);
+        sweep_write(sw, w + RMC_WIDE_OFFSET + 4, offset >> 32);
+        sweep_write(sw, w + RMC_WIDE_CTRL,
+                    g_rand_int_range(r, 0, 8) ? RMC_CTRL_ENABLE : 0);
+    }
+}
+
+/* An address in a window, often at the edge of a live entry. */
+static uint64_t sweep_window_addr(Sweep *sw)
+{
+    GRand *r = sw->rand;
+    const ModelEntry *e = &sw->m.port[g_rand_int_range(r, 0, PORTS)].live;
+    uint64_t a;
+
+    if (e->ctrl & RMC_CTRL_ENABLE && g_rand_int_range(r, 0, 4)) {
+        switch (g_rand_int_range(r, 0, 4)) {
+        case 0:
+            a = e->start;
+            break;
+        case 1:
+            a = e->end - 3;
+            break;
+        case 2:
+            a = e->end + 1;
+            break;
+        default:
+            a = e->start - 4;
+            break;
+        }
+        if (model_in(a, a + 3, LOW_BASE, LOW_SIZE) ||
+            model_in(a, a + 3, HIGH_BASE, HIGH_SIZE)) {
+            return a;
+        }
+    }
+    if (g_rand_boolean(r)) {
+        return LOW_BASE + g_rand_int_range(r, 0, LOW_SIZE / 4) * 4ULL;
+    }
+    return HIGH_BASE + (((uint64_t)g_rand_int(r) << 32 | g_rand_int(r)) %
+                        (HIGH_SIZE / 4)) * 4;
+}
+
+/* Any offset of the page, mostly where the registers are. */
+static uint32_t sweep_offset(GRand *r)
+{
+    switch (g_rand_int_range(r, 0, 4)) {
+    case 0:
+        return g_rand_int_range(r, 0, (PORTS + 1) * RMC_NP_STRIDE / 4) * 4;
+    case 1:
+        return RMC_ID + g_rand_int_range(r, 0, 0x60 / 4) * 4;
+    case 2:
+        return RMC_WIDE_BASE +
+               g_rand_int_range(r, 0, (PORTS + 1) * RMC_WIDE_STRIDE / 4) * 4;
+    default:
+        return g_rand_int_range(r, 0, RMC_CONFIG_SIZE / 4) * 4;
+    }
+}
+
+/* After a write at @off: its port, or the control block, as the model. */
+static void sweep_check_near(Sweep *sw, uint32_t off)
+{
+    if (off < PORTS * RMC_NP_STRIDE) {
+        sweep_check_port(sw, off / RMC_NP_STRIDE);
+    } else if (off >= RMC_WIDE_BASE &&
+               off < RMC_WIDE_BASE + PORTS * RMC_WIDE_STRIDE) {
+        sweep_check_port(sw, (off - RMC_WIDE_BASE) / RMC_WIDE_STRIDE);
+    }
+    sweep_check_control(sw);
+}
+
+/*
+ * Random writes over the whole configuration page, plausible entries,
+ * commits and window accesses, each checked against the model: the
+ * read-only registers keep their values, reserved bits and offsets read
+ * as zero, and nothing is live that a valid commit did not make so.
+ */
+static void test_register_sweep(void)
+{
+    QTestState *qts = qtest_init(DREDBOX_MACHINE);
+    Sweep sw = { .qts = qts };
+    const unsigned steps = 3000;
+
+    sw.rand = g_rand_new_with_seed(dredbox_test_seed(0xdb0c));
+    /* Every offset once, in order. */
+    for (uint32_t off = 0; off < RMC_CONFIG_SIZE; off += 4) {
+        sweep_write(&sw, off, g_rand_int(sw.rand));
+        if (off % 256 == 252) {
+            sweep_check_all(&sw);
+        }
+    }
+    for (sw.step = 1; sw.step <= steps; sw.step++) {
+        GRand *r = sw.rand;
+        uint32_t off = sweep_offset(r);
+        uint64_t a;
+
+        int p = g_rand_int_range(r, 0, PORTS);
+
+        switch (g_rand_int_range(r, 0, 8)) {
+        case 0:
+        case 1:
+            sweep_program(&sw, p);
+            /* fall through: usually committed at once */
+        case 2:
+            sweep_write(&sw, RMC_COMMIT, g_rand_int_range(r, 0, 4)
+                        ? BIT(p) : g_rand_int(r));
+            off = RMC_WIDE_BASE + p * RMC_WIDE_STRIDE;
+            break;
+        case 3:
+            /* 64 bits: the device sees the low word, then the high. */
+            off &= ~7u;
+            a = (uint64_t)g_rand_int(r) << 32 | g_rand_int(r);
+            qtest_writeq(qts, CFG + off, a);
+            model_write(&sw.m, off, a);
+            model_write(&sw.m, off + 4, a >> 32);
+            sweep_check(&sw, off);
+            sweep_check(&sw, off + 4);
+            break;
+        case 4:
+        case 5:
+            a = sweep_window_addr(&sw);
+            if (g_rand_boolean(r)) {
+                g_assert_cmphex(qtest_readl(qts, a), ==, 0);
+            } else {
+                qtest_writel(qts, a, g_rand_int(r));
+            }
+            model_access(&sw.m, a);
+            break;
+        default:
+            sweep_write(&sw, off, g_rand_int(r));
+            break;
+        }
+        sweep_check_near(&sw, off);
+        if (sw.step % 100 == 0) {
+            sweep_check_all(&sw);
+        }
+    }
+    /* The whole page once more: reserved offsets still read as zero. */
+    for (uint32_t off = 0; off < RMC_CONFIG_SIZE; off += 4) {
+        sweep_check(&sw, off);
+    }
+    sweep_check_all(&sw);
+    /* The sweep did reach both sides of every commit rule. */
+    for (int i = 0; i <= RMC_COMMIT_WRAP; i++) {
+        g_test_message("commits with result %d: %u", i, sw.m.outcomes[i]);
+        g_assert_cmpuint(sw.m.outcomes[i], >, 0);
+    }
+    g_rand_free(sw.rand);
+    qtest_quit(qts);
 }
 
 /* Entries, links and counters survive a migration; the data path too. */
@@ -1225,6 +1801,509 @@ static void test_doorbell_blocker(void)
     dredbox_pool_stop(pool);
 }
 
+/*
+ * The doorbell fuzz's model of the RMC's receiving end of the link: the
+ * bytes are cut into 16-byte messages, whatever their origin; READY 0
+ * makes the engine ready, READY with an error hangs up; a COMPLETION
+ * counts only once the engine is ready, for a slot of the queue, with
+ * arg 0; everything else is ignored.
+ */
+typedef struct LinkModel {
+    uint8_t rx[sizeof(DrqLinkMsg)];
+    size_t rx_len;
+    bool ready;
+    bool closed;            /* the RMC hung up */
+    uint64_t completions;
+} LinkModel;
+
+/* Feed @len bytes; those the RMC reads before it hangs up. */
+static size_t link_model_feed(LinkModel *lm, const uint8_t *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        DrqLinkMsg msg;
+        uint32_t type, value;
+
+        lm->rx[lm->rx_len++] = buf[i];
+        if (lm->rx_len < sizeof(msg)) {
+            continue;
+        }
+        lm->rx_len = 0;
+        memcpy(&msg, lm->rx, sizeof(msg));
+        type = le32_to_cpu(msg.type);
+        value = le32_to_cpu(msg.value);
+        if (msg.arg) {
+            continue;
+        }
+        if (type == DRQ_LINK_READY && value) {
+            lm->ready = false;
+            lm->closed = true;
+            return i + 1;
+        }
+        if (type == DRQ_LINK_READY) {
+            lm->ready = true;
+        } else if (type == DRQ_LINK_COMPLETION && lm->ready &&
+                   value < DRQ_SLOTS) {
+            lm->completions++;
+        }
+    }
+    return len;
+}
+
+static void fuzz_msg(GByteArray *out, uint32_t type, uint32_t value,
+                     uint64_t arg)
+{
+    DrqLinkMsg msg = {
+        .type = cpu_to_le32(type),
+        .value = cpu_to_le32(value),
+        .arg = cpu_to_le64(arg),
+    };
+
+    g_byte_array_append(out, (const guint8 *)&msg, sizeof(msg));
+}
+
+static void fuzz_random(GRand *r, GByteArray *out, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        guint8 b = g_rand_int(r);
+
+        g_byte_array_append(out, &b, 1);
+    }
+}
+
+/* One piece of what a broken or hostile accelerator might send. */
+static void fuzz_piece(GRand *r, GByteArray *out)
+{
+    DrqLinkMsg msg;
+
+    switch (g_rand_int_range(r, 0, 12)) {
+    case 0:
+    case 1:
+        fuzz_msg(out, DRQ_LINK_COMPLETION, g_rand_int_range(r, 0, DRQ_SLOTS),
+                 0);
+        break;
+    case 2:     /* no such slot */
+        fuzz_msg(out, DRQ_LINK_COMPLETION,
+                 g_rand_int_range(r, DRQ_SLOTS, G_MAXINT32), 0);
+        break;
+    case 3:     /* arg not 0 */
+        fuzz_msg(out, g_rand_boolean(r) ? DRQ_LINK_COMPLETION
+                                         : DRQ_LINK_READY,
+                 g_rand_int_range(r, 0, 4), (uint64_t)g_rand_int(r) << 32 | 1);
+        break;
+    case 4:     /* READY again */
+        fuzz_msg(out, DRQ_LINK_READY, DRQ_LINK_OK, 0);
+        break;
+    case 5:     /* the RMC's own messages, or unknown ones */
+        fuzz_msg(out, g_rand_boolean(r) ? g_rand_int_range(r, 0, 2) * 2 + 1
+                                         : g_rand_int(r) | 8,
+                 g_rand_int(r), g_rand_boolean(r) ? 0 : g_rand_int(r));
+        break;
+    case 6:     /* a message cut short: the framing shifts */
+        fuzz_msg(out, DRQ_LINK_COMPLETION, g_rand_int_range(r, 0, DRQ_SLOTS),
+                 0);
+        g_byte_array_set_size(out, out->len -
+                              g_rand_int_range(r, 1, sizeof(msg)));
+        break;
+    case 7:
+    case 8:
+        fuzz_random(r, out, g_rand_int_range(r, 1, 100));
+        break;
+    case 9:     /* oversized: many messages' worth of noise */
+        if (!g_rand_int_range(r, 0, 4)) {
+            fuzz_random(r, out, g_rand_int_range(r, 4096, 65536));
+        }
+        break;
+    case 10:    /* READY with an error: the RMC hangs up */
+        if (!g_rand_int_range(r, 0, 6)) {
+            fuzz_msg(out, DRQ_LINK_READY, g_rand_int_range(r, 1, 1000), 0);
+        }
+        break;
+    default:    /* a whole valid message, split anywhere */
+        fuzz_msg(out, DRQ_LINK_COMPLETION, g_rand_int_range(r, 0, DRQ_SLOTS),
+                 0);
+        break;
+    }
+}
+
+/* Send @len bytes in random pieces. */
+static void fuzz_send(GRand *r, Accel *a, const uint8_t *buf, size_t len)
+{
+    while (len) {
+        size_t n = MIN(len, g_rand_int_range(r, 1, 2 * sizeof(DrqLinkMsg)) *
+                            (g_rand_int_range(r, 0, 8) ? 1 : 512));
+
+        accel_send_raw(a, buf, n);
+        buf += n;
+        len -= n;
+    }
+}
+
+/*
+ * The RMC hung up (or the test did): the engine is lost, and comes back
+ * by itself with a fresh HELLO.  Before READY, some noise and
+ * completions that must not count.
+ */
+static void fuzz_reconnect(GRand *r, QTestState *qts, Accel *a,
+                           LinkModel *lm, uint32_t segment, bool was_ready)
+{
+    g_autoptr(GByteArray) junk = g_byte_array_new();
+
+    if (was_ready) {
+        engine_change(qts, 2, false);
+    }
+    accel_hello(a, segment);
+    *lm = (LinkModel) { .completions = lm->completions };
+    for (int i = g_rand_int_range(r, 0, 4); i > 0; i--) {
+        fuzz_msg(junk, i % 2 ? DRQ_LINK_COMPLETION : g_rand_int(r) | 8,
+                 g_rand_int_range(r, 0, DRQ_SLOTS), 0);
+    }
+    g_assert_cmpuint(link_model_feed(lm, junk->data, junk->len), ==,
+                     junk->len);
+    accel_send_raw(a, junk->data, junk->len);
+    accel_ready(qts, a, 2);
+    lm->ready = true;
+}
+
+/*
+ * Malformed traffic on the doorbell link: truncated, oversized and
+ * random messages, unknown types, known ones with bad fields, READY
+ * errors and hang-ups.  After each round QEMU is up, answers QMP, counts
+ * exactly the valid completions, and valid messages work both ways.
+ */
+static void test_doorbell_fuzz(void)
+{
+    const uint32_t segment = 9;
+    const int rounds = 150;
+    GRand *r = g_rand_new_with_seed(dredbox_test_seed(0xacce1));
+    Accel *a = accel_new();
+    QTestState *qts = qtest_init(DREDBOX_MACHINE);
+    LinkModel lm = { .ready = true };
+    uint64_t doorbells = 0;
+    unsigned hangups = 0;
+
+    bind_doorbell(qts, a, 2, segment);
+    accel_ready(qts, a, 2);
+    wr(qts, RMC_IRQ_STATUS, ~0u);
+    for (int round = 0; round < rounds; round++) {
+        g_autoptr(GByteArray) out = g_byte_array_new();
+        bool lost = false;
+        size_t n;
+
+        for (int i = g_rand_int_range(r, 1, 10); i > 0; i--) {
+            fuzz_piece(r, out);
+        }
+        n = link_model_feed(&lm, out->data, out->len);
+        fuzz_send(r, a, out->data, n);
+        if (!lm.closed && !g_rand_int_range(r, 0, 25)) {
+            /* The accelerator goes away, maybe in mid-message. */
+            accel_hangup(a);
+            lost = true;
+        } else if (!lm.closed) {
+            /* Complete the message under way, whatever it says. */
+            static const uint8_t zeros[sizeof(DrqLinkMsg)];
+            size_t pad = (sizeof(DrqLinkMsg) - lm.rx_len) %
+                         sizeof(DrqLinkMsg);
+
+            n = link_model_feed(&lm, zeros, pad);
+            accel_send_raw(a, zeros, n);
+        }
+        if (lm.closed) {
+            accel_expect_eof(a);
+            lost = true;
+        }
+        if (lost) {
+            hangups++;
+            fuzz_reconnect(r, qts, a, &lm, segment, true);
+        }
+
+        /* A valid completion, and a doorbell the other way. */
+        accel_send(a, DRQ_LINK_COMPLETION, g_rand_int_range(r, 0, DRQ_SLOTS));
+        lm.completions++;
+        wait_reg(qts, WIDE(2, RMC_WIDE_COMPLETIONS), ~0u, lm.completions);
+        qtest_writel(qts, WIDE(2, RMC_WIDE_DOORBELL), round);
+        accel_expect(a, DRQ_LINK_DOORBELL, round);
+        doorbells++;
+
+        assert_doorbell(qts, 2, a->path, segment, true, doorbells,
+                        lm.completions);
+        g_assert_cmphex(qtest_readl(qts, WIDE(2, RMC_WIDE_STATUS)), ==,
+                        RMC_STATUS_ENGINE);
+        g_assert_cmpuint(qtest_readl(qts, WIDE(2, RMC_WIDE_COMPLETIONS)), ==,
+                         lm.completions);
+        g_assert_cmphex(rd(qts, RMC_COMPLETION), ==, BIT(2));
+        g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, RMC_IRQ_COMPLETION |
+                        (lost ? RMC_IRQ_ENGINE : 0));
+        wr(qts, RMC_COMPLETION, BIT(2));
+        wr(qts, RMC_IRQ_STATUS, ~0u);
+        /* Nothing reached another port. */
+        g_assert_cmphex(qtest_readl(qts, WIDE(1, RMC_WIDE_STATUS)), ==, 0);
+        g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_COMPLETIONS)), ==,
+                         0);
+    }
+    g_test_message("%d rounds, %" PRIu64 " valid completions, %u hang-ups",
+                   rounds, lm.completions, hangups);
+    g_assert_cmpuint(hangups, >, 0);
+    unbind_doorbell(qts, a, 2);
+    qtest_quit(qts);
+    accel_free(a);
+    g_rand_free(r);
+}
+
+/* What a bad QMP command must not change: QMP's view and the registers. */
+typedef struct RmcSnapshot {
+    QDict *query;
+    uint32_t regs[(PORTS * RMC_NP_STRIDE + 0x60 +
+                   PORTS * RMC_WIDE_STRIDE) / 4];
+} RmcSnapshot;
+
+static void rmc_snapshot(QTestState *qts, RmcSnapshot *snap)
+{
+    QDict *resp = qmp_ok(qts, "{'execute': 'query-dredbox-rmc'}");
+    int i = 0;
+
+    snap->query = qdict_get_qdict(resp, "return");
+    qobject_ref(snap->query);
+    qobject_unref(resp);
+    for (uint32_t off = 0; off < PORTS * RMC_NP_STRIDE; off += 4) {
+        snap->regs[i++] = rd(qts, off);
+    }
+    for (uint32_t off = RMC_ID; off < RMC_ID + 0x60; off += 4) {
+        snap->regs[i++] = rd(qts, off);
+    }
+    for (uint32_t off = RMC_WIDE_BASE;
+         off < RMC_WIDE_BASE + PORTS * RMC_WIDE_STRIDE; off += 4) {
+        snap->regs[i++] = rd(qts, off);
+    }
+    g_assert_cmpint(i, ==, ARRAY_SIZE(snap->regs));
+}
+
+typedef struct BadCommand {
+    const char *cmd;
+    const char *args;       /* JSON object, NULL: no arguments */
+    const char *error;      /* what the error description says */
+} BadCommand;
+
+/*
+ * Each RMC command with values out of range or of the wrong type: a
+ * GenericError that says what is wrong, and nothing changes.  The brick
+ * has state to lose: a segment attached, a live entry, a guest's
+ * pending edit, a link, and a doorbell whose engine is ready.
+ */
+static void test_qmp_bad_input(void)
+{
+    DredboxPool *pool = dredbox_pool_start(bricks);
+    uint32_t seg = pool_alloc(pool, "128M", 0);
+    QTestState *qts = brick_with_pool(pool);
+    Accel *a = accel_new();
+    g_autofree char *file = g_build_filename(a->dir, "file", NULL);
+    g_autofree char *long_path = g_strnfill(200, 'x');
+    g_autofree char *seg_json = g_strdup_printf("{'segment': %u}", seg);
+    g_autofree char *plain_file = g_strdup_printf(
+        "{'port': 4, 'path': '%s', 'segment': 1}", file);
+    g_autofree char *long_json = g_strdup_printf(
+        "{'port': 4, 'path': '%s', 'segment': 1}", long_path);
+    g_autofree char *busy_json = g_strdup_printf(
+        "{'port': 3, 'path': '%s', 'segment': 1}", a->path);
+    /* port 5 would be valid but for the member under test */
+#define ENTRY(port, brick, start, end, offset, add) \
+    "{'port': " port ", 'brick': " brick ", 'start': " start ", 'end': " \
+    end ", 'offset': " offset ", 'add': " add "}"
+#define HI "549755813888"           /* HIGH_BASE */
+#define HI_END "549822922751"       /* HIGH_BASE + 64 MiB - 1 */
+    const BadCommand cmds[] = {
+        { "dredbox-rmc-set-entry", ENTRY("8", "1", HI, HI_END, "0", "true"),
+          "port 8 does not exist: this RMC has ports 0 to 7" },
+        { "dredbox-rmc-set-entry", ENTRY("255", "1", HI, HI_END, "0", "true"),
+          "port 255 does not exist" },
+        { "dredbox-rmc-set-entry", ENTRY("256", "1", HI, HI_END, "0", "true"),
+          "Parameter 'port' expects uint8_t" },
+        { "dredbox-rmc-set-entry", ENTRY("-1", "1", HI, HI_END, "0", "true"),
+          "Parameter 'port' expects uint8_t" },
+        { "dredbox-rmc-set-entry", ENTRY("'5'", "1", HI, HI_END, "0", "true"),
+          "Parameter 'port' expects uint64" },
+        { "dredbox-rmc-set-entry", ENTRY("5.5", "1", HI, HI_END, "0", "true"),
+          "'port'" },
+        { "dredbox-rmc-set-entry", ENTRY("null", "1", HI, HI_END, "0",
+                                         "true"),
+          "'port'" },
+        { "dredbox-rmc-set-entry", ENTRY("5", "65536", HI, HI_END, "0",
+                                         "true"),
+          "Parameter 'brick' expects uint16_t" },
+        { "dredbox-rmc-set-entry", ENTRY("5", "-1", HI, HI_END, "0", "true"),
+          "Parameter 'brick' expects uint16_t" },
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", "549755815936", HI_END,
+                                         "0", "true"),
+          "port 5: start and end + 1 must be 4 KiB aligned" },
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", HI, "549822920703", "0",
+                                         "true"),
+          "port 5: start and end + 1 must be 4 KiB aligned" },
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", HI_END, HI, "0", "true"),
+          "port 5: start is above end" },
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", "0", "4095", "0", "true"),
+          "port 5: the range is not inside one remote memory window" },
+        /* the last page of the low window and the next one */
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", "2147479552", "2147487743",
+                                         "0", "true"),
+          "port 5: the range is not inside one remote memory window" },
+        /* both windows */
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", "1610612736", HI_END, "0",
+                                         "true"),
+          "port 5: the range is not inside one remote memory window" },
+        /* past the high window's end */
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", "824633720832",
+                                         "824633724927", "0", "true"),
+          "port 5: the range is not inside one remote memory window" },
+        /* QAPI takes -4096 as 2^64 - 4096 */
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", "-4096", "-1", "0",
+                                         "true"),
+          "port 5: the range is not inside one remote memory window" },
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", "18446744073709551616",
+                                         HI_END, "0", "true"),
+          "'start'" },
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", "'0x8000000000'", HI_END,
+                                         "0", "true"),
+          "Parameter 'start' expects uint64" },
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", HI, HI_END, "-4096",
+                                         "true"),
+          "port 5: the translated range wraps around" },
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", HI, HI_END,
+                                         "549755817984", "false"),
+          "port 5: the translated range wraps around" },
+        /* port 0's live entry is at the low window's start */
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", "1140850688",
+                                         "1140854783", "0", "true"),
+          "port 5: the range overlaps another enabled entry" },
+        { "dredbox-rmc-set-entry", ENTRY("5", "1", HI, HI_END, "0", "'yes'"),
+          "Invalid parameter type for 'add', expected: boolean" },
+        { "dredbox-rmc-set-entry", "{'port': 5, 'brick': 1, 'start': " HI
+          ", 'offset': 0, 'add': true}", "Parameter 'end' is missing" },
+        { "dredbox-rmc-set-entry", "{'port': 5, 'brick': 1, 'start': " HI
+          ", 'end': " HI_END ", 'offset': 0, 'add': true, 'bogus': 1}",
+          "Parameter 'bogus' is unexpected" },
+        { "dredbox-rmc-clear-entry", "{'port': 8}", "port 8 does not exist" },
+        { "dredbox-rmc-clear-entry", "{'port': -1}",
+          "Parameter 'port' expects uint8_t" },
+        { "dredbox-rmc-clear-entry", "{'port': 'x'}",
+          "Parameter 'port' expects uint64" },
+        { "dredbox-rmc-clear-entry", NULL, "Parameter 'port' is missing" },
+        { "dredbox-rmc-connect", "{'port': 8, 'brick': 0}",
+          "port 8 does not exist" },
+        { "dredbox-rmc-connect", "{'port': 300, 'brick': 0}",
+          "Parameter 'port' expects uint8_t" },
+        { "dredbox-rmc-connect", "{'port': 1, 'brick': 65536}",
+          "Parameter 'brick' expects uint16_t" },
+        { "dredbox-rmc-connect", "{'port': 1, 'brick': -1}",
+          "Parameter 'brick' expects uint16_t" },
+        { "dredbox-rmc-connect", "{'port': 1, 'brick': true}",
+          "Parameter 'brick' expects uint64" },
+        { "dredbox-rmc-disconnect", "{'port': 8}", "port 8 does not exist" },
+        { "dredbox-rmc-disconnect", "{'port': [0]}",
+          "Parameter 'port' expects uint64" },
+        { "dredbox-rmc-attach-segment", seg_json,
+          "is already attached" },
+        { "dredbox-rmc-attach-segment", "{'segment': 999}",
+          "memory pool refused" },
+        { "dredbox-rmc-attach-segment", "{'segment': -1}",
+          "Parameter 'segment' expects uint32_t" },
+        { "dredbox-rmc-attach-segment", "{'segment': 4294967296}",
+          "Parameter 'segment' expects uint32_t" },
+        { "dredbox-rmc-attach-segment", "{'segment': '1'}",
+          "Parameter 'segment' expects uint64" },
+        { "dredbox-rmc-detach-segment", "{'segment': 999}",
+          "segment 999 is not attached" },
+        { "dredbox-rmc-detach-segment", "{'segment': -1}",
+          "Parameter 'segment' expects uint32_t" },
+        { "dredbox-rmc-connect-doorbell", "{'port': 8, 'path': 'x',"
+          " 'segment': 1}", "port 8 does not exist" },
+        { "dredbox-rmc-connect-doorbell", busy_json,
+          "port 3 already has a doorbell; disconnect it first" },
+        { "dredbox-rmc-connect-doorbell", "{'port': 4, 'path': '',"
+          " 'segment': 1}", "port 4: the accelerator's socket path is empty" },
+        { "dredbox-rmc-connect-doorbell", long_json, "is too long" },
+        { "dredbox-rmc-connect-doorbell", plain_file,
+          "port 4: cannot connect to the accelerator at" },
+        { "dredbox-rmc-connect-doorbell", "{'port': 4, 'path': 7,"
+          " 'segment': 1}",
+          "Invalid parameter type for 'path', expected: string" },
+        { "dredbox-rmc-connect-doorbell", "{'port': 4, 'path': 'x',"
+          " 'segment': -1}", "Parameter 'segment' expects uint32_t" },
+        { "dredbox-rmc-connect-doorbell", "{'port': 4, 'segment': 1}",
+          "Parameter 'path' is missing" },
+        { "dredbox-rmc-disconnect-doorbell", "{'port': 8}",
+          "port 8 does not exist" },
+        { "dredbox-rmc-disconnect-doorbell", "{'port': 4}",
+          "port 4 has no doorbell" },
+        { "dredbox-rmc-disconnect-doorbell", "{'port': 256}",
+          "Parameter 'port' expects uint8_t" },
+        { "query-dredbox-rmc", "{'port': 0}",
+          "Parameter 'port' is unexpected" },
+    };
+#undef ENTRY
+#undef HI
+#undef HI_END
+    RmcSnapshot before, after;
+
+    g_assert_true(g_file_set_contents(file, "not a socket", -1, NULL));
+    attach(qts, seg);
+    /* Port 0 is cabled to brick 0 by default. */
+    set_entry(qts, 0, 0, LOW_BASE, LOW_BASE + 128 * MiB - 1, LOW_BASE, false);
+    /* The guest's half-written entry on port 1. */
+    wr64(qts, WIDE(1, RMC_WIDE_START), HIGH_BASE);
+    bind_doorbell(qts, a, 3, seg);
+    accel_ready(qts, a, 3);
+    wr(qts, RMC_IRQ_STATUS, ~0u);
+    qtest_writel(qts, LOW_BASE + 64, 0x5a5a);
+
+    rmc_snapshot(qts, &before);
+    for (int i = 0; i < ARRAY_SIZE(cmds); i++) {
+        QObject *args = cmds[i].args ? qobject_from_json(cmds[i].args,
+                                                         &error_abort)
+                                     : NULL;
+        QDict *resp = args
+            ? qtest_qmp(qts, "{'execute': %s, 'arguments': %p}",
+                        cmds[i].cmd, args)
+            : qtest_qmp(qts, "{'execute': %s}", cmds[i].cmd);
+        QDict *err = qdict_get_qdict(resp, "error");
+        const char *desc = err ? qdict_get_str(err, "desc") : NULL;
+
+        if (!desc || !strstr(desc, cmds[i].error)) {
+            g_test_message("%s %s: wanted an error saying '%s', got '%s'",
+                           cmds[i].cmd, cmds[i].args ?: "", cmds[i].error,
+                           desc ?: "no error");
+        }
+        g_assert_nonnull(desc);
+        g_assert_nonnull(strstr(desc, cmds[i].error));
+        g_assert_cmpstr(qdict_get_str(err, "class"), ==, "GenericError");
+        qobject_unref(resp);
+
+        rmc_snapshot(qts, &after);
+        if (!qobject_is_equal(QOBJECT(before.query), QOBJECT(after.query)) ||
+            memcmp(before.regs, after.regs, sizeof(before.regs))) {
+            g_test_message("%s %s changed the RMC's state", cmds[i].cmd,
+                           cmds[i].args ?: "");
+        }
+        g_assert_true(qobject_is_equal(QOBJECT(before.query),
+                                       QOBJECT(after.query)));
+        g_assert_cmpmem(before.regs, sizeof(before.regs), after.regs,
+                        sizeof(after.regs));
+        qobject_unref(after.query);
+    }
+    qobject_unref(before.query);
+
+    /* Still serving: the data path, the doorbell and a valid command. */
+    g_assert_cmphex(qtest_readl(qts, LOW_BASE + 64), ==, 0x5a5a);
+    qtest_writel(qts, WIDE(3, RMC_WIDE_DOORBELL), 0xabc);
+    accel_expect(a, DRQ_LINK_DOORBELL, 0xabc);
+    set_entry(qts, 5, 1, HIGH_BASE, HIGH_BASE + 64 * MiB - 1, 0, true);
+    g_assert_true(qtest_readl(qts, WIDE(5, RMC_WIDE_STATUS)) &
+                  RMC_STATUS_LIVE);
+    unbind_doorbell(qts, a, 3);
+    unlink(file);
+    qtest_quit(qts);
+    accel_free(a);
+    dredbox_pool_stop(pool);
+}
+
 /* The device tree describes the controller for its driver. */
 static void test_fdt(void)
 {
@@ -1359,6 +2438,8 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-rmc/doorbell-migration",
                    test_doorbell_migration);
     qtest_add_func("/dredbox-rmc/doorbell-blocker", test_doorbell_blocker);
+    qtest_add_func("/dredbox-rmc/doorbell-fuzz", test_doorbell_fuzz);
+    qtest_add_func("/dredbox-rmc/qmp-bad-input", test_qmp_bad_input);
     qtest_add_func("/dredbox-rmc/fdt", test_fdt);
     qtest_add_func("/dredbox-rmc/table", test_table);
     qtest_add_func("/dredbox-rmc/fabric", test_fabric);

@@ -41,8 +41,8 @@ check_value "and the circuit is gone" "$(circuits)" 0
 err=$("$CTL" attach --brick 0 --size 100G 2>&1)
 check_value "too much memory is refused" "$err" \
     "dredboxctl: no memory brick has 102400 MiB free"
-first=$("$CTL" --json attach --brick 0 --size 128M | jq .allocation.id)
-newest=$("$CTL" --json attach --brick 0 --size 128M | jq .allocation.id)
+older=$("$CTL" --json attach --brick 0 --size 128M | jq .allocation.id)
+newer=$("$CTL" --json attach --brick 0 --size 128M | jq .allocation.id)
 err=$("$CTL" attach --brick 0 --size 128M 2>&1)
 check_value "a third allocation finds no free port" "$err" \
     "dredboxctl: compute brick 0 has no free memory port"
@@ -57,29 +57,32 @@ check_value "and its circuit is rolled back" "$(circuits)" 2
 check_value "nothing was lent for it" "$(rack_pool_used)" 268435456
 
 # SIGKILL the controller in the middle of a stream of requests: detach
-# brick 0's newest allocation, attach 256 MiB in its place, six times.
-# What was acknowledged goes to $acks, a line per request: "detach RC
-# ID" or "attach RC ID SIZE" (RC 0: acknowledged; ID and SIZE from the
-# reply).
+# brick 0's older allocation, attach 256 MiB in its place, six times; so
+# an acknowledged attach outlives the next request.  What was
+# acknowledged goes to $acks, a line per request: "detach RC ID" or
+# "attach RC ID SIZE" (RC 0: acknowledged; ID and SIZE from the reply);
+# the two allocations above are its first lines.
 acks=$LOGDIR/sdm-acks.log
-: > "$acks"
+printf 'attach 0 %s 134217728\n' "$older" "$newer" > "$acks"
 (
     i=0
     while [ $i -lt 6 ]; do
-        "$CTL" detach --brick 0 --allocation "$newest" > /dev/null 2>&1
-        echo "detach $? $newest" >> "$acks"
+        "$CTL" detach --brick 0 --allocation "$older" > /dev/null 2>&1
+        echo "detach $? $older" >> "$acks"
         out=$("$CTL" --json attach --brick 0 --size 256M 2> /dev/null)
         rc=$?
         echo "attach $rc $(echo "$out" | jq -r '.allocation | "\(.id) \(.size)"' 2> /dev/null)" >> "$acks"
-        [ $rc != 0 ] || newest=$(echo "$out" | jq .allocation.id)
+        if [ $rc = 0 ]; then
+            older=$newer newer=$(echo "$out" | jq .allocation.id)
+        fi
         i=$((i + 1))
     done
 ) &
 stream=$!
-# Once an attach is acknowledged (its detach before it too), the rest
-# still to come.
+# Once an attach of the stream is acknowledged (the detach before it
+# too), the rest still to come.
 i=0
-until grep -q '^attach 0 ' "$acks" || [ $i -ge 1200 ]; do
+until [ "$(grep -c '^attach 0 ' "$acks")" -gt 2 ] || [ $i -ge 1200 ]; do
     sleep 0.1
     i=$((i + 1))
 done
@@ -94,23 +97,21 @@ until "$CTL" status > /dev/null 2>&1 || [ $i -ge 100 ]; do
     i=$((i + 1))
 done
 sed 's/^/# /' "$acks"
-acked=$(grep -c '^[a-z]* 0 ' "$acks")
+acked=$(($(grep -c '^[a-z]* 0 ' "$acks") - 2))
 check_value "the controller died in the middle of the stream (some requests acknowledged, not all 12)" \
     "$([ "$acked" -ge 2 ] && [ "$acked" -lt 12 ] && echo yes)" yes
 "$CTL" --json status | jq -r '.allocations[] | "\(.id) \(.size)"' \
     > "$LOGDIR/sdm-after.log"
 # "KEPT WANTED GONE DETACHED": the acknowledged allocations still there
-# with their size (the first 128 MiB, which the stream never touched,
-# included), the acknowledged detaches still done.  The request in
+# with their size, the acknowledged detaches still done.  The request in
 # flight when the controller died may or may not have happened.
 # shellcheck disable=SC2046
-set -- $(awk -v first="$first" '
+set -- $(awk '
     FILENAME == ARGV[1] { have[$1] = $2; next }
     $1 == "attach" && $2 == 0 { want[$3] = $4 }
     $1 == "detach" && $2 == 0 { delete want[$3]; gone[$3] = 1 }
     $1 == "detach" && $2 != 0 { delete want[$3] }
     END {
-        want[first] = 134217728
         for (id in want) { n++; if (have[id] == want[id]) k++ }
         for (id in gone) { d++; if (!(id in have)) g++ }
         printf "%d %d %d %d\n", k, n, g, d

@@ -54,8 +54,10 @@ agent_replies() {    # agent_replies N LINE...: its first N replies
     n=$1
     shift
     : > "$out"
+    # shut-none: QEMU drops the channel's client when it half-closes.
     printf '%s\n' "$@" |
-        timeout 30 socat -t 30 - "UNIX-CONNECT:$RUN/brick0.agent" > "$out" &
+        timeout 30 socat -t 30 - "UNIX-CONNECT:$RUN/brick0.agent,shut-none" \
+        > "$out" &
     pid=$!
     i=0
     while [ "$(wc -l < "$out")" -lt "$n" ] && [ $i -lt 300 ]; do

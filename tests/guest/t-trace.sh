@@ -53,7 +53,7 @@ $(refusal '{"cmd": "filter", "ttbr": 4097}')
 $(refusal '{"cmd": "rewind"}')
 $(refusal 'counts please')" \
         "filter takes pid or ttbr, not both
-\"pid\" must be an integer
+member \"pid\" must be an integer
 \"ttbr\" is out of range (pid: a thread ID; ttbr: a page-table base, 2-byte aligned, below 2^48)
 unknown cmd 'rewind' (counts, filter, threads)
 malformed JSON request"

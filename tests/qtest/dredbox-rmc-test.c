@@ -1960,7 +1960,11 @@ static void fuzz_reconnect(GRand *r, QTestState *qts, Accel *a,
     g_assert_cmpuint(link_model_feed(lm, junk->data, junk->len), ==,
                      junk->len);
     accel_send_raw(a, junk->data, junk->len);
-    accel_ready(qts, a, 2);
+    /* A bounded wait: a READY the RMC misreads sends no event. */
+    accel_send(a, DRQ_LINK_READY, DRQ_LINK_OK);
+    wait_reg(qts, WIDE(2, RMC_WIDE_STATUS), RMC_STATUS_ENGINE,
+             RMC_STATUS_ENGINE);
+    engine_change(qts, 2, true);
     lm->ready = true;
 }
 

@@ -57,10 +57,9 @@ void sdm_graph_free(SdmGraph *g)
         for (guint i = 0; i < g->vertices->len; i++) {
             SdmVertex *v = g_ptr_array_index(g->vertices, i);
 
+            /* Each circuit once, its other end cleared with it. */
             for (unsigned p = 0; p < v->nports; p++) {
-                if (v->ports[p].edge && v->ports[p].edge->a == &v->ports[p]) {
-                    g_free(v->ports[p].edge);
-                }
+                sdm_graph_disconnect(g, &v->ports[p]);
             }
         }
         g_ptr_array_free(g->vertices, true);

@@ -169,6 +169,7 @@ static void test_leases_and_grants(void **state)
     Fixture *f = *state;
     PoolSegment *s = pool_alloc(f->pool, "brick0", 1, MEM_CLASS_DRAM,
                                 128 * MiB, NULL);
+    uint32_t id = s->id;
     GError *err = NULL;
     bool w;
 
@@ -186,8 +187,8 @@ static void test_leases_and_grants(void **state)
     assert_false(pool_release_segment(f->pool, "brick1", false, s->id, &err));
     expect_error(&err, POOL_ERROR_DENIED, "leased to brick0");
     /* The controller (admin) may free any lease. */
-    assert_true(pool_release_segment(f->pool, "sdm", true, s->id, NULL));
-    assert_null(pool_segment(f->pool, s->id));
+    assert_true(pool_release_segment(f->pool, "sdm", true, id, NULL));
+    assert_null(pool_segment(f->pool, id));     /* s is freed */
 }
 
 static void test_release_owner_scrubs(void **state)

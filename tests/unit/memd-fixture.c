@@ -26,6 +26,8 @@ void daemon_start(Daemon *d)
     const char *bin = g_getenv("DREDBOX_MEMD");
     const char *argv[] = { bin, "--dir", d->dir, "--brick", "0:512M",
                            "--brick", "1:256M:persistent", NULL };
+    /* The daemon writes its manifest last, once its socket listens. */
+    g_autofree char *manifest = g_build_filename(d->dir, "pool.json", NULL);
     g_autoptr(GError) err = NULL;
 
     assert_non_null(bin);
@@ -33,11 +35,11 @@ void daemon_start(Daemon *d)
                               G_SPAWN_DO_NOT_REAP_CHILD |
                               G_SPAWN_STDOUT_TO_DEV_NULL, daemon_child_setup,
                               NULL, &d->pid, &err));
-    for (int i = 0; i < 500 && !g_file_test(d->sock, G_FILE_TEST_EXISTS);
+    for (int i = 0; i < 500 && !g_file_test(manifest, G_FILE_TEST_EXISTS);
          i++) {
         g_usleep(10000);
     }
-    assert_true(g_file_test(d->sock, G_FILE_TEST_EXISTS));
+    assert_true(g_file_test(manifest, G_FILE_TEST_EXISTS));
 }
 
 int daemon_stop(Daemon *d)

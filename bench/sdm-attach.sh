@@ -49,7 +49,8 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 # QMP; prints the milliseconds from the start of the request to the
 # MEMORY_DEVICE_SIZE_CHANGE event that reports SIZE.  QEMU throttles
 # that event to one a second per device, but each keeps the time of the
-# change it reports, so the time is exact.
+# change it reports, so the time is exact.  The QMP session goes to
+# $LOGDIR/bench-sdm-attach-qmp.log.
 bare_resize() {
     flag=$LOGDIR/bench-sdm-attach.done
     rm -f "$flag"
@@ -63,21 +64,24 @@ bare_resize() {
             i=$((i + 1))
         done
     } | socat -t 1 - "UNIX-CONNECT:$RUN/brick0.qmp" |
-        awk -v want="$2" -v t0="$t0" -v flag="$flag" '
-        /"MEMORY_DEVICE_SIZE_CHANGE"/ && match($0, /"size": *[0-9]+/) {
-            size = substr($0, RSTART, RLENGTH); sub(/.*: */, "", size)
-            if (size != want) next
-            match($0, /"seconds": *[0-9]+/)
-            s = substr($0, RSTART, RLENGTH); sub(/.*: */, "", s)
-            match($0, /"microseconds": *[0-9]+/)
-            us = substr($0, RSTART, RLENGTH); sub(/.*: */, "", us)
-            # Milliseconds since t0 (ns); awk doubles keep the difference
-            # exact enough at this scale.
-            printf "%d\n", (s - substr(t0, 1, 10)) * 1000 + \
-                   us / 1000 - substr(t0, 11) / 1e6
-            system("touch " flag)
-            exit
-        }'
+        tee -a "$LOGDIR/bench-sdm-attach-qmp.log" | {
+        # Line by line as the events come (awk may read ahead).
+        while read -r line; do
+            case $line in
+            *'"MEMORY_DEVICE_SIZE_CHANGE"'*"\"size\": $2"[,}]*) ;;
+            *) continue ;;
+            esac
+            case $line in
+            *"\"id\": \"$1\""*)
+                s=$(echo "$line" | sed 's/.*"seconds": *\([0-9]*\).*/\1/')
+                us=$(echo "$line" | sed 's/.*"microseconds": *\([0-9]*\).*/\1/')
+                echo $(((s * 1000000 + us - t0 / 1000) / 1000))
+                touch "$flag"
+                break ;;
+            esac
+        done
+        cat > /dev/null
+    }
     rm -f "$flag"
 }
 

@@ -95,8 +95,9 @@ segments() {
 segments "/proc/$(cat "$RUN/memd.pid")" > "$LOGDIR/rack-segments.log"
 "$RACK" down > "$LOGDIR/rack-down.log" 2>&1
 check_value "dredbox-rack down succeeds" "$?" 0
+# pgrep's status: 1 is "no process matched"; a missing pgrep is 127.
 check_value "no process of the rack is left" \
-    "$(pgrep -f "$RUN/" | wc -l)" 0
+    "$(pgrep -f "$RUN/" > /dev/null; echo $?)" 1
 check_value "no socket or file is left" "$(ls -A "$RUN" 2> /dev/null | wc -l)" 0
 # Every process on the host: none holds or maps what the pool held.
 segments /proc/[0-9]* > "$LOGDIR/rack-segments-after.log"

@@ -4,11 +4,11 @@
 # Each test declares its plan (1..N, from lib.sh's plan); a missing plan,
 # fewer results than planned (a test cut short) or more (a wrong plan)
 # count as failures.  A test that runs longer than GUEST_TEST_TIMEOUT
-# seconds (default 1800: TCG on a loaded 2-core host) is stopped and
-# fails.
+# seconds (default 900: TCG on a loaded 2-core host, ten times the
+# longest test alone) is stopped and fails.
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
-limit=${GUEST_TEST_TIMEOUT:-1800}
+limit=${GUEST_TEST_TIMEOUT:-900}
 pass=0 fail=0
 [ $# -gt 0 ] || set -- "$dir"/t-*.sh    # or the tests named
 for t in "$@"; do

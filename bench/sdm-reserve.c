@@ -118,8 +118,7 @@ int main(int argc, char **argv)
         return 2;
     }
     /* The engine library is built with the same options as this program. */
-    printf("engine optimization=%s buildtype=%s\n", BENCH_OPTIMIZATION,
-           BENCH_BUILDTYPE);
+    printf("engine %s\n", BENCH_BUILD);
     printf("%-8s %-10s %9s %9s %9s %12s\n", "bricks", "policy", "requests",
            "placed", "seconds", "placed/s");
     for (int r = 0; r < rounds; r++) {

@@ -11,7 +11,7 @@ set -eu
 
 table() {
     awk "$BENCH_AWK"'
-    $1 == "build" { build = $2 " (" $3 ")"; next }
+    $1 == "build" { build = substr($0, 7); next }
     { k = $1 " " $2; add(k, $6); req[k] = $3; ok[k] = $4; bricks[$1] = 1 }
     function cell(b, p,   k) {
         k = b " " p
@@ -25,7 +25,7 @@ table() {
                 printf "| %d | %s | %s | %d |\n", b, cell(b, "first-fit"),
                        cell(b, "locality"), n(b " first-fit")
         print ""
-        printf "Engine built with %s.\n", build
+        printf "Engine and bench built with %s.\n", build
     }'
 }
 
@@ -34,13 +34,18 @@ rounds=${1:-3}
 bin=$TOOLS_BUILD/bench/sdm-reserve-bench
 "$bin" "$rounds" > "$LOGDIR/sdm-reserve.out"
 cat "$LOGDIR/sdm-reserve.out"
-opt=$(sed -n 's/^engine optimization=\([^ ]*\) buildtype=\(.*\)/\1 \2/p' \
-      "$LOGDIR/sdm-reserve.out")
-if [ "${opt%% *}" = 0 ]; then
-    echo "bench: the engine is built without optimisation ($opt); make tools" \
-         "sets up $TOOLS_BUILD debugoptimized" >&2
-    exit 1
-fi
-result "build optimization=$opt"
+build=$(sed -n 's/^engine //p' "$LOGDIR/sdm-reserve.out")
+case " $build " in
+*" optimization=0 "* | *" optimization=g "*)
+    echo "bench: the engine is built without optimisation ($build);" \
+         "make tools sets up $TOOLS_BUILD debugoptimized" >&2
+    exit 1 ;;
+*" sanitize=none "*) ;;
+*)
+    echo "bench: the engine is built with sanitizers ($build)," \
+         "which is no measure of its speed" >&2
+    exit 1 ;;
+esac
+result "build $build"
 awk '$1 ~ /^[0-9]+$/ { print "result", $0 }' "$LOGDIR/sdm-reserve.out"
 bench_end

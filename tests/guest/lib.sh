@@ -61,6 +61,23 @@ boot_bg() {
     done
 }
 
+# console_open LABEL: the console of the next boot_bg reads a FIFO
+# ($LOGDIR/LABEL.in) that console_say WORDS writes a line to, until
+# console_close.  The guest reads it on its stdin (t-trace starts the
+# rounds of a program that way; rmc-driver.sh powers off when told).
+console_open() {
+    CONSOLE_IN=$LOGDIR/$1.in
+    rm -f "$CONSOLE_IN"
+    mkfifo "$CONSOLE_IN"
+    exec 7<> "$CONSOLE_IN"
+}
+console_say() {
+    echo "$*" >&7
+}
+console_close() {
+    exec 7>&-
+}
+
 # wait_step NAME: until the guest prints "DREDBOX-STEP NAME" (0) or QEMU
 # is gone (1, and a failed check).
 wait_step() {

@@ -18,8 +18,10 @@ seg=$(pool_tool -c rack alloc 256M --brick 1)
 pool_tool -c rack grant "$seg" brick0 --writable
 used=$(pool_used 1)
 APPEND="memhp_default_state=online_movable dredbox.drv=1:10000000:10000000"
+console_open rmc-driver    # the guest powers off when told
 boot_bg rmc-driver rmc-driver \
     -machine "pool=$POOL/memd.sock,rmc-numa=on" -m 1G,maxmem=2G -S
+CONSOLE_IN=/dev/null
 qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg}}" \
     '{"execute": "dredbox-rmc-connect", "arguments": {"port": 0, "brick": 1}}' \
     '{"execute": "dredbox-rmc-disconnect", "arguments": {"port": 1}}' \
@@ -32,6 +34,8 @@ if wait_step done; then
         "$(echo "$rmc" | jq -c '[.return["unmapped-faults"], ([.return.ports[].faults] | add)]')" \
         "[0,0]"
 fi
+console_say go
+console_close
 boot_wait
 check "the driver loads on the stock kernel" DRV_LOADED yes
 check "a node per latency class" DRV_NODES \

@@ -125,11 +125,7 @@ check_value "the reader draws the trace's plots (PNG)" \
 
 # One process: another stores to the same memory all the while.
 LOCAL_RANGE="range=$LOCAL-$((LOCAL + (1 << 20)))"
-fifo=$LOGDIR/trace-process.in
-rm -f "$fifo"
-mkfifo "$fifo"
-exec 7<> "$fifo"
-CONSOLE_IN=$fifo
+console_open trace-process
 count_args=$APPEND
 APPEND="mem=768M dredbox.pattern=$LOCAL:1000:700:3"
 boot_bg trace-process mem-pattern -smp 2 \
@@ -143,7 +139,7 @@ local_counts() {    # "LOADS STORES" to local DRAM so far
 round() {    # round N FILTER: the reply to the filter, what a round added
     printf '%s ' "$(ctl "{\"cmd\": \"filter\", $2}")"
     before=$(local_counts)
-    echo go >&7
+    console_say go
     wait_step "round-$1"
     after=$(local_counts)
     set -- $before $after
@@ -171,9 +167,9 @@ if wait_step ready; then
     done
     check_value "unfiltered, the other process's stores count too" \
         "$((${now:-0} > ${start:-0}))" 1
-    echo go >&7     # the last round, then the guest powers off
+    console_say go     # the last round, then the guest powers off
 fi
-exec 7>&-
+console_close
 boot_wait
 check "the pattern ran to its end" PATTERN_RC 0
 check_guest_ok "and its script ended well, the other process still there"

@@ -86,7 +86,12 @@ fi
 echo "DRV_PORTS_END=$(head -n1 "$d/ports")"
 echo "DRV_NODE_END=$(memtotal)"
 echo "DREDBOX-STEP done"
-sleep 5    # the host queries the RMC before the brick powers off
+# The host reads the RMC, then says "go" on the console (two minutes at
+# most) and the brick may power off.
+if ! read -r -t 120 _; then
+    echo "no word from the host"
+    status=1
+fi
 # The whole kernel log, not its tail: an Oops early on counts as much.
 dmesg > /tmp/dmesg
 grep -E "$KERNEL_ERRORS" /tmp/dmesg | sed 's/^/DRV_KERNEL_ERROR: /' || true

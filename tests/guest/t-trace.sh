@@ -32,8 +32,10 @@ ctl() {    # ctl REQUEST: the plugin's reply on its control socket
 RANGES="range=0x40000000-0x40100000,range=$LOCAL-$((LOCAL + (1 << 20)))"
 APPEND="mem=768M dredbox.count=0:0x100000:1:0x200000:1000:500:700:$LOCAL"
 run() {    # run LABEL PLUGIN_ARGS: the pattern under the plugin
+    console_open "$1"    # rmc-count.sh powers off when told
     boot_bg "$1" rmc-count -machine "pool=$POOL/memd.sock" -S \
         -global "dredbox-rmc.table=$table" -plugin "$PLUGIN,rmc=$table,$2"
+    CONSOLE_IN=/dev/null
     qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg0}}" \
         "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg1}}" \
         '{"execute": "cont"}' > /dev/null
@@ -58,6 +60,7 @@ member \"pid\" must be an integer
 unknown cmd 'rewind' (counts, filter, threads)
 malformed JSON request"
 fi
+console_say go
 boot_wait
 check "the guest program ran" COUNT_DONE 1
 check_guest_ok "and its script ended well"
@@ -77,6 +80,7 @@ check_value "nothing else in those ranges" \
     "loads=0 stores=0 bytes=0 loads=0 stores=0 bytes=0"
 
 run trace-trace "mode=trace,$RANGES,out=$trace"
+wait_step counted && console_say go
 boot_wait
 check "traced, the guest program ran" COUNT_DONE 1
 check_guest_ok "traced, its script ended well"
@@ -176,6 +180,7 @@ check_guest_ok "and its script ended well, the other process still there"
 
 # A full disk: the trace stops, the guest runs on.
 run trace-full "mode=trace,out=/dev/full"
+wait_step counted && console_say go
 boot_wait
 check "with a full disk, the guest program still ran" COUNT_DONE 1
 check_guest_ok "with a full disk, its script ended well"

@@ -4,6 +4,7 @@ set -e -o pipefail    # errors are fatal (docs/testing.md)
 args=$(sed -n "s/.*dredbox\.count=\([^ ]*\).*/\1/p" /proc/cmdline | tr : " ")
 # shellcheck disable=SC2086
 rmc-count $args
-# The host reads the plugin's counts while the brick still runs.
+# The host reads the plugin's counts while the brick still runs, then
+# says "go" on the console (two minutes at most).
 echo "DREDBOX-STEP counted"
-sleep 3
+read -r -t 120 _ || { echo "no word from the host"; exit 1; }

@@ -220,7 +220,7 @@ static void rmc_port_map(DredboxRmcState *s, unsigned n)
         r = g_new0(DredboxRmcRegion, 1);
         g_free(name);
         name = g_strdup_printf("dredbox-rmc.port%u.seg%u", n, seg->info.id);
-        memory_region_init_alias(&r->mr, OBJECT(s), name, &seg->ram->mr,
+        memory_region_init_alias(&r->mr, OBJECT(s), name, seg->ram,
                                  a - seg->info.offset, b - a + 1);
         memory_region_add_subregion_overlap(&s->window[w],
                                             local - s->window_base[w],
@@ -460,7 +460,7 @@ static bool rmc_update_migration_blocker(DredboxRmcState *s, Error **errp)
 
 static void rmc_segment_free(DredboxRmcSegment *seg)
 {
-    rmc_region_free(seg->ram);
+    object_unref(seg->owner);
     g_free(seg);
 }
 
@@ -515,14 +515,18 @@ bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t id,
     if (!seg->info.writable) {
         flags |= RAM_READONLY | RAM_READONLY_FD;
     }
-    seg->ram = g_new0(DredboxRmcRegion, 1);
-    if (!memory_region_init_ram_from_fd(&seg->ram->mr, OBJECT(s), name,
+    seg->owner = object_new(TYPE_CONTAINER);
+    seg->ram = g_new0(MemoryRegion, 1);
+    if (!memory_region_init_ram_from_fd(seg->ram, seg->owner, name,
                                         seg->info.size, flags, fd, 0, errp)) {
         close(fd);
         g_free(seg->ram);
+        object_unref(seg->owner);
         g_free(seg);
         return false;
     }
+    /* Freed when its owner drops it (rmc_segment_free). */
+    OBJECT(seg->ram)->free = g_free;
     g_ptr_array_add(s->segments, seg);
     if (!rmc_update_migration_blocker(s, errp)) {
         g_ptr_array_remove_index(s->segments, s->segments->len - 1);

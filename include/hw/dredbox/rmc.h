@@ -89,10 +89,15 @@ typedef struct DredboxRmcPort {
     DredboxRmcDoorbell db;
 } DredboxRmcPort;
 
-/* A pool segment mapped for forwarding. */
+/*
+ * A pool segment mapped for forwarding.  Its RAM has an owner of its own:
+ * flat views still mapping it after a detach hold references to that
+ * owner, and the RAM is freed with the last of them.
+ */
 typedef struct DredboxRmcSegment {
     PoolSegmentInfo info;
-    DredboxRmcRegion *ram;
+    Object *owner;
+    MemoryRegion *ram;
 } DredboxRmcSegment;
 
 struct DredboxRmcState {

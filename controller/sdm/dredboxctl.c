@@ -87,6 +87,10 @@ static void print_status(JsonObject *o)
            "memory", "port", "size MiB", "use");
     for (guint i = 0; i < json_array_get_length(allocs); i++) {
         JsonObject *a = json_array_get_object_element(allocs, i);
+        g_autofree char *queue = json_object_has_member(a, "accelerator")
+            ? g_strdup_printf("accelerator %" G_GINT64_FORMAT " queue",
+                              json_object_get_int_member(a, "accelerator"))
+            : NULL;
 
         printf("%-6" G_GINT64_FORMAT " %-8" G_GINT64_FORMAT " %-5"
                G_GINT64_FORMAT " %-7" G_GINT64_FORMAT " %-5" G_GINT64_FORMAT
@@ -97,9 +101,7 @@ static void print_status(JsonObject *o)
                json_object_get_int_member(a, "memory"),
                json_object_get_int_member(a, "memory-port"),
                json_object_get_int_member(a, "size") >> 20,
-               json_object_has_member(a, "accelerator")
-               ? g_strdup_printf("accelerator %" G_GINT64_FORMAT " queue",
-                                 json_object_get_int_member(a, "accelerator"))
+               queue ? queue
                : g_strcmp0(json_object_get_string_member_with_default(
                      a, "path", ""), "rmc") ? "memory (virtio-mem)"
                                             : "memory (RMC)");
@@ -131,14 +133,14 @@ static void print_status(JsonObject *o)
         JsonNode *bn = json_object_get_member(b, "brick");
         bool down = JSON_NODE_HOLDS_NULL(bn);
         gint64 brick = down ? -1 : json_node_get_int(bn);
+        g_autofree char *mib = down ? g_strdup("down")
+            : g_strdup_printf("%" G_GINT64_FORMAT, brick >> 20);
 
         printf("%-8" G_GINT64_FORMAT " %-7" G_GINT64_FORMAT " %15"
                G_GINT64_FORMAT " %10s %10" G_GINT64_FORMAT "  %s\n",
                json_object_get_int_member(b, "compute"),
                json_object_get_int_member(b, "memory"), ctl >> 20,
-               down ? "down" : g_strdup_printf("%" G_GINT64_FORMAT,
-                                               brick >> 20),
-               pool >> 20,
+               mib, pool >> 20,
                !down && ctl == brick && brick == pool ? "consistent"
                                                       : "MISMATCH");
     }

@@ -37,8 +37,10 @@ suite() {    # suite NAME COMMAND...: run, show, and count its results
 }
 
 suite qtest "$dir/qtest/run.sh"
+# DREDBOX_TIMEOUT_MULTIPLIER scales meson's test timeouts (sanitizer
+# builds are slower; tests/run-sanitize.sh sets it).
 suite unit meson test -C "${DREDBOX_TOOLS_BUILD:-$dir/../build/tools}" \
-    --print-errorlogs
+    --print-errorlogs -t "${DREDBOX_TIMEOUT_MULTIPLIER:-1}"
 # Arguments: the guest tests to run (default: all, tests/guest/t-*.sh).
 suite guest "$dir/guest/run.sh" "$@"
 

@@ -15,7 +15,7 @@ export DREDBOX_TOOLS_BUILD="$SRCDIR/build/tools-sanitize"
 export QEMU="$SRCDIR/tests/sanitize-qemu.sh"
 export LOGDIR="$SRCDIR/build/test-logs/sanitize"
 # ASan makes the tools and QEMU two to four times slower.
-export DREDBOX_TIMEOUT_MULTIPLIER=${DREDBOX_TIMEOUT_MULTIPLIER:-4}
+export DREDBOX_TIMEOUT_MULTIPLIER="${DREDBOX_TIMEOUT_MULTIPLIER:-4}"
 
 REPORTS=$SRCDIR/build/sanitize-reports
 rm -rf "$REPORTS" "$LOGDIR"
@@ -23,8 +23,8 @@ mkdir -p "$REPORTS" "$LOGDIR"
 # ASan's reports go to REPORTS/asan.PID, and the process aborts.  Leaks
 # are reported for our programs; QEMU's own are not: it does not free
 # everything at exit, and upstream's CI runs its qtests with
-# detect_leaks=0 too.  tests/qtest/run.sh and
-# tests/sanitize-qemu.sh (QEMU for the guest tests) turn it off for QEMU.
+# detect_leaks=0 too (tests/qtest/run.sh, and tests/sanitize-qemu.sh for
+# the guest tests, turn it off for QEMU).
 export ASAN_OPTIONS="halt_on_error=1:abort_on_error=1:detect_leaks=1:log_path=$REPORTS/asan"
 export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 # GLib older than 2.76 has its own slab allocator, which hides errors.

@@ -381,6 +381,53 @@ static bool brick_qmp(const AttachCtx *ctx, const char *cmd, GError **errp)
     return true;
 }
 
+/* Whether brick @c's RMC says port @port reaches memory brick @m. */
+static bool rmc_linked(unsigned c, unsigned port, unsigned m)
+{
+    g_autofree char *qmp = path_in_run("brick%u.qmp", c);
+    JsonNode *ret = qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}",
+                             NULL);
+    JsonArray *ports;
+    JsonObject *p;
+    uint64_t brick;
+    bool up = false;
+
+    if (ret && JSON_NODE_HOLDS_OBJECT(ret) &&
+        json_get_array(json_node_get_object(ret), "ports", &ports, NULL) &&
+        json_array_get_obj(ports, port, &p, NULL) &&
+        json_get_bool(p, "link-up", &up, NULL) && up) {
+        up = json_get_uint(p, "linked-brick", G_MAXUINT16, &brick, NULL) &&
+             brick == m;
+    }
+    if (ret) {
+        json_node_unref(ret);
+    }
+    return up;
+}
+
+/*
+ * The fabric tells the brick's RMC of a new circuit on its own time
+ * (after the light is up): wait until the RMC has it, or the driver's
+ * and the RMC's own checks find the port's link down.
+ */
+static bool step_rmc_link(void *opaque, GError **errp)
+{
+    AttachCtx *ctx = opaque;
+
+    for (int i = 0; i < 100; i++) {
+        if (rmc_linked(ctx->alloc.compute, ctx->alloc.compute_port,
+                       ctx->alloc.memory)) {
+            return true;
+        }
+        g_usleep(100000);
+    }
+    g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                "compute brick %u's RMC port %u never saw its link to"
+                " memory brick %u come up", ctx->alloc.compute,
+                ctx->alloc.compute_port, ctx->alloc.memory);
+    return false;
+}
+
 static bool step_rmc_segment(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
@@ -456,6 +503,7 @@ static const SdmStep accel_steps[] = {
     { "pool segment", step_segment, undo_segment },
     { "optical circuit", step_circuit, undo_circuit },
     { "accelerator circuit", step_accel_circuit, undo_accel_circuit },
+    { "RMC link", step_rmc_link, NULL },
     { "RMC segment", step_rmc_segment, undo_rmc_segment },
     { "RMC entry", step_rmc_entry, undo_rmc_entry },
     { "doorbell", step_doorbell, undo_doorbell },
@@ -499,6 +547,7 @@ static void undo_agent_attach(void *opaque)
 static const SdmStep rmc_steps[] = {
     { "pool segment", step_segment, undo_segment },
     { "optical circuit", step_circuit, undo_circuit },
+    { "RMC link", step_rmc_link, NULL },
     { "RMC segment", step_rmc_segment, undo_rmc_segment },
     { "memory online", step_agent_attach, undo_agent_attach },
 };

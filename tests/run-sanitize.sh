@@ -1,13 +1,14 @@
 #!/bin/sh
 # make check-sanitize: the unit tests (fuzzers included), the qtests and the
-# rack and controller guest tests, run against the AddressSanitizer + UBSan
+# guest tests (every rack and controller test among them), run against the AddressSanitizer + UBSan
 # builds build/qemu-sanitize and build/tools-sanitize (make check-sanitize
 # builds them first).  Every sanitizer report stops its process and fails
 # the run: ASan and LeakSanitizer reports are kept in build/sanitize-reports
 # (even one from a daemon whose death no test noticed); UBSan's go to the
 # process's stderr (GCC's UBSan ignores log_path next to ASan), which the
 # run's output and the guest tests' logs keep.  docs/testing.md,
-# "Sanitizers".
+# "Sanitizers".  Arguments: the guest tests to run (default all,
+# tests/guest/t-*.sh).
 set -u
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 export DREDBOX_QEMU_BUILD="$SRCDIR/build/qemu-sanitize"
@@ -31,9 +32,7 @@ export UBSAN_OPTIONS="halt_on_error=1:abort_on_error=1:print_stacktrace=1"
 export G_SLICE=always-malloc
 
 out=$LOGDIR/run.log
-"$SRCDIR/tests/run-all.sh" "$SRCDIR/tests/guest/t-sdm.sh" \
-    "$SRCDIR/tests/guest/t-rack.sh" "$SRCDIR/tests/guest/t-accel.sh" 2>&1 |
-    tee "$out"
+"$SRCDIR/tests/run-all.sh" "$@" 2>&1 | tee "$out"
 rc=0
 tail -n 1 "$out" | grep -q ' 0 failed$' || rc=1
 

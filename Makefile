@@ -4,7 +4,7 @@
 #   make down     stop the rack
 #   make run-brick  a single compute brick with pool memory, on this terminal
 #   make check    build, then run every test suite
-#   make check-sanitize  the unit, qtest and rack tests under ASan and UBSan
+#   make check-sanitize  every test suite again, under ASan and UBSan
 #   make guest    fetch the Debian arm64 kernel and build the test initramfs
 
 BUILD := build

@@ -669,7 +669,7 @@ static void dredbox_create_rmc(DredboxComputeState *s)
     g_autofree char *node = g_strdup_printf("/rmc@%" PRIx64, cfg->base);
     g_autofree char *client = s->rmc_client ? g_strdup(s->rmc_client)
                               : g_strdup_printf("brick%u", s->brick_id);
-    DeviceState *dev = s->rmc;
+    DeviceState *dev = s->rmc ?: qdev_new(TYPE_DREDBOX_RMC);
     SysBusDevice *sbd = SYS_BUS_DEVICE(dev);
 
     object_property_add_child(OBJECT(s), "rmc", OBJECT(dev));
@@ -912,9 +912,9 @@ static void dredbox_compute_init(MachineState *ms)
     dredbox_numa_distances(ms);
     dredbox_fdt_create(s);
     dredbox_fdt_distance_map(s);
-    /* Created early: timing mode tells the plugin where its table is. */
-    s->rmc = qdev_new(TYPE_DREDBOX_RMC);
     if (s->timing) {
+        /* The RMC first: the plugin needs to know where its table is. */
+        s->rmc = qdev_new(TYPE_DREDBOX_RMC);
         dredbox_timing_init(s);
     }
     dredbox_create_cpus(s);

@@ -16,7 +16,11 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/config-file.h"
 #include "qemu/error-report.h"
+#include "qemu/memfd.h"
+#include "qemu/option.h"
+#include "qemu/plugin.h"
 #include "qemu/guest-random.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
@@ -39,6 +43,9 @@
 #include "target/arm/cpu.h"
 #include "target/arm/gtimer.h"
 #include "hw/dredbox/compute-brick.h"
+#include "hw/dredbox/rmc-table.h"
+#include "hw/dredbox/timing.h"
+#include "trace.h"
 #include <libfdt.h>
 
 const MemMapEntry dredbox_memmap[DREDBOX_MEMMAP_COUNT] = {
@@ -255,6 +262,11 @@ static void dredbox_create_cpus(DredboxComputeState *s)
                                 &error_abort);
         object_property_set_link(cpuobj, "memory",
                                  OBJECT(get_system_memory()), &error_abort);
+        if (s->timing) {
+            /* A 1 ns generic timer tick, as the modelled clock's. */
+            object_property_set_uint(cpuobj, "cntfrq", DREDBOX_TIMING_HZ,
+                                     &error_abort);
+        }
         qdev_realize(DEVICE(cpuobj), NULL, &error_fatal);
         object_unref(cpuobj);
     }
@@ -657,7 +669,7 @@ static void dredbox_create_rmc(DredboxComputeState *s)
     g_autofree char *node = g_strdup_printf("/rmc@%" PRIx64, cfg->base);
     g_autofree char *client = s->rmc_client ? g_strdup(s->rmc_client)
                               : g_strdup_printf("brick%u", s->brick_id);
-    DeviceState *dev = qdev_new(TYPE_DREDBOX_RMC);
+    DeviceState *dev = s->rmc ?: qdev_new(TYPE_DREDBOX_RMC);
     SysBusDevice *sbd = SYS_BUS_DEVICE(dev);
 
     object_property_add_child(OBJECT(s), "rmc", OBJECT(dev));
@@ -698,6 +710,209 @@ static void dredbox_create_rmc(DredboxComputeState *s)
     }
 }
 
+/*
+ * Timing mode (docs/timing.md): guest time is modelled.  Instructions
+ * advance it by icount (shift=0: 1 ns each), and the dredbox-mem plugin,
+ * which the machine loads itself, charges memory accesses that miss its
+ * cache model the latency of where they are served from.
+ */
+
+/* The default figures, ns (docs/timing.md says where each comes from). */
+#define DREDBOX_TIMING_L1_NS            3
+#define DREDBOX_TIMING_L2_NS            15
+#define DREDBOX_TIMING_DRAM_NS          100
+#define DREDBOX_TIMING_RMC_NS           536
+#define DREDBOX_TIMING_TRAY_LOCAL_NS    20
+#define DREDBOX_TIMING_RACK_LOCAL_NS    100
+#define DREDBOX_TIMING_INTER_RACK_NS    1000
+
+/* Where the plugin is, relative to qemu-system-aarch64 in the build. */
+#define DREDBOX_TIMING_PLUGIN \
+    "../tools/target-arm/plugins/libdredbox-mem.so"
+
+/*
+ * Timing mode's guest time is deterministic only if the guest is: the
+ * device tree's kaslr-seed and rng-seed, taken from the host's random
+ * numbers, change where the kernel lands and its random choices at
+ * every boot, and so the cache sets a benchmark's lines fall in and the
+ * work the kernel does while it runs (an L1-resident chase measured
+ * 3.116 to 3.205 ns from boot to boot).  Seed QEMU's guest-visible
+ * random numbers (as -seed 0 would), unless the user gave -seed: then
+ * theirs stand (the check below draws one number from their stream).
+ */
+static void dredbox_timing_seed(void)
+{
+    /* Nonzero only if -seed made guest randomness deterministic. */
+    if (qemu_guest_random_seed_thread_part1() == 0) {
+        qemu_guest_random_seed_main("0", &error_fatal);
+    }
+}
+
+/* Where memory of backend @memdev is served from, or -1 if local. */
+static int dredbox_timing_dest(Object *memdev)
+{
+    if (!memdev || !object_dynamic_cast(memdev, "memory-backend-remote")) {
+        return -1;
+    }
+    return TIMING_DEST_TRAY_LOCAL +
+           object_property_get_enum(memdev, "latency-class",
+                                    "DredboxLatencyClass", &error_abort);
+}
+
+static void dredbox_timing_add_range(TimingTable *t, uint64_t start,
+                                     uint64_t size, int dest)
+{
+    if (dest < 0 || !size) {
+        return;
+    }
+    if (t->nranges == TIMING_TABLE_RANGES) {
+        warn_report_once("dredbox-compute: timing: more than %d remote"
+                         " memory ranges; the rest count as local",
+                         TIMING_TABLE_RANGES);
+        return;
+    }
+    t->range[t->nranges++] = (TimingRange) {
+        .start = start, .end = start + size, .dest = dest,
+    };
+}
+
+typedef struct DredboxTimingWalk {
+    TimingTable *table;
+    DeviceState *skip;
+} DredboxTimingWalk;
+
+static int dredbox_timing_add_device(Object *obj, void *opaque)
+{
+    DredboxTimingWalk *w = opaque;
+    MemoryDeviceState *md;
+    MemoryDeviceClass *mdc;
+    MemoryRegion *mr;
+
+    if (!object_dynamic_cast(obj, TYPE_MEMORY_DEVICE) ||
+        DEVICE(obj) == w->skip || !DEVICE(obj)->realized) {
+        return 0;
+    }
+    md = MEMORY_DEVICE(obj);
+    mdc = MEMORY_DEVICE_GET_CLASS(md);
+    mr = mdc->get_memory_region(md, NULL);
+    if (mr) {
+        dredbox_timing_add_range(w->table, mdc->get_addr(md),
+                                 memory_region_size(mr),
+                                 dredbox_timing_dest(memory_region_owner(mr)));
+    }
+    return 0;
+}
+
+/*
+ * Publish the remote memory outside the RMC windows: NUMA nodes backed
+ * by memory-backend-remote, memory devices (virtio-mem) but @skip.
+ */
+static void dredbox_timing_update_ranges(DredboxComputeState *s,
+                                         DeviceState *skip)
+{
+    MachineState *ms = MACHINE(s);
+    NumaState *ns = ms->numa_state;
+    TimingTable *t = s->timing_table;
+    DredboxTimingWalk w = { .table = t, .skip = skip };
+    uint64_t addr = dredbox_memmap[DREDBOX_LOCAL_DRAM].base;
+
+    /* The write side of a seqlock (timing-table.h): odd while rewriting */
+    qatomic_set(&t->generation, t->generation + 1);
+    smp_wmb();  /* the odd generation before the ranges change */
+    t->nranges = 0;
+    for (int i = 0; ns && i < ns->num_nodes; i++) {
+        /* The nodes' memory is contiguous, in node order. */
+        dredbox_timing_add_range(t, addr, ns->nodes[i].node_mem,
+                                 dredbox_timing_dest(
+                                     OBJECT(ns->nodes[i].node_memdev)));
+        addr += ns->nodes[i].node_mem;
+    }
+    object_child_foreach_recursive(object_get_root(),
+                                   dredbox_timing_add_device, &w);
+    smp_wmb();  /* the new ranges before the even generation */
+    qatomic_set(&t->generation, t->generation + 1);
+    trace_dredbox_timing_ranges(t->nranges);
+}
+
+static void dredbox_timing_cleanup(Notifier *n, void *data)
+{
+    DredboxComputeState *s = container_of(n, DredboxComputeState,
+                                          timing_exit);
+    g_autofree char *path = g_build_filename(s->timing_dir, "rmc-table",
+                                             NULL);
+
+    unlink(path);
+    rmdir(s->timing_dir);
+}
+
+/*
+ * Set up timing mode before the CPUs exist (so that the plugin sees
+ * them created): the shared table, the RMC's published table (a private
+ * one unless -global dredbox-rmc.table gave one), then the plugin.
+ */
+static void dredbox_timing_init(DredboxComputeState *s)
+{
+    QemuPluginList plugins = QTAILQ_HEAD_INITIALIZER(plugins);
+    g_autofree char *rmc_table = object_property_get_str(OBJECT(s->rmc),
+                                                         "table",
+                                                         &error_abort);
+    g_autofree char *plugin = NULL;
+    g_autofree char *opts = NULL;
+    TimingTable *t;
+    Error *err = NULL;
+
+    t = qemu_memfd_alloc("dredbox-timing", sizeof(*t), 0, &s->timing_fd,
+                         &error_fatal);
+    *t = (TimingTable) {
+        .magic = TIMING_TABLE_MAGIC, .version = TIMING_TABLE_VERSION,
+        .l1_ns = s->l1_ns, .l2_ns = s->l2_ns, .dram_ns = s->dram_ns,
+        .rmc_ns = s->rmc_ns,
+        /* The RMC's circuits' classes are not known yet: rack-local. */
+        .rmc_dest = TIMING_DEST_RACK_LOCAL,
+        /* Cortex-A53 as on the Zynq UltraScale+ MPSoC. */
+        .line = 64, .l1_size = 32 * KiB, .l1_ways = 4,
+        .l2_size = 1 * MiB, .l2_ways = 16,
+    };
+    memcpy(t->class_ns, s->class_ns, sizeof(t->class_ns));
+    s->timing_table = t;
+    dredbox_timing_update_ranges(s, NULL);
+    dredbox_timing_publish(t);
+
+    if (!rmc_table || !*rmc_table) {
+        GError *gerr = NULL;
+
+        s->timing_dir = g_dir_make_tmp("dredbox-timing-XXXXXX", &gerr);
+        if (!s->timing_dir) {
+            error_report("dredbox-compute: timing: %s", gerr->message);
+            exit(1);
+        }
+        g_free(rmc_table);
+        rmc_table = g_build_filename(s->timing_dir, "rmc-table", NULL);
+        qdev_prop_set_string(s->rmc, "table", rmc_table);
+        s->timing_exit.notify = dredbox_timing_cleanup;
+        qemu_add_exit_notifier(&s->timing_exit);
+    }
+
+    if (s->timing_plugin) {
+        plugin = g_strdup(s->timing_plugin);
+    } else {
+        g_autofree char *exe = g_file_read_link("/proc/self/exe", NULL);
+        g_autofree char *dir = g_path_get_dirname(exe ? exe : ".");
+
+        plugin = g_build_filename(dir, DREDBOX_TIMING_PLUGIN, NULL);
+    }
+    opts = g_strdup_printf("%s,mode=timing,timing=%d,rmc=%s", plugin,
+                           s->timing_fd, rmc_table);
+    trace_dredbox_timing_init(plugin, s->timing_fd, rmc_table);
+    qemu_plugin_opt_parse(opts, &plugins);
+    if (qemu_plugin_load_list(&plugins, &err)) {
+        error_prepend(&err, "dredbox-compute: timing=on needs the dredbox-mem"
+                      " plugin (timing-plugin=PATH): ");
+        error_report_err(err);
+        exit(1);
+    }
+}
+
 static void *dredbox_get_dtb(const struct arm_boot_info *binfo, int *size)
 {
     DredboxComputeState *s = container_of(binfo, DredboxComputeState,
@@ -713,8 +928,16 @@ static void dredbox_compute_init(MachineState *ms)
 
     dredbox_check_options(ms);
     dredbox_numa_distances(ms);
+    if (s->timing) {
+        dredbox_timing_seed();
+    }
     dredbox_fdt_create(s);
     dredbox_fdt_distance_map(s);
+    if (s->timing) {
+        /* The RMC first: the plugin needs to know where its table is. */
+        s->rmc = qdev_new(TYPE_DREDBOX_RMC);
+        dredbox_timing_init(s);
+    }
     dredbox_create_cpus(s);
     dredbox_fdt_cpus(s);
     dredbox_create_memory(s);
@@ -796,6 +1019,105 @@ static void dredbox_set_brick_id(Object *obj, Visitor *v, const char *name,
     visit_type_uint32(v, name, &s->brick_id, errp);
 }
 
+static bool dredbox_get_timing(Object *obj, Error **errp)
+{
+    return DREDBOX_COMPUTE_MACHINE(obj)->timing;
+}
+
+/*
+ * timing=on needs icount in precise mode, which QEMU configures with the
+ * accelerator, right after the machine's properties are set: set it up
+ * here, as -icount shift=0,sleep=off would.
+ */
+static void dredbox_set_timing(Object *obj, bool value, Error **errp)
+{
+    DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(obj);
+    QemuOptsList *icount = qemu_find_opts("icount");
+    QemuOpts *opts = qemu_opts_find(icount, NULL);
+
+    if (value == s->timing) {
+        return;
+    }
+    if (phase_check(PHASE_MACHINE_CREATED)) {
+        error_setg(errp, "dredbox-compute: timing can only be set when"
+                   " QEMU starts (-machine dredbox-compute,timing=on)");
+        return;
+    }
+    if (value) {
+        if (opts) {
+            error_setg(errp, "dredbox-compute: timing=on sets up -icount"
+                       " itself; drop the -icount option");
+            return;
+        }
+        if (!qemu_opts_parse_noisily(icount, "shift=0,sleep=off", false)) {
+            error_setg(errp, "dredbox-compute: timing=on: cannot set up"
+                       " icount");
+            return;
+        }
+    } else if (opts) {
+        qemu_opts_del(opts);
+    }
+    s->timing = value;
+}
+
+static char *dredbox_get_timing_plugin(Object *obj, Error **errp)
+{
+    return g_strdup(DREDBOX_COMPUTE_MACHINE(obj)->timing_plugin);
+}
+
+static void dredbox_set_timing_plugin(Object *obj, const char *value,
+                                      Error **errp)
+{
+    DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(obj);
+
+    g_free(s->timing_plugin);
+    s->timing_plugin = g_strdup(value);
+}
+
+static void dredbox_compute_instance_init(Object *obj)
+{
+    DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(obj);
+    static const struct {
+        const char *name, *desc;
+        size_t offset;
+        uint32_t value;
+    } figures[] = {
+#define FIGURE(name, field, value, desc) \
+        { name, desc, offsetof(DredboxComputeState, field), value }
+        FIGURE("timing-l1-ns", l1_ns, DREDBOX_TIMING_L1_NS,
+               "timing=on: latency of a load that hits the L1 data cache"),
+        FIGURE("timing-l2-ns", l2_ns, DREDBOX_TIMING_L2_NS,
+               "timing=on: latency of a load that hits the L2 cache"),
+        FIGURE("timing-dram-ns", dram_ns, DREDBOX_TIMING_DRAM_NS,
+               "timing=on: latency of local DRAM (and of a memory brick's"
+               " own DRAM)"),
+        FIGURE("timing-rmc-ns", rmc_ns, DREDBOX_TIMING_RMC_NS,
+               "timing=on: the RMC's round trip to a memory brick, without"
+               " the fabric"),
+        FIGURE("timing-tray-local-ns", class_ns[0],
+               DREDBOX_TIMING_TRAY_LOCAL_NS,
+               "timing=on: the fabric's round trip in a tray"),
+        FIGURE("timing-rack-local-ns", class_ns[1],
+               DREDBOX_TIMING_RACK_LOCAL_NS,
+               "timing=on: the fabric's round trip in a rack"),
+        FIGURE("timing-inter-rack-ns", class_ns[2],
+               DREDBOX_TIMING_INTER_RACK_NS,
+               "timing=on: the fabric's round trip between racks"),
+#undef FIGURE
+    };
+
+    s->timing_fd = -1;
+    for (int i = 0; i < ARRAY_SIZE(figures); i++) {
+        uint32_t *p = (uint32_t *)((char *)s + figures[i].offset);
+
+        *p = figures[i].value;
+        object_property_add_uint32_ptr(obj, figures[i].name, p,
+                                       OBJ_PROP_FLAG_READWRITE);
+        object_property_set_description(obj, figures[i].name,
+                                        figures[i].desc);
+    }
+}
+
 static const CPUArchIdList *dredbox_possible_cpu_arch_ids(MachineState *ms)
 {
     int n;
@@ -851,7 +1173,12 @@ static void dredbox_device_plug(HotplugHandler *hotplug_dev,
                                 DeviceState *dev, Error **errp)
 {
     if (object_dynamic_cast(OBJECT(dev), TYPE_VIRTIO_MD_PCI)) {
+        DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(hotplug_dev);
+
         virtio_md_pci_plug(VIRTIO_MD_PCI(dev), MACHINE(hotplug_dev), errp);
+        if (s->timing_table) {
+            dredbox_timing_update_ranges(s, NULL);
+        }
     }
 }
 
@@ -871,7 +1198,12 @@ static void dredbox_device_unplug(HotplugHandler *hotplug_dev,
                                   DeviceState *dev, Error **errp)
 {
     if (object_dynamic_cast(OBJECT(dev), TYPE_VIRTIO_MD_PCI)) {
+        DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(hotplug_dev);
+
         virtio_md_pci_unplug(VIRTIO_MD_PCI(dev), MACHINE(hotplug_dev), errp);
+        if (s->timing_table) {
+            dredbox_timing_update_ranges(s, DEVICE(dev));
+        }
     } else {
         error_setg(errp, "dredbox-compute: cannot unplug %s",
                    object_get_typename(OBJECT(dev)));
@@ -954,12 +1286,25 @@ static void dredbox_compute_class_init(ObjectClass *oc, void *data)
         "One empty CPU-less NUMA node per latency class after the -numa "
         "nodes, for memory a guest driver hot-adds through the RMC (needs "
         "NUMA: -numa or maxmem; default off)");
+    object_class_property_add_bool(oc, "timing", dredbox_get_timing,
+                                   dredbox_set_timing);
+    object_class_property_set_description(oc, "timing",
+        "Modelled time: instructions and memory accesses that miss the "
+        "modelled caches advance the guest's clock (default off; "
+        "docs/timing.md)");
+    object_class_property_add_str(oc, "timing-plugin",
+                                  dredbox_get_timing_plugin,
+                                  dredbox_set_timing_plugin);
+    object_class_property_set_description(oc, "timing-plugin",
+        "timing=on: the dredbox-mem plugin to load (default: "
+        DREDBOX_TIMING_PLUGIN " next to the QEMU binary)");
 }
 
 static const TypeInfo dredbox_compute_info = {
     .name = TYPE_DREDBOX_COMPUTE_MACHINE,
     .parent = TYPE_MACHINE,
     .instance_size = sizeof(DredboxComputeState),
+    .instance_init = dredbox_compute_instance_init,
     .class_init = dredbox_compute_class_init,
     .interfaces = (InterfaceInfo[]) {
         { TYPE_HOTPLUG_HANDLER },

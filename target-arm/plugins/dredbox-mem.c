@@ -17,13 +17,22 @@
  * (include/hw/dredbox/mem-trace.h); if the disk fills up it stops
  * tracing and says so, and the guest runs on.
  *
+ * In timing mode (mode=timing, which the dredbox-compute machine selects
+ * itself with timing=on, docs/timing.md) it models the brick's data
+ * caches instead, a per-vCPU L1D and a shared L2, and charges each load
+ * the latency of where it is served from: a cache, local DRAM, or the
+ * memory brick behind an RMC window or a remote NUMA node or virtio-mem
+ * device, as a stall of the vCPU in icount time.  The machine shares the
+ * figures, the remote ranges and the counts with it in a TimingTable
+ * (include/hw/dredbox/timing-table.h), passed as an inherited memfd.
+ *
  * Which process runs it learns as the hardware's trace units do: from
  * the guest's writes to TTBR0/TTBR1/TCR_EL1 (the address space) and
  * CONTEXTIDR_EL1 (where Linux puts the thread's PID), so that it can keep
  * to one process.  A control socket changes that filter and reads the
  * counts while the guest runs.
  *
- *   -plugin PATH/libdredbox-mem.so,mode=count|trace,rmc=TABLE
+ *   -plugin PATH/libdredbox-mem.so,mode=count|trace|timing,rmc=TABLE
  *           [,range=A-B]...[,sample=N][,pid=N|ttbr=ADDR][,ctl=SOCKET]
  *           [,out=FILE]
  *
@@ -32,6 +41,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +53,7 @@
 
 #include "hw/dredbox/mem-trace.h"
 #include "hw/dredbox/rmc-table.h"
+#include "hw/dredbox/timing-table.h"
 #include "line-server.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
@@ -101,6 +112,7 @@ typedef struct Tally {
  * (walk_counts, for the control socket and at exit).
  */
 typedef struct Vcpu {
+    uint64_t *l1;           /* mode=timing: L1D tags, sets x ways */
     uint64_t icount;        /* mode=trace: instructions so far (inline) */
     uint64_t skip;          /* sample=N: accesses still to skip */
     uint64_t sysreg[SYSREGS];   /* as the guest last wrote them */
@@ -418,6 +430,199 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
     }
 }
 
+/*
+ * mode=timing (docs/timing.md).  icount runs every vCPU on one thread,
+ * in turn, so the shared L2 and the range snapshot need no lock.
+ */
+static int fail(const char *fmt, const char *arg);
+
+static TimingTable *tt;             /* the machine's, shared-mapped */
+static const void *time_handle;
+static uint64_t *l2;                /* L2 tags, sets x ways */
+static unsigned line_shift, l1_sets, l2_sets;
+static TimingRange tranges[TIMING_TABLE_RANGES];
+static uint32_t tranges_n, tranges_gen = 1;    /* odd: none copied yet */
+
+/*
+ * Whether @line is in the set-associative cache @tags (@sets x @ways,
+ * each set in most- to least-recently used order, 0 for empty), which
+ * it is afterwards: an access fills the line, evicting the LRU one.
+ */
+static bool cache_access(uint64_t *tags, unsigned sets, unsigned ways,
+                         uint64_t line)
+{
+    uint64_t *set = tags + (line % sets) * ways;
+    uint64_t tag = line + 1;
+    unsigned w;
+    bool hit;
+
+    for (w = 0; w < ways - 1 && set[w] != tag; w++) {
+        ;
+    }
+    hit = set[w] == tag;
+
+    memmove(set + 1, set, w * sizeof(*set));
+    set[0] = tag;
+    return hit;
+}
+
+/* Where the remote memory outside the RMC windows is (the machine's). */
+static int range_dest(uint64_t pa)
+{
+    uint32_t gen = __atomic_load_n(&tt->generation, __ATOMIC_ACQUIRE);
+
+    while (gen != tranges_gen) {
+        memcpy(tranges, tt->range, sizeof(tranges));
+        tranges_n = MIN(tt->nranges, TIMING_TABLE_RANGES);
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        tranges_gen = gen;
+        gen = __atomic_load_n(&tt->generation, __ATOMIC_ACQUIRE);
+        if (gen & 1) {
+            tranges_gen = 1;    /* being rewritten: copy again */
+        }
+    }
+    for (uint32_t i = 0; i < tranges_n; i++) {
+        if (pa >= tranges[i].start && pa < tranges[i].end &&
+            tranges[i].dest < TIMING_DESTS) {
+            return tranges[i].dest;
+        }
+    }
+    return -1;
+}
+
+/* Where an access to @pa is served from: TIMING_DEST_*, or -1 if not RAM */
+static int timing_dest(uint64_t pa)
+{
+    unsigned port;
+    uint32_t brick;
+    uint64_t offset;
+    int dest;
+
+    if (pa >= LOCAL_DRAM_BASE && pa < DEVICE_MEMORY_END) {
+        dest = range_dest(pa);
+        return dest < 0 ? TIMING_DEST_LOCAL : dest;
+    }
+    if (classify(pa, false, &port, &brick, &offset) == RMC) {
+        return MIN(tt->rmc_dest, TIMING_DESTS - 1);
+    }
+    return -1;
+}
+
+static void count_add(uint64_t *n, uint64_t v)
+{
+    __atomic_store_n(n, *n + v, __ATOMIC_RELAXED);
+}
+
+/*
+ * A load costs its latency: the L1's, the L2's, or where the line comes
+ * from; its instruction's own nanosecond is already counted.  A store
+ * fills the caches but does not wait (the store buffer posts it).
+ */
+static void vcpu_mem_timing(unsigned int vcpu_index,
+                            qemu_plugin_meminfo_t info, uint64_t vaddr,
+                            void *udata)
+{
+    Vcpu *vcpu = qemu_plugin_scoreboard_find(vcpus, vcpu_index);
+    struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
+    TimingCounts *c;
+    uint64_t pa, line;
+    uint32_t ns;
+    int dest;
+
+    if (!hw || qemu_plugin_hwaddr_is_io(hw) || !vcpu->l1) {
+        return;
+    }
+    pa = qemu_plugin_hwaddr_phys_addr(hw);
+    dest = timing_dest(pa);
+    if (dest < 0) {
+        return;
+    }
+    c = &tt->counts[MIN(vcpu_index, TIMING_TABLE_VCPUS - 1)][dest];
+    line = pa >> line_shift;
+    count_add(&c->accesses, 1);
+    if (cache_access(vcpu->l1, l1_sets, tt->l1_ways, line)) {
+        ns = tt->l1_ns;
+    } else {
+        count_add(&c->l1_misses, 1);
+        if (cache_access(l2, l2_sets, tt->l2_ways, line)) {
+            ns = tt->l2_ns;
+        } else {
+            count_add(&c->l2_misses, 1);
+            ns = timing_dest_ns(tt, dest);
+        }
+    }
+    if (qemu_plugin_mem_is_store(info) || ns <= 1) {
+        return;
+    }
+    qemu_plugin_vcpu_stall_ns(time_handle, ns - 1);
+    count_add(&c->stall_ns, ns - 1);
+}
+
+/* The machine's table, from the memfd it handed down (timing=FD). */
+static int timing_open(const char *arg)
+{
+    char *end;
+    long fd;
+    void *m;
+
+    errno = 0;
+    fd = strtol(arg, &end, 10);
+    if (errno || *end || fd < 0 || fd > INT_MAX) {
+        return fail("timing=FD (the machine's table), not '%s'", arg);
+    }
+    m = mmap(NULL, sizeof(TimingTable), PROT_READ | PROT_WRITE, MAP_SHARED,
+             fd, 0);
+    if (m == MAP_FAILED) {
+        return fail("timing: fd %s is not the machine's table (it is"
+                    " -machine dredbox-compute,timing=on that loads this"
+                    " plugin in timing mode)", arg);
+    }
+    tt = m;
+    if (tt->magic != TIMING_TABLE_MAGIC ||
+        tt->version != TIMING_TABLE_VERSION || !tt->line ||
+        (tt->line & (tt->line - 1)) || !tt->l1_ways || !tt->l2_ways ||
+        tt->l1_size % (tt->line * tt->l1_ways) ||
+        tt->l2_size % (tt->line * tt->l2_ways) ||
+        tt->l1_size < tt->line * tt->l1_ways ||
+        tt->l2_size < tt->line * tt->l2_ways) {
+        return fail("timing: fd %s is not a valid timing table", arg);
+    }
+    line_shift = __builtin_ctz(tt->line);
+    l1_sets = tt->l1_size / tt->line / tt->l1_ways;
+    l2_sets = tt->l2_size / tt->line / tt->l2_ways;
+    l2 = g_new0(uint64_t, (size_t)l2_sets * tt->l2_ways);
+    time_handle = qemu_plugin_request_time_control();
+    if (!time_handle) {
+        return fail("timing: another plugin controls time%s", "");
+    }
+    return 0;
+}
+
+static void timing_print(FILE *f)
+{
+    static const char *const names[TIMING_DESTS] = {
+        "local", "tray-local", "rack-local", "inter-rack",
+    };
+
+    fprintf(f, "dredbox-mem timing l1=%u l2=%u dram=%u rmc=%u tray-local=%u"
+            " rack-local=%u inter-rack=%u\n", tt->l1_ns, tt->l2_ns,
+            tt->dram_ns, tt->rmc_ns, tt->class_ns[0], tt->class_ns[1],
+            tt->class_ns[2]);
+    for (int d = 0; d < TIMING_DESTS; d++) {
+        TimingCounts sum = { 0 };
+
+        for (int v = 0; v < TIMING_TABLE_VCPUS; v++) {
+            sum.accesses += tt->counts[v][d].accesses;
+            sum.l1_misses += tt->counts[v][d].l1_misses;
+            sum.l2_misses += tt->counts[v][d].l2_misses;
+            sum.stall_ns += tt->counts[v][d].stall_ns;
+        }
+        fprintf(f, "dest=%s accesses=%" PRIu64 " l1-misses=%" PRIu64
+                " l2-misses=%" PRIu64 " stall-ns=%" PRIu64 "\n", names[d],
+                sum.accesses, sum.l1_misses, sum.l2_misses, sum.stall_ns);
+    }
+}
+
 static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 {
     if (tracing) {
@@ -435,7 +640,7 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
                                                    QEMU_PLUGIN_CB_R_REGS,
                                                    GINT_TO_POINTER(msr));
         }
-        qemu_plugin_register_vcpu_mem_cb(insn, vcpu_mem,
+        qemu_plugin_register_vcpu_mem_cb(insn, tt ? vcpu_mem_timing : vcpu_mem,
                                          QEMU_PLUGIN_CB_NO_REGS,
                                          QEMU_PLUGIN_MEM_RW, NULL);
     }
@@ -445,6 +650,12 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 static void vcpu_init(qemu_plugin_id_t id, unsigned int vcpu_index)
 {
     g_autoptr(GArray) regs = qemu_plugin_get_registers();
+
+    if (tt) {
+        Vcpu *vcpu = qemu_plugin_scoreboard_find(vcpus, vcpu_index);
+
+        vcpu->l1 = g_new0(uint64_t, (size_t)l1_sets * tt->l1_ways);
+    }
 
     for (guint i = 0; i < regs->len; i++) {
         qemu_plugin_reg_descriptor *d =
@@ -564,14 +775,21 @@ static void at_exit(qemu_plugin_id_t id, void *p)
         funlockfile(out);
         return;
     }
+    if (tt && !out_path) {
+        return;     /* QMP reads the counts: query-dredbox-timing */
+    }
     f = out_path ? fopen(out_path, "w") : stderr;
     if (!f) {
         fprintf(stderr, "dredbox-mem: cannot write %s (%s)\n", out_path,
                 strerror(errno));
         return;
     }
-    fprintf(f, "dredbox-mem count sample=%" PRIu64 "\n", sample);
-    walk_counts(print_line, f);
+    if (tt) {
+        timing_print(f);
+    } else {
+        fprintf(f, "dredbox-mem count sample=%" PRIu64 "\n", sample);
+        walk_counts(print_line, f);
+    }
     if (f != stderr && fclose(f)) {
         fprintf(stderr, "dredbox-mem: cannot write %s (%s)\n", out_path,
                 strerror(errno));
@@ -705,7 +923,14 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
                                            const qemu_info_t *info,
                                            int argc, char **argv)
 {
-    const char *rmc = NULL, *mode = NULL, *path = NULL;
+    const char *rmc = NULL, *mode = NULL, *path = NULL, *timing = NULL;
+    static bool installed;
+
+    /* A second load would share this one's globals (dlopen). */
+    if (installed) {
+        return fail("loaded twice (timing=on loads it already)%s", "");
+    }
+    installed = true;
 
     ranges = g_array_new(false, false, sizeof(uint64_t));
     old_snaps = g_ptr_array_new_with_free_func(g_free);
@@ -743,6 +968,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             }
         } else if (!strcmp(key, "ctl")) {
             ctl_path = g_strdup(v);
+        } else if (!strcmp(key, "timing")) {
+            timing = v;
         } else if (!strcmp(key, "range")) {
             uint64_t a, b;
 
@@ -754,12 +981,21 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             g_array_append_val(ranges, b);
         } else {
             return fail("unknown argument '%s' (mode, rmc, range, sample,"
-                        " pid, ttbr, ctl, out)", argv[i]);
+                        " pid, ttbr, ctl, out, timing)", argv[i]);
         }
     }
-    if (!mode || (strcmp(mode, "count") && strcmp(mode, "trace"))) {
+    /* mode=timing is the machine's (-machine dredbox-compute,timing=on) */
+    if (mode && !strcmp(mode, "timing") != !!timing) {
+        return fail("mode=timing goes with timing=FD, which the machine"
+                    " gives: use -machine dredbox-compute,timing=on%s", "");
+    }
+    if (!mode || (strcmp(mode, "count") && strcmp(mode, "trace") &&
+                  !timing)) {
         return fail("mode must be count or trace, not '%s'",
                     mode ? mode : "");
+    }
+    if (timing && timing_open(timing)) {
+        return -1;
     }
     tracing = !strcmp(mode, "trace");
     if (tracing && !path) {

@@ -1,7 +1,8 @@
 /*
  * qtest for the dReDBox compute brick machine ("dredbox-compute"):
  * defaults, command-line validation, the generated device tree (CPUs,
- * memory, NUMA distances, brick id) and the documented memory map.
+ * memory, NUMA distances, brick id), the documented memory map and the
+ * timing mode's figures over QMP.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -238,6 +239,84 @@ static void test_virtio_mem(void)
     qtest_quit(qts);
 }
 
+/*
+ * timing=on (docs/timing.md): icount needs TCG, which comes before the
+ * qtest accelerator; -S keeps the CPUs from running without a kernel.
+ */
+#define TIMING MACHINE ",timing=on,timing-dram-ns=80 -accel tcg -S"
+
+static void test_timing_figures(void)
+{
+    QTestState *qts = qtest_init(TIMING);
+    QDict *resp, *info, *d;
+    QList *dests;
+    static const struct {
+        const char *dest;
+        uint64_t ns;
+    } expect[] = {
+        { "local", 80 },
+        { "tray-local", 536 + 20 + 80 },
+        { "rack-local", 536 + 100 + 80 },
+        { "inter-rack", 536 + 1000 + 80 },
+    };
+
+    resp = qtest_qmp(qts, "{'execute': 'query-dredbox-timing'}");
+    info = qdict_get_qdict(resp, "return");
+    g_assert(info);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "instruction-ns"), ==, 1);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "l1-ns"), ==, 3);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "l2-ns"), ==, 15);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "dram-ns"), ==, 80);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "rmc-ns"), ==, 536);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "l1-size"), ==, 32 * KiB);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "l1-ways"), ==, 4);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "l2-size"), ==, 1 * MiB);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "l2-ways"), ==, 16);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "line-size"), ==, 64);
+    dests = qdict_get_qlist(info, "destinations");
+    g_assert_cmpint(qlist_size(dests), ==, G_N_ELEMENTS(expect));
+    for (int i = 0; i < G_N_ELEMENTS(expect); i++) {
+        d = qobject_to(QDict, qlist_pop(dests));
+        g_assert_cmpstr(qdict_get_str(d, "destination"), ==, expect[i].dest);
+        g_assert_cmpuint(dredbox_qdict_uint(d, "latency-ns"), ==,
+                         expect[i].ns);
+        /* Stopped before the first instruction. */
+        g_assert_cmpuint(dredbox_qdict_uint(d, "accesses"), ==, 0);
+        g_assert_cmpuint(dredbox_qdict_uint(d, "stall-ns"), ==, 0);
+        qobject_unref(d);
+    }
+    qobject_unref(resp);
+
+    /* The mode is chosen when QEMU starts, never later. */
+    resp = qtest_qmp(qts, "{'execute': 'qom-set', 'arguments': "
+                     "{'path': '/machine', 'property': 'timing',"
+                     " 'value': false}}");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(resp, "error"), "desc"),
+                    ==, "dredbox-compute: timing can only be set when QEMU"
+                    " starts (-machine dredbox-compute,timing=on)");
+    qobject_unref(resp);
+    qtest_quit(qts);
+}
+
+static void test_timing_off(void)
+{
+    QTestState *qts = qtest_init(MACHINE);
+    QDict *resp;
+
+    resp = qtest_qmp(qts, "{'execute': 'query-dredbox-timing'}");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(resp, "error"), "class"),
+                    ==, "GenericError");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(resp, "error"), "desc"),
+                    ==, "timing is off (-machine dredbox-compute,timing=on"
+                    " turns it on)");
+    qobject_unref(resp);
+    resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments': "
+                     "{'path': '/machine', 'property': 'timing'}}");
+    g_assert_false(qdict_get_bool(resp, "return"));
+    qobject_unref(resp);
+    qtest_quit(qts);
+}
+
 typedef struct BadOption {
     const char *args;
     const char *message;
@@ -257,6 +336,10 @@ static const BadOption bad_options[] = {
     { MACHINE " -bios /dev/null", "firmware (-bios) is not supported" },
     { MACHINE ",pool=/nonexistent/memd.sock",
       "dredbox-rmc: cannot reach the memory pool" },
+    { MACHINE ",timing=on -icount shift=1 -accel tcg",
+      "timing=on sets up -icount itself; drop the -icount option" },
+    { MACHINE ",timing=on,timing-plugin=/nonexistent.so -accel tcg",
+      "timing=on needs the dredbox-mem plugin (timing-plugin=PATH)" },
 };
 
 static void test_bad_option(const void *opaque)
@@ -287,6 +370,8 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-compute/rmc-numa-no-node-ids",
                    test_rmc_numa_no_node_ids);
     qtest_add_func("/dredbox-compute/virtio-mem", test_virtio_mem);
+    qtest_add_func("/dredbox-compute/timing/figures", test_timing_figures);
+    qtest_add_func("/dredbox-compute/timing/off", test_timing_off);
     for (i = 0; i < ARRAY_SIZE(bad_options); i++) {
         g_autofree char *name =
             g_strdup_printf("/dredbox-compute/bad-option/%d", i);

@@ -15,6 +15,8 @@
 #include "hw/arm/boot.h"
 #include "qemu/units.h"
 #include "qom/object.h"
+#include "qemu/notify.h"
+#include "hw/dredbox/timing-table.h"
 
 #define TYPE_DREDBOX_COMPUTE_MACHINE MACHINE_TYPE_NAME("dredbox-compute")
 OBJECT_DECLARE_SIMPLE_TYPE(DredboxComputeState, DREDBOX_COMPUTE_MACHINE)
@@ -55,6 +57,7 @@ enum {
 #define DREDBOX_MAX_CPUS            4
 #define DREDBOX_MIN_RAM             (128 * MiB)
 #define DREDBOX_DEFAULT_RAM         (1 * GiB)
+#define DREDBOX_TIMING_HZ           1000000000  /* timing=on: 1 ns */
 
 extern const MemMapEntry dredbox_memmap[DREDBOX_MEMMAP_COUNT];
 
@@ -74,6 +77,17 @@ struct DredboxComputeState {
     char *rmc_client;   /* the RMC's name with the pool */
     bool fabric;        /* a fabric sets up the RMC's links */
     bool rmc_numa;      /* CPU-less NUMA nodes for RMC memory, per class */
+    bool timing;        /* modelled time (docs/timing.md) */
+    char *timing_plugin;    /* the dredbox-mem plugin it loads */
+    uint32_t l1_ns, l2_ns, dram_ns, rmc_ns;
+    uint32_t class_ns[TIMING_DESTS - 1];
+
+    /* timing=on: shared with the plugin */
+    TimingTable *timing_table;
+    int timing_fd;
+    char *timing_dir;   /* the RMC table's, if we made it */
+    Notifier timing_exit;
+    DeviceState *rmc;
 };
 
 #endif

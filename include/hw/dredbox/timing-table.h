@@ -1,0 +1,85 @@
+/*
+ * The compute brick's timing mode (docs/timing.md): the table the
+ * machine shares with the memory-access plugin that models it
+ * (target-arm/plugins/dredbox-mem.c, mode=timing).
+ *
+ * The machine fills in the figures and the address ranges of remote
+ * memory that sits outside the RMC windows (memory-backend-remote NUMA
+ * nodes, virtio-mem devices), the plugin adds up what it charged in the
+ * counts, and query-dredbox-timing reads them back.  It lives in a memfd
+ * that the machine maps and hands to the plugin it loads (timing=FD).
+ *
+ * The ranges are rewritten when a virtio-mem device is plugged or
+ * unplugged while vCPUs run; readers use @generation like a seqlock:
+ * read it, copy, read it again; odd or changed means retry.  Each vCPU
+ * writes only its own counts (relaxed stores), others only read them.
+ * Plain C, host byte order (reader and writer are one process).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef HW_DREDBOX_TIMING_TABLE_H
+#define HW_DREDBOX_TIMING_TABLE_H
+
+#include <stdint.h>
+
+#define TIMING_TABLE_MAGIC      0x474d4954u     /* "TIMG" */
+#define TIMING_TABLE_VERSION    1
+#define TIMING_TABLE_VCPUS      4               /* DREDBOX_MAX_CPUS */
+#define TIMING_TABLE_RANGES     32
+
+/* Where an access that misses the caches is served from. */
+enum {
+    TIMING_DEST_LOCAL,          /* the brick's own DRAM */
+    TIMING_DEST_TRAY_LOCAL,     /* memory bricks, by latency class */
+    TIMING_DEST_RACK_LOCAL,     /* (DredboxLatencyClass + 1) */
+    TIMING_DEST_INTER_RACK,
+    TIMING_DESTS,
+};
+
+/* Remote memory at [start, end) served from @dest. */
+typedef struct TimingRange {
+    uint64_t start;
+    uint64_t end;
+    uint32_t dest;
+    uint32_t pad;
+} TimingRange;
+
+typedef struct TimingCounts {
+    uint64_t accesses;      /* loads and stores */
+    uint64_t l1_misses;
+    uint64_t l2_misses;     /* served from the destination's memory */
+    uint64_t stall_ns;      /* stall charged to the vCPU */
+} TimingCounts;
+
+typedef struct TimingTable {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t generation;    /* odd while the ranges are rewritten */
+    uint32_t nranges;
+
+    /* The figures (ns): latency of a load, as a pointer chase sees it. */
+    uint32_t l1_ns;
+    uint32_t l2_ns;
+    uint32_t dram_ns;       /* local DRAM, and a memory brick's own */
+    uint32_t rmc_ns;        /* the glue logic's round trip */
+    uint32_t class_ns[TIMING_DESTS - 1];    /* the fabric, per class */
+    uint32_t rmc_dest;      /* the RMC windows' destination */
+    /* The caches (bytes, ways). */
+    uint32_t line;
+    uint32_t l1_size;
+    uint32_t l1_ways;
+    uint32_t l2_size;
+    uint32_t l2_ways;
+
+    TimingRange range[TIMING_TABLE_RANGES];
+    TimingCounts counts[TIMING_TABLE_VCPUS][TIMING_DESTS];
+} TimingTable;
+
+/* The latency of a load served from @dest. */
+static inline uint32_t timing_dest_ns(const TimingTable *t, unsigned dest)
+{
+    return dest == TIMING_DEST_LOCAL ? t->dram_ns :
+           t->rmc_ns + t->class_ns[dest - 1] + t->dram_ns;
+}
+
+#endif

@@ -1,0 +1,120 @@
+#!/bin/sh
+# Timing mode (-machine dredbox-compute,timing=on, docs/timing.md): the
+# guest's clock is modelled, and a dependent load costs the latency of
+# where it is served from.  A pointer chase in a stock Debian guest
+# measures, with clock_gettime, the configured figures:
+#  - a buffer that fits the L1 data cache: the L1 hit latency;
+#  - 64 MiB of local DRAM: the DRAM latency;
+#  - 64 MiB on a CPU-less node of memory-brick memory: the RMC, the
+#    fabric of the node's latency class and the brick's DRAM; changing
+#    the class (and a figure, by machine property) changes it;
+# each within 10% (the loop, the L2 hits of a 64 MiB chase and the timer
+# tick are not in the figure).  The same run on a loaded host measures
+# exactly the same (the issue asks for 2%: the model is deterministic).  QMP reports the figures and the counts per
+# destination.  One vCPU: icount runs vCPUs in turn on one clock, so
+# another vCPU's work would add to the chase's time (docs/timing.md).  Timing off is today's machine: the A53's 62.5 MHz
+# timer, no timing model.
+. "$(dirname "$0")/lib.sh"
+plan 17
+
+# within DESC PERCENT GOT EXPECTED: |GOT - EXPECTED| <= PERCENT% of EXPECTED
+within() {
+    if [ -z "$3" ] || [ -z "$4" ]; then
+        echo "not ok - $1: got '$3', expected '$4' +-$2%"
+    elif awk -v g="$3" -v e="$4" -v p="$2" \
+           'BEGIN { d = g - e; if (d < 0) d = -d; exit !(d * 100 <= e * p) }'; then
+        echo "ok - $1 ($3, expected $4 +-$2%)"
+    else
+        echo "not ok - $1: got $3, expected $4 +-$2%"
+    fi
+}
+
+# The default figures (docs/timing.md), in picoseconds.
+L1=3000 DRAM=100000 RMC=536000 TRAY=20000
+
+pool_start 1:1G
+seg=$(pool_tool -c rack alloc 512M --brick 1)
+pool_tool -c rack grant "$seg" brick-a --writable
+
+# timed LABEL CLASS [MACHINE-OPTIONS]: the chase on a brick with a
+# remote node of latency class CLASS; QMP's view in $TIMING.
+timed() {
+    boot_bg "$1" chase -m 1536M -smp 1 -no-shutdown \
+        -machine "timing=on${3:+,$3}" \
+        -object memory-backend-ram,id=local,size=1G \
+        -object "memory-backend-remote,id=far,size=512M,pool=$POOL/pool.json,segment=$seg,client=brick-a,latency-class=$2" \
+        -numa node,nodeid=0,cpus=0,memdev=local \
+        -numa node,nodeid=1,memdev=far
+    TIMING=""
+    if wait_step measured; then
+        TIMING=$(qmp '{"execute": "query-dredbox-timing"}')
+        qmp '{"execute": "quit"}' > /dev/null
+    fi
+    boot_wait
+}
+dest() {    # dest NAME FIELD: a destination's count in $TIMING
+    echo "$TIMING" | jq -r ".return.destinations[] |
+        select(.destination == \"$1\") | .\"$2\""
+}
+
+timed timing tray-local
+check_guest_ok "the chase ran in timing mode"
+check "the generic timer ticks every nanosecond" CNTFRQ 1000000000
+within "a chase in the L1 measures the L1 latency" 10 "$(fact L1_PS)" $L1
+within "a chase in local DRAM measures the DRAM latency" 10 \
+    "$(fact LOCAL_PS)" $DRAM
+within "a chase on a tray-local node measures RMC + fabric + DRAM" 10 \
+    "$(fact REMOTE_PS)" $((RMC + TRAY + DRAM))
+check_value "QMP: the tray-local latency in use" \
+    "$(dest tray-local latency-ns)" $(((RMC + TRAY + DRAM) / 1000))
+check_value "QMP: nothing was charged to classes the brick does not use" \
+    "$(dest rack-local accesses) $(dest inter-rack accesses)" "0 0"
+l1=$(fact L1_PS) local=$(fact LOCAL_PS) remote=$(fact REMOTE_PS)
+
+# The same run with the host's CPUs busy: the same modelled figures, to
+# the picosecond.  The guest is deterministic (icount, and the machine
+# seeds the device tree's kaslr-seed and rng-seed), and nothing from the
+# host reaches it while it chases, so the host's load changes nothing.
+sh -c 'while :; do :; done' &
+hog=$!
+timed timing-loaded tray-local
+kill "$hog"
+check_value "loaded host: the same L1 latency ($l1 ps)" "$(fact L1_PS)" "$l1"
+check_value "loaded host: the same DRAM latency ($local ps)" \
+    "$(fact LOCAL_PS)" "$local"
+check_value "loaded host: the same remote latency ($remote ps)" \
+    "$(fact REMOTE_PS)" "$remote"
+
+# Another class, and a figure set by machine property.
+timed timing-far inter-rack timing-inter-rack-ns=2000
+within "an inter-rack node at 2000 ns of fabric measures that" 10 \
+    "$(fact REMOTE_PS)" $((RMC + 2000000 + DRAM))
+
+# Timing off: today's brick.
+boot_bg timing-off chase -no-shutdown
+if wait_step measured; then
+    off=$(qmp '{"execute": "query-dredbox-timing"}' | jq -r .error.desc)
+    qmp '{"execute": "quit"}' > /dev/null
+fi
+boot_wait
+check_guest_ok "timing off: the chase runs"
+check "timing off: the A53's own 62.5 MHz timer" CNTFRQ 62500000
+check_value "timing off: QMP says so" "$off" \
+    "timing is off (-machine dredbox-compute,timing=on turns it on)"
+
+# Refusals.
+err=$("$QEMU" -machine dredbox-compute,timing=on -icount shift=1 \
+    -nographic -nodefaults 2>&1)
+check_value "timing=on refuses a user -icount" "$err" \
+    "qemu-system-aarch64: dredbox-compute: timing=on sets up -icount itself; drop the -icount option"
+err=$("$QEMU" -machine dredbox-compute,timing=on,timing-plugin=/nonexistent.so \
+    -nographic -nodefaults 2>&1 | head -n 1)
+check_value "timing=on without its plugin says so" "$err" \
+    "qemu-system-aarch64: dredbox-compute: timing=on needs the dredbox-mem plugin (timing-plugin=PATH): Could not load plugin /nonexistent.so: /nonexistent.so: cannot open shared object file: No such file or directory"
+err=$("$QEMU" -machine dredbox-compute,timing=on -nographic -nodefaults \
+    -plugin "$TOOLS_BUILD/target-arm/plugins/libdredbox-mem.so,mode=count" \
+    2>&1 | head -n 1)
+check_value "timing=on refuses the plugin loaded twice" "$err" \
+    "dredbox-mem: loaded twice (timing=on loads it already)"
+pool_tool -c rack free "$seg"
+pool_stop

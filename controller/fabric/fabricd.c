@@ -94,9 +94,13 @@ static void link_changed(void *opaque, unsigned a, unsigned b, bool up)
             continue;
         }
         if (up && o && o->brick->kind == RACK_MEMORY) {
+            /* A circuit is as far as its farther cable (graph.c) */
             cmd = g_strdup_printf("{\"execute\":\"dredbox-rmc-connect\","
-                                  "\"arguments\":{\"port\":%u,\"brick\":%u}}",
-                                  c->brick_port, o->brick->id);
+                                  "\"arguments\":{\"port\":%u,\"brick\":%u,"
+                                  "\"latency-class\":\"%s\"}}",
+                                  c->brick_port, o->brick->id,
+                                  rack_latency_name(MAX(c->latency,
+                                                        o->latency)));
         } else {
             cmd = g_strdup_printf("{\"execute\":\"dredbox-rmc-disconnect\","
                                   "\"arguments\":{\"port\":%u}}",

@@ -725,6 +725,9 @@ static void dredbox_create_rmc(DredboxComputeState *s)
 #define DREDBOX_TIMING_TRAY_LOCAL_NS    20
 #define DREDBOX_TIMING_RACK_LOCAL_NS    100
 #define DREDBOX_TIMING_INTER_RACK_NS    1000
+/* Bandwidths, bytes/s (docs/timing.md says why). */
+#define DREDBOX_TIMING_DRAM_BW          (4 * GiB)
+#define DREDBOX_TIMING_LINK_BW          (1536 * MiB)
 
 /* Where the plugin is, relative to qemu-system-aarch64 in the build. */
 #define DREDBOX_TIMING_PLUGIN \
@@ -748,21 +751,32 @@ static void dredbox_timing_seed(void)
     }
 }
 
-/* Where memory of backend @memdev is served from, or -1 if local. */
-static int dredbox_timing_dest(Object *memdev)
+/*
+ * Where memory of backend @memdev is served from: its destination and
+ * link, or false if it is local.
+ */
+static bool dredbox_timing_remote(Object *memdev, TimingRange *r)
 {
+    uint32_t brick;
+
     if (!memdev || !object_dynamic_cast(memdev, "memory-backend-remote")) {
-        return -1;
+        return false;
     }
-    return TIMING_DEST_TRAY_LOCAL +
-           object_property_get_enum(memdev, "latency-class",
-                                    "DredboxLatencyClass", &error_abort);
+    r->dest = TIMING_DEST_TRAY_LOCAL +
+              object_property_get_enum(memdev, "latency-class",
+                                       "DredboxLatencyClass", &error_abort);
+    brick = object_property_get_uint(memdev, "brick", &error_abort);
+    /* A brick beyond the table's shares the last link */
+    r->link = TIMING_LINK_BRICK(MIN(brick, TIMING_TABLE_BRICKS - 1));
+    return true;
 }
 
 static void dredbox_timing_add_range(TimingTable *t, uint64_t start,
-                                     uint64_t size, int dest)
+                                     uint64_t size, Object *memdev)
 {
-    if (dest < 0 || !size) {
+    TimingRange r = { .start = start, .end = start + size };
+
+    if (!size || !dredbox_timing_remote(memdev, &r)) {
         return;
     }
     if (t->nranges == TIMING_TABLE_RANGES) {
@@ -771,9 +785,7 @@ static void dredbox_timing_add_range(TimingTable *t, uint64_t start,
                          TIMING_TABLE_RANGES);
         return;
     }
-    t->range[t->nranges++] = (TimingRange) {
-        .start = start, .end = start + size, .dest = dest,
-    };
+    t->range[t->nranges++] = r;
 }
 
 typedef struct DredboxTimingWalk {
@@ -798,7 +810,7 @@ static int dredbox_timing_add_device(Object *obj, void *opaque)
     if (mr) {
         dredbox_timing_add_range(w->table, mdc->get_addr(md),
                                  memory_region_size(mr),
-                                 dredbox_timing_dest(memory_region_owner(mr)));
+                                 memory_region_owner(mr));
     }
     return 0;
 }
@@ -823,8 +835,7 @@ static void dredbox_timing_update_ranges(DredboxComputeState *s,
     for (int i = 0; ns && i < ns->num_nodes; i++) {
         /* The nodes' memory is contiguous, in node order. */
         dredbox_timing_add_range(t, addr, ns->nodes[i].node_mem,
-                                 dredbox_timing_dest(
-                                     OBJECT(ns->nodes[i].node_memdev)));
+                                 OBJECT(ns->nodes[i].node_memdev));
         addr += ns->nodes[i].node_mem;
     }
     object_child_foreach_recursive(object_get_root(),
@@ -866,9 +877,7 @@ static void dredbox_timing_init(DredboxComputeState *s)
     *t = (TimingTable) {
         .magic = TIMING_TABLE_MAGIC, .version = TIMING_TABLE_VERSION,
         .l1_ns = s->l1_ns, .l2_ns = s->l2_ns, .dram_ns = s->dram_ns,
-        .rmc_ns = s->rmc_ns,
-        /* The RMC's circuits' classes are not known yet: rack-local. */
-        .rmc_dest = TIMING_DEST_RACK_LOCAL,
+        .rmc_ns = s->rmc_ns, .dram_bw = s->dram_bw, .link_bw = s->link_bw,
         /* Cortex-A53 as on the Zynq UltraScale+ MPSoC. */
         .line = 64, .l1_size = 32 * KiB, .l1_ways = 4,
         .l2_size = 1 * MiB, .l2_ways = 16,
@@ -1074,6 +1083,39 @@ static void dredbox_set_timing_plugin(Object *obj, const char *value,
     s->timing_plugin = g_strdup(value);
 }
 
+/* A bandwidth in bytes/s, with a size's suffixes (1800M: 1800 MiB/s) */
+static void dredbox_get_bandwidth(Object *obj, Visitor *v, const char *name,
+                                  void *opaque, Error **errp)
+{
+    visit_type_size(v, name, opaque, errp);
+}
+
+static void dredbox_set_bandwidth(Object *obj, Visitor *v, const char *name,
+                                  void *opaque, Error **errp)
+{
+    uint64_t value;
+
+    if (!visit_type_size(v, name, &value, errp)) {
+        return;
+    }
+    /* From a line a second to a line a picosecond (the model's unit) */
+    if (value < 64 || value > 64 * TiB) {
+        error_setg(errp, "%s must be 64 to 64T bytes per second", name);
+        return;
+    }
+    *(uint64_t *)opaque = value;
+}
+
+static void dredbox_add_bandwidth(Object *obj, const char *name,
+                                  uint64_t *field, uint64_t value,
+                                  const char *desc)
+{
+    *field = value;
+    object_property_add(obj, name, "size", dredbox_get_bandwidth,
+                        dredbox_set_bandwidth, NULL, field);
+    object_property_set_description(obj, name, desc);
+}
+
 static void dredbox_compute_instance_init(Object *obj)
 {
     DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(obj);
@@ -1116,6 +1158,14 @@ static void dredbox_compute_instance_init(Object *obj)
         object_property_set_description(obj, figures[i].name,
                                         figures[i].desc);
     }
+    dredbox_add_bandwidth(obj, "timing-dram-bandwidth", &s->dram_bw,
+                          DREDBOX_TIMING_DRAM_BW,
+                          "timing=on: bytes per second the brick's DRAM"
+                          " delivers");
+    dredbox_add_bandwidth(obj, "timing-link-bandwidth", &s->link_bw,
+                          DREDBOX_TIMING_LINK_BW,
+                          "timing=on: bytes per second of each link to a"
+                          " memory brick");
 }
 
 static const CPUArchIdList *dredbox_possible_cpu_arch_ids(MachineState *ms)

@@ -133,12 +133,16 @@ void qmp_dredbox_rmc_clear_entry(uint8_t port, Error **errp)
     }
 }
 
-void qmp_dredbox_rmc_connect(uint8_t port, uint16_t brick, Error **errp)
+void qmp_dredbox_rmc_connect(uint8_t port, uint16_t brick,
+                             bool has_latency_class,
+                             DredboxLatencyClass latency_class, Error **errp)
 {
     DredboxRmcState *s = rmc_find_port(port, errp);
 
     if (s) {
-        dredbox_rmc_set_link(s, port, true, brick);
+        dredbox_rmc_set_link(s, port, true, brick,
+                             has_latency_class ? latency_class :
+                             DREDBOX_LATENCY_CLASS_RACK_LOCAL);
     }
 }
 
@@ -147,7 +151,8 @@ void qmp_dredbox_rmc_disconnect(uint8_t port, Error **errp)
     DredboxRmcState *s = rmc_find_port(port, errp);
 
     if (s) {
-        dredbox_rmc_set_link(s, port, false, 0);
+        dredbox_rmc_set_link(s, port, false, 0,
+                             DREDBOX_LATENCY_CLASS_RACK_LOCAL);
     }
 }
 

@@ -249,6 +249,7 @@ static void rmc_publish(DredboxRmcState *s)
             .add = !!(e->netinfo & RMC_NETINFO_ADD),
             .link = s->port[n].link_up &&
                     s->port[n].linked_brick == entry_brick(e),
+            .latency = s->port[n].latency,
             .start = e->start, .end = e->end, .offset = e->offset,
         };
     }
@@ -418,16 +419,21 @@ bool dredbox_rmc_set_entry(DredboxRmcState *s, unsigned port,
 }
 
 void dredbox_rmc_set_link(DredboxRmcState *s, unsigned port, bool up,
-                          uint16_t brick)
+                          uint16_t brick, DredboxLatencyClass latency)
 {
     DredboxRmcPort *p = &s->port[port];
 
-    if (p->link_up == up && (!up || p->linked_brick == brick)) {
+    if (p->link_up == up &&
+        (!up || (p->linked_brick == brick && p->latency == latency))) {
         return;
     }
     trace_dredbox_rmc_link(port, up, brick);
     p->link_up = up;
     p->linked_brick = up ? brick : 0;
+    /* Kept while down: the class of the port's cable, as far as known */
+    if (up) {
+        p->latency = latency;
+    }
     rmc_rebuild(s);
     rmc_raise(s, RMC_IRQ_LINK);
     qapi_event_send_dredbox_rmc_link_change(port, up, up, brick);
@@ -1170,6 +1176,10 @@ static void rmc_realize(DeviceState *dev, Error **errp)
         error_setg(errp, "num-ports must be 1 to %d", RMC_MAX_PORTS);
         return;
     }
+    /* Until the fabric says otherwise (dredbox-rmc-connect) */
+    for (unsigned n = 0; n < RMC_MAX_PORTS; n++) {
+        s->port[n].latency = DREDBOX_LATENCY_CLASS_RACK_LOCAL;
+    }
     memory_region_init_io(&s->config, OBJECT(s), &rmc_config_ops, s,
                           "dredbox-rmc.config", RMC_CONFIG_SIZE);
     sysbus_init_mmio(sbd, &s->config);
@@ -1317,6 +1327,41 @@ static bool rmc_completion_needed(void *opaque)
     return s->completion != 0;
 }
 
+static bool rmc_latency_needed(void *opaque)
+{
+    DredboxRmcState *s = opaque;
+
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        if (s->port[n].latency != DREDBOX_LATENCY_CLASS_RACK_LOCAL) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const VMStateDescription vmstate_rmc_port_latency = {
+    .name = "dredbox-rmc/port/latency",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(latency, DredboxRmcPort),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/* The ports' circuit classes, sent only when one is not the default. */
+static const VMStateDescription vmstate_rmc_latency = {
+    .name = "dredbox-rmc/latency",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = rmc_latency_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT_ARRAY(port, DredboxRmcState, RMC_MAX_PORTS, 1,
+                             vmstate_rmc_port_latency, DredboxRmcPort),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 /* Version 1.1's state, sent only when not at its reset value. */
 static const VMStateDescription vmstate_rmc_completion = {
     .name = "dredbox-rmc/completion",
@@ -1348,6 +1393,7 @@ static const VMStateDescription vmstate_rmc = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_rmc_completion,
+        &vmstate_rmc_latency,
         NULL
     }
 };

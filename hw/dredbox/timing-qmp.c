@@ -36,7 +36,8 @@ DredboxTimingInfo *qmp_query_dredbox_timing(Error **errp)
         .instruction_ns = 1, .l1_ns = t->l1_ns, .l2_ns = t->l2_ns,
         .dram_ns = t->dram_ns, .rmc_ns = t->rmc_ns,
         .tray_local_ns = t->class_ns[0], .rack_local_ns = t->class_ns[1],
-        .inter_rack_ns = t->class_ns[2], .line_size = t->line,
+        .inter_rack_ns = t->class_ns[2], .dram_bandwidth = t->dram_bw,
+        .link_bandwidth = t->link_bw, .line_size = t->line,
         .l1_size = t->l1_size, .l1_ways = t->l1_ways,
         .l2_size = t->l2_size, .l2_ways = t->l2_ways,
     };
@@ -53,7 +54,9 @@ DredboxTimingInfo *qmp_query_dredbox_timing(Error **errp)
             c->accesses += qatomic_read(&vc->accesses);
             c->l1_misses += qatomic_read(&vc->l1_misses);
             c->l2_misses += qatomic_read(&vc->l2_misses);
+            c->prefetched += qatomic_read(&vc->prefetched);
             c->stall_ns += qatomic_read(&vc->stall_ns);
+            c->queue_ns += qatomic_read(&vc->queue_ns);
         }
         QAPI_LIST_APPEND(tail, c);
     }

@@ -111,8 +111,13 @@ typedef struct Tally {
  * no counter another vCPU writes).  Others only read the counts
  * (walk_counts, for the control socket and at exit).
  */
+/* mode=timing: the streams a vCPU's prefetcher follows */
+#define STREAMS 8
+
 typedef struct Vcpu {
     uint64_t *l1;           /* mode=timing: L1D tags, sets x ways */
+    uint64_t stream[STREAMS];   /* mode=timing: each one's next line */
+    unsigned stream_victim; /* the one a new stream replaces */
     uint64_t icount;        /* mode=trace: instructions so far (inline) */
     uint64_t skip;          /* sample=N: accesses still to skip */
     uint64_t sysreg[SYSREGS];   /* as the guest last wrote them */
@@ -467,7 +472,7 @@ static bool cache_access(uint64_t *tags, unsigned sets, unsigned ways,
 }
 
 /* Where the remote memory outside the RMC windows is (the machine's). */
-static int range_dest(uint64_t pa)
+static const TimingRange *range_find(uint64_t pa)
 {
     uint32_t gen = __atomic_load_n(&tt->generation, __ATOMIC_ACQUIRE);
 
@@ -483,27 +488,36 @@ static int range_dest(uint64_t pa)
     }
     for (uint32_t i = 0; i < tranges_n; i++) {
         if (pa >= tranges[i].start && pa < tranges[i].end &&
-            tranges[i].dest < TIMING_DESTS) {
-            return tranges[i].dest;
+            tranges[i].dest < TIMING_DESTS && tranges[i].link < TIMING_LINKS) {
+            return &tranges[i];
         }
     }
-    return -1;
+    return NULL;
 }
 
-/* Where an access to @pa is served from: TIMING_DEST_*, or -1 if not RAM */
-static int timing_dest(uint64_t pa)
+/*
+ * Where an access to @pa is served from (TIMING_DEST_*) and over which
+ * link (TIMING_LINK_*), or -1 if it is not RAM.
+ */
+static int timing_dest(uint64_t pa, unsigned *link)
 {
+    const TimingRange *r;
     unsigned port;
     uint32_t brick;
     uint64_t offset;
-    int dest;
 
     if (pa >= LOCAL_DRAM_BASE && pa < DEVICE_MEMORY_END) {
-        dest = range_dest(pa);
-        return dest < 0 ? TIMING_DEST_LOCAL : dest;
+        r = range_find(pa);
+        *link = r ? r->link : TIMING_LINK_DRAM;
+        return r ? (int)r->dest : TIMING_DEST_LOCAL;
     }
     if (classify(pa, false, &port, &brick, &offset) == RMC) {
-        return MIN(tt->rmc_dest, TIMING_DESTS - 1);
+        /* classify() left the table it read in snap */
+        uint32_t latency = __atomic_load_n(&snap, __ATOMIC_ACQUIRE)->
+                           port[port].latency;
+
+        *link = TIMING_LINK_PORT(MIN(port, TIMING_TABLE_PORTS - 1));
+        return TIMING_DEST_TRAY_LOCAL + MIN(latency, TIMING_DESTS - 2);
     }
     return -1;
 }
@@ -514,9 +528,81 @@ static void count_add(uint64_t *n, uint64_t v)
 }
 
 /*
+ * Whether line @vline continues one of @vcpu's streams (the line after
+ * one it missed last), which the prefetcher then fetched ahead; a miss
+ * that does not starts a new stream.  Streams follow virtual addresses,
+ * as if within one huge page.
+ */
+static bool stream_follow(Vcpu *vcpu, uint64_t vline)
+{
+    for (unsigned i = 0; i < STREAMS; i++) {
+        if (vcpu->stream[i] == vline) {
+            vcpu->stream[i] = vline + 1;
+            return true;
+        }
+    }
+    vcpu->stream[vcpu->stream_victim] = vline + 1;
+    vcpu->stream_victim = (vcpu->stream_victim + 1) % STREAMS;
+    return false;
+}
+
+/*
+ * The links' bandwidth: each sends one line at a time, so a line asked
+ * for while the link is busy queues.  links_busy[] is when each link is
+ * free again, in modelled picoseconds.
+ */
+static uint64_t links_busy[TIMING_LINKS];
+static uint64_t dram_line_ps, link_line_ps;
+
+/*
+ * Send a line over @link, asked for at @ask (ps): returns when it starts;
+ * the link is busy until it has been sent.
+ */
+static uint64_t link_send(unsigned link, uint64_t ask)
+{
+    uint64_t start = MAX(links_busy[link], ask);
+
+    links_busy[link] = start + (link == TIMING_LINK_DRAM ? dram_line_ps
+                                                         : link_line_ps);
+    return start;
+}
+
+/*
+ * A load that misses the L2, at modelled time @now (ns): how long it
+ * stalls (ns), and of that how long it queued for its link (@queue).  A
+ * demand miss asks for the line now and waits for the queue and the
+ * latency.  A line that a stream prefetched was asked for one latency
+ * earlier (the prefetcher runs that far ahead) and is waited for only if
+ * the link has not delivered it yet: a stream is bound by the link's
+ * bandwidth, not by its latency.
+ */
+/* A load's latency beyond its instruction's own nanosecond */
+static uint32_t beyond_insn(uint32_t ns)
+{
+    return ns ? ns - 1 : 0;
+}
+
+static uint64_t miss_stall(bool prefetched, unsigned link, uint32_t latency,
+                           uint64_t now, uint64_t *queue)
+{
+    uint64_t now_ps = now * 1000, lat_ps = latency * 1000ULL, start, done;
+
+    if (!prefetched) {
+        start = link_send(link, now_ps);
+        *queue = (start - now_ps + 999) / 1000;
+        return *queue + beyond_insn(latency);
+    }
+    start = link_send(link, now_ps - MIN(now_ps, lat_ps));
+    done = links_busy[link];
+    *queue = done > now_ps ? (done - now_ps + 999) / 1000 : 0;
+    return *queue;
+}
+
+/*
  * A load costs its latency: the L1's, the L2's, or where the line comes
- * from; its instruction's own nanosecond is already counted.  A store
- * fills the caches but does not wait (the store buffer posts it).
+ * from, with its link's queue; its instruction's own nanosecond is
+ * already counted.  A store fills the caches but does not wait (the
+ * store buffer posts it) and takes no bandwidth.
  */
 static void vcpu_mem_timing(unsigned int vcpu_index,
                             qemu_plugin_meminfo_t info, uint64_t vaddr,
@@ -524,16 +610,17 @@ static void vcpu_mem_timing(unsigned int vcpu_index,
 {
     Vcpu *vcpu = qemu_plugin_scoreboard_find(vcpus, vcpu_index);
     struct qemu_plugin_hwaddr *hw = qemu_plugin_get_hwaddr(info, vaddr);
+    bool store = qemu_plugin_mem_is_store(info), prefetched;
+    uint64_t pa, line, stall, queue = 0;
     TimingCounts *c;
-    uint64_t pa, line;
-    uint32_t ns;
+    unsigned link;
     int dest;
 
     if (!hw || qemu_plugin_hwaddr_is_io(hw) || !vcpu->l1) {
         return;
     }
     pa = qemu_plugin_hwaddr_phys_addr(hw);
-    dest = timing_dest(pa);
+    dest = timing_dest(pa, &link);
     if (dest < 0) {
         return;
     }
@@ -541,21 +628,31 @@ static void vcpu_mem_timing(unsigned int vcpu_index,
     line = pa >> line_shift;
     count_add(&c->accesses, 1);
     if (cache_access(vcpu->l1, l1_sets, tt->l1_ways, line)) {
-        ns = tt->l1_ns;
+        stall = beyond_insn(tt->l1_ns);
     } else {
         count_add(&c->l1_misses, 1);
         if (cache_access(l2, l2_sets, tt->l2_ways, line)) {
-            ns = tt->l2_ns;
+            stall = beyond_insn(tt->l2_ns);
         } else {
             count_add(&c->l2_misses, 1);
-            ns = timing_dest_ns(tt, dest);
+            if (store) {
+                return;
+            }
+            prefetched = stream_follow(vcpu, vaddr >> line_shift);
+            count_add(&c->prefetched, prefetched);
+            stall = miss_stall(prefetched, link, timing_dest_ns(tt, dest),
+                               qemu_plugin_vcpu_stall_ns(time_handle, 0),
+                               &queue);
+            /* A prefetched line is in the L1 when its data is there */
+            stall = MAX(stall, beyond_insn(tt->l1_ns));
         }
     }
-    if (qemu_plugin_mem_is_store(info) || ns <= 1) {
+    if (store || !stall) {
         return;
     }
-    qemu_plugin_vcpu_stall_ns(time_handle, ns - 1);
-    count_add(&c->stall_ns, ns - 1);
+    qemu_plugin_vcpu_stall_ns(time_handle, stall);
+    count_add(&c->stall_ns, stall);
+    count_add(&c->queue_ns, queue);
 }
 
 /* The machine's table, from the memfd it handed down (timing=FD). */
@@ -584,13 +681,16 @@ static int timing_open(const char *arg)
         tt->l1_size % (tt->line * tt->l1_ways) ||
         tt->l2_size % (tt->line * tt->l2_ways) ||
         tt->l1_size < tt->line * tt->l1_ways ||
-        tt->l2_size < tt->line * tt->l2_ways) {
+        tt->l2_size < tt->line * tt->l2_ways ||
+        tt->dram_bw < tt->line || tt->link_bw < tt->line) {
         return fail("timing: fd %s is not a valid timing table", arg);
     }
     line_shift = __builtin_ctz(tt->line);
     l1_sets = tt->l1_size / tt->line / tt->l1_ways;
     l2_sets = tt->l2_size / tt->line / tt->l2_ways;
     l2 = g_new0(uint64_t, (size_t)l2_sets * tt->l2_ways);
+    dram_line_ps = tt->line * 1000000000000ULL / tt->dram_bw;
+    link_line_ps = tt->line * 1000000000000ULL / tt->link_bw;
     time_handle = qemu_plugin_request_time_control();
     if (!time_handle) {
         return fail("timing: another plugin controls time%s", "");
@@ -605,9 +705,10 @@ static void timing_print(FILE *f)
     };
 
     fprintf(f, "dredbox-mem timing l1=%u l2=%u dram=%u rmc=%u tray-local=%u"
-            " rack-local=%u inter-rack=%u\n", tt->l1_ns, tt->l2_ns,
+            " rack-local=%u inter-rack=%u dram-bandwidth=%" PRIu64
+            " link-bandwidth=%" PRIu64 "\n", tt->l1_ns, tt->l2_ns,
             tt->dram_ns, tt->rmc_ns, tt->class_ns[0], tt->class_ns[1],
-            tt->class_ns[2]);
+            tt->class_ns[2], tt->dram_bw, tt->link_bw);
     for (int d = 0; d < TIMING_DESTS; d++) {
         TimingCounts sum = { 0 };
 
@@ -615,11 +716,15 @@ static void timing_print(FILE *f)
             sum.accesses += tt->counts[v][d].accesses;
             sum.l1_misses += tt->counts[v][d].l1_misses;
             sum.l2_misses += tt->counts[v][d].l2_misses;
+            sum.prefetched += tt->counts[v][d].prefetched;
             sum.stall_ns += tt->counts[v][d].stall_ns;
+            sum.queue_ns += tt->counts[v][d].queue_ns;
         }
         fprintf(f, "dest=%s accesses=%" PRIu64 " l1-misses=%" PRIu64
-                " l2-misses=%" PRIu64 " stall-ns=%" PRIu64 "\n", names[d],
-                sum.accesses, sum.l1_misses, sum.l2_misses, sum.stall_ns);
+                " l2-misses=%" PRIu64 " prefetched=%" PRIu64 " stall-ns=%"
+                PRIu64 " queue-ns=%" PRIu64 "\n", names[d], sum.accesses,
+                sum.l1_misses, sum.l2_misses, sum.prefetched, sum.stall_ns,
+                sum.queue_ns);
     }
 }
 

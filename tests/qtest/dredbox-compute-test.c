@@ -243,7 +243,8 @@ static void test_virtio_mem(void)
  * timing=on (docs/timing.md): icount needs TCG, which comes before the
  * qtest accelerator; -S keeps the CPUs from running without a kernel.
  */
-#define TIMING MACHINE ",timing=on,timing-dram-ns=80 -accel tcg -S"
+#define TIMING MACHINE ",timing=on,timing-dram-ns=80" \
+               ",timing-link-bandwidth=1G -accel tcg -S"
 
 static void test_timing_figures(void)
 {
@@ -273,6 +274,8 @@ static void test_timing_figures(void)
     g_assert_cmpuint(dredbox_qdict_uint(info, "l2-size"), ==, 1 * MiB);
     g_assert_cmpuint(dredbox_qdict_uint(info, "l2-ways"), ==, 16);
     g_assert_cmpuint(dredbox_qdict_uint(info, "line-size"), ==, 64);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "dram-bandwidth"), ==, 4 * GiB);
+    g_assert_cmpuint(dredbox_qdict_uint(info, "link-bandwidth"), ==, 1 * GiB);
     dests = qdict_get_qlist(info, "destinations");
     g_assert_cmpint(qlist_size(dests), ==, G_N_ELEMENTS(expect));
     for (int i = 0; i < G_N_ELEMENTS(expect); i++) {
@@ -282,7 +285,9 @@ static void test_timing_figures(void)
                          expect[i].ns);
         /* Stopped before the first instruction. */
         g_assert_cmpuint(dredbox_qdict_uint(d, "accesses"), ==, 0);
+        g_assert_cmpuint(dredbox_qdict_uint(d, "prefetched"), ==, 0);
         g_assert_cmpuint(dredbox_qdict_uint(d, "stall-ns"), ==, 0);
+        g_assert_cmpuint(dredbox_qdict_uint(d, "queue-ns"), ==, 0);
         qobject_unref(d);
     }
     qobject_unref(resp);
@@ -340,6 +345,10 @@ static const BadOption bad_options[] = {
       "timing=on sets up -icount itself; drop the -icount option" },
     { MACHINE ",timing=on,timing-plugin=/nonexistent.so -accel tcg",
       "timing=on needs the dredbox-mem plugin (timing-plugin=PATH)" },
+    { MACHINE ",timing-link-bandwidth=63",
+      "timing-link-bandwidth must be 64 to 64T bytes per second" },
+    { MACHINE ",timing-dram-bandwidth=fast",
+      "timing-dram-bandwidth" },
 };
 
 static void test_bad_option(const void *opaque)

@@ -16,6 +16,7 @@
 #include "qemu/bswap.h"
 #include "qemu/sockets.h"
 #include "qemu/units.h"
+#include "qapi/qapi-types-dredbox.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
@@ -2367,6 +2368,17 @@ static void test_table(void)
     g_assert_true(g_file_get_contents(path, (char **)&t, &len, NULL));
     g_assert_cmpuint(t->generation, >, gen);
     g_assert_cmpuint(t->generation % 2, ==, 0);
+    g_assert_true(t->port[3].link);
+    /* The circuit's class: rack-local unless the fabric names one */
+    g_assert_cmpuint(t->port[3].latency, ==,
+                     DREDBOX_LATENCY_CLASS_RACK_LOCAL);
+    g_clear_pointer(&t, g_free);
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-connect',"
+                         " 'arguments': {'port': 3, 'brick': 5,"
+                         " 'latency-class': 'inter-rack'}}"));
+    g_assert_true(g_file_get_contents(path, (char **)&t, &len, NULL));
+    g_assert_cmpuint(t->port[3].latency, ==,
+                     DREDBOX_LATENCY_CLASS_INTER_RACK);
     g_assert_true(t->port[3].link);
     gen = t->generation;
     g_clear_pointer(&t, g_free);

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #define RMC_TABLE_MAGIC     0x42544d52u     /* "RMTB" */
-#define RMC_TABLE_VERSION   1
+#define RMC_TABLE_VERSION   2
 #define RMC_TABLE_PORTS     32
 
 typedef struct RmcTableEntry {
@@ -25,6 +25,8 @@ typedef struct RmcTableEntry {
     uint32_t brick;         /* the memory brick the entry names */
     uint32_t add;           /* translation adds (1) or subtracts (0) */
     uint32_t link;          /* a circuit reaches that brick */
+    uint32_t latency;       /* its class (DredboxLatencyClass) */
+    uint32_t pad;
     uint64_t start;         /* local physical addresses, inclusive */
     uint64_t end;
     uint64_t offset;

@@ -20,6 +20,7 @@
 #define HW_DREDBOX_RMC_H
 
 #include "hw/sysbus.h"
+#include "qapi/qapi-types-dredbox.h"
 #include "hw/dredbox/accel-queue.h"
 #include "hw/dredbox/pool-client.h"
 #include "hw/dredbox/rmc-regs.h"
@@ -76,6 +77,7 @@ typedef struct DredboxRmcPort {
     DredboxRmcEntryRegs live;
     bool link_up;
     uint16_t linked_brick;
+    uint32_t latency;       /* the circuit's DredboxLatencyClass */
     uint64_t faults;
     uint64_t fault_addr;
     uint32_t fault_reason;
@@ -148,8 +150,12 @@ DredboxRmcState *dredbox_rmc_find(Error **errp);
  */
 bool dredbox_rmc_set_entry(DredboxRmcState *s, unsigned port,
                            const DredboxRmcEntryRegs *e, Error **errp);
+/*
+ * A fabric circuit of class @latency now reaches @brick from @port (@up),
+ * or no longer does.
+ */
 void dredbox_rmc_set_link(DredboxRmcState *s, unsigned port, bool up,
-                          uint16_t brick);
+                          uint16_t brick, DredboxLatencyClass latency);
 bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t segment,
                                 Error **errp);
 bool dredbox_rmc_detach_segment(DredboxRmcState *s, uint32_t segment,

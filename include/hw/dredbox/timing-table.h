@@ -23,9 +23,11 @@
 #include <stdint.h>
 
 #define TIMING_TABLE_MAGIC      0x474d4954u     /* "TIMG" */
-#define TIMING_TABLE_VERSION    1
+#define TIMING_TABLE_VERSION    2
 #define TIMING_TABLE_VCPUS      4               /* DREDBOX_MAX_CPUS */
 #define TIMING_TABLE_RANGES     32
+#define TIMING_TABLE_BRICKS     64              /* memory bricks */
+#define TIMING_TABLE_PORTS      32              /* RMC ports */
 
 /* Where an access that misses the caches is served from. */
 enum {
@@ -36,19 +38,31 @@ enum {
     TIMING_DESTS,
 };
 
-/* Remote memory at [start, end) served from @dest. */
+/*
+ * The links whose bandwidth lines share: the brick's DRAM, its link to
+ * each memory brick (NUMA nodes and virtio-mem devices on that brick's
+ * memory) and each RMC port's circuit.
+ */
+#define TIMING_LINK_DRAM        0
+#define TIMING_LINK_BRICK(b)    (1 + (b))
+#define TIMING_LINK_PORT(p)     (1 + TIMING_TABLE_BRICKS + (p))
+#define TIMING_LINKS            TIMING_LINK_PORT(TIMING_TABLE_PORTS)
+
+/* Remote memory at [start, end) served from @dest over @link. */
 typedef struct TimingRange {
     uint64_t start;
     uint64_t end;
     uint32_t dest;
-    uint32_t pad;
+    uint32_t link;
 } TimingRange;
 
 typedef struct TimingCounts {
     uint64_t accesses;      /* loads and stores */
     uint64_t l1_misses;
     uint64_t l2_misses;     /* served from the destination's memory */
+    uint64_t prefetched;    /* l2 misses a stream had fetched ahead */
     uint64_t stall_ns;      /* stall charged to the vCPU */
+    uint64_t queue_ns;      /* of which waiting for a busy link */
 } TimingCounts;
 
 typedef struct TimingTable {
@@ -63,7 +77,10 @@ typedef struct TimingTable {
     uint32_t dram_ns;       /* local DRAM, and a memory brick's own */
     uint32_t rmc_ns;        /* the glue logic's round trip */
     uint32_t class_ns[TIMING_DESTS - 1];    /* the fabric, per class */
-    uint32_t rmc_dest;      /* the RMC windows' destination */
+    uint32_t pad;
+    /* Bandwidths (bytes/s): a line takes line / bandwidth on its link. */
+    uint64_t dram_bw;       /* the brick's DRAM */
+    uint64_t link_bw;       /* each link to a memory brick or RMC port */
     /* The caches (bytes, ways). */
     uint32_t line;
     uint32_t l1_size;

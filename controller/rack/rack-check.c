@@ -3,7 +3,11 @@
  * it declares, one brick per line, for people and for the launcher:
  *
  *   rack NAME optical-ports N reconfigure-ms MS electrical yes|no
- *   compute ID tray=T cpus=N ram=BYTES ports=N
+ *   timing on|off [tray-local-ns=NS ...] [link-bandwidth=BYTES]
+ *   compute ID tray=T cpus=N ram=BYTES ports=N deadline-scale=S TIMING
+ *   (TIMING: timing=off, or what the brick adds to -machine, e.g.
+ *   timing=on,timing-rack-local-ns=50; S: what host-side deadlines that
+ *   wait for the brick are multiplied by)
  *   memory ID tray=T size=BYTES class=CLASS ports=N
  *   accelerator ID tray=T ports=N engines=E rate=MIBS
  *   cable ENDPOINT optical:PORT latency=CLASS
@@ -31,13 +35,31 @@ int main(int argc, char **argv)
     printf("rack %s optical-ports %u reconfigure-ms %u electrical %s\n",
            rack->name, rack->optical_ports, rack->reconfig_ms,
            rack->electrical ? "yes" : "no");
+    if (rack->timing.line) {
+        printf("timing %s", rack->timing.on ? "on" : "off");
+        for (RackLatency l = RACK_TRAY_LOCAL; l <= RACK_INTER_RACK; l++) {
+            if (rack->timing.class_ns[l]) {
+                printf(" %s-ns=%u", rack_latency_name(l),
+                       rack->timing.class_ns[l]);
+            }
+        }
+        if (rack->timing.link_bandwidth) {
+            printf(" link-bandwidth=%" G_GUINT64_FORMAT,
+                   rack->timing.link_bandwidth);
+        }
+        printf("\n");
+    }
     for (guint i = 0; i < rack->bricks->len; i++) {
         RackBrick *b = g_ptr_array_index(rack->bricks, i);
 
         printf("%s %u tray=%u", rack_kind_name(b->kind), b->id, b->tray);
         if (b->kind == RACK_COMPUTE) {
-            printf(" cpus=%u ram=%" G_GUINT64_FORMAT " ports=%u", b->cpus,
-                   b->ram, b->ports);
+            g_autofree char *timing = rack_timing_options(rack, b);
+
+            printf(" cpus=%u ram=%" G_GUINT64_FORMAT " ports=%u"
+                   " deadline-scale=%u %s", b->cpus, b->ram, b->ports,
+                   rack_deadline_scale(rack, b->id),
+                   timing ? timing : "timing=off");
         } else if (b->kind == RACK_MEMORY) {
             printf(" size=%" G_GUINT64_FORMAT " class=%s ports=%u", b->size,
                    b->mem_class, b->ports);

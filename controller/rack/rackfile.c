@@ -81,6 +81,34 @@ RackCable *rack_cable_at(const Rack *rack, unsigned port)
     return NULL;
 }
 
+char *rack_timing_options(const Rack *rack, const RackBrick *b)
+{
+    GString *s;
+
+    if (b->kind != RACK_COMPUTE || !b->timing) {
+        return NULL;
+    }
+    s = g_string_new("timing=on");
+    for (int i = 0; i < (int)G_N_ELEMENTS(latency_names); i++) {
+        if (rack->timing.class_ns[i]) {
+            g_string_append_printf(s, ",timing-%s-ns=%u", latency_names[i],
+                                   rack->timing.class_ns[i]);
+        }
+    }
+    if (rack->timing.link_bandwidth) {
+        g_string_append_printf(s, ",timing-link-bandwidth=%" G_GUINT64_FORMAT,
+                               rack->timing.link_bandwidth);
+    }
+    return g_string_free(s, false);
+}
+
+unsigned rack_deadline_scale(const Rack *rack, unsigned id)
+{
+    RackBrick *b = rack_brick(rack, RACK_COMPUTE, id);
+
+    return b && b->timing ? RACK_TIMING_DEADLINE_SCALE : 1;
+}
+
 /* Parsing state: where we are, for error messages. */
 typedef struct Parser {
     const char *file;
@@ -173,6 +201,16 @@ static bool brick_ref(Parser *p, const char *word, RackBrick **out,
                 " or acceleratorN", word);
 }
 
+static bool parse_on_off(Parser *p, const char *what, const char *s,
+                         bool *out)
+{
+    if (strcmp(s, "on") && strcmp(s, "off")) {
+        return fail(p, "%s must be on or off, not '%s'", what, s);
+    }
+    *out = !strcmp(s, "on");
+    return true;
+}
+
 typedef struct Attr {
     const char *key;
     const char *value;
@@ -222,7 +260,7 @@ static const char *attr(GArray *a, const char *key)
 static bool parse_brick(Parser *p, RackBrickKind kind, char **w)
 {
     static const char *const compute_keys[] = { "tray", "cpus", "ram",
-                                                "ports", NULL };
+                                                "ports", "timing", NULL };
     static const char *const memory_keys[] = { "tray", "size", "class",
                                                "ports", NULL };
     static const char *const accel_keys[] = { "tray", "ports", "engines",
@@ -237,8 +275,17 @@ static bool parse_brick(Parser *p, RackBrickKind kind, char **w)
     if (!w[1]) {
         return fail(p, "%s needs an id", kind_names[kind]);
     }
-    if (!parse_uint(p, "brick id", w[1], RACK_MAX_BRICKS - 1, &id) ||
-        !attrs(p, w + 2, keys[kind], a)) {
+    if (!parse_uint(p, "brick id", w[1], RACK_MAX_BRICKS - 1, &id)) {
+        return false;
+    }
+    /* Said outright: "unknown attribute" would not tell why. */
+    for (int i = 2; kind != RACK_COMPUTE && w[i]; i++) {
+        if (g_str_has_prefix(w[i], "timing=")) {
+            return fail(p, "timing= is for compute bricks: %s brick %u runs"
+                        " no guest to time", kind_names[kind], id);
+        }
+    }
+    if (!attrs(p, w + 2, keys[kind], a)) {
         return false;
     }
     if (rack_brick(p->rack, kind, id)) {
@@ -271,6 +318,12 @@ static bool parse_brick(Parser *p, RackBrickKind kind, char **w)
     }
     if (!b->ports) {
         return fail(p, "ports must be 1 to %d", RACK_MAX_PORTS);
+    }
+    if ((v = attr(a, "timing"))) {
+        if (!parse_on_off(p, "timing", v, &b->timing)) {
+            return false;
+        }
+        b->timing_own = true;
     }
     if (kind == RACK_MEMORY) {
         if (!(v = attr(a, "size"))) {
@@ -327,6 +380,55 @@ static bool parse_optical(Parser *p, char **w)
         !parse_uint(p, "reconfigure-ms", v, 60000, &p->rack->reconfig_ms)) {
         return false;
     }
+    return true;
+}
+
+/*
+ * "timing on|off [tray-local-ns=NS] [rack-local-ns=NS] [inter-rack-ns=NS]
+ * [link-bandwidth=SIZE]": whether compute bricks without their own timing=
+ * run in timing mode, and the rack's figures for those that do.
+ */
+static bool parse_timing(Parser *p, char **w)
+{
+    static const char *const keys[] = { "tray-local-ns", "rack-local-ns",
+                                        "inter-rack-ns", "link-bandwidth",
+                                        NULL };
+    g_autoptr(GArray) a = g_array_new(false, false, sizeof(Attr));
+    RackTiming *t = &p->rack->timing;
+    const char *v;
+
+    if (t->line) {
+        return fail(p, "the rack has one timing statement (line %u)",
+                    t->line);
+    }
+    if (!w[1] || strchr(w[1], '=')) {
+        return fail(p, "expected: timing on|off [tray-local-ns=NS]"
+                    " [rack-local-ns=NS] [inter-rack-ns=NS]"
+                    " [link-bandwidth=SIZE]");
+    }
+    if (!parse_on_off(p, "timing", w[1], &t->on) ||
+        !attrs(p, w + 2, keys, a)) {
+        return false;
+    }
+    for (int i = 0; i < (int)G_N_ELEMENTS(latency_names); i++) {
+        g_autofree char *key = g_strdup_printf("%s-ns", latency_names[i]);
+
+        if (!(v = attr(a, key))) {
+            continue;
+        }
+        if (!parse_uint(p, key, v, RACK_TIMING_MAX_NS, &t->class_ns[i])) {
+            return false;
+        }
+        if (!t->class_ns[i]) {
+            return fail(p, "%s must be 1 to %u", key, RACK_TIMING_MAX_NS);
+        }
+    }
+    if ((v = attr(a, "link-bandwidth")) &&
+        (!memd_parse_size(v, &t->link_bandwidth) || !t->link_bandwidth)) {
+        return fail(p, "link-bandwidth must be bytes per second such as"
+                    " 1800M, not '%s'", v);
+    }
+    t->line = p->line;
     return true;
 }
 
@@ -412,9 +514,12 @@ static bool parse_line(Parser *p, char **w)
     if (!strcmp(w[0], "cable")) {
         return parse_cable(p, w);
     }
+    if (!strcmp(w[0], "timing")) {
+        return parse_timing(p, w);
+    }
     return fail(p, "unknown statement '%s' (expected rack, compute, memory,"
-                " accelerator, optical-switch, electrical-switch or cable)",
-                w[0]);
+                " accelerator, optical-switch, electrical-switch, cable or"
+                " timing)", w[0]);
 }
 
 /* The blank-separated words of @line, up to a '#'. */
@@ -456,6 +561,14 @@ Rack *rack_parse(const char *text, const char *filename, GError **errp)
     if (!p.rack->name) {
         p.rack->name = g_strdup("rack");
     }
+    /* The timing statement may come anywhere; a brick's own timing= wins. */
+    for (guint i = 0; i < p.rack->bricks->len; i++) {
+        RackBrick *b = g_ptr_array_index(p.rack->bricks, i);
+
+        if (b->kind == RACK_COMPUTE && !b->timing_own) {
+            b->timing = p.rack->timing.on;
+        }
+    }
     if (!p.rack->bricks->len) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "%s: the rack has no bricks", filename);
@@ -480,7 +593,8 @@ static bool same_brick(const RackBrick *a, const RackBrick *b)
     return a->tray == b->tray && a->cpus == b->cpus && a->ram == b->ram &&
            a->ports == b->ports && a->size == b->size &&
            !g_strcmp0(a->mem_class, b->mem_class) &&
-           a->engines == b->engines && a->rate == b->rate;
+           a->engines == b->engines && a->rate == b->rate &&
+           a->timing == b->timing;
 }
 
 bool rack_extends(const Rack *rack, const Rack *next, GError **errp)
@@ -490,6 +604,14 @@ bool rack_extends(const Rack *rack, const Rack *next, GError **errp)
         next->electrical != rack->electrical) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "the switches cannot change while"
                     " the rack runs");
+        return false;
+    }
+    /* The running bricks were started with them. */
+    if (memcmp(next->timing.class_ns, rack->timing.class_ns,
+               sizeof(rack->timing.class_ns)) ||
+        next->timing.link_bandwidth != rack->timing.link_bandwidth) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "the timing"
+                    " figures cannot change while the rack runs");
         return false;
     }
     for (guint i = 0; i < rack->bricks->len; i++) {

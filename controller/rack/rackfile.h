@@ -39,6 +39,8 @@ typedef struct RackBrick {
     char *mem_class;        /* memory: dram, hugepage, persistent */
     unsigned engines;       /* accelerator: engines working at once */
     unsigned rate;          /* accelerator: MiB/s per engine, 0 = host's */
+    bool timing;            /* compute: timing mode, its own or the rack's */
+    bool timing_own;        /* compute: timing= on its own line */
     unsigned line;
 } RackBrick;
 
@@ -51,6 +53,17 @@ typedef struct RackCable {
     unsigned line;
 } RackCable;
 
+/*
+ * The rack's "timing" statement: the default of compute bricks' timing=
+ * and the figures that override the machine's (0: the machine's own).
+ */
+typedef struct RackTiming {
+    bool on;
+    unsigned class_ns[3];       /* the fabric's round trip per RackLatency */
+    uint64_t link_bandwidth;    /* bytes per second */
+    unsigned line;              /* of the statement, 0: none */
+} RackTiming;
+
 typedef struct Rack {
     char *name;
     GPtrArray *bricks;      /* RackBrick *, in file order */
@@ -58,9 +71,19 @@ typedef struct Rack {
     unsigned optical_ports; /* 0: no optical switch */
     unsigned reconfig_ms;   /* optical reconfiguration time */
     bool electrical;        /* an electrical packet switch joins the NICs */
+    RackTiming timing;
 } Rack;
 
 #define RACK_DEFAULT_RECONFIG_MS 25
+/* A fabric figure past 1 ms is a typo, and QEMU holds it in 32 bits. */
+#define RACK_TIMING_MAX_NS 1000000
+/*
+ * How much longer host-side deadlines that wait for a compute brick in
+ * timing mode are (its boot, its SDM agent, its RMC link): such a brick
+ * runs about 3x slower in host time (docs/timing.md), 4 leaves headroom.
+ * The one definition: the launcher reads it from dredbox-rack-check.
+ */
+#define RACK_TIMING_DEADLINE_SCALE 4
 
 Rack *rack_parse(const char *text, const char *filename, GError **errp);
 Rack *rack_load(const char *path, GError **errp);
@@ -75,6 +98,14 @@ RackBrick *rack_brick(const Rack *rack, RackBrickKind kind, unsigned id);
 bool rack_extends(const Rack *rack, const Rack *next, GError **errp);
 /* The cable at optical switch port @port, or NULL. */
 RackCable *rack_cable_at(const Rack *rack, unsigned port);
+/*
+ * What compute brick @b adds to its -machine option: NULL if it is not in
+ * timing mode, else "timing=on" and the figures the rack file sets, e.g.
+ * "timing=on,timing-rack-local-ns=50,timing-link-bandwidth=1887436800".
+ */
+char *rack_timing_options(const Rack *rack, const RackBrick *b);
+/* What host-side deadlines for compute brick @id are multiplied by. */
+unsigned rack_deadline_scale(const Rack *rack, unsigned id);
 const char *rack_kind_name(RackBrickKind kind);
 const char *rack_latency_name(RackLatency latency);
 /* "compute0.port1", "memory1.port0"; "memory1" for a one-port brick */

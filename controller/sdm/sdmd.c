@@ -40,8 +40,13 @@
 #include "state.h"
 #include "synth.h"
 
-/* How long a guest may take to plug or unplug memory. */
+/*
+ * How long a guest may take to plug or unplug memory (or its agent to
+ * answer); times brick_scale() for a brick in timing mode.
+ */
 #define PLUG_TIMEOUT_US (60 * G_USEC_PER_SEC)
+/* How long the RMC may take to see its new link; times brick_scale(). */
+#define RMC_LINK_TIMEOUT_US (10 * G_USEC_PER_SEC)
 /*
  * Accelerator queues appear in the RMC's high window (docs/memory-map.md):
  * RMC port p's at 512 GiB + p * 16 GiB.
@@ -62,6 +67,17 @@ static char *path_in_run(const char *fmt, unsigned id)
     g_autofree char *name = g_strdup_printf(fmt, id);
 
     return g_build_filename(run_dir, name, NULL);
+}
+
+/*
+ * What deadlines that wait for compute brick @c are multiplied by: a
+ * brick in timing mode (the rack file says which) runs its guest several
+ * times slower in host time (RACK_TIMING_DEADLINE_SCALE).  QMP needs no
+ * more: QEMU's main loop answers it, not the guest.
+ */
+static unsigned brick_scale(unsigned c)
+{
+    return rack_deadline_scale(rack, c);
 }
 
 /* One request to the fabric's control socket. */
@@ -115,7 +131,8 @@ static bool vmem_resize(unsigned c, unsigned m, uint64_t target,
 {
     g_autofree char *qmp = path_in_run("brick%u.qmp", c);
 
-    return brick_memory_resize(qmp, c, m, target, PLUG_TIMEOUT_US, errp);
+    return brick_memory_resize(qmp, c, m, target,
+                               PLUG_TIMEOUT_US * brick_scale(c), errp);
 }
 
 /* What the controller promised brick @c's virtio-mem device for memory
@@ -413,8 +430,10 @@ static bool rmc_linked(unsigned c, unsigned port, unsigned m)
 static bool step_rmc_link(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
+    gint64 deadline = g_get_monotonic_time() +
+                      RMC_LINK_TIMEOUT_US * brick_scale(ctx->alloc.compute);
 
-    for (int i = 0; i < 100; i++) {
+    while (g_get_monotonic_time() < deadline) {
         if (rmc_linked(ctx->alloc.compute, ctx->alloc.compute_port,
                        ctx->alloc.memory)) {
             return true;
@@ -514,7 +533,8 @@ static char *agent_call(unsigned c, const char *request, GError **errp)
 {
     g_autofree char *path = path_in_run("brick%u.agent", c);
 
-    return brick_agent_call(path, c, request, PLUG_TIMEOUT_US, errp);
+    return brick_agent_call(path, c, request,
+                            PLUG_TIMEOUT_US * brick_scale(c), errp);
 }
 
 /* The brick's driver hot-adds the range into its latency class's node. */

@@ -7,12 +7,17 @@
 # brick that dies is reported and the rest keep running; `down` leaves
 # no process, socket or shared memory behind.
 . "$(dirname "$0")/lib.sh"
-plan 19
+plan 20
 
 rack_up rack
 check_value "dredbox-rack up brings the default rack up" "$?" 0
 check_value "two compute bricks running" \
     "$(grep -c '^brick[0-9] *up' "$LOGDIR/rack-up.log")" 2
+# Without timing= in the rack file, the machine option is as it always was.
+check_value "brick 0's machine option has no timing" \
+    "$(tr '\0' '\n' < "/proc/$(cat "$RUN/brick0.pid")/cmdline" |
+       grep -A1 -x -- -machine | tail -n1)" \
+    "dredbox-compute,brick-id=0,pool=$RUN/pool/pool.json,fabric=on,rmc-numa=on"
 
 brick_run "$RUN" 0 "ping -c 3 -W 5 10.0.0.11 | grep -o '[0-9]* packets received'"
 check_value "brick 0 pings brick 1" "$(echo "$FACTS" | head -n1)" \

@@ -98,7 +98,7 @@ static const Bad bad[] = {
     { "compute 0 cpus=0\n", "t.rack:1: cpus must be 1 to 4" },
     { "compute 0 ram=lots\n", "ram must be a size such as 512M or 4G, not 'lots'" },
     { "compute 0 ports=0\n", "ports must be 1 to 32" },
-    { "compute 0 color=red\n", "unknown attribute 'color' (known: tray, cpus, ram, ports)" },
+    { "compute 0 color=red\n", "unknown attribute 'color' (known: tray, cpus, ram, ports, timing)" },
     { "compute 0 ram=1G ram=2G\n", "'ram' given twice" },
     { "compute 0 ram\n", "expected key=value, not 'ram'" },
     { "memory 0\n", "t.rack:1: memory brick 0 needs size=" },
@@ -129,7 +129,110 @@ static const Bad bad[] = {
       "latency must be tray-local, rack-local or inter-rack, not 'far'" },
     { SW "cable disk0 optical:1\n", "'disk0' is not a brick" },
     { SW "memory 0 size=1G ports=2\ncable memory0 optical:1\n", "memory0 has 2 ports: write memory0.portN" },
+    /* Timing mode. */
+    { "compute 0\ncompute 1 timing=yes\n", "t.rack:2: timing must be on or off, not 'yes'" },
+    { "compute 0 timing=on timing=off\n", "t.rack:1: 'timing' given twice" },
+    { "compute 0\nmemory 0 size=1G timing=on\n",
+      "t.rack:2: timing= is for compute bricks: memory brick 0 runs no guest to time" },
+    { "compute 0\n\naccelerator 2 timing=off\n",
+      "t.rack:3: timing= is for compute bricks: accelerator brick 2 runs no guest to time" },
+    { "compute 0 tray-local-ns=50\n", "t.rack:1: unknown attribute 'tray-local-ns'" },
+    { "compute 0\ntiming\n", "t.rack:2: expected: timing on|off [tray-local-ns=NS]"
+      " [rack-local-ns=NS] [inter-rack-ns=NS] [link-bandwidth=SIZE]" },
+    { "compute 0\ntiming rack-local-ns=50\n", "t.rack:2: expected: timing on|off" },
+    { "compute 0\ntiming maybe\n", "t.rack:2: timing must be on or off, not 'maybe'" },
+    { "timing on\ncompute 0\ntiming off\n", "t.rack:3: the rack has one timing statement (line 1)" },
+    { "compute 0\ntiming on color=red\n",
+      "t.rack:2: unknown attribute 'color' (known: tray-local-ns, rack-local-ns, inter-rack-ns, link-bandwidth)" },
+    { "compute 0\ntiming on tray-local-ns=0\n", "t.rack:2: tray-local-ns must be 1 to 1000000" },
+    { "compute 0\ntiming on rack-local-ns=-5\n",
+      "t.rack:2: rack-local-ns must be a number from 0 to 1000000, not '-5'" },
+    { "compute 0\ntiming on inter-rack-ns=1000001\n",
+      "t.rack:2: inter-rack-ns must be a number from 0 to 1000000, not '1000001'" },
+    { "compute 0\ntiming on inter-rack-ns=2us\n",
+      "t.rack:2: inter-rack-ns must be a number from 0 to 1000000, not '2us'" },
+    { "compute 0\ntiming on link-bandwidth=fast\n",
+      "t.rack:2: link-bandwidth must be bytes per second such as 1800M, not 'fast'" },
+    { "compute 0\ntiming on link-bandwidth=0\n",
+      "t.rack:2: link-bandwidth must be bytes per second such as 1800M, not '0'" },
+    { "compute 0\ntiming on tray-local-ns=5 tray-local-ns=6\n", "t.rack:2: 'tray-local-ns' given twice" },
 };
+
+/*
+ * Timing mode: the timing statement (anywhere in the file) sets the
+ * default, a brick's own timing= wins, and the launcher's -machine
+ * options carry the figures the file sets, for timing bricks only.
+ */
+static void test_timing(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *brick0, *brick1;    /* the -machine options, NULL: none */
+    } cases[] = {
+        /* Nothing said: no brick changes. */
+        { "compute 0\ncompute 1\n", NULL, NULL },
+        { "compute 0 timing=on\ncompute 1 timing=off\n", "timing=on", NULL },
+        { "timing on\ncompute 0\ncompute 1\n", "timing=on", "timing=on" },
+        /* The brick's own attribute wins, either way, wherever the
+         * statement is. */
+        { "compute 0\ncompute 1 timing=off\ntiming on\n", "timing=on", NULL },
+        { "timing off\ncompute 0\ncompute 1 timing=on\n", NULL, "timing=on" },
+        { "compute 0 timing=on\ncompute 1\n"
+          "timing off tray-local-ns=10 rack-local-ns=50 inter-rack-ns=2000"
+          " link-bandwidth=1800M\n",
+          "timing=on,timing-tray-local-ns=10,timing-rack-local-ns=50,"
+          "timing-inter-rack-ns=2000,timing-link-bandwidth=1887436800", NULL },
+        { "timing on   link-bandwidth=1073741824 rack-local-ns=1000000 # far\n"
+          "compute 0\ncompute 1 timing=on\n",
+          "timing=on,timing-rack-local-ns=1000000,"
+          "timing-link-bandwidth=1073741824",
+          "timing=on,timing-rack-local-ns=1000000,"
+          "timing-link-bandwidth=1073741824" },
+    };
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(GError) err = NULL;
+        g_autoptr(Rack) rack = rack_parse(cases[i].text, "t.rack", &err);
+        const char *want[] = { cases[i].brick0, cases[i].brick1 };
+
+        if (!rack) {
+            fail_msg("rack file %u:\n%s\nrefused: %s", i, cases[i].text,
+                     err->message);
+        }
+        for (unsigned id = 0; id < 2; id++) {
+            RackBrick *b = rack_brick(rack, RACK_COMPUTE, id);
+            g_autofree char *opts = rack_timing_options(rack, b);
+
+            if (g_strcmp0(opts, want[id])) {
+                fail_msg("rack file %u:\n%s\ncompute %u's options are '%s',"
+                         " expected '%s'", i, cases[i].text, id,
+                         opts ? opts : "(none)",
+                         want[id] ? want[id] : "(none)");
+            }
+            assert_int_equal(b->timing, want[id] != NULL);
+            assert_int_equal(rack_deadline_scale(rack, id),
+                             want[id] ? RACK_TIMING_DEADLINE_SCALE : 1);
+        }
+    }
+}
+
+/* Only compute bricks have a mode; the others and unknown ids scale 1. */
+static void test_timing_other_bricks(void **state)
+{
+    g_autoptr(Rack) rack = rack_parse("timing on\ncompute 0\nmemory 1 size=1G\n"
+                                      "accelerator 2\n", "t.rack", NULL);
+
+    assert_non_null(rack);
+    assert_true(RACK_TIMING_DEADLINE_SCALE > 1);
+    assert_int_equal(rack->timing.line, 1);
+    assert_null(rack_timing_options(rack, rack_brick(rack, RACK_MEMORY, 1)));
+    assert_null(rack_timing_options(rack,
+                                    rack_brick(rack, RACK_ACCELERATOR, 2)));
+    assert_int_equal(rack_deadline_scale(rack, 0),
+                     RACK_TIMING_DEADLINE_SCALE);
+    assert_int_equal(rack_deadline_scale(rack, 1), 1);
+    assert_int_equal(rack_deadline_scale(rack, 7), 1);
+}
 
 /* What may join a running rack: memory bricks and their cables. */
 static void test_extends(void **state)
@@ -147,6 +250,14 @@ static void test_extends(void **state)
         { "compute 1\n", "only memory bricks join a running rack" },
         { "accelerator 0\n", "only memory bricks join a running rack" },
         { "cable compute0.port0 optical:3\n", NULL },  /* parse error */
+        /* The bricks run with the figures and their mode. */
+        { "timing off rack-local-ns=50\n",
+          "the timing figures cannot change while the rack runs" },
+        { "timing off link-bandwidth=1G\n",
+          "the timing figures cannot change while the rack runs" },
+        { "timing on\n", "compute brick 0 cannot change or go while the"
+          " rack runs" },
+        { "timing off\n", NULL },
     };
     g_autoptr(Rack) old = rack_parse(base, "t.rack", NULL);
 
@@ -223,6 +334,8 @@ int main(void)
         cmocka_unit_test(test_large_rack),
         cmocka_unit_test(test_defaults_and_comments),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_timing),
+        cmocka_unit_test(test_timing_other_bricks),
         cmocka_unit_test(test_extends),
         cmocka_unit_test(test_missing_file),
     };

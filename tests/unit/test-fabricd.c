@@ -32,7 +32,7 @@
     "optical-switch ports=8 reconfigure-ms=200\nelectrical-switch\n" \
     "cable compute0.port0 optical:0\ncable compute0.port1 optical:1\n" \
     "cable compute1.port0 optical:2\ncable memory0.port0 optical:4\n" \
-    "cable memory0.port1 optical:5\n"
+    "cable memory0.port1 optical:5 latency=inter-rack\n"
 
 typedef struct Fabric {
     char *dir;
@@ -168,8 +168,11 @@ static void test_circuit_reaches_brick(void **state)
     up = serve_qmp(f);
     /* Not before the 200 ms reconfiguration time. */
     assert_true(g_get_monotonic_time() - t0 >= 200000);
+    /* The circuit's class is its farther cable's (compute0.port1's is
+     * rack-local, the default). */
     assert_string_equal(up, "{\"execute\":\"dredbox-rmc-connect\","
-                        "\"arguments\":{\"port\":1,\"brick\":0}}");
+                        "\"arguments\":{\"port\":1,\"brick\":0,"
+                        "\"latency-class\":\"inter-rack\"}}");
     expect(f, "{\"cmd\":\"query\"}", "\"state\":\"up\"");
 
     expect(f, "{\"cmd\":\"connect\",\"a\":2,\"b\":5}",

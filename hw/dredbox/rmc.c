@@ -395,6 +395,31 @@ static void rmc_guest_commit(DredboxRmcState *s, uint32_t mask)
     rmc_make_live(s, next);
 }
 
+/*
+ * commit=off, the prototype's behaviour: what the guest wrote to @port's
+ * entry is live at once.  While software writes the fields one by one,
+ * they do not always form a valid entry (an end below the start, say):
+ * the entry is then off, as the prototype's decoder would match nothing
+ * with it, until they do.  Nothing is reported: there was no commit.
+ */
+static void rmc_apply_written(DredboxRmcState *s, unsigned port)
+{
+    DredboxRmcEntryRegs next[RMC_MAX_PORTS];
+    unsigned bad;
+
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        next[n] = s->port[n].live;
+    }
+    next[port] = s->port[port].pending;
+    if (rmc_check_table(s, next, BIT(port), &bad)) {
+        next[port].ctrl &= ~RMC_CTRL_ENABLE;
+    }
+    trace_dredbox_rmc_immediate(port, entry_enabled(&next[port]));
+    if (memcmp(&next[port], &s->port[port].live, sizeof(next[port]))) {
+        rmc_make_live(s, next);
+    }
+}
+
 bool dredbox_rmc_set_entry(DredboxRmcState *s, unsigned port,
                            const DredboxRmcEntryRegs *e, Error **errp)
 {
@@ -878,7 +903,7 @@ static uint32_t rmc_cap(DredboxRmcState *s)
 {
     return s->num_ports | RMC_NP_STRIDE << RMC_CAP_NP_STRIDE_SHIFT |
            RMC_WIDE_STRIDE << RMC_CAP_WIDE_STRIDE_SHIFT | RMC_CAP_IRQ |
-           RMC_CAP_DOORBELL;
+           RMC_CAP_DOORBELL | (s->commit ? 0 : RMC_CAP_IMMEDIATE);
 }
 
 static bool rmc_read_control(DredboxRmcState *s, hwaddr addr, uint32_t *v)
@@ -1113,6 +1138,9 @@ static void rmc_config_write(void *opaque, hwaddr addr, uint64_t val,
         rmc_write_prototype(&s->port[addr / RMC_NP_STRIDE],
                             addr % RMC_NP_STRIDE, val);
         ok = true;
+        if (!s->commit) {
+            rmc_apply_written(s, addr / RMC_NP_STRIDE);
+        }
     } else if (addr >= RMC_ID && addr < RMC_WIDE_BASE) {
         ok = rmc_write_control(s, addr, val);
     } else if (addr >= RMC_WIDE_BASE &&
@@ -1121,6 +1149,10 @@ static void rmc_config_write(void *opaque, hwaddr addr, uint64_t val,
 
         ok = rmc_write_wide(s, &s->port[off / RMC_WIDE_STRIDE],
                             off % RMC_WIDE_STRIDE, val);
+        /* The entry's fields, NETINFO to OFFSET */
+        if (ok && !s->commit && off % RMC_WIDE_STRIDE < RMC_WIDE_STATUS) {
+            rmc_apply_written(s, off / RMC_WIDE_STRIDE);
+        }
     }
     if (!ok) {
         qemu_log_mask(LOG_GUEST_ERROR, "dredbox-rmc: write of 0x%" PRIx64
@@ -1412,6 +1444,7 @@ static const Property rmc_properties[] = {
     DEFINE_PROP_STRING("pool", DredboxRmcState, pool),
     DEFINE_PROP_STRING("client", DredboxRmcState, client),
     DEFINE_PROP_BOOL("fabric", DredboxRmcState, fabric, false),
+    DEFINE_PROP_BOOL("commit", DredboxRmcState, commit, true),
     DEFINE_PROP_STRING("table", DredboxRmcState, table_path),
 };
 

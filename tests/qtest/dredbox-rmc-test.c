@@ -398,6 +398,56 @@ static void test_prototype_table(void)
     dredbox_pool_stop(pool);
 }
 
+/*
+ * The prototype's programming sequence, unchanged: the four 32-bit
+ * fields of a port's entry in the prototype table, no commit.  With
+ * commit=off (the prototype's behaviour) the translation works at once;
+ * with the default, nothing is live until RMC_COMMIT.
+ */
+static void test_prototype_mode(void)
+{
+    DredboxPool *pool = dredbox_pool_start(bricks);
+    uint32_t seg = pool_alloc(pool, "128M", 0);
+    uint64_t size;
+    uint8_t *mem = dredbox_pool_map(pool, seg, &size);
+
+    for (int commit = 0; commit < 2; commit++) {
+        QTestState *qts = qtest_initf(DREDBOX_MACHINE
+                                      ",pool=%s,client=brick0"
+                                      " -global dredbox-rmc.commit=%s",
+                                      pool->socket, commit ? "on" : "off");
+
+        g_assert_cmphex(rd(qts, RMC_CAP) & RMC_CAP_IMMEDIATE, ==,
+                        commit ? 0 : RMC_CAP_IMMEDIATE);
+        attach(qts, seg);
+        connect_port(qts, 2, 0);
+        /* 1 GiB .. 1 GiB + 128 MiB - 1, subtract 1 GiB: offset 0. */
+        qtest_writel(qts, NP(2, RMC_NP_NETINFO), 0);
+        qtest_writel(qts, NP(2, RMC_NP_START), 0x40000000);
+        qtest_writel(qts, NP(2, RMC_NP_END), 0x47ffffff);
+        qtest_writel(qts, NP(2, RMC_NP_OFFSET), 0x40000000);
+        *(uint32_t *)(mem + 0x5000) = 0;
+        qtest_writel(qts, 0x40000000 + 0x5000, 0xfeed0000 + commit);
+        g_assert_cmphex(*(uint32_t *)(mem + 0x5000), ==,
+                        commit ? 0 : 0xfeed0000);
+        g_assert_cmpuint(rd(qts, RMC_UNMAPPED_FAULTS), ==, commit);
+        /* Rewriting a field moves the live entry at once, too. */
+        qtest_writel(qts, NP(2, RMC_NP_OFFSET), 0x3fff0000);
+        qtest_writel(qts, 0x40000000 + 0x5000, 0xbeef);
+        g_assert_cmphex(*(uint32_t *)(mem + 0x15000), ==,
+                        commit ? 0 : 0xbeef);
+        /* An end below the start matches nothing: off, not refused. */
+        qtest_writel(qts, NP(2, RMC_NP_END), 0x3fffffff);
+        g_assert_cmpuint(qtest_readl(qts, 0x40000000 + 0x5000), ==, 0);
+        g_assert_cmpuint(rd(qts, RMC_COMMIT_STATUS), ==, RMC_COMMIT_OK);
+        qtest_quit(qts);
+        memset(mem + 0x5000, 0, 4);
+        memset(mem + 0x15000, 0, 4);
+    }
+    munmap(mem, size);
+    dredbox_pool_stop(pool);
+}
+
 /* Faults: per port with their reason, latched once, counted always. */
 static void test_faults_and_irq(void)
 {
@@ -2443,6 +2493,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-rmc/translate-and-commit",
                    test_translate_and_commit);
     qtest_add_func("/dredbox-rmc/prototype-table", test_prototype_table);
+    qtest_add_func("/dredbox-rmc/prototype-mode", test_prototype_mode);
     qtest_add_func("/dredbox-rmc/faults-and-irq", test_faults_and_irq);
     qtest_add_func("/dredbox-rmc/qmp", test_qmp);
     qtest_add_func("/dredbox-rmc/register-sweep", test_register_sweep);

@@ -65,6 +65,7 @@
 #define RMC_CAP_WIDE_STRIDE_SHIFT 16            /* wide entry bytes */
 #define RMC_CAP_IRQ             (1u << 24)
 #define RMC_CAP_DOORBELL        (1u << 25)      /* per-port doorbells */
+#define RMC_CAP_IMMEDIATE       (1u << 26)      /* entries live as written */
 
 /* RMC_COMMIT_STATUS: bits 7:0 a RMC_COMMIT_*, bits 15:8 the port. */
 #define RMC_COMMIT_OK           0

@@ -118,6 +118,7 @@ struct DredboxRmcState {
     char *pool;
     char *client;
     bool fabric;            /* links come from a fabric: start down */
+    bool commit;            /* off: entries live as written (prototype) */
     char *table_path;       /* publish the committed table (rmc-table.h) */
 
     /* guest-visible state */

@@ -374,6 +374,21 @@ static void test_translate_and_commit(void)
     dredbox_pool_stop(pool);
 }
 
+/*
+ * Attach @seg (brick 0) and bring port 2's link up, then program port 2
+ * as the prototype's software does: its four 32-bit fields, no commit.
+ * 1 GiB .. 1 GiB + 128 MiB - 1, subtract 1 GiB: brick 0 offset 0.
+ */
+static void prototype_program(QTestState *qts, uint32_t seg)
+{
+    attach(qts, seg);
+    connect_port(qts, 2, 0);
+    qtest_writel(qts, NP(2, RMC_NP_NETINFO), 0);
+    qtest_writel(qts, NP(2, RMC_NP_START), 0x40000000);
+    qtest_writel(qts, NP(2, RMC_NP_END), 0x47ffffff);
+    qtest_writel(qts, NP(2, RMC_NP_OFFSET), 0x40000000);
+}
+
 /* The prototype's 16-byte entries work as the source describes. */
 static void test_prototype_table(void)
 {
@@ -383,13 +398,7 @@ static void test_prototype_table(void)
     uint64_t size;
     uint8_t *mem = dredbox_pool_map(pool, seg, &size);
 
-    attach(qts, seg);
-    connect_port(qts, 2, 0);
-    /* 1 GiB .. 1 GiB + 128 MiB - 1, subtract 1 GiB: brick 0 offset 0. */
-    qtest_writel(qts, NP(2, RMC_NP_NETINFO), 0);
-    qtest_writel(qts, NP(2, RMC_NP_START), 0x40000000);
-    qtest_writel(qts, NP(2, RMC_NP_END), 0x47ffffff);
-    qtest_writel(qts, NP(2, RMC_NP_OFFSET), 0x40000000);
+    prototype_program(qts, seg);
     wr(qts, RMC_COMMIT, 1 << 2);
     qtest_writel(qts, 0x40000000 + 0x123400, 0xcafe);
     g_assert_cmphex(*(uint32_t *)(mem + 0x123400), ==, 0xcafe);
@@ -419,13 +428,7 @@ static void test_prototype_mode(void)
 
         g_assert_cmphex(rd(qts, RMC_CAP) & RMC_CAP_IMMEDIATE, ==,
                         commit ? 0 : RMC_CAP_IMMEDIATE);
-        attach(qts, seg);
-        connect_port(qts, 2, 0);
-        /* 1 GiB .. 1 GiB + 128 MiB - 1, subtract 1 GiB: offset 0. */
-        qtest_writel(qts, NP(2, RMC_NP_NETINFO), 0);
-        qtest_writel(qts, NP(2, RMC_NP_START), 0x40000000);
-        qtest_writel(qts, NP(2, RMC_NP_END), 0x47ffffff);
-        qtest_writel(qts, NP(2, RMC_NP_OFFSET), 0x40000000);
+        prototype_program(qts, seg);
         *(uint32_t *)(mem + 0x5000) = 0;
         qtest_writel(qts, 0x40000000 + 0x5000, 0xfeed0000 + commit);
         g_assert_cmphex(*(uint32_t *)(mem + 0x5000), ==,

@@ -87,36 +87,45 @@ static uint32_t rmc_port_fault_reason(const DredboxRmcPort *p)
     return RMC_FAULT_NOT_ALLOCATED;
 }
 
-/* Count an access refused at @off in @site; latch and report the first. */
-static void rmc_fault(DredboxRmcFaultSite *site, hwaddr off, bool write)
+/*
+ * Count an access to @addr refused for @reason on @port (-1: no entry);
+ * latch and report the first.
+ */
+static void rmc_fault_record(DredboxRmcState *s, int port, hwaddr addr,
+                             uint32_t reason, bool write)
 {
-    DredboxRmcState *s = site->rmc;
-    hwaddr addr = site->base + off;
-    uint32_t reason;
     bool first;
 
-    if (site->port < 0) {
-        reason = RMC_FAULT_UNMAPPED;
+    if (port < 0) {
         first = !s->unmapped_latched;
         s->unmapped_faults++;
         s->unmapped_addr = addr;
         s->unmapped_latched = true;
     } else {
-        DredboxRmcPort *p = &s->port[site->port];
+        DredboxRmcPort *p = &s->port[port];
 
-        reason = rmc_port_fault_reason(p);
         first = !p->fault_latched;
         p->faults++;
         p->fault_addr = addr;
         p->fault_reason = reason;
         p->fault_latched = true;
     }
-    trace_dredbox_rmc_fault(site->port, addr, reason, write);
+    trace_dredbox_rmc_fault(port, addr, reason, write);
     if (first) {
-        qapi_event_send_dredbox_rmc_fault(site->port >= 0, site->port, addr,
-                                          reason - 1, write);
+        qapi_event_send_dredbox_rmc_fault(port >= 0, port, addr, reason - 1,
+                                          write);
     }
     rmc_raise(s, RMC_IRQ_FAULT);
+}
+
+/* Count an access refused at @off in @site. */
+static void rmc_fault(DredboxRmcFaultSite *site, hwaddr off, bool write)
+{
+    DredboxRmcState *s = site->rmc;
+
+    rmc_fault_record(s, site->port, site->base + off,
+                     site->port < 0 ? RMC_FAULT_UNMAPPED :
+                     rmc_port_fault_reason(&s->port[site->port]), write);
 }
 
 static MemTxResult rmc_fault_read(void *opaque, hwaddr addr, uint64_t *data,
@@ -142,6 +151,50 @@ static const MemoryRegionOps rmc_fault_ops = {
                .unaligned = true },
     .impl = { .min_access_size = 1, .max_access_size = 8,
               .unaligned = true },
+};
+
+/*
+ * A segment granted read-only is a ROM device: reads go straight to its
+ * memory, writes come here and are refused as the hardware would, with
+ * a bus error, on the port whose live entry the guest wrote through.
+ */
+static MemTxResult rmc_ro_read(void *opaque, hwaddr addr, uint64_t *data,
+                               unsigned size, MemTxAttrs attrs)
+{
+    DredboxRmcSegment *seg = opaque;
+
+    *data = ldn_he_p((uint8_t *)memory_region_get_ram_ptr(seg->ram) + addr,
+                     size);
+    return MEMTX_OK;
+}
+
+static MemTxResult rmc_ro_write(void *opaque, hwaddr addr, uint64_t data,
+                                unsigned size, MemTxAttrs attrs)
+{
+    DredboxRmcSegment *seg = opaque;
+    DredboxRmcState *s = seg->rmc;
+    uint64_t brick_off = seg->info.offset + addr;
+
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        const DredboxRmcEntryRegs *e = &s->port[n].live;
+        hwaddr local = e->netinfo & RMC_NETINFO_ADD ? brick_off - e->offset
+                                                    : brick_off + e->offset;
+
+        if (entry_enabled(e) && entry_brick(e) == seg->info.brick &&
+            local >= e->start && local <= e->end) {
+            rmc_fault_record(s, n, local, RMC_FAULT_READ_ONLY, true);
+            return MEMTX_DECODE_ERROR;
+        }
+    }
+    rmc_fault_record(s, -1, brick_off, RMC_FAULT_READ_ONLY, true);
+    return MEMTX_DECODE_ERROR;
+}
+
+static const MemoryRegionOps rmc_ro_ops = {
+    .read_with_attrs = rmc_ro_read,
+    .write_with_attrs = rmc_ro_write,
+    .endianness = DEVICE_NATIVE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
 };
 
 static int rmc_window_of(DredboxRmcState *s, uint64_t start, uint64_t end)
@@ -543,13 +596,18 @@ bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t id,
         g_free(seg);
         return false;
     }
-    if (!seg->info.writable) {
-        flags |= RAM_READONLY | RAM_READONLY_FD;
-    }
     seg->owner = object_new(TYPE_CONTAINER);
     seg->ram = g_new0(MemoryRegion, 1);
-    if (!memory_region_init_ram_from_fd(seg->ram, seg->owner, name,
-                                        seg->info.size, flags, fd, 0, errp)) {
+    seg->rmc = s;
+    if (seg->info.writable ?
+        !memory_region_init_ram_from_fd(seg->ram, seg->owner, name,
+                                        seg->info.size, flags, fd, 0, errp) :
+        !memory_region_init_rom_device_from_fd(seg->ram, seg->owner,
+                                               &rmc_ro_ops, seg, name,
+                                               seg->info.size,
+                                               flags | RAM_READONLY |
+                                               RAM_READONLY_FD, fd, 0,
+                                               errp)) {
         close(fd);
         g_free(seg->ram);
         object_unref(seg->owner);

@@ -120,9 +120,9 @@ static QTestState *brick_with_pool(DredboxPool *pool)
     return qtest_init(args);
 }
 
-/* A segment in @brick, granted writable to the brick named @client. */
-static uint32_t pool_alloc_for(DredboxPool *pool, const char *size,
-                               int brick, const char *client)
+/* A segment in @brick, granted to the brick named @client. */
+static uint32_t pool_grant_new(DredboxPool *pool, const char *size,
+                               int brick, const char *client, bool writable)
 {
     g_autofree char *req = g_strdup_printf(
         "{\"cmd\": \"alloc\", \"size\": \"%s\", \"brick\": %d}", size, brick);
@@ -130,12 +130,19 @@ static uint32_t pool_alloc_for(DredboxPool *pool, const char *size,
     uint32_t id = qdict_get_int(qdict_get_qdict(reply, "segment"), "id");
     g_autofree char *grant = g_strdup_printf(
         "{\"cmd\": \"grant\", \"segment\": %u, \"client\": \"%s\","
-        " \"writable\": true}", id, client);
+        " \"writable\": %s}", id, client, writable ? "true" : "false");
 
     qobject_unref(reply);
     /* The admin ("qtest") owns it; the brick uses it through a grant. */
     qobject_unref(dredbox_pool_call(pool, grant));
     return id;
+}
+
+/* A segment in @brick, granted writable to the brick named @client. */
+static uint32_t pool_alloc_for(DredboxPool *pool, const char *size,
+                               int brick, const char *client)
+{
+    return pool_grant_new(pool, size, brick, client, true);
 }
 
 static uint32_t pool_alloc(DredboxPool *pool, const char *size, int brick)
@@ -448,6 +455,51 @@ static void test_prototype_mode(void)
         memset(mem + 0x15000, 0, 4);
     }
     munmap(mem, size);
+    dredbox_pool_stop(pool);
+}
+
+/*
+ * A segment granted read-only: reads through the RMC see it; a write is
+ * a bus error counted on the port with reason read-only and reported
+ * once, and nothing reaches the segment.
+ */
+static void test_read_only_grant(void)
+{
+    DredboxPool *pool = dredbox_pool_start(bricks);
+    uint32_t seg = pool_grant_new(pool, "128M", 1, "brick0", false);
+    QTestState *qts = brick_with_pool(pool);
+    const uint64_t a = LOW_BASE;
+    uint64_t size;
+    uint8_t *mem = dredbox_pool_map(pool, seg, &size);
+    QDict *ev;
+
+    attach(qts, seg);
+    connect_port(qts, 3, 1);
+    set_entry(qts, 3, 1, a, a + 128 * MiB - 1, a, false);
+    *(uint32_t *)(mem + 0x2000) = 0x600dcafe;
+    g_assert_cmphex(qtest_readl(qts, a + 0x2000), ==, 0x600dcafe);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULTS)), ==, 0);
+
+    qtest_writel(qts, a + 0x2000, 0xbad);
+    qtest_writeb(qts, a + 0x3001, 0xff);
+    g_assert_cmphex(*(uint32_t *)(mem + 0x2000), ==, 0x600dcafe);
+    g_assert_cmphex(mem[0x3001], ==, 0);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULTS)), ==, 2);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULT_REASON)), ==,
+                     RMC_FAULT_READ_ONLY);
+    g_assert_cmphex(qtest_readq(qts, WIDE(3, RMC_WIDE_FAULT_ADDR)), ==,
+                    a + 0x3001);
+    ev = qtest_qmp_eventwait_ref(qts, "DREDBOX_RMC_FAULT");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"),
+                    ==, "read-only");
+    g_assert_true(qdict_get_bool(qdict_get_qdict(ev, "data"), "write"));
+    g_assert_cmpuint(qdict_get_int(qdict_get_qdict(ev, "data"), "port"),
+                     ==, 3);
+    qobject_unref(ev);
+    /* Reads still work after the refused writes. */
+    g_assert_cmphex(qtest_readl(qts, a + 0x2000), ==, 0x600dcafe);
+    munmap(mem, size);
+    qtest_quit(qts);
     dredbox_pool_stop(pool);
 }
 
@@ -2497,6 +2549,7 @@ int main(int argc, char **argv)
                    test_translate_and_commit);
     qtest_add_func("/dredbox-rmc/prototype-table", test_prototype_table);
     qtest_add_func("/dredbox-rmc/prototype-mode", test_prototype_mode);
+    qtest_add_func("/dredbox-rmc/read-only-grant", test_read_only_grant);
     qtest_add_func("/dredbox-rmc/faults-and-irq", test_faults_and_irq);
     qtest_add_func("/dredbox-rmc/qmp", test_qmp);
     qtest_add_func("/dredbox-rmc/register-sweep", test_register_sweep);

@@ -115,5 +115,6 @@
 #define RMC_FAULT_NO_LINK       2   /* the port has no circuit */
 #define RMC_FAULT_WRONG_BRICK   3   /* the circuit reaches another brick */
 #define RMC_FAULT_NOT_ALLOCATED 4   /* translated offset not in a segment */
+#define RMC_FAULT_READ_ONLY     5   /* a write to a read-only segment */
 
 #endif

@@ -99,7 +99,8 @@ typedef struct DredboxRmcPort {
 typedef struct DredboxRmcSegment {
     PoolSegmentInfo info;
     Object *owner;
-    MemoryRegion *ram;
+    MemoryRegion *ram;      /* a ROM device if granted read-only */
+    DredboxRmcState *rmc;
 } DredboxRmcSegment;
 
 struct DredboxRmcState {

@@ -39,11 +39,15 @@ pool_start 1:1G
 seg=$(pool_tool -c rack alloc 512M --brick 1)
 pool_tool -c rack grant "$seg" brick-a --writable
 
+# The plugin of the tools under test (the sanitizer build's under
+# make check-sanitize; by default the machine loads build/tools').
+PLUGIN=$TOOLS_BUILD/target-arm/plugins/libdredbox-mem.so
+
 # timed LABEL CLASS [MACHINE-OPTIONS]: the chase on a brick with a
 # remote node of latency class CLASS; QMP's view in $TIMING.
 timed() {
     boot_bg "$1" chase -m 1536M -smp 1 -no-shutdown \
-        -machine "timing=on${3:+,$3}" \
+        -machine "timing=on,timing-plugin=$PLUGIN${3:+,$3}" \
         -object memory-backend-ram,id=local,size=1G \
         -object "memory-backend-remote,id=far,size=512M,pool=$POOL/pool.json,segment=$seg,client=brick-a,latency-class=$2" \
         -numa node,nodeid=0,cpus=0,memdev=local \
@@ -118,18 +122,18 @@ check "timing off: the A53's own 62.5 MHz timer" CNTFRQ 62500000
 check_value "timing off: QMP says so" "$off" \
     "timing is off (-machine dredbox-compute,timing=on turns it on)"
 
-# Refusals.
-err=$("$QEMU" -machine dredbox-compute,timing=on -icount shift=1 \
+# Refusals, each within a minute (a QEMU that accepted would run on).
+err=$(timeout 60 "$QEMU" -machine dredbox-compute,timing=on -icount shift=1 \
     -nographic -nodefaults 2>&1)
 check_value "timing=on refuses a user -icount" "$err" \
     "qemu-system-aarch64: dredbox-compute: timing=on sets up -icount itself; drop the -icount option"
-err=$("$QEMU" -machine dredbox-compute,timing=on,timing-plugin=/nonexistent.so \
+err=$(timeout 60 "$QEMU" -machine dredbox-compute,timing=on,timing-plugin=/nonexistent.so \
     -nographic -nodefaults 2>&1 | head -n 1)
 check_value "timing=on without its plugin says so" "$err" \
     "qemu-system-aarch64: dredbox-compute: timing=on needs the dredbox-mem plugin (timing-plugin=PATH): Could not load plugin /nonexistent.so: /nonexistent.so: cannot open shared object file: No such file or directory"
-err=$("$QEMU" -machine dredbox-compute,timing=on -nographic -nodefaults \
-    -plugin "$TOOLS_BUILD/target-arm/plugins/libdredbox-mem.so,mode=count" \
-    2>&1 | head -n 1)
+err=$(timeout 60 "$QEMU" -nographic -nodefaults \
+    -machine "dredbox-compute,timing=on,timing-plugin=$PLUGIN" \
+    -plugin "$PLUGIN,mode=count" 2>&1 | head -n 1)
 check_value "timing=on refuses the plugin loaded twice" "$err" \
     "dredbox-mem: loaded twice (timing=on loads it already)"
 pool_tool -c rack free "$seg"

@@ -1,5 +1,5 @@
 /*
- * dredbox-fabricd: the rack's switch fabric (docs/fabric.md).
+ * dredbox-fabricd: the rack's switch fabric (docs/rack.md, "The switch fabric").
  *
  *  - optical circuit switch: cross-connects between the optical ports the
  *    rack file cables to bricks; when a circuit from a compute brick's

@@ -42,6 +42,7 @@
 #include "system/system.h"
 #include "target/arm/cpu.h"
 #include "target/arm/gtimer.h"
+#include "system/cpu-timers.h"
 #include "hw/dredbox/compute-brick.h"
 #include "hw/dredbox/rmc-table.h"
 #include "hw/dredbox/timing.h"
@@ -725,6 +726,8 @@ static void dredbox_create_rmc(DredboxComputeState *s)
 #define DREDBOX_TIMING_TRAY_LOCAL_NS    20
 #define DREDBOX_TIMING_RACK_LOCAL_NS    100
 #define DREDBOX_TIMING_INTER_RACK_NS    1000
+/* How far a vCPU runs ahead of the others (docs/timing.md, "Several vCPUs") */
+#define DREDBOX_TIMING_QUANTUM_NS       10000
 /* Bandwidths, bytes/s (docs/timing.md says why). */
 #define DREDBOX_TIMING_DRAM_BW          (4 * GiB)
 #define DREDBOX_TIMING_LINK_BW          (1536 * MiB)
@@ -872,12 +875,17 @@ static void dredbox_timing_init(DredboxComputeState *s)
     TimingTable *t;
     Error *err = NULL;
 
+    /* Several vCPUs run side by side in modelled time, not in turn. */
+    if (MACHINE(s)->smp.cpus > 1 && s->quantum_ns) {
+        icount_set_lockstep(s->quantum_ns);
+    }
     t = qemu_memfd_alloc("dredbox-timing", sizeof(*t), 0, &s->timing_fd,
                          &error_fatal);
     *t = (TimingTable) {
         .magic = TIMING_TABLE_MAGIC, .version = TIMING_TABLE_VERSION,
         .l1_ns = s->l1_ns, .l2_ns = s->l2_ns, .dram_ns = s->dram_ns,
         .rmc_ns = s->rmc_ns, .dram_bw = s->dram_bw, .link_bw = s->link_bw,
+        .quantum_ns = icount_lockstep_quantum(),
         /* Cortex-A53 as on the Zynq UltraScale+ MPSoC. */
         .line = 64, .l1_size = 32 * KiB, .l1_ways = 4,
         .l2_size = 1 * MiB, .l2_ways = 16,
@@ -1145,6 +1153,9 @@ static void dredbox_compute_instance_init(Object *obj)
         FIGURE("timing-inter-rack-ns", class_ns[2],
                DREDBOX_TIMING_INTER_RACK_NS,
                "timing=on: the fabric's round trip between racks"),
+        FIGURE("timing-quantum-ns", quantum_ns, DREDBOX_TIMING_QUANTUM_NS,
+               "timing=on with several vCPUs: how far one runs ahead of the"
+               " others (0: they run in turn on one clock)"),
 #undef FIGURE
     };
 

@@ -40,6 +40,7 @@ DredboxTimingInfo *qmp_query_dredbox_timing(Error **errp)
         .link_bandwidth = t->link_bw, .line_size = t->line,
         .l1_size = t->l1_size, .l1_ways = t->l1_ways,
         .l2_size = t->l2_size, .l2_ways = t->l2_ways,
+        .quantum_ns = t->quantum_ns,
     };
     tail = &info->destinations;
     for (int d = 0; d < TIMING_DESTS; d++) {

@@ -243,8 +243,10 @@ static void test_virtio_mem(void)
  * timing=on (docs/timing.md): icount needs TCG, which comes before the
  * qtest accelerator; -S keeps the CPUs from running without a kernel.
  */
-#define TIMING MACHINE ",timing=on,timing-dram-ns=80" \
-               ",timing-link-bandwidth=1G -accel tcg -S"
+#define TIMING_MACHINE MACHINE ",timing=on,timing-dram-ns=80" \
+                       ",timing-link-bandwidth=1G"
+#define TIMING_ACCEL " -accel tcg -S"
+#define TIMING TIMING_MACHINE TIMING_ACCEL
 
 static void test_timing_figures(void)
 {
@@ -276,6 +278,8 @@ static void test_timing_figures(void)
     g_assert_cmpuint(dredbox_qdict_uint(info, "line-size"), ==, 64);
     g_assert_cmpuint(dredbox_qdict_uint(info, "dram-bandwidth"), ==, 4 * GiB);
     g_assert_cmpuint(dredbox_qdict_uint(info, "link-bandwidth"), ==, 1 * GiB);
+    /* Four vCPUs (the default), in lockstep */
+    g_assert_cmpuint(dredbox_qdict_uint(info, "quantum-ns"), ==, 10000);
     dests = qdict_get_qlist(info, "destinations");
     g_assert_cmpint(qlist_size(dests), ==, G_N_ELEMENTS(expect));
     for (int i = 0; i < G_N_ELEMENTS(expect); i++) {
@@ -301,6 +305,36 @@ static void test_timing_figures(void)
                     " starts (-machine dredbox-compute,timing=on)");
     qobject_unref(resp);
     qtest_quit(qts);
+}
+
+/*
+ * Several vCPUs run in lockstep rounds of timing-quantum-ns (10 us by
+ * default; 0 runs them in turn on one clock), one vCPU on its own, and
+ * QMP says which.
+ */
+static void test_timing_quantum(void)
+{
+    static const struct {
+        const char *args;
+        uint64_t quantum;
+    } cases[] = {
+        { " -smp 2", 10000 },
+        { ",timing-quantum-ns=2500 -smp 2", 2500 },
+        { ",timing-quantum-ns=0 -smp 2", 0 },
+        { " -smp 1", 0 },
+    };
+
+    for (int i = 0; i < G_N_ELEMENTS(cases); i++) {
+        QTestState *qts = qtest_initf(TIMING_MACHINE "%s" TIMING_ACCEL,
+                                      cases[i].args);
+        QDict *resp = qtest_qmp(qts, "{'execute': 'query-dredbox-timing'}");
+
+        g_assert_cmpuint(dredbox_qdict_uint(qdict_get_qdict(resp, "return"),
+                                            "quantum-ns"), ==,
+                         cases[i].quantum);
+        qobject_unref(resp);
+        qtest_quit(qts);
+    }
 }
 
 static void test_timing_off(void)
@@ -380,6 +414,7 @@ int main(int argc, char **argv)
                    test_rmc_numa_no_node_ids);
     qtest_add_func("/dredbox-compute/virtio-mem", test_virtio_mem);
     qtest_add_func("/dredbox-compute/timing/figures", test_timing_figures);
+    qtest_add_func("/dredbox-compute/timing/quantum", test_timing_quantum);
     qtest_add_func("/dredbox-compute/timing/off", test_timing_off);
     for (i = 0; i < ARRAY_SIZE(bad_options); i++) {
         g_autofree char *name =

@@ -80,6 +80,7 @@ struct DredboxComputeState {
     bool timing;        /* modelled time (docs/timing.md) */
     char *timing_plugin;    /* the dredbox-mem plugin it loads */
     uint32_t l1_ns, l2_ns, dram_ns, rmc_ns;
+    uint32_t quantum_ns;            /* lockstep, with several vCPUs */
     uint32_t class_ns[TIMING_DESTS - 1];
     uint64_t dram_bw, link_bw;      /* bytes/s */
 

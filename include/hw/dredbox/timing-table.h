@@ -77,7 +77,7 @@ typedef struct TimingTable {
     uint32_t dram_ns;       /* local DRAM, and a memory brick's own */
     uint32_t rmc_ns;        /* the glue logic's round trip */
     uint32_t class_ns[TIMING_DESTS - 1];    /* the fabric, per class */
-    uint32_t pad;
+    uint32_t quantum_ns;    /* vCPUs' lockstep quantum; 0: one clock */
     /* Bandwidths (bytes/s): a line takes line / bandwidth on its link. */
     uint64_t dram_bw;       /* the brick's DRAM */
     uint64_t link_bw;       /* each link to a memory brick or RMC port */

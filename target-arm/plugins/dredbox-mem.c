@@ -547,24 +547,144 @@ static bool stream_follow(Vcpu *vcpu, uint64_t vline)
 }
 
 /*
- * The links' bandwidth: each sends one line at a time, so a line asked
- * for while the link is busy queues.  links_busy[] is when each link is
- * free again, in modelled picoseconds.
+ * The links' bandwidth.  Each link's time is cut into slots of SLOT_PS,
+ * and a line takes its time on the link from the slot it is asked for
+ * in, or the first later one with room (and on into the next slots, if
+ * it does not fit).  Within a slot lines are sent back to back from its
+ * start, in the order they were booked.  So a stream faster than the
+ * link queues: one vCPU's, in time order, exactly as on a link that
+ * sends one line at a time.
+ *
+ * Several vCPUs run in turn over the same stretch of modelled time, a
+ * quantum (docs/timing.md, "Several vCPUs"): the first to run would find
+ * every slot free and take them all, and the others would queue behind
+ * it.  So each vCPU leaves room in every slot for each other one that
+ * used the link lately: a quarter more than it used in its last window
+ * (and a little), up to its fair share.  A vCPU that wants more gets more
+ * from window to window, streams that share a link share it evenly, and
+ * a light user (a pointer chase) takes little from a stream.
  */
-static uint64_t links_busy[TIMING_LINKS];
-static uint64_t dram_line_ps, link_line_ps;
+#define SLOT_PS         100000ULL       /* 100 ns */
+#define SLOTS           1024            /* 102.4 us: skew plus queue */
+#define SHARE_ONE       1024            /* a whole link, in shares */
+#define ACTIVE_WINDOWS  8               /* a vCPU uses a link if it did */
+
+typedef struct LinkSlot {
+    uint64_t index;                     /* which slot of the link's time */
+    uint32_t used_ps[TIMING_TABLE_VCPUS];   /* link time booked, by vCPU */
+} LinkSlot;
+
+/* One vCPU's use of one link, in windows of its own time */
+typedef struct LinkUse {
+    uint64_t since_ps;                  /* the current window's start */
+    uint64_t used_ps;                   /* link time booked in it */
+    uint64_t last_ps;                   /* the last booking */
+    uint32_t share;                     /* in the last window, /SHARE_ONE */
+} LinkUse;
+
+static LinkSlot link_slots[TIMING_LINKS][SLOTS];
+static LinkUse link_use[TIMING_LINKS][TIMING_TABLE_VCPUS];
+/* Each line's time on the links; the window: two quanta, 0 with one vCPU */
+static uint64_t dram_line_ps, link_line_ps, window_ps;
 
 /*
- * Send a line over @link, asked for at @ask (ps): returns when it starts;
- * the link is busy until it has been sent.
+ * Slot @index of @link, emptied if it last held an earlier one; NULL if
+ * the ring has moved past it.
  */
-static uint64_t link_send(unsigned link, uint64_t ask)
+static LinkSlot *link_slot(unsigned link, uint64_t index)
 {
-    uint64_t start = MAX(links_busy[link], ask);
+    LinkSlot *slot = &link_slots[link][index % SLOTS];
 
-    links_busy[link] = start + (link == TIMING_LINK_DRAM ? dram_line_ps
-                                                         : link_line_ps);
-    return start;
+    if (slot->index > index) {
+        return NULL;
+    }
+    if (slot->index < index) {
+        *slot = (LinkSlot) { .index = index };
+    }
+    return slot;
+}
+
+/* How long @link takes to send a line, ps */
+static uint64_t line_ps_of(unsigned link)
+{
+    return link == TIMING_LINK_DRAM ? dram_line_ps : link_line_ps;
+}
+
+static bool link_user(unsigned link, unsigned u, uint64_t now)
+{
+    return link_use[link][u].last_ps + ACTIVE_WINDOWS * window_ps > now;
+}
+
+/*
+ * What vCPU @v leaves, at @now (ps), of each of @link's slots to each
+ * other vCPU (@reserve, ps).
+ */
+static void link_reserve(unsigned link, unsigned v, uint64_t now,
+                         uint64_t reserve[TIMING_TABLE_VCPUS])
+{
+    uint32_t users = 1, fair;
+
+    for (unsigned u = 0; u < TIMING_TABLE_VCPUS; u++) {
+        users += u != v && link_user(link, u, now);
+    }
+    fair = SHARE_ONE / users;
+    for (unsigned u = 0; u < TIMING_TABLE_VCPUS; u++) {
+        uint32_t share = link_use[link][u].share * 5 / 4 + SHARE_ONE / 32;
+
+        reserve[u] = window_ps && u != v && link_user(link, u, now) ?
+                     SLOT_PS * MIN(share, fair) / SHARE_ONE : 0;
+    }
+}
+
+/* Count a line that vCPU @v booked on @link at @now (ps). */
+static void link_count(unsigned link, unsigned v, uint64_t now)
+{
+    LinkUse *use = &link_use[link][v];
+
+    if (!window_ps) {
+        return;                         /* one vCPU: nobody to share with */
+    }
+    if (now >= use->since_ps + window_ps) {
+        use->share = MIN(use->used_ps * SHARE_ONE /
+                         MAX(now - use->since_ps, 1), SHARE_ONE);
+        use->since_ps = now;
+        use->used_ps = 0;
+    }
+    use->used_ps += line_ps_of(link);
+    use->last_ps = now;
+}
+
+/*
+ * Send a line for vCPU @v over @link, asked for at @ask (ps), at its
+ * time @now: returns when it starts.
+ */
+static uint64_t link_send(unsigned link, unsigned v, uint64_t ask,
+                          uint64_t now)
+{
+    uint64_t need = line_ps_of(link), reserve[TIMING_TABLE_VCPUS];
+    uint64_t index = ask / SLOT_PS, start = 0, used, claimed, take;
+    LinkSlot *slot;
+
+    link_reserve(link, v, now, reserve);
+    link_count(link, v, now);
+    /* The line takes the room @v has, from the first slot on */
+    while (need && (slot = link_slot(link, index))) {
+        used = claimed = 0;
+        for (unsigned u = 0; u < TIMING_TABLE_VCPUS; u++) {
+            used += slot->used_ps[u];
+            claimed += MAX(slot->used_ps[u], reserve[u]);
+        }
+        if (claimed < SLOT_PS) {
+            if (!start) {
+                start = MAX(ask, index * SLOT_PS + used);
+            }
+            take = MIN(SLOT_PS - claimed, need);
+            slot->used_ps[v] += take;
+            need -= take;
+        }
+        index++;
+    }
+    return start ? start : ask;     /* older than the ring: no queue */
 }
 
 /*
@@ -582,18 +702,18 @@ static uint32_t beyond_insn(uint32_t ns)
     return ns ? ns - 1 : 0;
 }
 
-static uint64_t miss_stall(bool prefetched, unsigned link, uint32_t latency,
-                           uint64_t now, uint64_t *queue)
+static uint64_t miss_stall(unsigned v, bool prefetched, unsigned link,
+                           uint32_t latency, uint64_t now, uint64_t *queue)
 {
     uint64_t now_ps = now * 1000, lat_ps = latency * 1000ULL, start, done;
 
     if (!prefetched) {
-        start = link_send(link, now_ps);
+        start = link_send(link, v, now_ps, now_ps);
         *queue = (start - now_ps + 999) / 1000;
         return *queue + beyond_insn(latency);
     }
-    start = link_send(link, now_ps - MIN(now_ps, lat_ps));
-    done = links_busy[link];
+    start = link_send(link, v, now_ps - MIN(now_ps, lat_ps), now_ps);
+    done = start + line_ps_of(link);
     *queue = done > now_ps ? (done - now_ps + 999) / 1000 : 0;
     return *queue;
 }
@@ -640,7 +760,8 @@ static void vcpu_mem_timing(unsigned int vcpu_index,
             }
             prefetched = stream_follow(vcpu, vaddr >> line_shift);
             count_add(&c->prefetched, prefetched);
-            stall = miss_stall(prefetched, link, timing_dest_ns(tt, dest),
+            stall = miss_stall(MIN(vcpu_index, TIMING_TABLE_VCPUS - 1),
+                               prefetched, link, timing_dest_ns(tt, dest),
                                qemu_plugin_vcpu_stall_ns(time_handle, 0),
                                &queue);
             /* A prefetched line is in the L1 when its data is there */
@@ -691,6 +812,8 @@ static int timing_open(const char *arg)
     l2 = g_new0(uint64_t, (size_t)l2_sets * tt->l2_ways);
     dram_line_ps = tt->line * 1000000000000ULL / tt->dram_bw;
     link_line_ps = tt->line * 1000000000000ULL / tt->link_bw;
+    /* Sharing a link needs a look back over a round of every vCPU's */
+    window_ps = 2 * tt->quantum_ns * 1000ULL;
     time_handle = qemu_plugin_request_time_control();
     if (!time_handle) {
         return fail("timing: another plugin controls time%s", "");

@@ -199,6 +199,18 @@ check_value() {
     fi
 }
 
+# within DESC PERCENT GOT EXPECTED: |GOT - EXPECTED| <= PERCENT% of EXPECTED
+within() {
+    if [ -z "$3" ] || [ -z "$4" ]; then
+        echo "not ok - $1: got '$3', expected '$4' +-$2%"
+    elif awk -v g="$3" -v e="$4" -v p="$2" \
+           'BEGIN { d = g - e; if (d < 0) d = -d; exit !(d * 100 <= e * p) }'; then
+        echo "ok - $1 ($3, expected $4 +-$2%)"
+    else
+        echo "not ok - $1: got $3, expected $4 +-$2%"
+    fi
+}
+
 fact() {    # fact KEY: value the guest printed as KEY=value
     echo "$FACTS" | sed -n "s/^$1=//p" | head -n1
 }

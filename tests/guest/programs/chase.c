@@ -6,7 +6,8 @@
  * every run), so that each load depends on the one before and no
  * prefetcher can guess the next.  HOPS is rounded down to a multiple
  * of 64.  One lap first (warm-up: the caches
- * then hold what fits), then HOPS timed loads.  Prints
+ * then hold what fits), then HOPS timed loads (with BENCH_GO, once the
+ * programs started beside it are ready too: bench-lib.h).  Prints
  *   NAME_PS=<picoseconds per load>
  * and, once, CNTFRQ=<the generic timer's frequency>.
  * Raw syscalls: the guest has no libnuma.
@@ -19,10 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench-lib.h"
+
 #define MPOL_BIND 2
 #define MPOL_MF_STRICT (1 << 0)
 #define LINE 64
 
+/* Integer nanoseconds: a double of seconds would round a hop's */
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -96,6 +100,7 @@ int main(int argc, char **argv)
     for (i = 0; i < lines; i++) {
         HOP(p);
     }
+    bench_start_together();
     t0 = now_ns();
     for (i = 0; i < hops; i += 64) {
         HOP64(p);

@@ -2,7 +2,9 @@
  * membw MIB ROUNDS NODE...: memory bandwidth of each NUMA node, measured
  * in interleaved rounds so that all nodes see the same host conditions.
  * Each round, for each node: memset then memcpy over a MIB MiB buffer
- * bound to that node.  Prints the median over rounds, in MB/s:
+ * bound to that node (with BENCH_GO, the rounds start once the programs
+ * started beside it are ready too: bench-lib.h).  Prints the median over
+ * rounds, in MB/s:
  *   BW_NODE<n>_WRITE=<MB/s>  BW_NODE<n>_COPY=<MB/s>
  */
 #include <stdint.h>
@@ -50,6 +52,7 @@ int main(int argc, char **argv)
     for (int n = 0; n < nodes; n++) {
         buf[n] = node_buffer(atoi(argv[n + 3]), size);
     }
+    bench_start_together();
     for (int r = 0; r < rounds; r++) {
         for (int n = 0; n < nodes; n++) {
             double t0 = now(), t1, t2;

@@ -793,7 +793,8 @@ static void dredbox_timing_add_range(TimingTable *t, uint64_t start,
 
 typedef struct DredboxTimingWalk {
     TimingTable *table;
-    DeviceState *skip;
+    DeviceState *plugging;      /* not realized yet, but counts */
+    DeviceState *unplugging;    /* still realized, but goes */
 } DredboxTimingWalk;
 
 static int dredbox_timing_add_device(Object *obj, void *opaque)
@@ -804,7 +805,8 @@ static int dredbox_timing_add_device(Object *obj, void *opaque)
     MemoryRegion *mr;
 
     if (!object_dynamic_cast(obj, TYPE_MEMORY_DEVICE) ||
-        DEVICE(obj) == w->skip || !DEVICE(obj)->realized) {
+        DEVICE(obj) == w->unplugging ||
+        (!DEVICE(obj)->realized && DEVICE(obj) != w->plugging)) {
         return 0;
     }
     md = MEMORY_DEVICE(obj);
@@ -820,15 +822,20 @@ static int dredbox_timing_add_device(Object *obj, void *opaque)
 
 /*
  * Publish the remote memory outside the RMC windows: NUMA nodes backed
- * by memory-backend-remote, memory devices (virtio-mem) but @skip.
+ * by memory-backend-remote and memory devices (virtio-mem), with
+ * @plugging (which the plug handler sees before it is realized) and
+ * without @unplugging.
  */
 static void dredbox_timing_update_ranges(DredboxComputeState *s,
-                                         DeviceState *skip)
+                                         DeviceState *plugging,
+                                         DeviceState *unplugging)
 {
     MachineState *ms = MACHINE(s);
     NumaState *ns = ms->numa_state;
     TimingTable *t = s->timing_table;
-    DredboxTimingWalk w = { .table = t, .skip = skip };
+    DredboxTimingWalk w = {
+        .table = t, .plugging = plugging, .unplugging = unplugging,
+    };
     uint64_t addr = dredbox_memmap[DREDBOX_LOCAL_DRAM].base;
 
     /* The write side of a seqlock (timing-table.h): odd while rewriting */
@@ -892,7 +899,7 @@ static void dredbox_timing_init(DredboxComputeState *s)
     };
     memcpy(t->class_ns, s->class_ns, sizeof(t->class_ns));
     s->timing_table = t;
-    dredbox_timing_update_ranges(s, NULL);
+    dredbox_timing_update_ranges(s, NULL, NULL);
     dredbox_timing_publish(t);
 
     if (!rmc_table || !*rmc_table) {
@@ -1233,12 +1240,14 @@ static void dredbox_device_pre_plug(HotplugHandler *hotplug_dev,
 static void dredbox_device_plug(HotplugHandler *hotplug_dev,
                                 DeviceState *dev, Error **errp)
 {
+    ERRP_GUARD();
+
     if (object_dynamic_cast(OBJECT(dev), TYPE_VIRTIO_MD_PCI)) {
         DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(hotplug_dev);
 
         virtio_md_pci_plug(VIRTIO_MD_PCI(dev), MACHINE(hotplug_dev), errp);
-        if (s->timing_table) {
-            dredbox_timing_update_ranges(s, NULL);
+        if (!*errp && s->timing_table) {
+            dredbox_timing_update_ranges(s, dev, NULL);
         }
     }
 }
@@ -1263,7 +1272,7 @@ static void dredbox_device_unplug(HotplugHandler *hotplug_dev,
 
         virtio_md_pci_unplug(VIRTIO_MD_PCI(dev), MACHINE(hotplug_dev), errp);
         if (s->timing_table) {
-            dredbox_timing_update_ranges(s, DEVICE(dev));
+            dredbox_timing_update_ranges(s, NULL, dev);
         }
     } else {
         error_setg(errp, "dredbox-compute: cannot unplug %s",

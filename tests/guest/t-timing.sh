@@ -16,7 +16,7 @@
 # destination.  One vCPU (t-timing-smp runs two side by side).  Timing
 # off is today's machine: the A53's 62.5 MHz timer, no timing model.
 . "$(dirname "$0")/lib.sh"
-plan 23
+plan 26
 
 # The default figures (docs/timing.md), in picoseconds; the link's
 # bandwidth in MB/s (membw's unit): 1536 MiB/s.
@@ -96,6 +96,28 @@ within "a link of 1 GiB/s streams at that (MB/s)" 10 \
     "$(fact BW_NODE1_COPY)" 1074
 check_value "QMP: the link's bandwidth in use" \
     "$(echo "$TIMING" | jq -r '.return."link-bandwidth"')" 1073741824
+
+# virtio-mem memory is charged by the memory brick it comes from: the
+# device plugs 512 MiB of an inter-rack brick at boot, and a chase on
+# it (user pages come from the movable memory it onlines) measures RMC +
+# inter-rack fabric + DRAM.
+APPEND=memhp_default_state=online_movable
+boot_bg timing-vmem vmem-chase -m 1G,maxmem=2G -smp 1 -no-shutdown \
+    -machine "timing=on,timing-plugin=$PLUGIN" \
+    -object "memory-backend-remote,id=vm0,size=512M,pool=$POOL/memd.sock,on-demand=on,brick=1,latency-class=inter-rack" \
+    -device virtio-mem-pci,id=vmem0,memdev=vm0,requested-size=512M,block-size=128M
+TIMING=""
+if wait_step measured; then
+    TIMING=$(qmp '{"execute": "query-dredbox-timing"}')
+    qmp '{"execute": "quit"}' > /dev/null
+fi
+boot_wait
+APPEND=""
+check_guest_ok "a chase ran on virtio-mem memory"
+within "a chase on inter-rack virtio-mem memory measures RMC + fabric + DRAM" \
+    10 "$(fact VMEM_PS)" $((RMC + 1000000 + DRAM))
+check_value "QMP: its misses were charged inter-rack, not local" \
+    "$(dest inter-rack l2-misses | awk '{ print ($1 > 1000000) }')" 1
 
 # Timing off: today's brick.
 boot_bg timing-off chase -no-shutdown

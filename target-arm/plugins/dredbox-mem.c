@@ -565,7 +565,6 @@ static bool stream_follow(Vcpu *vcpu, uint64_t vline)
  * a light user (a pointer chase) takes little from a stream.
  */
 #define SLOT_PS         100000ULL       /* 100 ns */
-#define SLOTS           1024            /* 102.4 us: skew plus queue */
 #define SHARE_ONE       1024            /* a whole link, in shares */
 #define ACTIVE_WINDOWS  8               /* a vCPU uses a link if it did */
 
@@ -582,7 +581,9 @@ typedef struct LinkUse {
     uint32_t share;                     /* in the last window, /SHARE_ONE */
 } LinkUse;
 
-static LinkSlot link_slots[TIMING_LINKS][SLOTS];
+/* Each link's ring of slots: a round's skew and a queue beyond it */
+static LinkSlot *link_slots;
+static uint64_t link_ring;
 static LinkUse link_use[TIMING_LINKS][TIMING_TABLE_VCPUS];
 /* Each line's time on the links; the window: two quanta, 0 with one vCPU */
 static uint64_t dram_line_ps, link_line_ps, window_ps;
@@ -593,7 +594,7 @@ static uint64_t dram_line_ps, link_line_ps, window_ps;
  */
 static LinkSlot *link_slot(unsigned link, uint64_t index)
 {
-    LinkSlot *slot = &link_slots[link][index % SLOTS];
+    LinkSlot *slot = &link_slots[link * link_ring + index % link_ring];
 
     if (slot->index > index) {
         return NULL;
@@ -814,6 +815,11 @@ static int timing_open(const char *arg)
     link_line_ps = tt->line * 1000000000000ULL / tt->link_bw;
     /* Sharing a link needs a look back over a round of every vCPU's */
     window_ps = 2 * tt->quantum_ns * 1000ULL;
+    link_ring = 1024;
+    while (link_ring * SLOT_PS < 100000000ULL + 2 * window_ps) {
+        link_ring *= 2;     /* 100 us of queue, and two windows of skew */
+    }
+    link_slots = g_new0(LinkSlot, TIMING_LINKS * link_ring);
     time_handle = qemu_plugin_request_time_control();
     if (!time_handle) {
         return fail("timing: another plugin controls time%s", "");

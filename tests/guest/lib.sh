@@ -26,10 +26,11 @@ plan() {
 
 # However the test ends (its last line, exit, or the runner's timeout
 # sending SIGTERM), what it started goes with it: the background brick,
-# its pool, its rack.
-BG_PID="" POOL_PID="" RACK_RUN=""
+# its pool, its rack, a busy loop loading the host (hog_start).
+BG_PID="" POOL_PID="" RACK_RUN="" HOG_PID=""
 cleanup() {
     [ -z "$BG_PID" ] || kill "$BG_PID" 2> /dev/null
+    [ -z "$HOG_PID" ] || kill "$HOG_PID" 2> /dev/null
     if [ -n "$POOL_PID" ]; then
         kill "$POOL_PID" 2> /dev/null
         rm -rf "$POOL"
@@ -59,6 +60,17 @@ boot_bg() {
     while [ ! -S "$LOGDIR/$label.qmp" ] && kill -0 "$BG_PID" 2> /dev/null; do
         sleep 0.1
     done
+}
+
+# hog_start / hog_stop: a busy loop on the host while a test measures
+# that timing mode does not care (docs/timing.md, Determinism).
+hog_start() {
+    sh -c 'while :; do :; done' &
+    HOG_PID=$!
+}
+hog_stop() {
+    kill "$HOG_PID"
+    HOG_PID=""
 }
 
 # console_open LABEL: the console of the next boot_bg reads a FIFO

@@ -78,10 +78,9 @@ l1=$(fact L1_PS) local=$(fact LOCAL_PS) remote=$(fact REMOTE_PS)
 # the picosecond.  The guest is deterministic (icount, and the machine
 # seeds the device tree's kaslr-seed and rng-seed), and nothing from the
 # host reaches it while it chases, so the host's load changes nothing.
-sh -c 'while :; do :; done' &
-hog=$!
+hog_start
 timed timing-loaded tray-local
-kill "$hog"
+hog_stop
 check_value "loaded host: the same L1 latency ($l1 ps)" "$(fact L1_PS)" "$l1"
 check_value "loaded host: the same DRAM latency ($local ps)" \
     "$(fact LOCAL_PS)" "$local"

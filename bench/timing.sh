@@ -117,7 +117,7 @@ layout() {
 app() {
     t0=$(date +%s.%N)
     # shellcheck disable=SC2046
-    boot "bench-timing-app-$1-$2${3:+-smp$3}" hashtable $(layout "$2" "$3") \
+    boot "bench-timing-app-$1-$2${3:+-smp$3}" hashtable $(layout "$2" "${3:-1}") \
         -machine "timing=$1"
     t1=$(date +%s.%N)
     guest_facts "app $1 $2${3:+ smp$3}"

@@ -611,6 +611,7 @@ static uint64_t line_ps_of(unsigned link)
     return link == TIMING_LINK_DRAM ? dram_line_ps : link_line_ps;
 }
 
+/* Whether vCPU @u used @link lately, as seen at @now (ps) */
 static bool link_user(unsigned link, unsigned u, uint64_t now)
 {
     return link_use[link][u].last_ps + ACTIVE_WINDOWS * window_ps > now;

@@ -37,6 +37,7 @@
 #include "hw/qdev-properties.h"
 #include "hw/sysbus.h"
 #include "hw/virtio/virtio-md-pci.h"
+#include "hw/virtio/virtio-mem-pci.h"
 #include "system/device_tree.h"
 #include "system/numa.h"
 #include "system/system.h"
@@ -44,6 +45,7 @@
 #include "target/arm/gtimer.h"
 #include "system/cpu-timers.h"
 #include "hw/dredbox/compute-brick.h"
+#include "hw/dredbox/numa-distance.h"
 #include "hw/dredbox/rmc-table.h"
 #include "hw/dredbox/timing.h"
 #include "trace.h"
@@ -132,15 +134,8 @@ static void dredbox_fdt_create(DredboxComputeState *s)
     qemu_fdt_setprop_cell(fdt, "/apb-pclk", "phandle", s->clock_phandle);
 }
 
-/*
- * NUMA distance of remote memory per latency class, local DRAM being 10:
- * roughly the access latency relative to local DRAM (docs/memory-map.md).
- */
-static const uint8_t dredbox_latency_distance[DREDBOX_LATENCY_CLASS__MAX] = {
-    [DREDBOX_LATENCY_CLASS_TRAY_LOCAL] = 20,
-    [DREDBOX_LATENCY_CLASS_RACK_LOCAL] = 30,
-    [DREDBOX_LATENCY_CLASS_INTER_RACK] = 50,
-};
+/* The numbers are shared with the rack tools: numa-distance.h */
+QEMU_BUILD_BUG_ON(DREDBOX_LATENCY_CLASS__MAX != DREDBOX_CLASSES);
 
 /*
  * Without -numa dist, nodes backed by memory-backend-remote get the
@@ -164,7 +159,7 @@ static void dredbox_numa_distances(MachineState *ms)
                                                "DredboxLatencyClass",
                                                &error_abort);
 
-            remote[i] = dredbox_latency_distance[cls];
+            remote[i] = dredbox_class_distance(cls);
             any = true;
         }
     }
@@ -196,8 +191,16 @@ static int dredbox_node_distance(const NumaState *ns, int i, int j)
         return ns->have_numa_distance ? ns->nodes[i].distance[j]
                                       : NUMA_DISTANCE_DEFAULT;
     }
-    /* The farther class of the two. */
-    return dredbox_latency_distance[MAX(i, j) - local];
+    if (i >= local && j >= local) {
+        /* The farther class of the two. */
+        return dredbox_class_distance(MAX(i, j) - local);
+    }
+    /* A -numa node and a class node: the farther of the two from node 0 */
+    if (i > j) {
+        return dredbox_node_distance(ns, j, i);
+    }
+    return MAX(dredbox_node_distance(ns, 0, i),
+               dredbox_class_distance(j - local));
 }
 
 /*
@@ -634,21 +637,34 @@ static bool dredbox_create_default_memdev(MachineState *ms, const char *path,
 
 static void dredbox_check_options(MachineState *ms)
 {
+    DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(ms);
     int nodes = ms->numa_state->num_nodes;
 
     dredbox_check_ram(ms, &error_fatal);
-    if (DREDBOX_COMPUTE_MACHINE(ms)->rmc_numa) {
+    if (!s->guest_max_nodes || s->guest_max_nodes > MAX_NODES) {
+        error_report("dredbox-compute: guest-max-nodes must be 1 to %d",
+                     MAX_NODES);
+        exit(1);
+    }
+    if (s->rmc_numa) {
         if (!nodes) {
             error_report("dredbox-compute: rmc-numa=on needs NUMA: give"
                          " -numa node options, or maxmem");
             exit(1);
         }
-        if (nodes + DREDBOX_LATENCY_CLASS__MAX > MAX_NODES) {
+        if (nodes + DREDBOX_LATENCY_CLASS__MAX > s->guest_max_nodes) {
             error_report("dredbox-compute: rmc-numa=on needs %d NUMA node"
-                         " ids after the -numa nodes",
-                         DREDBOX_LATENCY_CLASS__MAX);
+                         " ids after the %d -numa nodes, and the guest's"
+                         " kernel takes %u in all (guest-max-nodes)",
+                         DREDBOX_LATENCY_CLASS__MAX, nodes,
+                         s->guest_max_nodes);
             exit(1);
         }
+    } else if (nodes > s->guest_max_nodes) {
+        error_report("dredbox-compute: %d NUMA nodes, but the guest's kernel"
+                     " takes %u (guest-max-nodes)", nodes,
+                     s->guest_max_nodes);
+        exit(1);
     }
     if (ms->firmware) {
         error_report("dredbox-compute: firmware (-bios) is not supported;"
@@ -937,6 +953,105 @@ static void dredbox_timing_init(DredboxComputeState *s)
     }
 }
 
+typedef struct DredboxMemoryDevice {
+    uint64_t addr, size;
+    uint32_t node;
+} DredboxMemoryDevice;
+
+static int dredbox_add_memory_device(Object *obj, void *opaque)
+{
+    GArray *devs = opaque;
+    MemoryDeviceState *md;
+    MemoryDeviceClass *mdc;
+    DredboxMemoryDevice d;
+
+    if (!object_dynamic_cast(obj, TYPE_VIRTIO_MEM_PCI)) {
+        return 0;
+    }
+    md = MEMORY_DEVICE(obj);
+    mdc = MEMORY_DEVICE_GET_CLASS(md);
+    d.addr = mdc->get_addr(md);
+    d.size = memory_region_size(mdc->get_memory_region(md, &error_abort));
+    d.node = object_property_get_uint(obj, "node", &error_abort);
+    g_array_append_val(devs, d);
+    return 0;
+}
+
+static gint dredbox_memory_device_cmp(gconstpointer a, gconstpointer b)
+{
+    const DredboxMemoryDevice *x = a, *y = b;
+
+    return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/*
+ * The NUMA node of each virtio-mem device, for the guest.  Linux's
+ * virtio_mem driver takes a device's node from ACPI only (the config's
+ * node_id is a proximity domain); on a device-tree machine it asks
+ * memory_add_physaddr_to_nid(), which knows nothing of device memory and
+ * answers node 0.  The guest's dredbox-memory-nodes module answers from
+ * this list instead (docs/guest-kernel.md):
+ *
+ *   /dredbox-memory-devices {
+ *       compatible = "dredbox,memory-devices-1.0";
+ *       dredbox,ranges = <ADDR(2) SIZE(2) NODE(1)> per device;
+ *   };
+ *
+ * Only the devices present at machine creation: a guest learns their
+ * nodes when its driver probes them, at boot.
+ */
+static void dredbox_fdt_memory_devices(DredboxComputeState *s)
+{
+    void *fdt = MACHINE(s)->fdt;
+    const char *node = "/dredbox-memory-devices";
+    g_autoptr(GArray) devs = g_array_new(false, false,
+                                         sizeof(DredboxMemoryDevice));
+    g_autofree uint32_t *cells = NULL;
+
+    object_child_foreach_recursive(object_get_root(),
+                                   dredbox_add_memory_device, devs);
+    if (!devs->len) {
+        return;
+    }
+    g_array_sort(devs, dredbox_memory_device_cmp);
+    cells = g_new(uint32_t, devs->len * 5);
+    for (guint i = 0; i < devs->len; i++) {
+        const DredboxMemoryDevice *d = &g_array_index(devs,
+                                                      DredboxMemoryDevice, i);
+        uint32_t *c = &cells[i * 5];
+
+        c[0] = cpu_to_be32(d->addr >> 32);
+        c[1] = cpu_to_be32(d->addr);
+        c[2] = cpu_to_be32(d->size >> 32);
+        c[3] = cpu_to_be32(d->size);
+        c[4] = cpu_to_be32(d->node);
+    }
+    qemu_fdt_add_subnode(fdt, node);
+    qemu_fdt_setprop_string(fdt, node, "compatible",
+                            "dredbox,memory-devices-1.0");
+    qemu_fdt_setprop(fdt, node, "dredbox,ranges", cells,
+                     devs->len * 5 * sizeof(uint32_t));
+}
+
+/*
+ * The device tree is complete only once every -device exists (their
+ * addresses are assigned when they are plugged): load it then, as the
+ * virt board does.
+ */
+static void dredbox_machine_done(Notifier *n, void *data)
+{
+    DredboxComputeState *s = container_of(n, DredboxComputeState,
+                                          machine_done);
+    struct arm_boot_info *info = &s->bootinfo;
+
+    dredbox_fdt_memory_devices(s);
+    if (arm_load_dtb(info->dtb_start, info, info->dtb_limit,
+                     &address_space_memory, MACHINE(s),
+                     ARM_CPU(first_cpu)) < 0) {
+        exit(1);
+    }
+}
+
 static void *dredbox_get_dtb(const struct arm_boot_info *binfo, int *size)
 {
     DredboxComputeState *s = container_of(binfo, DredboxComputeState,
@@ -977,7 +1092,10 @@ static void dredbox_compute_init(MachineState *ms)
     s->bootinfo.loader_start = dredbox_memmap[DREDBOX_LOCAL_DRAM].base;
     s->bootinfo.get_dtb = dredbox_get_dtb;
     s->bootinfo.psci_conduit = QEMU_PSCI_CONDUIT_SMC;
+    s->bootinfo.skip_dtb_autoload = true;
     arm_load_kernel(ARM_CPU(first_cpu), ms, &s->bootinfo);
+    s->machine_done.notify = dredbox_machine_done;
+    qemu_add_machine_init_done_notifier(&s->machine_done);
 }
 
 static char *dredbox_get_pool(Object *obj, Error **errp)
@@ -1167,6 +1285,13 @@ static void dredbox_compute_instance_init(Object *obj)
     };
 
     s->timing_fd = -1;
+    s->guest_max_nodes = DREDBOX_GUEST_MAX_NODES;
+    object_property_add_uint32_ptr(obj, "guest-max-nodes",
+                                   &s->guest_max_nodes,
+                                   OBJ_PROP_FLAG_READWRITE);
+    object_property_set_description(obj, "guest-max-nodes",
+        "NUMA nodes the guest's kernel takes (Debian's arm64 kernels: 16);"
+        " more nodes, with rmc-numa's, are refused");
     for (int i = 0; i < ARRAY_SIZE(figures); i++) {
         uint32_t *p = (uint32_t *)((char *)s + figures[i].offset);
 

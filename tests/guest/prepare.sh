@@ -11,9 +11,10 @@ PATH=$PATH:/usr/sbin:/sbin
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$SRCDIR/build/guest
 CACHE=${DREDBOX_CACHE:-$HOME/.cache/dredbox}/debs
-# Modules the brick's tests use, loaded at boot in this order.
+# Modules the brick's tests use, loaded at boot in this order:
+# dredbox-memory-nodes before virtio_mem (docs/guest-kernel.md).
 MODULES="virtio_mmio virtio_pci virtio_blk virtio_net virtio_console
-virtio_rng virtio_mem"
+virtio_rng dredbox-memory-nodes virtio_mem"
 
 "$SRCDIR/scripts/host-deps.sh"
 mkdir -p "$CACHE" "$OUT"
@@ -76,6 +77,7 @@ cp "$work/busybox/bin/busybox" "$root/bin/busybox"
 depmod -b "$work/kernel" "$kver"
 kmods=$work/kernel/lib/modules/$kver
 for m in $MODULES; do
+    [ ! -d "$SRCDIR/guest-kernel-patches/$m" ] || continue   # ours: below
     pat=$(echo "$m" | sed 's/[-_]/[-_]/g')
     line=$(grep -E "(^|/)$pat\.ko(\.xz)?:" "$kmods/modules.dep") ||
         { echo "prepare: module $m not in $KPKG" >&2; exit 1; }
@@ -84,8 +86,10 @@ for m in $MODULES; do
         cp "$kmods/$f" "$root/lib/modules/$kver/$f"
     done
 done
-# Ours (guest-kernel-patches/): loaded by the tests that need them.
+# Ours (guest-kernel-patches/), with the load order a full system needs.
 "$SRCDIR/guest-kernel-patches/build.sh" "$kver" "$root/lib/modules/$kver/extra"
+mkdir -p "$root/etc/modprobe.d"
+cp "$SRCDIR"/guest-kernel-patches/*/*.conf "$root/etc/modprobe.d/"
 cp "$kmods"/modules.builtin* "$kmods"/modules.order "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 echo "$MODULES" | tr ' ' '\n' > "$root/etc/modules"

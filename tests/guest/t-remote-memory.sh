@@ -6,9 +6,12 @@
 #    wrote in the segment;
 #  - a virtio-mem device on the pool grows the running guest when the host
 #    raises requested-size (no further than the pool can give) and
-#    shrinks it again, the pool's accounting following every step.
+#    shrinks it again, the pool's accounting following every step; its
+#    memory goes into the CPU-less node the device names, at that node's
+#    distance (dredbox-memory-nodes, docs/guest-kernel.md), and leaves it
+#    empty again.
 . "$(dirname "$0")/lib.sh"
-plan 17
+plan 23
 
 pool_start 0:512M 1:1G
 # The rack leases a segment of brick 1 and lets brick-a use it.
@@ -41,8 +44,11 @@ check_value "and is freed by its owner" "$(pool_used 1)" 0
 # Brick 0 has 512 MiB: asking for 768 MiB gets what the pool has.
 APPEND=memhp_default_state=online_movable
 boot_bg virtio-mem virtio-mem-resize -m 512M,maxmem=2G \
-    -object "memory-backend-remote,id=vm0,size=1G,pool=$POOL/memd.sock,on-demand=on,brick=0" \
-    -device virtio-mem-pci,id=vmem0,memdev=vm0,requested-size=0,block-size=128M
+    -object memory-backend-ram,id=dram,size=512M \
+    -numa node,nodeid=0,cpus=0-3,memdev=dram -numa node,nodeid=1 \
+    -numa dist,src=0,dst=1,val=30 \
+    -object "memory-backend-remote,id=vm0,size=1G,pool=$POOL/memd.sock,on-demand=on,brick=0,latency-class=rack-local" \
+    -device virtio-mem-pci,id=vmem0,memdev=vm0,node=1,requested-size=0,block-size=128M
 vmem_size() {
     qmp '{"execute": "qom-get", "arguments": {"path": "vmem0", "property": "size"}}' |
         jq .return
@@ -61,6 +67,13 @@ check_guest_ok "guest followed the resizes"
 check "virtio_mem driver bound" VIRTIO_MEM_DRIVER 1
 check "MemTotal grew by 512 MiB" GROWN_KB 524288
 check "the new memory holds 600 MiB of data" FILLED_MIB 600
+check "the memory is in node 1, nowhere else" GROWN_NODE1_BYTES 536870912
+check "node 0 keeps its own 512 MiB" GROWN_NODE0_BYTES 536870912
+check "node 1 is CPU-less" GROWN_NODE1_CPUS ""
+check "at the rack-local distance from node 0" GROWN_NODE0_DISTANCE "10 30"
+check "dredbox-memory-nodes placed the device" MEMORY_NODES_LOG \
+    "0x4000000000-0x403fffffff: node 1"
 check "MemTotal shrank back" SHRUNK_KB 0
+check "node 1 is empty again" SHRUNK_NODE1_BLOCKS 0
 check_value "unplugged memory returned to the pool" "$(pool_used 0)" 0
 pool_stop

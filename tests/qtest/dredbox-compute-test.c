@@ -202,19 +202,117 @@ static void test_fdt_rmc_numa_dist(void)
     }
 }
 
-/* The class nodes must fit in QEMU's MAX_NODES (128) after the -numa ones. */
-static void test_rmc_numa_no_node_ids(void)
+/*
+ * A rack's brick (docs/rack.md): local DRAM in node 0 with the CPUs, an
+ * empty CPU-less node per memory brick at its class's distance, whose
+ * virtio-mem device names it; rmc-numa's class nodes after them, at the
+ * farther of the two distances from node 0.
+ */
+static void test_fdt_memoryless_nodes(void)
+{
+    g_autofree void *fdt = dredbox_dump_fdt(",rmc-numa=on",
+        "-m 1G,maxmem=3G -smp 2 "
+        "-object memory-backend-ram,id=dram,size=1G "
+        "-numa node,nodeid=0,cpus=0-1,memdev=dram "
+        "-numa node,nodeid=1 -numa node,nodeid=2 "
+        "-numa dist,src=0,dst=1,val=20 -numa dist,src=0,dst=2,val=30 "
+        "-numa dist,src=1,dst=2,val=30 "
+        "-object memory-backend-ram,id=m0,size=512M "
+        "-object memory-backend-ram,id=m1,size=1G "
+        "-device virtio-mem-pci,id=vm0,memdev=m0,node=1,requested-size=0 "
+        "-device virtio-mem-pci,id=vm1,memdev=m1,node=2,requested-size=0");
+    static const uint32_t distances[] = {
+        10, 20, 30, 20, 30, 50,
+        20, 10, 30, 20, 30, 50,
+        30, 30, 10, 30, 30, 50,
+        20, 20, 30, 10, 30, 50,
+        30, 30, 30, 30, 10, 50,
+        50, 50, 50, 50, 50, 10,
+    };
+    static const uint64_t ranges[][3] = {
+        { DEVMEM_BASE, 512 * MiB, 1 },
+        { DEVMEM_BASE + 512 * MiB, 1 * GiB, 2 },
+    };
+    int rmc = fdt_path_offset(fdt, "/rmc@ff080000");
+    int devs = fdt_path_offset(fdt, "/dredbox-memory-devices");
+    int node, len;
+
+    dredbox_assert_memory_node(fdt, DRAM_BASE, 1 * GiB, 0);
+    fdt_for_each_subnode(node, fdt, 0) {
+        const char *type = fdt_getprop(fdt, node, "device_type", NULL);
+
+        /* Empty nodes have no memory@ node: only DRAM's. */
+        if (type && !strcmp(type, "memory")) {
+            g_assert_cmpuint(dredbox_fdt_cells(fdt, node, "reg", 0, 2), ==,
+                             DRAM_BASE);
+        }
+    }
+    dredbox_assert_distances(fdt, 6, distances);
+    for (int c = 0; c < 3; c++) {
+        g_assert_cmpint(dredbox_fdt_cells(fdt, rmc, "dredbox,class-nodes",
+                                          c, 1), ==, 3 + c);
+    }
+    node = fdt_path_offset(fdt, "/cpus/cpu@1");
+    g_assert_cmpint(dredbox_fdt_cells(fdt, node, "numa-node-id", 0, 1), ==, 0);
+
+    g_assert_cmpint(devs, >=, 0);
+    g_assert_cmpint(fdt_node_check_compatible(fdt, devs,
+                                              "dredbox,memory-devices-1.0"),
+                    ==, 0);
+    g_assert_nonnull(fdt_getprop(fdt, devs, "dredbox,ranges", &len));
+    g_assert_cmpint(len, ==, sizeof(ranges) / sizeof(ranges[0][0]) / 3 * 20);
+    for (int i = 0; i < ARRAY_SIZE(ranges); i++) {
+        g_assert_cmphex(dredbox_fdt_cells(fdt, devs, "dredbox,ranges",
+                                          i * 5, 2), ==, ranges[i][0]);
+        g_assert_cmphex(dredbox_fdt_cells(fdt, devs, "dredbox,ranges",
+                                          i * 5 + 2, 2), ==, ranges[i][1]);
+        g_assert_cmpuint(dredbox_fdt_cells(fdt, devs, "dredbox,ranges",
+                                           i * 5 + 4, 1), ==, ranges[i][2]);
+    }
+}
+
+/* Without virtio-mem devices, no list of them. */
+static void test_fdt_no_memory_devices(void)
+{
+    g_autofree void *fdt = dredbox_dump_fdt("", "-m 1G,maxmem=2G");
+
+    g_assert_cmpint(fdt_path_offset(fdt, "/dredbox-memory-devices"), <, 0);
+}
+
+/*
+ * The guest's kernel takes guest-max-nodes NUMA nodes (16 by default, as
+ * Debian's): -numa nodes and rmc-numa's 3 must fit.
+ */
+static void test_guest_max_nodes(void)
 {
     g_autoptr(GString) args = g_string_new(MACHINE ",rmc-numa=on -m 1G"
         " -object memory-backend-ram,id=local,size=1G"
         " -numa node,memdev=local");
+    g_autofree void *fdt = NULL;
+    g_autofree char *plain = NULL;
 
-    /* 126 -numa nodes: 125 would leave room for the 3 class nodes. */
-    for (int i = 1; i < 126; i++) {
+    /* 14 -numa nodes: 13 would leave room for the 3 class nodes. */
+    for (int i = 1; i < 14; i++) {
         g_string_append(args, " -numa node");
     }
     dredbox_assert_qemu_fails(args->str, "rmc-numa=on needs 3 NUMA node ids"
-                              " after the -numa nodes");
+                              " after the 14 -numa nodes, and the guest's"
+                              " kernel takes 16 in all (guest-max-nodes)");
+    fdt = dredbox_dump_fdt(",rmc-numa=on,guest-max-nodes=17",
+                           args->str + strlen(MACHINE ",rmc-numa=on"));
+    for (int c = 0; c < 3; c++) {
+        g_assert_cmpint(dredbox_fdt_cells(fdt,
+                                          fdt_path_offset(fdt,
+                                                          "/rmc@ff080000"),
+                                          "dredbox,class-nodes", c, 1),
+                        ==, 14 + c);
+    }
+    for (int i = 14; i < 17; i++) {
+        g_string_append(args, " -numa node");
+    }
+    plain = g_strdup_printf(MACHINE "%s", strstr(args->str, " -m 1G"));
+    dredbox_assert_qemu_fails(plain, "17 NUMA nodes, but the guest's kernel takes"
+                              " 16 (guest-max-nodes)");
 }
 
 /* virtio-mem lands in the device-memory window at 256 GiB. */
@@ -373,6 +471,8 @@ static const BadOption bad_options[] = {
       "max CPUs supported by machine 'dredbox-compute' is 4" },
     { MACHINE " -cpu cortex-a57", "Invalid CPU model" },
     { MACHINE " -bios /dev/null", "firmware (-bios) is not supported" },
+    { MACHINE ",guest-max-nodes=0", "guest-max-nodes must be 1 to 128" },
+    { MACHINE ",guest-max-nodes=129", "guest-max-nodes must be 1 to 128" },
     { MACHINE ",pool=/nonexistent/memd.sock",
       "dredbox-rmc: cannot reach the memory pool" },
     { MACHINE ",timing=on -icount shift=1 -accel tcg",
@@ -410,8 +510,12 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-compute/fdt/rmc-numa", test_fdt_rmc_numa);
     qtest_add_func("/dredbox-compute/fdt/rmc-numa-dist",
                    test_fdt_rmc_numa_dist);
-    qtest_add_func("/dredbox-compute/rmc-numa-no-node-ids",
-                   test_rmc_numa_no_node_ids);
+    qtest_add_func("/dredbox-compute/fdt/memoryless-nodes",
+                   test_fdt_memoryless_nodes);
+    qtest_add_func("/dredbox-compute/fdt/no-memory-devices",
+                   test_fdt_no_memory_devices);
+    qtest_add_func("/dredbox-compute/guest-max-nodes",
+                   test_guest_max_nodes);
     qtest_add_func("/dredbox-compute/virtio-mem", test_virtio_mem);
     qtest_add_func("/dredbox-compute/timing/figures", test_timing_figures);
     qtest_add_func("/dredbox-compute/timing/quantum", test_timing_quantum);

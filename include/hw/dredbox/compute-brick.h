@@ -57,6 +57,8 @@ enum {
 #define DREDBOX_MAX_CPUS            4
 #define DREDBOX_MIN_RAM             (128 * MiB)
 #define DREDBOX_DEFAULT_RAM         (1 * GiB)
+/* CONFIG_NODES_SHIFT=4 in Debian's arm64 kernels */
+#define DREDBOX_GUEST_MAX_NODES     16
 #define DREDBOX_TIMING_HZ           1000000000  /* timing=on: 1 ns */
 
 extern const MemMapEntry dredbox_memmap[DREDBOX_MEMMAP_COUNT];
@@ -70,6 +72,7 @@ struct DredboxComputeState {
     uint32_t clock_phandle;
     uint32_t msi_phandle;
     int fdt_size;
+    Notifier machine_done;  /* loads the device tree */
 
     /* properties */
     uint32_t brick_id;
@@ -77,6 +80,7 @@ struct DredboxComputeState {
     char *rmc_client;   /* the RMC's name with the pool */
     bool fabric;        /* a fabric sets up the RMC's links */
     bool rmc_numa;      /* CPU-less NUMA nodes for RMC memory, per class */
+    uint32_t guest_max_nodes;       /* NUMA nodes the guest's kernel takes */
     bool timing;        /* modelled time (docs/timing.md) */
     char *timing_plugin;    /* the dredbox-mem plugin it loads */
     uint32_t l1_ns, l2_ns, dram_ns, rmc_ns;

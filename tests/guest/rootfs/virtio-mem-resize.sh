@@ -1,5 +1,5 @@
 # The host resizes a virtio-mem device backed by a memory brick while we
-# run: print how MemTotal follows.  "DREDBOX-STEP x" lines tell the host
+# run: print how MemTotal and the NUMA nodes follow.  "DREDBOX-STEP x" lines tell the host
 # when to act; each wait gives up after two minutes.
 set -e -o pipefail    # errors are fatal (docs/testing.md)
 memtotal() { sed -n 's/^MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo; }
@@ -26,6 +26,8 @@ echo "VIRTIO_MEM_DRIVER=$bound"
 echo "DREDBOX-STEP grow"
 wait_mem -ge $((base + 524288))
 echo "GROWN_KB=$(($(memtotal) - base))"
+numa-facts | sed 's/^/GROWN_/'
+echo "MEMORY_NODES_LOG=$(dmesg | sed -n 's/.*dredbox-memory-nodes [^:]*: //p')"
 # The new memory is usable: hold more in RAM than local DRAM has, free it.
 mkdir -p /fill
 mount -t tmpfs -o size=700m fill /fill
@@ -36,3 +38,6 @@ umount /fill
 echo "DREDBOX-STEP shrink"
 wait_mem -le "$base"
 echo "SHRUNK_KB=$(($(memtotal) - base))"
+# An empty node may go offline, and its sysfs directory with it.
+echo "SHRUNK_NODE1_BLOCKS=$(find /sys/devices/system/node/node1/ -maxdepth 1 \
+    -name 'memory[0-9]*' 2>/dev/null | wc -l)"

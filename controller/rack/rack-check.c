@@ -11,6 +11,11 @@
  *   memory ID tray=T size=BYTES class=CLASS ports=N
  *   accelerator ID tray=T ports=N engines=E rate=MIBS
  *   cable ENDPOINT optical:PORT latency=CLASS
+ *   numa ID QEMU-OPTIONS
+ *   (compute brick ID's NUMA nodes: what it adds to QEMU's options)
+ *   vmem ID MEMORY-ID node=N latency=CLASS
+ *   (compute brick ID's virtio-mem device for memory brick MEMORY-ID: the
+ *   NUMA node it fills and the class of their circuit)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -75,6 +80,25 @@ int main(int argc, char **argv)
 
         printf("cable %s optical:%u latency=%s\n", name, c->switch_port,
                rack_latency_name(c->latency));
+    }
+    for (guint i = 0; i < rack->bricks->len; i++) {
+        RackBrick *c = g_ptr_array_index(rack->bricks, i);
+        g_autofree char *numa = NULL;
+
+        if (c->kind != RACK_COMPUTE) {
+            continue;
+        }
+        numa = rack_numa_options(rack, c);
+        printf("numa %u %s\n", c->id, numa);
+        for (guint j = 0; j < rack->bricks->len; j++) {
+            RackBrick *m = g_ptr_array_index(rack->bricks, j);
+            RackLatency l;
+
+            if (m->kind == RACK_MEMORY && rack_pair_latency(rack, c, m, &l)) {
+                printf("vmem %u %u node=%d latency=%s\n", c->id, m->id,
+                       rack_memory_node(rack, c, m), rack_latency_name(l));
+            }
+        }
     }
     return 0;
 }

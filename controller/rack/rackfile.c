@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rackfile.h"
+#include "hw/dredbox/numa-distance.h"
 #include "protocol.h"   /* memd_parse_size */
 #include "pool.h"       /* POOL_ERROR */
 
@@ -15,6 +16,9 @@ static const char *const kind_names[] = {
     [RACK_MEMORY] = "memory",
     [RACK_ACCELERATOR] = "accelerator",
 };
+
+_Static_assert(RACK_INTER_RACK + 1 == DREDBOX_CLASSES,
+               "RackLatency is numa-distance.h's class order");
 
 static const char *const latency_names[] = {
     [RACK_TRAY_LOCAL] = "tray-local",
@@ -107,6 +111,98 @@ unsigned rack_deadline_scale(const Rack *rack, unsigned id)
     RackBrick *b = rack_brick(rack, RACK_COMPUTE, id);
 
     return b && b->timing ? RACK_TIMING_DEADLINE_SCALE : 1;
+}
+
+bool rack_pair_latency(const Rack *rack, const RackBrick *a,
+                       const RackBrick *b, RackLatency *latency)
+{
+    bool found = false;
+
+    for (guint i = 0; i < rack->cables->len; i++) {
+        RackCable *ca = g_ptr_array_index(rack->cables, i);
+
+        for (guint j = 0; ca->brick == a && j < rack->cables->len; j++) {
+            RackCable *cb = g_ptr_array_index(rack->cables, j);
+            RackLatency l = MAX(ca->latency, cb->latency);
+
+            if (cb->brick == b && (!found || l < *latency)) {
+                *latency = l;
+                found = true;
+            }
+        }
+    }
+    return found;
+}
+
+/* The memory bricks compute brick @c reaches, in rack-file order. */
+static GPtrArray *reachable_memory(const Rack *rack, const RackBrick *c)
+{
+    GPtrArray *reach = g_ptr_array_new();
+    RackLatency l;
+
+    for (guint i = 0; i < rack->bricks->len; i++) {
+        RackBrick *m = g_ptr_array_index(rack->bricks, i);
+
+        if (m->kind == RACK_MEMORY && rack_pair_latency(rack, c, m, &l)) {
+            g_ptr_array_add(reach, m);
+        }
+    }
+    return reach;
+}
+
+int rack_memory_node(const Rack *rack, const RackBrick *c,
+                     const RackBrick *m)
+{
+    g_autoptr(GPtrArray) reach = reachable_memory(rack, c);
+    RackLatency l;
+    guint i;
+
+    if (!g_ptr_array_find(reach, m, &i)) {
+        return -1;
+    }
+    if (reach->len > RACK_MAX_MEMORY_NODES) {
+        rack_pair_latency(rack, c, m, &l);
+        return 1 + l;
+    }
+    return 1 + i;
+}
+
+char *rack_numa_options(const Rack *rack, const RackBrick *c)
+{
+    g_autoptr(GPtrArray) reach = reachable_memory(rack, c);
+    /* Node n's distance from node 0 */
+    unsigned dist[1 + MAX(RACK_MAX_MEMORY_NODES, 3)] = {
+        DREDBOX_DISTANCE_LOCAL
+    };
+    unsigned nodes = 1;
+    GString *s = g_string_new(NULL);
+
+    g_string_append_printf(s, "-object memory-backend-ram,id=dram,"
+                           "size=%" G_GUINT64_FORMAT " -numa node,nodeid=0,"
+                           "cpus=0-%u,memdev=dram", c->ram, c->cpus - 1);
+    if (reach->len > RACK_MAX_MEMORY_NODES) {
+        for (RackLatency l = RACK_TRAY_LOCAL; l <= RACK_INTER_RACK; l++) {
+            dist[nodes++] = dredbox_class_distance(l);
+        }
+    } else {
+        for (guint i = 0; i < reach->len; i++) {
+            RackLatency l;
+
+            rack_pair_latency(rack, c, g_ptr_array_index(reach, i), &l);
+            dist[nodes++] = dredbox_class_distance(l);
+        }
+    }
+    for (unsigned n = 1; n < nodes; n++) {
+        g_string_append_printf(s, " -numa node,nodeid=%u", n);
+    }
+    /* Between two memory nodes, the farther one's distance */
+    for (unsigned i = 0; i < nodes; i++) {
+        for (unsigned j = i + 1; j < nodes; j++) {
+            g_string_append_printf(s, " -numa dist,src=%u,dst=%u,val=%u",
+                                   i, j, MAX(dist[i], dist[j]));
+        }
+    }
+    return g_string_free(s, false);
 }
 
 /* Parsing state: where we are, for error messages. */

@@ -104,6 +104,31 @@ RackCable *rack_cable_at(const Rack *rack, unsigned port);
  * "timing=on,timing-rack-local-ns=50,timing-link-bandwidth=1887436800".
  */
 char *rack_timing_options(const Rack *rack, const RackBrick *b);
+/*
+ * The latency class of the best circuit between bricks @a and @b: for the
+ * pair of their cables that gives the nearest class, the farther of the
+ * two cables' classes.  False if either brick has no cable.
+ */
+bool rack_pair_latency(const Rack *rack, const RackBrick *a,
+                       const RackBrick *b, RackLatency *latency);
+/*
+ * NUMA nodes of a compute brick (docs/rack.md, "NUMA nodes"): node 0 is
+ * its DRAM and CPUs; each memory brick it can reach gets an empty CPU-less
+ * node, 1, 2, ... in rack-file order, at its pair class's distance.  The
+ * guest's kernel takes 16 nodes and rmc-numa adds 3: past
+ * RACK_MAX_MEMORY_NODES memory bricks, there is one node per class
+ * instead (1 tray-local, 2 rack-local, 3 inter-rack).
+ */
+#define RACK_MAX_MEMORY_NODES 12
+/* Compute brick @c's node for memory brick @m's memory, or -1: no path */
+int rack_memory_node(const Rack *rack, const RackBrick *c,
+                     const RackBrick *m);
+/*
+ * What compute brick @c adds to QEMU's options for its nodes, e.g.
+ * "-object memory-backend-ram,id=dram,size=1073741824 -numa node,nodeid=0,
+ * cpus=0-3,memdev=dram -numa node,nodeid=1 -numa dist,src=0,dst=1,val=20".
+ */
+char *rack_numa_options(const Rack *rack, const RackBrick *c);
 /* What host-side deadlines for compute brick @id are multiplied by. */
 unsigned rack_deadline_scale(const Rack *rack, unsigned id);
 const char *rack_kind_name(RackBrickKind kind);

@@ -25,7 +25,7 @@ node_kb() {    # node_kb NODE: its MemTotal in kB (0 when offline)
 
 brick_run "$RUN" 0 "cat /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes"
 node=$(echo "$FACTS" | sed -n 's/^tray-local=//p')
-check_value "the brick's driver has a tray-local node" "$node" 1
+check_value "the brick's driver has a tray-local node after the memory bricks' 2" "$node" 3
 total0=$(brick_run "$RUN" 0 "sed -n 's/MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo"; echo "$FACTS" | head -n1)
 
 ok=0 i=0

@@ -42,6 +42,101 @@ static void test_default_rack(void **state)
     assert_null(rack_cable_at(rack, 15));
 }
 
+/* The default rack's bricks get a node per memory brick, at its class. */
+static void test_numa_default_rack(void **state)
+{
+    g_autofree char *path = g_build_filename(g_getenv("DREDBOX_SRCDIR"),
+                                             "racks", "default.rack", NULL);
+    g_autoptr(Rack) rack = rack_load(path, NULL);
+    RackBrick *c1, *m0, *m1;
+    g_autofree char *opts = NULL;
+    RackLatency l;
+
+    assert_non_null(rack);
+    c1 = rack_brick(rack, RACK_COMPUTE, 1);
+    m0 = rack_brick(rack, RACK_MEMORY, 0);
+    m1 = rack_brick(rack, RACK_MEMORY, 1);
+    opts = rack_numa_options(rack, c1);
+    assert_string_equal(opts,
+        "-object memory-backend-ram,id=dram,size=1073741824"
+        " -numa node,nodeid=0,cpus=0-3,memdev=dram"
+        " -numa node,nodeid=1 -numa node,nodeid=2"
+        " -numa dist,src=0,dst=1,val=20 -numa dist,src=0,dst=2,val=30"
+        " -numa dist,src=1,dst=2,val=30");
+    assert_int_equal(rack_memory_node(rack, c1, m0), 1);
+    assert_int_equal(rack_memory_node(rack, c1, m1), 2);
+    assert_true(rack_pair_latency(rack, c1, m1, &l));
+    assert_int_equal(l, RACK_RACK_LOCAL);
+}
+
+/*
+ * A pair's class is its best circuit's; a brick out of reach gets no node;
+ * past 12 memory bricks in reach, one node per class.
+ */
+static void test_numa_pairs(void **state)
+{
+    g_autoptr(GString) text = g_string_new(
+        "compute 0 cpus=2 ram=512M ports=2\n"
+        "memory 0 size=1G ports=2\nmemory 1 size=1G\nmemory 2 size=1G\n"
+        "optical-switch ports=64\n"
+        "cable compute0.port0 optical:0 latency=rack-local\n"
+        "cable compute0.port1 optical:1 latency=tray-local\n"
+        "cable memory0.port0 optical:2 latency=inter-rack\n"
+        "cable memory0.port1 optical:3 latency=tray-local\n"
+        "cable memory2 optical:4 latency=rack-local\n");
+    g_autoptr(Rack) rack = rack_parse(text->str, "t.rack", NULL);
+    g_autoptr(Rack) big = NULL;
+    g_autofree char *opts = NULL;
+    RackBrick *c0;
+    RackLatency l;
+
+    assert_non_null(rack);
+    c0 = rack_brick(rack, RACK_COMPUTE, 0);
+    assert_true(rack_pair_latency(rack, c0, rack_brick(rack, RACK_MEMORY, 0),
+                                  &l));
+    assert_int_equal(l, RACK_TRAY_LOCAL);
+    assert_false(rack_pair_latency(rack, c0,
+                                   rack_brick(rack, RACK_MEMORY, 1), &l));
+    assert_int_equal(rack_memory_node(rack, c0,
+                                      rack_brick(rack, RACK_MEMORY, 1)), -1);
+    /* memory 2 is the second in reach: node 2 */
+    assert_int_equal(rack_memory_node(rack, c0,
+                                      rack_brick(rack, RACK_MEMORY, 2)), 2);
+    opts = rack_numa_options(rack, c0);
+    assert_string_equal(opts,
+        "-object memory-backend-ram,id=dram,size=536870912"
+        " -numa node,nodeid=0,cpus=0-1,memdev=dram"
+        " -numa node,nodeid=1 -numa node,nodeid=2"
+        " -numa dist,src=0,dst=1,val=20 -numa dist,src=0,dst=2,val=30"
+        " -numa dist,src=1,dst=2,val=30");
+    g_clear_pointer(&opts, g_free);
+
+    /* 13 memory bricks in reach: nodes by class */
+    for (int m = 3; m < 14; m++) {
+        g_string_append_printf(text, "memory %d size=1G\n"
+                               "cable memory%d optical:%d latency=%s\n",
+                               m, m, 2 + m, m % 2 ? "inter-rack"
+                                                  : "tray-local");
+    }
+    big = rack_parse(text->str, "t.rack", NULL);
+    assert_non_null(big);
+    c0 = rack_brick(big, RACK_COMPUTE, 0);
+    assert_int_equal(rack_memory_node(big, c0,
+                                      rack_brick(big, RACK_MEMORY, 2)), 2);
+    assert_int_equal(rack_memory_node(big, c0,
+                                      rack_brick(big, RACK_MEMORY, 3)), 3);
+    assert_int_equal(rack_memory_node(big, c0,
+                                      rack_brick(big, RACK_MEMORY, 4)), 1);
+    opts = rack_numa_options(big, c0);
+    assert_string_equal(opts,
+        "-object memory-backend-ram,id=dram,size=536870912"
+        " -numa node,nodeid=0,cpus=0-1,memdev=dram"
+        " -numa node,nodeid=1 -numa node,nodeid=2 -numa node,nodeid=3"
+        " -numa dist,src=0,dst=1,val=20 -numa dist,src=0,dst=2,val=30"
+        " -numa dist,src=0,dst=3,val=50 -numa dist,src=1,dst=2,val=30"
+        " -numa dist,src=1,dst=3,val=50 -numa dist,src=2,dst=3,val=50");
+}
+
 static void test_large_rack(void **state)
 {
     g_autoptr(GError) err = NULL;
@@ -332,6 +427,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_default_rack),
         cmocka_unit_test(test_large_rack),
+        cmocka_unit_test(test_numa_default_rack),
+        cmocka_unit_test(test_numa_pairs),
         cmocka_unit_test(test_defaults_and_comments),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_timing),

@@ -29,8 +29,11 @@ echo "GROWN_KB=$(($(memtotal) - base))"
 numa-facts | sed 's/^/GROWN_/'
 echo "MEMORY_NODES_LOG=$(dmesg | sed -n 's/.*dredbox-memory-nodes [^:]*: //p')"
 # The new memory is usable: hold more in RAM than local DRAM has, free it.
+# Node 1 first: by default the pages would fill node 0 first, and the
+# kernel's own allocations, which cannot use node 1's movable memory,
+# would then find no room (the OOM killer stops dd).
 mkdir -p /fill
-mount -t tmpfs -o size=700m fill /fill
+mount -t tmpfs -o size=700m,mpol=prefer:1 fill /fill
 dd if=/dev/zero of=/fill/data bs=1M count=600 2>/dev/null
 bytes=$(wc -c < /fill/data)
 echo "FILLED_MIB=$((bytes >> 20))"

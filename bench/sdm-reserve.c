@@ -70,9 +70,11 @@ static unsigned placed_decisions(unsigned n, SdmPolicy policy,
     unsigned placed = 0;
 
     for (unsigned i = 0; i < requests; i++) {
-        SdmRequest req = { g_rand_int_range(rand, 0, n / 4) * 4,
-                           g_rand_int_range(rand, 1, 9) * 256 * MiB,
-                           g_rand_int_range(rand, 0, 3), false };
+        SdmRequest req = {
+            .compute = g_rand_int_range(rand, 0, n / 4) * 4,
+            .size = g_rand_int_range(rand, 1, 9) * 256 * MiB,
+            .max_latency = g_rand_int_range(rand, 0, 3),
+        };
         SdmPlacement pl;
 
         if (sdm_reserve(g, policy, &req, &pl, NULL)) {

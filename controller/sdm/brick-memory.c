@@ -8,12 +8,13 @@
 #include "pool.h"
 #include "qmp-client.h"
 
-bool brick_memory_get(const char *qmp, unsigned c, unsigned m,
-                      const char *prop, uint64_t *out, GError **errp)
+/* QOM property @prop of @path in brick @c: an unsigned number. */
+static bool qom_get_uint(const char *qmp, unsigned c, const char *path,
+                         const char *prop, uint64_t *out, GError **errp)
 {
     g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"vmem-m%u\","
-        "\"property\":\"%s\"}}", m, prop);
+        "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"%s\","
+        "\"property\":\"%s\"}}", path, prop);
     JsonNode *ret = qmp_call(qmp, cmd, errp);
 
     if (!ret) {
@@ -24,14 +25,49 @@ bool brick_memory_get(const char *qmp, unsigned c, unsigned m,
         json_node_get_value_type(ret) != G_TYPE_INT64 ||
         json_node_get_int(ret) < 0) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "compute brick %u: %s of vmem-m%u is not a size", c,
-                    prop, m);
+                    "compute brick %u: %s of %s is not a number", c, prop,
+                    path);
         json_node_unref(ret);
         return false;
     }
     *out = json_node_get_int(ret);
     json_node_unref(ret);
     return true;
+}
+
+bool brick_memory_get(const char *qmp, unsigned c, unsigned m,
+                      const char *prop, uint64_t *out, GError **errp)
+{
+    g_autofree char *dev = g_strdup_printf("vmem-m%u", m);
+
+    return qom_get_uint(qmp, c, dev, prop, out, errp);
+}
+
+bool brick_memory_range(const char *qmp, unsigned c, unsigned m,
+                        uint64_t *start, uint64_t *size, GError **errp)
+{
+    g_autofree char *dev = g_strdup_printf("vmem-m%u", m);
+    g_autofree char *cmd = g_strdup_printf(
+        "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"%s\","
+        "\"property\":\"memdev\"}}", dev);
+    g_autoptr(JsonNode) memdev = NULL;
+
+    if (!qom_get_uint(qmp, c, dev, "memaddr", start, errp)) {
+        return false;
+    }
+    memdev = qmp_call(qmp, cmd, errp);
+    if (!memdev) {
+        g_prefix_error(errp, "compute brick %u: ", c);
+        return false;
+    }
+    if (!JSON_NODE_HOLDS_VALUE(memdev) ||
+        json_node_get_value_type(memdev) != G_TYPE_STRING) {
+        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+                    "compute brick %u: memdev of %s is not a path", c, dev);
+        return false;
+    }
+    return qom_get_uint(qmp, c, json_node_get_string(memdev), "size", size,
+                        errp);
 }
 
 bool brick_memory_resize(const char *qmp, unsigned c, unsigned m,

@@ -12,9 +12,16 @@
 #include <stdint.h>
 #include <glib.h>
 
-/* Property @prop ("size", "requested-size") of brick @c's vmem-m@m. */
+/* Property @prop ("size", "requested-size", "node") of brick @c's
+ * vmem-m@m. */
 bool brick_memory_get(const char *qmp, unsigned c, unsigned m,
                       const char *prop, uint64_t *out, GError **errp);
+/*
+ * Where brick @c's vmem-m@m sits in its guest's physical memory: its
+ * first address and the size of its whole range (its backend's).
+ */
+bool brick_memory_range(const char *qmp, unsigned c, unsigned m,
+                        uint64_t *start, uint64_t *size, GError **errp);
 /* Ask for @target bytes and wait until the guest has plugged (or
  * unplugged) to exactly that, at most @timeout_us. */
 bool brick_memory_resize(const char *qmp, unsigned c, unsigned m,

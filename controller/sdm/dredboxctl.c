@@ -2,7 +2,7 @@
  * dredboxctl: ask the SDM controller for remote memory (docs/controller.md).
  *
  *   dredboxctl attach --brick N --size 512M [--path virtio-mem|rmc]
- *                     [--latency CLASS] [--policy P]
+ *                     [--latency CLASS] [--policy P] [--memory M]
  *   dredboxctl attach --brick N --accelerator [--size 256M] [...]
  *   dredboxctl detach --brick N [--allocation ID] [--force]
  *   dredboxctl status
@@ -24,7 +24,7 @@
 #include "memd-wire.h"
 
 static char *opt_socket, *opt_size, *opt_latency, *opt_policy, *opt_path;
-static gint opt_brick = -1, opt_alloc = -1;
+static gint opt_brick = -1, opt_alloc = -1, opt_memory = -1;
 static gboolean opt_json, opt_accel, opt_force;
 
 static GOptionEntry entries[] = {
@@ -40,6 +40,9 @@ static GOptionEntry entries[] = {
       "CLASS" },
     { "policy", 'p', 0, G_OPTION_ARG_STRING, &opt_policy,
       "attach: locality or first-fit (default: the controller's)", "NAME" },
+    { "memory", 'm', 0, G_OPTION_ARG_INT, &opt_memory,
+      "attach: from this memory brick only (default: the policy's choice)",
+      "M" },
     { "path", 0, 0, G_OPTION_ARG_STRING, &opt_path,
       "attach: virtio-mem (default: the brick's virtio-mem device grows) or"
       " rmc (the brick's RMC driver hot-adds it into a NUMA node)", "PATH" },
@@ -124,8 +127,9 @@ static void print_status(JsonObject *o)
                pool ? "yes" : "no", rmc ? "yes" : "no", far ? "yes" : "no",
                pool && rmc && far ? "consistent" : "MISMATCH");
     }
-    printf("\n%-8s %-7s %15s %10s %10s  %s\n", "compute", "memory",
-           "controller MiB", "brick MiB", "pool MiB", "");
+    printf("\n%-8s %-7s %15s %10s %10s %5s %11s  %s\n", "compute",
+           "memory", "controller MiB", "brick MiB", "pool MiB", "node",
+           "guest nodes", "");
     for (guint i = 0; i < json_array_get_length(bricks); i++) {
         JsonObject *b = json_array_get_object_element(bricks, i);
         gint64 ctl = json_object_get_int_member(b, "controller");
@@ -135,14 +139,33 @@ static void print_status(JsonObject *o)
         gint64 brick = down ? -1 : json_node_get_int(bn);
         g_autofree char *mib = down ? g_strdup("down")
             : g_strdup_printf("%" G_GINT64_FORMAT, brick >> 20);
+        JsonNode *nn = json_object_get_member(b, "node");
+        gint64 node = nn && JSON_NODE_HOLDS_VALUE(nn) ? json_node_get_int(nn)
+                                                      : -1;
+        g_autofree char *node_s = node < 0 ? g_strdup("-")
+            : g_strdup_printf("%" G_GINT64_FORMAT, node);
+        JsonNode *gn = json_object_get_member(b, "guest-nodes");
+        JsonArray *guest = gn && JSON_NODE_HOLDS_ARRAY(gn)
+                           ? json_node_get_array(gn) : NULL;
+        GString *guest_s = g_string_new(guest ? "" : "?");
+        /* Where the guest has the memory: in the device's node only. */
+        bool placed = true;
 
+        for (guint k = 0; guest && k < json_array_get_length(guest); k++) {
+            gint64 g = json_array_get_int_element(guest, k);
+
+            g_string_append_printf(guest_s, "%s%" G_GINT64_FORMAT,
+                                   k ? "," : "", g);
+            placed = placed && g == node;
+        }
         printf("%-8" G_GINT64_FORMAT " %-7" G_GINT64_FORMAT " %15"
-               G_GINT64_FORMAT " %10s %10" G_GINT64_FORMAT "  %s\n",
+               G_GINT64_FORMAT " %10s %10" G_GINT64_FORMAT " %5s %11s  %s\n",
                json_object_get_int_member(b, "compute"),
                json_object_get_int_member(b, "memory"), ctl >> 20,
-               mib, pool >> 20,
-               !down && ctl == brick && brick == pool ? "consistent"
-                                                      : "MISMATCH");
+               mib, pool >> 20, node_s, guest_s->len ? guest_s->str : "-",
+               !down && ctl == brick && brick == pool && placed
+               ? "consistent" : "MISMATCH");
+        g_string_free(guest_s, true);
     }
 }
 
@@ -189,6 +212,9 @@ int main(int argc, char **argv)
         }
         if (opt_policy) {
             json_member_str(b, "policy", opt_policy);
+        }
+        if (opt_memory >= 0) {
+            json_member_int(b, "memory", opt_memory);
         }
         req = json_line_end(b);
     } else if (!strcmp(cmd, "detach") && opt_brick >= 0) {
@@ -249,15 +275,21 @@ int main(int argc, char **argv)
     } else if (!strcmp(cmd, "attach")) {
         JsonObject *a = json_object_get_object_member(o, "allocation");
 
+        JsonNode *node = json_object_get_member(o, "node");
+        g_autofree char *in_node = node && JSON_NODE_HOLDS_VALUE(node)
+            ? g_strdup_printf(", node %" G_GINT64_FORMAT,
+                              json_node_get_int(node))
+            : g_strdup("");
+
         printf("allocation %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
                " MiB of memory brick %" G_GINT64_FORMAT " for compute brick %"
-               G_GINT64_FORMAT " (port %" G_GINT64_FORMAT ", %s)\n",
+               G_GINT64_FORMAT " (port %" G_GINT64_FORMAT ", %s%s)\n",
                json_object_get_int_member(a, "id"),
                json_object_get_int_member(a, "size") >> 20,
                json_object_get_int_member(a, "memory"),
                json_object_get_int_member(a, "compute"),
                json_object_get_int_member(a, "compute-port"),
-               json_object_get_string_member(o, "latency"));
+               json_object_get_string_member(o, "latency"), in_node);
     } else if (!strcmp(cmd, "status")) {
         print_status(o);
     } else if (!strcmp(cmd, "graph") || !strcmp(cmd, "plan-power")) {

@@ -97,6 +97,7 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
         RackLatency lat;
 
         if (m->kind != RACK_MEMORY || !m->up ||
+            (req->has_memory && m->id != req->memory) ||
             m->size - m->used < req->size) {
             continue;
         }

@@ -31,6 +31,8 @@ typedef struct SdmRequest {
     uint64_t size;
     RackLatency max_latency;
     bool accelerator;       /* the memory is an accelerator's queue */
+    bool has_memory;        /* only from memory brick @memory */
+    unsigned memory;
 } SdmRequest;
 
 typedef struct SdmPlacement {

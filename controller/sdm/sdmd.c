@@ -631,6 +631,76 @@ static SdmPlacement placement_of(const SdmAlloc *a)
     };
 }
 
+/* "node": the NUMA node brick @c's vmem-m@m fills, or null if unknown. */
+static void add_vmem_node(JsonBuilder *b, unsigned c, unsigned m)
+{
+    uint64_t node;
+
+    json_builder_set_member_name(b, "node");
+    if (vmem_size(c, m, "node", &node, NULL)) {
+        json_builder_add_int_value(b, node);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
+/*
+ * The NUMA nodes in which brick @c's guest has the memory of its vmem-m@m
+ * online, as its agent finds them, into @nodes; false if they cannot be
+ * known (QEMU or the agent do not answer, or the answer is malformed).
+ */
+static bool guest_nodes(unsigned c, unsigned m, GArray *nodes)
+{
+    g_autofree char *qmp = path_in_run("brick%u.qmp", c);
+    g_autofree char *req = NULL, *ans = NULL;
+    g_auto(GStrv) ids = NULL;
+    uint64_t start, size;
+
+    if (!brick_memory_range(qmp, c, m, &start, &size, NULL)) {
+        return false;
+    }
+    req = g_strdup_printf("nodes %" G_GINT64_MODIFIER "x %"
+                          G_GINT64_MODIFIER "x", start, size);
+    ans = agent_call(c, req, NULL);
+    if (!ans) {
+        return false;
+    }
+    if (!strcmp(ans, "none")) {
+        return true;
+    }
+    ids = g_strsplit(ans, ",", -1);
+    for (int i = 0; ids[i]; i++) {
+        guint64 nid;
+
+        if (!g_ascii_string_to_unsigned(ids[i], 10, 0, 63, &nid, NULL)) {
+            return false;
+        }
+        g_array_append_val(nodes, nid);
+    }
+    return true;
+}
+
+/*
+ * "guest-nodes": where brick @c's guest has vmem-m@m's memory online
+ * (guest_nodes(); [] when the device holds none, @plugged = 0), or null.
+ */
+static void add_guest_nodes(JsonBuilder *b, unsigned c, unsigned m,
+                            bool known, uint64_t plugged)
+{
+    g_autoptr(GArray) nodes = g_array_new(false, false, sizeof(guint64));
+
+    json_builder_set_member_name(b, "guest-nodes");
+    if (!known || (plugged && !guest_nodes(c, m, nodes))) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    json_builder_begin_array(b);
+    for (guint i = 0; i < nodes->len; i++) {
+        json_builder_add_int_value(b, g_array_index(nodes, guint64, i));
+    }
+    json_builder_end_array(b);
+}
+
 static char *do_attach(JsonObject *req, GError **errp)
 {
     JsonBuilder *b;
@@ -667,6 +737,20 @@ static char *do_attach(JsonObject *req, GError **errp)
         return NULL;
     }
     r.compute = brick;
+    if (json_object_has_member(req, "memory")) {
+        if (!json_get_uint(req, "memory", RACK_MAX_BRICKS - 1, &brick,
+                           errp)) {
+            return NULL;
+        }
+        if (!sdm_graph_vertex(graph, RACK_MEMORY, brick)) {
+            g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+                        "the rack has no memory brick %" G_GUINT64_FORMAT,
+                        brick);
+            return NULL;
+        }
+        r.has_memory = true;
+        r.memory = brick;
+    }
     if (r.size % (128 << 20) || !r.size) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "size must be a positive multiple of 128 MiB");
@@ -722,6 +806,9 @@ static char *do_attach(JsonObject *req, GError **errp)
     json_builder_set_member_name(b, "allocation");
     add_alloc(b, &ctx.alloc);
     json_member_str(b, "latency", rack_latency_name(ctx.pl.latency));
+    if (!ctx.alloc.rmc && !ctx.alloc.has_accel) {
+        add_vmem_node(b, ctx.alloc.compute, ctx.alloc.memory);
+    }
     return json_line_end(b);
 }
 
@@ -992,6 +1079,8 @@ static char *do_status(GError **errp)
                 json_builder_add_null_value(b);
             }
             json_member_int(b, "pool", pool_says);
+            add_vmem_node(b, c->id, m->id);
+            add_guest_nodes(b, c->id, m->id, brick_ok, brick_says);
             json_builder_end_object(b);
         }
     }

@@ -12,8 +12,11 @@
  *   ID attach PORT BRICK BRICK_OFFSET_HEX SIZE_HEX CLASS
  *   ID detach PORT
  *   ID status
+ *   ID nodes START_HEX SIZE_HEX
  * Replies: "ID ok" (status: "ID ok " and the driver's port lines,
- * ';'-joined) or "ID error " and what went wrong.
+ * ';'-joined; nodes: "ID ok " and the NUMA nodes of the online memory
+ * blocks in the range, ','-joined, or "none") or "ID error " and what went
+ * wrong.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -125,6 +128,69 @@ static void status(char *reply, size_t len)
 }
 
 /*
+ * After "ok ", the NUMA nodes that hold online memory in [@start, @start +
+ * @size): how the controller checks where a virtio-mem device's memory
+ * went (docs/controller.md).
+ */
+static void nodes(unsigned long long start, unsigned long long size,
+                  char *reply, size_t len)
+{
+    const char *sys = "/sys/devices/system/memory";
+    unsigned long long block, first, last;
+    uint64_t seen = 0;      /* node n < 64: bit n */
+    char path[300], buf[64];
+    size_t n;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/block_size_bytes", sys);
+    f = fopen(path, "r");
+    block = f && fgets(buf, sizeof(buf), f) ? strtoull(buf, NULL, 16) : 0;
+    if (f) {
+        fclose(f);
+    }
+    if (!block) {
+        snprintf(reply, len, "error no memory blocks in sysfs");
+        return;
+    }
+    if (!size || start + size < start || size / block > (1 << 20)) {
+        snprintf(reply, len, "error nodes takes a range of at most 2^20"
+                 " memory blocks");
+        return;
+    }
+    first = start / block;
+    last = (start + size - 1) / block;
+    for (unsigned long long b = first; b <= last; b++) {
+        glob_t g;
+
+        snprintf(path, sizeof(path), "%s/memory%llu/online", sys, b);
+        f = fopen(path, "r");
+        if (!f) {
+            continue;       /* not present: not plugged */
+        }
+        if (!fgets(buf, sizeof(buf), f) || buf[0] != '1') {
+            fclose(f);
+            continue;
+        }
+        fclose(f);
+        snprintf(path, sizeof(path), "%s/memory%llu/node[0-9]*", sys, b);
+        if (glob(path, 0, NULL, &g) == 0) {
+            unsigned nid = strtoul(strrchr(g.gl_pathv[0], 'e') + 1, NULL,
+                                   10);
+
+            seen |= nid < 64 ? UINT64_C(1) << nid : 0;
+            globfree(&g);
+        }
+    }
+    n = snprintf(reply, len, seen ? "ok" : "ok none");
+    for (unsigned nid = 0; nid < 64 && n < len; nid++) {
+        if (seen & UINT64_C(1) << nid) {
+            n += snprintf(reply + n, len - n, "%s%u",
+                          n == 2 ? " " : ",", nid);
+        }
+    }
+}
+
+/*
  * @s as a number in @base, all of it digits (no sign, space or prefix)
  * and at most @max; the controller is trusted no more than any input.
  */
@@ -172,6 +238,15 @@ static void handle(const char *line, char *reply, size_t len)
         status(reply, len);
         return;
     }
+    if (n >= 1 && !strcmp(w[0], "nodes")) {
+        if (n != 3 || !number(w[1], 16, UINT64_MAX, &off) ||
+            !number(w[2], 16, UINT64_MAX, &size)) {
+            snprintf(reply, len, "error nodes takes START_HEX SIZE_HEX");
+            return;
+        }
+        nodes(off, size, reply, len);
+        return;
+    }
     if (n >= 1 && !strcmp(w[0], "attach")) {
         if (n != 6 || !number(w[1], 10, UINT32_MAX, &port) ||
             !number(w[2], 10, UINT32_MAX, &brick) ||
@@ -193,7 +268,7 @@ static void handle(const char *line, char *reply, size_t len)
         snprintf(value, sizeof(value), "%llu", port);
     } else {
         snprintf(reply, len, "error unknown request (attach, detach,"
-                 " status)");
+                 " status, nodes)");
         return;
     }
     if (write_attr(attr, value, err, sizeof(err))) {

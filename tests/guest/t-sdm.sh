@@ -1,13 +1,15 @@
 #!/bin/sh
 # The SDM controller on the default rack: dredboxctl attach grows a running
-# stock Debian guest's MemTotal by 512 MiB, detach shrinks it back, and
-# status agrees with the bricks and the pool.  Requests that cannot be met
+# stock Debian guest's MemTotal by 512 MiB, in the CPU-less NUMA node of the
+# memory brick it comes from, at the distance of their circuit's class;
+# detach shrinks it back, and status agrees with the bricks, the pool and
+# where the guest has the memory.  Requests that cannot be met
 # (no memory, no free port, brick down) fail cleanly and leave no circuit
 # or memory behind.  The controller killed with SIGKILL in the middle of a
 # stream of requests comes back with every acknowledged allocation, still
 # consistent with the bricks and the pool; so does the switch fabric.
 . "$(dirname "$0")/lib.sh"
-plan 34
+plan 46
 
 rack_up sdm
 check_value "the rack comes up with its controller" \
@@ -22,13 +24,31 @@ consistent() {    # every compute/memory pair: controller = brick = pool
         ! grep -q MISMATCH "$LOGDIR/sdm-status.log" && echo yes
 }
 
+# where MEMORY NODE: compute brick 0's node for memory brick MEMORY, and
+# where its guest has that memory, as status says: "[NODE,[GUEST...]]"
+where() {
+    "$CTL" --json status |
+        jq -c ".bricks[] | select(.compute == 0 and .memory == $1) |
+               [.node, .\"guest-nodes\"]"
+}
+
 before=$(memtotal 0)
 "$CTL" attach --brick 0 --size 512M > "$LOGDIR/sdm-attach.log" 2>&1
 check_value "attach 512M succeeds" "$?" 0
+check_value "from memory brick 0 into node 1, tray-local" \
+    "$(sed -n 's/.*memory brick \([0-9]*\) .*(port [0-9]*, \(.*\))$/\1 \2/p' \
+       "$LOGDIR/sdm-attach.log")" "0 tray-local, node 1"
 # The reply comes once the memory is online: no waiting for it here.
 check_value "brick 0's MemTotal grew by 512 MiB" \
     "$(($(memtotal 0) - before))" 524288
+brick_run "$RUN" 0 numa-facts
+check "all of it in node 1" NODE1_BYTES 536870912
+check "which has no CPUs" NODE1_CPUS ""
+check "node 0 sees memory brick 0 at 20, brick 1 at 30, the classes after" \
+    NODE0_DISTANCE "10 20 30 20 30 50"
 check_value "status agrees with the bricks and the pool" "$(consistent)" yes
+check_value "status: the device's node is where the guest has the memory" \
+    "$(where 0)" "[1,[1]]"
 check_value "the pool lent 512 MiB" "$(rack_pool_used)" 536870912
 check_value "one circuit carries it" "$(circuits)" 1
 
@@ -37,6 +57,24 @@ check_value "detach succeeds" "$?" 0
 check_value "brick 0's MemTotal is back" "$(($(memtotal 0) - before))" 0
 check_value "the pool has it back" "$(rack_pool_used)" 0
 check_value "and the circuit is gone" "$(circuits)" 0
+check_value "status: node 1 holds none of it" "$(where 0)" "[1,[]]"
+
+# The rack-local memory brick: its own node, farther away.
+"$CTL" attach --brick 0 --size 256M --memory 1 > "$LOGDIR/sdm-attach.log" 2>&1
+check_value "attach from memory brick 1 goes into node 2, rack-local" \
+    "$(sed -n 's/.*memory brick \([0-9]*\) .*(port [0-9]*, \(.*\))$/\1 \2/p' \
+       "$LOGDIR/sdm-attach.log")" "1 rack-local, node 2"
+brick_run "$RUN" 0 numa-facts
+check "node 2 has it" NODE2_BYTES 268435456
+# Linux lists online nodes only: node 1, empty again, is offline.
+check "node 2 is 30 from every other online node" NODE2_DISTANCE \
+    "30 10 30 30 50"
+check_value "status agrees" "$(where 1) $(consistent)" "[2,[2]] yes"
+"$CTL" detach --brick 0 > /dev/null 2>&1
+check_value "detach empties node 2" "$(where 1) $(rack_pool_used)" "[2,[]] 0"
+err=$("$CTL" attach --brick 0 --size 128M --memory 7 2>&1)
+check_value "a memory brick the rack does not have is refused" "$err" \
+    "dredboxctl: the rack has no memory brick 7"
 
 err=$("$CTL" attach --brick 0 --size 100G 2>&1)
 check_value "too much memory is refused" "$err" \

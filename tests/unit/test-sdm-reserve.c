@@ -70,7 +70,8 @@ static void test_graph(void **state)
 static void test_policies(void **state)
 {
     SdmGraph *g = *state;
-    SdmRequest req = { 0, 512 * MiB, RACK_INTER_RACK, false };
+    SdmRequest req = { .compute = 0, .size = 512 * MiB,
+                       .max_latency = RACK_INTER_RACK };
     SdmPlacement pl;
 
     /* First fit takes the first brick with room, however far. */
@@ -90,12 +91,23 @@ static void test_policies(void **state)
     req.max_latency = RACK_RACK_LOCAL;
     assert_true(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
     assert_int_equal(pl.memory->id, 2);
+    /* A request for one memory brick gets that one, whatever the policy. */
+    req = (SdmRequest) { .compute = 0, .size = 512 * MiB,
+                         .max_latency = RACK_INTER_RACK,
+                         .has_memory = true, .memory = 3 };
+    assert_true(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, NULL));
+    assert_int_equal(pl.memory->id, 3);
+    assert_int_equal(pl.latency, RACK_RACK_LOCAL);
+    /* or nothing, if it has no room */
+    req.size = 3 * GiB;
+    assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
 }
 
 static void test_refusals(void **state)
 {
     SdmGraph *g = *state;
-    SdmRequest req = { 1, 512 * MiB, RACK_TRAY_LOCAL, false };
+    SdmRequest req = { .compute = 1, .size = 512 * MiB,
+                       .max_latency = RACK_TRAY_LOCAL };
     SdmPlacement pl, taken;
     GError *err = NULL;
 
@@ -106,19 +118,22 @@ static void test_refusals(void **state)
                         "compute brick 1 has no free memory port");
     g_clear_error(&err);
 
-    req = (SdmRequest) { 0, 100 * GiB, RACK_INTER_RACK, false };
+    req = (SdmRequest) { .compute = 0, .size = 100 * GiB,
+                         .max_latency = RACK_INTER_RACK };
     assert_false(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, &err));
     assert_string_equal(err->message,
                         "no memory brick has 102400 MiB free");
     g_clear_error(&err);
 
-    req = (SdmRequest) { 0, 5 * GiB, RACK_RACK_LOCAL, false };
+    req = (SdmRequest) { .compute = 0, .size = 5 * GiB,
+                         .max_latency = RACK_RACK_LOCAL };
     assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
     assert_string_equal(err->message, "no memory brick with 5120 MiB free"
                         " has a free port within rack-local reach");
     g_clear_error(&err);
 
-    req = (SdmRequest) { 7, MiB, RACK_INTER_RACK, false };
+    req = (SdmRequest) { .compute = 7, .size = MiB,
+                         .max_latency = RACK_INTER_RACK };
     assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
     assert_string_equal(err->message, "no compute brick 7 in the rack");
     g_clear_error(&err);
@@ -132,13 +147,15 @@ static void test_refusals(void **state)
 
     /* A memory brick that is down is never chosen. */
     sdm_graph_vertex(g, RACK_MEMORY, 0)->up = false;
-    req = (SdmRequest) { 0, 6 * GiB, RACK_INTER_RACK, false };
+    req = (SdmRequest) { .compute = 0, .size = 6 * GiB,
+                         .max_latency = RACK_INTER_RACK };
     assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
     g_clear_error(&err);
 
     /* Releasing gives the port and the memory back. */
     sdm_reserve_release(g, &taken, 512 * MiB);
-    req = (SdmRequest) { 1, 1 * GiB, RACK_TRAY_LOCAL, false };
+    req = (SdmRequest) { .compute = 1, .size = 1 * GiB,
+                         .max_latency = RACK_TRAY_LOCAL };
     assert_true(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, NULL));
     assert_int_equal(pl.memory->id, 1);
 }
@@ -158,7 +175,8 @@ static void test_accelerator(void **state)
         "cable accelerator1 optical:6 latency=tray-local\n", "t.rack", NULL);
     SdmGraph *g = sdm_graph_new(rack);
     SdmVertex *m1 = sdm_graph_vertex(g, RACK_MEMORY, 1);
-    SdmRequest req = { 0, 256 * MiB, RACK_INTER_RACK, true };
+    SdmRequest req = { .compute = 0, .size = 256 * MiB,
+                       .max_latency = RACK_INTER_RACK, .accelerator = true };
     SdmPlacement pl, pl2;
     GError *err = NULL;
 
@@ -207,9 +225,11 @@ static void test_random(void **state)
 
     for (int i = 0; i < 20000; i++) {
         if (g_rand_boolean(rand) || !live->len) {
-            SdmRequest req = { g_rand_int_range(rand, 0, 2),
-                               g_rand_int_range(rand, 1, 9) * 256 * MiB,
-                               g_rand_int_range(rand, 0, 3), false };
+            SdmRequest req = {
+                .compute = g_rand_int_range(rand, 0, 2),
+                .size = g_rand_int_range(rand, 1, 9) * 256 * MiB,
+                .max_latency = g_rand_int_range(rand, 0, 3),
+            };
             SdmPlacement pl;
 
             if (sdm_reserve(g, g_rand_int_range(rand, 0, 2), &req, &pl,

@@ -29,6 +29,7 @@
 
 #include "brick-agent.h"
 #include "brick-memory.h"
+#include "hw/dredbox/rmc-regs.h"
 #include "graph.h"
 #include "line-server.h"
 #include "memd-client.h"
@@ -49,10 +50,10 @@
 #define RMC_LINK_TIMEOUT_US (10 * G_USEC_PER_SEC)
 /*
  * Accelerator queues appear in the RMC's high window (docs/memory-map.md):
- * RMC port p's at 512 GiB + p * 16 GiB.
+ * RMC port p's at 512 GiB + p * port_window(), 16 GiB up to 16 ports.
  */
 #define QUEUE_WINDOW_BASE (512ULL << 30)
-#define QUEUE_WINDOW_STRIDE (16ULL << 30)
+#define QUEUE_WINDOW_SIZE (256ULL << 30)
 #define QUEUE_DEFAULT_SIZE (256ULL << 20)
 
 static Rack *rack;
@@ -467,12 +468,20 @@ static void undo_rmc_segment(void *opaque)
     brick_qmp(ctx, cmd, NULL);
 }
 
+/* How much of the high window each RMC port of compute brick @c has. */
+static uint64_t port_window(unsigned c)
+{
+    SdmVertex *v = sdm_graph_vertex(graph, RACK_COMPUTE, c);
+
+    return rmc_port_window(QUEUE_WINDOW_SIZE, v ? v->nports : 1);
+}
+
 /* The queue segment behind the compute port's NetPort entry. */
 static bool step_rmc_entry(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
-    uint64_t start = QUEUE_WINDOW_BASE +
-                     ctx->alloc.compute_port * QUEUE_WINDOW_STRIDE;
+    uint64_t start = QUEUE_WINDOW_BASE + ctx->alloc.compute_port *
+                     port_window(ctx->alloc.compute);
     bool add = ctx->segment_offset >= start;
     g_autofree char *entry = g_strdup_printf(
         "{\"execute\":\"dredbox-rmc-set-entry\",\"arguments\":"
@@ -757,9 +766,11 @@ static char *do_attach(JsonObject *req, GError **errp)
         return NULL;
     }
     if ((r.accelerator || !strcmp(path, "rmc")) &&
-        r.size > QUEUE_WINDOW_STRIDE) {
+        r.size > port_window(r.compute)) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
-                    "one RMC port reaches at most 16 GiB");
+                    "one RMC port of compute brick %u reaches at most %"
+                    G_GUINT64_FORMAT " GiB", r.compute,
+                    port_window(r.compute) >> 30);
         return NULL;
     }
     for (l = 0; l <= RACK_INTER_RACK && strcmp(lat, rack_latency_name(l));
@@ -956,7 +967,8 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
     g_autofree char *want = g_strdup_printf(
         "%u link=up brick=%u start=0x%" G_GINT64_MODIFIER "x size=%"
         G_GUINT64_FORMAT " ", a->compute_port, a->memory,
-        (guint64)(QUEUE_WINDOW_BASE + a->compute_port * QUEUE_WINDOW_STRIDE),
+        (guint64)(QUEUE_WINDOW_BASE +
+                  a->compute_port * port_window(a->compute)),
         a->size);
     JsonNode *rmc = qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}",
                              NULL);

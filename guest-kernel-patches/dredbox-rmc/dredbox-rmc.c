@@ -20,7 +20,6 @@
 
 #include "hw/dredbox/rmc-regs.h"
 
-#define WINDOW_STRIDE	(16ULL << 30)	/* port p: high window + p * 16 GiB */
 #define CLASSES		3		/* tray-local, rack-local, inter-rack */
 #define IRQS		RMC_IRQ_FAULT	/* the interrupt causes handled here */
 
@@ -40,6 +39,7 @@ struct rmc {
 	struct mutex lock;
 	unsigned int nports;
 	u64 high_base, high_size;
+	u64 port_window;	/* port p's memory: high_base + p * this */
 	int class_node[CLASSES];
 	atomic_t faults;
 	struct rmc_port port[RMC_MAX_PORTS];
@@ -117,11 +117,11 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *a,
 		return -EINVAL;
 	c = parse_class(cls);
 	if (p >= r->nports || brick > RMC_NETINFO_BRICK_MASK || c < 0 ||
-	    !size || size > WINDOW_STRIDE ||
+	    !size || size > r->port_window ||
 	    !IS_ALIGNED(size, memory_block_size_bytes()) ||
 	    !IS_ALIGNED(off, PAGE_SIZE))
 		return -EINVAL;
-	start = r->high_base + p * WINDOW_STRIDE;
+	start = r->high_base + p * r->port_window;
 	if (start + size > r->high_base + r->high_size)
 		return -ERANGE;
 	nid = r->class_node[c];
@@ -302,6 +302,7 @@ static int rmc_probe(struct platform_device *pdev)
 		return dev_err_probe(dev, ret, "no dredbox,windows\n");
 	r->high_base = win[2];
 	r->high_size = win[3];
+	r->port_window = rmc_port_window(r->high_size, r->nports);
 	for (int c = 0; c < CLASSES; c++)
 		r->class_node[c] = NUMA_NO_NODE;
 	if (!of_property_read_u32_array(dev->of_node, "dredbox,class-nodes",
@@ -314,9 +315,10 @@ static int rmc_probe(struct platform_device *pdev)
 	if (irq >= 0 && !devm_request_irq(dev, irq, rmc_irq, 0, "dredbox-rmc",
 					  r))
 		wr(r, RMC_IRQ_ENABLE, IRQS);
-	dev_info(dev, "%u ports, nodes %d/%d/%d for tray-local/rack-local/"
-		 "inter-rack memory\n", r->nports, r->class_node[0],
-		 r->class_node[1], r->class_node[2]);
+	dev_info(dev, "%u ports of %llu GiB, nodes %d/%d/%d for tray-local/"
+		 "rack-local/inter-rack memory\n", r->nports,
+		 r->port_window >> 30, r->class_node[0], r->class_node[1],
+		 r->class_node[2]);
 	return 0;
 }
 

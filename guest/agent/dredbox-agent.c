@@ -282,7 +282,7 @@ static void handle(const char *line, char *reply, size_t len)
  * or "0 error ..." if it has no ID. */
 static void answer(int fd, const char *line)
 {
-    char reply[2048];
+    char reply[8192];   /* status: up to 32 ports' lines of ~90 bytes */
     const char *sp = strchr(line, ' ');
     char id[24] = "0";
     unsigned long long v;

@@ -7,7 +7,7 @@
 # brick that dies is reported and the rest keep running; `down` leaves
 # no process, socket or shared memory behind.
 . "$(dirname "$0")/lib.sh"
-plan 20
+plan 21
 
 rack_up rack
 check_value "dredbox-rack up brings the default rack up" "$?" 0
@@ -18,6 +18,10 @@ check_value "brick 0's machine option has no timing" \
     "$(tr '\0' '\n' < "/proc/$(cat "$RUN/brick0.pid")/cmdline" |
        grep -A1 -x -- -machine | tail -n1)" \
     "dredbox-compute,brick-id=0,pool=$RUN/pool/pool.json,fabric=on,rmc-numa=on"
+# Its RMC has the rack file's ports=2 (the driver reads RMC_CAP).
+brick_run "$RUN" 0 "dmesg | sed -n 's/.*dredbox-rmc [^:]*: \([0-9]* ports of [0-9]* GiB\),.*/\1/p'"
+check_value "brick 0's RMC has the rack's 2 ports, 16 GiB each" \
+    "$(echo "$FACTS" | head -n1)" "2 ports of 16 GiB"
 
 brick_run "$RUN" 0 "ping -c 3 -W 5 10.0.0.11 | grep -o '[0-9]* packets received'"
 check_value "brick 0 pings brick 1" "$(echo "$FACTS" | head -n1)" \

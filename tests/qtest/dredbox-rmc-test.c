@@ -2433,6 +2433,46 @@ static void test_fdt(void)
     g_assert_cmpuint(dredbox_fdt_cells(fdt, node, "interrupts", 1, 1), ==, 8);
 }
 
+/*
+ * num-ports=1..32 (a rack's ports=): the capability register and the
+ * device tree say it, every port's entry works up to the last, none past
+ * it; the software's port windows (rmc_port_window()) are 16 GiB up to 16
+ * ports, 8 GiB up to 32.
+ */
+static void test_num_ports(void)
+{
+    static const unsigned ports[] = { 1, 3, 32 };
+
+    for (int i = 0; i < ARRAY_SIZE(ports); i++) {
+        unsigned n = ports[i];
+        uint64_t w = rmc_port_window(HIGH_SIZE, n);
+        g_autofree char *opts = g_strdup_printf(
+            " -global dredbox-rmc.num-ports=%u", n);
+        g_autofree void *fdt = dredbox_dump_fdt("", opts);
+        QTestState *qts = qtest_initf(DREDBOX_MACHINE "%s", opts);
+        g_autofree char *err = NULL;
+        int node = fdt_node_offset_by_compatible(fdt, -1, "dredbox,rmc-1.0");
+
+        g_assert_cmpuint(rd(qts, RMC_CAP) & RMC_CAP_PORTS_MASK, ==, n);
+        g_assert_cmpuint(dredbox_fdt_cells(fdt, node, "dredbox,num-ports",
+                                           0, 1), ==, n);
+        g_assert_cmphex(w, ==, n <= 16 ? 16 * GiB : 8 * GiB);
+        /* The last port maps its window; the next does not exist. */
+        set_entry(qts, n - 1, 1, HIGH_BASE + (n - 1) * w,
+                  HIGH_BASE + (n - 1) * w + w - 1, 0, true);
+        g_assert_cmphex(qtest_readl(qts, WIDE(n - 1, RMC_WIDE_CTRL)), ==,
+                        RMC_CTRL_ENABLE);
+        err = qmp_err(qts, "{'execute': 'dredbox-rmc-set-entry',"
+                      " 'arguments': {'port': %u, 'brick': 0, 'start': 0,"
+                      " 'end': 4095, 'offset': 0, 'add': true}}", n);
+        g_assert_nonnull(strstr(err, "does not exist"));
+        qtest_quit(qts);
+    }
+    dredbox_assert_qemu_fails(DREDBOX_MACHINE
+                              " -global dredbox-rmc.num-ports=33",
+                              "num-ports must be 1 to 32");
+}
+
 /* table=PATH: the committed table, published at each commit. */
 static void test_table(void)
 {
@@ -2544,6 +2584,7 @@ int main(int argc, char **argv)
         return g_test_run();
     }
     qtest_add_func("/dredbox-rmc/reset-values", test_reset_values);
+    qtest_add_func("/dredbox-rmc/num-ports", test_num_ports);
     qtest_add_func("/dredbox-rmc/write-masks", test_write_masks);
     qtest_add_func("/dredbox-rmc/translate-and-commit",
                    test_translate_and_commit);

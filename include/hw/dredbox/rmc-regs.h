@@ -67,6 +67,26 @@
 #define RMC_CAP_DOORBELL        (1u << 25)      /* per-port doorbells */
 #define RMC_CAP_IMMEDIATE       (1u << 26)      /* entries live as written */
 
+/*
+ * Where software puts each port's memory (docs/memory-map.md): port p's
+ * range starts at the high window's base + p * rmc_port_window(); 16 GiB
+ * each up to 16 ports in the 256 GiB window, else the largest power of two
+ * that gives every port its own.  A convention of the driver and the SDM
+ * controller: entries may map any range.
+ */
+#define RMC_PORT_WINDOW_MAX     (16ULL << 30)
+
+static inline unsigned long long rmc_port_window(unsigned long long high_size,
+                                                 unsigned nports)
+{
+    unsigned long long w = RMC_PORT_WINDOW_MAX;
+
+    while (nports && w * nports > high_size) {
+        w >>= 1;
+    }
+    return w;
+}
+
 /* RMC_COMMIT_STATUS: bits 7:0 a RMC_COMMIT_*, bits 15:8 the port. */
 #define RMC_COMMIT_OK           0
 #define RMC_COMMIT_BAD_RANGE    1   /* start > end */

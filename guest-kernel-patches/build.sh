@@ -34,8 +34,13 @@ headers=$WORK/root/usr/src/linux-headers-$KVER
 if [ ! -f "$headers/.dredbox-ready" ]; then
     rm -rf "$WORK"
     mkdir -p "$WORK/root"
+    # Bookworm names its kbuild package by series (linux-kbuild-6.1),
+    # bookworm-backports by ABI (linux-kbuild-6.12.95+deb12).
+    kbuild=linux-kbuild-$ABI
+    apt-cache policy "$kbuild" | grep -q 'Candidate: [0-9]' ||
+        kbuild=linux-kbuild-$SERIES
     for p in "linux-headers-$KVER:arm64" "linux-headers-$ABI-common" \
-             "linux-kbuild-$SERIES"; do
+             "$kbuild"; do
         dpkg-deb -x "$(fetch "$p")" "$WORK/root"
     done
     # The headers name their common half by its installed path.
@@ -47,8 +52,10 @@ for m in "$SRCDIR"/guest-kernel-patches/*/Kbuild; do
     rm -rf "$dir"
     mkdir -p "$dir"
     cp "$(dirname "$m")"/* "$dir/"
+    # No BTF for our modules: 6.12's headers would run pahole for it, and
+    # nothing here reads it.
     make -s -C "$headers" M="$dir" ARCH=arm64 \
         CROSS_COMPILE=aarch64-linux-gnu- DREDBOX_INCLUDE="$SRCDIR/include" \
-        modules
+        CONFIG_DEBUG_INFO_BTF_MODULES= modules
     cp "$dir"/*.ko "$OUT/"
 done

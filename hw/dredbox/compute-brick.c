@@ -224,9 +224,14 @@ static void dredbox_fdt_distance_map(DredboxComputeState *s)
         return;
     }
     matrix = g_malloc(size);
-    for (int i = 0; i < n; i++) {
-        for (int j = 0; j < n; j++) {
-            int idx = (i * n + j) * 3;
+    /*
+     * Highest node first: Linux 6.12 (mm/numa_memblks.c) sizes its distance
+     * table by the nodes it knows at the first entry and drops entries past
+     * it, so a map that starts at node 0 loses every empty node's distances.
+     */
+    for (int i = n - 1; i >= 0; i--) {
+        for (int j = n - 1; j >= 0; j--) {
+            int idx = ((n - 1 - i) * n + n - 1 - j) * 3;
 
             matrix[idx] = cpu_to_be32(i);
             matrix[idx + 1] = cpu_to_be32(j);

@@ -76,9 +76,14 @@ cp "$work/busybox/bin/busybox" "$root/bin/busybox"
 # Modules and everything they depend on, with a modules.dep for modprobe.
 depmod -b "$work/kernel" "$kver"
 kmods=$work/kernel/lib/modules/$kver
+boot_modules=""    # /etc/modules: what this kernel does not have built in
 for m in $MODULES; do
-    [ ! -d "$SRCDIR/guest-kernel-patches/$m" ] || continue   # ours: below
     pat=$(echo "$m" | sed 's/[-_]/[-_]/g')
+    if grep -qE "(^|/)$pat\.ko$" "$kmods/modules.builtin"; then
+        continue    # e.g. virtio_pci in 6.12
+    fi
+    boot_modules="$boot_modules $m"
+    [ ! -d "$SRCDIR/guest-kernel-patches/$m" ] || continue   # ours: below
     line=$(grep -E "(^|/)$pat\.ko(\.xz)?:" "$kmods/modules.dep") ||
         { echo "prepare: module $m not in $KPKG" >&2; exit 1; }
     for f in $(echo "$line" | tr -d ':'); do
@@ -92,7 +97,7 @@ mkdir -p "$root/etc/modprobe.d"
 cp "$SRCDIR"/guest-kernel-patches/*/*.conf "$root/etc/modprobe.d/"
 cp "$kmods"/modules.builtin* "$kmods"/modules.order "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
-echo "$MODULES" | tr ' ' '\n' > "$root/etc/modules"
+echo "$boot_modules" | tr ' ' '\n' | sed '/^$/d' > "$root/etc/modules"
 
 install -m 0755 "$SRCDIR/tests/guest/rootfs/init" "$root/init"
 cp "$SRCDIR"/tests/guest/rootfs/*.sh "$root/dredbox/"

@@ -50,8 +50,8 @@ static GOptionEntry entries[] = {
       "attach: an accelerator, with a queue segment of --size (default"
       " 256M)", NULL },
     { "force", 'f', 0, G_OPTION_ARG_NONE, &opt_force,
-      "detach: RMC-path memory even if the brick's guest cannot give it"
-      " back (a dead or rebooted brick)", NULL },
+      "detach: RMC-path memory or an accelerator even if the brick's guest"
+      " cannot give it back (a dead or rebooted brick)", NULL },
     { "allocation", 'a', 0, G_OPTION_ARG_INT, &opt_alloc,
       "detach: this allocation (default: the brick's newest)", "ID" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json,

@@ -46,6 +46,11 @@
  * answer); times brick_scale() for a brick in timing mode.
  */
 #define PLUG_TIMEOUT_US (60 * G_USEC_PER_SEC)
+/*
+ * How long a detach lets the guest's running accelerator jobs finish;
+ * times brick_scale().  Under PLUG_TIMEOUT_US, the agent's own deadline.
+ */
+#define RELEASE_TIMEOUT_MS 10000
 /* How long the RMC may take to see its new link; times brick_scale(). */
 #define RMC_LINK_TIMEOUT_US (10 * G_USEC_PER_SEC)
 /*
@@ -559,6 +564,20 @@ static bool step_agent_attach(void *opaque, GError **errp)
     return ok != NULL;
 }
 
+/*
+ * The brick's agent closes the accelerator queue behind the compute port
+ * to new jobs and waits, at most RELEASE_TIMEOUT_MS, for the running ones.
+ */
+static bool agent_release(AttachCtx *ctx, GError **errp)
+{
+    g_autofree char *req = g_strdup_printf(
+        "release %u %u", ctx->alloc.compute_port,
+        RELEASE_TIMEOUT_MS * brick_scale(ctx->alloc.compute));
+    g_autofree char *ok = agent_call(ctx->alloc.compute, req, errp);
+
+    return ok != NULL;
+}
+
 static bool agent_detach(AttachCtx *ctx, GError **errp)
 {
     g_autofree char *req = g_strdup_printf("detach %u",
@@ -823,6 +842,26 @@ static char *do_attach(JsonObject *req, GError **errp)
     return json_line_end(b);
 }
 
+/*
+ * The guest's part of a detach: if it failed (@done false, why in
+ * *@errp), the detach stops and the guest keeps @what, unless @force, for
+ * a brick that is dead or rebooted without it.
+ */
+static bool guest_let_go(bool done, bool force, const char *what,
+                         GError **errp)
+{
+    if (done) {
+        return true;
+    }
+    if (!force) {
+        g_prefix_error(errp, "the guest keeps %s (detach --force takes it"
+                       " anyway): ", what);
+        return false;
+    }
+    g_clear_error(errp);
+    return true;
+}
+
 static char *do_detach(JsonObject *req, GError **errp)
 {
     g_autoptr(GArray) list = NULL;
@@ -868,20 +907,17 @@ static char *do_detach(JsonObject *req, GError **errp)
     ctx.alloc = *a;
     ctx.pl = placement_of(a);
     if (a->has_accel) {
+        /* The queue's users first: no new jobs, running ones finish. */
+        if (!guest_let_go(agent_release(&ctx, errp), force,
+                          "the accelerator", errp)) {
+            return NULL;
+        }
         sdm_synth_undo(accel_steps, G_N_ELEMENTS(accel_steps), &ctx);
     } else if (a->rmc) {
-        /*
-         * The guest must let go first; if it cannot, the memory stays,
-         * unless the operator forces it (a brick that is dead or that
-         * rebooted without it).
-         */
-        if (!agent_detach(&ctx, errp)) {
-            if (!force) {
-                g_prefix_error(errp, "the guest keeps the memory (detach"
-                               " --force takes it anyway): ");
-                return NULL;
-            }
-            g_clear_error(errp);
+        /* The guest's kernel lets go of the memory first. */
+        if (!guest_let_go(agent_detach(&ctx, errp), force, "the memory",
+                          errp)) {
+            return NULL;
         }
         sdm_synth_undo(rmc_steps, G_N_ELEMENTS(rmc_steps) - 1, &ctx);
     } else if (!vmem_resize(a->compute, a->memory,

@@ -27,6 +27,7 @@ struct DrqQueue {
     volatile uint8_t *seg;
     uint64_t size;
     uint8_t abandoned[DRQ_SLOTS];   /* timed out: reclaim when finished */
+    uint32_t submit_error;          /* why drq_submit last gave -1 */
 };
 
 static void say(char *err, size_t len, const char *fmt, ...)
@@ -120,6 +121,7 @@ static void queue_setup(DrqQueue *q)
         }
     }
     h->version = DRQ_VERSION;
+    h->closing = 0;
     h->nslots = DRQ_SLOTS;
     h->slot_size = sizeof(DrqSlot);
     h->data_offset = DRQ_DATA_OFFSET;
@@ -136,18 +138,16 @@ static void *map_phys(int fd, uint64_t phys, uint64_t size)
     return p == MAP_FAILED ? NULL : p;
 }
 
-DrqQueue *drq_open(int port, unsigned wait_ms, char *err, size_t errlen)
+/* A queue handle with the RMC's registers mapped, or NULL. */
+static DrqQueue *rmc_open(char *err, size_t errlen)
 {
     DrqQueue *q = calloc(1, sizeof(*q));
-    uint64_t deadline = now_ms() + wait_ms;
-    const uint32_t ready = RMC_STATUS_LIVE | RMC_STATUS_ENGINE;
-    unsigned nports, first, last;
-    int found = -1;
 
     if (!q) {
         say(err, errlen, "out of memory");
         return NULL;
     }
+    q->submit_error = DRQ_ERR_FULL;
     q->memfd = open("/dev/mem", O_RDWR | O_SYNC);
     if (q->memfd < 0) {
         say(err, errlen, "cannot open /dev/mem: %s", strerror(errno));
@@ -158,7 +158,52 @@ DrqQueue *drq_open(int port, unsigned wait_ms, char *err, size_t errlen)
     if (!q->rmc || rd(q, RMC_ID) != RMC_ID_VALUE ||
         !(rd(q, RMC_CAP) & RMC_CAP_DOORBELL)) {
         say(err, errlen, "no Remote Memory Controller with doorbells here");
-        goto fail;
+        drq_close(q);
+        return NULL;
+    }
+    return q;
+}
+
+/* Map the segment behind port @port's entry (@len bytes of it, 0: all). */
+static int segment_map(DrqQueue *q, unsigned port, uint64_t len, char *err,
+                       size_t errlen)
+{
+    q->port = port;
+    q->entry = RMC_WIDE_BASE + port * RMC_WIDE_STRIDE;
+    q->size = rd64(q, q->entry + RMC_WIDE_END) -
+              rd64(q, q->entry + RMC_WIDE_START) + 1;
+    if (q->size <= DRQ_DATA_OFFSET) {
+        say(err, errlen, "port %u's window is too small for a queue", port);
+        return -1;
+    }
+    q->size = len ? len : q->size;
+    q->seg = map_phys(q->memfd, rd64(q, q->entry + RMC_WIDE_START), q->size);
+    if (!q->seg) {
+        say(err, errlen, "cannot map port %u's window: %s", port,
+            strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* Whether the queue has a layout and is being released. */
+static int queue_closing(DrqQueue *q)
+{
+    volatile DrqHeader *h = header(q);
+
+    return h->magic == DRQ_MAGIC && h->version == DRQ_VERSION && h->closing;
+}
+
+DrqQueue *drq_open(int port, unsigned wait_ms, char *err, size_t errlen)
+{
+    DrqQueue *q = rmc_open(err, errlen);
+    uint64_t deadline = now_ms() + wait_ms;
+    const uint32_t ready = RMC_STATUS_LIVE | RMC_STATUS_ENGINE;
+    unsigned nports, first, last;
+    int found = -1;
+
+    if (!q) {
+        return NULL;
     }
     nports = rd(q, RMC_CAP) & RMC_CAP_PORTS_MASK;
     if (port >= (int)nports) {
@@ -186,18 +231,11 @@ DrqQueue *drq_open(int port, unsigned wait_ms, char *err, size_t errlen)
             : "RMC port %d has no accelerator", port);
         goto fail;
     }
-    q->port = found;
-    q->entry = RMC_WIDE_BASE + found * RMC_WIDE_STRIDE;
-    q->size = rd64(q, q->entry + RMC_WIDE_END) -
-              rd64(q, q->entry + RMC_WIDE_START) + 1;
-    if (q->size <= DRQ_DATA_OFFSET) {
-        say(err, errlen, "port %d's window is too small for a queue", found);
+    if (segment_map(q, found, 0, err, errlen)) {
         goto fail;
     }
-    q->seg = map_phys(q->memfd, rd64(q, q->entry + RMC_WIDE_START), q->size);
-    if (!q->seg) {
-        say(err, errlen, "cannot map port %d's window: %s", found,
-            strerror(errno));
+    if (queue_closing(q)) {
+        say(err, errlen, "port %d: %s", found, drq_strerror(DRQ_ERR_CLOSED));
         goto fail;
     }
     queue_setup(q);
@@ -274,9 +312,16 @@ int drq_submit(DrqQueue *q, uint32_t op, uint64_t src, uint64_t dst,
         }
     }
     if (!s) {
+        q->submit_error = DRQ_ERR_FULL;
         return -1;
     }
     s->state = DRQ_OWNED;
+    __sync_synchronize();   /* OWNED before closing is read: accel-queue.h */
+    if (header(q)->closing) {
+        s->state = DRQ_FREE;
+        q->submit_error = DRQ_ERR_CLOSED;
+        return -1;
+    }
     s->op = op;
     s->src = src;
     s->dst = dst;
@@ -315,7 +360,7 @@ uint32_t drq_wait(DrqQueue *q, int slot, unsigned timeout_ms,
     uint32_t bit = 1u << q->port;
 
     if (slot < 0 || slot >= DRQ_SLOTS) {
-        return DRQ_ERR_FULL;    /* drq_submit's -1: there was no slot */
+        return q->submit_error; /* drq_submit's -1 */
     }
     s = slot_at(q, slot);
     for (unsigned spin = 0;; spin++) {
@@ -355,6 +400,61 @@ uint32_t drq_run(DrqQueue *q, uint32_t op, uint64_t src, uint64_t dst,
                     result);
 }
 
+/* Slots a producer or the accelerator still holds. */
+static unsigned in_flight(DrqQueue *q)
+{
+    unsigned n = 0;
+
+    for (int i = 0; i < DRQ_SLOTS; i++) {
+        uint32_t st = slot_at(q, i)->state;
+
+        n += st == DRQ_OWNED || st == DRQ_SUBMITTED || st == DRQ_IN_PROGRESS;
+    }
+    return n;
+}
+
+int drq_release(unsigned port, unsigned timeout_ms, char *err, size_t errlen)
+{
+    DrqQueue *q = rmc_open(err, errlen);
+    uint64_t deadline = now_ms() + timeout_ms;
+    volatile DrqHeader *h;
+    unsigned busy;
+    int ret = -1;
+
+    if (!q) {
+        return -1;
+    }
+    if (port >= (rd(q, RMC_CAP) & RMC_CAP_PORTS_MASK) ||
+        !(port_status(q, port) & RMC_STATUS_LIVE)) {
+        say(err, errlen, "RMC port %u has no queue", port);
+        goto out;
+    }
+    /* The header and the slots: the data is not ours to touch. */
+    if (segment_map(q, port, DRQ_DATA_OFFSET, err, errlen)) {
+        goto out;
+    }
+    h = header(q);
+    if (h->magic != DRQ_MAGIC || h->version != DRQ_VERSION) {
+        ret = 0;            /* never set up: nobody to tell */
+        goto out;
+    }
+    h->closing = 1;
+    __sync_synchronize();   /* closing before the slots are read */
+    while ((busy = in_flight(q)) && now_ms() < deadline) {
+        usleep(10000);
+    }
+    if (busy) {
+        h->closing = 0;
+        say(err, errlen, "%u job%s still running after %u ms", busy,
+            busy == 1 ? "" : "s", timeout_ms);
+        goto out;
+    }
+    ret = 0;
+out:
+    drq_close(q);
+    return ret;
+}
+
 const char *drq_strerror(uint32_t status)
 {
     static const char *const msg[] = {
@@ -369,6 +469,8 @@ const char *drq_strerror(uint32_t status)
         [DRQ_ERR_LOST] = "the accelerator went away",
         [DRQ_ERR_TIMEOUT] = "no answer in time",
         [DRQ_ERR_FULL] = "every slot of the queue is taken",
+        [DRQ_ERR_CLOSED] = "the queue is being released (the SDM controller"
+                           " is taking the accelerator away)",
     };
 
     return status < sizeof(msg) / sizeof(msg[0]) && msg[status]

@@ -42,14 +42,17 @@ volatile void *drq_mem(const DrqQueue *q, uint64_t off);
 void drq_write(DrqQueue *q, uint64_t off, const void *buf, uint64_t len);
 void drq_read(DrqQueue *q, uint64_t off, void *buf, uint64_t len);
 
-/* Put one descriptor in a free slot and ring: the slot, or -1 if full. */
+/*
+ * Put one descriptor in a free slot and ring: the slot, or -1 if there is
+ * none or the queue is being released (drq_wait(-1) says which).
+ */
 int drq_submit(DrqQueue *q, uint32_t op, uint64_t src, uint64_t dst,
                uint64_t len, uint64_t arg);
 /*
  * Wait for @slot: DRQ_OK (its result in @result), the accelerator's
  * DRQ_ERR_*, DRQ_ERR_LOST if the accelerator went away (every slot it
  * held fails so) or DRQ_ERR_TIMEOUT after @timeout_ms.  Frees the slot.
- * A slot drq_submit did not give (its -1 when full) is DRQ_ERR_FULL.
+ * drq_submit's -1 is DRQ_ERR_FULL or DRQ_ERR_CLOSED.
  */
 uint32_t drq_wait(DrqQueue *q, int slot, unsigned timeout_ms,
                   uint64_t *result);
@@ -58,5 +61,15 @@ uint32_t drq_run(DrqQueue *q, uint32_t op, uint64_t src, uint64_t dst,
                  uint64_t len, uint64_t arg, unsigned timeout_ms,
                  uint64_t *result);
 const char *drq_strerror(uint32_t status);
+
+/*
+ * Release the queue behind RMC port @port (the SDM agent does, when the
+ * controller takes the accelerator away): its users submit nothing more
+ * (DRQ_ERR_CLOSED, and drq_open refuses it), and what they submitted
+ * finishes.  0 once nothing is in flight; -1 with a message in @err if the
+ * port has no queue or jobs still run after @timeout_ms (the queue is then
+ * open again).
+ */
+int drq_release(unsigned port, unsigned timeout_ms, char *err, size_t errlen);
 
 #endif

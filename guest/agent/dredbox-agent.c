@@ -13,10 +13,12 @@
  *   ID detach PORT
  *   ID status
  *   ID nodes START_HEX SIZE_HEX
+ *   ID release PORT TIMEOUT_MS
  * Replies: "ID ok" (status: "ID ok " and the driver's port lines,
  * ';'-joined; nodes: "ID ok " and the NUMA nodes of the online memory
- * blocks in the range, ','-joined, or "none") or "ID error " and what went
- * wrong.
+ * blocks in the range, ','-joined, or "none"; release: once the
+ * accelerator queue behind PORT is closed to new jobs and has none left
+ * running, libdredbox-accel.h) or "ID error " and what went wrong.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -31,6 +33,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "libdredbox-accel.h"
 
 #define PORT_NAME "dredbox.agent"
 
@@ -247,6 +251,17 @@ static void handle(const char *line, char *reply, size_t len)
         nodes(off, size, reply, len);
         return;
     }
+    if (n >= 1 && !strcmp(w[0], "release")) {
+        if (n != 3 || !number(w[1], 10, UINT32_MAX, &port) ||
+            !number(w[2], 10, UINT32_MAX, &size)) {
+            snprintf(reply, len, "error release takes PORT TIMEOUT_MS");
+        } else if (drq_release(port, size, err, sizeof(err))) {
+            snprintf(reply, len, "error release: %s", err);
+        } else {
+            snprintf(reply, len, "ok");
+        }
+        return;
+    }
     if (n >= 1 && !strcmp(w[0], "attach")) {
         if (n != 6 || !number(w[1], 10, UINT32_MAX, &port) ||
             !number(w[2], 10, UINT32_MAX, &brick) ||
@@ -268,7 +283,7 @@ static void handle(const char *line, char *reply, size_t len)
         snprintf(value, sizeof(value), "%llu", port);
     } else {
         snprintf(reply, len, "error unknown request (attach, detach,"
-                 " status, nodes)");
+                 " status, nodes, release)");
         return;
     }
     if (write_attr(attr, value, err, sizeof(err))) {

@@ -211,6 +211,19 @@ check_value() {
     fi
 }
 
+# wait_for SECONDS COMMAND...: until COMMAND succeeds, polled every 0.1 s,
+# at most SECONDS; its status is the last try's.
+wait_for() {
+    limit=$(($1 * 10))
+    shift
+    i=0
+    until "$@"; do
+        i=$((i + 1))
+        [ $i -lt "$limit" ] || return 1
+        sleep 0.1
+    done
+}
+
 # within DESC PERCENT GOT EXPECTED: |GOT - EXPECTED| <= PERCENT% of EXPECTED
 within() {
     if [ -z "$3" ] || [ -z "$4" ]; then

@@ -109,9 +109,12 @@ done
 aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -I"$SRCDIR/include" \
     -o "$root/dredbox/bin/dredbox-accel" "$SRCDIR/guest/accel/dredbox-accel.c" \
     "$SRCDIR/guest/accel/libdredbox-accel.c"
-# The SDM agent (docs/guest-kernel.md).
-aarch64-linux-gnu-gcc -static -O2 -Wall -Werror \
-    -o "$root/dredbox/bin/dredbox-agent" "$SRCDIR/guest/agent/dredbox-agent.c"
+# The SDM agent (docs/guest-kernel.md), which releases accelerator queues
+# with the library.
+aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -I"$SRCDIR/include" \
+    -I"$SRCDIR/guest/accel" \
+    -o "$root/dredbox/bin/dredbox-agent" "$SRCDIR/guest/agent/dredbox-agent.c" \
+    "$SRCDIR/guest/accel/libdredbox-accel.c"
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > "$OUT/initramfs.gz"
 rm -rf "$work"

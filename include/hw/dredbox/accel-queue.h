@@ -16,7 +16,14 @@
  * A slot moves FREE -> OWNED -> SUBMITTED (the compute brick, the
  * producer), SUBMITTED -> IN_PROGRESS -> DONE or ERROR (the accelerator,
  * the consumer), DONE/ERROR -> FREE (the producer, after reading the
- * result).  The accelerator only ever takes SUBMITTED slots, copies the
+ * result).
+ *
+ * Release (the SDM controller takes the accelerator away): the brick's
+ * agent sets DrqHeader.closing, then waits until no slot is OWNED,
+ * SUBMITTED or IN_PROGRESS.  A producer marks its slot OWNED, then reads
+ * closing: if set, it frees the slot and submits nothing (DRQ_ERR_CLOSED);
+ * if not, the agent will wait for that slot.  Both sides order their write
+ * before their read with a full barrier.  The accelerator only ever takes SUBMITTED slots, copies the
  * descriptor before checking it, and writes nothing but the slot's
  * result, status and state outside the data ranges it was given.
  *
@@ -39,7 +46,8 @@ typedef struct DrqHeader {
     uint32_t nslots;            /* DRQ_SLOTS */
     uint32_t slot_size;         /* sizeof(DrqSlot) */
     uint64_t data_offset;       /* DRQ_DATA_OFFSET */
-    uint8_t pad0[40];
+    uint32_t closing;           /* nonzero: being released, submit nothing */
+    uint8_t pad0[36];
     uint64_t submitted;         /* producer: slots submitted so far */
     uint8_t pad1[56];
     uint64_t completed;         /* consumer: slots finished so far */
@@ -76,6 +84,7 @@ enum {
     DRQ_ERR_LOST = 7,           /* producer: the accelerator went away */
     DRQ_ERR_TIMEOUT = 8,        /* producer: no answer in time */
     DRQ_ERR_FULL = 9,           /* producer: no free slot */
+    DRQ_ERR_CLOSED = 10,        /* producer: the queue is being released */
 };
 
 typedef struct DrqSlot {

@@ -45,13 +45,44 @@ static SdmPort *free_port(const SdmVertex *v, bool nearest,
     return best;
 }
 
+/*
+ * Free cabled ports of @c and @m whose circuit has the best class any pair
+ * of their cabled ports has, into @cp and @mp; false if those are busy.
+ */
+static bool best_pair(const SdmVertex *c, const SdmVertex *m, SdmPort **cp,
+                      SdmPort **mp)
+{
+    int best = -1;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (unsigned i = 0; i < c->nports; i++) {
+            for (unsigned j = 0; j < m->nports; j++) {
+                SdmPort *a = &c->ports[i], *b = &m->ports[j];
+                int l = sdm_path_latency(a, b);
+
+                if (a->switch_port < 0 || b->switch_port < 0) {
+                    continue;
+                }
+                if (pass == 0 && (best < 0 || l < best)) {
+                    best = l;
+                } else if (pass == 1 && l == best && !a->edge && !b->edge) {
+                    *cp = a;
+                    *mp = b;
+                    return true;
+                }
+            }
+        }
+    }
+    return false;
+}
+
 bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
                  SdmPlacement *out, GError **errp)
 {
     SdmVertex *c = sdm_graph_vertex(g, RACK_COMPUTE, req->compute);
     bool nearest = policy == SDM_POLICY_LOCALITY;
     bool room = false;
-    SdmPort *cp;
+    SdmPort *cp, *pcp;
 
     if (!c) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
@@ -102,14 +133,20 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
             continue;
         }
         room = true;
-        mp = free_port(m, nearest, NULL);
+        pcp = cp;
+        if (req->pair_class) {
+            mp = NULL;
+            best_pair(c, m, &pcp, &mp);
+        } else {
+            mp = free_port(m, nearest, NULL);
+        }
         if (mp && req->accelerator) {
             amp = free_port(m, nearest, mp);
         }
         if (!mp || (req->accelerator && !amp)) {
             continue;
         }
-        lat = sdm_path_latency(cp, mp);
+        lat = sdm_path_latency(pcp, mp);
         if (lat > req->max_latency) {
             continue;
         }
@@ -118,7 +155,7 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
              m->size - m->used >= out->memory->size - out->memory->used))) {
             continue;
         }
-        *out = (SdmPlacement) { m, cp, mp, lat, out->accel_port, amp };
+        *out = (SdmPlacement) { m, pcp, mp, lat, out->accel_port, amp };
         if (!nearest) {
             return true;
         }
@@ -130,6 +167,7 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
                     : "no memory brick has %" G_GUINT64_FORMAT " MiB free",
                     req->size >> 20, req->accelerator
                     ? "two free ports (one for the accelerator)"
+                    : req->pair_class ? "free ports of its nearest circuit"
                     : "a free port", rack_latency_name(req->max_latency));
         return false;
     }

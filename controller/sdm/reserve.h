@@ -33,6 +33,12 @@ typedef struct SdmRequest {
     bool accelerator;       /* the memory is an accelerator's queue */
     bool has_memory;        /* only from memory brick @memory */
     unsigned memory;
+    /*
+     * The circuit must have the best class the two bricks' cables allow
+     * (rack_pair_latency()): the virtio-mem path, whose memory lands in a
+     * NUMA node at that class's distance (docs/rack.md, "NUMA nodes").
+     */
+    bool pair_class;
 } SdmRequest;
 
 typedef struct SdmPlacement {

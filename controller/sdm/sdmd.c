@@ -801,6 +801,8 @@ static char *do_attach(JsonObject *req, GError **errp)
         return NULL;
     }
     r.max_latency = l;
+    /* virtio-mem memory lands in a node at the pair's class's distance */
+    r.pair_class = !r.accelerator && !strcmp(path, "virtio-mem");
     if (pol && !sdm_policy_parse(pol, &policy)) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
                     "policy must be first-fit or locality, not \"%s\"", pol);

@@ -103,6 +103,46 @@ static void test_policies(void **state)
     assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
 }
 
+/*
+ * pair_class (the virtio-mem path): the circuit has the best class the
+ * bricks' cables allow, however the policy would pick the ports, or none.
+ */
+static void test_pair_class(void **state)
+{
+    g_autoptr(Rack) rack = rack_parse(
+        "compute 0 ports=2\nmemory 0 size=4G ports=2\n"
+        "optical-switch ports=8\n"
+        "cable compute0.port0 optical:0 latency=rack-local\n"
+        "cable compute0.port1 optical:1 latency=tray-local\n"
+        "cable memory0.port0 optical:2 latency=tray-local\n"
+        "cable memory0.port1 optical:3 latency=tray-local\n", "t.rack", NULL);
+    SdmGraph *g = sdm_graph_new(rack);
+    SdmRequest req = { .compute = 0, .size = 512 * MiB,
+                       .max_latency = RACK_INTER_RACK };
+    SdmPlacement pl;
+    GError *err = NULL;
+
+    /* First fit alone takes compute port 0: a rack-local circuit. */
+    assert_true(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
+    assert_int_equal(pl.compute_port->index, 0);
+    assert_int_equal(pl.latency, RACK_RACK_LOCAL);
+    req.pair_class = true;
+    assert_true(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
+    assert_int_equal(pl.compute_port->index, 1);
+    assert_int_equal(pl.latency, RACK_TRAY_LOCAL);
+    sdm_reserve_commit(g, &pl, req.size);
+    /* Port 1 taken: port 0 would give rack-local, so nothing. */
+    assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
+    assert_string_equal(err->message, "no memory brick with 512 MiB free"
+                        " has free ports of its nearest circuit within"
+                        " inter-rack reach");
+    g_clear_error(&err);
+    req.pair_class = false;
+    assert_true(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
+    assert_int_equal(pl.latency, RACK_RACK_LOCAL);
+    sdm_graph_free(g);
+}
+
 static void test_refusals(void **state)
 {
     SdmGraph *g = *state;
@@ -229,12 +269,14 @@ static void test_random(void **state)
                 .compute = g_rand_int_range(rand, 0, 2),
                 .size = g_rand_int_range(rand, 1, 9) * 256 * MiB,
                 .max_latency = g_rand_int_range(rand, 0, 3),
+                .pair_class = g_rand_boolean(rand),
             };
             SdmPlacement pl;
 
             if (sdm_reserve(g, g_rand_int_range(rand, 0, 2), &req, &pl,
                             NULL)) {
                 assert_true(pl.latency <= req.max_latency);
+                assert_false(pl.compute_port->edge || pl.memory_port->edge);
                 assert_true(pl.memory->size - pl.memory->used >= req.size);
                 sdm_reserve_commit(g, &pl, req.size);
                 g_array_append_val(live, pl);
@@ -285,6 +327,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test(test_accelerator),
+        cmocka_unit_test(test_pair_class),
         cmocka_unit_test_setup_teardown(test_random, setup, teardown),
         cmocka_unit_test(test_policy_names),
     };

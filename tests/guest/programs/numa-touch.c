@@ -8,6 +8,7 @@
  *   TOUCH_VERIFIED=<pages that read back intact>
  * Raw syscalls: the guest has no libnuma.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,10 +55,18 @@ int main(int argc, char **argv)
         return 1;
     }
     nodemask = 1UL << node;
-    if (syscall(SYS_mbind, mem, pages * page, MPOL_BIND, &nodemask, 64,
-                MPOL_MF_STRICT)) {
-        perror("numa-touch: mbind");
-        return 1;
+    /*
+     * A node that just got memory joins the tasks' allowed nodes a moment
+     * later (the cpuset code learns of it from a work item): until then
+     * mbind says EINVAL.  Five seconds at most.
+     */
+    for (int try = 0; syscall(SYS_mbind, mem, pages * page, MPOL_BIND,
+                              &nodemask, 64, MPOL_MF_STRICT); try++) {
+        if (errno != EINVAL || try == 500) {
+            perror("numa-touch: mbind");
+            return 1;
+        }
+        usleep(10000);
     }
     for (unsigned long p = 0; p < pages; p++) {
         fill_page(mem + p * page, page, tag, p);

@@ -42,5 +42,14 @@ echo "DREDBOX-STEP shrink"
 wait_mem -le "$base"
 echo "SHRUNK_KB=$(($(memtotal) - base))"
 # An empty node may go offline, and its sysfs directory with it.
-echo "SHRUNK_NODE1_BLOCKS=$(find /sys/devices/system/node/node1/ -maxdepth 1 \
-    -name 'memory[0-9]*' 2>/dev/null | wc -l)"
+node1_blocks() {
+    find /sys/devices/system/node/node1/ -maxdepth 1 -name 'memory[0-9]*' \
+        2> /dev/null | wc -l
+}
+# virtio-mem removes a block a moment after MemTotal lost it (offlined).
+i=0
+while [ "$(node1_blocks)" != 0 ] && [ $i -lt 120 ]; do
+    sleep 1
+    i=$((i + 1))
+done
+echo "SHRUNK_NODE1_BLOCKS=$(node1_blocks)"

@@ -34,8 +34,8 @@
 #include "exec/memory.h"
 #include "exec/address-spaces.h"
 #include "hw/dredbox/pool-client.h"
+#include "hw/dredbox/remote-memory.h"
 
-#define TYPE_MEMORY_BACKEND_REMOTE "memory-backend-remote"
 OBJECT_DECLARE_SIMPLE_TYPE(HostMemoryBackendRemote, MEMORY_BACKEND_REMOTE)
 
 struct HostMemoryBackendRemote {
@@ -60,11 +60,51 @@ struct HostMemoryBackendRemote {
     void *host;
     uint64_t granule;
     uint32_t *granule_seg;
+    uint64_t *granule_offset;   /* and where it is in the brick */
     MemoryListener listener;
     RamDiscardListener rdl;
     RamDiscardManager *rdm;
     Notifier exit_notifier;
 };
+
+/* Who watches where on-demand memory is (remote-memory.h). */
+static NotifierList remote_changes =
+    NOTIFIER_LIST_INITIALIZER(remote_changes);
+
+void dredbox_remote_memory_add_notifier(Notifier *n)
+{
+    notifier_list_add(&remote_changes, n);
+}
+
+bool dredbox_remote_memory_info(Object *memdev,
+                                DredboxRemoteMemoryInfo *info)
+{
+    HostMemoryBackendRemote *r = (HostMemoryBackendRemote *)
+        object_dynamic_cast(memdev, TYPE_MEMORY_BACKEND_REMOTE);
+
+    if (!r) {
+        return false;
+    }
+    *info = (DredboxRemoteMemoryInfo) {
+        .brick = r->on_demand ? r->brick : r->seg.brick,
+        .latency = r->latency_class,
+        .granule = r->on_demand ? r->granule : 0,
+        .offset = r->on_demand ? 0 : r->seg.offset,
+    };
+    return true;
+}
+
+uint64_t dredbox_remote_memory_granule(Object *memdev, uint64_t g)
+{
+    HostMemoryBackendRemote *r = (HostMemoryBackendRemote *)
+        object_dynamic_cast(memdev, TYPE_MEMORY_BACKEND_REMOTE);
+
+    if (!r || !r->granule_seg || !r->granule ||
+        g >= MEMORY_BACKEND(r)->size / r->granule || !r->granule_seg[g]) {
+        return UINT64_MAX;
+    }
+    return r->granule_offset[g];
+}
 
 static char *remote_client_name(HostMemoryBackendRemote *r)
 {
@@ -110,6 +150,7 @@ static void remote_discard_granules(HostMemoryBackendRemote *r,
         }
         r->granule_seg[g] = 0;
     }
+    notifier_list_notify(&remote_changes, r);
 }
 
 static bool remote_section_granules(HostMemoryBackendRemote *r,
@@ -160,6 +201,7 @@ static int remote_populate(RamDiscardListener *rdl, MemoryRegionSection *s)
                  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
         close(fd);
         r->granule_seg[g] = info.id;
+        r->granule_offset[g] = info.offset;
         if (p == MAP_FAILED) {
             warn_report("memory-backend-remote '%s': cannot map segment %u:"
                         " %s", name, info.id, strerror(errno));
@@ -167,6 +209,7 @@ static int remote_populate(RamDiscardListener *rdl, MemoryRegionSection *s)
             return -ENOMEM;
         }
     }
+    notifier_list_notify(&remote_changes, r);
     return 0;
 }
 
@@ -251,6 +294,7 @@ static bool remote_alloc_on_demand(HostMemoryBackendRemote *r,
         return false;
     }
     r->granule_seg = g_new0(uint32_t, backend->size / r->granule);
+    r->granule_offset = g_new0(uint64_t, backend->size / r->granule);
     memory_region_init_ram_ptr(&backend->mr, OBJECT(r), name, backend->size,
                                r->host);
     /* Memory devices are placed at multiples of this. */
@@ -385,6 +429,7 @@ static void remote_backend_finalize(Object *obj)
         qemu_ram_munmap(-1, r->host, MEMORY_BACKEND(r)->size);
     }
     g_free(r->granule_seg);
+    g_free(r->granule_offset);
     g_free(r->pool);
     g_free(r->client);
 }

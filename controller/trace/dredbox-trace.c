@@ -50,6 +50,7 @@ static const char *const kinds[] = {
     [MEM_TRACE_LOCAL] = "local", [MEM_TRACE_VIRTIO_MEM] = "virtio-mem",
     [MEM_TRACE_RMC] = "rmc", [MEM_TRACE_RMC_UNMAPPED] = "rmc-unmapped",
     [MEM_TRACE_IO] = "io", [MEM_TRACE_OTHER] = "other",
+    [MEM_TRACE_REMOTE_NODE] = "remote-node",
 };
 
 typedef struct Counts {
@@ -107,11 +108,13 @@ static bool load(const char *path, Trace *t)
         return false;
     }
     memcpy(&t->h, data, sizeof(t->h));
-    if (t->h.version != MEM_TRACE_VERSION ||
+    /* Version 2 differs only in having no bricks outside the RMC. */
+    if ((t->h.version != 2 && t->h.version != MEM_TRACE_VERSION) ||
         t->h.record_size != sizeof(MemTraceRecord)) {
         fprintf(stderr, "dredbox-trace: %s: version %u, record size %u: this"
-                " reader knows version %u, %zu\n", path, t->h.version,
-                t->h.record_size, MEM_TRACE_VERSION, sizeof(MemTraceRecord));
+                " reader knows versions 2 and %u, %zu\n", path,
+                t->h.version, t->h.record_size, MEM_TRACE_VERSION,
+                sizeof(MemTraceRecord));
         return false;
     }
     if ((len - sizeof(t->h)) % sizeof(MemTraceRecord)) {
@@ -122,6 +125,16 @@ static bool load(const char *path, Trace *t)
     t->r = (const MemTraceRecord *)(data + sizeof(t->h));
     t->n = (len - sizeof(t->h)) / sizeof(MemTraceRecord);
     return true;
+}
+
+/* Whether @r names the memory brick it reached (and where in it). */
+static bool has_brick(const MemTraceRecord *r)
+{
+    unsigned k = mem_trace_kind(r);
+
+    return k == MEM_TRACE_RMC || ((k == MEM_TRACE_VIRTIO_MEM ||
+                                   k == MEM_TRACE_REMOTE_NODE) &&
+                                  r->brick != MEM_TRACE_NO_BRICK);
 }
 
 static void csv(const Trace *t)
@@ -137,6 +150,8 @@ static void csv(const Trace *t)
                r->vcpu, r->vaddr, r->paddr, kind_name(mem_trace_kind(r)));
         if (mem_trace_kind(r) == MEM_TRACE_RMC) {
             printf("%u,%u,0x%" PRIx64 ",", r->port, r->brick, r->offset);
+        } else if (has_brick(r)) {
+            printf(",%u,0x%" PRIx64 ",", r->brick, r->offset);
         } else {
             printf(",,,");
         }
@@ -320,9 +335,12 @@ static bool analyse(const Trace *t, Stats *s)
         count_in(s->asids, r->asid, r);
         s->slice_all[slice]++;
         s->slice_remote[slice] += kind == MEM_TRACE_RMC ||
-                                  kind == MEM_TRACE_VIRTIO_MEM;
-        if (kind == MEM_TRACE_RMC) {
+                                  kind == MEM_TRACE_VIRTIO_MEM ||
+                                  kind == MEM_TRACE_REMOTE_NODE;
+        if (has_brick(r)) {
             count_in(s->bricks, r->brick, r);
+        }
+        if (kind == MEM_TRACE_RMC) {
             count_in(s->ports, r->port, r);
             touch(s, &fw, r);
         }

@@ -45,6 +45,7 @@
 #include "target/arm/gtimer.h"
 #include "system/cpu-timers.h"
 #include "hw/dredbox/compute-brick.h"
+#include "hw/dredbox/memory-map.h"
 #include "hw/dredbox/numa-distance.h"
 #include "hw/dredbox/rmc-table.h"
 #include "hw/dredbox/timing.h"
@@ -776,101 +777,39 @@ static void dredbox_timing_seed(void)
 }
 
 /*
- * Where memory of backend @memdev is served from: its destination and
- * link, or false if it is local.
+ * Timing mode's remote ranges outside the RMC windows: the memory map's
+ * ranges that come from a memory brick, each charged its latency class on
+ * that brick's link.
  */
-static bool dredbox_timing_remote(Object *memdev, TimingRange *r)
+void dredbox_timing_update_ranges(DredboxComputeState *s)
 {
-    uint32_t brick;
-
-    if (!memdev || !object_dynamic_cast(memdev, "memory-backend-remote")) {
-        return false;
-    }
-    r->dest = TIMING_DEST_TRAY_LOCAL +
-              object_property_get_enum(memdev, "latency-class",
-                                       "DredboxLatencyClass", &error_abort);
-    brick = object_property_get_uint(memdev, "brick", &error_abort);
-    /* A brick beyond the table's shares the last link */
-    r->link = TIMING_LINK_BRICK(MIN(brick, TIMING_TABLE_BRICKS - 1));
-    return true;
-}
-
-static void dredbox_timing_add_range(TimingTable *t, uint64_t start,
-                                     uint64_t size, Object *memdev)
-{
-    TimingRange r = { .start = start, .end = start + size };
-
-    if (!size || !dredbox_timing_remote(memdev, &r)) {
-        return;
-    }
-    if (t->nranges == TIMING_TABLE_RANGES) {
-        warn_report_once("dredbox-compute: timing: more than %d remote"
-                         " memory ranges; the rest count as local",
-                         TIMING_TABLE_RANGES);
-        return;
-    }
-    t->range[t->nranges++] = r;
-}
-
-typedef struct DredboxTimingWalk {
-    TimingTable *table;
-    DeviceState *plugging;      /* not realized yet, but counts */
-    DeviceState *unplugging;    /* still realized, but goes */
-} DredboxTimingWalk;
-
-static int dredbox_timing_add_device(Object *obj, void *opaque)
-{
-    DredboxTimingWalk *w = opaque;
-    MemoryDeviceState *md;
-    MemoryDeviceClass *mdc;
-    MemoryRegion *mr;
-
-    if (!object_dynamic_cast(obj, TYPE_MEMORY_DEVICE) ||
-        DEVICE(obj) == w->unplugging ||
-        (!DEVICE(obj)->realized && DEVICE(obj) != w->plugging)) {
-        return 0;
-    }
-    md = MEMORY_DEVICE(obj);
-    mdc = MEMORY_DEVICE_GET_CLASS(md);
-    mr = mdc->get_memory_region(md, NULL);
-    if (mr) {
-        dredbox_timing_add_range(w->table, mdc->get_addr(md),
-                                 memory_region_size(mr),
-                                 memory_region_owner(mr));
-    }
-    return 0;
-}
-
-/*
- * Publish the remote memory outside the RMC windows: NUMA nodes backed
- * by memory-backend-remote and memory devices (virtio-mem), with
- * @plugging (which the plug handler sees before it is realized) and
- * without @unplugging.
- */
-static void dredbox_timing_update_ranges(DredboxComputeState *s,
-                                         DeviceState *plugging,
-                                         DeviceState *unplugging)
-{
-    MachineState *ms = MACHINE(s);
-    NumaState *ns = ms->numa_state;
+    const MemoryMap *m = s->memory_map;
     TimingTable *t = s->timing_table;
-    DredboxTimingWalk w = {
-        .table = t, .plugging = plugging, .unplugging = unplugging,
-    };
-    uint64_t addr = dredbox_memmap[DREDBOX_LOCAL_DRAM].base;
 
     /* The write side of a seqlock (timing-table.h): odd while rewriting */
     qatomic_set(&t->generation, t->generation + 1);
     smp_wmb();  /* the odd generation before the ranges change */
     t->nranges = 0;
-    for (int i = 0; ns && i < ns->num_nodes; i++) {
-        /* The nodes' memory is contiguous, in node order. */
-        dredbox_timing_add_range(t, addr, ns->nodes[i].node_mem,
-                                 OBJECT(ns->nodes[i].node_memdev));
-        addr += ns->nodes[i].node_mem;
+    for (uint32_t i = 0; i < m->nranges; i++) {
+        const MemoryMapRange *r = &m->range[i];
+
+        if (r->brick == MEMORY_MAP_NO_BRICK) {
+            continue;
+        }
+        if (t->nranges == TIMING_TABLE_RANGES) {
+            warn_report_once("dredbox-compute: timing: more than %d remote"
+                             " memory ranges; the rest count as local",
+                             TIMING_TABLE_RANGES);
+            break;
+        }
+        t->range[t->nranges++] = (TimingRange) {
+            .start = r->start, .end = r->end,
+            .dest = TIMING_DEST_TRAY_LOCAL + r->latency,
+            /* A brick beyond the table's shares the last link */
+            .link = TIMING_LINK_BRICK(MIN(r->brick,
+                                          TIMING_TABLE_BRICKS - 1)),
+        };
     }
-    object_child_foreach_recursive(object_get_root(),
-                                   dredbox_timing_add_device, &w);
     smp_wmb();  /* the new ranges before the even generation */
     qatomic_set(&t->generation, t->generation + 1);
     trace_dredbox_timing_ranges(t->nranges);
@@ -920,7 +859,7 @@ static void dredbox_timing_init(DredboxComputeState *s)
     };
     memcpy(t->class_ns, s->class_ns, sizeof(t->class_ns));
     s->timing_table = t;
-    dredbox_timing_update_ranges(s, NULL, NULL);
+    dredbox_timing_update_ranges(s);
     dredbox_timing_publish(t);
 
     if (!rmc_table || !*rmc_table) {
@@ -1077,6 +1016,7 @@ static void dredbox_compute_init(MachineState *ms)
     }
     dredbox_fdt_create(s);
     dredbox_fdt_distance_map(s);
+    dredbox_memory_map_init(s);
     if (s->timing) {
         /* The RMC first: the plugin needs to know where its table is. */
         s->rmc = qdev_new(TYPE_DREDBOX_RMC);
@@ -1114,6 +1054,20 @@ static void dredbox_set_pool(Object *obj, const char *value, Error **errp)
 
     g_free(s->pool);
     s->pool = g_strdup(value);
+}
+
+static char *dredbox_get_memory_map(Object *obj, Error **errp)
+{
+    return g_strdup(DREDBOX_COMPUTE_MACHINE(obj)->memory_map_path);
+}
+
+static void dredbox_set_memory_map(Object *obj, const char *value,
+                                   Error **errp)
+{
+    DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(obj);
+
+    g_free(s->memory_map_path);
+    s->memory_map_path = g_strdup(value);
 }
 
 static bool dredbox_get_fabric(Object *obj, Error **errp)
@@ -1376,8 +1330,8 @@ static void dredbox_device_plug(HotplugHandler *hotplug_dev,
         DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(hotplug_dev);
 
         virtio_md_pci_plug(VIRTIO_MD_PCI(dev), MACHINE(hotplug_dev), errp);
-        if (!*errp && s->timing_table) {
-            dredbox_timing_update_ranges(s, dev, NULL);
+        if (!*errp) {
+            dredbox_memory_map_update(s, dev, NULL);
         }
     }
 }
@@ -1401,9 +1355,7 @@ static void dredbox_device_unplug(HotplugHandler *hotplug_dev,
         DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(hotplug_dev);
 
         virtio_md_pci_unplug(VIRTIO_MD_PCI(dev), MACHINE(hotplug_dev), errp);
-        if (s->timing_table) {
-            dredbox_timing_update_ranges(s, NULL, dev);
-        }
+        dredbox_memory_map_update(s, NULL, dev);
     } else {
         error_setg(errp, "dredbox-compute: cannot unplug %s",
                    object_get_typename(OBJECT(dev)));
@@ -1486,6 +1438,12 @@ static void dredbox_compute_class_init(ObjectClass *oc, void *data)
         "One empty CPU-less NUMA node per latency class after the -numa "
         "nodes, for memory a guest driver hot-adds through the RMC (needs "
         "NUMA: -numa or maxmem; default off)");
+    object_class_property_add_str(oc, "memory-map", dredbox_get_memory_map,
+                                  dredbox_set_memory_map);
+    object_class_property_set_description(oc, "memory-map",
+        "Publish the memory map (where remote memory outside the RMC"
+        " windows comes from) in this file, for tools such as the"
+        " dredbox-mem plugin (docs/memory-map.md)");
     object_class_property_add_bool(oc, "timing", dredbox_get_timing,
                                    dredbox_set_timing);
     object_class_property_set_description(oc, "timing",

@@ -34,6 +34,7 @@
 #include "hw/irq.h"
 #include "hw/qdev-properties.h"
 #include "hw/dredbox/rmc.h"
+#include "hw/dredbox/publish.h"
 #include "migration/blocker.h"
 #include "migration/vmstate.h"
 #include "trace.h"
@@ -312,28 +313,11 @@ static void rmc_publish(DredboxRmcState *s)
 
 static bool rmc_table_open(DredboxRmcState *s, Error **errp)
 {
-    int fd = qemu_create(s->table_path, O_RDWR | O_TRUNC, 0644, errp);
-    void *p;
-
-    if (fd < 0) {
-        error_prepend(errp, "dredbox-rmc: table: ");
+    s->table = dredbox_publish_open("dredbox-rmc: table", s->table_path,
+                                    sizeof(RmcTable), errp);
+    if (!s->table) {
         return false;
     }
-    if (ftruncate(fd, sizeof(RmcTable)) < 0) {
-        error_setg_errno(errp, errno, "dredbox-rmc: cannot size table %s",
-                         s->table_path);
-        close(fd);
-        return false;
-    }
-    p = mmap(NULL, sizeof(RmcTable), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-             0);
-    close(fd);
-    if (p == MAP_FAILED) {
-        error_setg_errno(errp, errno, "dredbox-rmc: cannot map table %s",
-                         s->table_path);
-        return false;
-    }
-    s->table = p;
     *s->table = (RmcTable) {
         .magic = RMC_TABLE_MAGIC, .version = RMC_TABLE_VERSION,
         .nports = s->num_ports,

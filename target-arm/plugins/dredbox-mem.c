@@ -33,7 +33,7 @@
  * counts while the guest runs.
  *
  *   -plugin PATH/libdredbox-mem.so,mode=count|trace|timing,rmc=TABLE
- *           [,range=A-B]...[,sample=N][,pid=N|ttbr=ADDR][,ctl=SOCKET]
+ *           [,map=MEMORY_MAP][,range=A-B]...[,sample=N][,pid=N|ttbr=ADDR][,ctl=SOCKET]
  *           [,out=FILE]
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -52,6 +52,7 @@
 #include <qemu-plugin.h>
 
 #include "hw/dredbox/mem-trace.h"
+#include "hw/dredbox/memory-map.h"
 #include "hw/dredbox/rmc-table.h"
 #include "hw/dredbox/timing-table.h"
 #include "line-server.h"
@@ -92,11 +93,13 @@ typedef struct Counts {
 enum {
     LOCAL = MEM_TRACE_LOCAL, VIRTIO_MEM = MEM_TRACE_VIRTIO_MEM,
     RMC = MEM_TRACE_RMC, RMC_UNMAPPED = MEM_TRACE_RMC_UNMAPPED,
-    IO = MEM_TRACE_IO, OTHER = MEM_TRACE_OTHER, KINDS
+    IO = MEM_TRACE_IO, OTHER = MEM_TRACE_OTHER,
+    REMOTE_NODE = MEM_TRACE_REMOTE_NODE, KINDS
 };
 static const char *const kind_names[KINDS] = {
     [LOCAL] = "local", [VIRTIO_MEM] = "virtio-mem", [RMC] = NULL,
     [RMC_UNMAPPED] = "rmc-unmapped", [IO] = "io", [OTHER] = "other",
+    [REMOTE_NODE] = "remote-node",
 };
 
 typedef struct Tally {
@@ -127,12 +130,36 @@ typedef struct Vcpu {
 static struct qemu_plugin_scoreboard *vcpus;    /* Vcpu per vCPU */
 static uint32_t port_brick[RMC_TABLE_PORTS];    /* the last seen per port */
 
-static char *table_path;
-static const RmcTable *table;          /* QEMU's, shared-mapped */
-static bool table_failed;
-static RmcTable *snap;                 /* our consistent copy */
-static GPtrArray *old_snaps;
-static GMutex snap_lock;
+/*
+ * A table QEMU publishes for us (rmc-table.h, memory-map.h): magic,
+ * version and a seqlock generation are its first three words.  QEMU
+ * creates it when the machine is built, after plugins are loaded, so it is
+ * mapped at first use; readers take a consistent copy after each rewrite
+ * and keep the old copies until exit, as other vCPUs may still read them.
+ */
+typedef struct Published {
+    const char *arg;            /* the argument that names it */
+    const char *hint;           /* how QEMU is told to publish it */
+    size_t size;
+    uint32_t magic, version;
+    char *path;
+    const void *shared;         /* QEMU's, shared-mapped */
+    bool failed;
+    void *snap;                 /* our consistent copy */
+    GPtrArray *old;
+    GMutex lock;
+} Published;
+
+static Published rmc_pub = {
+    .arg = "rmc", .hint = "-global dredbox-rmc.table=PATH",
+    .size = sizeof(RmcTable), .magic = RMC_TABLE_MAGIC,
+    .version = RMC_TABLE_VERSION,
+};
+static Published map_pub = {
+    .arg = "map", .hint = "-machine dredbox-compute,memory-map=PATH",
+    .size = sizeof(MemoryMap), .magic = MEMORY_MAP_MAGIC,
+    .version = MEMORY_MAP_VERSION,
+};
 static GArray *ranges;                 /* pairs of uint64_t, [a, b) */
 static uint64_t sample = 1;
 static FILE *out;                      /* mode=trace; its lock orders records */
@@ -152,68 +179,83 @@ typedef struct Thread {
     uint16_t asid;
 } Thread;
 
-/* A consistent copy of the table after QEMU rewrote it. */
-static RmcTable *refresh(void)
+static uint32_t pub_generation(const void *table)
 {
-    RmcTable *t = g_new(RmcTable, 1);
-    RmcTable *cur;
+    return __atomic_load_n((const uint32_t *)table + 2, __ATOMIC_ACQUIRE);
+}
+
+/* A consistent copy of @p's table after QEMU rewrote it. */
+static void *pub_refresh(Published *p)
+{
+    void *t = g_malloc(p->size);
+    void *cur;
     uint32_t gen;
 
     do {
-        gen = __atomic_load_n(&table->generation, __ATOMIC_ACQUIRE);
-        memcpy(t, table, sizeof(*t));
+        gen = pub_generation(p->shared);
+        memcpy(t, p->shared, p->size);
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-    } while ((gen & 1) ||
-             gen != __atomic_load_n(&table->generation, __ATOMIC_ACQUIRE));
-    t->generation = gen;
-    g_mutex_lock(&snap_lock);
-    cur = snap;
-    if (cur->generation == gen) {
+    } while ((gen & 1) || gen != pub_generation(p->shared));
+    ((uint32_t *)t)[2] = gen;
+    g_mutex_lock(&p->lock);
+    cur = p->snap;
+    if (((uint32_t *)cur)[2] == gen) {
         /* Another vCPU got there first. */
         g_free(t);
         t = cur;
     } else {
-        /* Readers may still hold the old copy: keep it until exit. */
-        g_ptr_array_add(old_snaps, cur);
-        __atomic_store_n(&snap, t, __ATOMIC_RELEASE);
+        g_ptr_array_add(p->old, cur);
+        __atomic_store_n(&p->snap, t, __ATOMIC_RELEASE);
     }
-    g_mutex_unlock(&snap_lock);
+    g_mutex_unlock(&p->lock);
     return t;
 }
 
-/*
- * The RMC creates its table when the machine is built, after plugins are
- * loaded: map it at the first access to an RMC window.
- */
-static bool table_open(void)
+static bool pub_open(Published *p)
 {
-    RmcTable *m = MAP_FAILED;
+    void *m = MAP_FAILED;
     int fd;
 
-    if (!table_path || __atomic_load_n(&table_failed, __ATOMIC_RELAXED)) {
+    if (!p->path || __atomic_load_n(&p->failed, __ATOMIC_RELAXED)) {
         return false;
     }
-    g_mutex_lock(&snap_lock);
-    if (!table && !table_failed) {
-        fd = open(table_path, O_RDONLY);
+    g_mutex_lock(&p->lock);
+    if (!p->shared && !p->failed) {
+        fd = open(p->path, O_RDONLY);
         if (fd >= 0) {
-            m = mmap(NULL, sizeof(RmcTable), PROT_READ, MAP_SHARED, fd, 0);
+            m = mmap(NULL, p->size, PROT_READ, MAP_SHARED, fd, 0);
             close(fd);
         }
-        if (m == MAP_FAILED || m->magic != RMC_TABLE_MAGIC ||
-            m->version != RMC_TABLE_VERSION) {
-            fprintf(stderr, "dredbox-mem: %s is not an RMC table (give QEMU"
-                    " -global dredbox-rmc.table=%s); RMC accesses count as"
-                    " other\n", table_path, table_path);
-            __atomic_store_n(&table_failed, true, __ATOMIC_RELAXED);
+        if (m == MAP_FAILED || ((uint32_t *)m)[0] != p->magic ||
+            ((uint32_t *)m)[1] != p->version) {
+            fprintf(stderr, "dredbox-mem: %s=%s is not what QEMU publishes"
+                    " with %s; what it describes counts as other\n", p->arg,
+                    p->path, p->hint);
+            __atomic_store_n(&p->failed, true, __ATOMIC_RELAXED);
         } else {
-            snap = g_new0(RmcTable, 1);
-            snap->generation = UINT32_MAX;  /* refreshed right away */
-            __atomic_store_n(&table, m, __ATOMIC_RELEASE);
+            p->snap = g_malloc0(p->size);
+            ((uint32_t *)p->snap)[2] = UINT32_MAX;  /* refreshed at once */
+            p->old = g_ptr_array_new_with_free_func(g_free);
+            __atomic_store_n(&p->shared, m, __ATOMIC_RELEASE);
         }
     }
-    g_mutex_unlock(&snap_lock);
-    return table;
+    g_mutex_unlock(&p->lock);
+    return p->shared;
+}
+
+/* A consistent copy of @p's table, or NULL if there is none. */
+static const void *pub_get(Published *p)
+{
+    const void *t;
+
+    if (!__atomic_load_n(&p->shared, __ATOMIC_ACQUIRE) && !pub_open(p)) {
+        return NULL;
+    }
+    t = __atomic_load_n(&p->snap, __ATOMIC_ACQUIRE);
+    if (pub_generation(p->shared) != ((const uint32_t *)t)[2]) {
+        t = pub_refresh(p);
+    }
+    return t;
 }
 
 /* Only this vCPU writes @c; others may read it at the same time. */
@@ -236,28 +278,33 @@ static bool in_ranges(uint64_t pa)
     return !ranges->len;
 }
 
-/* Where @pa lands: the kind, and for RMC the port, brick and offset. */
+/*
+ * Where @pa lands: the kind; for RMC the port, brick and offset; for
+ * memory a memory brick backs outside the RMC (the memory map), the brick
+ * and the offset in it.
+ */
 static int classify(uint64_t pa, bool io, unsigned *port, uint32_t *brick,
                     uint64_t *offset)
 {
-    RmcTable *t;
+    const RmcTable *t;
 
     if (io) {
         return IO;
     }
-    if (pa >= LOCAL_DRAM_BASE && pa < LOCAL_DRAM_END) {
-        return LOCAL;
+    if (pa >= LOCAL_DRAM_BASE && pa < DEVICE_MEMORY_END) {
+        const MemoryMap *m = pub_get(&map_pub);
+        const MemoryMapRange *r = m ? memory_map_find(m, pa) : NULL;
+
+        if (r && r->brick != MEMORY_MAP_NO_BRICK) {
+            *brick = r->brick;
+            *offset = memory_map_offset(m, r, pa);
+            return r->kind == MEMORY_MAP_NODE ? REMOTE_NODE : VIRTIO_MEM;
+        }
+        return pa < LOCAL_DRAM_END ? LOCAL : VIRTIO_MEM;
     }
-    if (pa >= LOCAL_DRAM_END && pa < DEVICE_MEMORY_END) {
-        return VIRTIO_MEM;
-    }
-    if (!__atomic_load_n(&table, __ATOMIC_ACQUIRE) && !table_open()) {
+    t = pub_get(&rmc_pub);
+    if (!t) {
         return OTHER;
-    }
-    t = __atomic_load_n(&snap, __ATOMIC_ACQUIRE);
-    if (__atomic_load_n(&table->generation, __ATOMIC_RELAXED) !=
-        t->generation) {
-        t = refresh();
     }
     for (unsigned p = 0; p < t->nports && p < RMC_TABLE_PORTS; p++) {
         const RmcTableEntry *e = &t->port[p];
@@ -381,7 +428,7 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
     struct qemu_plugin_hwaddr *hw;
     bool store;
     unsigned shift, port = 0;
-    uint32_t brick = 0;
+    uint32_t brick = MEMORY_MAP_NO_BRICK;
     uint64_t pa, offset = 0;
     int kind;
 
@@ -429,9 +476,11 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
         if (__atomic_load_n(&port_brick[port], __ATOMIC_RELAXED) != brick) {
             __atomic_store_n(&port_brick[port], brick, __ATOMIC_RELAXED);
         }
-        if (brick < MAX_BRICKS) {
-            add(&vcpu->tally.bricks[brick], store, 1u << shift);
-        }
+    }
+    /* Every path to a memory brick counts for it. */
+    if ((kind == RMC || kind == VIRTIO_MEM || kind == REMOTE_NODE) &&
+        brick < MAX_BRICKS) {
+        add(&vcpu->tally.bricks[brick], store, 1u << shift);
     }
 }
 
@@ -512,8 +561,8 @@ static int timing_dest(uint64_t pa, unsigned *link)
         return r ? (int)r->dest : TIMING_DEST_LOCAL;
     }
     if (classify(pa, false, &port, &brick, &offset) == RMC) {
-        /* classify() left the table it read in snap */
-        uint32_t latency = __atomic_load_n(&snap, __ATOMIC_ACQUIRE)->
+        /* classify() read the table copy this gives */
+        uint32_t latency = ((const RmcTable *)pub_get(&rmc_pub))->
                            port[port].latency;
 
         *link = TIMING_LINK_PORT(MIN(port, TIMING_TABLE_PORTS - 1));
@@ -1168,7 +1217,6 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
     installed = true;
 
     ranges = g_array_new(false, false, sizeof(uint64_t));
-    old_snaps = g_ptr_array_new_with_free_func(g_free);
     for (int i = 0; i < argc; i++) {
         const char *eq = strchr(argv[i], '=');
         g_autofree char *key = eq ? g_strndup(argv[i], eq - argv[i]) : NULL;
@@ -1180,6 +1228,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             mode = v;
         } else if (!strcmp(key, "rmc")) {
             rmc = v;
+        } else if (!strcmp(key, "map")) {
+            map_pub.path = g_strdup(v);
         } else if (!strcmp(key, "out")) {
             path = v;
         } else if (!strcmp(key, "sample")) {
@@ -1215,8 +1265,8 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             g_array_append_val(ranges, a);
             g_array_append_val(ranges, b);
         } else {
-            return fail("unknown argument '%s' (mode, rmc, range, sample,"
-                        " pid, ttbr, ctl, out, timing)", argv[i]);
+            return fail("unknown argument '%s' (mode, rmc, map, range,"
+                        " sample, pid, ttbr, ctl, out, timing)", argv[i]);
         }
     }
     /* mode=timing is the machine's (-machine dredbox-compute,timing=on) */
@@ -1241,7 +1291,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         return fail("needs qemu-system-aarch64 (a dredbox-compute brick),"
                     " not %s", info->target_name);
     }
-    table_path = rmc ? g_strdup(rmc) : NULL;
+    rmc_pub.path = rmc ? g_strdup(rmc) : NULL;
     if (path) {
         /* Counts are written at exit: find out now if that cannot be. */
         out = fopen(path, tracing ? "wb" : "w");

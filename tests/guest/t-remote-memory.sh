@@ -9,15 +9,31 @@
 #    shrinks it again, the pool's accounting following every step; its
 #    memory goes into the CPU-less node the device names, at that node's
 #    distance (dredbox-memory-nodes, docs/guest-kernel.md), and leaves it
-#    empty again.
+#    empty again;
+#  - the memory-access plugin, reading the machine's published memory map,
+#    puts every access to the remote node and to the device on the memory
+#    brick behind it (docs/tracing.md), none on local DRAM.
 . "$(dirname "$0")/lib.sh"
-plan 23
+plan 26
+
+PLUGIN=$TOOLS_BUILD/target-arm/plugins/libdredbox-mem.so
+MAP=$LOGDIR/remote-memory.map
+counts=$LOGDIR/remote-memory.counts
+# count RANGE: the plugin in count mode on RANGE, with the memory map
+count() {
+    rm -f "$counts"
+    echo "-machine memory-map=$MAP -plugin $PLUGIN,mode=count,map=$MAP,range=$1,out=$counts"
+}
+line() {    # line PREFIX: the plugin's counts for PREFIX
+    grep "^$1 loads=" "$counts" 2> /dev/null | sed "s/^$1 //"
+}
 
 pool_start 0:512M 1:1G
 # The rack leases a segment of brick 1 and lets brick-a use it.
 seg=$(pool_tool -c rack alloc 512M --brick 1)
 pool_tool -c rack grant "$seg" brick-a --writable
-boot_bg remote-node remote-node -m 1536M \
+# shellcheck disable=SC2046
+boot_bg remote-node remote-node -m 1536M $(count 0x140000000-0x160000000) \
     -object memory-backend-ram,id=local,size=1G \
     -object "memory-backend-remote,id=far,size=512M,pool=$POOL/pool.json,segment=$seg,client=brick-a,latency-class=inter-rack" \
     -numa node,nodeid=0,cpus=0-3,memdev=local \
@@ -37,13 +53,20 @@ check "remote node is CPU-less" NODE1_CPUS ""
 check "inter-rack latency class is distance 50" NODE0_DISTANCE "10 50"
 check "64 MiB bound to the remote node lands there" TOUCH_ON_NODE 16384
 check "and reads back what was written" TOUCH_VERIFIED 16384
+check_value "the plugin puts the node's accesses on memory brick 1" \
+    "$(line kind=remote-node | grep -vc 'loads=0 stores=0')/$(line kind=remote-node)" \
+    "1/$(line brick=1)"
+check_value "none on local DRAM" "$(line kind=local)" \
+    "loads=0 stores=0 bytes=0"
 check_value "the rack's lease outlives the brick" "$(pool_used 1)" 536870912
 pool_tool -c rack free "$seg"
 check_value "and is freed by its owner" "$(pool_used 1)" 0
 
 # Brick 0 has 512 MiB: asking for 768 MiB gets what the pool has.
 APPEND=memhp_default_state=online_movable
+# shellcheck disable=SC2046
 boot_bg virtio-mem virtio-mem-resize -m 512M,maxmem=2G \
+    $(count 0x4000000000-0x4040000000) \
     -object memory-backend-ram,id=dram,size=512M \
     -numa node,nodeid=0,cpus=0-3,memdev=dram -numa node,nodeid=1 \
     -numa dist,src=0,dst=1,val=30 \
@@ -76,4 +99,7 @@ check "dredbox-memory-nodes placed the device" MEMORY_NODES_LOG \
 check "MemTotal shrank back" SHRUNK_KB 0
 check "node 1 is empty again" SHRUNK_NODE1_BLOCKS 0
 check_value "unplugged memory returned to the pool" "$(pool_used 0)" 0
+check_value "the plugin puts the device's accesses on memory brick 0" \
+    "$(line kind=virtio-mem | grep -vc 'loads=0 stores=0')/$(line kind=virtio-mem)" \
+    "1/$(line brick=0)"
 pool_stop

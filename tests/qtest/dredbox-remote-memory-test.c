@@ -12,7 +12,11 @@
 #include "qemu/units.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
+#include "qobject/qlist.h"
+#include "qobject/qjson.h"
+#include "qapi/error.h"
 #include "dredbox-qtest-util.h"
+#include "hw/dredbox/memory-map.h"
 
 /* Node 1 (remote) follows node 0's 1 GiB of local DRAM. */
 #define REMOTE_BASE (DREDBOX_DRAM_BASE + 1 * GiB)
@@ -186,30 +190,144 @@ static void test_object_add_del(void)
  * nothing from the pool until the guest plugs blocks (the guest tests
  * cover growing and shrinking).
  */
+/* QMP @command with arguments @args (JSON text): it must succeed. */
+static void qmp_ok_args(QTestState *qts, const char *command,
+                        const char *args)
+{
+    QObject *a = qobject_from_json(args, &error_abort);
+    QDict *resp = qtest_qmp(qts, "{'execute': %s, 'arguments': %p}",
+                            command, a);
+
+    g_assert_false(qdict_haskey(resp, "error"));
+    qobject_unref(resp);
+}
+
+/*
+ * Hot-plug a 1 GiB on-demand backend vm0 on @pool with @backend_opts and a
+ * virtio-mem device vmem0 on it, on root port rp0, with @device_opts (more
+ * JSON members, each after a comma).
+ */
+static void hotplug_vmem(QTestState *qts, DredboxPool *pool,
+                         const char *backend_opts, const char *device_opts)
+{
+    g_autofree char *backend = g_strdup_printf(
+        "{'qom-type': 'memory-backend-remote', 'id': 'vm0',"
+        " 'size': 1073741824, 'pool': '%s', 'on-demand': true%s}",
+        pool->socket, backend_opts);
+    g_autofree char *device = g_strdup_printf(
+        "{'driver': 'virtio-mem-pci', 'id': 'vmem0', 'bus': 'rp0',"
+        " 'memdev': 'vm0', 'block-size': 134217728%s}", device_opts);
+
+    qmp_ok_args(qts, "object-add", backend);
+    qmp_ok_args(qts, "device_add", device);
+}
+
 static void test_virtio_mem_hotplug(void)
 {
     DredboxPool *pool = dredbox_pool_start(two_bricks);
     QTestState *qts = qtest_init(DREDBOX_MACHINE " -m 1G,maxmem=3G "
                                  "-device pcie-root-port,id=rp0,chassis=1");
-    QDict *resp;
 
-    resp = qtest_qmp(qts, "{'execute': 'object-add', 'arguments':"
-                     " {'qom-type': 'memory-backend-remote', 'id': 'vm0',"
-                     "  'size': 1073741824, 'pool': %s, 'on-demand': true}}",
-                     pool->socket);
-    g_assert_false(qdict_haskey(resp, "error"));
-    qobject_unref(resp);
-    resp = qtest_qmp(qts, "{'execute': 'device_add', 'arguments':"
-                     " {'driver': 'virtio-mem-pci', 'id': 'vmem0',"
-                     "  'bus': 'rp0', 'memdev': 'vm0',"
-                     "  'block-size': 134217728}}");
-    g_assert_false(qdict_haskey(resp, "error"));
-    qobject_unref(resp);
-
+    hotplug_vmem(qts, pool, "", "");
     g_assert_cmphex(qom_get_uint(qts, "vmem0", "memaddr"), ==, 256 * GiB);
     g_assert_cmpuint(qom_get_uint(qts, "vmem0", "size"), ==, 0);
     g_assert_cmpuint(dredbox_pool_used(pool, 0), ==, 0);
     qtest_quit(qts);
+    dredbox_pool_stop(pool);
+}
+
+/*
+ * memory-map=PATH (memory-map.h): local DRAM, a remote node with its
+ * brick and the segment's place in it, and a virtio-mem device plugged at
+ * run time on an on-demand backend, whose granules are not plugged yet.
+ */
+static void test_memory_map(void)
+{
+    DredboxPool *pool = dredbox_pool_start(two_bricks);
+    g_autofree char *dir = g_dir_make_tmp("memory-map-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "map", NULL);
+    g_autofree char *args = NULL, *opts = NULL;
+    g_autofree MemoryMap *m = NULL;
+    const MemoryMapRange *r;
+    QTestState *qts;
+    QDict *resp, *e, *x;
+    QList *ranges, *ext;
+    gsize len;
+
+    /* A first segment on brick 1, so that ours is not at offset 0. */
+    qobject_unref(dredbox_pool_call(pool, "{\"cmd\": \"alloc\","
+                                    " \"size\": \"128M\", \"brick\": 1}"));
+    opts = g_strdup_printf(",brick=1 -machine memory-map=%s -m maxmem=3G"
+                           " -device pcie-root-port,id=rp0,chassis=1", path);
+    args = remote_node_args(pool, 256, opts);
+    qts = qtest_init(args);
+    hotplug_vmem(qts, pool, ", 'brick': 0, 'latency-class': 'inter-rack'",
+                 ", 'node': 1");
+
+    g_assert_true(g_file_get_contents(path, (char **)&m, &len, NULL));
+    g_assert_cmpuint(len, ==, sizeof(MemoryMap));
+    g_assert_cmphex(m->magic, ==, MEMORY_MAP_MAGIC);
+    g_assert_cmpuint(m->version, ==, MEMORY_MAP_VERSION);
+    g_assert_cmpuint(m->generation % 2, ==, 0);
+    g_assert_cmpuint(m->nranges, ==, 3);
+    r = &m->range[0];
+    g_assert_cmphex(r->start, ==, DREDBOX_DRAM_BASE);
+    g_assert_cmphex(r->end, ==, REMOTE_BASE);
+    g_assert_cmpuint(r->kind, ==, MEMORY_MAP_NODE);
+    g_assert_cmphex(r->brick, ==, MEMORY_MAP_NO_BRICK);
+    r = &m->range[1];
+    g_assert_cmphex(r->start, ==, REMOTE_BASE);
+    g_assert_cmphex(r->end, ==, REMOTE_BASE + 256 * MiB);
+    g_assert_cmpuint(r->kind, ==, MEMORY_MAP_NODE);
+    g_assert_cmpuint(r->node, ==, 1);
+    g_assert_cmpuint(r->brick, ==, 1);
+    g_assert_cmpuint(r->granule_shift, ==, 0);
+    g_assert_cmphex(r->offset, ==, 128 * MiB);
+    g_assert_cmphex(r->offset, ==,
+                    qom_get_uint(qts, "/objects/remote", "offset"));
+    g_assert_cmphex(memory_map_offset(m, r, REMOTE_BASE + 4096), ==,
+                    128 * MiB + 4096);
+    r = &m->range[2];
+    g_assert_cmphex(r->start, ==, 256 * GiB);
+    g_assert_cmphex(r->end, ==, 257 * GiB);
+    g_assert_cmpuint(r->kind, ==, MEMORY_MAP_VIRTIO_MEM);
+    g_assert_cmpuint(r->node, ==, 1);
+    g_assert_cmpuint(r->brick, ==, 0);
+    g_assert_cmpuint(r->latency, ==, 2);    /* inter-rack */
+    g_assert_cmpuint(r->granule_shift, >, 0);
+    g_assert_cmpuint(m->ngranules, ==, GiB >> r->granule_shift);
+    /* Nothing plugged: the guest has not asked. */
+    g_assert_cmphex(memory_map_offset(m, r, 256 * GiB), ==,
+                    MEMORY_MAP_UNPLUGGED);
+    g_assert_true(memory_map_find(m, 256 * GiB + 5) == r);
+    g_assert_null(memory_map_find(m, 300 * GiB));
+
+    /* QMP says the same. */
+    resp = qtest_qmp(qts, "{'execute': 'query-dredbox-memory-map'}");
+    ranges = qdict_get_qlist(resp, "return");
+    g_assert_cmpuint(qlist_size(ranges), ==, 3);
+    e = qobject_to(QDict, qlist_peek(ranges));
+    g_assert_cmpstr(qdict_get_str(e, "kind"), ==, "numa-node");
+    g_assert_false(qdict_haskey(e, "brick"));
+    g_assert_false(qdict_haskey(e, "extents"));
+    e = qobject_to(QDict, qlist_entry_obj(qlist_next(qlist_first(ranges))));
+    g_assert_cmpuint(qdict_get_int(e, "brick"), ==, 1);
+    g_assert_cmpuint(qdict_get_int(e, "node"), ==, 1);
+    ext = qdict_get_qlist(e, "extents");
+    g_assert_cmpuint(qlist_size(ext), ==, 1);
+    x = qobject_to(QDict, qlist_peek(ext));
+    g_assert_cmphex(dredbox_qdict_uint(x, "start"), ==, REMOTE_BASE);
+    g_assert_cmphex(dredbox_qdict_uint(x, "size"), ==, 256 * MiB);
+    g_assert_cmphex(dredbox_qdict_uint(x, "brick-offset"), ==, 128 * MiB);
+    e = qobject_to(QDict, qlist_entry_obj(qlist_next(qlist_next(
+            qlist_first(ranges)))));
+    g_assert_cmpstr(qdict_get_str(e, "kind"), ==, "virtio-mem");
+    g_assert_cmpstr(qdict_get_str(e, "latency-class"), ==, "inter-rack");
+    g_assert_cmpuint(qlist_size(qdict_get_qlist(e, "extents")), ==, 0);
+    qobject_unref(resp);
+    qtest_quit(qts);
+    unlink(path);
+    rmdir(dir);
     dredbox_pool_stop(pool);
 }
 
@@ -287,6 +405,7 @@ int main(int argc, char **argv)
                    test_latency_classes);
     qtest_add_func("/dredbox-remote-memory/object-add-del",
                    test_object_add_del);
+    qtest_add_func("/dredbox-remote-memory/memory-map", test_memory_map);
     qtest_add_func("/dredbox-remote-memory/virtio-mem-hotplug",
                    test_virtio_mem_hotplug);
     for (i = 0; i < ARRAY_SIZE(bad_backends); i++) {

@@ -88,6 +88,11 @@ struct DredboxComputeState {
     uint32_t class_ns[TIMING_DESTS - 1];
     uint64_t dram_bw, link_bw;      /* bytes/s */
 
+    /* where remote memory outside the RMC windows is (memory-map.c) */
+    char *memory_map_path;  /* published there, if set */
+    struct MemoryMap *memory_map;
+    Notifier memory_map_changed;
+
     /* timing=on: shared with the plugin */
     TimingTable *timing_table;
     int timing_fd;
@@ -95,5 +100,16 @@ struct DredboxComputeState {
     Notifier timing_exit;
     DeviceState *rmc;
 };
+
+/* memory-map.c */
+void dredbox_memory_map_init(DredboxComputeState *s);
+/*
+ * Rebuild the map, with @plugging (which the plug handler sees before it
+ * is realized) and without @unplugging; then timing mode's ranges.
+ */
+void dredbox_memory_map_update(DredboxComputeState *s, DeviceState *plugging,
+                               DeviceState *unplugging);
+/* compute-brick.c: timing mode's remote ranges, from the memory map */
+void dredbox_timing_update_ranges(DredboxComputeState *s);
 
 #endif

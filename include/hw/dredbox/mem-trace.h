@@ -11,7 +11,8 @@
 #include <stdint.h>
 
 #define MEM_TRACE_MAGIC     "DRBTRACE"
-#define MEM_TRACE_VERSION   2
+#define MEM_TRACE_VERSION   3     /* 3: MEM_TRACE_REMOTE_NODE, bricks
+                                   * outside the RMC; readers take 2 too */
 
 typedef struct MemTraceHeader {
     char magic[8];          /* MEM_TRACE_MAGIC, no NUL */
@@ -24,20 +25,26 @@ typedef struct MemTraceHeader {
 /* MemTraceRecord.kind */
 enum {
     MEM_TRACE_LOCAL = 0,        /* local DRAM */
-    MEM_TRACE_VIRTIO_MEM = 1,   /* remote memory behind virtio-mem */
+    MEM_TRACE_VIRTIO_MEM = 1,   /* behind virtio-mem: brick, offset set if
+                                 * a memory brick backs it */
     MEM_TRACE_RMC = 2,          /* through an RMC port: brick, offset set */
     MEM_TRACE_RMC_UNMAPPED = 3,
     MEM_TRACE_IO = 4,
     MEM_TRACE_OTHER = 5,
+    MEM_TRACE_REMOTE_NODE = 6,  /* a -numa node a memory brick backs:
+                                 * brick, offset set */
 };
+/* MemTraceRecord.brick when no memory brick is known */
+#define MEM_TRACE_NO_BRICK      0xffff
 
 typedef struct MemTraceRecord {
     uint64_t icount;        /* the vCPU's instructions up to this TB */
     uint64_t vaddr;         /* guest virtual address */
     uint64_t paddr;         /* guest physical address */
-    uint64_t offset;        /* MEM_TRACE_RMC: address in the memory brick */
+    uint64_t offset;        /* where in the memory brick (kinds above;
+                             * UINT64_MAX: a granule not plugged) */
     uint16_t vcpu;
-    uint16_t brick;         /* MEM_TRACE_RMC: the memory brick */
+    uint16_t brick;         /* the memory brick (kinds above) */
     uint16_t asid;          /* the address space's ASID (see below) */
     uint8_t port;           /* MEM_TRACE_RMC: the RMC port */
     uint8_t flags;          /* kind, load/store and size: MEM_TRACE_F_* */

@@ -1,7 +1,8 @@
 #!/bin/sh
 # What the memory-access plugin costs a memory-bound guest workload, in
 # one run: guest copy bandwidth (membw, local and remote node) with no
-# plugin, with dredbox-mem in count mode, in trace mode with one access
+# plugin, with dredbox-mem in count mode (without and with the memory map
+# to look each RAM access up in), in trace mode with one access
 # in 1000 traced (so that the trace of a boot fits on a disk), and in
 # trace mode with every access traced to /dev/null (the plugin's whole
 # cost without the disk's: a file would take ~20 GB); boots interleaved,
@@ -26,6 +27,7 @@ table() {
         print "|---|---:|---:|---:|"
         row("none", "no plugin")
         row("count", "count")
+        row("count-map", "count, with the memory map (map=)")
         row("trace", "trace, sample=1000")
         row("trace-all", "trace, every access")
         print ""
@@ -48,6 +50,9 @@ while [ $i -lt "$repeats" ]; do
     # shellcheck disable=SC2086
     membw_boot count $layout \
         -plugin "$PLUGIN,mode=count,out=$LOGDIR/bench-trace.counts"
+    # shellcheck disable=SC2086
+    membw_boot count-map $layout -machine "memory-map=$LOGDIR/bench.map" \
+        -plugin "$PLUGIN,mode=count,map=$LOGDIR/bench.map,out=$LOGDIR/bench-trace.counts"
     # shellcheck disable=SC2086
     membw_boot trace $layout \
         -plugin "$PLUGIN,mode=trace,sample=1000,out=$LOGDIR/bench-trace.bin"

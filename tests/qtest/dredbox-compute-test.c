@@ -311,8 +311,8 @@ static void test_guest_max_nodes(void)
         g_string_append(args, " -numa node");
     }
     plain = g_strdup_printf(MACHINE "%s", strstr(args->str, " -m 1G"));
-    dredbox_assert_qemu_fails(plain, "17 NUMA nodes, but the guest's kernel takes"
-                              " 16 (guest-max-nodes)");
+    dredbox_assert_qemu_fails(plain, "17 NUMA nodes, but the guest's kernel"
+                              " takes 16 (guest-max-nodes)");
 }
 
 /* virtio-mem lands in the device-memory window at 256 GiB. */

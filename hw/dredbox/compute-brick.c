@@ -39,6 +39,7 @@
 #include "hw/virtio/virtio-md-pci.h"
 #include "hw/virtio/virtio-mem-pci.h"
 #include "system/device_tree.h"
+#include "system/hostmem.h"
 #include "system/numa.h"
 #include "system/system.h"
 #include "target/arm/cpu.h"
@@ -71,7 +72,9 @@ const MemMapEntry dredbox_memmap[DREDBOX_MEMMAP_COUNT] = {
     [DREDBOX_LOCAL_DRAM] =      { 4 * GiB, 252 * GiB },
     [DREDBOX_DEVICE_MEMORY] =   { 256 * GiB, 256 * GiB },
     [DREDBOX_RMC_HIGH_WINDOW] = { 512 * GiB, 256 * GiB },
-    [DREDBOX_PCIE_MMIO_HIGH] =  { 768 * GiB, 256 * GiB },
+    [DREDBOX_PCIE_MMIO_HIGH] =  { 768 * GiB, 128 * GiB },
+    /* Persistent memory, up to the A53's 40-bit physical addresses. */
+    [DREDBOX_PMEM] =            { 896 * GiB, 128 * GiB },
 };
 
 /* Per-CPU interrupt IDs (PPIs), the same as on QEMU's other Armv8 boards. */
@@ -604,6 +607,52 @@ static void dredbox_create_memory(DredboxComputeState *s)
     }
 }
 
+/*
+ * pmem=ID: the memory backend's memory as persistent memory, the way a
+ * board describes an NVDIMM region to Linux without ACPI: a device-tree
+ * "pmem-region" node, which Linux's of_pmem driver turns into /dev/pmemN.
+ * A memory-backend-remote on a persistent memory brick's segment keeps
+ * what the guest wrote across boots (docs/compute-brick.md).
+ */
+static void dredbox_create_pmem(DredboxComputeState *s)
+{
+    const MemMapEntry *win = &dredbox_memmap[DREDBOX_PMEM];
+    void *fdt = MACHINE(s)->fdt;
+    g_autofree char *node = g_strdup_printf("/pmem@%" PRIx64, win->base);
+    Object *obj;
+    HostMemoryBackend *be;
+    uint64_t size;
+
+    if (!s->pmem) {
+        return;
+    }
+    obj = object_resolve_path_type(s->pmem, TYPE_MEMORY_BACKEND, NULL);
+    if (!obj) {
+        error_report("dredbox-compute: pmem=%s: no memory backend of that"
+                     " id", s->pmem);
+        exit(1);
+    }
+    be = MEMORY_BACKEND(obj);
+    if (host_memory_backend_is_mapped(be)) {
+        error_report("dredbox-compute: pmem=%s: the memory backend is in"
+                     " use already", s->pmem);
+        exit(1);
+    }
+    size = memory_region_size(host_memory_backend_get_memory(be));
+    if (size > win->size || size % (2 * MiB)) {
+        error_report("dredbox-compute: pmem=%s: %" PRIu64 " MiB; persistent"
+                     " memory is a multiple of 2 MiB up to %" PRIu64 " GiB",
+                     s->pmem, size / MiB, win->size / GiB);
+        exit(1);
+    }
+    host_memory_backend_set_mapped(be, true);
+    memory_region_add_subregion(get_system_memory(), win->base,
+                                host_memory_backend_get_memory(be));
+    qemu_fdt_add_subnode(fdt, node);
+    qemu_fdt_setprop_string(fdt, node, "compatible", "pmem-region");
+    qemu_fdt_setprop_sized_cells(fdt, node, "reg", 2, win->base, 2, size);
+}
+
 static bool dredbox_check_ram(MachineState *ms, Error **errp)
 {
     const MemMapEntry *dram = &dredbox_memmap[DREDBOX_LOCAL_DRAM];
@@ -1025,6 +1074,7 @@ static void dredbox_compute_init(MachineState *ms)
     dredbox_create_cpus(s);
     dredbox_fdt_cpus(s);
     dredbox_create_memory(s);
+    dredbox_create_pmem(s);
     dredbox_create_gic(s);
     dredbox_create_uart(s);
     dredbox_create_pcie(s);
@@ -1054,6 +1104,19 @@ static void dredbox_set_pool(Object *obj, const char *value, Error **errp)
 
     g_free(s->pool);
     s->pool = g_strdup(value);
+}
+
+static char *dredbox_get_pmem(Object *obj, Error **errp)
+{
+    return g_strdup(DREDBOX_COMPUTE_MACHINE(obj)->pmem);
+}
+
+static void dredbox_set_pmem(Object *obj, const char *value, Error **errp)
+{
+    DredboxComputeState *s = DREDBOX_COMPUTE_MACHINE(obj);
+
+    g_free(s->pmem);
+    s->pmem = g_strdup(value);
 }
 
 static char *dredbox_get_memory_map(Object *obj, Error **errp)
@@ -1438,6 +1501,11 @@ static void dredbox_compute_class_init(ObjectClass *oc, void *data)
         "One empty CPU-less NUMA node per latency class after the -numa "
         "nodes, for memory a guest driver hot-adds through the RMC (needs "
         "NUMA: -numa or maxmem; default off)");
+    object_class_property_add_str(oc, "pmem", dredbox_get_pmem,
+                                  dredbox_set_pmem);
+    object_class_property_set_description(oc, "pmem",
+        "The id of a memory backend whose memory the guest sees as"
+        " persistent memory (a pmem-region: /dev/pmemN), at 896 GiB");
     object_class_property_add_str(oc, "memory-map", dredbox_get_memory_map,
                                   dredbox_set_memory_map);
     object_class_property_set_description(oc, "memory-map",

@@ -14,7 +14,8 @@ CACHE=${DREDBOX_CACHE:-$HOME/.cache/dredbox}/debs
 # Modules the brick's tests use, loaded at boot in this order:
 # dredbox-memory-nodes before virtio_mem (docs/guest-kernel.md).
 MODULES="virtio_mmio virtio_pci virtio_blk virtio_net virtio_console
-virtio_rng dredbox-memory-nodes virtio_mem"
+virtio_rng dredbox-memory-nodes virtio_mem of_pmem nd_pmem crc32c_generic
+ext4"
 
 "$SRCDIR/scripts/host-deps.sh"
 mkdir -p "$CACHE" "$OUT"

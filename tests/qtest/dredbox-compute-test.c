@@ -271,6 +271,45 @@ static void test_fdt_memoryless_nodes(void)
     }
 }
 
+/*
+ * pmem=ID: the backend's memory at 896 GiB, as a device-tree pmem-region
+ * (of_pmem), reading back what was written.
+ */
+static void test_pmem(void)
+{
+    const char *args = "-m 1G -object memory-backend-ram,id=pm,size=64M";
+    g_autofree void *fdt = dredbox_dump_fdt(",pmem=pm", args);
+    g_autofree char *full = g_strdup_printf(MACHINE ",pmem=pm %s", args);
+    int node = fdt_path_offset(fdt, "/pmem@e000000000");
+    QTestState *qts;
+
+    g_assert_cmpint(node, >=, 0);
+    g_assert_cmpint(fdt_node_check_compatible(fdt, node, "pmem-region"), ==,
+                    0);
+    g_assert_cmphex(dredbox_fdt_cells(fdt, node, "reg", 0, 2), ==,
+                    896 * GiB);
+    g_assert_cmphex(dredbox_fdt_cells(fdt, node, "reg", 2, 2), ==, 64 * MiB);
+    g_assert_null(fdt_getprop(fdt, node, "volatile", NULL));
+
+    qts = qtest_init(full);
+    qtest_writeq(qts, 896 * GiB + 64 * MiB - 8, 0x706d656d706d656dULL);
+    g_assert_cmphex(qtest_readq(qts, 896 * GiB + 64 * MiB - 8), ==,
+                    0x706d656d706d656dULL);
+    qtest_quit(qts);
+
+    dredbox_assert_qemu_fails(MACHINE ",pmem=nosuch -m 1G",
+                              "pmem=nosuch: no memory backend of that id");
+    dredbox_assert_qemu_fails(MACHINE ",pmem=pm -m 1G"
+                              " -object memory-backend-ram,id=pm,size=3M",
+                              "pmem=pm: 3 MiB; persistent memory is a"
+                              " multiple of 2 MiB up to 128 GiB");
+    dredbox_assert_qemu_fails(MACHINE ",pmem=pm -m 1G"
+                              " -object memory-backend-ram,id=pm,size=1G"
+                              " -numa node,memdev=pm",
+                              "pmem=pm: the memory backend is in use"
+                              " already");
+}
+
 /* Without virtio-mem devices, no list of them. */
 static void test_fdt_no_memory_devices(void)
 {
@@ -512,6 +551,7 @@ int main(int argc, char **argv)
                    test_fdt_rmc_numa_dist);
     qtest_add_func("/dredbox-compute/fdt/memoryless-nodes",
                    test_fdt_memoryless_nodes);
+    qtest_add_func("/dredbox-compute/pmem", test_pmem);
     qtest_add_func("/dredbox-compute/fdt/no-memory-devices",
                    test_fdt_no_memory_devices);
     qtest_add_func("/dredbox-compute/guest-max-nodes",

@@ -38,6 +38,7 @@ enum {
     DREDBOX_DEVICE_MEMORY,
     DREDBOX_RMC_HIGH_WINDOW,
     DREDBOX_PCIE_MMIO_HIGH,
+    DREDBOX_PMEM,
     DREDBOX_MEMMAP_COUNT,
 };
 
@@ -81,6 +82,7 @@ struct DredboxComputeState {
     bool fabric;        /* a fabric sets up the RMC's links */
     bool rmc_numa;      /* CPU-less NUMA nodes for RMC memory, per class */
     uint32_t guest_max_nodes;       /* NUMA nodes the guest's kernel takes */
+    char *pmem;         /* memdev id: persistent memory (pmem-region) */
     bool timing;        /* modelled time (docs/timing.md) */
     char *timing_plugin;    /* the dredbox-mem plugin it loads */
     uint32_t l1_ns, l2_ns, dram_ns, rmc_ns;

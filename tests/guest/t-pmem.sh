@@ -1,0 +1,43 @@
+#!/bin/sh
+# Persistent memory from a persistent memory brick: -machine
+# dredbox-compute,pmem=ID maps a memory-backend-remote on the brick's
+# segment as a pmem-region; Debian's stock kernel gives /dev/pmem0 of the
+# segment's size, a guest makes a filesystem there and writes a file,
+# the brick is powered off, and a second boot on the same segment reads
+# the file back.  The host finds the file in the memory brick.  Where the
+# kernel can (Debian 6.12: DREDBOX_KERNEL_PKG), the namespace is put in
+# fsdax mode and both boots mount with DAX; Debian 6.1 cannot, and gets a
+# plain ext2 (docs/compute-brick.md).
+. "$(dirname "$0")/lib.sh"
+plan 10
+
+pool_start "0:512M:persistent:$LOGDIR/pmem-state"
+seg=$(pool_tool -c rack alloc 256M --brick 0)
+pool_tool -c rack grant "$seg" brick-a --writable
+tag=pmem-$$-$(date +%s)
+pmem_boot() {    # pmem_boot LABEL: brick-a with the segment as pmem
+    boot "$1" pmem -m 512M -machine pmem=pm \
+        -object "memory-backend-remote,id=pm,size=256M,pool=$POOL/memd.sock,segment=$seg,client=brick-a"
+}
+
+APPEND="dredbox.pmem=write:$tag"
+pmem_boot pmem-write
+check "the guest has 256 MiB of persistent memory, /dev/pmem0" \
+    PMEM_BYTES 268435456
+check "it makes a filesystem there and writes a file" PMEM_WRITTEN 1
+check_guest_ok "the guest script ended well"
+dax=no
+[ "$(fact PMEM_MODE)" != fsdax ] || dax=yes
+check "a DAX mount exactly where the kernel made the namespace fsdax" \
+    PMEM_DAX "$dax"
+check_value "the file is in the memory brick" \
+    "$(pool_tool -c rack read "$seg" | grep -a -o -- "$tag" | wc -l)" 1
+
+APPEND="dredbox.pmem=read"
+pmem_boot pmem-read
+check "after a power cycle the file reads back" PMEM_TAG "$tag"
+check "with DAX again if the first boot had it" PMEM_DAX "$dax"
+check_guest_ok "the second boot's script ended well"
+check_value "the segment outlives the brick" "$(pool_used 0)" 268435456
+pool_tool -c rack free "$seg"
+check_value "and its owner frees it" "$(pool_used 0)" 0

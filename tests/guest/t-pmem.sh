@@ -9,7 +9,7 @@
 # fsdax mode and both boots mount with DAX; Debian 6.1 cannot, and gets a
 # plain ext2 (docs/compute-brick.md).
 . "$(dirname "$0")/lib.sh"
-plan 10
+plan 11
 
 pool_start "0:512M:persistent:$LOGDIR/pmem-state"
 seg=$(pool_tool -c rack alloc 256M --brick 0)
@@ -25,6 +25,7 @@ pmem_boot pmem-write
 check "the guest has 256 MiB of persistent memory, /dev/pmem0" \
     PMEM_BYTES 268435456
 check "it makes a filesystem there and writes a file" PMEM_WRITTEN 1
+sum=$(fact PMEM_SUM)
 check_guest_ok "the guest script ended well"
 dax=no
 [ "$(fact PMEM_MODE)" != fsdax ] || dax=yes
@@ -36,6 +37,7 @@ check_value "the file is in the memory brick" \
 APPEND="dredbox.pmem=read"
 pmem_boot pmem-read
 check "after a power cycle the file reads back" PMEM_TAG "$tag"
+check "and 4 MiB of random bytes, byte for byte (their MD5)" PMEM_SUM "$sum"
 check "with DAX again if the first boot had it" PMEM_DAX "$dax"
 check_guest_ok "the second boot's script ended well"
 check_value "the segment outlives the brick" "$(pool_used 0)" 268435456

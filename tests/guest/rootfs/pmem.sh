@@ -1,7 +1,8 @@
 # Persistent memory (-machine dredbox-compute,pmem=ID; docs/compute-brick.md)
 # as Linux's of_pmem gives it: dredbox.pmem=write:TAG makes a filesystem
-# on /dev/pmem0 and leaves TAG in a file there; dredbox.pmem=read prints
-# what that file says.  Debian 6.1 has no DAX: a plain ext2.
+# on /dev/pmem0 and leaves TAG in a file there and 4 MiB of random bytes
+# in another; dredbox.pmem=read prints what the first says and the
+# second's MD5.  Debian 6.1 has no DAX: a plain ext2.
 set -e -o pipefail    # errors are fatal (docs/testing.md)
 arg=$(sed -n 's/.*dredbox\.pmem=\([^ ]*\).*/\1/p' /proc/cmdline)
 # The region's driver probes at boot; its disk shows up a moment later.
@@ -60,12 +61,15 @@ write:*)
     mke2fs -b 4096 /dev/pmem0 > /dev/null
     mount_pmem ""
     echo "${arg#write:}" > /mnt/pmem/tag
+    dd if=/dev/urandom of=/mnt/pmem/data bs=64k count=64 2> /dev/null
+    echo "PMEM_SUM=$(md5sum < /mnt/pmem/data)"
     umount /mnt/pmem
     echo "PMEM_WRITTEN=1"
     ;;
 read)
     mount_pmem ",ro"
     echo "PMEM_TAG=$(cat /mnt/pmem/tag)"
+    echo "PMEM_SUM=$(md5sum < /mnt/pmem/data)"
     umount /mnt/pmem
     ;;
 *)

@@ -50,7 +50,7 @@ static const char *const kinds[] = {
     [MEM_TRACE_LOCAL] = "local", [MEM_TRACE_VIRTIO_MEM] = "virtio-mem",
     [MEM_TRACE_RMC] = "rmc", [MEM_TRACE_RMC_UNMAPPED] = "rmc-unmapped",
     [MEM_TRACE_IO] = "io", [MEM_TRACE_OTHER] = "other",
-    [MEM_TRACE_REMOTE_NODE] = "remote-node",
+    [MEM_TRACE_REMOTE_NODE] = "remote-node", [MEM_TRACE_PMEM] = "pmem",
 };
 
 typedef struct Counts {
@@ -69,10 +69,9 @@ static void print_counts(const char *what, const Counts *c)
            what, c->loads, c->stores, c->bytes);
 }
 
-static const char *kind_name(unsigned k)
-{
-    return k < G_N_ELEMENTS(kinds) ? kinds[k] : "?";
-}
+/* Every value the record's kind bits can hold has a name. */
+_Static_assert(G_N_ELEMENTS(kinds) == MEM_TRACE_F_KIND_MASK + 1,
+               "a name for every kind");
 
 /* A trace, mapped: traces are large, so it is neither read nor copied. */
 typedef struct Trace {
@@ -108,11 +107,14 @@ static bool load(const char *path, Trace *t)
         return false;
     }
     memcpy(&t->h, data, sizeof(t->h));
-    /* Version 2 differs only in having no bricks outside the RMC. */
-    if ((t->h.version != 2 && t->h.version != MEM_TRACE_VERSION) ||
+    /*
+     * Older versions differ only in the kinds they use: 2 has no bricks
+     * outside the RMC, 3 no persistent memory.
+     */
+    if (t->h.version < 2 || t->h.version > MEM_TRACE_VERSION ||
         t->h.record_size != sizeof(MemTraceRecord)) {
         fprintf(stderr, "dredbox-trace: %s: version %u, record size %u: this"
-                " reader knows versions 2 and %u, %zu\n", path,
+                " reader knows versions 2 to %u, %zu\n", path,
                 t->h.version, t->h.record_size, MEM_TRACE_VERSION,
                 sizeof(MemTraceRecord));
         return false;
@@ -133,7 +135,8 @@ static bool has_brick(const MemTraceRecord *r)
     unsigned k = mem_trace_kind(r);
 
     return k == MEM_TRACE_RMC || ((k == MEM_TRACE_VIRTIO_MEM ||
-                                   k == MEM_TRACE_REMOTE_NODE) &&
+                                   k == MEM_TRACE_REMOTE_NODE ||
+                                   k == MEM_TRACE_PMEM) &&
                                   r->brick != MEM_TRACE_NO_BRICK);
 }
 
@@ -147,7 +150,7 @@ static void csv(const Trace *t)
             continue;
         }
         printf("%" PRIu64 ",%u,0x%" PRIx64 ",0x%" PRIx64 ",%s,", r->icount,
-               r->vcpu, r->vaddr, r->paddr, kind_name(mem_trace_kind(r)));
+               r->vcpu, r->vaddr, r->paddr, kinds[mem_trace_kind(r)]);
         if (mem_trace_kind(r) == MEM_TRACE_RMC) {
             printf("%u,%u,0x%" PRIx64 ",", r->port, r->brick, r->offset);
         } else if (has_brick(r)) {
@@ -329,14 +332,13 @@ static bool analyse(const Trace *t, Stats *s)
             continue;
         }
         slice = k++ * SLICES / s->n;
-        if (kind < G_N_ELEMENTS(kinds)) {
-            count(&s->by_kind[kind], r);
-        }
+        count(&s->by_kind[kind], r);
         count_in(s->asids, r->asid, r);
         s->slice_all[slice]++;
         s->slice_remote[slice] += kind == MEM_TRACE_RMC ||
                                   kind == MEM_TRACE_VIRTIO_MEM ||
-                                  kind == MEM_TRACE_REMOTE_NODE;
+                                  kind == MEM_TRACE_REMOTE_NODE ||
+                                  kind == MEM_TRACE_PMEM;
         if (has_brick(r)) {
             count_in(s->bricks, r->brick, r);
         }

@@ -651,6 +651,8 @@ static void dredbox_create_pmem(DredboxComputeState *s)
     qemu_fdt_add_subnode(fdt, node);
     qemu_fdt_setprop_string(fdt, node, "compatible", "pmem-region");
     qemu_fdt_setprop_sized_cells(fdt, node, "reg", 2, win->base, 2, size);
+    s->pmem_backend = obj;
+    dredbox_memory_map_update(s, NULL, NULL);
 }
 
 static bool dredbox_check_ram(MachineState *ms, Error **errp)

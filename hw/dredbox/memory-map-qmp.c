@@ -54,6 +54,7 @@ DredboxMemoryRangeList *qmp_query_dredbox_memory_map(Error **errp)
                       DREDBOX_MEMORY_RANGE_KIND_NUMA_NODE);
     QEMU_BUILD_BUG_ON(MEMORY_MAP_VIRTIO_MEM - 1 !=
                       DREDBOX_MEMORY_RANGE_KIND_VIRTIO_MEM);
+    QEMU_BUILD_BUG_ON(MEMORY_MAP_PMEM - 1 != DREDBOX_MEMORY_RANGE_KIND_PMEM);
     if (!m) {
         error_setg(errp, "the machine is not a dredbox-compute brick");
         return NULL;
@@ -65,7 +66,8 @@ DredboxMemoryRangeList *qmp_query_dredbox_memory_map(Error **errp)
 
         *out = (DredboxMemoryRange) {
             .start = r->start, .size = r->end - r->start,
-            .kind = r->kind - 1, .node = r->node,
+            .kind = r->kind - 1,
+            .has_node = r->node != MEMORY_MAP_NO_NODE, .node = r->node,
         };
         if (r->brick != MEMORY_MAP_NO_BRICK) {
             out->has_brick = true;

@@ -1,7 +1,7 @@
 /*
  * The compute brick's memory map (include/hw/dredbox/memory-map.h): the
- * -numa nodes' memory and the memory devices, with the memory brick and
- * place each range's memory comes from.  Rebuilt at machine creation,
+ * -numa nodes' memory, the memory devices and pmem=, with the memory brick
+ * and place each range's memory comes from.  Rebuilt at machine creation,
  * whenever a memory device is plugged or unplugged and whenever an
  * on-demand backend takes or gives back granules; published in a file
  * with memory-map=PATH.  Timing mode charges remote memory from it.
@@ -123,7 +123,17 @@ void dredbox_memory_map_update(DredboxComputeState *s, DeviceState *plugging,
                 OBJECT(ns->nodes[i].node_memdev));
         addr += ns->nodes[i].node_mem;
     }
+    if (!ns || !ns->num_nodes) {
+        /* Without -numa, the guest has its DRAM in node 0. */
+        map_add(m, addr, MACHINE(s)->ram_size, MEMORY_MAP_NODE, 0, NULL);
+    }
     object_child_foreach_recursive(object_get_root(), map_add_device, &w);
+    if (s->pmem_backend) {
+        map_add(m, dredbox_memmap[DREDBOX_PMEM].base,
+                memory_region_size(host_memory_backend_get_memory(
+                    MEMORY_BACKEND(s->pmem_backend))),
+                MEMORY_MAP_PMEM, MEMORY_MAP_NO_NODE, s->pmem_backend);
+    }
     qsort(m->range, m->nranges, sizeof(m->range[0]), range_cmp);
     smp_wmb();  /* the new ranges before the even generation */
     qatomic_set(&m->generation, m->generation + 1);

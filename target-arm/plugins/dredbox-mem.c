@@ -64,6 +64,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 #define LOCAL_DRAM_BASE     (4 * GiB)
 #define LOCAL_DRAM_END      (256 * GiB)     /* device memory follows */
 #define DEVICE_MEMORY_END   (512 * GiB)
+#define PMEM_BASE           (896 * GiB)     /* -machine pmem=, to 1 TiB */
 #define MAX_BRICKS          256
 
 /*
@@ -94,12 +95,12 @@ enum {
     LOCAL = MEM_TRACE_LOCAL, VIRTIO_MEM = MEM_TRACE_VIRTIO_MEM,
     RMC = MEM_TRACE_RMC, RMC_UNMAPPED = MEM_TRACE_RMC_UNMAPPED,
     IO = MEM_TRACE_IO, OTHER = MEM_TRACE_OTHER,
-    REMOTE_NODE = MEM_TRACE_REMOTE_NODE, KINDS
+    REMOTE_NODE = MEM_TRACE_REMOTE_NODE, PMEM = MEM_TRACE_PMEM, KINDS
 };
 static const char *const kind_names[KINDS] = {
     [LOCAL] = "local", [VIRTIO_MEM] = "virtio-mem", [RMC] = NULL,
     [RMC_UNMAPPED] = "rmc-unmapped", [IO] = "io", [OTHER] = "other",
-    [REMOTE_NODE] = "remote-node",
+    [REMOTE_NODE] = "remote-node", [PMEM] = "pmem",
 };
 
 typedef struct Tally {
@@ -278,6 +279,13 @@ static bool in_ranges(uint64_t pa)
     return !ranges->len;
 }
 
+/* Whether @pa is RAM the memory map describes, not the RMC's or I/O. */
+static bool in_memory_map(uint64_t pa)
+{
+    return (pa >= LOCAL_DRAM_BASE && pa < DEVICE_MEMORY_END) ||
+           pa >= PMEM_BASE;
+}
+
 /*
  * Where @pa lands: the kind; for RMC the port, brick and offset; for
  * memory a memory brick backs outside the RMC (the memory map), the brick
@@ -291,16 +299,18 @@ static int classify(uint64_t pa, bool io, unsigned *port, uint32_t *brick,
     if (io) {
         return IO;
     }
-    if (pa >= LOCAL_DRAM_BASE && pa < DEVICE_MEMORY_END) {
+    if (in_memory_map(pa)) {
         const MemoryMap *m = pub_get(&map_pub);
         const MemoryMapRange *r = m ? memory_map_find(m, pa) : NULL;
 
         if (r && r->brick != MEMORY_MAP_NO_BRICK) {
             *brick = r->brick;
             *offset = memory_map_offset(m, r, pa);
-            return r->kind == MEMORY_MAP_NODE ? REMOTE_NODE : VIRTIO_MEM;
+            return r->kind == MEMORY_MAP_NODE ? REMOTE_NODE
+                   : r->kind == MEMORY_MAP_PMEM ? PMEM : VIRTIO_MEM;
         }
-        return pa < LOCAL_DRAM_END ? LOCAL : VIRTIO_MEM;
+        return pa >= PMEM_BASE ? PMEM : pa < LOCAL_DRAM_END ? LOCAL
+                                                            : VIRTIO_MEM;
     }
     t = pub_get(&rmc_pub);
     if (!t) {
@@ -478,8 +488,8 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
         }
     }
     /* Every path to a memory brick counts for it. */
-    if ((kind == RMC || kind == VIRTIO_MEM || kind == REMOTE_NODE) &&
-        brick < MAX_BRICKS) {
+    if ((kind == RMC || kind == VIRTIO_MEM || kind == REMOTE_NODE ||
+         kind == PMEM) && brick < MAX_BRICKS) {
         add(&vcpu->tally.bricks[brick], store, 1u << shift);
     }
 }
@@ -555,7 +565,7 @@ static int timing_dest(uint64_t pa, unsigned *link)
     uint32_t brick;
     uint64_t offset;
 
-    if (pa >= LOCAL_DRAM_BASE && pa < DEVICE_MEMORY_END) {
+    if (in_memory_map(pa)) {
         r = range_find(pa);
         *link = r ? r->link : TIMING_LINK_DRAM;
         return r ? (int)r->dest : TIMING_DEST_LOCAL;

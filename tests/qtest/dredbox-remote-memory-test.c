@@ -331,6 +331,66 @@ static void test_memory_map(void)
     dredbox_pool_stop(pool);
 }
 
+/*
+ * pmem= on a memory brick's segment is in the map too, as persistent
+ * memory in no NUMA node, with its brick and place; the published file
+ * and QMP agree.
+ */
+static void test_memory_map_pmem(void)
+{
+    DredboxPool *pool = dredbox_pool_start(two_bricks);
+    g_autofree char *dir = g_dir_make_tmp("memory-map-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "map", NULL);
+    g_autofree char *args = NULL;
+    g_autofree MemoryMap *m = NULL;
+    const MemoryMapRange *r;
+    QTestState *qts;
+    QDict *resp, *e, *x;
+    QList *ranges;
+
+    qobject_unref(dredbox_pool_call(pool, "{\"cmd\": \"alloc\","
+                                    " \"size\": \"128M\", \"brick\": 1}"));
+    args = g_strdup_printf(DREDBOX_MACHINE ",pmem=pm,memory-map=%s -m 1G"
+                           " -object memory-backend-remote,id=pm,size=128M,"
+                           "pool=%s,brick=1,latency-class=tray-local",
+                           path, pool->socket);
+    qts = qtest_init(args);
+    g_assert_true(g_file_get_contents(path, (char **)&m, NULL, NULL));
+    g_assert_cmpuint(m->nranges, ==, 2);
+    r = memory_map_find(m, 896 * GiB + 4096);
+    g_assert_nonnull(r);
+    g_assert_true(r == &m->range[1]);
+    g_assert_cmphex(r->start, ==, 896 * GiB);
+    g_assert_cmphex(r->end, ==, 896 * GiB + 128 * MiB);
+    g_assert_cmpuint(r->kind, ==, MEMORY_MAP_PMEM);
+    g_assert_cmphex(r->node, ==, MEMORY_MAP_NO_NODE);
+    g_assert_cmpuint(r->brick, ==, 1);
+    g_assert_cmpuint(r->latency, ==, 0);    /* tray-local */
+    g_assert_cmphex(memory_map_offset(m, r, 896 * GiB + 4096), ==,
+                    128 * MiB + 4096);
+
+    resp = qtest_qmp(qts, "{'execute': 'query-dredbox-memory-map'}");
+    ranges = qdict_get_qlist(resp, "return");
+    g_assert_cmpuint(qlist_size(ranges), ==, 2);
+    e = qobject_to(QDict, qlist_entry_obj(qlist_next(qlist_first(ranges))));
+    g_assert_cmpstr(qdict_get_str(e, "kind"), ==, "pmem");
+    g_assert_false(qdict_haskey(e, "node"));
+    g_assert_cmpuint(qdict_get_int(e, "brick"), ==, 1);
+    g_assert_cmpstr(qdict_get_str(e, "latency-class"), ==, "tray-local");
+    x = qobject_to(QDict, qlist_peek(qdict_get_qlist(e, "extents")));
+    g_assert_cmphex(dredbox_qdict_uint(x, "start"), ==, 896 * GiB);
+    g_assert_cmphex(dredbox_qdict_uint(x, "size"), ==, 128 * MiB);
+    g_assert_cmphex(dredbox_qdict_uint(x, "brick-offset"), ==, 128 * MiB);
+    /* DRAM is still node 0's. */
+    e = qobject_to(QDict, qlist_peek(ranges));
+    g_assert_cmpuint(qdict_get_int(e, "node"), ==, 0);
+    qobject_unref(resp);
+    qtest_quit(qts);
+    unlink(path);
+    rmdir(dir);
+    dredbox_pool_stop(pool);
+}
+
 typedef struct BadBackend {
     unsigned mib;
     const char *opts;       /* appended to the backend's options */
@@ -406,6 +466,8 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-remote-memory/object-add-del",
                    test_object_add_del);
     qtest_add_func("/dredbox-remote-memory/memory-map", test_memory_map);
+    qtest_add_func("/dredbox-remote-memory/memory-map-pmem",
+                   test_memory_map_pmem);
     qtest_add_func("/dredbox-remote-memory/virtio-mem-hotplug",
                    test_virtio_mem_hotplug);
     for (i = 0; i < ARRAY_SIZE(bad_backends); i++) {

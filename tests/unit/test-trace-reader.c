@@ -302,6 +302,7 @@ static void test_counts(void **state)
                   "io               loads=0 stores=1 bytes=1\n"
                   "other            loads=1 stores=0 bytes=2\n"
                   "remote-node      loads=0 stores=0 bytes=0\n"
+                  "pmem             loads=0 stores=0 bytes=0\n"
                   "brick 0          loads=0 stores=3 bytes=24\n"
                   "brick 2          loads=1 stores=0 bytes=64\n"
                   "port 0           loads=1 stores=0 bytes=64\n"
@@ -316,24 +317,28 @@ static void test_counts(void **state)
 }
 
 /*
- * Memory bricks reached outside the RMC (a remote node, virtio-mem) count
- * for their brick; virtio-mem with no brick behind it for none.
+ * Memory bricks reached outside the RMC (a remote node, virtio-mem,
+ * persistent memory) count for their brick; virtio-mem with no brick
+ * behind it for none.
  */
 static void test_bricks_outside_rmc(void **state)
 {
     MemTraceRecord r[] = {
         rec(MEM_TRACE_REMOTE_NODE, 0, 3, 0), rec(MEM_TRACE_VIRTIO_MEM, 1, 3, 0),
-        rec(MEM_TRACE_VIRTIO_MEM, 1, 3, 0),
+        rec(MEM_TRACE_VIRTIO_MEM, 1, 3, 0), rec(MEM_TRACE_PMEM, 1, 2, 0),
     };
     g_autofree char *path = NULL;
     g_autofree char *out = NULL;
 
     r[0].brick = r[1].brick = 1;
+    r[3].brick = 2;
     path = write_trace(*state, "bricks.bin", r, G_N_ELEMENTS(r));
     out = summary(path, NULL);
     assert_has(out, "\nvirtio-mem       loads=0 stores=2 bytes=16\n");
     assert_has(out, "\nremote-node      loads=1 stores=0 bytes=8\n"
-               "brick 1          loads=1 stores=1 bytes=16\nasid");
+               "pmem             loads=0 stores=1 bytes=4\n"
+               "brick 1          loads=1 stores=1 bytes=16\n"
+               "brick 2          loads=0 stores=1 bytes=4\nasid");
 }
 
 static void test_asid_filter(void **state)
@@ -376,8 +381,9 @@ static void test_csv(void **state)
         { .icount = 7, .vaddr = 0x400000, .paddr = 0x80000000,
           .offset = 0x999, .brick = 4, .port = 2,
           .flags = mem_trace_flags(MEM_TRACE_LOCAL, 0, 0) },
-        { .icount = 9, .vcpu = 3, .vaddr = 0x1, .paddr = 0x2,
-          .asid = 0xffff, .flags = mem_trace_flags(7, 1, 7) },
+        { .icount = 9, .vcpu = 3, .vaddr = 0x1, .paddr = 0xe000000040,
+          .offset = 0x40, .brick = 2, .asid = 0xffff,
+          .flags = mem_trace_flags(MEM_TRACE_PMEM, 1, 7) },
         { .icount = 11, .vaddr = 0x10, .paddr = 0x20, .asid = 0x100,
           .flags = mem_trace_flags(MEM_TRACE_IO, 0, 2) },
         /* Memory bricks outside the RMC (the memory map): no port */
@@ -400,7 +406,7 @@ static void test_csv(void **state)
         "icount,vcpu,vaddr,paddr,kind,port,brick,offset,size,op,asid\n"
         "5,1,0xffff000000001000,0x40001000,rmc,1,3,0x101000,8,store,0x2a\n"
         "7,0,0x400000,0x80000000,local,,,,1,load,0x0\n"
-        "9,3,0x1,0x2,?,,,,128,store,0xffff\n"
+        "9,3,0x1,0xe000000040,pmem,,2,0x40,128,store,0xffff\n"
         "11,0,0x10,0x20,io,,,,4,load,0x100\n"
         "13,0,0x0,0x140000000,remote-node,,1,0x8000000,8,load,0x0\n"
         "15,0,0x0,0x4000000000,virtio-mem,,0,0x10001000,8,store,0x0\n"
@@ -449,7 +455,7 @@ static void test_refusals(void **state)
     refused(1, "is not a dredbox-mem trace", "summary", text);
     refused(1, "is not a dredbox-mem trace", "csv", shrt);
     refused(1, "version 1, record size 40: this reader knows versions 2"
-            " and 3, 40", "summary", v1);
+            " to 4, 40", "summary", v1);
     refused(1, "record size 48", "plot", size, *state);
     refused(1, "No such file", "summary", missing);
     for (guint i = 0; i < G_N_ELEMENTS(bad_asids); i++) {

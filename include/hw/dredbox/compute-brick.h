@@ -83,6 +83,7 @@ struct DredboxComputeState {
     bool rmc_numa;      /* CPU-less NUMA nodes for RMC memory, per class */
     uint32_t guest_max_nodes;       /* NUMA nodes the guest's kernel takes */
     char *pmem;         /* memdev id: persistent memory (pmem-region) */
+    Object *pmem_backend;       /* its backend, once mapped */
     bool timing;        /* modelled time (docs/timing.md) */
     char *timing_plugin;    /* the dredbox-mem plugin it loads */
     uint32_t l1_ns, l2_ns, dram_ns, rmc_ns;

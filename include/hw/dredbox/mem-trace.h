@@ -11,8 +11,9 @@
 #include <stdint.h>
 
 #define MEM_TRACE_MAGIC     "DRBTRACE"
-#define MEM_TRACE_VERSION   3     /* 3: MEM_TRACE_REMOTE_NODE, bricks
-                                   * outside the RMC; readers take 2 too */
+#define MEM_TRACE_VERSION   4     /* 3: MEM_TRACE_REMOTE_NODE, bricks
+                                   * outside the RMC; 4: MEM_TRACE_PMEM;
+                                   * readers take 2 and 3 too */
 
 typedef struct MemTraceHeader {
     char magic[8];          /* MEM_TRACE_MAGIC, no NUL */
@@ -33,6 +34,8 @@ enum {
     MEM_TRACE_OTHER = 5,
     MEM_TRACE_REMOTE_NODE = 6,  /* a -numa node a memory brick backs:
                                  * brick, offset set */
+    MEM_TRACE_PMEM = 7,         /* persistent memory (-machine pmem=):
+                                 * brick, offset set if a brick backs it */
 };
 /* MemTraceRecord.brick when no memory brick is known */
 #define MEM_TRACE_NO_BRICK      0xffff

@@ -1,6 +1,7 @@
 /*
  * Where a compute brick's remote memory outside the RMC windows comes
- * from: NUMA nodes backed by memory-backend-remote and virtio-mem devices
+ * from: NUMA nodes backed by memory-backend-remote, virtio-mem devices and
+ * persistent memory
  * (docs/memory-map.md, "The published memory map").  The machine keeps it
  * and publishes it in a file of this fixed layout (-machine
  * dredbox-compute,memory-map=PATH), rewritten whenever a device plugs or
@@ -23,12 +24,14 @@
 #define MEMORY_MAP_RANGES       64
 #define MEMORY_MAP_GRANULES     4096    /* of every on-demand range */
 #define MEMORY_MAP_NO_BRICK     UINT32_MAX      /* not a memory brick's */
+#define MEMORY_MAP_NO_NODE      UINT32_MAX      /* in no NUMA node */
 #define MEMORY_MAP_UNPLUGGED    UINT64_MAX      /* granule[]: nothing there */
 
 /* MemoryMapRange.kind */
 enum {
     MEMORY_MAP_NODE = 1,        /* a -numa node's memory (memdev) */
     MEMORY_MAP_VIRTIO_MEM = 2,  /* a virtio-mem device's whole range */
+    MEMORY_MAP_PMEM = 3,        /* pmem=: persistent memory, no node */
 };
 
 typedef struct MemoryMapRange {
@@ -37,7 +40,7 @@ typedef struct MemoryMapRange {
     uint32_t kind;          /* MEMORY_MAP_* */
     uint32_t brick;         /* the memory brick, or MEMORY_MAP_NO_BRICK */
     uint32_t latency;       /* its class (DredboxLatencyClass) */
-    uint32_t node;          /* the NUMA node */
+    uint32_t node;          /* the NUMA node, or MEMORY_MAP_NO_NODE */
     /*
      * Where in the brick: a static segment's offset of @start
      * (@granule_shift 0), or for memory plugged granule by granule,

@@ -16,6 +16,8 @@
  *   vmem ID MEMORY-ID node=N latency=CLASS
  *   (compute brick ID's virtio-mem device for memory brick MEMORY-ID: the
  *   NUMA node it fills and the class of their circuit)
+ *   pmem ID MEMORY-ID size=BYTES latency=CLASS
+ *   (compute brick ID's persistent memory on memory brick MEMORY-ID)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -97,6 +99,11 @@ int main(int argc, char **argv)
             if (m->kind == RACK_MEMORY && rack_pair_latency(rack, c, m, &l)) {
                 printf("vmem %u %u node=%d latency=%s\n", c->id, m->id,
                        rack_memory_node(rack, c, m), rack_latency_name(l));
+            }
+            if (m->kind == RACK_MEMORY && c->pmem_size &&
+                c->pmem_memory == m->id) {
+                printf("pmem %u %u size=%" G_GUINT64_FORMAT " latency=%s\n",
+                       c->id, m->id, c->pmem_size, rack_latency_name(l));
             }
         }
     }

@@ -353,10 +353,36 @@ static const char *attr(GArray *a, const char *key)
     return NULL;
 }
 
+/*
+ * pmem=memoryM:SIZE: syntax only; whether M is a persistent memory brick
+ * the compute brick reaches is known once the whole file is read
+ * (check_pmem).
+ */
+static bool parse_pmem(Parser *p, const char *v, RackBrick *b)
+{
+    g_auto(GStrv) parts = g_strsplit(v, ":", 2);
+
+    if (!g_str_has_prefix(parts[0], "memory") || !parts[1]) {
+        return fail(p, "pmem= is memoryN:SIZE, not '%s'", v);
+    }
+    if (!parse_uint(p, "pmem='s brick id", parts[0] + strlen("memory"),
+                    RACK_MAX_BRICKS - 1, &b->pmem_memory) ||
+        !parse_size(p, "pmem='s size", parts[1], &b->pmem_size)) {
+        return false;
+    }
+    if (b->pmem_size % POOL_DEFAULT_GRANULE) {
+        return fail(p, "pmem='s size %s is not a multiple of the pool's"
+                    " %llu MiB granule", parts[1],
+                    POOL_DEFAULT_GRANULE >> 20);
+    }
+    return true;
+}
+
 static bool parse_brick(Parser *p, RackBrickKind kind, char **w)
 {
     static const char *const compute_keys[] = { "tray", "cpus", "ram",
-                                                "ports", "timing", NULL };
+                                                "ports", "timing", "pmem",
+                                                NULL };
     static const char *const memory_keys[] = { "tray", "size", "class",
                                                "ports", NULL };
     static const char *const accel_keys[] = { "tray", "ports", "engines",
@@ -420,6 +446,9 @@ static bool parse_brick(Parser *p, RackBrickKind kind, char **w)
             return false;
         }
         b->timing_own = true;
+    }
+    if ((v = attr(a, "pmem")) && !parse_pmem(p, v, b)) {
+        return false;
     }
     if (kind == RACK_MEMORY) {
         if (!(v = attr(a, "size"))) {
@@ -635,6 +664,49 @@ static char **split_words(char *line)
     return (char **)g_ptr_array_free(words, false);
 }
 
+uint64_t rack_pmem_total(const Rack *rack, const RackBrick *m)
+{
+    uint64_t sum = 0;
+
+    for (guint i = 0; i < rack->bricks->len; i++) {
+        const RackBrick *c = g_ptr_array_index(rack->bricks, i);
+
+        if (c->kind == RACK_COMPUTE && c->pmem_size &&
+            c->pmem_memory == m->id) {
+            sum += c->pmem_size;
+        }
+    }
+    return sum;
+}
+
+/* Compute brick @c's pmem=, against the whole rack. */
+static bool check_pmem(Parser *p, RackBrick *c)
+{
+    RackBrick *m = rack_brick(p->rack, RACK_MEMORY, c->pmem_memory);
+    RackLatency l;
+
+    p->line = c->line;
+    if (!m) {
+        return fail(p, "pmem=: the rack has no memory brick %u",
+                    c->pmem_memory);
+    }
+    if (strcmp(m->mem_class, "persistent")) {
+        return fail(p, "pmem=: memory brick %u is %s, not persistent",
+                    m->id, m->mem_class);
+    }
+    if (!rack_pair_latency(p->rack, c, m, &l)) {
+        return fail(p, "pmem=: compute%u has no cable path to memory%u",
+                    c->id, m->id);
+    }
+    if (rack_pmem_total(p->rack, m) > m->size) {
+        return fail(p, "pmem=: the compute bricks' persistent memory on"
+                    " memory brick %u, %" G_GUINT64_FORMAT " MiB, exceeds"
+                    " its %" G_GUINT64_FORMAT " MiB",
+                    m->id, rack_pmem_total(p->rack, m) >> 20, m->size >> 20);
+    }
+    return true;
+}
+
 Rack *rack_parse(const char *text, const char *filename, GError **errp)
 {
     g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
@@ -664,6 +736,10 @@ Rack *rack_parse(const char *text, const char *filename, GError **errp)
         if (b->kind == RACK_COMPUTE && !b->timing_own) {
             b->timing = p.rack->timing.on;
         }
+        if (b->kind == RACK_COMPUTE && b->pmem_size && !check_pmem(&p, b)) {
+            rack_free(p.rack);
+            return NULL;
+        }
     }
     if (!p.rack->bricks->len) {
         g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
@@ -690,7 +766,8 @@ static bool same_brick(const RackBrick *a, const RackBrick *b)
            a->ports == b->ports && a->size == b->size &&
            !g_strcmp0(a->mem_class, b->mem_class) &&
            a->engines == b->engines && a->rate == b->rate &&
-           a->timing == b->timing;
+           a->timing == b->timing && a->pmem_memory == b->pmem_memory &&
+           a->pmem_size == b->pmem_size;
 }
 
 bool rack_extends(const Rack *rack, const Rack *next, GError **errp)

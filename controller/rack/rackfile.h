@@ -41,6 +41,8 @@ typedef struct RackBrick {
     unsigned rate;          /* accelerator: MiB/s per engine, 0 = host's */
     bool timing;            /* compute: timing mode, its own or the rack's */
     bool timing_own;        /* compute: timing= on its own line */
+    unsigned pmem_memory;   /* compute: pmem='s memory brick */
+    uint64_t pmem_size;     /* compute: persistent memory, 0: none */
     unsigned line;
 } RackBrick;
 
@@ -129,6 +131,12 @@ int rack_memory_node(const Rack *rack, const RackBrick *c,
  * cpus=0-3,memdev=dram -numa node,nodeid=1 -numa dist,src=0,dst=1,val=20".
  */
 char *rack_numa_options(const Rack *rack, const RackBrick *c);
+/*
+ * How much of memory brick @m the compute bricks' pmem= take: their
+ * persistent memory, leased for good, which the SDM controller cannot
+ * place.
+ */
+uint64_t rack_pmem_total(const Rack *rack, const RackBrick *m);
 /* What host-side deadlines for compute brick @id are multiplied by. */
 unsigned rack_deadline_scale(const Rack *rack, unsigned id);
 const char *rack_kind_name(RackBrickKind kind);

@@ -31,7 +31,9 @@ SdmGraph *sdm_graph_new(const Rack *rack)
         v->id = b->id;
         v->tray = b->tray;
         v->up = true;
-        v->size = b->size;
+        /* What the controller places: pmem= is the compute bricks' */
+        v->size = b->kind == RACK_MEMORY ? b->size - rack_pmem_total(rack, b)
+                                         : 0;
         v->nports = b->ports;
         v->ports = g_new0(SdmPort, b->ports);
         for (unsigned p = 0; p < b->ports; p++) {

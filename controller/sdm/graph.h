@@ -29,7 +29,7 @@ struct SdmVertex {
     unsigned id;
     unsigned tray;
     bool up;                /* reachable (false: down or powered off) */
-    uint64_t size;          /* memory bricks: capacity */
+    uint64_t size;          /* memory bricks: what the controller places */
     uint64_t used;          /* memory bricks: allocated */
     unsigned nports;
     SdmPort *ports;

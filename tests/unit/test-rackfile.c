@@ -193,7 +193,7 @@ static const Bad bad[] = {
     { "compute 0 cpus=0\n", "t.rack:1: cpus must be 1 to 4" },
     { "compute 0 ram=lots\n", "ram must be a size such as 512M or 4G, not 'lots'" },
     { "compute 0 ports=0\n", "ports must be 1 to 32" },
-    { "compute 0 color=red\n", "unknown attribute 'color' (known: tray, cpus, ram, ports, timing)" },
+    { "compute 0 color=red\n", "unknown attribute 'color' (known: tray, cpus, ram, ports, timing, pmem)" },
     { "compute 0 ram=1G ram=2G\n", "'ram' given twice" },
     { "compute 0 ram\n", "expected key=value, not 'ram'" },
     { "memory 0\n", "t.rack:1: memory brick 0 needs size=" },
@@ -251,6 +251,24 @@ static const Bad bad[] = {
     { "compute 0\ntiming on link-bandwidth=0\n",
       "t.rack:2: link-bandwidth must be bytes per second such as 1800M, not '0'" },
     { "compute 0\ntiming on tray-local-ns=5 tray-local-ns=6\n", "t.rack:2: 'tray-local-ns' given twice" },
+    { "compute 0 pmem=256M\n", "t.rack:1: pmem= is memoryN:SIZE, not '256M'" },
+    { "compute 0 pmem=accelerator0:256M\n", "t.rack:1: pmem= is memoryN:SIZE" },
+    { "compute 0 pmem=memoryX:256M\n", "t.rack:1: pmem='s brick id must be a number from 0 to 63, not 'X'" },
+    { "compute 0 pmem=memory1:lots\n", "t.rack:1: pmem='s size must be a size such as 512M or 4G, not 'lots'" },
+    { "compute 0 pmem=memory1:100M\n", "t.rack:1: pmem='s size 100M is not a multiple of the pool's 128 MiB granule" },
+    /* Checked against the whole file, reported at the compute line */
+    { "compute 0 ports=1 pmem=memory1:256M\nmemory 0 size=1G\n",
+      "t.rack:1: pmem=: the rack has no memory brick 1" },
+    { "compute 0 ports=1 pmem=memory0:256M\nmemory 0 size=1G class=hugepage\n",
+      "t.rack:1: pmem=: memory brick 0 is hugepage, not persistent" },
+    { "compute 7 ports=1 pmem=memory0:256M\nmemory 0 size=1G class=persistent\n" SW
+      "cable memory0 optical:1\n",
+      "t.rack:1: pmem=: compute7 has no cable path to memory0" },
+    { "compute 0 ports=1 pmem=memory0:512M\ncompute 1 ports=1 pmem=memory0:640M\n"
+      "memory 0 size=1G class=persistent\n" SW
+      "cable compute0.port0 optical:0\ncable compute1.port0 optical:1\n"
+      "cable memory0 optical:2\n",
+      "t.rack:1: pmem=: the compute bricks' persistent memory on memory brick 0, 1152 MiB, exceeds its 1024 MiB" },
 };
 
 /*
@@ -327,6 +345,31 @@ static void test_timing_other_bricks(void **state)
                      RACK_TIMING_DEADLINE_SCALE);
     assert_int_equal(rack_deadline_scale(rack, 1), 1);
     assert_int_equal(rack_deadline_scale(rack, 7), 1);
+}
+
+/*
+ * pmem=: a compute brick's persistent memory on a persistent brick it
+ * reaches, which the SDM controller then cannot place.
+ */
+static void test_pmem(void **state)
+{
+    g_autoptr(GError) err = NULL;
+    g_autoptr(Rack) rack = rack_parse(
+        "compute 0 ports=1 pmem=memory1:256M\ncompute 1 ports=1\n"
+        "compute 2 ports=1 pmem=memory1:1G\n"
+        "memory 1 size=2G class=persistent\nmemory 2 size=1G class=persistent\n"
+        SW "cable compute0.port0 optical:0\ncable compute1.port0 optical:1\n"
+        "cable compute2.port0 optical:2\ncable memory1 optical:3\n"
+        "cable memory2 optical:4\n", "t.rack", &err);
+
+    assert_non_null(rack);
+    assert_int_equal(rack_brick(rack, RACK_COMPUTE, 0)->pmem_memory, 1);
+    assert_int_equal(rack_brick(rack, RACK_COMPUTE, 0)->pmem_size, 256 << 20);
+    assert_int_equal(rack_brick(rack, RACK_COMPUTE, 1)->pmem_size, 0);
+    assert_int_equal(rack_pmem_total(rack, rack_brick(rack, RACK_MEMORY, 1)),
+                     (1280ULL << 20));
+    assert_int_equal(rack_pmem_total(rack, rack_brick(rack, RACK_MEMORY, 2)),
+                     0);
 }
 
 /* What may join a running rack: memory bricks and their cables. */
@@ -433,6 +476,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_timing),
         cmocka_unit_test(test_timing_other_bricks),
+        cmocka_unit_test(test_pmem),
         cmocka_unit_test(test_extends),
         cmocka_unit_test(test_missing_file),
     };

@@ -143,6 +143,32 @@ static void test_pair_class(void **state)
     sdm_graph_free(g);
 }
 
+/*
+ * A persistent brick's memory that compute bricks hold with pmem= is not
+ * the controller's to place.
+ */
+static void test_pmem(void **state)
+{
+    g_autoptr(Rack) rack = rack_parse(
+        "compute 0 ports=2 pmem=memory0:768M\n"
+        "memory 0 size=1G class=persistent\noptical-switch ports=8\n"
+        "cable compute0.port0 optical:0\ncable memory0 optical:2\n",
+        "t.rack", NULL);
+    SdmGraph *g = sdm_graph_new(rack);
+    SdmRequest req = { .compute = 0, .size = 512 * MiB,
+                       .max_latency = RACK_INTER_RACK };
+    SdmPlacement pl;
+    GError *err = NULL;
+
+    assert_int_equal(sdm_graph_vertex(g, RACK_MEMORY, 0)->size, 256 * MiB);
+    assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
+    assert_string_equal(err->message, "no memory brick has 512 MiB free");
+    g_clear_error(&err);
+    req.size = 256 * MiB;
+    assert_true(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
+    sdm_graph_free(g);
+}
+
 static void test_refusals(void **state)
 {
     SdmGraph *g = *state;
@@ -328,6 +354,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
         cmocka_unit_test(test_accelerator),
         cmocka_unit_test(test_pair_class),
+        cmocka_unit_test(test_pmem),
         cmocka_unit_test_setup_teardown(test_random, setup, teardown),
         cmocka_unit_test(test_policy_names),
     };

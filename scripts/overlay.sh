@@ -10,7 +10,7 @@ DIRS="hw/dredbox include/hw/dredbox backends/remote-memory tests/qtest
 configs/devices/aarch64-softmmu"
 # Single files: our QAPI module, and the pool protocol's framing that
 # QEMU shares with our tools.
-FILES="controller/memd/memd-wire.c controller/memd/memd-wire.h qapi/dredbox.json"
+FILES="lib/wire.c lib/wire.h qapi/dredbox.json"
 
 for f in $FILES; do
     mkdir -p "$QSRC/$(dirname "$f")"

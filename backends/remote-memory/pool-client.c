@@ -15,7 +15,7 @@
 #include "qobject/qstring.h"
 #include "hw/dredbox/pool-client.h"
 /* Shared with the rack tools; overlaid from our controller/memd/. */
-#include "../../controller/memd/memd-wire.h"
+#include "../../lib/wire.h"
 
 /* A local daemon answers at once; never let a wedged one hang QEMU. */
 #define POOL_REPLY_TIMEOUT_SEC 10
@@ -64,12 +64,12 @@ static QDict *pool_call(PoolClient *pc, QDict *req, int *fd, Error **errp)
     if (fd) {
         *fd = -1;
     }
-    if (!memd_wire_send(pc->fd, json->str, -1)) {
+    if (!rack_wire_send(pc->fd, json->str, -1)) {
         error_setg_errno(errp, errno, "memory pool at %s is gone",
                          pc->socket);
         return NULL;
     }
-    line = memd_wire_recv(pc->fd, POOL_MAX_REPLY, fd);
+    line = rack_wire_recv(pc->fd, POOL_MAX_REPLY, fd);
     if (!line) {
         error_setg(errp, "memory pool at %s did not answer", pc->socket);
         return NULL;

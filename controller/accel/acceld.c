@@ -27,7 +27,7 @@
 #include "engine.h"
 #include "line-server.h"
 #include "memd-client.h"
-#include "pool.h"
+#include "rack-error.h"
 
 /* One compute brick's queue: its link and the segment it names. */
 typedef struct Queue {
@@ -213,14 +213,14 @@ static uint32_t queue_open(Queue *q, uint32_t segment)
             pool = memd_connect(pool_path, client, FALSE, &err);
         }
         if (pool && !(r = memd_call(pool, req, &fd, &err)) &&
-            err->domain == G_IO_ERROR) {
+            rack_error_is_transport(err)) {
             g_clear_pointer(&pool, memd_close);
         }
     }
     if (r && fd >= 0 && !err &&
-        (!json_get_bool(r, "writable", &writable, &err) ||
-         !json_get_object(r, "segment", &seg, &err) ||
-         !json_get_uint(seg, "size", G_MAXSIZE, &size, &err))) {
+        (!rack_json_get_bool(r, "writable", &writable, &err) ||
+         !rack_json_get_object(r, "segment", &seg, &err) ||
+         !rack_json_get_uint(seg, "size", G_MAXSIZE, &size, &err))) {
         g_prefix_error(&err, "malformed reply from the pool: ");
     }
     if (!r || fd < 0 || err || !writable) {
@@ -348,12 +348,12 @@ static char *control(JsonObject *req, const char *cmd, GError **errp)
     JsonBuilder *b;
 
     if (strcmp(cmd, "query")) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "unknown command \"%s\" (query)", cmd);
         return NULL;
     }
-    b = line_reply_begin();
-    json_member_int(b, "engines", g_thread_pool_get_max_threads(engines));
+    b = rack_json_reply_begin();
+    rack_json_member_int(b, "engines", g_thread_pool_get_max_threads(engines));
     json_builder_set_member_name(b, "queues");
     json_builder_begin_array(b);
     for (guint i = 0; i < queues->len; i++) {
@@ -364,15 +364,15 @@ static char *control(JsonObject *req, const char *cmd, GError **errp)
         }
     }
     json_builder_end_array(b);
-    json_member_int(b, "done", g_atomic_int_get(&jobs_done));
-    json_member_int(b, "failed", g_atomic_int_get(&jobs_failed));
+    rack_json_member_int(b, "done", g_atomic_int_get(&jobs_done));
+    rack_json_member_int(b, "failed", g_atomic_int_get(&jobs_failed));
     json_builder_set_member_name(b, "errors");
     json_builder_begin_object(b);
     for (unsigned e = DRQ_ERR_OP; e < G_N_ELEMENTS(error_names); e++) {
-        json_member_int(b, error_names[e], g_atomic_int_get(&errors[e]));
+        rack_json_member_int(b, error_names[e], g_atomic_int_get(&errors[e]));
     }
     json_builder_end_object(b);
-    return json_line_end(b);
+    return rack_json_end(b);
 }
 
 static gboolean quit(gpointer loop)

@@ -11,7 +11,7 @@
 #include <glib-unix.h>
 
 #include "eps.h"
-#include "pool.h"
+#include "rack-error.h"
 
 #define ETH_ALEN 6
 #define MAX_FRAME 65536
@@ -104,7 +104,7 @@ static bool add_port(Eps *eps, const char *run_dir, const char *name,
     g_ptr_array_add(eps->ports, p);
     if (strlen(p->path) >= sizeof(sa.sun_path) ||
         strlen(nic) >= sizeof(sa.sun_path)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "socket path too long: %s", nic);
         return false;
     }
@@ -113,7 +113,7 @@ static bool add_port(Eps *eps, const char *run_dir, const char *name,
     unlink(p->path);
     p->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (bind(p->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE, "%s: %s", p->path,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST, "%s: %s", p->path,
                     g_strerror(errno));
         close(p->fd);
         p->fd = -1;

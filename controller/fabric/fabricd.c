@@ -29,9 +29,9 @@
 
 #include "eps.h"
 #include "line-server.h"
-#include "memd-wire.h"
+#include "wire.h"
 #include "ocs.h"
-#include "pool.h"
+#include "rack-error.h"
 #include "qmp-client.h"
 #include "rackfile.h"
 
@@ -145,11 +145,11 @@ static bool find_port(JsonObject *req, const char *member, unsigned *port,
     const char *want = NULL;
     uint64_t number;
 
-    if (json_get_uint(req, member, G_MAXUINT, &number, NULL)) {
+    if (rack_json_get_uint(req, member, G_MAXUINT, &number, NULL)) {
         *port = number;
         return true;
     }
-    if (json_opt_str(req, member, &want, NULL) && want) {
+    if (rack_json_opt_str(req, member, &want, NULL) && want) {
         for (guint i = 0; i < rack->cables->len; i++) {
             RackCable *c = g_ptr_array_index(rack->cables, i);
             g_autofree char *name = rack_endpoint_name(c);
@@ -159,11 +159,11 @@ static bool find_port(JsonObject *req, const char *member, unsigned *port,
                 return true;
             }
         }
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                     "no cable from \"%s\" to the optical switch", want);
         return false;
     }
-    g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                 "\"%s\" must be an optical port number or a cabled endpoint"
                 " such as \"compute0.port0\" or \"memory1\"", member);
     return false;
@@ -175,22 +175,22 @@ static void add_end(JsonBuilder *b, const char *member, unsigned port)
 
     json_builder_set_member_name(b, member);
     json_builder_begin_object(b);
-    json_member_int(b, "port", port);
+    rack_json_member_int(b, "port", port);
     if (c) {
         g_autofree char *name = rack_endpoint_name(c);
 
-        json_member_str(b, "endpoint", name);
-        json_member_str(b, "latency", rack_latency_name(c->latency));
+        rack_json_member_str(b, "endpoint", name);
+        rack_json_member_str(b, "latency", rack_latency_name(c->latency));
     }
     json_builder_end_object(b);
 }
 
 static char *query(void)
 {
-    JsonBuilder *b = line_reply_begin();
+    JsonBuilder *b = rack_json_reply_begin();
 
-    json_member_int(b, "optical-ports", ocs->nports);
-    json_member_int(b, "reconfigure-ms", ocs->reconfig_us / 1000);
+    rack_json_member_int(b, "optical-ports", ocs->nports);
+    rack_json_member_int(b, "reconfigure-ms", ocs->reconfig_us / 1000);
     json_builder_set_member_name(b, "circuits");
     json_builder_begin_array(b);
     for (unsigned p = 0; p < ocs->nports; p++) {
@@ -200,13 +200,13 @@ static char *query(void)
         json_builder_begin_object(b);
         add_end(b, "a", p);
         add_end(b, "b", ocs->peer[p]);
-        json_member_str(b, "state",
+        rack_json_member_str(b, "state",
                         ocs->state[p] == OCS_PORT_UP ? "up" : "setting-up");
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
-    json_member_int(b, "electrical-ports", eps ? eps_ports(eps) : 0);
-    return json_line_end(b);
+    rack_json_member_int(b, "electrical-ports", eps ? eps_ports(eps) : 0);
+    return rack_json_end(b);
 }
 
 /* Keep the circuits, "A B" per line, for a restarted fabric. */
@@ -307,14 +307,14 @@ static char *handle(JsonObject *req, const char *cmd, GError **errp)
         }
         save_circuits();
     } else {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "unknown command \"%s\" (connect, disconnect, query,"
                     " reload)",
                     cmd);
         return NULL;
     }
     schedule_advance();
-    return json_line_end(line_reply_begin());
+    return rack_json_end(rack_json_reply_begin());
 }
 
 static gboolean quit(gpointer loop)

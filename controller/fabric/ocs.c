@@ -4,7 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "ocs.h"
-#include "pool.h"   /* POOL_ERROR: one error domain for the rack tools */
+#include "rack-error.h"
 
 static const char *const state_names[] = {
     [OCS_PORT_FREE] = "free",
@@ -43,7 +43,7 @@ void ocs_free(Ocs *ocs)
 static bool check_port(Ocs *ocs, unsigned p, GError **errp)
 {
     if (p >= ocs->nports) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                     "optical port %u does not exist (0 to %u)", p,
                     ocs->nports - 1);
         return false;
@@ -58,13 +58,13 @@ bool ocs_connect(Ocs *ocs, unsigned a, unsigned b, uint64_t now,
         return false;
     }
     if (a == b) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "a circuit joins two different ports");
         return false;
     }
     for (unsigned p = a;; p = b) {
         if (ocs->state[p] != OCS_PORT_FREE) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_EXISTS,
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_EXISTS,
                         "optical port %u is %s (with port %d)", p,
                         state_names[ocs->state[p]], ocs->peer[p]);
             return false;
@@ -89,7 +89,7 @@ bool ocs_disconnect(Ocs *ocs, unsigned a, GError **errp)
         return false;
     }
     if (ocs->state[a] == OCS_PORT_FREE) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                     "optical port %u is in no circuit", a);
         return false;
     }

@@ -9,9 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "json-get.h"
+#include "rack-json.h"
 #include "memd-client.h"
-#include "memd-wire.h"
+#include "wire.h"
 #include "pool.h"
 #include "protocol.h"
 
@@ -35,8 +35,8 @@ static char *socket_path(const char *pool, GError **errp)
     }
     root = json_parser_get_root(parser);
     if (!JSON_NODE_HOLDS_OBJECT(root) ||
-        !json_get_str(json_node_get_object(root), "socket", &sock, NULL)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        !rack_json_get_str(json_node_get_object(root), "socket", &sock, NULL)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "%s is not a pool manifest (no \"socket\" string)",
                     pool);
         return NULL;
@@ -57,7 +57,7 @@ MemdConn *memd_connect(const char *pool, const char *client, gboolean admin,
         return NULL;
     }
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "pool socket path too long: %s", path);
         return NULL;
     }
@@ -65,7 +65,7 @@ MemdConn *memd_connect(const char *pool, const char *client, gboolean admin,
     c = g_new0(MemdConn, 1);
     c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (c->fd < 0 || connect(c->fd, (struct sockaddr *)&sa, sizeof(sa))) {
-        g_set_error(errp, G_IO_ERROR, g_io_error_from_errno(errno),
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_UNREACHABLE,
                     "cannot reach the memory pool at %s: %s", path,
                     g_strerror(errno));
         memd_close(c);
@@ -101,33 +101,36 @@ JsonObject *memd_call(MemdConn *c, const char *request, int *fd,
     JsonNode *root;
     JsonObject *reply;
     const char *why = "the memory pool refused";
+    const char *code = NULL;
     bool ok = false;
 
     if (fd) {
         *fd = -1;
     }
-    if (!memd_wire_send(c->fd, request, -1)) {
-        g_set_error(errp, G_IO_ERROR, g_io_error_from_errno(errno),
+    if (!rack_wire_send(c->fd, request, -1)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_CLOSED,
                     "the memory pool is gone: %s", g_strerror(errno));
         return NULL;
     }
-    text = memd_wire_recv(c->fd, MEMD_MAX_LINE, fd);
+    text = rack_wire_recv(c->fd, MEMD_MAX_LINE, fd);
     if (!text) {
-        g_set_error(errp, G_IO_ERROR, G_IO_ERROR_CLOSED,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_CLOSED,
                     "the memory pool closed the connection");
         return NULL;
     }
     root = json_parser_load_from_data(parser, text, -1, NULL)
            ? json_parser_get_root(parser) : NULL;
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_PROTOCOL,
                     "malformed reply from the memory pool: %s", text);
         goto fail;
     }
     reply = json_node_get_object(root);
-    if (!json_opt_bool(reply, "ok", &ok, NULL) ||
-        !json_opt_str(reply, "error", &why, NULL) || !ok) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED, "%s", why);
+    if (!rack_json_opt_bool(reply, "ok", &ok, NULL) ||
+        !rack_json_opt_str(reply, "error", &why, NULL) ||
+        !rack_json_opt_str(reply, "code", &code, NULL) || !ok) {
+        /* The pool's refusal, by its code */
+        g_set_error(errp, RACK_ERROR, rack_error_from_code(code), "%s", why);
         goto fail;
     }
     return json_object_ref(reply);

@@ -22,7 +22,9 @@ void memd_close(MemdConn *c);
 
 /*
  * Send @request (a JSON object, no newline).  Returns the reply object if
- * it says ok, else NULL with the pool's error in @errp.  If @fd is not
+ * it says ok, else NULL with @errp set: the pool's refusal with the
+ * RACK_ERROR code its reply names, or a transport code (rack-error.h) if
+ * the pool could not be asked.  If @fd is not
  * NULL it receives the fd that came with the reply, or -1.
  */
 JsonObject *memd_call(MemdConn *c, const char *request, int *fd,

@@ -12,8 +12,9 @@
 #define _GNU_SOURCE
 #include "pool.h"
 #include "line-server.h"
-#include "memd-wire.h"
+#include "wire.h"
 #include "protocol.h"
+#include "size.h"
 #include "store.h"
 
 #include <errno.h>
@@ -75,7 +76,7 @@ static gboolean conn_readable(gint fd, GIOCondition cond, gpointer opaque)
             continue;
         }
         reply = memd_handle(pool, &c->client, line, &seg_fd, &granted);
-        if (!memd_wire_send(c->fd, reply, seg_fd)) {
+        if (!rack_wire_send(c->fd, reply, seg_fd)) {
             /* Nobody learned of a fresh allocation: undo it. */
             if (granted) {
                 pool_release_segment(pool, NULL, true, granted, NULL);
@@ -85,7 +86,7 @@ static gboolean conn_readable(gint fd, GIOCondition cond, gpointer opaque)
         }
     }
     if (c->in->len > MEMD_MAX_LINE) {
-        memd_wire_send(c->fd, "{\"ok\":false,\"code\":\"invalid\","
+        rack_wire_send(c->fd, "{\"ok\":false,\"code\":\"invalid\","
                    "\"error\":\"request line too long\"}", -1);
         conn_close(c);
         return G_SOURCE_REMOVE;
@@ -146,9 +147,9 @@ static bool add_brick_arg(const char *arg, const char *state_dir,
     if (g_strv_length(f) < 2 ||
         !g_ascii_string_to_unsigned(f[0], 10, 0, POOL_ANY_BRICK - 1, &id,
                                     NULL) ||
-        !memd_parse_size(f[1], &size) ||
+        !rack_parse_size(f[1], &size) ||
         (f[2] && !mem_class_parse(f[2], &cls))) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "bad --brick '%s': expected ID:SIZE[:dram|hugepage|"
                     "persistent[:DIR]]", arg);
         return false;
@@ -207,7 +208,7 @@ int main(int argc, char **argv)
                 " required (see --help)\n");
         return 2;
     }
-    if (granule_arg && (!memd_parse_size(granule_arg, &granule) ||
+    if (granule_arg && (!rack_parse_size(granule_arg, &granule) ||
                         granule < 4096 || (granule & (granule - 1)))) {
         fprintf(stderr, "dredbox-memd: bad --granule '%s': a power of two"
                 " of at least 4K\n", granule_arg);

@@ -24,6 +24,7 @@
 #include "memd-client.h"
 #include "pool.h"
 #include "protocol.h"
+#include "size.h"
 
 static char *opt_pool, *opt_client, *opt_brick, *opt_class;
 static gboolean opt_admin, opt_writable, opt_json;
@@ -51,14 +52,14 @@ static gboolean parse_u64(const char *what, const char *s, gboolean size,
 {
     guint64 v;
 
-    if (size ? memd_parse_size(s, out)
+    if (size ? rack_parse_size(s, out)
              : g_ascii_string_to_unsigned(s, 10, 0, G_MAXUINT64, &v, NULL)) {
         if (!size) {
             *out = v;
         }
         return TRUE;
     }
-    g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "bad %s '%s'", what, s);
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "bad %s '%s'", what, s);
     return FALSE;
 }
 
@@ -123,7 +124,7 @@ static gboolean read_segment(MemdConn *c, uint64_t seg, char **args,
         return FALSE;
     }
     if (off > size || len > size - off) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "segment %" G_GUINT64_FORMAT " has %" G_GUINT64_FORMAT
                     " bytes", seg, size);
         close(fd);
@@ -175,7 +176,7 @@ static gboolean run(int argc, char **argv, GError **errp)
     }
     if (i == G_N_ELEMENTS(cmds) || argc - 2 < cmds[i].min ||
         argc - 2 > cmds[i].max) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "unknown command or wrong arguments: %s (see --help)",
                     cmd);
         return FALSE;

@@ -17,7 +17,6 @@ static const char *const class_names[MEM_CLASS__MAX] = {
     [MEM_CLASS_PERSISTENT] = "persistent",
 };
 
-G_DEFINE_QUARK(dredbox-pool-error-quark, pool_error)
 
 const char *mem_class_name(MemClass c)
 {
@@ -92,29 +91,29 @@ PoolBrick *pool_add_brick(Pool *pool, uint32_t id, MemClass mem_class,
     PoolBrick *b;
 
     if (id == POOL_ANY_BRICK) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "brick id %u is reserved", id);
         return NULL;
     }
     if (pool_brick(pool, id)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_EXISTS,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_EXISTS,
                     "memory brick %u is defined twice", id);
         return NULL;
     }
     if (mem_class >= MEM_CLASS__MAX) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "memory brick %u: unknown memory class", id);
         return NULL;
     }
     if (!size || size % pool->granule) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "memory brick %u: size %" G_GUINT64_FORMAT " is not a"
                     " positive multiple of the %" G_GUINT64_FORMAT
                     " MiB granule", id, size, pool->granule >> 20);
         return NULL;
     }
     if (mem_class == MEM_CLASS_PERSISTENT && !path) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "persistent memory brick %u needs a directory", id);
         return NULL;
     }
@@ -169,7 +168,7 @@ static void brick_mark(const Pool *pool, PoolBrick *b, uint64_t offset,
 static bool check_size(const Pool *pool, uint64_t size, GError **errp)
 {
     if (!size || size % pool->granule) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "size %" G_GUINT64_FORMAT " is not a positive multiple"
                     " of the %" G_GUINT64_FORMAT " MiB granule",
                     size, pool->granule >> 20);
@@ -208,7 +207,7 @@ PoolSegment *pool_alloc(Pool *pool, const char *owner, uint32_t brick,
     int64_t g = -1;
 
     if (!owner || !*owner) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "an allocation needs an owner");
         return NULL;
     }
@@ -218,13 +217,13 @@ PoolSegment *pool_alloc(Pool *pool, const char *owner, uint32_t brick,
     if (brick != POOL_ANY_BRICK) {
         b = pool_brick(pool, brick);
         if (!b) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                         "no memory brick %u", brick);
             return NULL;
         }
         g = brick_find_run(pool, b, size / pool->granule);
         if (g < 0) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_NO_SPACE,
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_NO_SPACE,
                         "memory brick %u has no free %" G_GUINT64_FORMAT
                         " MiB range (%" G_GUINT64_FORMAT " of %"
                         G_GUINT64_FORMAT " MiB used)", brick, size >> 20,
@@ -239,7 +238,7 @@ PoolSegment *pool_alloc(Pool *pool, const char *owner, uint32_t brick,
             }
         }
         if (g < 0) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_NO_SPACE,
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_NO_SPACE,
                         "no %s memory brick has a free %" G_GUINT64_FORMAT
                         " MiB range", mem_class_name(mem_class), size >> 20);
             return NULL;
@@ -265,7 +264,7 @@ PoolSegment *pool_restore(Pool *pool, const char *owner, uint32_t brick,
     PoolSegment *seg;
 
     if (!b) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                     "no memory brick %u", brick);
         return NULL;
     }
@@ -274,7 +273,7 @@ PoolSegment *pool_restore(Pool *pool, const char *owner, uint32_t brick,
     }
     if (offset % pool->granule || offset > b->size ||
         size > b->size - offset || !brick_range_free(pool, b, offset, size)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "segment at %#" G_GINT64_MODIFIER "x+%#"
                     G_GINT64_MODIFIER "x does not fit memory brick %u",
                     offset, size, brick);
@@ -298,12 +297,12 @@ static PoolSegment *owned_segment(Pool *pool, const char *requester,
     PoolSegment *seg = pool_segment(pool, id);
 
     if (!seg) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                     "no segment %u", id);
         return NULL;
     }
     if (!admin && g_strcmp0(seg->owner, requester)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_DENIED,
                     "segment %u is leased to %s, not to %s", id, seg->owner,
                     requester ? requester : "an anonymous client");
         return NULL;
@@ -350,7 +349,7 @@ bool pool_grant(Pool *pool, const char *requester, bool admin, uint32_t id,
         return false;
     }
     if (!client || !*client || !strcmp(client, seg->owner)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "grant of segment %u needs another client", id);
         return false;
     }
@@ -366,7 +365,7 @@ PoolSegment *pool_open(Pool *pool, const char *requester, bool admin,
     gpointer mode;
 
     if (!seg) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                     "no segment %u", id);
         return NULL;
     }
@@ -384,7 +383,7 @@ PoolSegment *pool_open(Pool *pool, const char *requester, bool admin,
 
             seg->ro_fd = open(path, O_RDONLY | O_CLOEXEC);
             if (seg->ro_fd < 0) {
-                g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+                g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
                             "cannot reopen segment %u read-only: %s", id,
                             g_strerror(errno));
                 return NULL;
@@ -392,7 +391,7 @@ PoolSegment *pool_open(Pool *pool, const char *requester, bool admin,
         }
         return seg;
     }
-    g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED,
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_DENIED,
                 "segment %u is not granted to %s", id,
                 requester ? requester : "an anonymous client");
     return NULL;

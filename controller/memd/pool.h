@@ -12,6 +12,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "rack-error.h"
+
 /* Segments are whole numbers of this: the arm64 Linux memory block size. */
 #define POOL_DEFAULT_GRANULE (128ULL << 20)
 #define POOL_ANY_BRICK UINT32_MAX
@@ -23,15 +25,6 @@ typedef enum {
     MEM_CLASS__MAX,
 } MemClass;
 
-#define POOL_ERROR pool_error_quark()
-typedef enum {
-    POOL_ERROR_INVALID,     /* malformed or out-of-range request */
-    POOL_ERROR_NO_SPACE,    /* no brick has room */
-    POOL_ERROR_NOT_FOUND,   /* no such brick or segment */
-    POOL_ERROR_DENIED,      /* the requester may not do that */
-    POOL_ERROR_EXISTS,      /* duplicate brick */
-    POOL_ERROR_STORE,       /* the host could not provide the memory */
-} PoolError;
 
 typedef struct PoolBrick {
     uint32_t id;
@@ -72,7 +65,6 @@ typedef struct Pool {
     PoolStore store;
 } Pool;
 
-GQuark pool_error_quark(void);
 const char *mem_class_name(MemClass c);
 bool mem_class_parse(const char *name, MemClass *c);
 

@@ -10,50 +10,6 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-bool memd_parse_size(const char *s, uint64_t *out)
-{
-    char *end;
-    guint64 v, mult = 1;
-
-    if (!s || !g_ascii_isdigit(*s)) {
-        return false;
-    }
-    errno = 0;
-    v = g_ascii_strtoull(s, &end, 10);
-    if (errno) {
-        return false;
-    }
-    switch (g_ascii_toupper(*end)) {
-    case 'K':
-        mult = 1ULL << 10;
-        end++;
-        break;
-    case 'M':
-        mult = 1ULL << 20;
-        end++;
-        break;
-    case 'G':
-        mult = 1ULL << 30;
-        end++;
-        break;
-    case 'T':
-        mult = 1ULL << 40;
-        end++;
-        break;
-    }
-    if (*end == 'i' && mult > 1) {
-        end++;
-    }
-    if ((*end == 'B' || *end == 'b') && mult > 1) {
-        end++;
-    }
-    if (*end || v > G_MAXUINT64 / mult) {
-        return false;
-    }
-    *out = v * mult;
-    return true;
-}
-
 static bool valid_client_name(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
@@ -69,57 +25,39 @@ static bool valid_client_name(const char *s)
     return true;
 }
 
-static const char *error_code(const GError *err)
-{
-    static const char *const codes[] = {
-        [POOL_ERROR_INVALID] = "invalid",
-        [POOL_ERROR_NO_SPACE] = "no-space",
-        [POOL_ERROR_NOT_FOUND] = "not-found",
-        [POOL_ERROR_DENIED] = "denied",
-        [POOL_ERROR_EXISTS] = "exists",
-        [POOL_ERROR_STORE] = "host",
-    };
-
-    if (err->domain == POOL_ERROR && err->code >= 0 &&
-        err->code < (int)G_N_ELEMENTS(codes)) {
-        return codes[err->code];
-    }
-    return "invalid";
-}
-
 static char *reply_error(const GError *err)
 {
-    JsonBuilder *b = json_line_begin();
+    JsonBuilder *b = rack_json_begin();
 
-    json_member_bool(b, "ok", FALSE);
-    json_member_str(b, "code", error_code(err));
-    json_member_str(b, "error", err->message);
-    return json_line_end(b);
+    rack_json_member_bool(b, "ok", FALSE);
+    rack_json_member_str(b, "code", rack_error_code(err));
+    rack_json_member_str(b, "error", err->message);
+    return rack_json_end(b);
 }
 
 static void add_segment(JsonBuilder *b, const PoolSegment *seg)
 {
     json_builder_begin_object(b);
-    json_member_int(b, "id", seg->id);
-    json_member_int(b, "brick", seg->brick);
-    json_member_int(b, "offset", seg->offset);
-    json_member_int(b, "size", seg->size);
-    json_member_str(b, "owner", seg->owner);
+    rack_json_member_int(b, "id", seg->id);
+    rack_json_member_int(b, "brick", seg->brick);
+    rack_json_member_int(b, "offset", seg->offset);
+    rack_json_member_int(b, "size", seg->size);
+    rack_json_member_str(b, "owner", seg->owner);
     json_builder_end_object(b);
 }
 
 /* {"ok": true, <member>: <segment>, "writable": w} */
 static char *reply_segment(const PoolSegment *seg, Pool *pool, bool writable)
 {
-    JsonBuilder *b = json_line_begin();
+    JsonBuilder *b = rack_json_begin();
     PoolBrick *brick = pool_brick(pool, seg->brick);
 
-    json_member_bool(b, "ok", TRUE);
+    rack_json_member_bool(b, "ok", TRUE);
     json_builder_set_member_name(b, "segment");
     add_segment(b, seg);
-    json_member_str(b, "class", mem_class_name(brick->mem_class));
-    json_member_bool(b, "writable", writable);
-    return json_line_end(b);
+    rack_json_member_str(b, "class", mem_class_name(brick->mem_class));
+    rack_json_member_bool(b, "writable", writable);
+    return rack_json_end(b);
 }
 
 static char *reply_ok(const char *member, gint64 value)
@@ -133,23 +71,23 @@ static char *reply_ok(const char *member, gint64 value)
 
 char *memd_query_json(Pool *pool)
 {
-    JsonBuilder *b = json_line_begin();
+    JsonBuilder *b = rack_json_begin();
     g_autoptr(GPtrArray) segs = pool_list_segments(pool);
 
-    json_member_bool(b, "ok", TRUE);
-    json_member_int(b, "granule", pool->granule);
+    rack_json_member_bool(b, "ok", TRUE);
+    rack_json_member_int(b, "granule", pool->granule);
     json_builder_set_member_name(b, "bricks");
     json_builder_begin_array(b);
     for (guint i = 0; i < pool->bricks->len; i++) {
         PoolBrick *brick = g_ptr_array_index(pool->bricks, i);
 
         json_builder_begin_object(b);
-        json_member_int(b, "id", brick->id);
-        json_member_str(b, "class", mem_class_name(brick->mem_class));
-        json_member_int(b, "size", brick->size);
-        json_member_int(b, "used", brick->used);
-        json_member_int(b, "free", brick->size - brick->used);
-        json_member_int(b, "scrubs", brick->scrubs);
+        rack_json_member_int(b, "id", brick->id);
+        rack_json_member_str(b, "class", mem_class_name(brick->mem_class));
+        rack_json_member_int(b, "size", brick->size);
+        rack_json_member_int(b, "used", brick->used);
+        rack_json_member_int(b, "free", brick->size - brick->used);
+        rack_json_member_int(b, "scrubs", brick->scrubs);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -159,24 +97,24 @@ char *memd_query_json(Pool *pool)
         add_segment(b, g_ptr_array_index(segs, i));
     }
     json_builder_end_array(b);
-    return json_line_end(b);
+    return rack_json_end(b);
 }
 
 static char *do_hello(MemdClient *c, JsonObject *o, GError **errp)
 {
     const char *name, *role = NULL;
 
-    if (!json_get_str(o, "client", &name, errp) ||
-        !json_opt_str(o, "role", &role, errp)) {
+    if (!rack_json_get_str(o, "client", &name, errp) ||
+        !rack_json_opt_str(o, "role", &role, errp)) {
         return NULL;
     }
     if (!valid_client_name(name)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "client name must be 1-64 characters of [A-Za-z0-9._-]");
         return NULL;
     }
     if (role && strcmp(role, "admin") && strcmp(role, "client")) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "role must be \"client\" or \"admin\"");
         return NULL;
     }
@@ -195,24 +133,24 @@ static char *do_alloc(Pool *pool, MemdClient *c, JsonObject *o, int *fd_out,
     JsonNode *bn = json_object_get_member(o, "brick");
     PoolSegment *seg;
 
-    if (!json_get_size(o, "size", &size, errp) ||
-        !json_opt_str(o, "class", &cls_name, errp)) {
+    if (!rack_json_get_size(o, "size", &size, errp) ||
+        !rack_json_opt_str(o, "class", &cls_name, errp)) {
         return NULL;
     }
     if (cls_name && !mem_class_parse(cls_name, &cls)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "unknown memory class \"%s\"", cls_name);
         return NULL;
     }
     if (bn && !(JSON_NODE_HOLDS_VALUE(bn) &&
                 json_node_get_value_type(bn) == G_TYPE_STRING &&
                 !strcmp(json_node_get_string(bn), "any")) &&
-        !json_get_uint(o, "brick", POOL_ANY_BRICK - 1, &brick, errp)) {
+        !rack_json_get_uint(o, "brick", POOL_ANY_BRICK - 1, &brick, errp)) {
         return NULL;
     }
     if (cls_name && brick != POOL_ANY_BRICK && pool_brick(pool, brick) &&
         pool_brick(pool, brick)->mem_class != cls) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "memory brick %u is %s, not %s", (unsigned)brick,
                     mem_class_name(pool_brick(pool, brick)->mem_class),
                     cls_name);
@@ -234,7 +172,7 @@ static char *do_open(Pool *pool, MemdClient *c, JsonObject *o, int *fd_out,
     bool writable;
     PoolSegment *seg;
 
-    if (!json_get_uint(o, "segment", G_MAXUINT32, &id, errp)) {
+    if (!rack_json_get_uint(o, "segment", G_MAXUINT32, &id, errp)) {
         return NULL;
     }
     seg = pool_open(pool, c->name, c->admin, id, &writable, errp);
@@ -258,18 +196,18 @@ static char *do_add_brick(Pool *pool, MemdClient *c, JsonObject *o,
     MemClass cls = MEM_CLASS_DRAM;
 
     if (!c->admin) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_DENIED,
                     "only an admin client may add memory bricks");
         return NULL;
     }
-    if (!json_get_uint(o, "brick", POOL_ANY_BRICK - 1, &id, errp) ||
-        !json_get_size(o, "size", &size, errp) ||
-        !json_opt_str(o, "class", &cls_name, errp)) {
+    if (!rack_json_get_uint(o, "brick", POOL_ANY_BRICK - 1, &id, errp) ||
+        !rack_json_get_size(o, "size", &size, errp) ||
+        !rack_json_opt_str(o, "class", &cls_name, errp)) {
         return NULL;
     }
     if (cls_name && (!mem_class_parse(cls_name, &cls) ||
                      cls == MEM_CLASS_PERSISTENT)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "a brick added at run time is dram or hugepage, not"
                     " \"%s\"", cls_name);
         return NULL;
@@ -284,7 +222,7 @@ static char *do_free(Pool *pool, MemdClient *c, JsonObject *o, GError **errp)
 {
     uint64_t id;
 
-    if (!json_get_uint(o, "segment", G_MAXUINT32, &id, errp) ||
+    if (!rack_json_get_uint(o, "segment", G_MAXUINT32, &id, errp) ||
         !pool_release_segment(pool, c->name, c->admin, id, errp)) {
         return NULL;
     }
@@ -298,13 +236,13 @@ static char *do_grant(Pool *pool, MemdClient *c, JsonObject *o,
     const char *to;
     bool writable = false;
 
-    if (!json_get_uint(o, "segment", G_MAXUINT32, &id, errp) ||
-        !json_get_str(o, "client", &to, errp) ||
-        !json_opt_bool(o, "writable", &writable, errp)) {
+    if (!rack_json_get_uint(o, "segment", G_MAXUINT32, &id, errp) ||
+        !rack_json_get_str(o, "client", &to, errp) ||
+        !rack_json_opt_bool(o, "writable", &writable, errp)) {
         return NULL;
     }
     if (!valid_client_name(to)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "client name must be 1-64 characters of [A-Za-z0-9._-]");
         return NULL;
     }
@@ -319,11 +257,11 @@ static char *do_release(Pool *pool, MemdClient *c, JsonObject *o,
 {
     const char *owner;
 
-    if (!json_get_str(o, "client", &owner, errp)) {
+    if (!rack_json_get_str(o, "client", &owner, errp)) {
         return NULL;
     }
     if (!c->admin && strcmp(owner, c->name)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_DENIED,
                     "only an admin client may release another's leases");
         return NULL;
     }
@@ -343,18 +281,18 @@ char *memd_handle(Pool *pool, MemdClient *client, const char *line,
     *fd_out = -1;
     *granted = 0;
     if (!json_parser_load_from_data(parser, line, -1, &err)) {
-        g_autoptr(GError) e = g_error_new(POOL_ERROR, POOL_ERROR_INVALID,
+        g_autoptr(GError) e = g_error_new(RACK_ERROR, RACK_ERROR_INVALID,
                                           "malformed JSON: %s", err->message);
         return reply_error(e);
     }
     root = json_parser_get_root(parser);
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(&err, RACK_ERROR, RACK_ERROR_INVALID,
                     "a request must be a JSON object");
         return reply_error(err);
     }
     o = json_node_get_object(root);
-    if (!json_get_str(o, "cmd", &cmd, &err)) {
+    if (!rack_json_get_str(o, "cmd", &cmd, &err)) {
         return reply_error(err);
     }
 
@@ -363,7 +301,7 @@ char *memd_handle(Pool *pool, MemdClient *client, const char *line,
     } else if (!strcmp(cmd, "query")) {
         reply = memd_query_json(pool);
     } else if (!client->name) {
-        g_set_error(&err, POOL_ERROR, POOL_ERROR_DENIED,
+        g_set_error(&err, RACK_ERROR, RACK_ERROR_DENIED,
                     "say hello first: {\"cmd\": \"hello\", \"client\": NAME}");
     } else if (!strcmp(cmd, "alloc")) {
         reply = do_alloc(pool, client, o, fd_out, granted, &err);
@@ -378,7 +316,7 @@ char *memd_handle(Pool *pool, MemdClient *client, const char *line,
     } else if (!strcmp(cmd, "add-brick")) {
         reply = do_add_brick(pool, client, o, &err);
     } else {
-        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(&err, RACK_ERROR, RACK_ERROR_INVALID,
                     "unknown command \"%s\"", cmd);
     }
     return reply ? reply : reply_error(err);

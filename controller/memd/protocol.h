@@ -27,9 +27,6 @@ typedef struct MemdClient {
 char *memd_handle(Pool *pool, MemdClient *client, const char *line,
                   int *fd_out, uint32_t *granted);
 
-/* Parse "4G", "512M", "1048576" ...; false if malformed or overflowing. */
-bool memd_parse_size(const char *s, uint64_t *out);
-
 /* The reply to "query", also used for the manifest's brick list. */
 char *memd_query_json(Pool *pool);
 

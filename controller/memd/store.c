@@ -50,12 +50,12 @@ static int store_create(void *opaque, const PoolBrick *b,
         g_assert_not_reached();
     }
     if (fd < 0) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
                     "cannot create segment %s: %s", name, g_strerror(errno));
         return -1;
     }
     if (ftruncate(fd, seg->size) < 0) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
                     "cannot size segment %s to %" PRIu64 " bytes: %s",
                     name, seg->size, g_strerror(errno));
         close(fd);
@@ -91,7 +91,7 @@ bool host_store_recover(Pool *pool, PoolBrick *b, GError **errp)
     const char *entry;
 
     if (g_mkdir_with_parents(b->path, 0700) < 0) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
                     "cannot create %s: %s", b->path, g_strerror(errno));
         return false;
     }

@@ -8,8 +8,9 @@
 
 #include "rackfile.h"
 #include "hw/dredbox/numa-distance.h"
-#include "protocol.h"   /* memd_parse_size */
-#include "pool.h"       /* POOL_ERROR */
+#include "size.h"
+#include "rack-error.h"
+#include "pool.h"       /* POOL_DEFAULT_GRANULE: pmem= is whole granules */
 
 static const char *const kind_names[] = {
     [RACK_COMPUTE] = "compute",
@@ -223,7 +224,7 @@ static bool fail(Parser *p, const char *fmt, ...)
     va_start(ap, fmt);
     msg = g_strdup_vprintf(fmt, ap);
     va_end(ap);
-    g_set_error(p->errp, POOL_ERROR, POOL_ERROR_INVALID, "%s:%u: %s",
+    g_set_error(p->errp, RACK_ERROR, RACK_ERROR_INVALID, "%s:%u: %s",
                 p->file, p->line, msg);
     return false;
 }
@@ -244,7 +245,7 @@ static bool parse_uint(Parser *p, const char *what, const char *s,
 static bool parse_size(Parser *p, const char *what, const char *s,
                        uint64_t *out)
 {
-    if (!memd_parse_size(s, out) || !*out) {
+    if (!rack_parse_size(s, out) || !*out) {
         return fail(p, "%s must be a size such as 512M or 4G, not '%s'",
                     what, s);
     }
@@ -549,7 +550,7 @@ static bool parse_timing(Parser *p, char **w)
         }
     }
     if ((v = attr(a, "link-bandwidth")) &&
-        (!memd_parse_size(v, &t->link_bandwidth) || !t->link_bandwidth)) {
+        (!rack_parse_size(v, &t->link_bandwidth) || !t->link_bandwidth)) {
         return fail(p, "link-bandwidth must be bytes per second such as"
                     " 1800M, not '%s'", v);
     }
@@ -742,7 +743,7 @@ Rack *rack_parse(const char *text, const char *filename, GError **errp)
         }
     }
     if (!p.rack->bricks->len) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "%s: the rack has no bricks", filename);
         rack_free(p.rack);
         return NULL;
@@ -775,7 +776,7 @@ bool rack_extends(const Rack *rack, const Rack *next, GError **errp)
     if (next->optical_ports != rack->optical_ports ||
         next->reconfig_ms != rack->reconfig_ms ||
         next->electrical != rack->electrical) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "the switches cannot change while"
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "the switches cannot change while"
                     " the rack runs");
         return false;
     }
@@ -783,7 +784,7 @@ bool rack_extends(const Rack *rack, const Rack *next, GError **errp)
     if (memcmp(next->timing.class_ns, rack->timing.class_ns,
                sizeof(rack->timing.class_ns)) ||
         next->timing.link_bandwidth != rack->timing.link_bandwidth) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "the timing"
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "the timing"
                     " figures cannot change while the rack runs");
         return false;
     }
@@ -792,7 +793,7 @@ bool rack_extends(const Rack *rack, const Rack *next, GError **errp)
         const RackBrick *n = rack_brick(next, b->kind, b->id);
 
         if (!n || !same_brick(b, n)) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "%s brick %u cannot change or"
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "%s brick %u cannot change or"
                         " go while the rack runs", kind_names[b->kind],
                         b->id);
             return false;
@@ -802,7 +803,7 @@ bool rack_extends(const Rack *rack, const Rack *next, GError **errp)
         const RackBrick *n = g_ptr_array_index(next->bricks, i);
 
         if (!rack_brick(rack, n->kind, n->id) && n->kind != RACK_MEMORY) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "only memory bricks join a"
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "only memory bricks join a"
                         " running rack (%s brick %u needs its own process:"
                         " dredbox-rack up)", kind_names[n->kind], n->id);
             return false;
@@ -815,7 +816,7 @@ bool rack_extends(const Rack *rack, const Rack *next, GError **errp)
         if (!n || n->brick->kind != c->brick->kind ||
             n->brick->id != c->brick->id || n->brick_port != c->brick_port ||
             n->latency != c->latency) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "the cable at optical port %u"
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "the cable at optical port %u"
                         " cannot change while the rack runs",
                         c->switch_port);
             return false;
@@ -826,7 +827,7 @@ bool rack_extends(const Rack *rack, const Rack *next, GError **errp)
 
         if (!rack_cable_at(rack, n->switch_port) &&
             rack_brick(rack, n->brick->kind, n->brick->id)) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "only new memory bricks get"
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "only new memory bricks get"
                         " new cables while the rack runs (optical port %u)",
                         n->switch_port);
             return false;

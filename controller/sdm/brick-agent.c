@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "brick-agent.h"
-#include "pool.h"
+#include "rack-error.h"
 
 char *brick_agent_call(const char *path, unsigned c, const char *request,
                        gint64 timeout_us, GError **errp)
@@ -31,7 +31,7 @@ char *brick_agent_call(const char *path, unsigned c, const char *request,
     if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
         write(s, line, strlen(line)) != (ssize_t)strlen(line)) {
         close(s);
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_UNREACHABLE,
                     "compute brick %u's agent is not reachable at %s", c,
                     path);
         return NULL;
@@ -61,7 +61,7 @@ char *brick_agent_call(const char *path, unsigned c, const char *request,
     }
     close(s);
     if (!reply) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_TIMEOUT,
                     "compute brick %u's agent did not answer", c);
         return NULL;
     }
@@ -71,7 +71,7 @@ char *brick_agent_call(const char *path, unsigned c, const char *request,
         g_free(reply);
         return rest;
     }
-    g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE, "compute brick %u: %s",
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST, "compute brick %u: %s",
                 c, g_str_has_prefix(reply, "error ") ? reply + 6 : reply);
     g_free(reply);
     return NULL;

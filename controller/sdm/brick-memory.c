@@ -5,7 +5,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "brick-memory.h"
-#include "pool.h"
+#include "rack-error.h"
 #include "qmp-client.h"
 
 /* QOM property @prop of @path in brick @c: an unsigned number. */
@@ -24,7 +24,7 @@ static bool qom_get_uint(const char *qmp, unsigned c, const char *path,
     if (!JSON_NODE_HOLDS_VALUE(ret) ||
         json_node_get_value_type(ret) != G_TYPE_INT64 ||
         json_node_get_int(ret) < 0) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "compute brick %u: %s of %s is not a number", c, prop,
                     path);
         json_node_unref(ret);
@@ -62,7 +62,7 @@ bool brick_memory_range(const char *qmp, unsigned c, unsigned m,
     }
     if (!JSON_NODE_HOLDS_VALUE(memdev) ||
         json_node_get_value_type(memdev) != G_TYPE_STRING) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "compute brick %u: memdev of %s is not a path", c, dev);
         return false;
     }
@@ -93,7 +93,7 @@ bool brick_memory_resize(const char *qmp, unsigned c, unsigned m,
         }
         g_usleep(100000);
     }
-    g_set_error(errp, POOL_ERROR, POOL_ERROR_NO_SPACE,
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_NO_SPACE,
                 "compute brick %u holds %" G_GUINT64_FORMAT " MiB of memory"
                 " brick %u, not %" G_GUINT64_FORMAT " MiB (the guest did not"
                 " plug or unplug it: pool full, or memory in use)",

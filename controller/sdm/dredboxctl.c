@@ -21,7 +21,7 @@
 #include <json-glib/json-glib.h>
 
 #include "line-server.h"
-#include "memd-wire.h"
+#include "wire.h"
 
 static char *opt_socket, *opt_size, *opt_latency, *opt_policy, *opt_path;
 static gint opt_brick = -1, opt_alloc = -1, opt_memory = -1;
@@ -71,8 +71,8 @@ static char *call(const char *request)
                 " (is the rack up?)\n", opt_socket);
         exit(1);
     }
-    if (!memd_wire_send(s, request, -1) ||
-        !(reply = memd_wire_recv(s, 1 << 24, NULL))) {
+    if (!rack_wire_send(s, request, -1) ||
+        !(reply = rack_wire_recv(s, 1 << 24, NULL))) {
         fprintf(stderr, "dredboxctl: the controller did not answer\n");
         exit(1);
     }
@@ -194,46 +194,46 @@ int main(int argc, char **argv)
     cmd = argc == 2 || (argc > 2 && !strcmp(argv[1], "register"))
           ? argv[1] : "";
     if (!strcmp(cmd, "attach") && opt_brick >= 0 && (opt_size || opt_accel)) {
-        JsonBuilder *b = json_line_begin();
+        JsonBuilder *b = rack_json_begin();
 
-        json_member_str(b, "cmd", "attach");
-        json_member_int(b, "brick", opt_brick);
+        rack_json_member_str(b, "cmd", "attach");
+        rack_json_member_int(b, "brick", opt_brick);
         if (opt_size) {
-            json_member_str(b, "size", opt_size);
+            rack_json_member_str(b, "size", opt_size);
         }
         if (opt_path) {
-            json_member_str(b, "path", opt_path);
+            rack_json_member_str(b, "path", opt_path);
         }
         if (opt_accel) {
-            json_member_bool(b, "accelerator", TRUE);
+            rack_json_member_bool(b, "accelerator", TRUE);
         }
         if (opt_latency) {
-            json_member_str(b, "latency", opt_latency);
+            rack_json_member_str(b, "latency", opt_latency);
         }
         if (opt_policy) {
-            json_member_str(b, "policy", opt_policy);
+            rack_json_member_str(b, "policy", opt_policy);
         }
         if (opt_memory >= 0) {
-            json_member_int(b, "memory", opt_memory);
+            rack_json_member_int(b, "memory", opt_memory);
         }
-        req = json_line_end(b);
+        req = rack_json_end(b);
     } else if (!strcmp(cmd, "detach") && opt_brick >= 0) {
-        JsonBuilder *b = json_line_begin();
+        JsonBuilder *b = rack_json_begin();
 
-        json_member_str(b, "cmd", "detach");
-        json_member_int(b, "brick", opt_brick);
+        rack_json_member_str(b, "cmd", "detach");
+        rack_json_member_int(b, "brick", opt_brick);
         if (opt_alloc >= 0) {
-            json_member_int(b, "allocation", opt_alloc);
+            rack_json_member_int(b, "allocation", opt_alloc);
         }
-        json_member_bool(b, "force", opt_force);
-        req = json_line_end(b);
+        rack_json_member_bool(b, "force", opt_force);
+        req = rack_json_end(b);
     } else if (!strcmp(cmd, "register")) {
         g_autofree char *lines = g_strjoinv("\n", argv + 2);
-        JsonBuilder *b = json_line_begin();
+        JsonBuilder *b = rack_json_begin();
 
-        json_member_str(b, "cmd", "register");
-        json_member_str(b, "lines", lines);
-        req = json_line_end(b);
+        rack_json_member_str(b, "cmd", "register");
+        rack_json_member_str(b, "lines", lines);
+        req = rack_json_end(b);
     } else if (!strcmp(cmd, "status") || !strcmp(cmd, "graph") ||
                !strcmp(cmd, "plan-power")) {
         req = g_strdup_printf("{\"cmd\":\"%s\"}", cmd);

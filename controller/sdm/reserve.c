@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "reserve.h"
-#include "pool.h"
+#include "rack-error.h"
 
 bool sdm_policy_parse(const char *name, SdmPolicy *out)
 {
@@ -85,23 +85,23 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
     SdmPort *cp, *pcp;
 
     if (!c) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                     "no compute brick %u in the rack", req->compute);
         return false;
     }
     if (!c->up) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_DENIED,
                     "compute brick %u is down", req->compute);
         return false;
     }
     if (!req->size) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "a request needs a size");
         return false;
     }
     cp = free_port(c, nearest, NULL);
     if (!cp) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NO_SPACE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NO_SPACE,
                     "compute brick %u has no free memory port",
                     req->compute);
         return false;
@@ -118,7 +118,7 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
         }
     }
     if (req->accelerator && !out->accel_port) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NO_SPACE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NO_SPACE,
                     "no accelerator brick has a free port");
         return false;
     }
@@ -161,7 +161,7 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
         }
     }
     if (!out->memory) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NO_SPACE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NO_SPACE,
                     room ? "no memory brick with %" G_GUINT64_FORMAT
                     " MiB free has %s within %s reach"
                     : "no memory brick has %" G_GUINT64_FORMAT " MiB free",

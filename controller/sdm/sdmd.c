@@ -33,9 +33,8 @@
 #include "graph.h"
 #include "line-server.h"
 #include "memd-client.h"
-#include "memd-wire.h"
-#include "pool.h"
-#include "protocol.h"
+#include "wire.h"
+#include "rack-error.h"
 #include "qmp-client.h"
 #include "reserve.h"
 #include "state.h"
@@ -100,24 +99,24 @@ static JsonObject *fabric_call(const char *request, GError **errp)
 
     g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
     if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
-        !memd_wire_send(s, request, -1) ||
-        !(line = memd_wire_recv(s, 1 << 20, NULL))) {
+        !rack_wire_send(s, request, -1) ||
+        !(line = rack_wire_recv(s, 1 << 20, NULL))) {
         close(s);
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
                     "the switch fabric at %s does not answer", path);
         return NULL;
     }
     close(s);
     if (!json_parser_load_from_data(parser, line, -1, NULL) ||
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
                     "malformed reply from the fabric");
         return NULL;
     }
     o = json_node_get_object(json_parser_get_root(parser));
-    if (!json_opt_bool(o, "ok", &ok, NULL) ||
-        !json_opt_str(o, "error", &why, NULL) || !ok) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_DENIED, "fabric: %s", why);
+    if (!rack_json_opt_bool(o, "ok", &ok, NULL) ||
+        !rack_json_opt_str(o, "error", &why, NULL) || !ok) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_DENIED, "fabric: %s", why);
         return NULL;
     }
     return json_object_ref(o);
@@ -198,16 +197,16 @@ static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
         if (!o) {
             return false;
         }
-        ok = json_get_array(o, "circuits", &circuits, errp);
+        ok = rack_json_get_array(o, "circuits", &circuits, errp);
         for (guint k = 0; ok && k < json_array_get_length(circuits); k++) {
             JsonObject *c, *ea;
             const char *st;
             uint64_t port;
 
-            ok = json_array_get_obj(circuits, k, &c, errp) &&
-                 json_get_object(c, "a", &ea, errp) &&
-                 json_get_uint(ea, "port", G_MAXUINT, &port, errp) &&
-                 json_get_str(c, "state", &st, errp);
+            ok = rack_json_array_get_obj(circuits, k, &c, errp) &&
+                 rack_json_get_object(c, "a", &ea, errp) &&
+                 rack_json_get_uint(ea, "port", G_MAXUINT, &port, errp) &&
+                 rack_json_get_str(c, "state", &st, errp);
             up |= ok && !strcmp(st, "up") &&
                   port == (uint64_t)MIN(pa->switch_port, pb->switch_port);
         }
@@ -221,7 +220,7 @@ static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
         }
         g_usleep(10000);
     }
-    g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
                 "circuit %s - %s did not come up", a, b);
     return false;
 }
@@ -330,9 +329,9 @@ static bool step_segment(void *opaque, GError **errp)
         memd_close(pool);
         return false;
     }
-    ok = json_get_object(o, "segment", &seg, errp) &&
-         json_get_uint(seg, "id", G_MAXUINT32, &id, errp) &&
-         json_get_uint(seg, "offset", G_MAXINT64, &ctx->segment_offset, errp);
+    ok = rack_json_get_object(o, "segment", &seg, errp) &&
+         rack_json_get_uint(seg, "id", G_MAXUINT32, &id, errp) &&
+         rack_json_get_uint(seg, "offset", G_MAXINT64, &ctx->segment_offset, errp);
     json_object_unref(o);
     if (!ok) {
         /* The pool lent something we cannot name: give back the lot. */
@@ -416,10 +415,10 @@ static bool rmc_linked(unsigned c, unsigned port, unsigned m)
     bool up = false;
 
     if (ret && JSON_NODE_HOLDS_OBJECT(ret) &&
-        json_get_array(json_node_get_object(ret), "ports", &ports, NULL) &&
-        json_array_get_obj(ports, port, &p, NULL) &&
-        json_get_bool(p, "link-up", &up, NULL) && up) {
-        up = json_get_uint(p, "linked-brick", G_MAXUINT16, &brick, NULL) &&
+        rack_json_get_array(json_node_get_object(ret), "ports", &ports, NULL) &&
+        rack_json_array_get_obj(ports, port, &p, NULL) &&
+        rack_json_get_bool(p, "link-up", &up, NULL) && up) {
+        up = rack_json_get_uint(p, "linked-brick", G_MAXUINT16, &brick, NULL) &&
              brick == m;
     }
     if (ret) {
@@ -446,7 +445,7 @@ static bool step_rmc_link(void *opaque, GError **errp)
         }
         g_usleep(100000);
     }
-    g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
                 "compute brick %u's RMC port %u never saw its link to"
                 " memory brick %u come up", ctx->alloc.compute,
                 ctx->alloc.compute_port, ctx->alloc.memory);
@@ -618,21 +617,21 @@ static void ctx_steps(const AttachCtx *ctx, const SdmStep **steps,
 static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
 {
     json_builder_begin_object(b);
-    json_member_int(b, "id", a->id);
-    json_member_int(b, "compute", a->compute);
-    json_member_int(b, "compute-port", a->compute_port);
-    json_member_int(b, "memory", a->memory);
-    json_member_int(b, "memory-port", a->memory_port);
-    json_member_int(b, "size", a->size);
-    json_member_str(b, "path", a->has_accel ? "accelerator"
+    rack_json_member_int(b, "id", a->id);
+    rack_json_member_int(b, "compute", a->compute);
+    rack_json_member_int(b, "compute-port", a->compute_port);
+    rack_json_member_int(b, "memory", a->memory);
+    rack_json_member_int(b, "memory-port", a->memory_port);
+    rack_json_member_int(b, "size", a->size);
+    rack_json_member_str(b, "path", a->has_accel ? "accelerator"
                                : a->rmc ? "rmc" : "virtio-mem");
     if (a->rmc) {
-        json_member_int(b, "segment", a->segment);
+        rack_json_member_int(b, "segment", a->segment);
     }
     if (a->has_accel) {
-        json_member_int(b, "accelerator", a->accel);
-        json_member_int(b, "accelerator-port", a->accel_port);
-        json_member_int(b, "segment", a->segment);
+        rack_json_member_int(b, "accelerator", a->accel);
+        rack_json_member_int(b, "accelerator-port", a->accel_port);
+        rack_json_member_int(b, "segment", a->segment);
     }
     json_builder_end_object(b);
 }
@@ -741,37 +740,37 @@ static char *do_attach(JsonObject *req, GError **errp)
     uint64_t brick;
     int l;
 
-    if (!json_opt_str(req, "latency", &lat, errp) ||
-        !json_opt_str(req, "policy", &pol, errp) ||
-        !json_opt_str(req, "path", &path, errp) ||
-        !json_opt_bool(req, "accelerator", &r.accelerator, errp)) {
+    if (!rack_json_opt_str(req, "latency", &lat, errp) ||
+        !rack_json_opt_str(req, "policy", &pol, errp) ||
+        !rack_json_opt_str(req, "path", &path, errp) ||
+        !rack_json_opt_bool(req, "accelerator", &r.accelerator, errp)) {
         return NULL;
     }
     if (strcmp(path, "virtio-mem") && strcmp(path, "rmc")) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "path must be virtio-mem or rmc, not \"%s\"", path);
         return NULL;
     }
     if (!json_object_has_member(req, "brick") ||
         (!json_object_has_member(req, "size") && !r.accelerator)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "attach needs \"brick\" and \"size\"");
         return NULL;
     }
     r.size = QUEUE_DEFAULT_SIZE;
-    if (!json_get_uint(req, "brick", RACK_MAX_BRICKS - 1, &brick, errp) ||
+    if (!rack_json_get_uint(req, "brick", RACK_MAX_BRICKS - 1, &brick, errp) ||
         (json_object_has_member(req, "size") &&
-         !json_get_size(req, "size", &r.size, errp))) {
+         !rack_json_get_size(req, "size", &r.size, errp))) {
         return NULL;
     }
     r.compute = brick;
     if (json_object_has_member(req, "memory")) {
-        if (!json_get_uint(req, "memory", RACK_MAX_BRICKS - 1, &brick,
+        if (!rack_json_get_uint(req, "memory", RACK_MAX_BRICKS - 1, &brick,
                            errp)) {
             return NULL;
         }
         if (!sdm_graph_vertex(graph, RACK_MEMORY, brick)) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                         "the rack has no memory brick %" G_GUINT64_FORMAT,
                         brick);
             return NULL;
@@ -780,13 +779,13 @@ static char *do_attach(JsonObject *req, GError **errp)
         r.memory = brick;
     }
     if (r.size % (128 << 20) || !r.size) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "size must be a positive multiple of 128 MiB");
         return NULL;
     }
     if ((r.accelerator || !strcmp(path, "rmc")) &&
         r.size > port_window(r.compute)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "one RMC port of compute brick %u reaches at most %"
                     G_GUINT64_FORMAT " GiB", r.compute,
                     port_window(r.compute) >> 30);
@@ -796,7 +795,7 @@ static char *do_attach(JsonObject *req, GError **errp)
          l++) {
     }
     if (l > RACK_INTER_RACK) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "latency must be"
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "latency must be"
                     " tray-local, rack-local or inter-rack, not \"%s\"", lat);
         return NULL;
     }
@@ -804,7 +803,7 @@ static char *do_attach(JsonObject *req, GError **errp)
     /* virtio-mem memory lands in a node at the pair's class's distance */
     r.pair_class = !r.accelerator && !strcmp(path, "virtio-mem");
     if (pol && !sdm_policy_parse(pol, &policy)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "policy must be first-fit or locality, not \"%s\"", pol);
         return NULL;
     }
@@ -834,14 +833,14 @@ static char *do_attach(JsonObject *req, GError **errp)
         return NULL;
     }
     sdm_reserve_commit(graph, &ctx.pl, r.size);
-    b = line_reply_begin();
+    b = rack_json_reply_begin();
     json_builder_set_member_name(b, "allocation");
     add_alloc(b, &ctx.alloc);
-    json_member_str(b, "latency", rack_latency_name(ctx.pl.latency));
+    rack_json_member_str(b, "latency", rack_latency_name(ctx.pl.latency));
     if (!ctx.alloc.rmc && !ctx.alloc.has_accel) {
         add_vmem_node(b, ctx.alloc.compute, ctx.alloc.memory);
     }
-    return json_line_end(b);
+    return rack_json_end(b);
 }
 
 /*
@@ -872,13 +871,13 @@ static char *do_detach(JsonObject *req, GError **errp)
     SdmAlloc *a = NULL;
     AttachCtx ctx;
 
-    if (!json_opt_uint(req, "allocation", G_MAXINT64, &id, errp) ||
-        !json_opt_uint(req, "brick", RACK_MAX_BRICKS - 1, &brick, errp) ||
-        !json_opt_bool(req, "force", &force, errp)) {
+    if (!rack_json_opt_uint(req, "allocation", G_MAXINT64, &id, errp) ||
+        !rack_json_opt_uint(req, "brick", RACK_MAX_BRICKS - 1, &brick, errp) ||
+        !rack_json_opt_bool(req, "force", &force, errp)) {
         return NULL;
     }
     if (id == UINT64_MAX && brick == UINT64_MAX) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "detach needs \"allocation\" or \"brick\"");
         return NULL;
     }
@@ -897,7 +896,7 @@ static char *do_detach(JsonObject *req, GError **errp)
         }
     }
     if (!a) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                     id == UINT64_MAX
                     ? "compute brick %" G_GUINT64_FORMAT " has no allocation"
                     : brick == UINT64_MAX
@@ -935,7 +934,7 @@ static char *do_detach(JsonObject *req, GError **errp)
         return NULL;
     }
     sdm_reserve_release(graph, &ctx.pl, a->size);
-    return json_line_end(line_reply_begin());
+    return rack_json_end(rack_json_reply_begin());
 }
 
 /* A segment the pool lends, from its query reply. */
@@ -950,18 +949,18 @@ static GArray *pool_leases(JsonObject *q, GError **errp)
     g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(PoolLease));
     JsonArray *segs;
 
-    if (!json_get_array(q, "segments", &segs, errp)) {
+    if (!rack_json_get_array(q, "segments", &segs, errp)) {
         return NULL;
     }
     for (guint k = 0; k < json_array_get_length(segs); k++) {
         PoolLease l;
         JsonObject *o;
 
-        if (!json_array_get_obj(segs, k, &o, errp) ||
-            !json_get_uint(o, "id", G_MAXUINT32, &l.id, errp) ||
-            !json_get_uint(o, "brick", G_MAXUINT32, &l.brick, errp) ||
-            !json_get_uint(o, "size", G_MAXINT64, &l.size, errp) ||
-            !json_get_str(o, "owner", &l.owner, errp)) {
+        if (!rack_json_array_get_obj(segs, k, &o, errp) ||
+            !rack_json_get_uint(o, "id", G_MAXUINT32, &l.id, errp) ||
+            !rack_json_get_uint(o, "brick", G_MAXUINT32, &l.brick, errp) ||
+            !rack_json_get_uint(o, "size", G_MAXINT64, &l.size, errp) ||
+            !rack_json_get_str(o, "owner", &l.owner, errp)) {
             return NULL;
         }
         g_array_append_val(out, l);
@@ -978,18 +977,18 @@ static void rmc_holds(JsonObject *r, const SdmAlloc *a, bool *rmc_ok,
     JsonObject *port, *db;
     uint64_t seg;
 
-    for (guint k = 0; json_get_array(r, "segments", &rs, NULL) &&
+    for (guint k = 0; rack_json_get_array(r, "segments", &rs, NULL) &&
          k < json_array_get_length(rs); k++) {
         JsonObject *e;
 
-        *rmc_ok |= json_array_get_obj(rs, k, &e, NULL) &&
-                   json_get_uint(e, "segment", G_MAXUINT32, &seg, NULL) &&
+        *rmc_ok |= rack_json_array_get_obj(rs, k, &e, NULL) &&
+                   rack_json_get_uint(e, "segment", G_MAXUINT32, &seg, NULL) &&
                    seg == (uint64_t)a->segment;
     }
-    if (json_get_array(r, "ports", &ports, NULL) &&
-        json_array_get_obj(ports, a->compute_port, &port, NULL) &&
-        json_get_object(port, "doorbell", &db, NULL)) {
-        json_get_bool(db, "connected", doorbell_ok, NULL);
+    if (rack_json_get_array(r, "ports", &ports, NULL) &&
+        rack_json_array_get_obj(ports, a->compute_port, &port, NULL) &&
+        rack_json_get_object(port, "doorbell", &db, NULL)) {
+        rack_json_get_bool(db, "connected", doorbell_ok, NULL);
     }
 }
 
@@ -1030,9 +1029,9 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
         far_ok = line && strstr(line, key);
     }
     json_builder_begin_object(b);
-    json_member_int(b, "allocation", a->id);
-    json_member_bool(b, "pool", pool_ok);
-    json_member_bool(b, "rmc", rmc_ok);
+    rack_json_member_int(b, "allocation", a->id);
+    rack_json_member_bool(b, "pool", pool_ok);
+    rack_json_member_bool(b, "rmc", rmc_ok);
     json_builder_set_member_name(b, a->has_accel ? "accelerator" : "guest");
     json_builder_add_boolean_value(b, far_ok);
     json_builder_end_object(b);
@@ -1070,7 +1069,7 @@ static char *do_status(GError **errp)
         g_prefix_error(errp, "malformed reply from the pool: ");
         return NULL;
     }
-    b = line_reply_begin();
+    b = rack_json_reply_begin();
     json_builder_set_member_name(b, "allocations");
     json_builder_begin_array(b);
     for (guint i = 0; i < list->len; i++) {
@@ -1107,7 +1106,7 @@ static char *do_status(GError **errp)
             brick_ok = vmem_size(c->id, m->id, "size", &brick_says, &err);
             /* A memory brick registered after the compute brick started
              * has no virtio-mem device in it: nothing there. */
-            if (g_error_matches(err, POOL_ERROR, POOL_ERROR_NOT_FOUND)) {
+            if (g_error_matches(err, RACK_ERROR, RACK_ERROR_NOT_FOUND)) {
                 brick_ok = true;
                 brick_says = 0;
             }
@@ -1119,29 +1118,29 @@ static char *do_status(GError **errp)
                 }
             }
             json_builder_begin_object(b);
-            json_member_int(b, "compute", c->id);
-            json_member_int(b, "memory", m->id);
-            json_member_int(b, "controller", promised(c->id, m->id, -1));
+            rack_json_member_int(b, "compute", c->id);
+            rack_json_member_int(b, "memory", m->id);
+            rack_json_member_int(b, "controller", promised(c->id, m->id, -1));
             json_builder_set_member_name(b, "brick");
             if (brick_ok) {
                 json_builder_add_int_value(b, brick_says);
             } else {
                 json_builder_add_null_value(b);
             }
-            json_member_int(b, "pool", pool_says);
+            rack_json_member_int(b, "pool", pool_says);
             add_vmem_node(b, c->id, m->id);
             add_guest_nodes(b, c->id, m->id, brick_ok, brick_says);
             json_builder_end_object(b);
         }
     }
     json_builder_end_array(b);
-    return json_line_end(b);
+    return rack_json_end(b);
 }
 
 /* The multigraph: bricks with their resources, circuits as edges. */
 static char *do_graph(void)
 {
-    JsonBuilder *b = line_reply_begin();
+    JsonBuilder *b = rack_json_reply_begin();
 
     json_builder_set_member_name(b, "vertices");
     json_builder_begin_array(b);
@@ -1149,13 +1148,13 @@ static char *do_graph(void)
         SdmVertex *v = g_ptr_array_index(graph->vertices, i);
 
         json_builder_begin_object(b);
-        json_member_str(b, "brick", rack_kind_name(v->kind));
-        json_member_int(b, "id", v->id);
-        json_member_int(b, "tray", v->tray);
-        json_member_int(b, "ports", v->nports);
+        rack_json_member_str(b, "brick", rack_kind_name(v->kind));
+        rack_json_member_int(b, "id", v->id);
+        rack_json_member_int(b, "tray", v->tray);
+        rack_json_member_int(b, "ports", v->nports);
         if (v->kind == RACK_MEMORY) {
-            json_member_int(b, "size", v->size);
-            json_member_int(b, "used", v->used);
+            rack_json_member_int(b, "size", v->size);
+            rack_json_member_int(b, "used", v->used);
         }
         json_builder_end_object(b);
     }
@@ -1175,15 +1174,15 @@ static char *do_graph(void)
             a = endpoint(e->a);
             z = endpoint(e->b);
             json_builder_begin_object(b);
-            json_member_str(b, "a", a);
-            json_member_str(b, "b", z);
-            json_member_str(b, "latency",
+            rack_json_member_str(b, "a", a);
+            rack_json_member_str(b, "b", z);
+            rack_json_member_str(b, "latency",
                             rack_latency_name(sdm_path_latency(e->a, e->b)));
             json_builder_end_object(b);
         }
     }
     json_builder_end_array(b);
-    return json_line_end(b);
+    return rack_json_end(b);
 }
 
 /*
@@ -1212,7 +1211,7 @@ static char *do_plan_power(GError **errp)
                                 GSIZE_TO_POINTER(v->size - v->used));
         }
     }
-    b = line_reply_begin();
+    b = rack_json_reply_begin();
     json_builder_set_member_name(b, "powered-down");
     json_builder_begin_array(b);
     for (guint i = 0; i < mem->len; i++) {
@@ -1270,9 +1269,9 @@ static char *do_plan_power(GError **errp)
                                                            k + 1));
 
             json_builder_begin_object(b);
-            json_member_int(b, "allocation", a->id);
-            json_member_int(b, "from", v->id);
-            json_member_int(b, "to", t->id);
+            rack_json_member_int(b, "allocation", a->id);
+            rack_json_member_int(b, "from", v->id);
+            rack_json_member_int(b, "to", t->id);
             json_builder_end_object(b);
         }
     }
@@ -1287,7 +1286,7 @@ static char *do_plan_power(GError **errp)
         }
     }
     json_builder_end_array(b);
-    return json_line_end(b);
+    return rack_json_end(b);
 }
 
 /*
@@ -1309,11 +1308,11 @@ static char *do_register(JsonObject *req, GError **errp)
     JsonObject *o;
     SdmGraph *old_graph;
 
-    if (!json_opt_str(req, "lines", &lines, errp)) {
+    if (!rack_json_opt_str(req, "lines", &lines, errp)) {
         return NULL;
     }
     if (!lines) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "register needs"
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "register needs"
                     " \"lines\": rack-file statements for new memory"
                     " bricks and their cables");
         return NULL;
@@ -1331,7 +1330,7 @@ static char *do_register(JsonObject *req, GError **errp)
 
         if (!rack_brick(rack, m->kind, m->id) &&
             !strcmp(m->mem_class, "persistent")) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID, "memory brick"
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "memory brick"
                         " %u: a brick joining a running rack is dram or"
                         " hugepage", m->id);
             return NULL;
@@ -1382,9 +1381,9 @@ static char *do_register(JsonObject *req, GError **errp)
     sdm_graph_free(old_graph);
     rack_free(rack);
     rack = g_steal_pointer(&next);
-    b = line_reply_begin();
-    json_member_int(b, "bricks", graph->vertices->len);
-    return json_line_end(b);
+    b = rack_json_reply_begin();
+    rack_json_member_int(b, "bricks", graph->vertices->len);
+    return rack_json_end(b);
 }
 
 static char *handle(JsonObject *req, const char *cmd, GError **errp)
@@ -1402,7 +1401,7 @@ static char *handle(JsonObject *req, const char *cmd, GError **errp)
     } else if (!strcmp(cmd, "register")) {
         return do_register(req, errp);
     }
-    g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                 "unknown command \"%s\" (attach, detach, status, graph,"
                 " plan-power, register)", cmd);
     return NULL;

@@ -6,7 +6,7 @@
 #include <sqlite3.h>
 
 #include "state.h"
-#include "pool.h"
+#include "rack-error.h"
 
 struct SdmState {
     sqlite3 *db;
@@ -27,7 +27,7 @@ static const char schema[] =
 
 static bool db_error(SdmState *st, const char *what, GError **errp)
 {
-    g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE, "controller state: %s:"
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST, "controller state: %s:"
                 " %s", what, sqlite3_errmsg(st->db));
     return false;
 }
@@ -75,7 +75,7 @@ static bool exec_one(SdmState *st, const char *sql, const int64_t *args,
         return db_error(st, "write", errp);
     }
     if (sqlite3_changes(st->db) != 1) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NOT_FOUND,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                     "controller state: no allocation %" G_GINT64_FORMAT,
                     args[nargs - 1]);
         return false;

@@ -1038,17 +1038,17 @@ static void add_counts(const char *kind, int port, int brick,
 
     json_builder_begin_object(b);
     if (kind) {
-        json_member_str(b, "kind", kind);
+        rack_json_member_str(b, "kind", kind);
     }
     if (port >= 0) {
-        json_member_int(b, "port", port);
+        rack_json_member_int(b, "port", port);
     }
     if (brick >= 0) {
-        json_member_int(b, "brick", brick);
+        rack_json_member_int(b, "brick", brick);
     }
-    json_member_int(b, "loads", c->loads);
-    json_member_int(b, "stores", c->stores);
-    json_member_int(b, "bytes", c->bytes);
+    rack_json_member_int(b, "loads", c->loads);
+    rack_json_member_int(b, "stores", c->stores);
+    rack_json_member_int(b, "bytes", c->bytes);
     json_builder_end_object(b);
 }
 
@@ -1111,9 +1111,9 @@ static void add_filter(JsonBuilder *b)
     json_builder_set_member_name(b, "filter");
     json_builder_begin_object(b);
     if (f >> FILTER_SHIFT == FILTER_PID) {
-        json_member_int(b, "pid", value);
+        rack_json_member_int(b, "pid", value);
     } else if (f >> FILTER_SHIFT == FILTER_TTBR) {
-        json_member_int(b, "ttbr", value);
+        rack_json_member_int(b, "ttbr", value);
     }
     json_builder_end_object(b);
 }
@@ -1137,7 +1137,7 @@ static char *ctl_request(JsonObject *req, const char *cmd, GError **errp)
             return NULL;
         }
         if (json_object_has_member(req, key)) {
-            if (!json_get_uint(req, key, G_MAXUINT64, &v, errp)) {
+            if (!rack_json_get_uint(req, key, G_MAXUINT64, &v, errp)) {
                 return NULL;
             }
             if (!parse_filter(key, v, &f)) {
@@ -1149,15 +1149,15 @@ static char *ctl_request(JsonObject *req, const char *cmd, GError **errp)
             }
         }
         __atomic_store_n(&filter, f, __ATOMIC_RELAXED);
-        b = line_reply_begin();
+        b = rack_json_reply_begin();
     } else if (!strcmp(cmd, "counts")) {
         if (tracing) {
             g_set_error(errp, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                         "counts are kept in mode=count, this is mode=trace");
             return NULL;
         }
-        b = line_reply_begin();
-        json_member_int(b, "sample", sample);
+        b = rack_json_reply_begin();
+        rack_json_member_int(b, "sample", sample);
         add_filter(b);
         json_builder_set_member_name(b, "counts");
         json_builder_begin_array(b);
@@ -1167,7 +1167,7 @@ static char *ctl_request(JsonObject *req, const char *cmd, GError **errp)
         GHashTableIter it;
         gpointer k, v;
 
-        b = line_reply_begin();
+        b = rack_json_reply_begin();
         add_filter(b);
         json_builder_set_member_name(b, "threads");
         json_builder_begin_array(b);
@@ -1177,9 +1177,9 @@ static char *ctl_request(JsonObject *req, const char *cmd, GError **errp)
             const Thread *t = v;
 
             json_builder_begin_object(b);
-            json_member_int(b, "pid", GPOINTER_TO_UINT(k));
-            json_member_int(b, "ttbr", t->ttbr);
-            json_member_int(b, "asid", t->asid);
+            rack_json_member_int(b, "pid", GPOINTER_TO_UINT(k));
+            rack_json_member_int(b, "ttbr", t->ttbr);
+            rack_json_member_int(b, "asid", t->asid);
             json_builder_end_object(b);
         }
         g_mutex_unlock(&threads_lock);
@@ -1189,7 +1189,7 @@ static char *ctl_request(JsonObject *req, const char *cmd, GError **errp)
                     "unknown cmd '%s' (counts, filter, threads)", cmd);
         return NULL;
     }
-    return json_line_end(b);
+    return rack_json_end(b);
 }
 
 static bool parse_range(const char *v, uint64_t *a, uint64_t *b)

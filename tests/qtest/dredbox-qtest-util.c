@@ -15,7 +15,7 @@
 #include <sys/prctl.h>
 #include "dredbox-qtest-util.h"
 /* The pool protocol's framing, shared with the pool's own tools. */
-#include "../../controller/memd/memd-wire.h"
+#include "../../lib/wire.h"
 
 uint64_t dredbox_qdict_uint(QDict *d, const char *key)
 {
@@ -211,8 +211,8 @@ static QDict *pool_line(int sock, const char *json, int *seg_fd)
     g_autofree char *line = NULL;
     QDict *reply;
 
-    g_assert_true(memd_wire_send(sock, json, -1));
-    line = memd_wire_recv(sock, 1 << 20, seg_fd);
+    g_assert_true(rack_wire_send(sock, json, -1));
+    line = rack_wire_recv(sock, 1 << 20, seg_fd);
     g_assert_nonnull(line);
     reply = qobject_to(QDict, qobject_from_json(line, &error_abort));
     g_assert_nonnull(reply);

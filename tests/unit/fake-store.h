@@ -22,7 +22,7 @@ static int fake_create(void *opaque, const PoolBrick *b,
     FakeStore *fs = opaque;
 
     if (fs->fail) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE, "fake store failure");
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST, "fake store failure");
         return -1;
     }
     fs->creates++;

@@ -35,7 +35,7 @@
 #include "fuzz-seed.h"
 #include "memd-client.h"
 #include "memd-fixture.h"
-#include "memd-wire.h"
+#include "wire.h"
 
 #define SEG_SIZE (128ull << 20)
 #define ROUNDS 20
@@ -222,8 +222,8 @@ static char *control(Rig *r, const char *line)
     int s = sock_open(r->control_path);
     char *reply;
 
-    assert_true(memd_wire_send(s, line, -1));
-    reply = memd_wire_recv(s, 1 << 16, NULL);
+    assert_true(rack_wire_send(s, line, -1));
+    reply = rack_wire_recv(s, 1 << 16, NULL);
     close(s);
     assert_non_null(reply);
     return reply;

@@ -25,7 +25,7 @@
 #include <json-glib/json-glib.h>
 
 #include "control-fuzz.h"
-#include "memd-wire.h"
+#include "wire.h"
 
 #define RACK \
     "rack fuzz\n" \
@@ -132,8 +132,8 @@ static JsonNode *call(Rack *r, const char *name, const char *req)
 
     g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
     assert_int_equal(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_true(memd_wire_send(s, req, -1));
-    reply = memd_wire_recv(s, 1 << 20, NULL);
+    assert_true(rack_wire_send(s, req, -1));
+    reply = rack_wire_recv(s, 1 << 20, NULL);
     close(s);
     assert_non_null(reply);
     assert_true(json_parser_load_from_data(p, reply, -1, NULL));

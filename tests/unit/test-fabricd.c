@@ -24,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "memd-wire.h"
+#include "wire.h"
 
 #define RACK \
     "rack t\n" \
@@ -119,8 +119,8 @@ static char *call(Fabric *f, const char *req)
     int s = unix_socket(path, SOCK_STREAM, false);
     char *reply;
 
-    assert_true(memd_wire_send(s, req, -1));
-    reply = memd_wire_recv(s, 1 << 20, NULL);
+    assert_true(rack_wire_send(s, req, -1));
+    reply = rack_wire_recv(s, 1 << 20, NULL);
     close(s);
     assert_non_null(reply);
     return reply;
@@ -143,14 +143,14 @@ static char *serve_qmp(Fabric *f)
     char *cmd;
 
     assert_true(c >= 0);
-    assert_true(memd_wire_send(c, "{\"QMP\": {\"version\": {}}}", -1));
-    caps = memd_wire_recv(c, 65536, NULL);
+    assert_true(rack_wire_send(c, "{\"QMP\": {\"version\": {}}}", -1));
+    caps = rack_wire_recv(c, 65536, NULL);
     assert_non_null(strstr(caps, "qmp_capabilities"));
-    assert_true(memd_wire_send(c, "{\"return\": {}}", -1));
-    cmd = memd_wire_recv(c, 65536, NULL);
+    assert_true(rack_wire_send(c, "{\"return\": {}}", -1));
+    cmd = rack_wire_recv(c, 65536, NULL);
     /* An event first, as QEMU may send one: the client must skip it. */
-    assert_true(memd_wire_send(c, "{\"event\": \"X\", \"data\": {}}", -1));
-    assert_true(memd_wire_send(c, "{\"return\": {}}", -1));
+    assert_true(rack_wire_send(c, "{\"event\": \"X\", \"data\": {}}", -1));
+    assert_true(rack_wire_send(c, "{\"return\": {}}", -1));
     close(c);
     return cmd;
 }

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "memd-fixture.h"
-#include "memd-wire.h"
+#include "wire.h"
 
 #define MiB (1ULL << 20)
 
@@ -44,8 +44,8 @@ static char *call(int s, const char *line, int *fd)
     int got;
     char *reply;
 
-    assert_true(memd_wire_send(s, line, -1));
-    reply = memd_wire_recv(s, 1 << 20, &got);
+    assert_true(rack_wire_send(s, line, -1));
+    reply = rack_wire_recv(s, 1 << 20, &got);
     /* No fd may come unless one is expected. */
     if (fd) {
         *fd = got;

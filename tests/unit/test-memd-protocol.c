@@ -11,6 +11,7 @@
 
 #include "fake-store.h"
 #include "protocol.h"
+#include "size.h"
 
 typedef struct Fixture {
     FakeStore fs;
@@ -177,21 +178,21 @@ static void test_parse_size(void **state)
 {
     uint64_t v;
 
-    assert_true(memd_parse_size("4096", &v));
+    assert_true(rack_parse_size("4096", &v));
     assert_int_equal(v, 4096);
-    assert_true(memd_parse_size("128M", &v));
+    assert_true(rack_parse_size("128M", &v));
     assert_int_equal(v, 128 * MiB);
-    assert_true(memd_parse_size("2GiB", &v));
+    assert_true(rack_parse_size("2GiB", &v));
     assert_int_equal(v, 2 * GiB);
-    assert_true(memd_parse_size("1t", &v));
+    assert_true(rack_parse_size("1t", &v));
     assert_int_equal(v, 1ULL << 40);
-    assert_false(memd_parse_size("", &v));
-    assert_false(memd_parse_size("M", &v));
-    assert_false(memd_parse_size("-1", &v));
-    assert_false(memd_parse_size("12Q", &v));
-    assert_false(memd_parse_size("99999999999999999999", &v));
-    assert_false(memd_parse_size("17179869184G", &v));
-    assert_false(memd_parse_size(NULL, &v));
+    assert_false(rack_parse_size("", &v));
+    assert_false(rack_parse_size("M", &v));
+    assert_false(rack_parse_size("-1", &v));
+    assert_false(rack_parse_size("12Q", &v));
+    assert_false(rack_parse_size("99999999999999999999", &v));
+    assert_false(rack_parse_size("17179869184G", &v));
+    assert_false(rack_parse_size(NULL, &v));
 }
 
 int main(void)

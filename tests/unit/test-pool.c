@@ -57,18 +57,18 @@ static void test_add_brick_errors(void **state)
 
     assert_null(pool_add_brick(f->pool, 0, MEM_CLASS_DRAM, 1 * GiB, NULL,
                                &err));
-    expect_error(&err, POOL_ERROR_EXISTS, "defined twice");
+    expect_error(&err, RACK_ERROR_EXISTS, "defined twice");
     assert_null(pool_add_brick(f->pool, 2, MEM_CLASS_DRAM, 100 * MiB, NULL,
                                &err));
-    expect_error(&err, POOL_ERROR_INVALID, "multiple of the 128 MiB granule");
+    expect_error(&err, RACK_ERROR_INVALID, "multiple of the 128 MiB granule");
     assert_null(pool_add_brick(f->pool, 2, MEM_CLASS_DRAM, 0, NULL, &err));
-    expect_error(&err, POOL_ERROR_INVALID, "granule");
+    expect_error(&err, RACK_ERROR_INVALID, "granule");
     assert_null(pool_add_brick(f->pool, 2, MEM_CLASS_PERSISTENT, 128 * MiB,
                                NULL, &err));
-    expect_error(&err, POOL_ERROR_INVALID, "needs a directory");
+    expect_error(&err, RACK_ERROR_INVALID, "needs a directory");
     assert_null(pool_add_brick(f->pool, POOL_ANY_BRICK, MEM_CLASS_DRAM,
                                128 * MiB, NULL, &err));
-    expect_error(&err, POOL_ERROR_INVALID, "reserved");
+    expect_error(&err, RACK_ERROR_INVALID, "reserved");
     assert_int_equal(f->pool->bricks->len, 3);
 }
 
@@ -92,12 +92,12 @@ static void test_first_fit(void **state)
     /* 128 MiB left: a 256 MiB request does not fit brick 0. */
     assert_null(pool_alloc(f->pool, "c0", 0, MEM_CLASS_DRAM, 256 * MiB,
                            &err));
-    expect_error(&err, POOL_ERROR_NO_SPACE, "896 of 1024 MiB used");
+    expect_error(&err, RACK_ERROR_NO_SPACE, "896 of 1024 MiB used");
 
     /* A freed hole is reused only by a request that fits in it. */
     assert_true(pool_release_segment(f->pool, "c0", false, a->id, NULL));
     b = pool_alloc(f->pool, "c2", 0, MEM_CLASS_DRAM, 384 * MiB, &err);
-    expect_error(&err, POOL_ERROR_NO_SPACE, "no free 384 MiB range");
+    expect_error(&err, RACK_ERROR_NO_SPACE, "no free 384 MiB range");
     assert_null(b);
     b = pool_alloc(f->pool, "c2", 0, MEM_CLASS_DRAM, 256 * MiB, NULL);
     assert_non_null(b);
@@ -120,13 +120,13 @@ static void test_any_brick(void **state)
     /* Only DRAM bricks serve DRAM requests, however much else is free. */
     assert_null(pool_alloc(f->pool, "c0", POOL_ANY_BRICK, MEM_CLASS_DRAM,
                            512 * MiB, &err));
-    expect_error(&err, POOL_ERROR_NO_SPACE, "no dram memory brick");
+    expect_error(&err, RACK_ERROR_NO_SPACE, "no dram memory brick");
     s = pool_alloc(f->pool, "c0", POOL_ANY_BRICK, MEM_CLASS_PERSISTENT,
                    256 * MiB, NULL);
     assert_int_equal(s->brick, 7);
     assert_null(pool_alloc(f->pool, "c0", POOL_ANY_BRICK, MEM_CLASS_HUGEPAGE,
                            128 * MiB, &err));
-    expect_error(&err, POOL_ERROR_NO_SPACE, "no hugepage memory brick");
+    expect_error(&err, RACK_ERROR_NO_SPACE, "no hugepage memory brick");
 }
 
 static void test_bad_requests(void **state)
@@ -135,18 +135,18 @@ static void test_bad_requests(void **state)
     GError *err = NULL;
 
     assert_null(pool_alloc(f->pool, "c0", 0, MEM_CLASS_DRAM, 0, &err));
-    expect_error(&err, POOL_ERROR_INVALID, "positive multiple");
+    expect_error(&err, RACK_ERROR_INVALID, "positive multiple");
     assert_null(pool_alloc(f->pool, "c0", 0, MEM_CLASS_DRAM, 4096, &err));
-    expect_error(&err, POOL_ERROR_INVALID, "positive multiple");
+    expect_error(&err, RACK_ERROR_INVALID, "positive multiple");
     assert_null(pool_alloc(f->pool, "c0", 0, MEM_CLASS_DRAM, 2 * GiB, &err));
-    expect_error(&err, POOL_ERROR_NO_SPACE, "no free 2048 MiB range");
+    expect_error(&err, RACK_ERROR_NO_SPACE, "no free 2048 MiB range");
     assert_null(pool_alloc(f->pool, "c0", 3, MEM_CLASS_DRAM, 128 * MiB,
                            &err));
-    expect_error(&err, POOL_ERROR_NOT_FOUND, "no memory brick 3");
+    expect_error(&err, RACK_ERROR_NOT_FOUND, "no memory brick 3");
     assert_null(pool_alloc(f->pool, "", 0, MEM_CLASS_DRAM, 128 * MiB, &err));
-    expect_error(&err, POOL_ERROR_INVALID, "owner");
+    expect_error(&err, RACK_ERROR_INVALID, "owner");
     assert_false(pool_release_segment(f->pool, "c0", false, 42, &err));
-    expect_error(&err, POOL_ERROR_NOT_FOUND, "no segment 42");
+    expect_error(&err, RACK_ERROR_NOT_FOUND, "no segment 42");
     assert_int_equal(f->fs.creates, 0);
     assert_int_equal(pool_brick(f->pool, 0)->used, 0);
 }
@@ -159,7 +159,7 @@ static void test_store_failure_leaves_nothing(void **state)
     f->fs.fail = true;
     assert_null(pool_alloc(f->pool, "c0", 0, MEM_CLASS_DRAM, 128 * MiB,
                            &err));
-    expect_error(&err, POOL_ERROR_STORE, "fake store failure");
+    expect_error(&err, RACK_ERROR_HOST, "fake store failure");
     assert_int_equal(pool_brick(f->pool, 0)->used, 0);
     assert_int_equal(g_hash_table_size(f->pool->segments), 0);
 }
@@ -174,10 +174,10 @@ static void test_leases_and_grants(void **state)
     bool w;
 
     assert_null(pool_open(f->pool, "brick1", false, s->id, &w, &err));
-    expect_error(&err, POOL_ERROR_DENIED, "not granted to brick1");
+    expect_error(&err, RACK_ERROR_DENIED, "not granted to brick1");
     assert_false(pool_grant(f->pool, "brick1", false, s->id, "brick1", true,
                             &err));
-    expect_error(&err, POOL_ERROR_DENIED, "leased to brick0, not to brick1");
+    expect_error(&err, RACK_ERROR_DENIED, "leased to brick0, not to brick1");
     assert_true(pool_grant(f->pool, "brick0", false, s->id, "brick1", false,
                            NULL));
     assert_ptr_equal(pool_open(f->pool, "brick1", false, s->id, &w, NULL), s);
@@ -185,7 +185,7 @@ static void test_leases_and_grants(void **state)
     assert_ptr_equal(pool_open(f->pool, "brick0", false, s->id, &w, NULL), s);
     assert_true(w);
     assert_false(pool_release_segment(f->pool, "brick1", false, s->id, &err));
-    expect_error(&err, POOL_ERROR_DENIED, "leased to brick0");
+    expect_error(&err, RACK_ERROR_DENIED, "leased to brick0");
     /* The controller (admin) may free any lease. */
     assert_true(pool_release_segment(f->pool, "sdm", true, id, NULL));
     assert_null(pool_segment(f->pool, id));     /* s is freed */
@@ -225,10 +225,10 @@ static void test_restore(void **state)
     assert_int_equal(pool_brick(f->pool, 7)->used, 128 * MiB);
     assert_null(pool_restore(f->pool, "brick1", 7, 128 * MiB, 128 * MiB, -1,
                              &err));
-    expect_error(&err, POOL_ERROR_INVALID, "does not fit");
+    expect_error(&err, RACK_ERROR_INVALID, "does not fit");
     assert_null(pool_restore(f->pool, "brick1", 7, 256 * MiB, 128 * MiB, -1,
                              &err));
-    expect_error(&err, POOL_ERROR_INVALID, "does not fit");
+    expect_error(&err, RACK_ERROR_INVALID, "does not fit");
     /* A new allocation avoids the restored range. */
     s = pool_alloc(f->pool, "brick2", 7, MEM_CLASS_PERSISTENT, 128 * MiB,
                    NULL);

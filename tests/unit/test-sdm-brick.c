@@ -19,8 +19,8 @@
 #include <unistd.h>
 
 #include "brick-memory.h"
-#include "memd-wire.h"
-#include "pool.h"
+#include "wire.h"
+#include "rack-error.h"
 #include "synth.h"
 
 typedef struct FakeBrick {
@@ -50,10 +50,10 @@ static gpointer serve(gpointer opaque)
         if (c < 0) {
             return NULL;
         }
-        memd_wire_send(c, "{\"QMP\": {\"version\": {}}}", -1);
-        caps = memd_wire_recv(c, 65536, NULL);
-        memd_wire_send(c, "{\"return\": {}}", -1);
-        cmd = memd_wire_recv(c, 65536, NULL);
+        rack_wire_send(c, "{\"QMP\": {\"version\": {}}}", -1);
+        caps = rack_wire_recv(c, 65536, NULL);
+        rack_wire_send(c, "{\"return\": {}}", -1);
+        cmd = rack_wire_recv(c, 65536, NULL);
         if (!cmd) {
             close(c);
             continue;
@@ -75,8 +75,8 @@ static gpointer serve(gpointer opaque)
             snprintf(reply, sizeof(reply), "{\"return\": %" G_GUINT64_FORMAT
                      "}", f->size);
         }
-        memd_wire_send(c, "{\"event\": \"MEMORY_DEVICE_SIZE_CHANGE\"}", -1);
-        memd_wire_send(c, reply, -1);
+        rack_wire_send(c, "{\"event\": \"MEMORY_DEVICE_SIZE_CHANGE\"}", -1);
+        rack_wire_send(c, reply, -1);
         close(c);
     }
 }
@@ -152,7 +152,7 @@ static void test_qmp_error_and_gone(void **state)
     assert_string_equal(err->message,
                         "compute brick 0: Device 'vmem-m9' not found");
     /* QMP's error class comes through: the device is not there. */
-    assert_true(g_error_matches(err, POOL_ERROR, POOL_ERROR_NOT_FOUND));
+    assert_true(g_error_matches(err, RACK_ERROR, RACK_ERROR_NOT_FOUND));
     g_clear_error(&err);
     assert_false(brick_memory_resize("/nonexistent/brick5.qmp", 5, 0,
                                      128 << 20, G_USEC_PER_SEC, &err));

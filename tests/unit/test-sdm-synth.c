@@ -9,7 +9,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
-#include "pool.h"
+#include "rack-error.h"
 #include "synth.h"
 
 typedef struct Trace {
@@ -24,7 +24,7 @@ static bool run(void *ctx, GError **errp)
     int me = t->at++;
 
     if (me == t->fail_at) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_NO_SPACE, "no room");
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NO_SPACE, "no room");
         return false;
     }
     g_string_append_printf(t->log, "do%d ", me);

@@ -9,9 +9,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 #include "qmp-client.h"
-#include "json-get.h"
-#include "memd-wire.h"
-#include "pool.h"
+#include "rack-json.h"
+#include "wire.h"
+#include "rack-error.h"
 
 #define QMP_TIMEOUT_SEC 10
 
@@ -19,11 +19,11 @@
 static JsonObject *qmp_reply(int s, JsonParser *parser, GError **errp)
 {
     for (;;) {
-        g_autofree char *line = memd_wire_recv(s, 1 << 20, NULL);
+        g_autofree char *line = rack_wire_recv(s, 1 << 20, NULL);
         JsonObject *o;
 
         if (!line) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_CLOSED,
                         "QMP connection closed");
             return NULL;
         }
@@ -51,16 +51,17 @@ JsonNode *qmp_call(const char *path, const char *command, GError **errp)
     g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
     setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     if (connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_UNREACHABLE,
                     "cannot reach QMP at %s: %s", path, g_strerror(errno));
         goto out;
     }
-    if (!memd_wire_send(s, "{\"execute\":\"qmp_capabilities\"}", -1) ||
+    if (!rack_wire_send(s, "{\"execute\":\"qmp_capabilities\"}", -1) ||
         !qmp_reply(s, parser, errp) ||
-        !memd_wire_send(s, command, -1) ||
+        !rack_wire_send(s, command, -1) ||
         !(reply = qmp_reply(s, parser, errp))) {
         if (errp && !*errp) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+            g_set_error(errp, RACK_ERROR, errno == EAGAIN
+                        ? RACK_ERROR_TIMEOUT : RACK_ERROR_CLOSED,
                         "QMP at %s: %s", path, g_strerror(errno));
         }
         goto out;
@@ -69,13 +70,13 @@ JsonNode *qmp_call(const char *path, const char *command, GError **errp)
         const char *cls = "", *desc = "QMP error";
         JsonObject *e;
 
-        if (json_get_object(reply, "error", &e, NULL)) {
-            json_opt_str(e, "class", &cls, NULL);
-            json_opt_str(e, "desc", &desc, NULL);
+        if (rack_json_get_object(reply, "error", &e, NULL)) {
+            rack_json_opt_str(e, "class", &cls, NULL);
+            rack_json_opt_str(e, "desc", &desc, NULL);
         }
         /* QMP's DeviceNotFound class: the object asked for is not there. */
-        g_set_error(errp, POOL_ERROR, !strcmp(cls, "DeviceNotFound")
-                    ? POOL_ERROR_NOT_FOUND : POOL_ERROR_DENIED, "%s", desc);
+        g_set_error(errp, RACK_ERROR, !strcmp(cls, "DeviceNotFound")
+                    ? RACK_ERROR_NOT_FOUND : RACK_ERROR_DENIED, "%s", desc);
         goto out;
     }
     ret = json_node_copy(json_object_get_member(reply, "return"));

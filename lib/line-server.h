@@ -16,10 +16,10 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#include "json-get.h"
+#include "rack-json.h"
 
 /* Returns the reply to @req (whose "cmd" is the string @cmd), or NULL
- * with @errp set.  Read its other members with json-get.h. */
+ * with @errp set.  Read its other members with rack-json.h. */
 typedef char *(*LineHandler)(JsonObject *req, const char *cmd,
                              GError **errp);
 
@@ -36,18 +36,5 @@ int line_server_accept(const char *path, ServerAccepted accepted,
 int line_server_start(const char *path, LineHandler handle, GError **errp);
 /* Stop listening and remove the socket. */
 void line_server_stop(int fd, const char *path);
-
-/* Add member @name to the object @b is building. */
-void json_member_int(JsonBuilder *b, const char *name, gint64 value);
-void json_member_str(JsonBuilder *b, const char *name, const char *value);
-void json_member_bool(JsonBuilder *b, const char *name, gboolean value);
-
-/* A JSON object for one line; json_line_end closes it and returns the
- * line (consumes @b). */
-JsonBuilder *json_line_begin(void);
-char *json_line_end(JsonBuilder *b);
-/* A reply object that already says {"ok": true, ...}; end it with
- * json_line_end. */
-JsonBuilder *line_reply_begin(void);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * The pool protocol's framing (memd-wire.h).
+ * The pool protocol's framing (wire.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -9,9 +9,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "memd-wire.h"
+#include "wire.h"
 
-bool memd_wire_send(int sock, const char *line, int fd)
+bool rack_wire_send(int sock, const char *line, int fd)
 {
     g_autofree char *out = g_strconcat(line, "\n", NULL);
     size_t done = 0, len = strlen(out);
@@ -49,7 +49,7 @@ bool memd_wire_send(int sock, const char *line, int fd)
     return true;
 }
 
-char *memd_wire_recv(int sock, size_t max, int *fd)
+char *rack_wire_recv(int sock, size_t max, int *fd)
 {
     g_autoptr(GString) line = g_string_new(NULL);
 

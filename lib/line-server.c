@@ -12,10 +12,10 @@
 #include <unistd.h>
 #include <glib-unix.h>
 
-#include "json-get.h"
+#include "rack-json.h"
 #include "line-server.h"
-#include "memd-wire.h"
-#include "pool.h"
+#include "wire.h"
+#include "rack-error.h"
 
 static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
 {
@@ -34,24 +34,24 @@ static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
     }
     if (!json_parser_load_from_data(parser, g_strstrip(line), -1, NULL) ||
         !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        g_set_error(&err, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(&err, RACK_ERROR, RACK_ERROR_INVALID,
                     "malformed JSON request");
     } else {
         JsonObject *req = json_node_get_object(json_parser_get_root(parser));
         const char *cmd;
 
-        if (json_get_str(req, "cmd", &cmd, &err)) {
+        if (rack_json_get_str(req, "cmd", &cmd, &err)) {
             reply = handle(req, cmd, &err);
         }
     }
     if (!reply) {
-        JsonBuilder *b = json_line_begin();
+        JsonBuilder *b = rack_json_begin();
 
-        json_member_bool(b, "ok", FALSE);
-        json_member_str(b, "error", err->message);
-        reply = json_line_end(b);
+        rack_json_member_bool(b, "ok", FALSE);
+        rack_json_member_str(b, "error", err->message);
+        reply = rack_json_end(b);
     }
-    if (!memd_wire_send(g_io_channel_unix_get_fd(ch), reply, -1)) {
+    if (!rack_wire_send(g_io_channel_unix_get_fd(ch), reply, -1)) {
         g_io_channel_shutdown(ch, FALSE, NULL);
         g_io_channel_unref(ch);
         return G_SOURCE_REMOVE;
@@ -94,7 +94,7 @@ static int listen_at(const char *path, GError **errp)
     int s;
 
     if (strlen(path) >= sizeof(sa.sun_path)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "socket path too long: %s", path);
         return -1;
     }
@@ -103,7 +103,7 @@ static int listen_at(const char *path, GError **errp)
     unlink(path);
     if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
         chmod(path, 0600) < 0 || listen(s, 64) < 0) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_STORE,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
                     "cannot listen on %s: %s", path, g_strerror(errno));
         if (s >= 0) {
             close(s);
@@ -138,48 +138,4 @@ void line_server_stop(int fd, const char *path)
 {
     close(fd);
     unlink(path);
-}
-
-void json_member_int(JsonBuilder *b, const char *name, gint64 value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_int_value(b, value);
-}
-
-void json_member_str(JsonBuilder *b, const char *name, const char *value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_string_value(b, value);
-}
-
-void json_member_bool(JsonBuilder *b, const char *name, gboolean value)
-{
-    json_builder_set_member_name(b, name);
-    json_builder_add_boolean_value(b, value);
-}
-
-JsonBuilder *json_line_begin(void)
-{
-    JsonBuilder *b = json_builder_new();
-
-    json_builder_begin_object(b);
-    return b;
-}
-
-JsonBuilder *line_reply_begin(void)
-{
-    JsonBuilder *b = json_line_begin();
-
-    json_member_bool(b, "ok", TRUE);
-    return b;
-}
-
-char *json_line_end(JsonBuilder *b)
-{
-    g_autoptr(JsonNode) root = NULL;
-
-    json_builder_end_object(b);
-    root = json_builder_get_root(b);
-    g_object_unref(b);
-    return json_to_string(root, FALSE);
 }

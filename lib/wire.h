@@ -1,12 +1,13 @@
 /*
- * The pool protocol's framing, shared by the daemon's clients in QEMU
- * (backends/remote-memory/) and in the rack tools: requests and replies
- * are lines; a reply granting a segment carries its fd (SCM_RIGHTS).
+ * The rack's framing on UNIX sockets, shared by every daemon and client
+ * of the rack tools and by QEMU's pool client (backends/remote-memory/):
+ * requests and replies are lines; a reply granting a pool segment carries
+ * its fd (SCM_RIGHTS).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#ifndef DREDBOX_MEMD_WIRE_H
-#define DREDBOX_MEMD_WIRE_H
+#ifndef DREDBOX_WIRE_H
+#define DREDBOX_WIRE_H
 
 #include <stdbool.h>
 #include <glib.h>
@@ -15,13 +16,13 @@
  * Write all of @line and a newline, with @fd attached if >= 0; false
  * with errno set on failure.
  */
-bool memd_wire_send(int sock, const char *line, int fd);
+bool rack_wire_send(int sock, const char *line, int fd);
 
 /*
  * Read one line (without its newline) of at most @max bytes.  The first fd
  * that comes with it goes to *@fd (if @fd, else it is closed), others are
  * closed.  NULL if the peer closed, failed or sent too much.
  */
-char *memd_wire_recv(int sock, size_t max, int *fd);
+char *rack_wire_recv(int sock, size_t max, int *fd);
 
 #endif

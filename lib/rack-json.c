@@ -1,11 +1,11 @@
 /*
- * Typed access to JSON members from outside the process (json-get.h).
+ * Typed access to JSON members from outside the process (rack-json.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "json-get.h"
-#include "pool.h"
-#include "protocol.h"
+#include "rack-json.h"
+#include "rack-error.h"
+#include "size.h"
 
 typedef enum Want {
     WANT_STRING,
@@ -60,13 +60,13 @@ static bool member(JsonObject *o, const char *name, bool required, Want want,
     *out = NULL;
     if (!n || (!required && JSON_NODE_HOLDS_NULL(n))) {
         if (required) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                         "missing \"%s\"", name);
         }
         return !required;
     }
     if (!holds(n, want)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "member \"%s\" must be %s", name, want_name[want]);
         return false;
     }
@@ -88,13 +88,13 @@ static bool str_member(JsonObject *o, const char *name, bool required,
     return true;
 }
 
-bool json_get_str(JsonObject *o, const char *name, const char **out,
+bool rack_json_get_str(JsonObject *o, const char *name, const char **out,
                   GError **errp)
 {
     return str_member(o, name, true, out, errp);
 }
 
-bool json_opt_str(JsonObject *o, const char *name, const char **out,
+bool rack_json_opt_str(JsonObject *o, const char *name, const char **out,
                   GError **errp)
 {
     return str_member(o, name, false, out, errp);
@@ -114,7 +114,7 @@ static bool uint_member(JsonObject *o, const char *name, bool required,
     }
     v = json_node_get_int(n);
     if (v < 0 || (uint64_t)v > max) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "\"%s\" is out of range (0 to %" G_GUINT64_FORMAT ")",
                     name, max);
         return false;
@@ -123,34 +123,34 @@ static bool uint_member(JsonObject *o, const char *name, bool required,
     return true;
 }
 
-bool json_get_uint(JsonObject *o, const char *name, uint64_t max,
+bool rack_json_get_uint(JsonObject *o, const char *name, uint64_t max,
                    uint64_t *out, GError **errp)
 {
     return uint_member(o, name, true, max, out, errp);
 }
 
-bool json_opt_uint(JsonObject *o, const char *name, uint64_t max,
+bool rack_json_opt_uint(JsonObject *o, const char *name, uint64_t max,
                    uint64_t *out, GError **errp)
 {
     return uint_member(o, name, false, max, out, errp);
 }
 
-bool json_get_size(JsonObject *o, const char *name, uint64_t *out,
+bool rack_json_get_size(JsonObject *o, const char *name, uint64_t *out,
                    GError **errp)
 {
     JsonNode *n = json_object_get_member(o, name);
 
     if (n && JSON_NODE_HOLDS_VALUE(n) &&
         json_node_get_value_type(n) == G_TYPE_STRING) {
-        if (!memd_parse_size(json_node_get_string(n), out)) {
-            g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        if (!rack_parse_size(json_node_get_string(n), out)) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                         "\"%s\" must be bytes or a number with K/M/G/T",
                         name);
             return false;
         }
         return true;
     }
-    return json_get_uint(o, name, G_MAXINT64, out, errp);
+    return rack_json_get_uint(o, name, G_MAXINT64, out, errp);
 }
 
 static bool bool_member(JsonObject *o, const char *name, bool required,
@@ -167,19 +167,19 @@ static bool bool_member(JsonObject *o, const char *name, bool required,
     return true;
 }
 
-bool json_get_bool(JsonObject *o, const char *name, bool *out,
+bool rack_json_get_bool(JsonObject *o, const char *name, bool *out,
                    GError **errp)
 {
     return bool_member(o, name, true, out, errp);
 }
 
-bool json_opt_bool(JsonObject *o, const char *name, bool *out,
+bool rack_json_opt_bool(JsonObject *o, const char *name, bool *out,
                    GError **errp)
 {
     return bool_member(o, name, false, out, errp);
 }
 
-bool json_get_object(JsonObject *o, const char *name, JsonObject **out,
+bool rack_json_get_object(JsonObject *o, const char *name, JsonObject **out,
                      GError **errp)
 {
     JsonNode *n;
@@ -191,7 +191,7 @@ bool json_get_object(JsonObject *o, const char *name, JsonObject **out,
     return true;
 }
 
-bool json_get_array(JsonObject *o, const char *name, JsonArray **out,
+bool rack_json_get_array(JsonObject *o, const char *name, JsonArray **out,
                     GError **errp)
 {
     JsonNode *n;
@@ -203,17 +203,61 @@ bool json_get_array(JsonObject *o, const char *name, JsonArray **out,
     return true;
 }
 
-bool json_array_get_obj(JsonArray *a, guint i, JsonObject **out,
+bool rack_json_array_get_obj(JsonArray *a, guint i, JsonObject **out,
                         GError **errp)
 {
     JsonNode *n = i < json_array_get_length(a)
                   ? json_array_get_element(a, i) : NULL;
 
     if (!n || !JSON_NODE_HOLDS_OBJECT(n)) {
-        g_set_error(errp, POOL_ERROR, POOL_ERROR_INVALID,
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "element %u must be an object", i);
         return false;
     }
     *out = json_node_get_object(n);
     return true;
+}
+
+void rack_json_member_int(JsonBuilder *b, const char *name, gint64 value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_int_value(b, value);
+}
+
+void rack_json_member_str(JsonBuilder *b, const char *name, const char *value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_string_value(b, value);
+}
+
+void rack_json_member_bool(JsonBuilder *b, const char *name, gboolean value)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_add_boolean_value(b, value);
+}
+
+JsonBuilder *rack_json_begin(void)
+{
+    JsonBuilder *b = json_builder_new();
+
+    json_builder_begin_object(b);
+    return b;
+}
+
+JsonBuilder *rack_json_reply_begin(void)
+{
+    JsonBuilder *b = rack_json_begin();
+
+    rack_json_member_bool(b, "ok", TRUE);
+    return b;
+}
+
+char *rack_json_end(JsonBuilder *b)
+{
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    g_object_unref(b);
+    return json_to_string(root, FALSE);
 }

@@ -13,8 +13,8 @@
 #include <json-glib/json-glib.h>
 
 /* Run @command (a JSON object) on the QMP socket @path; false + @errp on
- * a QMP error (POOL_ERROR_NOT_FOUND for QMP's DeviceNotFound, else
- * POOL_ERROR_DENIED) or an unreachable brick. */
+ * a QMP error (RACK_ERROR_NOT_FOUND for QMP's DeviceNotFound, else
+ * RACK_ERROR_DENIED) or an unreachable brick. */
 bool qmp_run(const char *path, const char *command, GError **errp);
 /* The same, returning the reply's "return" value (json_node_unref it). */
 JsonNode *qmp_call(const char *path, const char *command, GError **errp);

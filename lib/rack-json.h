@@ -1,0 +1,65 @@
+/*
+ * Typed access to the members of a JSON object that came from outside the
+ * process: a control-socket request or a peer's reply.
+ *
+ * json-glib's own getters answer a member of the wrong type with NULL or
+ * 0 (and a CRITICAL), so a caller crashes or silently misreads.  These
+ * check presence, type and range first; a mismatch is a RACK_ERROR_INVALID
+ * that names the member ("member \"cmd\" must be a string").
+ *
+ * json_get_* need the member.  json_opt_* accept it absent or null and
+ * then leave *out as it was: set the default before the call.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef DREDBOX_RACK_JSON_H
+#define DREDBOX_RACK_JSON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+bool rack_json_get_str(JsonObject *o, const char *name, const char **out,
+                  GError **errp);
+bool rack_json_opt_str(JsonObject *o, const char *name, const char **out,
+                  GError **errp);
+
+/* An integer from 0 to @max. */
+bool rack_json_get_uint(JsonObject *o, const char *name, uint64_t max,
+                   uint64_t *out, GError **errp);
+bool rack_json_opt_uint(JsonObject *o, const char *name, uint64_t max,
+                   uint64_t *out, GError **errp);
+
+/* A number of bytes, or a string with a K/M/G/T suffix ("512M"). */
+bool rack_json_get_size(JsonObject *o, const char *name, uint64_t *out,
+                   GError **errp);
+
+bool rack_json_get_bool(JsonObject *o, const char *name, bool *out,
+                   GError **errp);
+bool rack_json_opt_bool(JsonObject *o, const char *name, bool *out,
+                   GError **errp);
+
+bool rack_json_get_object(JsonObject *o, const char *name, JsonObject **out,
+                     GError **errp);
+bool rack_json_get_array(JsonObject *o, const char *name, JsonArray **out,
+                    GError **errp);
+
+/* Element @i of @a, which must be an object. */
+bool rack_json_array_get_obj(JsonArray *a, guint i, JsonObject **out,
+                        GError **errp);
+
+/* Add member @name to the object @b is building. */
+void rack_json_member_int(JsonBuilder *b, const char *name, gint64 value);
+void rack_json_member_str(JsonBuilder *b, const char *name, const char *value);
+void rack_json_member_bool(JsonBuilder *b, const char *name, gboolean value);
+
+/* A JSON object for one line; rack_json_end closes it and returns the
+ * line (consumes @b). */
+JsonBuilder *rack_json_begin(void);
+char *rack_json_end(JsonBuilder *b);
+/* A reply object that already says {"ok": true, ...}; end it with
+ * rack_json_end. */
+JsonBuilder *rack_json_reply_begin(void);
+
+#endif

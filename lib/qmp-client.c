@@ -3,28 +3,25 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <errno.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-#include "qmp-client.h"
-#include "rack-json.h"
-#include "wire.h"
-#include "rack-error.h"
 
-#define QMP_TIMEOUT_SEC 10
+#include "line-client.h"
+#include "qmp-client.h"
+#include "rack-error.h"
+#include "rack-json.h"
+
+/* QEMU's main loop answers QMP, not the guest: 10 s tells a hang. */
+#define QMP_TIMEOUT_MS 10000
 
 /* Read lines until a reply (skipping the greeting and events). */
-static JsonObject *qmp_reply(int s, JsonParser *parser, GError **errp)
+static JsonObject *qmp_reply(RackClient *c, JsonParser *parser,
+                             GError **errp)
 {
     for (;;) {
-        g_autofree char *line = rack_wire_recv(s, 1 << 20, NULL);
+        g_autofree char *line = rack_client_recv(c, NULL, errp);
         JsonObject *o;
 
         if (!line) {
-            g_set_error(errp, RACK_ERROR, RACK_ERROR_CLOSED,
-                        "QMP connection closed");
             return NULL;
         }
         if (!json_parser_load_from_data(parser, line, -1, NULL) ||
@@ -41,48 +38,32 @@ static JsonObject *qmp_reply(int s, JsonParser *parser, GError **errp)
 
 JsonNode *qmp_call(const char *path, const char *command, GError **errp)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    struct timeval tv = { .tv_sec = QMP_TIMEOUT_SEC };
     g_autoptr(JsonParser) parser = json_parser_new();
+    g_autoptr(RackClient) c = rack_client_open("QMP", path, QMP_TIMEOUT_MS,
+                                               errp);
     JsonObject *reply;
-    JsonNode *ret = NULL;
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const char *cls = "", *desc = "QMP error";
+    JsonObject *e;
 
-    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
-    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-    if (connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
-        g_set_error(errp, RACK_ERROR, RACK_ERROR_UNREACHABLE,
-                    "cannot reach QMP at %s: %s", path, g_strerror(errno));
-        goto out;
+    if (!c ||
+        !rack_client_send(c, "{\"execute\":\"qmp_capabilities\"}", -1,
+                          errp) ||
+        !qmp_reply(c, parser, errp) ||
+        !rack_client_send(c, command, -1, errp) ||
+        !(reply = qmp_reply(c, parser, errp))) {
+        return NULL;
     }
-    if (!rack_wire_send(s, "{\"execute\":\"qmp_capabilities\"}", -1) ||
-        !qmp_reply(s, parser, errp) ||
-        !rack_wire_send(s, command, -1) ||
-        !(reply = qmp_reply(s, parser, errp))) {
-        if (errp && !*errp) {
-            g_set_error(errp, RACK_ERROR, errno == EAGAIN
-                        ? RACK_ERROR_TIMEOUT : RACK_ERROR_CLOSED,
-                        "QMP at %s: %s", path, g_strerror(errno));
-        }
-        goto out;
+    if (!json_object_has_member(reply, "error")) {
+        return json_node_copy(json_object_get_member(reply, "return"));
     }
-    if (json_object_has_member(reply, "error")) {
-        const char *cls = "", *desc = "QMP error";
-        JsonObject *e;
-
-        if (rack_json_get_object(reply, "error", &e, NULL)) {
-            rack_json_opt_str(e, "class", &cls, NULL);
-            rack_json_opt_str(e, "desc", &desc, NULL);
-        }
-        /* QMP's DeviceNotFound class: the object asked for is not there. */
-        g_set_error(errp, RACK_ERROR, !strcmp(cls, "DeviceNotFound")
-                    ? RACK_ERROR_NOT_FOUND : RACK_ERROR_DENIED, "%s", desc);
-        goto out;
+    if (rack_json_get_object(reply, "error", &e, NULL)) {
+        rack_json_opt_str(e, "class", &cls, NULL);
+        rack_json_opt_str(e, "desc", &desc, NULL);
     }
-    ret = json_node_copy(json_object_get_member(reply, "return"));
-out:
-    close(s);
-    return ret;
+    /* QMP's DeviceNotFound class: the object asked for is not there. */
+    g_set_error(errp, RACK_ERROR, !strcmp(cls, "DeviceNotFound")
+                ? RACK_ERROR_NOT_FOUND : RACK_ERROR_DENIED, "%s", desc);
+    return NULL;
 }
 
 bool qmp_run(const char *path, const char *command, GError **errp)

@@ -252,6 +252,30 @@ JsonBuilder *rack_json_reply_begin(void)
     return b;
 }
 
+JsonBuilder *rack_json_request(const char *cmd)
+{
+    JsonBuilder *b = rack_json_begin();
+
+    rack_json_member_str(b, "cmd", cmd);
+    return b;
+}
+
+JsonBuilder *rack_json_qmp(const char *command)
+{
+    JsonBuilder *b = rack_json_begin();
+
+    rack_json_member_str(b, "execute", command);
+    json_builder_set_member_name(b, "arguments");
+    json_builder_begin_object(b);
+    return b;
+}
+
+char *rack_json_qmp_end(JsonBuilder *b)
+{
+    json_builder_end_object(b);
+    return rack_json_end(b);
+}
+
 char *rack_json_end(JsonBuilder *b)
 {
     g_autoptr(JsonNode) root = NULL;

@@ -61,5 +61,12 @@ char *rack_json_end(JsonBuilder *b);
 /* A reply object that already says {"ok": true, ...}; end it with
  * rack_json_end. */
 JsonBuilder *rack_json_reply_begin(void);
+/* A request object that already says {"cmd": @cmd, ...}; end it with
+ * rack_json_end. */
+JsonBuilder *rack_json_request(const char *cmd);
+/* A QMP command {"execute": @command, "arguments": {...}}: add the
+ * arguments, then end it with rack_json_qmp_end. */
+JsonBuilder *rack_json_qmp(const char *command);
+char *rack_json_qmp_end(JsonBuilder *b);
 
 #endif

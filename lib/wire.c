@@ -73,6 +73,7 @@ char *rack_wire_recv(int sock, size_t max, int *fd)
             continue;
         }
         if (n != 1 || line->len > max) {
+            errno = n == 0 ? ECONNRESET : n == 1 ? EMSGSIZE : errno;
             break;
         }
         for (cm = CMSG_FIRSTHDR(&msg); cm; cm = CMSG_NXTHDR(&msg, cm)) {

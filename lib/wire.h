@@ -21,7 +21,9 @@ bool rack_wire_send(int sock, const char *line, int fd);
 /*
  * Read one line (without its newline) of at most @max bytes.  The first fd
  * that comes with it goes to *@fd (if @fd, else it is closed), others are
- * closed.  NULL if the peer closed, failed or sent too much.
+ * closed.  NULL with errno set if there is none: ECONNRESET if the peer
+ * closed, EMSGSIZE if it sent too much, EAGAIN if a receive timeout
+ * (SO_RCVTIMEO) passed, else the socket's error.
  */
 char *rack_wire_recv(int sock, size_t max, int *fd);
 

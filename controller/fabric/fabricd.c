@@ -29,7 +29,6 @@
 
 #include "eps.h"
 #include "line-server.h"
-#include "wire.h"
 #include "ocs.h"
 #include "rack-error.h"
 #include "qmp-client.h"
@@ -95,16 +94,19 @@ static void link_changed(void *opaque, unsigned a, unsigned b, bool up)
         }
         if (up && o && o->brick->kind == RACK_MEMORY) {
             /* A circuit is as far as its farther cable (graph.c) */
-            cmd = g_strdup_printf("{\"execute\":\"dredbox-rmc-connect\","
-                                  "\"arguments\":{\"port\":%u,\"brick\":%u,"
-                                  "\"latency-class\":\"%s\"}}",
-                                  c->brick_port, o->brick->id,
-                                  rack_latency_name(MAX(c->latency,
-                                                        o->latency)));
+            JsonBuilder *b = rack_json_qmp("dredbox-rmc-connect");
+
+            rack_json_member_int(b, "port", c->brick_port);
+            rack_json_member_int(b, "brick", o->brick->id);
+            rack_json_member_str(b, "latency-class",
+                                 rack_latency_name(MAX(c->latency,
+                                                       o->latency)));
+            cmd = rack_json_qmp_end(b);
         } else {
-            cmd = g_strdup_printf("{\"execute\":\"dredbox-rmc-disconnect\","
-                                  "\"arguments\":{\"port\":%u}}",
-                                  c->brick_port);
+            JsonBuilder *b = rack_json_qmp("dredbox-rmc-disconnect");
+
+            rack_json_member_int(b, "port", c->brick_port);
+            cmd = rack_json_qmp_end(b);
         }
         n = g_new0(Notice, 1);
         n->endpoint = rack_endpoint_name(c);

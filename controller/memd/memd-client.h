@@ -10,7 +10,12 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-typedef struct MemdConn MemdConn;
+#include "line-client.h"
+
+/* A session with the pool: a line client that said hello. */
+typedef RackClient MemdConn;
+/* The pool answers at once; as long as QEMU's memory-backend-remote waits. */
+#define MEMD_TIMEOUT_MS 10000
 
 /*
  * Connect to the pool at @pool (its socket, or its manifest pool.json)

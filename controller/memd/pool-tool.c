@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "memd-client.h"
+#include "rack-json.h"
 #include "pool.h"
 #include "protocol.h"
 #include "size.h"
@@ -63,60 +64,78 @@ static gboolean parse_u64(const char *what, const char *s, gboolean size,
     return FALSE;
 }
 
-static void print_query(JsonObject *q)
+/* The pool's query reply as a table; false if it is malformed. */
+static gboolean print_query(JsonObject *q, GError **errp)
 {
-    JsonArray *bricks = json_object_get_array_member(q, "bricks");
-    JsonArray *segs = json_object_get_array_member(q, "segments");
+    JsonArray *bricks, *segs;
+    JsonObject *o;
+    uint64_t granule, id, brick, size, used, avail, offset;
+    const char *cls, *owner;
 
-    printf("granule %" G_GINT64_FORMAT " MiB\n",
-           json_object_get_int_member(q, "granule") >> 20);
+    if (!rack_json_get_uint(q, "granule", G_MAXUINT64, &granule, errp) ||
+        !rack_json_get_array(q, "bricks", &bricks, errp) ||
+        !rack_json_get_array(q, "segments", &segs, errp)) {
+        return FALSE;
+    }
+    printf("granule %" G_GUINT64_FORMAT " MiB\n", granule >> 20);
     printf("%-6s %-11s %10s %10s %10s\n", "brick", "class", "size MiB",
            "used MiB", "free MiB");
     for (guint i = 0; i < json_array_get_length(bricks); i++) {
-        JsonObject *b = json_array_get_object_element(bricks, i);
-
-        printf("%-6" G_GINT64_FORMAT " %-11s %10" G_GINT64_FORMAT
-               " %10" G_GINT64_FORMAT " %10" G_GINT64_FORMAT "\n",
-               json_object_get_int_member(b, "id"),
-               json_object_get_string_member(b, "class"),
-               json_object_get_int_member(b, "size") >> 20,
-               json_object_get_int_member(b, "used") >> 20,
-               json_object_get_int_member(b, "free") >> 20);
+        if (!rack_json_array_get_obj(bricks, i, &o, errp) ||
+            !rack_json_get_uint(o, "id", G_MAXUINT32, &id, errp) ||
+            !rack_json_get_str(o, "class", &cls, errp) ||
+            !rack_json_get_uint(o, "size", G_MAXUINT64, &size, errp) ||
+            !rack_json_get_uint(o, "used", G_MAXUINT64, &used, errp) ||
+            !rack_json_get_uint(o, "free", G_MAXUINT64, &avail, errp)) {
+            return FALSE;
+        }
+        printf("%-6" G_GUINT64_FORMAT " %-11s %10" G_GUINT64_FORMAT
+               " %10" G_GUINT64_FORMAT " %10" G_GUINT64_FORMAT "\n",
+               id, cls, size >> 20, used >> 20, avail >> 20);
     }
     printf("%-8s %-6s %12s %10s  %s\n", "segment", "brick", "offset MiB",
            "size MiB", "owner");
     for (guint i = 0; i < json_array_get_length(segs); i++) {
-        JsonObject *s = json_array_get_object_element(segs, i);
-
-        printf("%-8" G_GINT64_FORMAT " %-6" G_GINT64_FORMAT " %12"
-               G_GINT64_FORMAT " %10" G_GINT64_FORMAT "  %s\n",
-               json_object_get_int_member(s, "id"),
-               json_object_get_int_member(s, "brick"),
-               json_object_get_int_member(s, "offset") >> 20,
-               json_object_get_int_member(s, "size") >> 20,
-               json_object_get_string_member(s, "owner"));
+        if (!rack_json_array_get_obj(segs, i, &o, errp) ||
+            !rack_json_get_uint(o, "id", G_MAXUINT32, &id, errp) ||
+            !rack_json_get_uint(o, "brick", G_MAXUINT32, &brick, errp) ||
+            !rack_json_get_uint(o, "offset", G_MAXUINT64, &offset, errp) ||
+            !rack_json_get_uint(o, "size", G_MAXUINT64, &size, errp) ||
+            !rack_json_get_str(o, "owner", &owner, errp)) {
+            return FALSE;
+        }
+        printf("%-8" G_GUINT64_FORMAT " %-6" G_GUINT64_FORMAT " %12"
+               G_GUINT64_FORMAT " %10" G_GUINT64_FORMAT "  %s\n",
+               id, brick, offset >> 20, size >> 20, owner);
     }
+    return TRUE;
 }
 
 /* Copy LENGTH bytes of a segment from OFFSET to stdout. */
 static gboolean read_segment(MemdConn *c, uint64_t seg, char **args,
                              int nargs, GError **errp)
 {
-    g_autofree char *req = g_strdup_printf("{\"cmd\":\"open\","
-                                           "\"segment\":%" G_GUINT64_FORMAT
-                                           "}", seg);
+    JsonBuilder *b = rack_json_request("open");
+    g_autofree char *req = NULL;
     uint64_t off = 0, len, size;
-    JsonObject *reply;
+    JsonObject *reply, *s;
+    gboolean ok;
     char *map;
     int fd;
 
+    rack_json_member_int(b, "segment", seg);
+    req = rack_json_end(b);
     reply = memd_call(c, req, &fd, errp);
     if (!reply) {
         return FALSE;
     }
-    size = json_object_get_int_member(
-        json_object_get_object_member(reply, "segment"), "size");
+    ok = rack_json_get_object(reply, "segment", &s, errp) &&
+         rack_json_get_uint(s, "size", G_MAXSIZE, &size, errp);
     json_object_unref(reply);
+    if (!ok) {
+        close(fd);
+        return FALSE;
+    }
     len = size;
     if ((nargs > 0 && !parse_u64("offset", args[0], TRUE, &off, errp)) ||
         (nargs > 1 && !parse_u64("length", args[1], TRUE, &len, errp))) {
@@ -159,6 +178,7 @@ static gboolean run(int argc, char **argv, GError **errp)
 {
     const char *cmd = argv[1];
     g_autofree char *req = NULL;
+    JsonBuilder *b;
     MemdConn *c;
     JsonObject *reply = NULL;
     uint64_t a = 0, brick = POOL_ANY_BRICK;
@@ -199,50 +219,59 @@ static gboolean run(int argc, char **argv, GError **errp)
         memd_close(c);
         return ok;
     }
-    if (!strcmp(cmd, "query")) {
-        req = g_strdup("{\"cmd\":\"query\"}");
-    } else if (!strcmp(cmd, "alloc")) {
-        g_autofree char *b = brick == POOL_ANY_BRICK ? g_strdup("\"any\"")
-            : g_strdup_printf("%" G_GUINT64_FORMAT, brick);
-
-        g_autofree char *cls = opt_class
-            ? g_strdup_printf(",\"class\":\"%s\"", opt_class) : g_strdup("");
-
-        req = g_strdup_printf("{\"cmd\":\"alloc\",\"size\":%" G_GUINT64_FORMAT
-                              ",\"brick\":%s%s}", a, b, cls);
+    b = rack_json_request(cmd);
+    if (!strcmp(cmd, "alloc")) {
+        rack_json_member_int(b, "size", a);
+        if (brick == POOL_ANY_BRICK) {
+            rack_json_member_str(b, "brick", "any");
+        } else {
+            rack_json_member_int(b, "brick", brick);
+        }
+        if (opt_class) {
+            rack_json_member_str(b, "class", opt_class);
+        }
     } else if (!strcmp(cmd, "free")) {
-        req = g_strdup_printf("{\"cmd\":\"free\",\"segment\":%"
-                              G_GUINT64_FORMAT "}", a);
+        rack_json_member_int(b, "segment", a);
     } else if (!strcmp(cmd, "grant")) {
-        req = g_strdup_printf("{\"cmd\":\"grant\",\"segment\":%"
-                              G_GUINT64_FORMAT ",\"client\":\"%s\","
-                              "\"writable\":%s}", a, argv[3],
-                              opt_writable ? "true" : "false");
-    } else {
-        req = g_strdup_printf("{\"cmd\":\"release\",\"client\":\"%s\"}",
-                              argv[2]);
+        rack_json_member_int(b, "segment", a);
+        rack_json_member_str(b, "client", argv[3]);
+        rack_json_member_bool(b, "writable", opt_writable);
+    } else if (!strcmp(cmd, "release")) {
+        rack_json_member_str(b, "client", argv[2]);
     }
+    req = rack_json_end(b);
     /* Replies keep their fds from us: alloc's lease outlives this tool. */
     reply = memd_call(c, req, NULL, errp);
     memd_close(c);
     if (!reply) {
         return FALSE;
     }
-    if (!strcmp(cmd, "query") && !opt_json) {
-        print_query(reply);
-    } else if (!strcmp(cmd, "alloc") && !opt_json) {
-        JsonObject *s = json_object_get_object_member(reply, "segment");
-
-        printf("%" G_GINT64_FORMAT "\n", json_object_get_int_member(s, "id"));
-    } else if (opt_json) {
+    if (opt_json) {
         JsonNode *n = json_node_init_object(json_node_alloc(), reply);
         g_autofree char *text = json_to_string(n, FALSE);
 
         printf("%s\n", text);
         json_node_unref(n);
+        ok = TRUE;
+    } else if (!strcmp(cmd, "query")) {
+        ok = print_query(reply, errp);
+    } else if (!strcmp(cmd, "alloc")) {
+        JsonObject *s;
+        uint64_t id;
+
+        ok = rack_json_get_object(reply, "segment", &s, errp) &&
+             rack_json_get_uint(s, "id", G_MAXUINT32, &id, errp);
+        if (ok) {
+            printf("%" G_GUINT64_FORMAT "\n", id);
+        }
+    } else {
+        ok = TRUE;
     }
     json_object_unref(reply);
-    return TRUE;
+    if (!ok) {
+        g_prefix_error(errp, "malformed reply from the pool: ");
+    }
+    return ok;
 }
 
 int main(int argc, char **argv)

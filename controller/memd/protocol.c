@@ -3,7 +3,7 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include "line-server.h"
+#include "rack-json.h"
 #include "protocol.h"
 
 #include <errno.h>

@@ -7,14 +7,23 @@
 #include "brick-memory.h"
 #include "rack-error.h"
 #include "qmp-client.h"
+#include "rack-json.h"
+
+/* The QMP command that reads QOM property @prop of @path. */
+static char *qom_get(const char *path, const char *prop)
+{
+    JsonBuilder *b = rack_json_qmp("qom-get");
+
+    rack_json_member_str(b, "path", path);
+    rack_json_member_str(b, "property", prop);
+    return rack_json_qmp_end(b);
+}
 
 /* QOM property @prop of @path in brick @c: an unsigned number. */
 static bool qom_get_uint(const char *qmp, unsigned c, const char *path,
                          const char *prop, uint64_t *out, GError **errp)
 {
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"%s\","
-        "\"property\":\"%s\"}}", path, prop);
+    g_autofree char *cmd = qom_get(path, prop);
     JsonNode *ret = qmp_call(qmp, cmd, errp);
 
     if (!ret) {
@@ -47,9 +56,7 @@ bool brick_memory_range(const char *qmp, unsigned c, unsigned m,
                         uint64_t *start, uint64_t *size, GError **errp)
 {
     g_autofree char *dev = g_strdup_printf("vmem-m%u", m);
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"qom-get\",\"arguments\":{\"path\":\"%s\","
-        "\"property\":\"memdev\"}}", dev);
+    g_autofree char *cmd = qom_get(dev, "memdev");
     g_autoptr(JsonNode) memdev = NULL;
 
     if (!qom_get_uint(qmp, c, dev, "memaddr", start, errp)) {

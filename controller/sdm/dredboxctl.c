@@ -15,13 +15,11 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
 #include <json-glib/json-glib.h>
 
-#include "line-server.h"
-#include "wire.h"
+#include "line-client.h"
+#include "rack-error.h"
+#include "rack-json.h"
 
 static char *opt_socket, *opt_size, *opt_latency, *opt_policy, *opt_path;
 static gint opt_brick = -1, opt_alloc = -1, opt_memory = -1;
@@ -59,24 +57,26 @@ static GOptionEntry entries[] = {
     { NULL }
 };
 
+/*
+ * The controller's reply line to @request.  An attach or detach waits for
+ * the guest (minutes in timing mode), so there is no timeout.
+ */
 static char *call(const char *request)
 {
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    char *reply;
+    g_autoptr(GError) err = NULL;
+    g_autoptr(RackClient) c = rack_client_open("the SDM controller",
+                                               opt_socket, 0, &err);
+    char *reply = NULL;
 
-    g_strlcpy(sa.sun_path, opt_socket, sizeof(sa.sun_path));
-    if (connect(s, (struct sockaddr *)&sa, sizeof(sa))) {
-        fprintf(stderr, "dredboxctl: cannot reach the SDM controller at %s"
-                " (is the rack up?)\n", opt_socket);
+    if (c && rack_client_send(c, request, -1, &err)) {
+        reply = rack_client_recv(c, NULL, &err);
+    }
+    if (!reply) {
+        fprintf(stderr, "dredboxctl: %s%s\n", err->message,
+                err->code == RACK_ERROR_UNREACHABLE ? " (is the rack up?)"
+                                                    : "");
         exit(1);
     }
-    if (!rack_wire_send(s, request, -1) ||
-        !(reply = rack_wire_recv(s, 1 << 24, NULL))) {
-        fprintf(stderr, "dredboxctl: the controller did not answer\n");
-        exit(1);
-    }
-    close(s);
     return reply;
 }
 

@@ -21,8 +21,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
@@ -33,7 +31,7 @@
 #include "graph.h"
 #include "line-server.h"
 #include "memd-client.h"
-#include "wire.h"
+#include "line-client.h"
 #include "rack-error.h"
 #include "qmp-client.h"
 #include "reserve.h"
@@ -85,41 +83,23 @@ static unsigned brick_scale(unsigned c)
     return rack_deadline_scale(rack, c);
 }
 
-/* One request to the fabric's control socket. */
+/*
+ * One request to the fabric's control socket.  The fabric answers once
+ * it has told the bricks' QMP (10 s each at most): 30 s tells a hung
+ * fabric from a slow one.
+ */
+#define FABRIC_TIMEOUT_MS 30000
+
 static JsonObject *fabric_call(const char *request, GError **errp)
 {
     g_autofree char *path = g_build_filename(run_dir, "fabric.sock", NULL);
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
-    g_autoptr(JsonParser) parser = json_parser_new();
-    g_autofree char *line = NULL;
-    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const char *why = "refused";
-    bool ok = false;
-    JsonObject *o;
+    JsonObject *o = rack_client_call("the switch fabric", path, request, NULL,
+                                     FABRIC_TIMEOUT_MS, errp);
 
-    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
-    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
-        !rack_wire_send(s, request, -1) ||
-        !(line = rack_wire_recv(s, 1 << 20, NULL))) {
-        close(s);
-        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
-                    "the switch fabric at %s does not answer", path);
-        return NULL;
+    if (!o && errp && !rack_error_is_transport(*errp)) {
+        g_prefix_error(errp, "fabric: ");
     }
-    close(s);
-    if (!json_parser_load_from_data(parser, line, -1, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
-                    "malformed reply from the fabric");
-        return NULL;
-    }
-    o = json_node_get_object(json_parser_get_root(parser));
-    if (!rack_json_opt_bool(o, "ok", &ok, NULL) ||
-        !rack_json_opt_str(o, "error", &why, NULL) || !ok) {
-        g_set_error(errp, RACK_ERROR, RACK_ERROR_DENIED, "fabric: %s", why);
-        return NULL;
-    }
-    return json_object_ref(o);
+    return o;
 }
 
 /* Brick @c's virtio-mem device for memory brick @m (brick-memory.h). */
@@ -180,9 +160,14 @@ static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
 {
     g_autofree char *a = endpoint(pa);
     g_autofree char *b = endpoint(pb);
-    g_autofree char *req = g_strdup_printf(
-        "{\"cmd\":\"connect\",\"a\":\"%s\",\"b\":\"%s\"}", a, b);
-    JsonObject *o = fabric_call(req, errp);
+    JsonBuilder *rb = rack_json_request("connect");
+    g_autofree char *req = NULL;
+    JsonObject *o;
+
+    rack_json_member_str(rb, "a", a);
+    rack_json_member_str(rb, "b", b);
+    req = rack_json_end(rb);
+    o = fabric_call(req, errp);
 
     if (!o) {
         return false;
@@ -228,9 +213,13 @@ static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
 static void circuit_down(const SdmPort *p)
 {
     g_autofree char *a = endpoint(p);
-    g_autofree char *req = g_strdup_printf(
-        "{\"cmd\":\"disconnect\",\"port\":\"%s\"}", a);
-    JsonObject *o = fabric_call(req, NULL);
+    JsonBuilder *b = rack_json_request("disconnect");
+    g_autofree char *req = NULL;
+    JsonObject *o;
+
+    rack_json_member_str(b, "port", a);
+    req = rack_json_end(b);
+    o = fabric_call(req, NULL);
 
     if (o) {
         json_object_unref(o);
@@ -309,6 +298,25 @@ static bool pool_do(MemdConn *pool, const char *req, JsonObject **out,
     return o != NULL;
 }
 
+/* The pool requests that release @owner's leases and grant @segment. */
+static char *pool_release(const char *owner)
+{
+    JsonBuilder *b = rack_json_request("release");
+
+    rack_json_member_str(b, "client", owner);
+    return rack_json_end(b);
+}
+
+static char *pool_grant(int64_t segment, const char *client)
+{
+    JsonBuilder *b = rack_json_request("grant");
+
+    rack_json_member_int(b, "segment", segment);
+    rack_json_member_str(b, "client", client);
+    rack_json_member_bool(b, "writable", TRUE);
+    return rack_json_end(b);
+}
+
 static bool step_segment(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
@@ -317,6 +325,7 @@ static bool step_segment(void *opaque, GError **errp)
         "{\"cmd\":\"alloc\",\"size\":%" G_GUINT64_FORMAT ",\"brick\":%u}",
         ctx->alloc.size, ctx->alloc.memory);
     g_autofree char *to_brick = NULL, *to_accel = NULL;
+    g_autofree char *brick = NULL, *accel = NULL;
     MemdConn *pool = pool_connect(owner, FALSE, errp);
     JsonObject *o = NULL, *seg;
     uint64_t id;
@@ -335,8 +344,7 @@ static bool step_segment(void *opaque, GError **errp)
     json_object_unref(o);
     if (!ok) {
         /* The pool lent something we cannot name: give back the lot. */
-        g_autofree char *release = g_strdup_printf(
-            "{\"cmd\":\"release\",\"client\":\"%s\"}", owner);
+        g_autofree char *release = pool_release(owner);
 
         g_prefix_error(errp, "malformed reply from the pool: ");
         pool_do(pool, release, NULL, NULL);
@@ -350,14 +358,10 @@ static bool step_segment(void *opaque, GError **errp)
         memd_close(pool);
         return false;
     }
-    to_brick = g_strdup_printf("{\"cmd\":\"grant\",\"segment\":%"
-                               G_GINT64_FORMAT ",\"client\":\"brick%u\","
-                               "\"writable\":true}", ctx->alloc.segment,
-                               ctx->alloc.compute);
-    to_accel = g_strdup_printf("{\"cmd\":\"grant\",\"segment\":%"
-                               G_GINT64_FORMAT ",\"client\":\"accelerator%u\","
-                               "\"writable\":true}", ctx->alloc.segment,
-                               ctx->alloc.accel);
+    brick = g_strdup_printf("brick%u", ctx->alloc.compute);
+    accel = g_strdup_printf("accelerator%u", ctx->alloc.accel);
+    to_brick = pool_grant(ctx->alloc.segment, brick);
+    to_accel = pool_grant(ctx->alloc.segment, accel);
     ok = pool_do(pool, to_brick, NULL, errp) &&
          (!ctx->alloc.has_accel || pool_do(pool, to_accel, NULL, errp));
     memd_close(pool);
@@ -368,8 +372,7 @@ static void undo_segment(void *opaque)
 {
     AttachCtx *ctx = opaque;
     g_autofree char *owner = queue_owner(ctx);
-    g_autofree char *req = g_strdup_printf(
-        "{\"cmd\":\"release\",\"client\":\"%s\"}", owner);
+    g_autofree char *req = pool_release(owner);
     MemdConn *pool = pool_connect("sdm", TRUE, NULL);
 
     if (pool) {
@@ -513,11 +516,13 @@ static bool step_doorbell(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
     g_autofree char *link = path_in_run("accel%u.sock", ctx->alloc.accel);
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"dredbox-rmc-connect-doorbell\",\"arguments\":"
-        "{\"port\":%u,\"path\":\"%s\",\"segment\":%" G_GINT64_FORMAT "}}",
-        ctx->alloc.compute_port, link, ctx->alloc.segment);
+    JsonBuilder *b = rack_json_qmp("dredbox-rmc-connect-doorbell");
+    g_autofree char *cmd = NULL;
 
+    rack_json_member_int(b, "port", ctx->alloc.compute_port);
+    rack_json_member_str(b, "path", link);
+    rack_json_member_int(b, "segment", ctx->alloc.segment);
+    cmd = rack_json_qmp_end(b);
     return brick_qmp(ctx, cmd, errp);
 }
 
@@ -1343,13 +1348,16 @@ static char *do_register(JsonObject *req, GError **errp)
     for (guint i = 0; i < next->bricks->len; i++) {
         RackBrick *m = g_ptr_array_index(next->bricks, i);
         g_autofree char *add = NULL;
+        JsonBuilder *b;
 
         if (rack_brick(rack, m->kind, m->id)) {
             continue;
         }
-        add = g_strdup_printf("{\"cmd\":\"add-brick\",\"brick\":%u,"
-                              "\"size\":%" G_GUINT64_FORMAT ",\"class\":"
-                              "\"%s\"}", m->id, m->size, m->mem_class);
+        b = rack_json_request("add-brick");
+        rack_json_member_int(b, "brick", m->id);
+        rack_json_member_int(b, "size", m->size);
+        rack_json_member_str(b, "class", m->mem_class);
+        add = rack_json_end(b);
         if (!pool_do(pool, add, NULL, errp)) {
             g_prefix_error(errp, "pool: memory brick %u: ", m->id);
             memd_close(pool);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "brick-agent.h"
+#include "rack-error.h"
 
 typedef struct FakeAgent {
     char *dir;
@@ -116,9 +117,12 @@ static void test_error(void **state)
     assert_string_equal(err->message,
                         "compute brick 3: detach: Device or resource busy");
     g_clear_error(&err);
+    /* The agent hangs up without answering */
     assert_null(call(f, NULL, "status", &err));
-    assert_string_equal(err->message, "compute brick 3's agent did not"
-                        " answer");
+    assert_true(g_error_matches(err, RACK_ERROR, RACK_ERROR_CLOSED));
+    assert_true(g_str_has_prefix(err->message, "compute brick 3's agent at "));
+    assert_true(g_str_has_suffix(err->message, " is gone (receive:"
+                                 " connection closed)"));
     g_clear_error(&err);
 }
 
@@ -128,8 +132,10 @@ static void test_unreachable(void **state)
 
     assert_null(brick_agent_call("/nonexistent/brick3.agent", 3, "status",
                                  G_USEC_PER_SEC, &err));
-    assert_string_equal(err->message, "compute brick 3's agent is not"
-                        " reachable at /nonexistent/brick3.agent");
+    assert_true(g_error_matches(err, RACK_ERROR, RACK_ERROR_UNREACHABLE));
+    assert_string_equal(err->message, "cannot reach compute brick 3's agent"
+                        " at /nonexistent/brick3.agent: No such file or"
+                        " directory");
     g_clear_error(&err);
 }
 

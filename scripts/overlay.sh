@@ -6,7 +6,7 @@ set -eu
 SRC=$1
 QSRC=$2
 # The parts of our tree that live inside QEMU's layout.
-DIRS="hw/dredbox include/hw/dredbox backends/remote-memory tests/qtest
+DIRS="hw/dredbox include/hw/dredbox include/dredbox backends/remote-memory tests/qtest
 configs/devices/aarch64-softmmu"
 # Single files: our QAPI module, and the pool protocol's framing that
 # QEMU shares with our tools.

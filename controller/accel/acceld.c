@@ -3,7 +3,7 @@
  *
  * The brick has no CPU a guest runs on, so it is a host process on the
  * fabric rather than a QEMU.  Compute bricks' RMCs connect to its doorbell
- * link socket (include/hw/dredbox/accel-queue.h), each naming the pool
+ * link socket (include/dredbox/accel-queue.h), each naming the pool
  * segment that holds its work queue; the accelerator opens that segment
  * through its own grant from the pool (so it can touch nothing it was not
  * given), and on every doorbell takes the queue's submitted slots and

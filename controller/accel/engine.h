@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hw/dredbox/accel-queue.h"
+#include "dredbox/accel-queue.h"
 
 /* DRQ_OK, or the DRQ_ERR_* a descriptor deserves in a @size-byte segment. */
 uint32_t engine_check(const DrqSlot *d, uint64_t size);

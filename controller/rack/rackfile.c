@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "rackfile.h"
-#include "hw/dredbox/numa-distance.h"
+#include "dredbox/latency-class.h"
 #include "size.h"
 #include "rack-error.h"
 #include "pool.h"       /* POOL_DEFAULT_GRANULE: pmem= is whole granules */
@@ -19,13 +19,7 @@ static const char *const kind_names[] = {
 };
 
 _Static_assert(RACK_INTER_RACK + 1 == DREDBOX_CLASSES,
-               "RackLatency is numa-distance.h's class order");
-
-static const char *const latency_names[] = {
-    [RACK_TRAY_LOCAL] = "tray-local",
-    [RACK_RACK_LOCAL] = "rack-local",
-    [RACK_INTER_RACK] = "inter-rack",
-};
+               "RackLatency is latency-class.h's class order");
 
 const char *rack_kind_name(RackBrickKind kind)
 {
@@ -34,7 +28,7 @@ const char *rack_kind_name(RackBrickKind kind)
 
 const char *rack_latency_name(RackLatency latency)
 {
-    return latency_names[latency];
+    return dredbox_class_name(latency);
 }
 
 char *rack_endpoint_name(const RackCable *c)
@@ -94,9 +88,10 @@ char *rack_timing_options(const Rack *rack, const RackBrick *b)
         return NULL;
     }
     s = g_string_new("timing=on");
-    for (int i = 0; i < (int)G_N_ELEMENTS(latency_names); i++) {
+    for (int i = 0; i < DREDBOX_CLASSES; i++) {
         if (rack->timing.class_ns[i]) {
-            g_string_append_printf(s, ",timing-%s-ns=%u", latency_names[i],
+            g_string_append_printf(s, ",timing-%s-ns=%u",
+                                   dredbox_class_name(i),
                                    rack->timing.class_ns[i]);
         }
     }
@@ -536,8 +531,8 @@ static bool parse_timing(Parser *p, char **w)
         !attrs(p, w + 2, keys, a)) {
         return false;
     }
-    for (int i = 0; i < (int)G_N_ELEMENTS(latency_names); i++) {
-        g_autofree char *key = g_strdup_printf("%s-ns", latency_names[i]);
+    for (int i = 0; i < DREDBOX_CLASSES; i++) {
+        g_autofree char *key = g_strdup_printf("%s-ns", dredbox_class_name(i));
 
         if (!(v = attr(a, key))) {
             continue;
@@ -596,12 +591,12 @@ static bool parse_cable(Parser *p, char **w)
         }
     }
     if ((v = attr(a, "latency"))) {
-        for (i = 0; i < (int)G_N_ELEMENTS(latency_names); i++) {
-            if (!strcmp(v, latency_names[i])) {
+        for (i = 0; i < DREDBOX_CLASSES; i++) {
+            if (!strcmp(v, dredbox_class_name(i))) {
                 break;
             }
         }
-        if (i == G_N_ELEMENTS(latency_names)) {
+        if (i == DREDBOX_CLASSES) {
             return fail(p, "latency must be tray-local, rack-local or"
                         " inter-rack, not '%s'", v);
         }

@@ -27,7 +27,8 @@
 
 #include "brick-agent.h"
 #include "brick-memory.h"
-#include "hw/dredbox/rmc-regs.h"
+#include "dredbox/address-map.h"
+#include "dredbox/rmc-regs.h"
 #include "graph.h"
 #include "line-server.h"
 #include "memd-client.h"
@@ -52,10 +53,10 @@
 #define RMC_LINK_TIMEOUT_US (10 * G_USEC_PER_SEC)
 /*
  * Accelerator queues appear in the RMC's high window (docs/memory-map.md):
- * RMC port p's at 512 GiB + p * port_window(), 16 GiB up to 16 ports.
+ * RMC port p's at its base + p * port_window(), 16 GiB up to 16 ports.
  */
-#define QUEUE_WINDOW_BASE (512ULL << 30)
-#define QUEUE_WINDOW_SIZE (256ULL << 30)
+#define QUEUE_WINDOW_BASE DREDBOX_RMC_HIGH_WINDOW_BASE
+#define QUEUE_WINDOW_SIZE DREDBOX_RMC_HIGH_WINDOW_SIZE
 #define QUEUE_DEFAULT_SIZE (256ULL << 20)
 
 static Rack *rack;

@@ -1,6 +1,6 @@
 /*
  * dredbox-trace: read a memory-access trace of the dredbox-mem plugin
- * (include/hw/dredbox/mem-trace.h, docs/tracing.md).
+ * (include/dredbox/mem-trace.h, docs/tracing.md).
  *
  *   dredbox-trace summary [--asid N] FILE
  *       accesses per kind, memory brick, RMC port and address space
@@ -37,7 +37,7 @@
 #include <sys/wait.h>
 #include <glib.h>
 
-#include "hw/dredbox/mem-trace.h"
+#include "dredbox/mem-trace.h"
 
 #define PAGE 4096
 #define PAGE_MASK ((1ULL << 48) - 1)

@@ -18,14 +18,10 @@
 #include <linux/of.h>
 #include <linux/platform_device.h>
 
-#include "hw/dredbox/rmc-regs.h"
+#include "dredbox/latency-class.h"
+#include "dredbox/rmc-regs.h"
 
-#define CLASSES		3		/* tray-local, rack-local, inter-rack */
 #define IRQS		RMC_IRQ_FAULT	/* the interrupt causes handled here */
-
-static const char *const class_names[CLASSES] = {
-	"tray-local", "rack-local", "inter-rack",
-};
 
 struct rmc_port {
 	bool attached;
@@ -40,7 +36,7 @@ struct rmc {
 	unsigned int nports;
 	u64 high_base, high_size;
 	u64 port_window;	/* port p's memory: high_base + p * this */
-	int class_node[CLASSES];
+	int class_node[DREDBOX_CLASSES];
 	atomic_t faults;
 	struct rmc_port port[RMC_MAX_PORTS];
 };
@@ -93,8 +89,8 @@ static u32 entry_set(struct rmc *r, unsigned int p, u16 brick, u64 start,
 
 static int parse_class(const char *s)
 {
-	for (int c = 0; c < CLASSES; c++)
-		if (sysfs_streq(s, class_names[c]))
+	for (int c = 0; c < DREDBOX_CLASSES; c++)
+		if (sysfs_streq(s, dredbox_class_name(c)))
 			return c;
 	return -EINVAL;
 }
@@ -157,7 +153,7 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *a,
 	*port = (struct rmc_port) { true, brick, start, size, nid };
 	__module_get(THIS_MODULE);	/* the memory outlives no driver */
 	dev_info(dev, "port %u: %llu MiB of memory brick %u in node %d (%s)\n",
-		 p, size >> 20, brick, nid, class_names[c]);
+		 p, size >> 20, brick, nid, dredbox_class_name(c));
 	ret = count;
 out:
 	mutex_unlock(&r->lock);
@@ -228,8 +224,8 @@ static ssize_t nodes_show(struct device *dev, struct device_attribute *a,
 	struct rmc *r = dev_get_drvdata(dev);
 	int len = 0;
 
-	for (int c = 0; c < CLASSES; c++)
-		len += sysfs_emit_at(buf, len, "%s=%d\n", class_names[c],
+	for (int c = 0; c < DREDBOX_CLASSES; c++)
+		len += sysfs_emit_at(buf, len, "%s=%d\n", dredbox_class_name(c),
 				     r->class_node[c]);
 	return len;
 }
@@ -274,7 +270,7 @@ static int rmc_probe(struct platform_device *pdev)
 	struct resource *res;
 	struct rmc *r;
 	u64 win[4];
-	u32 nodes[CLASSES];
+	u32 nodes[DREDBOX_CLASSES];
 	int irq, ret;
 
 	r = devm_kzalloc(dev, sizeof(*r), GFP_KERNEL);
@@ -303,11 +299,11 @@ static int rmc_probe(struct platform_device *pdev)
 	r->high_base = win[2];
 	r->high_size = win[3];
 	r->port_window = rmc_port_window(r->high_size, r->nports);
-	for (int c = 0; c < CLASSES; c++)
+	for (int c = 0; c < DREDBOX_CLASSES; c++)
 		r->class_node[c] = NUMA_NO_NODE;
 	if (!of_property_read_u32_array(dev->of_node, "dredbox,class-nodes",
-					nodes, CLASSES))
-		for (int c = 0; c < CLASSES; c++)
+					nodes, DREDBOX_CLASSES))
+		for (int c = 0; c < DREDBOX_CLASSES; c++)
 			r->class_node[c] = node_possible(nodes[c]) ? nodes[c]
 								   : NUMA_NO_NODE;
 	platform_set_drvdata(pdev, r);

@@ -14,10 +14,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "hw/dredbox/rmc-regs.h"
+#include "dredbox/address-map.h"
+#include "dredbox/rmc-regs.h"
 #include "libdredbox-accel.h"
 
-#define RMC_DEFAULT_BASE 0xff080000ull  /* if the device tree is not there */
 
 struct DrqQueue {
     int memfd;
@@ -52,7 +52,7 @@ static uint64_t rmc_base(void)
 {
     DIR *d = opendir("/proc/device-tree");
     struct dirent *e;
-    uint64_t base = RMC_DEFAULT_BASE;
+    uint64_t base = DREDBOX_RMC_CONFIG_BASE;
 
     while (d && (e = readdir(d))) {
         if (!strncmp(e->d_name, "rmc@", 4)) {

@@ -7,7 +7,7 @@
  * segment) and binding that port's doorbell to the accelerator.  The
  * library finds such a port, maps its window and the RMC's registers
  * through /dev/mem (a stock kernel needs no driver), lays out the queue
- * (include/hw/dredbox/accel-queue.h) and polls for completions: without a
+ * (include/dredbox/accel-queue.h) and polls for completions: without a
  * kernel driver user space cannot take the RMC's completion interrupt, so
  * it watches the port's completion bit and the slot instead.
  *
@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "hw/dredbox/accel-queue.h"
+#include "dredbox/accel-queue.h"
 
 typedef struct DrqQueue DrqQueue;
 

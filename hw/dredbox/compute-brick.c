@@ -46,9 +46,9 @@
 #include "target/arm/gtimer.h"
 #include "system/cpu-timers.h"
 #include "hw/dredbox/compute-brick.h"
-#include "hw/dredbox/memory-map.h"
-#include "hw/dredbox/numa-distance.h"
-#include "hw/dredbox/rmc-table.h"
+#include "dredbox/memory-map.h"
+#include "dredbox/latency-class.h"
+#include "dredbox/rmc-table.h"
 #include "hw/dredbox/timing.h"
 #include "trace.h"
 #include <libfdt.h>
@@ -65,16 +65,19 @@ const MemMapEntry dredbox_memmap[DREDBOX_MEMMAP_COUNT] = {
     [DREDBOX_PCIE_MMIO] =       { 0x10000000, 0x2eff0000 },
     [DREDBOX_PCIE_PIO] =        { 0x3eff0000, 0x00010000 },
     [DREDBOX_PCIE_ECAM] =       { 0x3f000000, 0x01000000 },
-    /* The prototype sends every access above 1 GiB to the RMC. */
-    [DREDBOX_RMC_LOW_WINDOW] =  { 1 * GiB, 1 * GiB },
-    [DREDBOX_RMC_CONFIG] =      { 0xff080000, 0x00010000 },
-    /* Local DRAM, then the memory of any further -numa nodes. */
-    [DREDBOX_LOCAL_DRAM] =      { 4 * GiB, 252 * GiB },
-    [DREDBOX_DEVICE_MEMORY] =   { 256 * GiB, 256 * GiB },
-    [DREDBOX_RMC_HIGH_WINDOW] = { 512 * GiB, 256 * GiB },
-    [DREDBOX_PCIE_MMIO_HIGH] =  { 768 * GiB, 128 * GiB },
-    /* Persistent memory, up to the A53's 40-bit physical addresses. */
-    [DREDBOX_PMEM] =            { 896 * GiB, 128 * GiB },
+    /* What software outside QEMU sees: dredbox/address-map.h */
+    [DREDBOX_RMC_LOW_WINDOW] =  { DREDBOX_RMC_LOW_WINDOW_BASE,
+                                  DREDBOX_RMC_LOW_WINDOW_SIZE },
+    [DREDBOX_RMC_CONFIG] =      { DREDBOX_RMC_CONFIG_BASE, RMC_CONFIG_SIZE },
+    [DREDBOX_LOCAL_DRAM] =      { DREDBOX_LOCAL_DRAM_BASE,
+                                  DREDBOX_LOCAL_DRAM_SIZE },
+    [DREDBOX_DEVICE_MEMORY] =   { DREDBOX_DEVICE_MEMORY_BASE,
+                                  DREDBOX_DEVICE_MEMORY_SIZE },
+    [DREDBOX_RMC_HIGH_WINDOW] = { DREDBOX_RMC_HIGH_WINDOW_BASE,
+                                  DREDBOX_RMC_HIGH_WINDOW_SIZE },
+    [DREDBOX_PCIE_MMIO_HIGH] =  { DREDBOX_PCIE_MMIO_HIGH_BASE,
+                                  DREDBOX_PCIE_MMIO_HIGH_SIZE },
+    [DREDBOX_PMEM] =            { DREDBOX_PMEM_BASE, DREDBOX_PMEM_SIZE },
 };
 
 /* Per-CPU interrupt IDs (PPIs), the same as on QEMU's other Armv8 boards. */
@@ -138,7 +141,7 @@ static void dredbox_fdt_create(DredboxComputeState *s)
     qemu_fdt_setprop_cell(fdt, "/apb-pclk", "phandle", s->clock_phandle);
 }
 
-/* The numbers are shared with the rack tools: numa-distance.h */
+/* The classes are shared with the rack tools: latency-class.h */
 QEMU_BUILD_BUG_ON(DREDBOX_LATENCY_CLASS__MAX != DREDBOX_CLASSES);
 
 /*
@@ -1449,6 +1452,11 @@ static void dredbox_compute_class_init(ObjectClass *oc, void *data)
         ARM_CPU_TYPE_NAME("cortex-a53"),
         NULL
     };
+
+    /* QAPI's names are latency-class.h's, in the same order. */
+    for (int i = 0; i < DREDBOX_CLASSES; i++) {
+        g_assert(!strcmp(DredboxLatencyClass_str(i), dredbox_class_name(i)));
+    }
 
     mc->desc = "dReDBox compute brick (4x Cortex-A53, remote memory)";
     mc->init = dredbox_compute_init;

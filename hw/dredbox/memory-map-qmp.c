@@ -8,7 +8,7 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qapi/qapi-commands-dredbox.h"
-#include "hw/dredbox/memory-map.h"
+#include "dredbox/memory-map.h"
 #include "hw/dredbox/memory-map-qmp.h"
 
 static const MemoryMap *memory_map;

@@ -1,5 +1,5 @@
 /*
- * The compute brick's memory map (include/hw/dredbox/memory-map.h): the
+ * The compute brick's memory map (include/dredbox/memory-map.h): the
  * -numa nodes' memory, the memory devices and pmem=, with the memory brick
  * and place each range's memory comes from.  Rebuilt at machine creation,
  * whenever a memory device is plugged or unplugged and whenever an
@@ -17,7 +17,7 @@
 #include "hw/virtio/virtio-mem-pci.h"
 #include "system/numa.h"
 #include "hw/dredbox/compute-brick.h"
-#include "hw/dredbox/memory-map.h"
+#include "dredbox/memory-map.h"
 #include "hw/dredbox/memory-map-qmp.h"
 #include "hw/dredbox/publish.h"
 #include "hw/dredbox/remote-memory.h"

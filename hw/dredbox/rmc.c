@@ -13,7 +13,7 @@
  * A port may also lead to an accelerator brick: its doorbell register
  * becomes a DOORBELL message on a UNIX stream socket to the accelerator,
  * and the accelerator's COMPLETION messages become the completion
- * interrupt (include/hw/dredbox/accel-queue.h, docs/rmc.md).
+ * interrupt (include/dredbox/accel-queue.h, docs/rmc.md).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

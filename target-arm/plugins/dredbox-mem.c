@@ -8,13 +8,13 @@
  *
  * It is a target-arm piece rather than a contrib plugin because it knows
  * the dredbox-compute memory map and reads the RMC's published table
- * (include/hw/dredbox/rmc-table.h), which QEMU rewrites at every commit:
+ * (include/dredbox/rmc-table.h), which QEMU rewrites at every commit:
  * a reprogrammed entry counts from the next access on.
  *
  * In trace mode it writes every (or every Nth) access instead, with the
  * vCPU, ASID, virtual and physical address, brick and offset after the
  * RMC's translation, size, load/store and instruction count
- * (include/hw/dredbox/mem-trace.h); if the disk fills up it stops
+ * (include/dredbox/mem-trace.h); if the disk fills up it stops
  * tracing and says so, and the guest runs on.
  *
  * In timing mode (mode=timing, which the dredbox-compute machine selects
@@ -24,7 +24,7 @@
  * memory brick behind an RMC window or a remote NUMA node or virtio-mem
  * device, as a stall of the vCPU in icount time.  The machine shares the
  * figures, the remote ranges and the counts with it in a TimingTable
- * (include/hw/dredbox/timing-table.h), passed as an inherited memfd.
+ * (include/dredbox/timing-table.h), passed as an inherited memfd.
  *
  * Which process runs it learns as the hardware's trace units do: from
  * the guest's writes to TTBR0/TTBR1/TCR_EL1 (the address space) and
@@ -51,20 +51,22 @@
 
 #include <qemu-plugin.h>
 
-#include "hw/dredbox/mem-trace.h"
-#include "hw/dredbox/memory-map.h"
-#include "hw/dredbox/rmc-table.h"
-#include "hw/dredbox/timing-table.h"
+#include "dredbox/mem-trace.h"
+#include "dredbox/address-map.h"
+#include "dredbox/latency-class.h"
+#include "dredbox/memory-map.h"
+#include "dredbox/rmc-table.h"
+#include "dredbox/timing-table.h"
 #include "line-server.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
 
 /* docs/memory-map.md */
-#define GiB                 (1ULL << 30)
-#define LOCAL_DRAM_BASE     (4 * GiB)
-#define LOCAL_DRAM_END      (256 * GiB)     /* device memory follows */
-#define DEVICE_MEMORY_END   (512 * GiB)
-#define PMEM_BASE           (896 * GiB)     /* -machine pmem=, to 1 TiB */
+#define LOCAL_DRAM_BASE     DREDBOX_LOCAL_DRAM_BASE
+#define LOCAL_DRAM_END      DREDBOX_DEVICE_MEMORY_BASE
+#define DEVICE_MEMORY_END   (DREDBOX_DEVICE_MEMORY_BASE + \
+                             DREDBOX_DEVICE_MEMORY_SIZE)
+#define PMEM_BASE           DREDBOX_PMEM_BASE
 #define MAX_BRICKS          256
 
 /*
@@ -887,17 +889,18 @@ static int timing_open(const char *arg)
     return 0;
 }
 
+_Static_assert(TIMING_DESTS == 1 + DREDBOX_CLASSES,
+               "local DRAM, then one destination per latency class");
+
 static void timing_print(FILE *f)
 {
-    static const char *const names[TIMING_DESTS] = {
-        "local", "tray-local", "rack-local", "inter-rack",
-    };
-
-    fprintf(f, "dredbox-mem timing l1=%u l2=%u dram=%u rmc=%u tray-local=%u"
-            " rack-local=%u inter-rack=%u dram-bandwidth=%" PRIu64
-            " link-bandwidth=%" PRIu64 "\n", tt->l1_ns, tt->l2_ns,
-            tt->dram_ns, tt->rmc_ns, tt->class_ns[0], tt->class_ns[1],
-            tt->class_ns[2], tt->dram_bw, tt->link_bw);
+    fprintf(f, "dredbox-mem timing l1=%u l2=%u dram=%u rmc=%u", tt->l1_ns,
+            tt->l2_ns, tt->dram_ns, tt->rmc_ns);
+    for (int c = 0; c < DREDBOX_CLASSES; c++) {
+        fprintf(f, " %s=%u", dredbox_class_name(c), tt->class_ns[c]);
+    }
+    fprintf(f, " dram-bandwidth=%" PRIu64 " link-bandwidth=%" PRIu64 "\n",
+            tt->dram_bw, tt->link_bw);
     for (int d = 0; d < TIMING_DESTS; d++) {
         TimingCounts sum = { 0 };
 
@@ -911,7 +914,9 @@ static void timing_print(FILE *f)
         }
         fprintf(f, "dest=%s accesses=%" PRIu64 " l1-misses=%" PRIu64
                 " l2-misses=%" PRIu64 " prefetched=%" PRIu64 " stall-ns=%"
-                PRIu64 " queue-ns=%" PRIu64 "\n", names[d], sum.accesses,
+                PRIu64 " queue-ns=%" PRIu64 "\n",
+                d == TIMING_DEST_LOCAL ? "local"
+                : dredbox_class_name(d - TIMING_DEST_TRAY_LOCAL), sum.accesses,
                 sum.l1_misses, sum.l2_misses, sum.prefetched, sum.stall_ns,
                 sum.queue_ns);
     }

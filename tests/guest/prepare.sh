@@ -52,8 +52,7 @@ bdeb=$(fetch busybox-static)
 stamp="$(basename "$kdeb") $(basename "$bdeb") $(cd "$SRCDIR/tests/guest" &&
         cat prepare.sh rootfs/* programs/* ../../guest/accel/* ../../guest/agent/* \
             ../../guest-kernel-patches/build.sh ../../guest-kernel-patches/*/* \
-            ../../include/hw/dredbox/rmc-regs.h \
-            ../../include/hw/dredbox/accel-queue.h | sha256sum | cut -c1-16)"
+            ../../include/dredbox/*.h | sha256sum | cut -c1-16)"
 if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ]; then
     exit 0
 fi

@@ -16,9 +16,9 @@
 #include "dredbox-qtest-util.h"
 
 #define MACHINE DREDBOX_MACHINE
-#define DRAM_BASE       DREDBOX_DRAM_BASE
-#define DEVMEM_BASE     (256 * GiB)
-#define RMC_CONFIG_BASE 0xff080000ULL
+#define DRAM_BASE       DREDBOX_LOCAL_DRAM_BASE
+#define DEVMEM_BASE     DREDBOX_DEVICE_MEMORY_BASE
+#define RMC_CONFIG_BASE DREDBOX_RMC_CONFIG_BASE
 
 static void test_defaults(void)
 {
@@ -287,13 +287,13 @@ static void test_pmem(void)
     g_assert_cmpint(fdt_node_check_compatible(fdt, node, "pmem-region"), ==,
                     0);
     g_assert_cmphex(dredbox_fdt_cells(fdt, node, "reg", 0, 2), ==,
-                    896 * GiB);
+                    DREDBOX_PMEM_BASE);
     g_assert_cmphex(dredbox_fdt_cells(fdt, node, "reg", 2, 2), ==, 64 * MiB);
     g_assert_null(fdt_getprop(fdt, node, "volatile", NULL));
 
     qts = qtest_init(full);
-    qtest_writeq(qts, 896 * GiB + 64 * MiB - 8, 0x706d656d706d656dULL);
-    g_assert_cmphex(qtest_readq(qts, 896 * GiB + 64 * MiB - 8), ==,
+    qtest_writeq(qts, DREDBOX_PMEM_BASE + 64 * MiB - 8, 0x706d656d706d656dULL);
+    g_assert_cmphex(qtest_readq(qts, DREDBOX_PMEM_BASE + 64 * MiB - 8), ==,
                     0x706d656d706d656dULL);
     qtest_quit(qts);
 

@@ -9,9 +9,9 @@
 #define DREDBOX_QTEST_UTIL_H
 
 #include "qobject/qdict.h"
+#include "dredbox/address-map.h"
 
 #define DREDBOX_MACHINE "-machine dredbox-compute"
-#define DREDBOX_DRAM_BASE 0x100000000ULL
 
 uint64_t dredbox_qdict_uint(QDict *d, const char *key);
 

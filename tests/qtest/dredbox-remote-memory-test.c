@@ -16,10 +16,10 @@
 #include "qobject/qjson.h"
 #include "qapi/error.h"
 #include "dredbox-qtest-util.h"
-#include "hw/dredbox/memory-map.h"
+#include "dredbox/memory-map.h"
 
 /* Node 1 (remote) follows node 0's 1 GiB of local DRAM. */
-#define REMOTE_BASE (DREDBOX_DRAM_BASE + 1 * GiB)
+#define REMOTE_BASE (DREDBOX_LOCAL_DRAM_BASE + 1 * GiB)
 
 static const char *const two_bricks[] = { "0:1G", "1:512M", NULL };
 
@@ -271,7 +271,7 @@ static void test_memory_map(void)
     g_assert_cmpuint(m->generation % 2, ==, 0);
     g_assert_cmpuint(m->nranges, ==, 3);
     r = &m->range[0];
-    g_assert_cmphex(r->start, ==, DREDBOX_DRAM_BASE);
+    g_assert_cmphex(r->start, ==, DREDBOX_LOCAL_DRAM_BASE);
     g_assert_cmphex(r->end, ==, REMOTE_BASE);
     g_assert_cmpuint(r->kind, ==, MEMORY_MAP_NODE);
     g_assert_cmphex(r->brick, ==, MEMORY_MAP_NO_BRICK);
@@ -357,16 +357,16 @@ static void test_memory_map_pmem(void)
     qts = qtest_init(args);
     g_assert_true(g_file_get_contents(path, (char **)&m, NULL, NULL));
     g_assert_cmpuint(m->nranges, ==, 2);
-    r = memory_map_find(m, 896 * GiB + 4096);
+    r = memory_map_find(m, DREDBOX_PMEM_BASE + 4096);
     g_assert_nonnull(r);
     g_assert_true(r == &m->range[1]);
-    g_assert_cmphex(r->start, ==, 896 * GiB);
-    g_assert_cmphex(r->end, ==, 896 * GiB + 128 * MiB);
+    g_assert_cmphex(r->start, ==, DREDBOX_PMEM_BASE);
+    g_assert_cmphex(r->end, ==, DREDBOX_PMEM_BASE + 128 * MiB);
     g_assert_cmpuint(r->kind, ==, MEMORY_MAP_PMEM);
     g_assert_cmphex(r->node, ==, MEMORY_MAP_NO_NODE);
     g_assert_cmpuint(r->brick, ==, 1);
     g_assert_cmpuint(r->latency, ==, 0);    /* tray-local */
-    g_assert_cmphex(memory_map_offset(m, r, 896 * GiB + 4096), ==,
+    g_assert_cmphex(memory_map_offset(m, r, DREDBOX_PMEM_BASE + 4096), ==,
                     128 * MiB + 4096);
 
     resp = qtest_qmp(qts, "{'execute': 'query-dredbox-memory-map'}");
@@ -378,7 +378,7 @@ static void test_memory_map_pmem(void)
     g_assert_cmpuint(qdict_get_int(e, "brick"), ==, 1);
     g_assert_cmpstr(qdict_get_str(e, "latency-class"), ==, "tray-local");
     x = qobject_to(QDict, qlist_peek(qdict_get_qlist(e, "extents")));
-    g_assert_cmphex(dredbox_qdict_uint(x, "start"), ==, 896 * GiB);
+    g_assert_cmphex(dredbox_qdict_uint(x, "start"), ==, DREDBOX_PMEM_BASE);
     g_assert_cmphex(dredbox_qdict_uint(x, "size"), ==, 128 * MiB);
     g_assert_cmphex(dredbox_qdict_uint(x, "brick-offset"), ==, 128 * MiB);
     /* DRAM is still node 0's. */

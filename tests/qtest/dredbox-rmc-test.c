@@ -21,18 +21,18 @@
 #include "qobject/qdict.h"
 #include "qobject/qjson.h"
 #include "qobject/qlist.h"
-#include "hw/dredbox/accel-queue.h"
-#include "hw/dredbox/rmc-regs.h"
-#include "hw/dredbox/rmc-table.h"
+#include "dredbox/accel-queue.h"
+#include "dredbox/rmc-regs.h"
+#include "dredbox/rmc-table.h"
 #include <libfdt.h>
 #include <poll.h>
 #include "dredbox-qtest-util.h"
 
-#define CFG         0xff080000ULL
-#define LOW_BASE    (1 * GiB)
-#define LOW_SIZE    (1 * GiB)
-#define HIGH_BASE   (512 * GiB)
-#define HIGH_SIZE   (256 * GiB)
+#define CFG         DREDBOX_RMC_CONFIG_BASE
+#define LOW_BASE    DREDBOX_RMC_LOW_WINDOW_BASE
+#define LOW_SIZE    DREDBOX_RMC_LOW_WINDOW_SIZE
+#define HIGH_BASE   DREDBOX_RMC_HIGH_WINDOW_BASE
+#define HIGH_SIZE   DREDBOX_RMC_HIGH_WINDOW_SIZE
 #define PORTS       8
 
 #define NP(p, f)    (CFG + RMC_NP_BASE + (p) * RMC_NP_STRIDE + (f))

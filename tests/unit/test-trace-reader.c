@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "hw/dredbox/mem-trace.h"
+#include "dredbox/mem-trace.h"
 
 #define PAGE 4096
 #define REUSE "reuse distance of remote pages (distinct remote pages" \

@@ -16,7 +16,8 @@
 #include "qemu/units.h"
 #include "qom/object.h"
 #include "qemu/notify.h"
-#include "hw/dredbox/timing-table.h"
+#include "dredbox/address-map.h"
+#include "dredbox/timing-table.h"
 
 #define TYPE_DREDBOX_COMPUTE_MACHINE MACHINE_TYPE_NAME("dredbox-compute")
 OBJECT_DECLARE_SIMPLE_TYPE(DredboxComputeState, DREDBOX_COMPUTE_MACHINE)

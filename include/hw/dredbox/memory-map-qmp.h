@@ -7,7 +7,7 @@
 #ifndef HW_DREDBOX_MEMORY_MAP_QMP_H
 #define HW_DREDBOX_MEMORY_MAP_QMP_H
 
-#include "hw/dredbox/memory-map.h"
+#include "dredbox/memory-map.h"
 
 void dredbox_memory_map_publish(const MemoryMap *map);
 

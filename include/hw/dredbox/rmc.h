@@ -10,9 +10,9 @@
  *
  * Each port may also have a doorbell bound to an accelerator brick's
  * engine: a UNIX stream socket carrying the DrqLinkMsg protocol of
- * include/hw/dredbox/accel-queue.h.
+ * include/dredbox/accel-queue.h.
  *
- * Registers: hw/dredbox/rmc-regs.h and docs/rmc.md.
+ * Registers: dredbox/rmc-regs.h and docs/rmc.md.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -21,10 +21,10 @@
 
 #include "hw/sysbus.h"
 #include "qapi/qapi-types-dredbox.h"
-#include "hw/dredbox/accel-queue.h"
+#include "dredbox/accel-queue.h"
 #include "hw/dredbox/pool-client.h"
-#include "hw/dredbox/rmc-regs.h"
-#include "hw/dredbox/rmc-table.h"
+#include "dredbox/rmc-regs.h"
+#include "dredbox/rmc-table.h"
 #include "qom/object.h"
 
 #define TYPE_DREDBOX_RMC "dredbox-rmc"

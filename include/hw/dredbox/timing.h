@@ -8,7 +8,7 @@
 #ifndef HW_DREDBOX_TIMING_H
 #define HW_DREDBOX_TIMING_H
 
-#include "hw/dredbox/timing-table.h"
+#include "dredbox/timing-table.h"
 
 /* The machine's table, from timing=on; query-dredbox-timing reads it. */
 void dredbox_timing_publish(const TimingTable *table);

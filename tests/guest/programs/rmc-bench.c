@@ -56,13 +56,13 @@ int main(int argc, char **argv)
     brick = strtoul(argv[1], NULL, 0);
     brick_addr = strtoull(argv[2], NULL, 0);
     size = strtoul(argv[3], NULL, 0) << 20;
-    cfg = rmc_map(RMC_CONFIG_BASE, RMC_CONFIG_SIZE);
-    if (rmc_map_range(cfg, 0, brick, RMC_LOW_WINDOW, size, brick_addr)) {
+    cfg = rmc_map(DREDBOX_RMC_CONFIG_BASE, RMC_CONFIG_SIZE);
+    if (rmc_map_range(cfg, 0, brick, DREDBOX_RMC_LOW_WINDOW_BASE, size, brick_addr)) {
         fprintf(stderr, "rmc-bench: commit refused: %#x\n",
                 rmc_rd(cfg, RMC_COMMIT_STATUS));
         return 1;
     }
-    win = rmc_map(RMC_LOW_WINDOW, size);
+    win = rmc_map(DREDBOX_RMC_LOW_WINDOW_BASE, size);
     devmem = rmc_map(strtoull(argv[5], NULL, 0), size);
     local = mmap(NULL, size, PROT_READ | PROT_WRITE,
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
     for (int r = 0; r < rounds * 10; r++) {
         double t0 = now();
 
-        rmc_map_range(cfg, 1, brick, RMC_LOW_WINDOW + size, 4096,
+        rmc_map_range(cfg, 1, brick, DREDBOX_RMC_LOW_WINDOW_BASE + size, 4096,
                       brick_addr + (r & 1) * 4096);
         (void)win[size / 8];
         rp[r] = (now() - t0) * 1e6;

@@ -31,10 +31,10 @@ int main(int argc, char **argv)
     for (int i = 0; i < 8; i++) {
         a[i] = strtoul(argv[i + 1], NULL, 0);
     }
-    cfg = rmc_map(RMC_CONFIG_BASE, RMC_CONFIG_SIZE);
-    win = rmc_map(RMC_LOW_WINDOW, SPAN);
+    cfg = rmc_map(DREDBOX_RMC_CONFIG_BASE, RMC_CONFIG_SIZE);
+    win = rmc_map(DREDBOX_RMC_LOW_WINDOW_BASE, SPAN);
     local = rmc_map(a[7], SPAN);
-    if (rmc_map_range(cfg, 0, a[0], RMC_LOW_WINDOW, SPAN, a[1])) {
+    if (rmc_map_range(cfg, 0, a[0], DREDBOX_RMC_LOW_WINDOW_BASE, SPAN, a[1])) {
         fprintf(stderr, "rmc-count: commit refused\n");
         return 1;
     }
@@ -42,7 +42,7 @@ int main(int argc, char **argv)
         win[(i * 64) % (SPAN / 8)] = i;
     }
     clear(cfg, 0);
-    if (rmc_map_range(cfg, 1, a[2], RMC_LOW_WINDOW, SPAN, a[3])) {
+    if (rmc_map_range(cfg, 1, a[2], DREDBOX_RMC_LOW_WINDOW_BASE, SPAN, a[3])) {
         fprintf(stderr, "rmc-count: commit refused\n");
         return 1;
     }

@@ -13,10 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../../include/hw/dredbox/rmc-regs.h"
-
-#define RMC_CONFIG_BASE 0xff080000UL
-#define RMC_LOW_WINDOW  0x40000000UL    /* docs/memory-map.md */
+#include "../../../include/dredbox/address-map.h"
+#include "../../../include/dredbox/rmc-regs.h"
 
 static int rmc_memfd = -1;
 

@@ -70,7 +70,7 @@ static void verify_pages(volatile uint64_t *win, const char *tag,
 
 static void touch(volatile uint32_t *cfg, uint64_t offset)
 {
-    volatile uint64_t *w = rmc_map(RMC_LOW_WINDOW + (offset & ~(PAGE - 1UL)), PAGE);
+    volatile uint64_t *w = rmc_map(DREDBOX_RMC_LOW_WINDOW_BASE + (offset & ~(PAGE - 1UL)), PAGE);
     int status;
     pid_t child;
 
@@ -90,18 +90,18 @@ int main(int argc, char **argv)
     volatile uint32_t *cfg;
     const char *cmd = argc > 1 ? argv[1] : "";
 
-    cfg = rmc_map(RMC_CONFIG_BASE, RMC_CONFIG_SIZE);
+    cfg = rmc_map(DREDBOX_RMC_CONFIG_BASE, RMC_CONFIG_SIZE);
     printf("RMC_ID=%08x\n", rmc_rd(cfg, RMC_ID));
     if (!strcmp(cmd, "map") && argc == 6) {
         printf("RMC_COMMIT_STATUS=%u\n",
                rmc_map_range(cfg, strtoul(argv[2], NULL, 0),
-                             strtoul(argv[3], NULL, 0), RMC_LOW_WINDOW,
+                             strtoul(argv[3], NULL, 0), DREDBOX_RMC_LOW_WINDOW_BASE,
                              pages_of(argv[5]) * PAGE,
                              strtoull(argv[4], NULL, 0)));
     } else if ((!strcmp(cmd, "write") || !strcmp(cmd, "verify")) &&
                argc == 4) {
         unsigned long pages = pages_of(argv[3]);
-        volatile uint64_t *win = rmc_map(RMC_LOW_WINDOW, pages * PAGE);
+        volatile uint64_t *win = rmc_map(DREDBOX_RMC_LOW_WINDOW_BASE, pages * PAGE);
 
         (cmd[0] == 'w' ? write_pages : verify_pages)(win, argv[2], pages);
     } else if (!strcmp(cmd, "touch") && argc == 3) {

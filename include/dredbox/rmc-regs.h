@@ -12,7 +12,7 @@
  *   0x2000  wide NetPort table: one 64-byte entry per port with 64-bit
  *           addresses, an enable bit, the port's status and faults, and
  *           the doorbell of an engine (an accelerator brick) reached
- *           through the port (include/hw/dredbox/accel-queue.h).
+ *           through the port (include/dredbox/accel-queue.h).
  *
  * Both tables edit the same pending entries; nothing reaches the data
  * path until a write to RMC_COMMIT makes the pending entries live.

@@ -59,7 +59,7 @@ run: all guest
 	scripts/run-rack.sh
 
 down:
-	controller/rack/dredbox-rack down
+	launcher/dredbox-rack down
 
 run-brick: all guest
 	scripts/run-brick.sh

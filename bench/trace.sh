@@ -12,7 +12,7 @@
 #   bench/trace.sh --table LOG
 set -eu
 . "$(dirname "$0")/lib.sh"
-PLUGIN=$TOOLS_BUILD/target-arm/plugins/libdredbox-mem.so
+PLUGIN=$TOOLS_BUILD/plugins/libdredbox-mem.so
 
 table() {
     awk "$BENCH_AWK"'$1 == "records" { records = $2; bytes = $3; next }
@@ -60,7 +60,7 @@ while [ $i -lt "$repeats" ]; do
     membw_boot trace-all $layout -plugin "$PLUGIN,mode=trace,out=/dev/null"
     i=$((i + 1))
 done
-records=$("$TOOLS_BUILD/controller/trace/dredbox-trace" summary \
+records=$("$TOOLS_BUILD/plugins/dredbox-trace" summary \
           "$LOGDIR/bench-trace.bin" | sed -n '1s/ accesses.*//p')
 result "records $records $(stat -c %s "$LOGDIR/bench-trace.bin")"
 bench_end

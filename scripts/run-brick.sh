@@ -9,7 +9,7 @@
 set -eu
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 QEMU=$SRCDIR/build/qemu/qemu-system-aarch64
-TOOLS=$SRCDIR/build/tools/controller/memd
+TOOLS=$SRCDIR/build/tools/memory-brick
 GUEST=$SRCDIR/build/guest
 ID=${BRICK_ID:-0}
 RUN=$SRCDIR/build/run

@@ -4,7 +4,7 @@
 # running after you detach; `make down` stops it.
 set -eu
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
-RACK=$SRCDIR/controller/rack/dredbox-rack
+RACK=$SRCDIR/launcher/dredbox-rack
 RUN=${DREDBOX_RUN:-$SRCDIR/build/run/rack}
 
 "$RACK" down > /dev/null

@@ -14,7 +14,7 @@
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
 #include "hw/dredbox/pool-client.h"
-/* Shared with the rack tools; overlaid from our controller/memd/. */
+/* Shared with the rack tools; overlaid from our memory-brick/. */
 #include "../../lib/wire.h"
 
 /* A local daemon answers at once; never let a wedged one hang QEMU. */

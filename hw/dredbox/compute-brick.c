@@ -810,7 +810,7 @@ static void dredbox_create_rmc(DredboxComputeState *s)
 
 /* Where the plugin is, relative to qemu-system-aarch64 in the build. */
 #define DREDBOX_TIMING_PLUGIN \
-    "../tools/target-arm/plugins/libdredbox-mem.so"
+    "../tools/plugins/libdredbox-mem.so"
 
 /*
  * Timing mode's guest time is deterministic only if the guest is: the

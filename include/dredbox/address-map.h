@@ -31,6 +31,11 @@
 #define DREDBOX_RMC_HIGH_WINDOW_SIZE    (256 * DREDBOX_ADDR_GIB)
 #define DREDBOX_PCIE_MMIO_HIGH_BASE     (768 * DREDBOX_ADDR_GIB)
 #define DREDBOX_PCIE_MMIO_HIGH_SIZE     (128 * DREDBOX_ADDR_GIB)
+/*
+ * Memory comes and goes in blocks of this size: arm64 Linux's memory
+ * block, the pool's granule, virtio-mem's block size in a rack.
+ */
+#define DREDBOX_MEMORY_BLOCK            (UINT64_C(128) << 20)
 /* Persistent memory (pmem=), up to the Cortex-A53's 40-bit addresses */
 #define DREDBOX_PMEM_BASE               (896 * DREDBOX_ADDR_GIB)
 #define DREDBOX_PMEM_SIZE               (128 * DREDBOX_ADDR_GIB)

@@ -1,7 +1,7 @@
 /*
  * The RMC's committed NetPort table as it publishes it for tools that
  * watch a running brick, such as the memory-access plugin
- * (target-arm/plugins/dredbox-mem.c, docs/tracing.md): a file of this
+ * (plugins/dredbox-mem.c, docs/tracing.md): a file of this
  * fixed layout, shared-mapped by QEMU (-global dredbox-rmc.table=PATH)
  * and rewritten at every commit, link change, reset and migration load.
  *

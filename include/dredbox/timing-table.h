@@ -1,7 +1,7 @@
 /*
  * The compute brick's timing mode (docs/timing.md): the table the
  * machine shares with the memory-access plugin that models it
- * (target-arm/plugins/dredbox-mem.c, mode=timing).
+ * (plugins/dredbox-mem.c, mode=timing).
  *
  * The machine fills in the figures and the address ranges of remote
  * memory that sits outside the RMC windows (memory-backend-remote NUMA

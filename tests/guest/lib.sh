@@ -188,7 +188,7 @@ pool_stop() {
     POOL_PID=""
 }
 
-TOOLS=$TOOLS_BUILD/controller/memd
+TOOLS=$TOOLS_BUILD/memory-brick
 pool_tool() {    # dredbox-pool on this test's pool
     "$TOOLS/dredbox-pool" -p "$POOL/memd.sock" "$@"
 }
@@ -269,8 +269,8 @@ check_guest_ok() {
 # Rack tests.  rack_up NAME [RACKFILE]: bring a rack up in $RUN =
 # $LOGDIR/NAME-rack (what dredbox-rack printed in $LOGDIR/NAME-up.log,
 # its status is rack_up's) and take it down when the test exits.
-RACK=$SRCDIR/controller/rack/dredbox-rack
-CTL=$TOOLS_BUILD/controller/sdm/dredboxctl
+RACK=$SRCDIR/launcher/dredbox-rack
+CTL=$TOOLS_BUILD/sdm-controller/dredboxctl
 rack_up() {
     export DREDBOX_RUN="$LOGDIR/$1-rack" DREDBOX_STATE="$LOGDIR/$1-state"
     RUN=$DREDBOX_RUN
@@ -285,6 +285,6 @@ circuits() {    # optical circuits the rack's fabric holds
 }
 
 rack_pool_used() {    # bytes the rack's pool has lent, all bricks
-    "$TOOLS_BUILD/controller/memd/dredbox-pool" \
+    "$TOOLS_BUILD/memory-brick/dredbox-pool" \
         -p "$RUN/pool/pool.json" --json query | jq '[.bricks[].used] | add'
 }

@@ -51,7 +51,7 @@ bdeb=$(fetch busybox-static)
 
 stamp="$(basename "$kdeb") $(basename "$bdeb") $(cd "$SRCDIR/tests/guest" &&
         cat prepare.sh rootfs/* programs/* ../../guest/accel/* ../../guest/agent/* \
-            ../../guest-kernel-patches/build.sh ../../guest-kernel-patches/*/* \
+            ../../guest/kernel/build.sh ../../guest/kernel/*/* \
             ../../include/dredbox/*.h | sha256sum | cut -c1-16)"
 if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ]; then
     exit 0
@@ -83,7 +83,7 @@ for m in $MODULES; do
         continue    # e.g. virtio_pci in 6.12
     fi
     boot_modules="$boot_modules $m"
-    [ ! -d "$SRCDIR/guest-kernel-patches/$m" ] || continue   # ours: below
+    [ ! -d "$SRCDIR/guest/kernel/$m" ] || continue   # ours: below
     line=$(grep -E "(^|/)$pat\.ko(\.xz)?:" "$kmods/modules.dep") ||
         { echo "prepare: module $m not in $KPKG" >&2; exit 1; }
     for f in $(echo "$line" | tr -d ':'); do
@@ -91,10 +91,10 @@ for m in $MODULES; do
         cp "$kmods/$f" "$root/lib/modules/$kver/$f"
     done
 done
-# Ours (guest-kernel-patches/), with the load order a full system needs.
-"$SRCDIR/guest-kernel-patches/build.sh" "$kver" "$root/lib/modules/$kver/extra"
+# Ours (guest/kernel/), with the load order a full system needs.
+"$SRCDIR/guest/kernel/build.sh" "$kver" "$root/lib/modules/$kver/extra"
 mkdir -p "$root/etc/modprobe.d"
-cp "$SRCDIR"/guest-kernel-patches/*/*.conf "$root/etc/modprobe.d/"
+cp "$SRCDIR"/guest/kernel/*/*.conf "$root/etc/modprobe.d/"
 cp "$kmods"/modules.builtin* "$kmods"/modules.order "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 echo "$boot_modules" | tr ' ' '\n' | sed '/^$/d' > "$root/etc/modules"

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 32
 
-POOLTOOL=$TOOLS_BUILD/controller/memd/dredbox-pool
+POOLTOOL=$TOOLS_BUILD/memory-brick/dredbox-pool
 CRC=$TOOLS_BUILD/tests/unit/crc32c-ref
 sed 's/^accelerator 0 tray=1$/accelerator 0 tray=1 rate=64/' \
     "$SRCDIR/racks/default.rack" > "$LOGDIR/accel.rack"

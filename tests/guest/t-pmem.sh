@@ -13,7 +13,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 13
 
-PLUGIN=$TOOLS_BUILD/target-arm/plugins/libdredbox-mem.so
+PLUGIN=$TOOLS_BUILD/plugins/libdredbox-mem.so
 MAP=$LOGDIR/pmem.map
 counts=$LOGDIR/pmem.counts
 line() {    # line PREFIX: the plugin's counts for PREFIX

@@ -24,7 +24,7 @@ cable memory1 optical:2 latency=rack-local
 EOT
 }
 lease() {    # the memory brick and MiB the pool leases to brick0-pmem
-    "$TOOLS_BUILD/controller/memd/dredbox-pool" -p "$RUN/pool/pool.json" \
+    "$TOOLS_BUILD/memory-brick/dredbox-pool" -p "$RUN/pool/pool.json" \
         query | awk '$5 == "brick0-pmem" { print $2, $4 }'
 }
 segment_file() {    # how many segment files of brick0-pmem the state has

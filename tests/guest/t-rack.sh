@@ -32,7 +32,7 @@ check_value "brick 1 pings brick 0" "$(echo "$FACTS" | head -n1)" \
 
 # The rack (as the controller will) leases memory brick 1's first 256 MiB
 # to both compute bricks and sets up a circuit from each to it.
-pool() { "$TOOLS_BUILD/controller/memd/dredbox-pool" \
+pool() { "$TOOLS_BUILD/memory-brick/dredbox-pool" \
              -p "$RUN/pool/pool.json" "$@"; }
 fabric() { printf '%s\n' "$@" | socat -t 5 - "UNIX-CONNECT:$RUN/fabric.sock"; }
 seg=$(pool -c rack alloc 256M --brick 1)
@@ -85,7 +85,7 @@ check_value "brick 1 is reported DEAD" \
 check_value "the rest keep running" \
     "$(grep -c ' up (pid' "$LOGDIR/rack-status.log")" 5
 
-# The pool's segments are memfds (controller/memd/store.c) named
+# The pool's segments are memfds (memory-brick/store.c) named
 # dredbox-brickB-segS: the pool holds each, the bricks map theirs.
 # segments /proc/PID...: "INODE NAME" of each segment these processes
 # hold open or mapped.

@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 28
 
-PLUGIN=$TOOLS_BUILD/target-arm/plugins/libdredbox-mem.so
+PLUGIN=$TOOLS_BUILD/plugins/libdredbox-mem.so
 MAP=$LOGDIR/remote-memory.map
 counts=$LOGDIR/remote-memory.counts
 # count RANGE: the plugin in count mode on RANGE, with the memory map

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The compute brick's RMC driver (guest-kernel-patches/dredbox-rmc) on
+# The compute brick's RMC driver (guest/kernel/dredbox-rmc) on
 # Debian's stock kernel, with rmc-numa=on: it finds the CPU-less node of
 # each latency class, hot-adds a memory-brick range reached through RMC
 # port 0 into the rack-local node, a program binds 64 MiB there with

@@ -110,7 +110,7 @@ check_value "the process and the guest carry on" \
     "cable memory2 optical:13 latency=tray-local" > /dev/null 2>&1
 check_value "a memory brick registers with the running rack" "$?" 0
 check_value "the pool has it" \
-    "$("$TOOLS_BUILD/controller/memd/dredbox-pool" -p "$RUN/pool/pool.json" --json query | jq '.bricks[] | select(.id == 2) | .size')" \
+    "$("$TOOLS_BUILD/memory-brick/dredbox-pool" -p "$RUN/pool/pool.json" --json query | jq '.bricks[] | select(.id == 2) | .size')" \
     536870912
 out=$("$CTL" attach --brick 0 --size 512M --path rmc 2>&1)
 check_value "a request it fits best lands on it" \

@@ -27,7 +27,7 @@ other=$(pool_tool -c rack alloc 256M --brick 2)
 for seg in "$near" "$also_near" "$other"; do
     pool_tool -c rack grant "$seg" brick-a --writable
 done
-PLUGIN=$TOOLS_BUILD/target-arm/plugins/libdredbox-mem.so
+PLUGIN=$TOOLS_BUILD/plugins/libdredbox-mem.so
 
 # side LABEL SEGMENT1 SEGMENT2: the pairs on a 2-vCPU brick whose nodes 1
 # and 2 are those segments; QMP's view in $TIMING.

@@ -28,7 +28,7 @@ pool_tool -c rack grant "$seg" brick-a --writable
 
 # The plugin of the tools under test (the sanitizer build's under
 # make check-sanitize; by default the machine loads build/tools').
-PLUGIN=$TOOLS_BUILD/target-arm/plugins/libdredbox-mem.so
+PLUGIN=$TOOLS_BUILD/plugins/libdredbox-mem.so
 
 # timed LABEL CLASS [MACHINE-OPTIONS]: the chase on a brick with a
 # remote node of latency class CLASS; QMP's view in $TIMING.

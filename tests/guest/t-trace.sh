@@ -1,5 +1,5 @@
 #!/bin/sh
-# The memory-access plugin (target-arm/plugins/dredbox-mem.c): a static
+# The memory-access plugin (plugins/dredbox-mem.c): a static
 # guest program makes a known number of stores through RMC port 0 to
 # memory brick 0, then, after the RMC is reprogrammed, through port 1 to
 # memory brick 1, then loads from local DRAM.  In count mode, restricted
@@ -14,7 +14,7 @@
 . "$(dirname "$0")/lib.sh"
 plan 43
 
-PLUGIN=$TOOLS_BUILD/target-arm/plugins/libdredbox-mem.so
+PLUGIN=$TOOLS_BUILD/plugins/libdredbox-mem.so
 LOCAL=$((0x100000000 + (768 << 20)))    # local DRAM above mem=768M
 pool_start 0:1G 1:1G
 seg0=$(pool_tool -c rack alloc 128M --brick 0)
@@ -84,7 +84,7 @@ wait_step counted && console_say go
 boot_wait
 check "traced, the guest program ran" COUNT_DONE 1
 check_guest_ok "traced, its script ended well"
-TRACE=$TOOLS_BUILD/controller/trace/dredbox-trace
+TRACE=$TOOLS_BUILD/plugins/dredbox-trace
 "$TRACE" csv "$trace" > "$LOGDIR/trace.csv" || rm -f "$LOGDIR/trace.csv"
 rows() {    # rows AWK_CONDITION: how many CSV rows match (no CSV: no count)
     if [ -s "$LOGDIR/trace.csv" ]; then

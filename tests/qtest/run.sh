@@ -18,7 +18,7 @@ fi
 
 # The remote-memory qtests run a real pool daemon.
 ninja -C "$TOOLS_BUILD" > /dev/null
-export DREDBOX_MEMD="$TOOLS_BUILD/controller/memd/dredbox-memd"
+export DREDBOX_MEMD="$TOOLS_BUILD/memory-brick/dredbox-memd"
 
 tests="qom-test device-introspect-test"
 for f in "$SRCDIR"/tests/qtest/dredbox-*-test.c; do

@@ -1,4 +1,4 @@
-# The RMC driver (guest-kernel-patches/dredbox-rmc): attach a memory-brick
+# The RMC driver (guest/kernel/dredbox-rmc): attach a memory-brick
 # range through RMC port 0 into the rack-local CPU-less node, use it with
 # mbind, detach; 20 times.  Then detach while a process holds memory there.
 # The host passes dredbox.drv=BRICK:BRICK_OFFSET_HEX:SIZE_HEX.

@@ -10,7 +10,7 @@
 #include "dredbox/latency-class.h"
 #include "size.h"
 #include "rack-error.h"
-#include "pool.h"       /* POOL_DEFAULT_GRANULE: pmem= is whole granules */
+#include "dredbox/address-map.h"
 
 static const char *const kind_names[] = {
     [RACK_COMPUTE] = "compute",
@@ -366,10 +366,10 @@ static bool parse_pmem(Parser *p, const char *v, RackBrick *b)
         !parse_size(p, "pmem='s size", parts[1], &b->pmem_size)) {
         return false;
     }
-    if (b->pmem_size % POOL_DEFAULT_GRANULE) {
+    if (b->pmem_size % DREDBOX_MEMORY_BLOCK) {
         return fail(p, "pmem='s size %s is not a multiple of the pool's"
-                    " %llu MiB granule", parts[1],
-                    POOL_DEFAULT_GRANULE >> 20);
+                    " %" G_GUINT64_FORMAT " MiB granule", parts[1],
+                    DREDBOX_MEMORY_BLOCK >> 20);
     }
     return true;
 }

@@ -12,10 +12,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dredbox/address-map.h"
 #include "rack-error.h"
 
-/* Segments are whole numbers of this: the arm64 Linux memory block size. */
-#define POOL_DEFAULT_GRANULE (128ULL << 20)
+/* Segments are whole numbers of this, by default: a memory block. */
+#define POOL_DEFAULT_GRANULE DREDBOX_MEMORY_BLOCK
 #define POOL_ANY_BRICK UINT32_MAX
 
 typedef enum {

@@ -1,15 +1,15 @@
 #!/bin/sh
-# Build the compute brick's kernel modules (guest-kernel-patches/*/) for
+# Build the compute brick's kernel modules (guest/kernel/*/) for
 # the Debian arm64 kernel the guest boots, out of tree, with
 # gcc-aarch64-linux-gnu and Debian's own headers and kbuild tools:
 #
-#   guest-kernel-patches/build.sh KERNEL_VERSION OUT_DIR
+#   guest/kernel/build.sh KERNEL_VERSION OUT_DIR
 #
 # KERNEL_VERSION is e.g. 6.1.0-56-arm64; the .ko files land in OUT_DIR.
 # The .debs are cached like the guest image's ($DREDBOX_CACHE/debs), the
 # unpacked headers in build/guest-kernel.  docs/guest-kernel.md.
 set -eu
-SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
+SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=$1
 OUT=$2
 CACHE=${DREDBOX_CACHE:-$HOME/.cache/dredbox}/debs
@@ -47,7 +47,7 @@ if [ ! -f "$headers/.dredbox-ready" ]; then
     sed -i "s|/usr/src/|$WORK/root/usr/src/|" "$headers/Makefile"
     touch "$headers/.dredbox-ready"
 fi
-for m in "$SRCDIR"/guest-kernel-patches/*/Kbuild; do
+for m in "$SRCDIR"/guest/kernel/*/Kbuild; do
     dir=$WORK/modules/$(basename "$(dirname "$m")")
     rm -rf "$dir"
     mkdir -p "$dir"

@@ -6,7 +6,7 @@
  *   each memory brick the accesses the RMC's committed NetPort table sends
  *   there, translated as the RMC translates them.
  *
- * It is a target-arm piece rather than a contrib plugin because it knows
+ * It is the rack's own plugin rather than a contrib one because it knows
  * the dredbox-compute memory map and reads the RMC's published table
  * (include/dredbox/rmc-table.h), which QEMU rewrites at every commit:
  * a reprogrammed entry counts from the next access on.

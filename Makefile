@@ -6,6 +6,8 @@
 #   make check    build, then run every test suite
 #   make check-sanitize  every test suite again, under ASan and UBSan
 #   make guest    fetch the Debian arm64 kernel and build the test initramfs
+#   make deps     install the host packages all of this needs (as root);
+#                 every target above does it first
 
 BUILD := build
 
@@ -13,21 +15,25 @@ BUILD := build
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all qemu tools guest run down run-brick check check-qtest check-unit \
-        check-guest check-sanitize qemu-sanitize tools-sanitize clean distclean
+.PHONY: all deps qemu tools guest run down run-brick check check-qtest \
+        check-unit check-guest check-sanitize qemu-sanitize tools-sanitize \
+        clean distclean
 
 all: qemu tools
 
+deps:
+	scripts/host-deps.sh
+
 # configure is cheap when nothing changed: it reconfigures only when the
 # upstream version or the patch queue did, and refreshes the overlay.
-qemu:
+qemu: deps
 	./configure
 	ninja -C $(BUILD)/qemu qemu-system-aarch64
 
 # The tools build the TCG plugin against the QEMU source configure prepares.
 # They are optimised with assertions kept (meson.build's default); the stamp
 # moves a build/tools set up when the default was -O0 to it, once.
-$(BUILD)/tools/build.ninja:
+$(BUILD)/tools/build.ninja: | deps
 	./configure
 	meson setup $(BUILD)/tools .
 	touch $(BUILD)/tools/.debugoptimized
@@ -41,18 +47,18 @@ tools: $(BUILD)/tools/.debugoptimized
 
 # The same tools and QEMU with AddressSanitizer and UBSan, in their own
 # build directories (docs/testing.md, "Sanitizers").
-qemu-sanitize:
+qemu-sanitize: deps
 	./configure --sanitize
 	ninja -C $(BUILD)/qemu-sanitize qemu-system-aarch64
 
-$(BUILD)/tools-sanitize/build.ninja:
+$(BUILD)/tools-sanitize/build.ninja: | deps
 	./configure --sanitize
 	meson setup -Db_sanitize=address,undefined $(BUILD)/tools-sanitize .
 
 tools-sanitize: $(BUILD)/tools-sanitize/build.ninja
 	ninja -C $(BUILD)/tools-sanitize
 
-guest:
+guest: deps
 	tests/guest/prepare.sh
 
 run: all guest

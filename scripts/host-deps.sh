@@ -1,7 +1,14 @@
 #!/bin/sh
-# Install the host packages the build, the tools and the tests need.
-# Idempotent: does nothing when everything is already present.
+# Install the host packages the build, the tools and the tests need, and
+# let apt fetch arm64 packages (the guests' kernels).  Idempotent: does
+# nothing when everything is already present.  `make deps` runs it, and
+# so does the first `make`, `make run` or `make check`.
+#
+#   scripts/host-deps.sh           install what is missing (as root)
+#   scripts/host-deps.sh --check   only say what is missing (exit 1)
 set -eu
+check=0
+[ "${1:-}" != --check ] || check=1
 
 SRC_LIST=/etc/apt/sources.list.d/dredbox.sources
 
@@ -29,17 +36,24 @@ if command -v meson >/dev/null 2>&1; then
 fi
 src_ok=0
 [ -f "$SRC_LIST" ] && src_ok=1
+arm64_ok=0
+dpkg --print-foreign-architectures | grep -qx arm64 && arm64_ok=1
 
-if [ -z "$need" ] && [ $meson_ok = 1 ] && [ $src_ok = 1 ]; then
+if [ -z "$need" ] && [ $meson_ok = 1 ] && [ $src_ok = 1 ] &&
+   [ $arm64_ok = 1 ]; then
     exit 0
 fi
 
-if [ "$(id -u)" != 0 ]; then
-    echo "host-deps: missing packages:$need" >&2
+if [ $check = 1 ] || [ "$(id -u)" != 0 ]; then
+    [ -z "$need" ] || echo "host-deps: missing packages:$need" >&2
     [ $meson_ok = 1 ] || echo "host-deps: meson >= 1.5 (bookworm-backports) missing" >&2
-    echo "host-deps: run 'sudo scripts/host-deps.sh' once, then retry" >&2
+    [ $src_ok = 1 ] || echo "host-deps: $SRC_LIST (backports, trixie sources) missing" >&2
+    [ $arm64_ok = 1 ] || echo "host-deps: dpkg does not know the arm64 architecture" >&2
+    echo "host-deps: run 'make deps' (as root) once, then retry" >&2
     exit 1
 fi
+
+[ $arm64_ok = 1 ] || dpkg --add-architecture arm64
 
 if [ $src_ok = 0 ]; then
     # backports for meson; trixie deb-src for the pristine QEMU 10.0 source.

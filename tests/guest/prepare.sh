@@ -17,18 +17,8 @@ MODULES="virtio_mmio virtio_pci virtio_blk virtio_net virtio_console
 virtio_rng dredbox-memory-nodes virtio_mem of_pmem nd_pmem crc32c_generic
 ext4"
 
-"$SRCDIR/scripts/host-deps.sh"
+"$SRCDIR/scripts/host-deps.sh" --check
 mkdir -p "$CACHE" "$OUT"
-
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
-    if [ "$(id -u)" != 0 ]; then
-        echo "prepare: run 'sudo dpkg --add-architecture arm64 &&" \
-             "sudo apt-get update' once" >&2
-        exit 1
-    fi
-    dpkg --add-architecture arm64
-    apt-get update -q
-fi
 
 # The kernel the "linux-image-arm64" metapackage points at, unless pinned.
 KPKG=${DREDBOX_KERNEL_PKG:-$(apt-cache depends linux-image-arm64:arm64 |

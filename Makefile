@@ -5,7 +5,8 @@
 #   make run-brick  a single compute brick with pool memory, on this terminal
 #   make check    build, then run every test suite
 #   make check-sanitize  every test suite again, under ASan and UBSan
-#   make guest    fetch the Debian arm64 kernel and build the test initramfs
+#   make guest    fetch the Debian arm64 kernel, build the brick's image
+#                 (guest/image/build.sh) and the tests' (tests/guest/prepare.sh)
 #   make deps     install the host packages all of this needs (as root);
 #                 every target above does it first
 
@@ -59,6 +60,7 @@ tools-sanitize: $(BUILD)/tools-sanitize/build.ninja
 	ninja -C $(BUILD)/tools-sanitize
 
 guest: deps
+	guest/image/build.sh
 	tests/guest/prepare.sh
 
 run: all guest

@@ -52,7 +52,7 @@ boot_bg() {
     timeout -k 5 "$BOOT_TIMEOUT" "$QEMU" -machine dredbox-compute \
         -nographic -nodefaults -serial stdio -no-reboot \
         -qmp "unix:$LOGDIR/$label.qmp,server=on,wait=off" \
-        -kernel "$GUEST/Image" -initrd "$GUEST/initramfs.gz" \
+        -kernel "$GUEST/Image" -initrd "$GUEST/initramfs-test.gz" \
         -append "console=ttyAMA0 loglevel=4 dredbox.test=$script $APPEND" \
         "$@" < "$CONSOLE_IN" > "$log" 2>&1 &
     BG_PID=$!

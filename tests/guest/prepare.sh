@@ -1,112 +1,21 @@
 #!/bin/sh
-# Build what a compute brick boots in the tests and in "make run":
-#   build/guest/Image         Debian's stock arm64 kernel (unmodified)
-#   build/guest/initramfs.gz  busybox-static + modules from the same kernel
-#                             package + our guest scripts and test programs
-# The .debs are downloaded with apt (arm64 architecture added, never
-# installed on the host) and cached in $DREDBOX_CACHE/debs.
+# The test image: the brick's image (guest/image/build.sh, make guest) with
+# the guest tests' scripts (tests/guest/rootfs/*.sh) in /dredbox on top.
+# Linux unpacks concatenated initramfs archives in order, so the scripts
+# are one more compressed cpio archive after the brick's own:
+#   build/guest/initramfs-test.gz
+# A brick booted with dredbox.test=NAME runs /dredbox/NAME.sh
+# (guest/image/init).
 set -eu
-PATH=$PATH:/usr/sbin:/sbin
-
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$SRCDIR/build/guest
-CACHE=${DREDBOX_CACHE:-$HOME/.cache/dredbox}/debs
-# Modules the brick's tests use, loaded at boot in this order:
-# dredbox-memory-nodes before virtio_mem (docs/guest-kernel.md).
-MODULES="virtio_mmio virtio_pci virtio_blk virtio_net virtio_console
-virtio_rng dredbox-memory-nodes virtio_mem of_pmem nd_pmem crc32c_generic
-ext4"
 
-"$SRCDIR/scripts/host-deps.sh" --check
-mkdir -p "$CACHE" "$OUT"
-
-# The kernel the "linux-image-arm64" metapackage points at, unless pinned.
-KPKG=${DREDBOX_KERNEL_PKG:-$(apt-cache depends linux-image-arm64:arm64 |
-                            sed -n 's/.*Depends: \(linux-image-[^:]*\).*/\1/p' |
-                            head -n1)}
-[ -n "$KPKG" ] || { echo "prepare: no arm64 kernel package found" >&2; exit 1; }
-
-fetch() {    # fetch PKG: print the cached .deb of PKG:arm64
-    ver=$(apt-cache policy "$1:arm64" | sed -n 's/ *Candidate: //p')
-    deb=$(ls "$CACHE/$1"_*"$(echo "$ver" | sed 's/^[0-9]*://')"_arm64.deb \
-          2>/dev/null | head -n1 || true)
-    if [ -z "$deb" ]; then
-        (cd "$CACHE" && apt-get download -q "$1:arm64" >&2)
-        deb=$(ls "$CACHE/$1"_*_arm64.deb | tail -n1)
-    fi
-    echo "$deb"
-}
-kdeb=$(fetch "$KPKG")
-bdeb=$(fetch busybox-static)
-
-stamp="$(basename "$kdeb") $(basename "$bdeb") $(cd "$SRCDIR/tests/guest" &&
-        cat prepare.sh rootfs/* programs/* ../../guest/accel/* ../../guest/agent/* \
-            ../../guest/kernel/build.sh ../../guest/kernel/*/* \
-            ../../include/dredbox/*.h | sha256sum | cut -c1-16)"
-if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$stamp" ]; then
-    exit 0
-fi
-echo "prepare: building guest image from $(basename "$kdeb")"
-
-work=$OUT/work
+[ -f "$OUT/initramfs.gz" ] ||
+    { echo "tests/guest/prepare.sh: no brick image: make guest" >&2; exit 1; }
+work=$OUT/test-root
 rm -rf "$work"
-mkdir -p "$work/kernel" "$work/busybox" "$work/root"
-dpkg-deb -x "$kdeb" "$work/kernel"
-dpkg-deb -x "$bdeb" "$work/busybox"
-kver=$(ls "$work/kernel/lib/modules")
-cp "$work/kernel/boot/vmlinuz-$kver" "$OUT/Image"
-echo "$kver" > "$OUT/kernel-version"
-
-root=$work/root
-mkdir -p "$root/bin" "$root/sbin" "$root/etc" "$root/proc" "$root/sys" \
-         "$root/dev" "$root/tmp" "$root/mnt" "$root/dredbox/bin" \
-         "$root/lib/modules/$kver"
-cp "$work/busybox/bin/busybox" "$root/bin/busybox"
-
-# Modules and everything they depend on, with a modules.dep for modprobe.
-depmod -b "$work/kernel" "$kver"
-kmods=$work/kernel/lib/modules/$kver
-boot_modules=""    # /etc/modules: what this kernel does not have built in
-for m in $MODULES; do
-    pat=$(echo "$m" | sed 's/[-_]/[-_]/g')
-    if grep -qE "(^|/)$pat\.ko$" "$kmods/modules.builtin"; then
-        continue    # e.g. virtio_pci in 6.12
-    fi
-    boot_modules="$boot_modules $m"
-    [ ! -d "$SRCDIR/guest/kernel/$m" ] || continue   # ours: below
-    line=$(grep -E "(^|/)$pat\.ko(\.xz)?:" "$kmods/modules.dep") ||
-        { echo "prepare: module $m not in $KPKG" >&2; exit 1; }
-    for f in $(echo "$line" | tr -d ':'); do
-        mkdir -p "$root/lib/modules/$kver/$(dirname "$f")"
-        cp "$kmods/$f" "$root/lib/modules/$kver/$f"
-    done
-done
-# Ours (guest/kernel/), with the load order a full system needs.
-"$SRCDIR/guest/kernel/build.sh" "$kver" "$root/lib/modules/$kver/extra"
-mkdir -p "$root/etc/modprobe.d"
-cp "$SRCDIR"/guest/kernel/*/*.conf "$root/etc/modprobe.d/"
-cp "$kmods"/modules.builtin* "$kmods"/modules.order "$root/lib/modules/$kver/"
-depmod -b "$root" "$kver"
-echo "$boot_modules" | tr ' ' '\n' | sed '/^$/d' > "$root/etc/modules"
-
-install -m 0755 "$SRCDIR/tests/guest/rootfs/init" "$root/init"
-cp "$SRCDIR"/tests/guest/rootfs/*.sh "$root/dredbox/"
-for c in "$SRCDIR"/tests/guest/programs/*.c; do
-    aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -o \
-        "$root/dredbox/bin/$(basename "$c" .c)" "$c"
-done
-# The accelerator library and its tool (docs/accelerator.md).
-aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -I"$SRCDIR/include" \
-    -o "$root/dredbox/bin/dredbox-accel" "$SRCDIR/guest/accel/dredbox-accel.c" \
-    "$SRCDIR/guest/accel/libdredbox-accel.c"
-# The SDM agent (docs/guest-kernel.md), which releases accelerator queues
-# with the library.
-aarch64-linux-gnu-gcc -static -O2 -Wall -Werror -I"$SRCDIR/include" \
-    -I"$SRCDIR/guest/accel" \
-    -o "$root/dredbox/bin/dredbox-agent" "$SRCDIR/guest/agent/dredbox-agent.c" \
-    "$SRCDIR/guest/accel/libdredbox-accel.c"
-
-(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > "$OUT/initramfs.gz"
+mkdir -p "$work/dredbox"
+cp "$SRCDIR"/tests/guest/rootfs/*.sh "$work/dredbox/"
+(cd "$work" && find . | cpio -o -H newc --quiet | gzip -9) > "$OUT/tests.cpio.gz"
+cat "$OUT/initramfs.gz" "$OUT/tests.cpio.gz" > "$OUT/initramfs-test.gz"
 rm -rf "$work"
-echo "$stamp" > "$OUT/stamp"
-echo "prepare: $OUT/Image ($kver) and $OUT/initramfs.gz ready"

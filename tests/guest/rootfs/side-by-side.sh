@@ -1,7 +1,7 @@
 # Two vCPUs at once, on the remote nodes 1 and 2 (docs/timing.md,
 # "Several vCPUs"): a pointer chase on each, then a streaming copy on
 # each.  Each pair runs on vCPUs 0 and 1 and measures together
-# (BENCH_GO, tests/guest/programs/bench-lib.h).  Whether the two nodes
+# (BENCH_GO, guest/tools/bench-lib.h).  Whether the two nodes
 # share a link is the host's choice of memory bricks behind them.  Then
 # waits for the host to read the counters (DREDBOX-STEP measured).
 set -e -o pipefail    # errors are fatal (docs/testing.md)

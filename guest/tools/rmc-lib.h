@@ -13,8 +13,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "../../../include/dredbox/address-map.h"
-#include "../../../include/dredbox/rmc-regs.h"
+#include "dredbox/address-map.h"
+#include "dredbox/rmc-regs.h"
 
 static int rmc_memfd = -1;
 

@@ -8,9 +8,8 @@ QSRC=$2
 # The parts of our tree that live inside QEMU's layout.
 DIRS="hw/dredbox include/hw/dredbox include/dredbox backends/remote-memory tests/qtest
 configs/devices/aarch64-softmmu"
-# Single files: our QAPI module, and the pool protocol's framing that
-# QEMU shares with our tools.
-FILES="lib/wire.c lib/wire.h qapi/dredbox.json"
+# Single files: our QAPI module.
+FILES="qapi/dredbox.json"
 
 for f in $FILES; do
     mkdir -p "$QSRC/$(dirname "$f")"

@@ -1,29 +1,30 @@
 /*
- * Client of the dReDBox memory-brick pool daemon.  The protocol is
- * described in docs/memory-pool.md.
+ * Client of the dReDBox memory-brick pool daemon (pool-client.h).  The
+ * protocol is described in docs/memory-pool.md: one JSON object per line
+ * each way; a reply granting a segment carries its fd (SCM_RIGHTS), which
+ * QIOChannelSocket receives.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
-#include "qemu/cutils.h"
-#include "qemu/sockets.h"
+#include "io/channel-socket.h"
+#include "qobject/qbool.h"
 #include "qobject/qjson.h"
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
 #include "hw/dredbox/pool-client.h"
-/* Shared with the rack tools; overlaid from our memory-brick/. */
-#include "../../lib/wire.h"
 
 /* A local daemon answers at once; never let a wedged one hang QEMU. */
 #define POOL_REPLY_TIMEOUT_SEC 10
 #define POOL_MAX_REPLY 65536
 
 struct PoolClient {
-    int fd;
+    QIOChannelSocket *sioc;     /* NULL: not connected (again) yet */
     char *socket;
+    char *client;
     uint64_t granule;
     GArray *bricks;     /* uint32_t ids, in the pool's order */
 };
@@ -53,36 +54,109 @@ static char *pool_socket_path(const char *pool, Error **errp)
     return path;
 }
 
-/* Send @req; return the reply if it says ok, else set @errp. */
-static QDict *pool_call(PoolClient *pc, QDict *req, int *fd, Error **errp)
+/* Member @key of @d: an unsigned number up to @max, else an error. */
+static bool get_uint(QDict *d, const char *key, uint64_t max, uint64_t *out,
+                     Error **errp)
+{
+    QNum *n = d ? qobject_to(QNum, qdict_get(d, key)) : NULL;
+
+    if (!n || !qnum_get_try_uint(n, out) || *out > max) {
+        error_setg(errp, "memory pool sent a malformed reply (\"%s\")", key);
+        return false;
+    }
+    return true;
+}
+
+static void pool_disconnect(PoolClient *pc)
+{
+    if (pc->sioc) {
+        qio_channel_close(QIO_CHANNEL(pc->sioc), NULL);
+        object_unref(OBJECT(pc->sioc));
+        pc->sioc = NULL;
+    }
+}
+
+/* One reply line, with the first fd that came with it (others closed). */
+static char *pool_recv(PoolClient *pc, int *fd, Error **errp)
+{
+    g_autoptr(GString) line = g_string_new(NULL);
+
+    while (!line->len || line->str[line->len - 1] != '\n') {
+        char buf[4096];
+        struct iovec iov = { buf, sizeof(buf) };
+        int *fds = NULL;
+        size_t nfds = 0;
+        ssize_t n;
+
+        n = qio_channel_readv_full(QIO_CHANNEL(pc->sioc), &iov, 1,
+                                   fd ? &fds : NULL, fd ? &nfds : NULL, 0,
+                                   errp);
+        for (size_t i = 0; i < nfds; i++) {
+            if (*fd < 0) {
+                *fd = fds[i];
+            } else {
+                close(fds[i]);
+            }
+        }
+        g_free(fds);
+        if (n == QIO_CHANNEL_ERR_BLOCK) {
+            error_setg(errp, "memory pool at %s did not answer in %d s",
+                       pc->socket, POOL_REPLY_TIMEOUT_SEC);
+            return NULL;
+        }
+        if (n <= 0) {
+            if (!n) {
+                error_setg(errp, "memory pool at %s closed the connection",
+                           pc->socket);
+            }
+            return NULL;
+        }
+        if (line->len + n > POOL_MAX_REPLY) {
+            error_setg(errp, "memory pool at %s sent a reply longer than"
+                       " %d bytes", pc->socket, POOL_MAX_REPLY);
+            return NULL;
+        }
+        g_string_append_len(line, buf, n);
+    }
+    g_string_truncate(line, line->len - 1);
+    return g_string_free(g_steal_pointer(&line), false);
+}
+
+/*
+ * Send @req; return the reply if it says ok, else set @errp.  A broken
+ * connection is dropped, so that the next call connects again.
+ */
+static QDict *pool_request(PoolClient *pc, QDict *req, int *fd,
+                           Error **errp)
 {
     g_autoptr(GString) json = qobject_to_json(QOBJECT(req));
     g_autofree char *line = NULL;
-    QObject *obj;
+    QBool *ok;
     QDict *reply;
 
     if (fd) {
         *fd = -1;
     }
-    if (!rack_wire_send(pc->fd, json->str, -1)) {
-        error_setg_errno(errp, errno, "memory pool at %s is gone",
-                         pc->socket);
-        return NULL;
-    }
-    line = rack_wire_recv(pc->fd, POOL_MAX_REPLY, fd);
-    if (!line) {
-        error_setg(errp, "memory pool at %s did not answer", pc->socket);
-        return NULL;
-    }
-
-    obj = qobject_from_json(line, NULL);
-    reply = qobject_to(QDict, obj);
-    if (!reply) {
-        qobject_unref(obj);
-        error_setg(errp, "memory pool sent a malformed reply");
+    g_string_append_c(json, '\n');
+    if (qio_channel_write_all(QIO_CHANNEL(pc->sioc), json->str, json->len,
+                              errp) < 0) {
+        error_prepend(errp, "memory pool at %s is gone: ", pc->socket);
+        pool_disconnect(pc);
         goto fail;
     }
-    if (!qdict_get_try_bool(reply, "ok", false)) {
+    line = pool_recv(pc, fd, errp);
+    if (!line) {
+        pool_disconnect(pc);
+        goto fail;
+    }
+    reply = qobject_to(QDict, qobject_from_json(line, NULL));
+    if (!reply) {
+        error_setg(errp, "memory pool sent a malformed reply");
+        pool_disconnect(pc);
+        goto fail;
+    }
+    ok = qobject_to(QBool, qdict_get(reply, "ok"));
+    if (!ok || !qbool_get_bool(ok)) {
         const char *msg = qdict_get_try_str(reply, "error");
 
         error_setg(errp, "memory pool refused: %s", msg ? msg : "no reason");
@@ -99,72 +173,107 @@ fail:
     return NULL;
 }
 
-PoolClient *pool_client_connect(const char *pool, const char *client,
-                                Error **errp)
+/* Connect, say hello and learn the granule and the bricks. */
+static bool pool_connect(PoolClient *pc, Error **errp)
 {
-    PoolClient *pc = g_new0(PoolClient, 1);
+    SocketAddress addr = {
+        .type = SOCKET_ADDRESS_TYPE_UNIX,
+        .u.q_unix.path = pc->socket,
+    };
     struct timeval tv = { .tv_sec = POOL_REPLY_TIMEOUT_SEC };
     QDict *req, *reply;
+    QList *bricks;
+    QListEntry *e;
 
-    pc->fd = -1;
-    pc->socket = pool_socket_path(pool, errp);
-    if (!pc->socket) {
-        goto fail;
-    }
-    pc->fd = unix_connect(pc->socket, errp);
-    if (pc->fd < 0) {
+    pc->sioc = qio_channel_socket_new();
+    if (qio_channel_socket_connect_sync(pc->sioc, &addr, errp) < 0) {
         error_prepend(errp, "cannot reach the memory pool: ");
-        goto fail;
+        pool_disconnect(pc);
+        return false;
     }
-    setsockopt(pc->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(pc->sioc->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    setsockopt(pc->sioc->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 
     req = qdict_new();
     qdict_put_str(req, "cmd", "hello");
-    qdict_put_str(req, "client", client);
-    reply = pool_call(pc, req, NULL, errp);
+    qdict_put_str(req, "client", pc->client);
+    reply = pool_request(pc, req, NULL, errp);
     qobject_unref(req);
     if (!reply) {
-        goto fail;
+        return false;
     }
     qobject_unref(reply);
 
     req = qdict_new();
     qdict_put_str(req, "cmd", "query");
-    reply = pool_call(pc, req, NULL, errp);
+    reply = pool_request(pc, req, NULL, errp);
     qobject_unref(req);
     if (!reply) {
-        goto fail;
+        return false;
     }
-    pc->granule = qdict_get_try_int(reply, "granule", 0);
-    pc->bricks = g_array_new(false, false, sizeof(uint32_t));
-    if (qdict_get_qlist(reply, "bricks")) {
-        QListEntry *e;
-
-        QLIST_FOREACH_ENTRY(qdict_get_qlist(reply, "bricks"), e) {
-            QDict *b = qobject_to(QDict, qlist_entry_obj(e));
-            uint32_t id = b ? qdict_get_try_int(b, "id", 0) : 0;
-
-            g_array_append_val(pc->bricks, id);
+    bricks = qobject_to(QList, qdict_get(reply, "bricks"));
+    if (!get_uint(reply, "granule", INT64_MAX, &pc->granule, errp) ||
+        !bricks) {
+        if (!bricks) {
+            error_setg(errp, "memory pool sent a malformed reply"
+                       " (\"bricks\")");
         }
+        qobject_unref(reply);
+        pool_disconnect(pc);
+        return false;
+    }
+    g_array_set_size(pc->bricks, 0);
+    QLIST_FOREACH_ENTRY(bricks, e) {
+        uint64_t id;
+        uint32_t brick;
+
+        if (!get_uint(qobject_to(QDict, qlist_entry_obj(e)), "id",
+                      UINT32_MAX, &id, errp)) {
+            qobject_unref(reply);
+            pool_disconnect(pc);
+            return false;
+        }
+        brick = id;
+        g_array_append_val(pc->bricks, brick);
     }
     qobject_unref(reply);
-    return pc;
+    return true;
+}
 
-fail:
-    pool_client_close(pc);
-    return NULL;
+/* A request on the session, connecting again first if it broke. */
+static QDict *pool_call(PoolClient *pc, QDict *req, int *fd, Error **errp)
+{
+    if (!pc->sioc && !pool_connect(pc, errp)) {
+        if (fd) {
+            *fd = -1;
+        }
+        return NULL;
+    }
+    return pool_request(pc, req, fd, errp);
+}
+
+PoolClient *pool_client_connect(const char *pool, const char *client,
+                                Error **errp)
+{
+    PoolClient *pc = g_new0(PoolClient, 1);
+
+    pc->client = g_strdup(client);
+    pc->bricks = g_array_new(false, false, sizeof(uint32_t));
+    pc->socket = pool_socket_path(pool, errp);
+    if (!pc->socket || !pool_connect(pc, errp)) {
+        pool_client_close(pc);
+        return NULL;
+    }
+    return pc;
 }
 
 void pool_client_close(PoolClient *pc)
 {
     if (pc) {
-        if (pc->fd >= 0) {
-            close(pc->fd);
-        }
+        pool_disconnect(pc);
         g_free(pc->socket);
-        if (pc->bricks) {
-            g_array_free(pc->bricks, true);
-        }
+        g_free(pc->client);
+        g_array_free(pc->bricks, true);
         g_free(pc);
     }
 }
@@ -179,26 +288,40 @@ const GArray *pool_client_bricks(PoolClient *pc)
     return pc->bricks;
 }
 
+QDict *pool_client_call(PoolClient *pc, QDict *req, int *fd, Error **errp)
+{
+    return pool_call(pc, req, fd, errp);
+}
+
 static int segment_reply(QDict *reply, int fd, PoolSegmentInfo *info,
                          Error **errp)
 {
-    QDict *seg = qdict_get_qdict(reply, "segment");
+    QDict *seg = qobject_to(QDict, qdict_get(reply, "segment"));
+    QBool *writable = qobject_to(QBool, qdict_get(reply, "writable"));
+    uint64_t id, brick;
 
-    if (!seg || fd < 0) {
+    if (fd < 0 || !seg) {
         error_setg(errp, "memory pool granted no segment");
-        qobject_unref(reply);
-        if (fd >= 0) {
-            close(fd);
-        }
-        return -1;
+        goto fail;
     }
-    info->id = qdict_get_int(seg, "id");
-    info->brick = qdict_get_int(seg, "brick");
-    info->offset = qdict_get_int(seg, "offset");
-    info->size = qdict_get_int(seg, "size");
-    info->writable = qdict_get_try_bool(reply, "writable", false);
+    if (!get_uint(seg, "id", UINT32_MAX, &id, errp) ||
+        !get_uint(seg, "brick", UINT32_MAX, &brick, errp) ||
+        !get_uint(seg, "offset", INT64_MAX, &info->offset, errp) ||
+        !get_uint(seg, "size", INT64_MAX, &info->size, errp)) {
+        goto fail;
+    }
+    info->id = id;
+    info->brick = brick;
+    info->writable = writable && qbool_get_bool(writable);
     qobject_unref(reply);
     return fd;
+
+fail:
+    qobject_unref(reply);
+    if (fd >= 0) {
+        close(fd);
+    }
+    return -1;
 }
 
 int pool_client_alloc(PoolClient *pc, uint64_t size, int64_t brick,

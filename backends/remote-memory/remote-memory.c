@@ -53,6 +53,7 @@ struct HostMemoryBackendRemote {
     bool on_demand;
 
     PoolClient *pc;
+    Object *pool_holder;    /* the dredbox-pool object pc is, if any */
     /* static mode: the segment mapped, and whether we allocated it */
     PoolSegmentInfo seg;
     bool seg_owned;
@@ -104,12 +105,6 @@ uint64_t dredbox_remote_memory_granule(Object *memdev, uint64_t g)
         return UINT64_MAX;
     }
     return r->granule_offset[g];
-}
-
-static char *remote_client_name(HostMemoryBackendRemote *r)
-{
-    return r->client ? g_strdup(r->client)
-                     : g_strdup_printf("qemu-%d", (int)getpid());
 }
 
 /* Take @size bytes from the brick and memory class asked for. */
@@ -372,12 +367,12 @@ static bool remote_backend_memory_alloc(HostMemoryBackend *backend,
 {
     HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(backend);
     g_autofree char *name = host_memory_backend_get_name(backend);
-    g_autofree char *client = remote_client_name(r);
     bool ok;
 
     if (!r->pool) {
-        error_setg(errp, "memory-backend-remote '%s': property 'pool' (the"
-                   " pool daemon's socket or manifest) is required", name);
+        error_setg(errp, "memory-backend-remote '%s': property 'pool' (a"
+                   " dredbox-pool object, or the pool daemon's socket or"
+                   " manifest) is required", name);
         return false;
     }
     if (!backend->size) {
@@ -395,7 +390,7 @@ static bool remote_backend_memory_alloc(HostMemoryBackend *backend,
                    " segment= exclude each other", name);
         return false;
     }
-    r->pc = pool_client_connect(r->pool, client, errp);
+    r->pc = dredbox_pool_get(r->pool, r->client, &r->pool_holder, errp);
     if (!r->pc) {
         error_prepend(errp, "memory-backend-remote '%s': ", name);
         return false;
@@ -404,7 +399,7 @@ static bool remote_backend_memory_alloc(HostMemoryBackend *backend,
                       : remote_alloc_static(r, name, errp);
     if (!ok) {
         remote_give_back(r);
-        pool_client_close(r->pc);
+        dredbox_pool_put(r->pc, r->pool_holder);
         r->pc = NULL;
         return false;
     }
@@ -423,7 +418,7 @@ static void remote_backend_finalize(Object *obj)
             memory_listener_unregister(&r->listener);
         }
         remote_give_back(r);
-        pool_client_close(r->pc);
+        dredbox_pool_put(r->pc, r->pool_holder);
     }
     if (r->host) {
         qemu_ram_munmap(-1, r->host, MEMORY_BACKEND(r)->size);
@@ -458,9 +453,18 @@ static void remote_set_pool(Object *obj, const char *value, Error **errp)
     }
 }
 
+/* The name the memory is leased to: its own, its pool object's, qemu-PID */
 static char *remote_get_client(Object *obj, Error **errp)
 {
-    return remote_client_name(MEMORY_BACKEND_REMOTE(obj));
+    HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(obj);
+
+    if (r->client) {
+        return g_strdup(r->client);
+    }
+    if (r->pool_holder) {
+        return object_property_get_str(r->pool_holder, "client", errp);
+    }
+    return g_strdup_printf("qemu-%d", (int)getpid());
 }
 
 static void remote_set_client(Object *obj, const char *value, Error **errp)

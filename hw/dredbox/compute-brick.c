@@ -757,7 +757,10 @@ static void dredbox_create_rmc(DredboxComputeState *s)
     if (s->pool) {
         qdev_prop_set_string(dev, "pool", s->pool);
     }
-    qdev_prop_set_string(dev, "client", client);
+    /* A dredbox-pool object holds the leases under its own name. */
+    if (s->rmc_client || !dredbox_pool_is_object(s->pool)) {
+        qdev_prop_set_string(dev, "client", client);
+    }
     qdev_prop_set_bit(dev, "fabric", s->fabric);
     sysbus_realize_and_unref(sbd, &error_fatal);
     sysbus_mmio_map(sbd, 0, cfg->base);
@@ -1494,12 +1497,14 @@ static void dredbox_compute_class_init(ObjectClass *oc, void *data)
     object_class_property_add_str(oc, "pool", dredbox_get_pool,
                                   dredbox_set_pool);
     object_class_property_set_description(oc, "pool",
-        "The rack's memory pool (socket or pool.json) whose segments the "
-        "Remote Memory Controller forwards to");
+        "The rack's memory pool whose segments the Remote Memory "
+        "Controller forwards to: a dredbox-pool object, or the pool "
+        "daemon's socket or pool.json");
     object_class_property_add_str(oc, "client", dredbox_get_rmc_client,
                                   dredbox_set_rmc_client);
     object_class_property_set_description(oc, "client",
-        "Name this brick's RMC uses with the pool (default brick<ID>)");
+        "Name this brick's RMC uses with the pool (default brick<ID>; "
+        "with a dredbox-pool object, the object's)");
     object_class_property_add_bool(oc, "fabric", dredbox_get_fabric,
                                    dredbox_set_fabric);
     object_class_property_set_description(oc, "fabric",

@@ -560,23 +560,15 @@ bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t id,
         error_setg(errp, "segment %u is already attached", id);
         return false;
     }
-    if (!s->pool) {
+    if (!s->pc) {
         error_setg(errp, "this compute brick has no memory pool; start it"
-                   " with -machine dredbox-compute,pool=PATH");
+                   " with -machine dredbox-compute,pool=POOL");
         return false;
     }
-    if (!s->pc) {
-        s->pc = pool_client_connect(s->pool, s->client, errp);
-        if (!s->pc) {
-            return false;
-        }
-    }
     seg = g_new0(DredboxRmcSegment, 1);
+    /* If the pool went away, the session connects again. */
     fd = pool_client_open(s->pc, id, &seg->info, errp);
     if (fd < 0) {
-        /* The pool may be gone: reconnect on the next attach. */
-        pool_client_close(s->pc);
-        s->pc = NULL;
         g_free(seg);
         return false;
     }
@@ -1305,7 +1297,7 @@ static void rmc_realize(DeviceState *dev, Error **errp)
     if (s->pool) {
         const GArray *bricks;
 
-        s->pc = pool_client_connect(s->pool, s->client, errp);
+        s->pc = dredbox_pool_get(s->pool, s->client, &s->pool_holder, errp);
         if (!s->pc) {
             error_prepend(errp, "dredbox-rmc: ");
             return;
@@ -1342,7 +1334,9 @@ static void rmc_unrealize(DeviceState *dev)
     g_ptr_array_foreach(s->segments, (GFunc)rmc_segment_free, NULL);
     g_ptr_array_free(s->segments, true);
     migrate_del_blocker(&s->migration_blocker);
-    pool_client_close(s->pc);
+    if (s->pc) {
+        dredbox_pool_put(s->pc, s->pool_holder);
+    }
 }
 
 static int rmc_post_load(void *opaque, int version_id)

@@ -6,6 +6,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qemu/module.h"
 #include "qemu/sockets.h"
 #include "libqtest.h"
 #include "qobject/qjson.h"
@@ -15,7 +16,7 @@
 #include <sys/prctl.h>
 #include "dredbox-qtest-util.h"
 /* The pool protocol's framing, shared with the pool's own tools. */
-#include "../../lib/wire.h"
+#include "hw/dredbox/pool-client.h"
 
 uint64_t dredbox_qdict_uint(QDict *d, const char *key)
 {
@@ -205,52 +206,46 @@ void dredbox_pool_stop(DredboxPool *pool)
     g_free(pool);
 }
 
-/* One request; the reply, which must be ok, and its fd if @seg_fd. */
-static QDict *pool_line(int sock, const char *json, int *seg_fd)
+/* One request as the admin client "qtest"; the reply, which must be ok. */
+static QDict *pool_request(DredboxPool *pool, const char *json, int *seg_fd)
 {
-    g_autofree char *line = NULL;
+    PoolClient *pc;
+    QDict *hello = qdict_new();
+    QDict *req = qobject_to(QDict, qobject_from_json(json, &error_abort));
+    Error *err = NULL;
     QDict *reply;
 
-    g_assert_true(rack_wire_send(sock, json, -1));
-    line = rack_wire_recv(sock, 1 << 20, seg_fd);
-    g_assert_nonnull(line);
-    reply = qobject_to(QDict, qobject_from_json(line, &error_abort));
-    g_assert_nonnull(reply);
-    if (!qdict_get_try_bool(reply, "ok", false)) {
-        g_test_message("pool refused %s: %s", json, line);
+    module_call_init(MODULE_INIT_QOM);      /* QIOChannelSocket; once */
+    pc = pool_client_connect(pool->socket, "qtest", &error_abort);
+
+    qdict_put_str(hello, "cmd", "hello");
+    qdict_put_str(hello, "client", "qtest");
+    qdict_put_str(hello, "role", "admin");
+    qobject_unref(pool_client_call(pc, hello, NULL, &error_abort));
+    qobject_unref(hello);
+    reply = pool_client_call(pc, req, seg_fd, &err);
+    if (!reply) {
+        g_test_message("%s: %s", json, error_get_pretty(err));
         g_assert_not_reached();
     }
+    qobject_unref(req);
+    pool_client_close(pc);
     return reply;
-}
-
-static int pool_connect(DredboxPool *pool)
-{
-    int sock = unix_connect(pool->socket, &error_abort);
-
-    qobject_unref(pool_line(sock, "{\"cmd\": \"hello\", \"client\":"
-                            " \"qtest\", \"role\": \"admin\"}", NULL));
-    return sock;
 }
 
 QDict *dredbox_pool_call(DredboxPool *pool, const char *json)
 {
-    int sock = pool_connect(pool);
-    QDict *reply = pool_line(sock, json, NULL);
-
-    close(sock);
-    return reply;
+    return pool_request(pool, json, NULL);
 }
 
 void *dredbox_pool_map(DredboxPool *pool, uint32_t segment, uint64_t *size)
 {
     g_autofree char *req = g_strdup_printf("{\"cmd\": \"open\","
                                            " \"segment\": %u}", segment);
-    int sock = pool_connect(pool);
     int fd;
-    QDict *reply = pool_line(sock, req, &fd);
+    QDict *reply = pool_request(pool, req, &fd);
     void *p;
 
-    close(sock);
     g_assert_cmpint(fd, >=, 0);
     *size = dredbox_qdict_uint(qdict_get_qdict(reply, "segment"), "size");
     qobject_unref(reply);

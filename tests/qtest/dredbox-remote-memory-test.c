@@ -391,6 +391,81 @@ static void test_memory_map_pmem(void)
     dredbox_pool_stop(pool);
 }
 
+/* The owners of the pool's segments, in the pool's order, joined by ' ' */
+static char *pool_owners(DredboxPool *pool)
+{
+    QDict *reply = dredbox_pool_call(pool, "{\"cmd\": \"query\"}");
+    g_autoptr(GString) s = g_string_new(NULL);
+    QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(reply, "segments"), e) {
+        QDict *seg = qobject_to(QDict, qlist_entry_obj(e));
+
+        g_string_append_printf(s, "%s%s", s->len ? " " : "",
+                               qdict_get_str(seg, "owner"));
+    }
+    qobject_unref(reply);
+    return g_string_free(g_steal_pointer(&s), false);
+}
+
+/*
+ * -object dredbox-pool: one session for the brick.  Two backends and the
+ * RMC given pool=ID hold their leases under the object's client name; a
+ * backend cannot name another; the object cannot go while it is used.
+ */
+static void test_pool_object(void)
+{
+    DredboxPool *pool = dredbox_pool_start(two_bricks);
+    g_autofree char *args = g_strdup_printf(
+        "-object dredbox-pool,id=p0,path=%s,client=brick-a "
+        DREDBOX_MACHINE ",pool=p0 -m 1536M "
+        "-object memory-backend-ram,id=local,size=1G "
+        "-object memory-backend-remote,id=r1,size=256M,pool=p0,brick=0 "
+        "-object memory-backend-remote,id=r2,size=256M,pool=p0,brick=1 "
+        "-numa node,nodeid=0,cpus=0-3,memdev=local "
+        "-numa node,nodeid=1,memdev=r1 -numa node,nodeid=2,memdev=r2",
+        pool->socket);
+    g_autofree char *owners = NULL;
+    g_autofree char *bad = NULL, *nopath = NULL, *unreachable = NULL;
+    QTestState *qts = qtest_init(args);
+    QDict *resp;
+
+    owners = pool_owners(pool);
+    g_assert_cmpstr(owners, ==, "brick-a brick-a");
+    resp = qtest_qmp(qts, "{'execute': 'qom-get', 'arguments':"
+                     " {'path': '/objects/r1', 'property': 'client'}}");
+    g_assert_cmpstr(qdict_get_str(resp, "return"), ==, "brick-a");
+    qobject_unref(resp);
+    /* The RMC opens what brick-a holds over the same session. */
+    resp = qtest_qmp(qts, "{'execute': 'dredbox-rmc-attach-segment',"
+                     " 'arguments': {'segment': %u}}",
+                     (unsigned)qom_get_uint(qts, "/objects/r2", "segment"));
+    g_assert_true(qdict_haskey(resp, "return"));
+    qobject_unref(resp);
+    resp = qtest_qmp(qts, "{'execute': 'object-del', 'arguments':"
+                     " {'id': 'p0'}}");
+    g_assert_nonnull(qdict_get_qdict(resp, "error"));
+    qobject_unref(resp);
+    qtest_quit(qts);
+    g_assert_cmpuint(dredbox_pool_used(pool, 0), ==, 0);
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 0);
+
+    bad = g_strdup_printf("-object dredbox-pool,id=p0,path=%s "
+                          DREDBOX_MACHINE " -m 1G -object memory-backend-"
+                          "remote,id=r1,size=256M,pool=p0,client=brick-b",
+                          pool->socket);
+    dredbox_assert_qemu_fails(bad, "client=brick-b: the dredbox-pool object"
+                              " 'p0' holds the leases under its own client"
+                              " name");
+    nopath = g_strdup(DREDBOX_MACHINE " -m 1G -object dredbox-pool,id=p0");
+    dredbox_assert_qemu_fails(nopath, "Parameter 'path' is missing");
+    unreachable = g_strdup(DREDBOX_MACHINE " -m 1G -object dredbox-pool,"
+                           "id=p0,path=/nonexistent/memd.sock");
+    dredbox_assert_qemu_fails(unreachable, "dredbox-pool 'p0': cannot reach"
+                              " the memory pool");
+    dredbox_pool_stop(pool);
+}
+
 typedef struct BadBackend {
     unsigned mib;
     const char *opts;       /* appended to the backend's options */
@@ -466,6 +541,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-remote-memory/object-add-del",
                    test_object_add_del);
     qtest_add_func("/dredbox-remote-memory/memory-map", test_memory_map);
+    qtest_add_func("/dredbox-remote-memory/pool-object", test_pool_object);
     qtest_add_func("/dredbox-remote-memory/memory-map-pmem",
                    test_memory_map_pmem);
     qtest_add_func("/dredbox-remote-memory/virtio-mem-hotplug",

@@ -746,7 +746,7 @@ static void test_qmp(void)
     qts = qtest_init(DREDBOX_MACHINE);
     err = qmp_err(qts, "{'execute': 'dredbox-rmc-attach-segment',"
                   " 'arguments': {'segment': 1}}");
-    g_assert_nonnull(strstr(err, "-machine dredbox-compute,pool=PATH"));
+    g_assert_nonnull(strstr(err, "-machine dredbox-compute,pool=POOL"));
     g_free(err);
     qtest_quit(qts);
     dredbox_pool_stop(pool);

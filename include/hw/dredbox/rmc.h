@@ -137,6 +137,7 @@ struct DredboxRmcState {
 
     /* host side: the pool connection and the segments attached */
     PoolClient *pc;
+    Object *pool_holder;        /* the dredbox-pool object pc is, if any */
     GPtrArray *segments;    /* DredboxRmcSegment * */
     /* while segments are attached or doorbells bound */
     Error *migration_blocker;

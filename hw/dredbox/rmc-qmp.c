@@ -9,10 +9,25 @@
 #include "qapi/qapi-commands-dredbox.h"
 #include "hw/dredbox/rmc.h"
 
-DredboxRmcState *dredbox_rmc_find(Error **errp)
+DredboxRmcState *dredbox_rmc_find(const char *path, Error **errp)
 {
-    Object *obj = object_resolve_path_type("", TYPE_DREDBOX_RMC, NULL);
+    bool ambiguous = false;
+    Object *obj;
 
+    if (path) {
+        obj = object_resolve_path_type(path, TYPE_DREDBOX_RMC, NULL);
+        if (!obj) {
+            error_setg(errp, "'%s' is not a dReDBox Remote Memory"
+                       " Controller", path);
+        }
+        return obj ? DREDBOX_RMC(obj) : NULL;
+    }
+    obj = object_resolve_path_type("", TYPE_DREDBOX_RMC, &ambiguous);
+    if (ambiguous) {
+        error_setg(errp, "this machine has several Remote Memory"
+                   " Controllers: say which with 'rmc'");
+        return NULL;
+    }
     if (!obj) {
         error_setg(errp, "this machine has no dReDBox Remote Memory"
                    " Controller (use -machine dredbox-compute)");
@@ -21,10 +36,11 @@ DredboxRmcState *dredbox_rmc_find(Error **errp)
     return DREDBOX_RMC(obj);
 }
 
-/* The machine's RMC if it has port @port, else NULL with @errp set. */
-static DredboxRmcState *rmc_find_port(uint8_t port, Error **errp)
+/* The RMC @path names if it has port @port, else NULL with @errp set. */
+static DredboxRmcState *rmc_find_port(const char *path, uint8_t port,
+                                      Error **errp)
 {
-    DredboxRmcState *s = dredbox_rmc_find(errp);
+    DredboxRmcState *s = dredbox_rmc_find(path, errp);
 
     if (s && port >= s->num_ports) {
         error_setg(errp, "port %u does not exist: this RMC has ports 0 to"
@@ -47,9 +63,9 @@ static DredboxRmcEntry *entry_info(const DredboxRmcEntryRegs *e)
     return info;
 }
 
-DredboxRmcInfo *qmp_query_dredbox_rmc(Error **errp)
+DredboxRmcInfo *qmp_query_dredbox_rmc(const char *rmc, Error **errp)
 {
-    DredboxRmcState *s = dredbox_rmc_find(errp);
+    DredboxRmcState *s = dredbox_rmc_find(rmc, errp);
     DredboxRmcInfo *info;
 
     if (!s) {
@@ -107,9 +123,9 @@ DredboxRmcInfo *qmp_query_dredbox_rmc(Error **errp)
 
 void qmp_dredbox_rmc_set_entry(uint8_t port, uint16_t brick, uint64_t start,
                                uint64_t end, uint64_t offset, bool add,
-                               Error **errp)
+                               const char *rmc, Error **errp)
 {
-    DredboxRmcState *s = rmc_find_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(rmc, port, errp);
     DredboxRmcEntryRegs e = {
         .netinfo = brick | (add ? RMC_NETINFO_ADD : 0),
         .ctrl = RMC_CTRL_ENABLE,
@@ -121,9 +137,9 @@ void qmp_dredbox_rmc_set_entry(uint8_t port, uint16_t brick, uint64_t start,
     }
 }
 
-void qmp_dredbox_rmc_clear_entry(uint8_t port, Error **errp)
+void qmp_dredbox_rmc_clear_entry(uint8_t port, const char *rmc, Error **errp)
 {
-    DredboxRmcState *s = rmc_find_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(rmc, port, errp);
     DredboxRmcEntryRegs e;
 
     if (s) {
@@ -135,9 +151,10 @@ void qmp_dredbox_rmc_clear_entry(uint8_t port, Error **errp)
 
 void qmp_dredbox_rmc_connect(uint8_t port, uint16_t brick,
                              bool has_latency_class,
-                             DredboxLatencyClass latency_class, Error **errp)
+                             DredboxLatencyClass latency_class,
+                             const char *rmc, Error **errp)
 {
-    DredboxRmcState *s = rmc_find_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(rmc, port, errp);
 
     if (s) {
         dredbox_rmc_set_link(s, port, true, brick,
@@ -146,9 +163,9 @@ void qmp_dredbox_rmc_connect(uint8_t port, uint16_t brick,
     }
 }
 
-void qmp_dredbox_rmc_disconnect(uint8_t port, Error **errp)
+void qmp_dredbox_rmc_disconnect(uint8_t port, const char *rmc, Error **errp)
 {
-    DredboxRmcState *s = rmc_find_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(rmc, port, errp);
 
     if (s) {
         dredbox_rmc_set_link(s, port, false, 0,
@@ -156,18 +173,20 @@ void qmp_dredbox_rmc_disconnect(uint8_t port, Error **errp)
     }
 }
 
-void qmp_dredbox_rmc_attach_segment(uint32_t segment, Error **errp)
+void qmp_dredbox_rmc_attach_segment(uint32_t segment, const char *rmc,
+                                    Error **errp)
 {
-    DredboxRmcState *s = dredbox_rmc_find(errp);
+    DredboxRmcState *s = dredbox_rmc_find(rmc, errp);
 
     if (s) {
         dredbox_rmc_attach_segment(s, segment, errp);
     }
 }
 
-void qmp_dredbox_rmc_detach_segment(uint32_t segment, Error **errp)
+void qmp_dredbox_rmc_detach_segment(uint32_t segment, const char *rmc,
+                                    Error **errp)
 {
-    DredboxRmcState *s = dredbox_rmc_find(errp);
+    DredboxRmcState *s = dredbox_rmc_find(rmc, errp);
 
     if (s) {
         dredbox_rmc_detach_segment(s, segment, errp);
@@ -175,18 +194,20 @@ void qmp_dredbox_rmc_detach_segment(uint32_t segment, Error **errp)
 }
 
 void qmp_dredbox_rmc_connect_doorbell(uint8_t port, const char *path,
-                                      uint32_t segment, Error **errp)
+                                      uint32_t segment, const char *rmc,
+                                      Error **errp)
 {
-    DredboxRmcState *s = rmc_find_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(rmc, port, errp);
 
     if (s) {
         dredbox_rmc_connect_doorbell(s, port, path, segment, errp);
     }
 }
 
-void qmp_dredbox_rmc_disconnect_doorbell(uint8_t port, Error **errp)
+void qmp_dredbox_rmc_disconnect_doorbell(uint8_t port, const char *rmc,
+                                         Error **errp)
 {
-    DredboxRmcState *s = rmc_find_port(port, errp);
+    DredboxRmcState *s = rmc_find_port(rmc, port, errp);
 
     if (s) {
         dredbox_rmc_disconnect_doorbell(s, port, errp);

@@ -694,6 +694,25 @@ static void test_qmp(void)
     g_assert_cmpuint(qdict_get_int(info, "commits"), ==, 1);
     qobject_unref(resp);
 
+    /* Every command takes the RMC's QOM path; the only one by default. */
+    resp = qmp_ok(qts, "{'execute': 'query-dredbox-rmc',"
+                  " 'arguments': {'rmc': '/machine/rmc'}}");
+    g_assert_cmpuint(qdict_get_int(qdict_get_qdict(resp, "return"),
+                                   "commits"), ==, 1);
+    qobject_unref(resp);
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-disconnect',"
+                         " 'arguments': {'port': 3, 'rmc': '/machine/rmc'}}"));
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-disconnect',"
+                  " 'arguments': {'port': 3, 'rmc': '/machine'}}");
+    g_assert_cmpstr(err, ==, "'/machine' is not a dReDBox Remote Memory"
+                    " Controller");
+    g_free(err);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-attach-segment',"
+                  " 'arguments': {'segment': 1, 'rmc': '/nosuch'}}");
+    g_assert_cmpstr(err, ==, "'/nosuch' is not a dReDBox Remote Memory"
+                    " Controller");
+    g_free(err);
+
     err = qmp_err(qts, "{'execute': 'dredbox-rmc-set-entry',"
                   " 'arguments': {'port': 8, 'brick': 0, 'start': 0,"
                   " 'end': 4095, 'offset': 0, 'add': true}}");

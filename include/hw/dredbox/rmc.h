@@ -143,8 +143,11 @@ struct DredboxRmcState {
     Error *migration_blocker;
 };
 
-/* The machine's RMC, or NULL with @errp set. */
-DredboxRmcState *dredbox_rmc_find(Error **errp);
+/*
+ * The RMC at QOM path @path (NULL: the machine's only one), or NULL with
+ * @errp set.
+ */
+DredboxRmcState *dredbox_rmc_find(const char *path, Error **errp);
 
 /*
  * Make @e @port's pending and live entry, as a guest's commit of that

@@ -30,8 +30,8 @@ mkdir -p "$CACHE" "$OUT"
 
 # Our software, cross-built (ninja rebuilds what changed)
 [ -f "$SOFTWARE/build.ninja" ] ||
-    meson setup -q --cross-file "$SRCDIR/guest/aarch64-linux-gnu.ini" \
-        "$SOFTWARE" "$SRCDIR/guest"
+    meson setup --cross-file "$SRCDIR/guest/aarch64-linux-gnu.ini" \
+        "$SOFTWARE" "$SRCDIR/guest" > /dev/null
 ninja -C "$SOFTWARE" > /dev/null
 PROGRAMS="dredbox-agent dredbox-accel brick-id chase hashtable mem-pattern
 membw numa-facts numa-touch rmc-bench rmc-count rmc-tool"

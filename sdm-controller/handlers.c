@@ -1,0 +1,814 @@
+/*
+ * The SDM controller's requests (docs/controller.md): attach, detach,
+ * status, graph, plan-power and register, each a JSON request line on
+ * RUN/sdm.sock answered with one reply line.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <glib-unix.h>
+#include <json-glib/json-glib.h>
+
+#include "brick-memory.h"
+#include "dredbox/address-map.h"
+#include "controller.h"
+#include "line-server.h"
+#include "rack-error.h"
+#include "qmp-client.h"
+
+static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
+{
+    json_builder_begin_object(b);
+    rack_json_member_int(b, "id", a->id);
+    rack_json_member_int(b, "compute", a->compute);
+    rack_json_member_int(b, "compute-port", a->compute_port);
+    rack_json_member_int(b, "memory", a->memory);
+    rack_json_member_int(b, "memory-port", a->memory_port);
+    rack_json_member_int(b, "size", a->size);
+    rack_json_member_str(b, "path", a->has_accel ? "accelerator"
+                               : a->rmc ? "rmc" : "virtio-mem");
+    if (a->rmc) {
+        rack_json_member_int(b, "segment", a->segment);
+    }
+    if (a->has_accel) {
+        rack_json_member_int(b, "accelerator", a->accel);
+        rack_json_member_int(b, "accelerator-port", a->accel_port);
+        rack_json_member_int(b, "segment", a->segment);
+    }
+    json_builder_end_object(b);
+}
+
+SdmPlacement placement_of(const SdmAlloc *a)
+{
+    SdmVertex *c = sdm_graph_vertex(sdm.graph, RACK_COMPUTE, a->compute);
+    SdmVertex *m = sdm_graph_vertex(sdm.graph, RACK_MEMORY, a->memory);
+    SdmVertex *x = a->has_accel
+                   ? sdm_graph_vertex(sdm.graph, RACK_ACCELERATOR, a->accel)
+                   : NULL;
+
+    if (!c || !m || a->compute_port >= c->nports ||
+        a->memory_port >= m->nports || (a->has_accel && (!x ||
+        a->accel_port >= x->nports || a->accel_memory_port >= m->nports))) {
+        return (SdmPlacement) { NULL };
+    }
+    return (SdmPlacement) {
+        m, &c->ports[a->compute_port], &m->ports[a->memory_port],
+        sdm_path_latency(&c->ports[a->compute_port],
+                         &m->ports[a->memory_port]),
+        x ? &x->ports[a->accel_port] : NULL,
+        x ? &m->ports[a->accel_memory_port] : NULL,
+    };
+}
+
+/* "node": the NUMA node brick @c's vmem-m@m fills, or null if unknown. */
+static void add_vmem_node(JsonBuilder *b, unsigned c, unsigned m)
+{
+    uint64_t node;
+
+    json_builder_set_member_name(b, "node");
+    if (vmem_size(c, m, "node", &node, NULL)) {
+        json_builder_add_int_value(b, node);
+    } else {
+        json_builder_add_null_value(b);
+    }
+}
+
+/*
+ * The NUMA nodes in which brick @c's guest has the memory of its vmem-m@m
+ * online, as its agent finds them, into @nodes; false if they cannot be
+ * known (QEMU or the agent do not answer, or the answer is malformed).
+ */
+static bool guest_nodes(unsigned c, unsigned m, GArray *nodes)
+{
+    g_autofree char *qmp = path_in_run("brick%u.qmp", c);
+    g_autofree char *req = NULL, *ans = NULL;
+    g_auto(GStrv) ids = NULL;
+    uint64_t start, size;
+
+    if (!brick_memory_range(qmp, c, m, &start, &size, NULL)) {
+        return false;
+    }
+    req = g_strdup_printf("nodes %" G_GINT64_MODIFIER "x %"
+                          G_GINT64_MODIFIER "x", start, size);
+    ans = agent_call(c, req, NULL);
+    if (!ans) {
+        return false;
+    }
+    if (!strcmp(ans, "none")) {
+        return true;
+    }
+    ids = g_strsplit(ans, ",", -1);
+    for (int i = 0; ids[i]; i++) {
+        guint64 nid;
+
+        if (!g_ascii_string_to_unsigned(ids[i], 10, 0, 63, &nid, NULL)) {
+            return false;
+        }
+        g_array_append_val(nodes, nid);
+    }
+    return true;
+}
+
+/*
+ * "guest-nodes": where brick @c's guest has vmem-m@m's memory online
+ * (guest_nodes(); [] when the device holds none, @plugged = 0), or null.
+ */
+static void add_guest_nodes(JsonBuilder *b, unsigned c, unsigned m,
+                            bool known, uint64_t plugged)
+{
+    g_autoptr(GArray) nodes = g_array_new(false, false, sizeof(guint64));
+
+    json_builder_set_member_name(b, "guest-nodes");
+    if (!known || (plugged && !guest_nodes(c, m, nodes))) {
+        json_builder_add_null_value(b);
+        return;
+    }
+    json_builder_begin_array(b);
+    for (guint i = 0; i < nodes->len; i++) {
+        json_builder_add_int_value(b, g_array_index(nodes, guint64, i));
+    }
+    json_builder_end_array(b);
+}
+
+static char *do_attach(JsonObject *req, GError **errp)
+{
+    JsonBuilder *b;
+    const char *lat = "inter-rack", *pol = NULL, *path = "virtio-mem";
+    SdmPolicy policy = sdm.default_policy;
+    SdmRequest r = { .max_latency = RACK_INTER_RACK };
+    AttachCtx ctx = { .segment_offset = 0 };
+    const SdmStep *steps;
+    unsigned nsteps;
+    uint64_t brick;
+    int l;
+
+    if (!rack_json_opt_str(req, "latency", &lat, errp) ||
+        !rack_json_opt_str(req, "policy", &pol, errp) ||
+        !rack_json_opt_str(req, "path", &path, errp) ||
+        !rack_json_opt_bool(req, "accelerator", &r.accelerator, errp)) {
+        return NULL;
+    }
+    if (strcmp(path, "virtio-mem") && strcmp(path, "rmc")) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "path must be virtio-mem or rmc, not \"%s\"", path);
+        return NULL;
+    }
+    if (!json_object_has_member(req, "brick") ||
+        (!json_object_has_member(req, "size") && !r.accelerator)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "attach needs \"brick\" and \"size\"");
+        return NULL;
+    }
+    r.size = QUEUE_DEFAULT_SIZE;
+    if (!rack_json_get_uint(req, "brick", RACK_MAX_BRICKS - 1, &brick, errp) ||
+        (json_object_has_member(req, "size") &&
+         !rack_json_get_size(req, "size", &r.size, errp))) {
+        return NULL;
+    }
+    r.compute = brick;
+    if (json_object_has_member(req, "memory")) {
+        if (!rack_json_get_uint(req, "memory", RACK_MAX_BRICKS - 1, &brick,
+                           errp)) {
+            return NULL;
+        }
+        if (!sdm_graph_vertex(sdm.graph, RACK_MEMORY, brick)) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
+                        "the rack has no memory brick %" G_GUINT64_FORMAT,
+                        brick);
+            return NULL;
+        }
+        r.has_memory = true;
+        r.memory = brick;
+    }
+    if (r.size % (128 << 20) || !r.size) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "size must be a positive multiple of 128 MiB");
+        return NULL;
+    }
+    if ((r.accelerator || !strcmp(path, "rmc")) &&
+        r.size > port_window(r.compute)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "one RMC port of compute brick %u reaches at most %"
+                    G_GUINT64_FORMAT " GiB", r.compute,
+                    port_window(r.compute) >> 30);
+        return NULL;
+    }
+    for (l = 0; l <= RACK_INTER_RACK && strcmp(lat, rack_latency_name(l));
+         l++) {
+    }
+    if (l > RACK_INTER_RACK) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "latency must be"
+                    " tray-local, rack-local or inter-rack, not \"%s\"", lat);
+        return NULL;
+    }
+    r.max_latency = l;
+    /* virtio-mem memory lands in a node at the pair's class's distance */
+    r.pair_class = !r.accelerator && !strcmp(path, "virtio-mem");
+    if (pol && !sdm_policy_parse(pol, &policy)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "policy must be first-fit or locality, not \"%s\"", pol);
+        return NULL;
+    }
+    if (!sdm_reserve(sdm.graph, policy, &r, &ctx.pl, errp)) {
+        return NULL;
+    }
+    ctx.alloc = (SdmAlloc) {
+        .compute = r.compute, .compute_port = ctx.pl.compute_port->index,
+        .memory = ctx.pl.memory->id, .memory_port = ctx.pl.memory_port->index,
+        .size = r.size, .segment = -1, .has_accel = r.accelerator,
+        .rmc = !r.accelerator && !strcmp(path, "rmc"),
+    };
+    if (r.accelerator) {
+        ctx.alloc.accel = ctx.pl.accel_port->brick->id;
+        ctx.alloc.accel_port = ctx.pl.accel_port->index;
+        ctx.alloc.accel_memory_port = ctx.pl.accel_memory_port->index;
+    }
+    if (!sdm_state_add(sdm.state, &ctx.alloc, errp)) {
+        return NULL;
+    }
+    ctx_steps(&ctx, &steps, &nsteps);
+    if (!sdm_synth_run(steps, nsteps, &ctx, errp)) {
+        sdm_state_remove(sdm.state, ctx.alloc.id, NULL);
+        return NULL;
+    }
+    if (!sdm_state_commit(sdm.state, ctx.alloc.id, ctx.alloc.segment, errp)) {
+        return NULL;
+    }
+    sdm_reserve_commit(sdm.graph, &ctx.pl, r.size);
+    b = rack_json_reply_begin();
+    json_builder_set_member_name(b, "allocation");
+    add_alloc(b, &ctx.alloc);
+    rack_json_member_str(b, "latency", rack_latency_name(ctx.pl.latency));
+    if (!ctx.alloc.rmc && !ctx.alloc.has_accel) {
+        add_vmem_node(b, ctx.alloc.compute, ctx.alloc.memory);
+    }
+    return rack_json_end(b);
+}
+
+/*
+ * The guest's part of a detach: if it failed (@done false, why in
+ * *@errp), the detach stops and the guest keeps @what, unless @force, for
+ * a brick that is dead or rebooted without it.
+ */
+static bool guest_let_go(bool done, bool force, const char *what,
+                         GError **errp)
+{
+    if (done) {
+        return true;
+    }
+    if (!force) {
+        g_prefix_error(errp, "the guest keeps %s (detach --force takes it"
+                       " anyway): ", what);
+        return false;
+    }
+    g_clear_error(errp);
+    return true;
+}
+
+static char *do_detach(JsonObject *req, GError **errp)
+{
+    g_autoptr(GArray) list = NULL;
+    uint64_t id = UINT64_MAX, brick = UINT64_MAX;
+    bool force = false;
+    SdmAlloc *a = NULL;
+    AttachCtx ctx;
+
+    if (!rack_json_opt_uint(req, "allocation", G_MAXINT64, &id, errp) ||
+        !rack_json_opt_uint(req, "brick", RACK_MAX_BRICKS - 1, &brick, errp) ||
+        !rack_json_opt_bool(req, "force", &force, errp)) {
+        return NULL;
+    }
+    if (id == UINT64_MAX && brick == UINT64_MAX) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "detach needs \"allocation\" or \"brick\"");
+        return NULL;
+    }
+    list = sdm_state_list(sdm.state, errp);
+    if (!list) {
+        return NULL;
+    }
+    /* The given allocation, or the brick's newest. */
+    for (guint i = 0; i < list->len; i++) {
+        SdmAlloc *x = &g_array_index(list, SdmAlloc, i);
+
+        if (id == UINT64_MAX ? x->compute == brick
+                             : (uint64_t)x->id == id &&
+                               (brick == UINT64_MAX || x->compute == brick)) {
+            a = x;
+        }
+    }
+    if (!a) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
+                    id == UINT64_MAX
+                    ? "compute brick %" G_GUINT64_FORMAT " has no allocation"
+                    : brick == UINT64_MAX
+                    ? "no allocation %" G_GUINT64_FORMAT
+                    : "no allocation %" G_GUINT64_FORMAT " on that brick",
+                    id == UINT64_MAX ? brick : id);
+        return NULL;
+    }
+    ctx.alloc = *a;
+    ctx.pl = placement_of(a);
+    if (a->has_accel) {
+        /* The queue's users first: no new jobs, running ones finish. */
+        if (!guest_let_go(agent_release(&ctx, errp), force,
+                          "the accelerator", errp)) {
+            return NULL;
+        }
+    } else if (a->rmc) {
+        /* The guest's kernel lets go of the memory first. */
+        if (!guest_let_go(agent_detach(&ctx, errp), force, "the memory",
+                          errp)) {
+            return NULL;
+        }
+    } else if (!vmem_resize(a->compute, a->memory,
+                            promised(a->compute, a->memory, a->id), errp)) {
+        /* The guest keeps the memory: the allocation stands. */
+        vmem_resize(a->compute, a->memory,
+                    promised(a->compute, a->memory, -1), NULL);
+        return NULL;
+    }
+    sdm_steps_teardown(&ctx);
+    if (!sdm_state_remove(sdm.state, a->id, errp)) {
+        return NULL;
+    }
+    sdm_reserve_release(sdm.graph, &ctx.pl, a->size);
+    return rack_json_end(rack_json_reply_begin());
+}
+
+/* A segment the pool lends, from its query reply. */
+typedef struct PoolLease {
+    uint64_t id, brick, size;
+    const char *owner;
+} PoolLease;
+
+/* The pool's "segments", each checked; NULL and @errp if malformed. */
+static GArray *pool_leases(JsonObject *q, GError **errp)
+{
+    g_autoptr(GArray) out = g_array_new(FALSE, FALSE, sizeof(PoolLease));
+    JsonArray *segs;
+
+    if (!rack_json_get_array(q, "segments", &segs, errp)) {
+        return NULL;
+    }
+    for (guint k = 0; k < json_array_get_length(segs); k++) {
+        PoolLease l;
+        JsonObject *o;
+
+        if (!rack_json_array_get_obj(segs, k, &o, errp) ||
+            !rack_json_get_uint(o, "id", G_MAXUINT32, &l.id, errp) ||
+            !rack_json_get_uint(o, "brick", G_MAXUINT32, &l.brick, errp) ||
+            !rack_json_get_uint(o, "size", G_MAXINT64, &l.size, errp) ||
+            !rack_json_get_str(o, "owner", &l.owner, errp)) {
+            return NULL;
+        }
+        g_array_append_val(out, l);
+    }
+    return g_steal_pointer(&out);
+}
+
+/* Whether the RMC's query reply @r has @a's pool segment attached, and
+ * whether the doorbell of @a's port is connected. */
+static void rmc_holds(JsonObject *r, const SdmAlloc *a, bool *rmc_ok,
+                      bool *doorbell_ok)
+{
+    JsonArray *rs, *ports;
+    JsonObject *port, *db;
+    uint64_t seg;
+
+    for (guint k = 0; rack_json_get_array(r, "segments", &rs, NULL) &&
+         k < json_array_get_length(rs); k++) {
+        JsonObject *e;
+
+        *rmc_ok |= rack_json_array_get_obj(rs, k, &e, NULL) &&
+                   rack_json_get_uint(e, "segment", G_MAXUINT32, &seg, NULL) &&
+                   seg == (uint64_t)a->segment;
+    }
+    if (rack_json_get_array(r, "ports", &ports, NULL) &&
+        rack_json_array_get_obj(ports, a->compute_port, &port, NULL) &&
+        rack_json_get_object(port, "doorbell", &db, NULL)) {
+        rack_json_get_bool(db, "connected", doorbell_ok, NULL);
+    }
+}
+
+/*
+ * An RMC-path allocation or accelerator queue as the pool, the brick's
+ * RMC and the brick's guest (agent) or accelerator see it.
+ */
+static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
+                              GArray *leases)
+{
+    g_autofree char *owner = g_strdup_printf("sdm-a%" G_GINT64_FORMAT, a->id);
+    g_autofree char *qmp = path_in_run("brick%u.qmp", a->compute);
+    g_autofree char *want = g_strdup_printf(
+        "%u link=up brick=%u start=0x%" G_GINT64_MODIFIER "x size=%"
+        G_GUINT64_FORMAT " ", a->compute_port, a->memory,
+        (guint64)(QUEUE_WINDOW_BASE +
+                  a->compute_port * port_window(a->compute)),
+        a->size);
+    JsonNode *rmc = qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}",
+                             NULL);
+    bool pool_ok = false, rmc_ok = false, far_ok = false;
+
+    for (guint k = 0; k < leases->len; k++) {
+        PoolLease *l = &g_array_index(leases, PoolLease, k);
+
+        pool_ok |= l->id == (uint64_t)a->segment && l->size == a->size &&
+                   !strcmp(l->owner, owner);
+    }
+    if (rmc && JSON_NODE_HOLDS_OBJECT(rmc)) {
+        rmc_holds(json_node_get_object(rmc), a, &rmc_ok, &far_ok);
+    }
+    if (a->rmc) {
+        g_autofree char *ports = agent_call(a->compute, "status", NULL);
+        g_autofree char *line = ports ? g_strdup_printf(";%s", ports) : NULL;
+        g_autofree char *key = g_strdup_printf(";%s", want);
+
+        /* "PORT link=up brick=B start=... size=S node=N;" */
+        far_ok = line && strstr(line, key);
+    }
+    json_builder_begin_object(b);
+    rack_json_member_int(b, "allocation", a->id);
+    rack_json_member_bool(b, "pool", pool_ok);
+    rack_json_member_bool(b, "rmc", rmc_ok);
+    json_builder_set_member_name(b, a->has_accel ? "accelerator" : "guest");
+    json_builder_add_boolean_value(b, far_ok);
+    json_builder_end_object(b);
+    if (rmc) {
+        json_node_unref(rmc);
+    }
+}
+
+/* Allocations, and for each compute/memory brick pair what the
+ * controller, the brick and the pool say. */
+static char *do_status(GError **errp)
+{
+    g_autoptr(GArray) list = sdm_state_list(sdm.state, errp);
+    JsonBuilder *b;
+    g_autofree char *pool_path = NULL;
+    g_autoptr(GArray) leases = NULL;
+    g_autoptr(JsonObject) q = NULL;     /* the leases point into it */
+    MemdConn *pool;
+
+    if (!list) {
+        return NULL;
+    }
+    pool_path = g_build_filename(sdm.run_dir, "pool", "memd.sock", NULL);
+    pool = memd_connect(pool_path, "sdm", TRUE, errp);
+    if (!pool) {
+        return NULL;
+    }
+    q = memd_call(pool, "{\"cmd\":\"query\"}", NULL, errp);
+    memd_close(pool);
+    if (!q) {
+        return NULL;
+    }
+    leases = pool_leases(q, errp);
+    if (!leases) {
+        g_prefix_error(errp, "malformed reply from the pool: ");
+        return NULL;
+    }
+    b = rack_json_reply_begin();
+    json_builder_set_member_name(b, "allocations");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < list->len; i++) {
+        add_alloc(b, &g_array_index(list, SdmAlloc, i));
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "segments");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < list->len; i++) {
+        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+
+        if ((a->rmc || a->has_accel) && a->status == SDM_ALLOC_COMMITTED) {
+            add_segment_check(b, a, leases);
+        }
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "bricks");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < sdm.graph->vertices->len; i++) {
+        SdmVertex *c = g_ptr_array_index(sdm.graph->vertices, i);
+
+        for (guint j = 0; c->kind == RACK_COMPUTE &&
+             j < sdm.graph->vertices->len; j++) {
+            SdmVertex *m = g_ptr_array_index(sdm.graph->vertices, j);
+            g_autofree char *owner = g_strdup_printf("brick%u", c->id);
+            uint64_t brick_says = 0, pool_says = 0;
+            bool brick_ok;
+
+            if (m->kind != RACK_MEMORY) {
+                continue;
+            }
+            g_autoptr(GError) err = NULL;
+
+            brick_ok = vmem_size(c->id, m->id, "size", &brick_says, &err);
+            /* A memory brick registered after the compute brick started
+             * has no virtio-mem device in it: nothing there. */
+            if (g_error_matches(err, RACK_ERROR, RACK_ERROR_NOT_FOUND)) {
+                brick_ok = true;
+                brick_says = 0;
+            }
+            for (guint k = 0; k < leases->len; k++) {
+                PoolLease *l = &g_array_index(leases, PoolLease, k);
+
+                if (l->brick == m->id && !strcmp(l->owner, owner)) {
+                    pool_says += l->size;
+                }
+            }
+            json_builder_begin_object(b);
+            rack_json_member_int(b, "compute", c->id);
+            rack_json_member_int(b, "memory", m->id);
+            rack_json_member_int(b, "controller", promised(c->id, m->id, -1));
+            json_builder_set_member_name(b, "brick");
+            if (brick_ok) {
+                json_builder_add_int_value(b, brick_says);
+            } else {
+                json_builder_add_null_value(b);
+            }
+            rack_json_member_int(b, "pool", pool_says);
+            add_vmem_node(b, c->id, m->id);
+            add_guest_nodes(b, c->id, m->id, brick_ok, brick_says);
+            json_builder_end_object(b);
+        }
+    }
+    json_builder_end_array(b);
+    return rack_json_end(b);
+}
+
+/* The multigraph: bricks with their resources, circuits as edges. */
+static char *do_graph(void)
+{
+    JsonBuilder *b = rack_json_reply_begin();
+
+    json_builder_set_member_name(b, "vertices");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < sdm.graph->vertices->len; i++) {
+        SdmVertex *v = g_ptr_array_index(sdm.graph->vertices, i);
+
+        json_builder_begin_object(b);
+        rack_json_member_str(b, "brick", rack_kind_name(v->kind));
+        rack_json_member_int(b, "id", v->id);
+        rack_json_member_int(b, "tray", v->tray);
+        rack_json_member_int(b, "ports", v->nports);
+        if (v->kind == RACK_MEMORY) {
+            rack_json_member_int(b, "size", v->size);
+            rack_json_member_int(b, "used", v->used);
+        }
+        json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "edges");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < sdm.graph->vertices->len; i++) {
+        SdmVertex *v = g_ptr_array_index(sdm.graph->vertices, i);
+
+        for (unsigned p = 0; p < v->nports; p++) {
+            SdmEdge *e = v->ports[p].edge;
+            g_autofree char *a = NULL, *z = NULL;
+
+            if (!e || e->a != &v->ports[p]) {
+                continue;
+            }
+            a = endpoint(e->a);
+            z = endpoint(e->b);
+            json_builder_begin_object(b);
+            rack_json_member_str(b, "a", a);
+            rack_json_member_str(b, "b", z);
+            rack_json_member_str(b, "latency",
+                            rack_latency_name(sdm_path_latency(e->a, e->b)));
+            json_builder_end_object(b);
+        }
+    }
+    json_builder_end_array(b);
+    return rack_json_end(b);
+}
+
+/*
+ * Power management: memory bricks with nothing allocated can be powered
+ * down; a brick whose allocations all fit in the free space of bricks
+ * that stay on (first fit, emptiest bricks moved first) could be emptied
+ * by moving them, and then powered down too.
+ */
+static char *do_plan_power(GError **errp)
+{
+    g_autoptr(GArray) list = sdm_state_list(sdm.state, errp);
+    JsonBuilder *b;
+    g_autoptr(GPtrArray) mem = g_ptr_array_new();
+    g_autoptr(GHashTable) free_after = g_hash_table_new(NULL, NULL);
+    g_autoptr(GHashTable) off = g_hash_table_new(NULL, NULL);
+
+    if (!list) {
+        return NULL;
+    }
+    for (guint i = 0; i < sdm.graph->vertices->len; i++) {
+        SdmVertex *v = g_ptr_array_index(sdm.graph->vertices, i);
+
+        if (v->kind == RACK_MEMORY) {
+            g_ptr_array_add(mem, v);
+            g_hash_table_insert(free_after, v,
+                                GSIZE_TO_POINTER(v->size - v->used));
+        }
+    }
+    b = rack_json_reply_begin();
+    json_builder_set_member_name(b, "powered-down");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < mem->len; i++) {
+        SdmVertex *v = g_ptr_array_index(mem, i);
+
+        if (!v->used) {
+            json_builder_add_int_value(b, v->id);
+            g_hash_table_add(off, v);
+        }
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "moves");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < mem->len; i++) {
+        SdmVertex *v = g_ptr_array_index(mem, i);
+        g_autoptr(GArray) plan = g_array_new(false, false, sizeof(guint));
+        bool fits = v->used > 0;
+
+        /* Try to empty @v into bricks that stay on. */
+        for (guint k = 0; fits && k < list->len; k++) {
+            SdmAlloc *a = &g_array_index(list, SdmAlloc, k);
+            guint to = G_MAXUINT;
+
+            if (a->memory != v->id || a->status != SDM_ALLOC_COMMITTED) {
+                continue;
+            }
+            for (guint j = 0; j < mem->len && to == G_MAXUINT; j++) {
+                SdmVertex *t = g_ptr_array_index(mem, j);
+
+                if (t != v && !g_hash_table_contains(off, t) &&
+                    GPOINTER_TO_SIZE(g_hash_table_lookup(free_after, t)) >=
+                    a->size) {
+                    to = j;
+                }
+            }
+            if (to == G_MAXUINT) {
+                fits = false;
+                break;
+            }
+            g_hash_table_insert(free_after, g_ptr_array_index(mem, to),
+                GSIZE_TO_POINTER(GPOINTER_TO_SIZE(g_hash_table_lookup(
+                    free_after, g_ptr_array_index(mem, to))) - a->size));
+            g_array_append_val(plan, k);
+            g_array_append_val(plan, to);
+        }
+        if (!fits) {
+            continue;
+        }
+        g_hash_table_add(off, v);
+        for (guint k = 0; k < plan->len; k += 2) {
+            SdmAlloc *a = &g_array_index(list, SdmAlloc,
+                                         g_array_index(plan, guint, k));
+            SdmVertex *t = g_ptr_array_index(mem,
+                                             g_array_index(plan, guint,
+                                                           k + 1));
+
+            json_builder_begin_object(b);
+            rack_json_member_int(b, "allocation", a->id);
+            rack_json_member_int(b, "from", v->id);
+            rack_json_member_int(b, "to", t->id);
+            json_builder_end_object(b);
+        }
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "powered-down-after-moves");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < mem->len; i++) {
+        SdmVertex *v = g_ptr_array_index(mem, i);
+
+        if (g_hash_table_contains(off, v)) {
+            json_builder_add_int_value(b, v->id);
+        }
+    }
+    json_builder_end_array(b);
+    return rack_json_end(b);
+}
+
+/*
+ * Registration (the source's S11): memory bricks joining the running rack,
+ * as rack-file statements ("memory 2 size=4G ports=2", "cable memory2.port0
+ * optical:13 latency=rack-local").  The pool gets the bricks, the rack
+ * file and the fabric the cables, and the graph is rebuilt with every
+ * allocation in it.  Compute bricks have the RMC path to reach them
+ * (virtio-mem devices are per memory brick and fixed at launch).
+ */
+static char *do_register(JsonObject *req, GError **errp)
+{
+    const char *lines = NULL;
+    g_autofree char *old_text = NULL, *text = NULL;
+    g_autoptr(GArray) list = NULL;
+    g_autoptr(Rack) next = NULL;
+    MemdConn *pool;
+    JsonBuilder *b;
+    JsonObject *o;
+    SdmGraph *old_graph;
+
+    if (!rack_json_opt_str(req, "lines", &lines, errp)) {
+        return NULL;
+    }
+    if (!lines) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "register needs"
+                    " \"lines\": rack-file statements for new memory"
+                    " bricks and their cables");
+        return NULL;
+    }
+    if (!g_file_get_contents(sdm.rack_path, &old_text, NULL, errp)) {
+        return NULL;
+    }
+    text = g_strconcat(old_text, "\n", lines, "\n", NULL);
+    next = rack_parse(text, sdm.rack_path, errp);
+    if (!next || !rack_extends(sdm.rack, next, errp)) {
+        return NULL;
+    }
+    for (guint i = 0; i < next->bricks->len; i++) {
+        RackBrick *m = g_ptr_array_index(next->bricks, i);
+
+        if (!rack_brick(sdm.rack, m->kind, m->id) &&
+            !strcmp(m->mem_class, "persistent")) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "memory brick"
+                        " %u: a brick joining a running rack is dram or"
+                        " hugepage", m->id);
+            return NULL;
+        }
+    }
+    pool = pool_connect("sdm", TRUE, errp);
+    if (!pool) {
+        return NULL;
+    }
+    for (guint i = 0; i < next->bricks->len; i++) {
+        RackBrick *m = g_ptr_array_index(next->bricks, i);
+        g_autofree char *add = NULL;
+        JsonBuilder *b;
+
+        if (rack_brick(sdm.rack, m->kind, m->id)) {
+            continue;
+        }
+        b = rack_json_request("add-brick");
+        rack_json_member_int(b, "brick", m->id);
+        rack_json_member_int(b, "size", m->size);
+        rack_json_member_str(b, "class", m->mem_class);
+        add = rack_json_end(b);
+        if (!pool_do(pool, add, NULL, errp)) {
+            g_prefix_error(errp, "pool: memory brick %u: ", m->id);
+            memd_close(pool);
+            return NULL;
+        }
+    }
+    memd_close(pool);
+    if (!g_file_set_contents(sdm.rack_path, text, -1, errp) ||
+        !(o = fabric_call("{\"cmd\":\"reload\"}", errp))) {
+        return NULL;
+    }
+    json_object_unref(o);
+
+    /* The new graph, with every committed allocation in it. */
+    list = sdm_state_list(sdm.state, errp);
+    if (!list) {
+        return NULL;
+    }
+    old_graph = sdm.graph;
+    sdm.graph = sdm_graph_new(next);
+    for (guint i = 0; i < list->len; i++) {
+        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+        SdmPlacement pl = placement_of(a);
+
+        if (pl.memory && a->status == SDM_ALLOC_COMMITTED) {
+            sdm_reserve_commit(sdm.graph, &pl, a->size);
+        }
+    }
+    sdm_graph_free(old_graph);
+    rack_free(sdm.rack);
+    sdm.rack = g_steal_pointer(&next);
+    b = rack_json_reply_begin();
+    rack_json_member_int(b, "bricks", sdm.graph->vertices->len);
+    return rack_json_end(b);
+}
+
+char *handle(JsonObject *req, const char *cmd, GError **errp)
+{
+    if (!strcmp(cmd, "attach")) {
+        return do_attach(req, errp);
+    } else if (!strcmp(cmd, "detach")) {
+        return do_detach(req, errp);
+    } else if (!strcmp(cmd, "status")) {
+        return do_status(errp);
+    } else if (!strcmp(cmd, "graph")) {
+        return do_graph();
+    } else if (!strcmp(cmd, "plan-power")) {
+        return do_plan_power(errp);
+    } else if (!strcmp(cmd, "register")) {
+        return do_register(req, errp);
+    }
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                "unknown command \"%s\" (attach, detach, status, graph,"
+                " plan-power, register)", cmd);
+    return NULL;
+}
+

@@ -33,6 +33,7 @@
 #include "qemu/units.h"
 #include "hw/irq.h"
 #include "hw/qdev-properties.h"
+#include "dredbox/address-map.h"
 #include "hw/dredbox/rmc.h"
 #include "hw/dredbox/publish.h"
 #include "migration/blocker.h"
@@ -1469,14 +1470,15 @@ static const VMStateDescription vmstate_rmc = {
 static const Property rmc_properties[] = {
     DEFINE_PROP_UINT32("num-ports", DredboxRmcState, num_ports,
                        DREDBOX_RMC_DEFAULT_PORTS),
+    /* The compute brick's (dredbox/address-map.h), which it sets anyway */
     DEFINE_PROP_UINT64("low-window-base", DredboxRmcState, window_base[0],
-                       1 * GiB),
+                       DREDBOX_RMC_LOW_WINDOW_BASE),
     DEFINE_PROP_UINT64("low-window-size", DredboxRmcState, window_size[0],
-                       1 * GiB),
+                       DREDBOX_RMC_LOW_WINDOW_SIZE),
     DEFINE_PROP_UINT64("high-window-base", DredboxRmcState, window_base[1],
-                       512 * GiB),
+                       DREDBOX_RMC_HIGH_WINDOW_BASE),
     DEFINE_PROP_UINT64("high-window-size", DredboxRmcState, window_size[1],
-                       256 * GiB),
+                       DREDBOX_RMC_HIGH_WINDOW_SIZE),
     DEFINE_PROP_STRING("pool", DredboxRmcState, pool),
     DEFINE_PROP_STRING("client", DredboxRmcState, client),
     DEFINE_PROP_BOOL("fabric", DredboxRmcState, fabric, false),

@@ -29,7 +29,7 @@ check_value "dredbox-rack up starts the timing brick" "$?" 0
 check_value "its machine option has timing=on and the rack's figures" \
     "$(tr '\0' '\n' < "/proc/$(cat "$RUN/brick0.pid")/cmdline" |
        grep -A1 -x -- -machine | tail -n1)" \
-    "dredbox-compute,brick-id=0,pool=$RUN/pool/pool.json,fabric=on,rmc-numa=on,timing=on,timing-rack-local-ns=50,timing-link-bandwidth=1887436800"
+    "dredbox-compute,brick-id=0,pool=pool,fabric=on,rmc-numa=on,timing=on,timing-rack-local-ns=50,timing-link-bandwidth=1887436800"
 timing=$(qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-timing"}')
 check_value "query-dredbox-timing answers: the brick is in timing mode" \
     "$(echo "$timing" | jq -r '.return | has("rack-local-ns")')" true

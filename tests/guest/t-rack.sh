@@ -7,17 +7,23 @@
 # brick that dies is reported and the rest keep running; `down` leaves
 # no process, socket or shared memory behind.
 . "$(dirname "$0")/lib.sh"
-plan 21
+plan 22
 
 rack_up rack
 check_value "dredbox-rack up brings the default rack up" "$?" 0
 check_value "two compute bricks running" \
     "$(grep -c '^brick[0-9] *up' "$LOGDIR/rack-up.log")" 2
-# Without timing= in the rack file, the machine option is as it always was.
+# Without timing= in the rack file, the machine option has no timing.
 check_value "brick 0's machine option has no timing" \
     "$(tr '\0' '\n' < "/proc/$(cat "$RUN/brick0.pid")/cmdline" |
        grep -A1 -x -- -machine | tail -n1)" \
-    "dredbox-compute,brick-id=0,pool=$RUN/pool/pool.json,fabric=on,rmc-numa=on"
+    "dredbox-compute,brick-id=0,pool=pool,fabric=on,rmc-numa=on"
+check_value "with one session with the pool, as brick0, for its RMC and devices" \
+    "$(tr '\0' '\n' < "/proc/$(cat "$RUN/brick0.pid")/cmdline" |
+       grep -A1 -x -- -object | grep -c '^dredbox-pool')/$(tr '\0' '\n' \
+       < "/proc/$(cat "$RUN/brick0.pid")/cmdline" | grep -A1 -x -- -object |
+       grep '^dredbox-pool')" \
+    "1/dredbox-pool,id=pool,path=$RUN/pool/pool.json,client=brick0"
 # Its RMC has the rack file's ports=2 (the driver reads RMC_CAP).
 brick_run "$RUN" 0 "dmesg | sed -n 's/.*dredbox-rmc [^:]*: \([0-9]* ports of [0-9]* GiB\),.*/\1/p'"
 check_value "brick 0's RMC has the rack's 2 ports, 16 GiB each" \

@@ -15,6 +15,7 @@
 #include "qemu/bitops.h"
 #include "qemu/bswap.h"
 #include "qemu/sockets.h"
+#include "qemu/timer.h"
 #include "qemu/units.h"
 #include "qapi/qapi-types-dredbox.h"
 #include "libqtest.h"
@@ -557,11 +558,29 @@ static void test_faults_and_irq(void)
                      RMC_FAULT_NOT_ALLOCATED);
     g_assert_cmpuint(qtest_readl(qts, WIDE(3, RMC_WIDE_FAULTS)), ==, 3);
 
-    /* Clearing the latch re-arms the event. */
+    /*
+     * Clearing the latch re-arms the event, which QMP lets out once a
+     * second per port: the first at once, the latest at the second's end.
+     */
     qtest_writel(qts, WIDE(3, RMC_WIDE_FAULT_CLEAR), 1);
     g_assert_false(qtest_readl(qts, WIDE(3, RMC_WIDE_STATUS)) &
                    RMC_STATUS_FAULT);
     qtest_readl(qts, a + 200 * MiB);
+    qtest_writel(qts, WIDE(3, RMC_WIDE_FAULT_CLEAR), 1);
+    qtest_readl(qts, a + 201 * MiB);
+    resp = qmp_ok(qts, "{'execute': 'query-dredbox-rmc'}");
+    qobject_unref(resp);
+    /* An event would have come before the reply. */
+    g_assert_null(qtest_qmp_event_ref(qts, "DREDBOX_RMC_FAULT"));
+    qtest_clock_step(qts, NANOSECONDS_PER_SECOND);
+    ev = qtest_qmp_eventwait_ref(qts, "DREDBOX_RMC_FAULT");
+    g_assert_cmphex(qdict_get_int(qdict_get_qdict(ev, "data"), "address"),
+                    ==, a + 201 * MiB);
+    qobject_unref(ev);
+    /* Another second: the throttle lets the next one out at once again. */
+    qtest_clock_step(qts, NANOSECONDS_PER_SECOND);
+    qtest_writel(qts, WIDE(3, RMC_WIDE_FAULT_CLEAR), 1);
+    qtest_readl(qts, a + 202 * MiB);
     ev = qtest_qmp_eventwait_ref(qts, "DREDBOX_RMC_FAULT");
     g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"),
                     ==, "not-allocated");
@@ -601,6 +620,8 @@ static void test_faults_and_irq(void)
     wr(qts, RMC_UNMAPPED_FAULTS, 0);
     g_assert_cmpuint(rd(qts, RMC_UNMAPPED_FAULTS), ==, 2);
     qtest_readl(qts, HIGH_BASE + 20);
+    /* Within the second of the first: held until it ends. */
+    qtest_clock_step(qts, NANOSECONDS_PER_SECOND);
     ev = qtest_qmp_eventwait_ref(qts, "DREDBOX_RMC_FAULT");
     g_assert_false(qdict_get_bool(qdict_get_qdict(ev, "data"), "write"));
     qobject_unref(ev);
@@ -816,6 +837,13 @@ typedef struct Model {
     uint64_t unmapped_addr;
     bool unmapped_latched;
     unsigned events;            /* DREDBOX_RMC_FAULT not yet seen */
+    /*
+     * QMP throttles the event to one a second per port (PORTS: no entry);
+     * the virtual clock stands still in the sweep, so after the first one
+     * the latest waits for the second to end.
+     */
+    bool throttled[PORTS + 1];
+    bool pending[PORTS + 1];
     unsigned outcomes[RMC_COMMIT_WRAP + 1];     /* commits by result */
 } Model;
 
@@ -1056,6 +1084,17 @@ static uint32_t model_read(const Model *m, uint32_t off)
     return 0;   /* no links, no completions; reserved offsets */
 }
 
+/* The device raised the event for fault key @key: out now, or held. */
+static void model_event(Model *m, int key)
+{
+    if (m->throttled[key]) {
+        m->pending[key] = true;
+    } else {
+        m->throttled[key] = true;
+        m->events++;
+    }
+}
+
 /* The decoder: an access at @addr faults on the live entry holding it. */
 static void model_access(Model *m, uint64_t addr)
 {
@@ -1072,7 +1111,9 @@ static void model_access(Model *m, uint64_t addr)
             p->fault_reason = RMC_FAULT_NO_LINK;
             p->fault_latched = true;
             m->irq_status |= RMC_IRQ_FAULT;
-            m->events += first;
+            if (first) {
+                model_event(m, n);
+            }
             return;
         }
     }
@@ -1081,7 +1122,9 @@ static void model_access(Model *m, uint64_t addr)
     m->unmapped_addr = addr;
     m->unmapped_latched = true;
     m->irq_status |= RMC_IRQ_FAULT;
-    m->events += first;
+    if (first) {
+        model_event(m, PORTS);
+    }
 }
 
 typedef struct Sweep {
@@ -1373,6 +1416,12 @@ static void test_register_sweep(void)
     /* The whole page once more: reserved offsets still read as zero. */
     for (uint32_t off = 0; off < RMC_CONFIG_SIZE; off += 4) {
         sweep_check(&sw, off);
+    }
+    sweep_check_all(&sw);
+    /* At the end of the second, the held events go out: the latest each. */
+    qtest_clock_step(qts, NANOSECONDS_PER_SECOND);
+    for (int key = 0; key <= PORTS; key++) {
+        sw.m.events += sw.m.pending[key];
     }
     sweep_check_all(&sw);
     /* The sweep did reach both sides of every commit rule. */

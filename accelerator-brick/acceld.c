@@ -198,14 +198,16 @@ static void queue_scan(Queue *q)
 /* Open the queue's segment through this accelerator's own grant. */
 static uint32_t queue_open(Queue *q, uint32_t segment)
 {
-    g_autofree char *req = g_strdup_printf(
-        "{\"cmd\":\"open\",\"segment\":%u}", segment);
+    JsonBuilder *b = rack_json_request("open");
+    g_autofree char *req = NULL;
     g_autoptr(GError) err = NULL;
     JsonObject *r = NULL, *seg;
     bool writable = false;
     uint64_t size;
     int fd = -1;
 
+    rack_json_member_int(b, "segment", segment);
+    req = rack_json_end(b);
     /* Twice: the pool may have restarted since the last open. */
     for (int attempt = 0; attempt < 2 && !r; attempt++) {
         g_clear_error(&err);

@@ -62,11 +62,12 @@ static char *reply_segment(const PoolSegment *seg, Pool *pool, bool writable)
 
 static char *reply_ok(const char *member, gint64 value)
 {
+    JsonBuilder *b = rack_json_reply_begin();
+
     if (member) {
-        return g_strdup_printf("{\"ok\":true,\"%s\":%" G_GINT64_FORMAT "}",
-                               member, value);
+        rack_json_member_int(b, member, value);
     }
-    return g_strdup("{\"ok\":true}");
+    return rack_json_end(b);
 }
 
 char *memd_query_json(Pool *pool)

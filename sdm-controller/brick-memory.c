@@ -80,13 +80,16 @@ bool brick_memory_range(const char *qmp, unsigned c, unsigned m,
 bool brick_memory_resize(const char *qmp, unsigned c, unsigned m,
                          uint64_t target, gint64 timeout_us, GError **errp)
 {
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"qom-set\",\"arguments\":{\"path\":\"vmem-m%u\","
-        "\"property\":\"requested-size\",\"value\":%" G_GUINT64_FORMAT "}}",
-        m, target);
+    g_autofree char *dev = g_strdup_printf("vmem-m%u", m);
+    JsonBuilder *b = rack_json_qmp("qom-set");
+    g_autofree char *cmd = NULL;
     gint64 deadline = g_get_monotonic_time() + timeout_us;
     uint64_t size = 0;
 
+    rack_json_member_str(b, "path", dev);
+    rack_json_member_str(b, "property", "requested-size");
+    rack_json_member_int(b, "value", target);
+    cmd = rack_json_qmp_end(b);
     if (!qmp_run(qmp, cmd, errp)) {
         g_prefix_error(errp, "compute brick %u: ", c);
         return false;

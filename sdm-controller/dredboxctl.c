@@ -236,7 +236,7 @@ int main(int argc, char **argv)
         req = rack_json_end(b);
     } else if (!strcmp(cmd, "status") || !strcmp(cmd, "graph") ||
                !strcmp(cmd, "plan-power")) {
-        req = g_strdup_printf("{\"cmd\":\"%s\"}", cmd);
+        req = rack_json_end(rack_json_request(cmd));
     } else {
         fprintf(stderr, "dredboxctl: expected attach --brick N --size SIZE,"
                 " attach --brick N --accelerator, detach --brick N, status,"

@@ -250,6 +250,15 @@ bool pool_do(MemdConn *pool, const char *req, JsonObject **out,
     return o != NULL;
 }
 
+/* A QMP command on the brick's RMC with one number argument. */
+static char *rmc_command(const char *command, const char *arg, int64_t value)
+{
+    JsonBuilder *b = rack_json_qmp(command);
+
+    rack_json_member_int(b, arg, value);
+    return rack_json_qmp_end(b);
+}
+
 /* The pool requests that release @owner's leases and grant @segment. */
 static char *pool_release(const char *owner)
 {
@@ -273,9 +282,8 @@ static bool step_segment(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
     g_autofree char *owner = queue_owner(ctx);
-    g_autofree char *alloc = g_strdup_printf(
-        "{\"cmd\":\"alloc\",\"size\":%" G_GUINT64_FORMAT ",\"brick\":%u}",
-        ctx->alloc.size, ctx->alloc.memory);
+    JsonBuilder *b = rack_json_request("alloc");
+    g_autofree char *alloc = NULL;
     g_autofree char *to_brick = NULL, *to_accel = NULL;
     g_autofree char *brick = NULL, *accel = NULL;
     MemdConn *pool = pool_connect(owner, FALSE, errp);
@@ -283,6 +291,9 @@ static bool step_segment(void *opaque, GError **errp)
     uint64_t id;
     bool ok;
 
+    rack_json_member_int(b, "size", ctx->alloc.size);
+    rack_json_member_int(b, "brick", ctx->alloc.memory);
+    alloc = rack_json_end(b);
     if (!pool) {
         return false;
     }
@@ -410,9 +421,8 @@ static bool step_rmc_link(void *opaque, GError **errp)
 static bool step_rmc_segment(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"dredbox-rmc-attach-segment\",\"arguments\":"
-        "{\"segment\":%" G_GINT64_FORMAT "}}", ctx->alloc.segment);
+    g_autofree char *cmd = rmc_command("dredbox-rmc-attach-segment",
+                                       "segment", ctx->alloc.segment);
 
     return brick_qmp(ctx, cmd, errp);
 }
@@ -420,9 +430,8 @@ static bool step_rmc_segment(void *opaque, GError **errp)
 static void undo_rmc_segment(void *opaque)
 {
     AttachCtx *ctx = opaque;
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"dredbox-rmc-detach-segment\",\"arguments\":"
-        "{\"segment\":%" G_GINT64_FORMAT "}}", ctx->alloc.segment);
+    g_autofree char *cmd = rmc_command("dredbox-rmc-detach-segment",
+                                       "segment", ctx->alloc.segment);
 
     brick_qmp(ctx, cmd, NULL);
 }
@@ -442,24 +451,25 @@ static bool step_rmc_entry(void *opaque, GError **errp)
     uint64_t start = QUEUE_WINDOW_BASE + ctx->alloc.compute_port *
                      port_window(ctx->alloc.compute);
     bool add = ctx->segment_offset >= start;
-    g_autofree char *entry = g_strdup_printf(
-        "{\"execute\":\"dredbox-rmc-set-entry\",\"arguments\":"
-        "{\"port\":%u,\"brick\":%u,\"start\":%" G_GUINT64_FORMAT
-        ",\"end\":%" G_GUINT64_FORMAT ",\"offset\":%" G_GUINT64_FORMAT
-        ",\"add\":%s}}", ctx->alloc.compute_port, ctx->alloc.memory, start,
-        start + ctx->alloc.size - 1,
-        add ? ctx->segment_offset - start : start - ctx->segment_offset,
-        add ? "true" : "false");
+    JsonBuilder *b = rack_json_qmp("dredbox-rmc-set-entry");
+    g_autofree char *entry = NULL;
 
+    rack_json_member_int(b, "port", ctx->alloc.compute_port);
+    rack_json_member_int(b, "brick", ctx->alloc.memory);
+    rack_json_member_int(b, "start", start);
+    rack_json_member_int(b, "end", start + ctx->alloc.size - 1);
+    rack_json_member_int(b, "offset", add ? ctx->segment_offset - start
+                                          : start - ctx->segment_offset);
+    rack_json_member_bool(b, "add", add);
+    entry = rack_json_qmp_end(b);
     return brick_qmp(ctx, entry, errp);
 }
 
 static void undo_rmc_entry(void *opaque)
 {
     AttachCtx *ctx = opaque;
-    g_autofree char *clear = g_strdup_printf(
-        "{\"execute\":\"dredbox-rmc-clear-entry\",\"arguments\":"
-        "{\"port\":%u}}", ctx->alloc.compute_port);
+    g_autofree char *clear = rmc_command("dredbox-rmc-clear-entry", "port",
+                                         ctx->alloc.compute_port);
 
     brick_qmp(ctx, clear, NULL);
 }
@@ -481,9 +491,8 @@ static bool step_doorbell(void *opaque, GError **errp)
 static void undo_doorbell(void *opaque)
 {
     AttachCtx *ctx = opaque;
-    g_autofree char *cmd = g_strdup_printf(
-        "{\"execute\":\"dredbox-rmc-disconnect-doorbell\",\"arguments\":"
-        "{\"port\":%u}}", ctx->alloc.compute_port);
+    g_autofree char *cmd = rmc_command("dredbox-rmc-disconnect-doorbell",
+                                       "port", ctx->alloc.compute_port);
 
     brick_qmp(ctx, cmd, NULL);
 }

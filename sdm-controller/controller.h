@@ -20,19 +20,20 @@
 
 /*
  * How long a guest may take to plug or unplug memory (or its agent to
- * answer); times brick_scale() for a brick in timing mode.
+ * answer); times sdm_brick_scale() for a brick in timing mode.
  */
 #define PLUG_TIMEOUT_US (60 * G_USEC_PER_SEC)
 /*
  * How long a detach lets the guest's running accelerator jobs finish;
- * times brick_scale().  Under PLUG_TIMEOUT_US, the agent's own deadline.
+ * times sdm_brick_scale().  Under PLUG_TIMEOUT_US, the agent's own
+ * deadline.
  */
 #define RELEASE_TIMEOUT_MS 10000
-/* How long the RMC may take to see its new link; times brick_scale(). */
+/* How long the RMC may take to see its new link; times sdm_brick_scale(). */
 #define RMC_LINK_TIMEOUT_US (10 * G_USEC_PER_SEC)
 /*
  * Accelerator queues appear in the RMC's high window (docs/memory-map.md):
- * RMC port p's at its base + p * port_window(), 16 GiB up to 16 ports.
+ * RMC port p's at its base + p * sdm_port_window(), 16 GiB up to 16 ports.
  */
 #define QUEUE_WINDOW_BASE DREDBOX_RMC_HIGH_WINDOW_BASE
 #define QUEUE_WINDOW_SIZE DREDBOX_RMC_HIGH_WINDOW_SIZE
@@ -58,38 +59,38 @@ typedef struct AttachCtx {
 } AttachCtx;
 
 /* steps.c: the steps and the clients they use */
-/* RUN/ + @fmt with @id, e.g. path_in_run("brick%u.qmp", 0) */
-char *path_in_run(const char *fmt, unsigned id);
+/* RUN/ + @fmt with @id, e.g. sdm_run_path("brick%u.qmp", 0) */
+char *sdm_run_path(const char *fmt, unsigned id);
 /* What host-side deadlines for compute brick @c are multiplied by */
-unsigned brick_scale(unsigned c);
+unsigned sdm_brick_scale(unsigned c);
 /* One request to the fabric's control socket */
-JsonObject *fabric_call(const char *request, GError **errp);
+JsonObject *sdm_fabric_call(const char *request, GError **errp);
 /* A session with the pool as @client */
-MemdConn *pool_connect(const char *client, gboolean admin, GError **errp);
+MemdConn *sdm_pool_connect(const char *client, gboolean admin, GError **errp);
 /* One request on @pool; its reply in *@out if @out */
-bool pool_do(MemdConn *pool, const char *req, JsonObject **out,
-             GError **errp);
+bool sdm_pool_do(MemdConn *pool, const char *req, JsonObject **out,
+                 GError **errp);
 /* Property @prop (size, requested-size) of brick @c's device for @m */
-bool vmem_size(unsigned c, unsigned m, const char *prop, uint64_t *out,
-               GError **errp);
+bool sdm_vmem_size(unsigned c, unsigned m, const char *prop,
+                   uint64_t *out, GError **errp);
 /* Set brick @c's device for @m to @target and wait for the guest */
-bool vmem_resize(unsigned c, unsigned m, uint64_t target, GError **errp);
+bool sdm_vmem_resize(unsigned c, unsigned m, uint64_t target, GError **errp);
 /*
  * What the controller promised brick @c's virtio-mem device for memory
  * brick @m, leaving out allocation @except (-1: none)
  */
-uint64_t promised(unsigned c, unsigned m, int64_t except);
+uint64_t sdm_promised(unsigned c, unsigned m, int64_t except);
 /* How much of the high window each RMC port of compute brick @c has */
-uint64_t port_window(unsigned c);
+uint64_t sdm_port_window(unsigned c);
 /* "compute0.port1", "memory1": @p as the fabric names it */
-char *endpoint(const SdmPort *p);
+char *sdm_endpoint(const SdmPort *p);
 /* A request to brick @c's SDM agent: what its reply says after "ok" */
-char *agent_call(unsigned c, const char *request, GError **errp);
+char *sdm_agent_call(unsigned c, const char *request, GError **errp);
 /* Ask the guest to let go of an accelerator queue / RMC-path memory */
-bool agent_release(AttachCtx *ctx, GError **errp);
-bool agent_detach(AttachCtx *ctx, GError **errp);
+bool sdm_agent_release(AttachCtx *ctx, GError **errp);
+bool sdm_agent_detach(AttachCtx *ctx, GError **errp);
 /* The steps that set up @ctx's kind of allocation */
-void ctx_steps(const AttachCtx *ctx, const SdmStep **steps, unsigned *n);
+void sdm_ctx_steps(const AttachCtx *ctx, const SdmStep **steps, unsigned *n);
 /*
  * Take down what the steps set up for @ctx's allocation once the guest
  * has let go of it (a detach): every step of an accelerator queue or of
@@ -100,8 +101,8 @@ void sdm_steps_teardown(AttachCtx *ctx);
 
 /* handlers.c: the requests */
 /* Where allocation @a is in the graph (ports, memory brick) */
-SdmPlacement placement_of(const SdmAlloc *a);
+SdmPlacement sdm_placement_of(const SdmAlloc *a);
 /* The reply to @req, whose "cmd" is @cmd (line-server.h's LineHandler) */
-char *handle(JsonObject *req, const char *cmd, GError **errp);
+char *sdm_handle(JsonObject *req, const char *cmd, GError **errp);
 
 #endif

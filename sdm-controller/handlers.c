@@ -41,7 +41,7 @@ static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
     json_builder_end_object(b);
 }
 
-SdmPlacement placement_of(const SdmAlloc *a)
+SdmPlacement sdm_placement_of(const SdmAlloc *a)
 {
     SdmVertex *c = sdm_graph_vertex(sdm.graph, RACK_COMPUTE, a->compute);
     SdmVertex *m = sdm_graph_vertex(sdm.graph, RACK_MEMORY, a->memory);
@@ -69,7 +69,7 @@ static void add_vmem_node(JsonBuilder *b, unsigned c, unsigned m)
     uint64_t node;
 
     json_builder_set_member_name(b, "node");
-    if (vmem_size(c, m, "node", &node, NULL)) {
+    if (sdm_vmem_size(c, m, "node", &node, NULL)) {
         json_builder_add_int_value(b, node);
     } else {
         json_builder_add_null_value(b);
@@ -83,7 +83,7 @@ static void add_vmem_node(JsonBuilder *b, unsigned c, unsigned m)
  */
 static bool guest_nodes(unsigned c, unsigned m, GArray *nodes)
 {
-    g_autofree char *qmp = path_in_run("brick%u.qmp", c);
+    g_autofree char *qmp = sdm_run_path("brick%u.qmp", c);
     g_autofree char *req = NULL, *ans = NULL;
     g_auto(GStrv) ids = NULL;
     uint64_t start, size;
@@ -93,7 +93,7 @@ static bool guest_nodes(unsigned c, unsigned m, GArray *nodes)
     }
     req = g_strdup_printf("nodes %" G_GINT64_MODIFIER "x %"
                           G_GINT64_MODIFIER "x", start, size);
-    ans = agent_call(c, req, NULL);
+    ans = sdm_agent_call(c, req, NULL);
     if (!ans) {
         return false;
     }
@@ -189,11 +189,11 @@ static char *do_attach(JsonObject *req, GError **errp)
         return NULL;
     }
     if ((r.accelerator || !strcmp(path, "rmc")) &&
-        r.size > port_window(r.compute)) {
+        r.size > sdm_port_window(r.compute)) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "one RMC port of compute brick %u reaches at most %"
                     G_GUINT64_FORMAT " GiB", r.compute,
-                    port_window(r.compute) >> 30);
+                    sdm_port_window(r.compute) >> 30);
         return NULL;
     }
     for (l = 0; l <= RACK_INTER_RACK && strcmp(lat, rack_latency_name(l));
@@ -229,7 +229,7 @@ static char *do_attach(JsonObject *req, GError **errp)
     if (!sdm_state_add(sdm.state, &ctx.alloc, errp)) {
         return NULL;
     }
-    ctx_steps(&ctx, &steps, &nsteps);
+    sdm_ctx_steps(&ctx, &steps, &nsteps);
     if (!sdm_synth_run(steps, nsteps, &ctx, errp)) {
         sdm_state_remove(sdm.state, ctx.alloc.id, NULL);
         return NULL;
@@ -311,24 +311,24 @@ static char *do_detach(JsonObject *req, GError **errp)
         return NULL;
     }
     ctx.alloc = *a;
-    ctx.pl = placement_of(a);
+    ctx.pl = sdm_placement_of(a);
     if (a->has_accel) {
         /* The queue's users first: no new jobs, running ones finish. */
-        if (!guest_let_go(agent_release(&ctx, errp), force,
+        if (!guest_let_go(sdm_agent_release(&ctx, errp), force,
                           "the accelerator", errp)) {
             return NULL;
         }
     } else if (a->rmc) {
         /* The guest's kernel lets go of the memory first. */
-        if (!guest_let_go(agent_detach(&ctx, errp), force, "the memory",
+        if (!guest_let_go(sdm_agent_detach(&ctx, errp), force, "the memory",
                           errp)) {
             return NULL;
         }
-    } else if (!vmem_resize(a->compute, a->memory,
-                            promised(a->compute, a->memory, a->id), errp)) {
+    } else if (!sdm_vmem_resize(a->compute, a->memory,
+                            sdm_promised(a->compute, a->memory, a->id), errp)) {
         /* The guest keeps the memory: the allocation stands. */
-        vmem_resize(a->compute, a->memory,
-                    promised(a->compute, a->memory, -1), NULL);
+        sdm_vmem_resize(a->compute, a->memory,
+                    sdm_promised(a->compute, a->memory, -1), NULL);
         return NULL;
     }
     sdm_steps_teardown(&ctx);
@@ -402,12 +402,12 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
                               GArray *leases)
 {
     g_autofree char *owner = g_strdup_printf("sdm-a%" G_GINT64_FORMAT, a->id);
-    g_autofree char *qmp = path_in_run("brick%u.qmp", a->compute);
+    g_autofree char *qmp = sdm_run_path("brick%u.qmp", a->compute);
     g_autofree char *want = g_strdup_printf(
         "%u link=up brick=%u start=0x%" G_GINT64_MODIFIER "x size=%"
         G_GUINT64_FORMAT " ", a->compute_port, a->memory,
         (guint64)(QUEUE_WINDOW_BASE +
-                  a->compute_port * port_window(a->compute)),
+                  a->compute_port * sdm_port_window(a->compute)),
         a->size);
     JsonNode *rmc = qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}",
                              NULL);
@@ -423,7 +423,7 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
         rmc_holds(json_node_get_object(rmc), a, &rmc_ok, &far_ok);
     }
     if (a->rmc) {
-        g_autofree char *ports = agent_call(a->compute, "status", NULL);
+        g_autofree char *ports = sdm_agent_call(a->compute, "status", NULL);
         g_autofree char *line = ports ? g_strdup_printf(";%s", ports) : NULL;
         g_autofree char *key = g_strdup_printf(";%s", want);
 
@@ -505,7 +505,7 @@ static char *do_status(GError **errp)
             }
             g_autoptr(GError) err = NULL;
 
-            brick_ok = vmem_size(c->id, m->id, "size", &brick_says, &err);
+            brick_ok = sdm_vmem_size(c->id, m->id, "size", &brick_says, &err);
             /* A memory brick registered after the compute brick started
              * has no virtio-mem device in it: nothing there. */
             if (g_error_matches(err, RACK_ERROR, RACK_ERROR_NOT_FOUND)) {
@@ -522,7 +522,8 @@ static char *do_status(GError **errp)
             json_builder_begin_object(b);
             rack_json_member_int(b, "compute", c->id);
             rack_json_member_int(b, "memory", m->id);
-            rack_json_member_int(b, "controller", promised(c->id, m->id, -1));
+            rack_json_member_int(b, "controller",
+                                 sdm_promised(c->id, m->id, -1));
             json_builder_set_member_name(b, "brick");
             if (brick_ok) {
                 json_builder_add_int_value(b, brick_says);
@@ -573,8 +574,8 @@ static char *do_graph(void)
             if (!e || e->a != &v->ports[p]) {
                 continue;
             }
-            a = endpoint(e->a);
-            z = endpoint(e->b);
+            a = sdm_endpoint(e->a);
+            z = sdm_endpoint(e->b);
             json_builder_begin_object(b);
             rack_json_member_str(b, "a", a);
             rack_json_member_str(b, "b", z);
@@ -738,7 +739,7 @@ static char *do_register(JsonObject *req, GError **errp)
             return NULL;
         }
     }
-    pool = pool_connect("sdm", TRUE, errp);
+    pool = sdm_pool_connect("sdm", TRUE, errp);
     if (!pool) {
         return NULL;
     }
@@ -755,7 +756,7 @@ static char *do_register(JsonObject *req, GError **errp)
         rack_json_member_int(b, "size", m->size);
         rack_json_member_str(b, "class", m->mem_class);
         add = rack_json_end(b);
-        if (!pool_do(pool, add, NULL, errp)) {
+        if (!sdm_pool_do(pool, add, NULL, errp)) {
             g_prefix_error(errp, "pool: memory brick %u: ", m->id);
             memd_close(pool);
             return NULL;
@@ -763,7 +764,7 @@ static char *do_register(JsonObject *req, GError **errp)
     }
     memd_close(pool);
     if (!g_file_set_contents(sdm.rack_path, text, -1, errp) ||
-        !(o = fabric_call("{\"cmd\":\"reload\"}", errp))) {
+        !(o = sdm_fabric_call("{\"cmd\":\"reload\"}", errp))) {
         return NULL;
     }
     json_object_unref(o);
@@ -777,7 +778,7 @@ static char *do_register(JsonObject *req, GError **errp)
     sdm.graph = sdm_graph_new(next);
     for (guint i = 0; i < list->len; i++) {
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
-        SdmPlacement pl = placement_of(a);
+        SdmPlacement pl = sdm_placement_of(a);
 
         if (pl.memory && a->status == SDM_ALLOC_COMMITTED) {
             sdm_reserve_commit(sdm.graph, &pl, a->size);
@@ -791,7 +792,7 @@ static char *do_register(JsonObject *req, GError **errp)
     return rack_json_end(b);
 }
 
-char *handle(JsonObject *req, const char *cmd, GError **errp)
+char *sdm_handle(JsonObject *req, const char *cmd, GError **errp)
 {
     if (!strcmp(cmd, "attach")) {
         return do_attach(req, errp);

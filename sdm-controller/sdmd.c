@@ -43,7 +43,7 @@ static bool reconcile(GError **errp)
     }
     for (guint i = 0; i < list->len; i++) {
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
-        AttachCtx ctx = { *a, placement_of(a), 0 };
+        AttachCtx ctx = { *a, sdm_placement_of(a), 0 };
 
         if (!ctx.pl.memory || !ctx.pl.compute_port) {
             continue;
@@ -57,7 +57,7 @@ static bool reconcile(GError **errp)
              * RMC-path memory the guest already holds and cannot give
              * back is kept: taking it away would crash the guest.
              */
-            if (a->rmc && !agent_detach(&ctx, &err) &&
+            if (a->rmc && !sdm_agent_detach(&ctx, &err) &&
                 !strstr(err->message, "No such file or directory") &&
                 sdm_state_commit(sdm.state, a->id, a->segment, NULL)) {
                 g_printerr("dredbox-sdmd: allocation %" G_GINT64_FORMAT
@@ -69,7 +69,7 @@ static bool reconcile(GError **errp)
             g_printerr("dredbox-sdmd: rolling back unfinished allocation %"
                        G_GINT64_FORMAT "\n", a->id);
             /* Every step's undo copes with a step that was never done. */
-            ctx_steps(&ctx, &steps, &n);
+            sdm_ctx_steps(&ctx, &steps, &n);
             sdm_synth_undo(steps, n, &ctx);
             sdm_state_remove(sdm.state, a->id, NULL);
             continue;
@@ -80,8 +80,8 @@ static bool reconcile(GError **errp)
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
         g_autoptr(GError) err = NULL;
 
-        if (!a->has_accel && !a->rmc && !vmem_resize(a->compute, a->memory,
-                         promised(a->compute, a->memory, -1), &err)) {
+        if (!a->has_accel && !a->rmc && !sdm_vmem_resize(a->compute, a->memory,
+                         sdm_promised(a->compute, a->memory, -1), &err)) {
             g_printerr("dredbox-sdmd: %s\n", err->message);
         }
     }
@@ -139,7 +139,7 @@ int main(int argc, char **argv)
         return 1;
     }
     sock = g_build_filename(sdm.run_dir, "sdm.sock", NULL);
-    s = line_server_start(sock, handle, &err);
+    s = line_server_start(sock, sdm_handle, &err);
     if (s < 0) {
         g_printerr("dredbox-sdmd: %s\n", err->message);
         return 1;

@@ -22,7 +22,7 @@
 #include "rack-error.h"
 #include "qmp-client.h"
 
-char *path_in_run(const char *fmt, unsigned id)
+char *sdm_run_path(const char *fmt, unsigned id)
 {
     g_autofree char *name = g_strdup_printf(fmt, id);
 
@@ -35,7 +35,7 @@ char *path_in_run(const char *fmt, unsigned id)
  * times slower in host time (RACK_TIMING_DEADLINE_SCALE).  QMP needs no
  * more: QEMU's main loop answers it, not the guest.
  */
-unsigned brick_scale(unsigned c)
+unsigned sdm_brick_scale(unsigned c)
 {
     return rack_deadline_scale(sdm.rack, c);
 }
@@ -47,7 +47,7 @@ unsigned brick_scale(unsigned c)
  */
 #define FABRIC_TIMEOUT_MS 30000
 
-JsonObject *fabric_call(const char *request, GError **errp)
+JsonObject *sdm_fabric_call(const char *request, GError **errp)
 {
     g_autofree char *path = g_build_filename(sdm.run_dir, "fabric.sock", NULL);
     JsonObject *o = rack_client_call("the switch fabric", path, request, NULL,
@@ -60,26 +60,26 @@ JsonObject *fabric_call(const char *request, GError **errp)
 }
 
 /* Brick @c's virtio-mem device for memory brick @m (brick-memory.h). */
-bool vmem_size(unsigned c, unsigned m, const char *prop,
-                      uint64_t *out, GError **errp)
+bool sdm_vmem_size(unsigned c, unsigned m, const char *prop,
+                   uint64_t *out, GError **errp)
 {
-    g_autofree char *qmp = path_in_run("brick%u.qmp", c);
+    g_autofree char *qmp = sdm_run_path("brick%u.qmp", c);
 
     return brick_memory_get(qmp, c, m, prop, out, errp);
 }
 
-bool vmem_resize(unsigned c, unsigned m, uint64_t target,
-                        GError **errp)
+bool sdm_vmem_resize(unsigned c, unsigned m, uint64_t target,
+                     GError **errp)
 {
-    g_autofree char *qmp = path_in_run("brick%u.qmp", c);
+    g_autofree char *qmp = sdm_run_path("brick%u.qmp", c);
 
     return brick_memory_resize(qmp, c, m, target,
-                               PLUG_TIMEOUT_US * brick_scale(c), errp);
+                               PLUG_TIMEOUT_US * sdm_brick_scale(c), errp);
 }
 
 /* What the controller promised brick @c's virtio-mem device for memory
  * brick @m (RMC-path memory and accelerator queues are not in it). */
-uint64_t promised(unsigned c, unsigned m, int64_t except)
+uint64_t sdm_promised(unsigned c, unsigned m, int64_t except)
 {
     g_autoptr(GArray) list = sdm_state_list(sdm.state, NULL);
     uint64_t sum = 0;
@@ -97,7 +97,7 @@ uint64_t promised(unsigned c, unsigned m, int64_t except)
 
 /* The synthesizer's steps for one allocation. */
 
-char *endpoint(const SdmPort *p)
+char *sdm_endpoint(const SdmPort *p)
 {
     const char *kind = rack_kind_name(p->brick->kind);
 
@@ -110,8 +110,8 @@ char *endpoint(const SdmPort *p)
 /* Ask the fabric for a circuit between @pa and @pb; wait for light. */
 static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
 {
-    g_autofree char *a = endpoint(pa);
-    g_autofree char *b = endpoint(pb);
+    g_autofree char *a = sdm_endpoint(pa);
+    g_autofree char *b = sdm_endpoint(pb);
     JsonBuilder *rb = rack_json_request("connect");
     g_autofree char *req = NULL;
     JsonObject *o;
@@ -119,7 +119,7 @@ static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
     rack_json_member_str(rb, "a", a);
     rack_json_member_str(rb, "b", b);
     req = rack_json_end(rb);
-    o = fabric_call(req, errp);
+    o = sdm_fabric_call(req, errp);
 
     if (!o) {
         return false;
@@ -130,7 +130,7 @@ static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
         JsonArray *circuits;
         bool up = false, ok;
 
-        o = fabric_call("{\"cmd\":\"query\"}", errp);
+        o = sdm_fabric_call("{\"cmd\":\"query\"}", errp);
         if (!o) {
             return false;
         }
@@ -164,14 +164,14 @@ static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
 
 static void circuit_down(const SdmPort *p)
 {
-    g_autofree char *a = endpoint(p);
+    g_autofree char *a = sdm_endpoint(p);
     JsonBuilder *b = rack_json_request("disconnect");
     g_autofree char *req = NULL;
     JsonObject *o;
 
     rack_json_member_str(b, "port", a);
     req = rack_json_end(b);
-    o = fabric_call(req, NULL);
+    o = sdm_fabric_call(req, NULL);
 
     if (o) {
         json_object_unref(o);
@@ -197,7 +197,8 @@ static bool step_memory(void *opaque, GError **errp)
     AttachCtx *ctx = opaque;
     unsigned c = ctx->alloc.compute, m = ctx->alloc.memory;
 
-    return vmem_resize(c, m, promised(c, m, -1) + ctx->alloc.size, errp);
+    return sdm_vmem_resize(c, m, sdm_promised(c, m, -1) + ctx->alloc.size,
+                           errp);
 }
 
 static void undo_memory(void *opaque)
@@ -205,7 +206,7 @@ static void undo_memory(void *opaque)
     AttachCtx *ctx = opaque;
     unsigned c = ctx->alloc.compute, m = ctx->alloc.memory;
 
-    vmem_resize(c, m, promised(c, m, -1), NULL);
+    sdm_vmem_resize(c, m, sdm_promised(c, m, -1), NULL);
 }
 
 static const SdmStep attach_steps[] = {
@@ -224,8 +225,8 @@ static char *queue_owner(const AttachCtx *ctx)
     return g_strdup_printf("sdm-a%" G_GINT64_FORMAT, ctx->alloc.id);
 }
 
-MemdConn *pool_connect(const char *client, gboolean admin,
-                              GError **errp)
+MemdConn *sdm_pool_connect(const char *client, gboolean admin,
+                           GError **errp)
 {
     g_autofree char *path = g_build_filename(sdm.run_dir, "pool", "memd.sock",
                                              NULL);
@@ -233,8 +234,8 @@ MemdConn *pool_connect(const char *client, gboolean admin,
     return memd_connect(path, client, admin, errp);
 }
 
-bool pool_do(MemdConn *pool, const char *req, JsonObject **out,
-                    GError **errp)
+bool sdm_pool_do(MemdConn *pool, const char *req, JsonObject **out,
+                 GError **errp)
 {
     int fd = -1;
     JsonObject *o = memd_call(pool, req, &fd, errp);
@@ -286,7 +287,7 @@ static bool step_segment(void *opaque, GError **errp)
     g_autofree char *alloc = NULL;
     g_autofree char *to_brick = NULL, *to_accel = NULL;
     g_autofree char *brick = NULL, *accel = NULL;
-    MemdConn *pool = pool_connect(owner, FALSE, errp);
+    MemdConn *pool = sdm_pool_connect(owner, FALSE, errp);
     JsonObject *o = NULL, *seg;
     uint64_t id;
     bool ok;
@@ -297,7 +298,7 @@ static bool step_segment(void *opaque, GError **errp)
     if (!pool) {
         return false;
     }
-    if (!pool_do(pool, alloc, &o, errp)) {
+    if (!sdm_pool_do(pool, alloc, &o, errp)) {
         memd_close(pool);
         return false;
     }
@@ -310,7 +311,7 @@ static bool step_segment(void *opaque, GError **errp)
         g_autofree char *release = pool_release(owner);
 
         g_prefix_error(errp, "malformed reply from the pool: ");
-        pool_do(pool, release, NULL, NULL);
+        sdm_pool_do(pool, release, NULL, NULL);
         memd_close(pool);
         return false;
     }
@@ -325,8 +326,8 @@ static bool step_segment(void *opaque, GError **errp)
     accel = g_strdup_printf("accelerator%u", ctx->alloc.accel);
     to_brick = pool_grant(ctx->alloc.segment, brick);
     to_accel = pool_grant(ctx->alloc.segment, accel);
-    ok = pool_do(pool, to_brick, NULL, errp) &&
-         (!ctx->alloc.has_accel || pool_do(pool, to_accel, NULL, errp));
+    ok = sdm_pool_do(pool, to_brick, NULL, errp) &&
+         (!ctx->alloc.has_accel || sdm_pool_do(pool, to_accel, NULL, errp));
     memd_close(pool);
     return ok;
 }
@@ -336,10 +337,10 @@ static void undo_segment(void *opaque)
     AttachCtx *ctx = opaque;
     g_autofree char *owner = queue_owner(ctx);
     g_autofree char *req = pool_release(owner);
-    MemdConn *pool = pool_connect("sdm", TRUE, NULL);
+    MemdConn *pool = sdm_pool_connect("sdm", TRUE, NULL);
 
     if (pool) {
-        pool_do(pool, req, NULL, NULL);
+        sdm_pool_do(pool, req, NULL, NULL);
         memd_close(pool);
     }
 }
@@ -360,7 +361,7 @@ static void undo_accel_circuit(void *opaque)
 
 static bool brick_qmp(const AttachCtx *ctx, const char *cmd, GError **errp)
 {
-    g_autofree char *qmp = path_in_run("brick%u.qmp", ctx->alloc.compute);
+    g_autofree char *qmp = sdm_run_path("brick%u.qmp", ctx->alloc.compute);
 
     if (!qmp_run(qmp, cmd, errp)) {
         g_prefix_error(errp, "compute brick %u: ", ctx->alloc.compute);
@@ -372,7 +373,7 @@ static bool brick_qmp(const AttachCtx *ctx, const char *cmd, GError **errp)
 /* Whether brick @c's RMC says port @port reaches memory brick @m. */
 static bool rmc_linked(unsigned c, unsigned port, unsigned m)
 {
-    g_autofree char *qmp = path_in_run("brick%u.qmp", c);
+    g_autofree char *qmp = sdm_run_path("brick%u.qmp", c);
     JsonNode *ret = qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}",
                              NULL);
     JsonArray *ports;
@@ -402,7 +403,7 @@ static bool step_rmc_link(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
     gint64 deadline = g_get_monotonic_time() +
-                      RMC_LINK_TIMEOUT_US * brick_scale(ctx->alloc.compute);
+                      RMC_LINK_TIMEOUT_US * sdm_brick_scale(ctx->alloc.compute);
 
     while (g_get_monotonic_time() < deadline) {
         if (rmc_linked(ctx->alloc.compute, ctx->alloc.compute_port,
@@ -437,7 +438,7 @@ static void undo_rmc_segment(void *opaque)
 }
 
 /* How much of the high window each RMC port of compute brick @c has. */
-uint64_t port_window(unsigned c)
+uint64_t sdm_port_window(unsigned c)
 {
     SdmVertex *v = sdm_graph_vertex(sdm.graph, RACK_COMPUTE, c);
 
@@ -449,7 +450,7 @@ static bool step_rmc_entry(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
     uint64_t start = QUEUE_WINDOW_BASE + ctx->alloc.compute_port *
-                     port_window(ctx->alloc.compute);
+                     sdm_port_window(ctx->alloc.compute);
     bool add = ctx->segment_offset >= start;
     JsonBuilder *b = rack_json_qmp("dredbox-rmc-set-entry");
     g_autofree char *entry = NULL;
@@ -477,7 +478,7 @@ static void undo_rmc_entry(void *opaque)
 static bool step_doorbell(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
-    g_autofree char *link = path_in_run("accel%u.sock", ctx->alloc.accel);
+    g_autofree char *link = sdm_run_path("accel%u.sock", ctx->alloc.accel);
     JsonBuilder *b = rack_json_qmp("dredbox-rmc-connect-doorbell");
     g_autofree char *cmd = NULL;
 
@@ -508,12 +509,12 @@ static const SdmStep accel_steps[] = {
 };
 
 /* One request to compute brick @c's SDM agent (brick-agent.h). */
-char *agent_call(unsigned c, const char *request, GError **errp)
+char *sdm_agent_call(unsigned c, const char *request, GError **errp)
 {
-    g_autofree char *path = path_in_run("brick%u.agent", c);
+    g_autofree char *path = sdm_run_path("brick%u.agent", c);
 
     return brick_agent_call(path, c, request,
-                            PLUG_TIMEOUT_US * brick_scale(c), errp);
+                            PLUG_TIMEOUT_US * sdm_brick_scale(c), errp);
 }
 
 /* The brick's driver hot-adds the range into its latency class's node. */
@@ -524,7 +525,7 @@ static bool step_agent_attach(void *opaque, GError **errp)
         "attach %u %u %" G_GINT64_MODIFIER "x %" G_GINT64_MODIFIER "x %s",
         ctx->alloc.compute_port, ctx->alloc.memory, ctx->segment_offset,
         ctx->alloc.size, rack_latency_name(ctx->pl.latency));
-    g_autofree char *ok = agent_call(ctx->alloc.compute, req, errp);
+    g_autofree char *ok = sdm_agent_call(ctx->alloc.compute, req, errp);
 
     return ok != NULL;
 }
@@ -533,28 +534,28 @@ static bool step_agent_attach(void *opaque, GError **errp)
  * The brick's agent closes the accelerator queue behind the compute port
  * to new jobs and waits, at most RELEASE_TIMEOUT_MS, for the running ones.
  */
-bool agent_release(AttachCtx *ctx, GError **errp)
+bool sdm_agent_release(AttachCtx *ctx, GError **errp)
 {
     g_autofree char *req = g_strdup_printf(
         "release %u %u", ctx->alloc.compute_port,
-        RELEASE_TIMEOUT_MS * brick_scale(ctx->alloc.compute));
-    g_autofree char *ok = agent_call(ctx->alloc.compute, req, errp);
+        RELEASE_TIMEOUT_MS * sdm_brick_scale(ctx->alloc.compute));
+    g_autofree char *ok = sdm_agent_call(ctx->alloc.compute, req, errp);
 
     return ok != NULL;
 }
 
-bool agent_detach(AttachCtx *ctx, GError **errp)
+bool sdm_agent_detach(AttachCtx *ctx, GError **errp)
 {
     g_autofree char *req = g_strdup_printf("detach %u",
                                            ctx->alloc.compute_port);
-    g_autofree char *ok = agent_call(ctx->alloc.compute, req, errp);
+    g_autofree char *ok = sdm_agent_call(ctx->alloc.compute, req, errp);
 
     return ok != NULL;
 }
 
 static void undo_agent_attach(void *opaque)
 {
-    agent_detach(opaque, NULL);
+    sdm_agent_detach(opaque, NULL);
 }
 
 static const SdmStep rmc_steps[] = {
@@ -565,8 +566,8 @@ static const SdmStep rmc_steps[] = {
     { "memory online", step_agent_attach, undo_agent_attach },
 };
 
-void ctx_steps(const AttachCtx *ctx, const SdmStep **steps,
-                      unsigned *n)
+void sdm_ctx_steps(const AttachCtx *ctx, const SdmStep **steps,
+                   unsigned *n)
 {
     if (ctx->alloc.has_accel) {
         *steps = accel_steps;

@@ -31,7 +31,6 @@ static inline uint64_t rmc_entry_translate(const DredboxRmcEntryRegs *e,
                                         : addr - e->offset;
 }
 
-
 /* rmc-datapath.c */
 /* 0 if @e may be made live, else the RMC_COMMIT_ERR_* that refuses it */
 uint32_t rmc_check_entry(DredboxRmcState *s, const DredboxRmcEntryRegs *e);

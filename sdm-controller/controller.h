@@ -31,6 +31,8 @@
 #define RELEASE_TIMEOUT_MS 10000
 /* How long the RMC may take to see its new link; times sdm_brick_scale(). */
 #define RMC_LINK_TIMEOUT_US (10 * G_USEC_PER_SEC)
+/* How long an accelerator may take to answer READY; times the same. */
+#define DOORBELL_TIMEOUT_US (10 * G_USEC_PER_SEC)
 /*
  * Accelerator queues appear in the RMC's high window (docs/memory-map.md):
  * RMC port p's at its base + p * sdm_port_window(), 16 GiB up to 16 ports.

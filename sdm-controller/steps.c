@@ -370,28 +370,80 @@ static bool brick_qmp(const AttachCtx *ctx, const char *cmd, GError **errp)
     return true;
 }
 
-/* Whether brick @c's RMC says port @port reaches memory brick @m. */
-static bool rmc_linked(unsigned c, unsigned port, unsigned m)
+/*
+ * Brick @c's query-dredbox-rmc entry for port @port in @p, or NULL.  The
+ * caller unrefs what is returned, which holds @p.
+ */
+static JsonNode *rmc_port_info(unsigned c, unsigned port, JsonObject **p)
 {
     g_autofree char *qmp = sdm_run_path("brick%u.qmp", c);
     JsonNode *ret = qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}",
                              NULL);
     JsonArray *ports;
+
+    if (ret && JSON_NODE_HOLDS_OBJECT(ret) &&
+        rack_json_get_array(json_node_get_object(ret), "ports", &ports,
+                            NULL) &&
+        rack_json_array_get_obj(ports, port, p, NULL)) {
+        return ret;
+    }
+    if (ret) {
+        json_node_unref(ret);
+    }
+    return NULL;
+}
+
+/* Whether the RMC says the step's port reaches its memory brick. */
+static bool rmc_linked(AttachCtx *ctx)
+{
     JsonObject *p;
+    JsonNode *ret = rmc_port_info(ctx->alloc.compute,
+                                  ctx->alloc.compute_port, &p);
     uint64_t brick;
     bool up = false;
 
-    if (ret && JSON_NODE_HOLDS_OBJECT(ret) &&
-        rack_json_get_array(json_node_get_object(ret), "ports", &ports, NULL) &&
-        rack_json_array_get_obj(ports, port, &p, NULL) &&
-        rack_json_get_bool(p, "link-up", &up, NULL) && up) {
-        up = rack_json_get_uint(p, "linked-brick", G_MAXUINT16, &brick, NULL) &&
-             brick == m;
+    if (ret && rack_json_get_bool(p, "link-up", &up, NULL) && up) {
+        up = rack_json_get_uint(p, "linked-brick", G_MAXUINT16, &brick,
+                                NULL) &&
+             brick == ctx->alloc.memory;
     }
     if (ret) {
         json_node_unref(ret);
     }
     return up;
+}
+
+/* Whether the RMC says the accelerator answered READY on the port. */
+static bool rmc_engine_ready(AttachCtx *ctx)
+{
+    JsonObject *p, *db;
+    JsonNode *ret = rmc_port_info(ctx->alloc.compute,
+                                  ctx->alloc.compute_port, &p);
+    bool ready = false;
+
+    if (ret && rack_json_get_object(p, "doorbell", &db, NULL)) {
+        rack_json_get_bool(db, "connected", &ready, NULL);
+    }
+    if (ret) {
+        json_node_unref(ret);
+    }
+    return ready;
+}
+
+/* Poll @cond every 100 ms for up to @timeout_us, scaled by the brick. */
+static bool rmc_wait(AttachCtx *ctx, bool (*cond)(AttachCtx *ctx),
+                     gint64 timeout_us)
+{
+    gint64 deadline = g_get_monotonic_time() +
+                      timeout_us * sdm_brick_scale(ctx->alloc.compute);
+
+    while (g_get_monotonic_time() < deadline) {
+        if (cond(ctx)) {
+            return true;
+        }
+        g_usleep(100000);
+    }
+    return false;
 }
 
 /*
@@ -402,15 +454,9 @@ static bool rmc_linked(unsigned c, unsigned port, unsigned m)
 static bool step_rmc_link(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
-    gint64 deadline = g_get_monotonic_time() +
-                      RMC_LINK_TIMEOUT_US * sdm_brick_scale(ctx->alloc.compute);
 
-    while (g_get_monotonic_time() < deadline) {
-        if (rmc_linked(ctx->alloc.compute, ctx->alloc.compute_port,
-                       ctx->alloc.memory)) {
-            return true;
-        }
-        g_usleep(100000);
+    if (rmc_wait(ctx, rmc_linked, RMC_LINK_TIMEOUT_US)) {
+        return true;
     }
     g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
                 "compute brick %u's RMC port %u never saw its link to"
@@ -475,6 +521,20 @@ static void undo_rmc_entry(void *opaque)
     brick_qmp(ctx, clear, NULL);
 }
 
+static void undo_doorbell(void *opaque)
+{
+    AttachCtx *ctx = opaque;
+    g_autofree char *cmd = rmc_command("dredbox-rmc-disconnect-doorbell",
+                                       "port", ctx->alloc.compute_port);
+
+    brick_qmp(ctx, cmd, NULL);
+}
+
+/*
+ * The RMC connects to the accelerator in the background (and again
+ * whenever the link breaks): the step is done once the accelerator has
+ * answered READY for the queue's segment.
+ */
 static bool step_doorbell(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
@@ -486,16 +546,19 @@ static bool step_doorbell(void *opaque, GError **errp)
     rack_json_member_str(b, "path", link);
     rack_json_member_int(b, "segment", ctx->alloc.segment);
     cmd = rack_json_qmp_end(b);
-    return brick_qmp(ctx, cmd, errp);
-}
-
-static void undo_doorbell(void *opaque)
-{
-    AttachCtx *ctx = opaque;
-    g_autofree char *cmd = rmc_command("dredbox-rmc-disconnect-doorbell",
-                                       "port", ctx->alloc.compute_port);
-
-    brick_qmp(ctx, cmd, NULL);
+    if (!brick_qmp(ctx, cmd, errp)) {
+        return false;
+    }
+    if (rmc_wait(ctx, rmc_engine_ready, DOORBELL_TIMEOUT_US)) {
+        return true;
+    }
+    /* The undo is for the steps before; this one's binding goes now. */
+    undo_doorbell(ctx);
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
+                "compute brick %u: port %u: accelerator %u did not answer"
+                " on %s", ctx->alloc.compute, ctx->alloc.compute_port,
+                ctx->alloc.accel, link);
+    return false;
 }
 
 static const SdmStep accel_steps[] = {

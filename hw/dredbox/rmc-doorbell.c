@@ -1,8 +1,8 @@
 /*
  * The dReDBox RMC's doorbells (rmc.c, docs/rmc.md): a port's doorbell
- * register as DOORBELL messages on a UNIX stream socket to an
- * accelerator brick, its COMPLETION messages as the completion
- * interrupt, and reconnection when the link breaks.
+ * register as DOORBELL messages to an accelerator brick over a socket
+ * chardev that reconnects by itself, and its COMPLETION messages as
+ * the completion interrupt.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -10,94 +10,41 @@
 #include "qemu/osdep.h"
 #include "qapi/error.h"
 #include "qapi/qapi-events-dredbox.h"
-#include "qemu/cutils.h"
-#include "qemu/main-loop.h"
-#include "qemu/sockets.h"
+#include "chardev/char-fe.h"
+#include "chardev/char-socket.h"
 #include "rmc-internal.h"
 #include "trace.h"
 
-static void rmc_link_read(void *opaque);
-
-static int rmc_link_connect(const char *path, Error **errp)
-{
-    struct sockaddr_un un = { .sun_family = AF_UNIX };
-    int fd, ret;
-
-    if (!*path) {
-        error_setg(errp, "the accelerator's socket path is empty");
-        return -1;
-    }
-    if (strlen(path) >= sizeof(un.sun_path)) {
-        error_setg(errp, "the accelerator's socket path '%s' is too long",
-                   path);
-        return -1;
-    }
-    pstrcpy(un.sun_path, sizeof(un.sun_path), path);
-    fd = qemu_socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd < 0) {
-        error_setg_errno(errp, errno, "cannot create a socket");
-        return -1;
-    }
-    /* An accelerator that does not accept must not stall QEMU. */
-    qemu_socket_set_nonblock(fd);
-    do {
-        ret = connect(fd, (struct sockaddr *)&un, sizeof(un));
-    } while (ret < 0 && errno == EINTR);
-    if (ret < 0) {
-        error_setg_errno(errp, errno, "cannot connect to the accelerator at"
-                         " '%s'", path);
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
-/* Send one message without waiting: the bytes sent or -errno. */
-static ssize_t rmc_link_send(int fd, uint32_t type, uint32_t value)
+/*
+ * Send one message without waiting: a doorbell that finds the link
+ * busy is dropped (they coalesce, docs/rmc.md).  False if the message
+ * did not go whole; a part of one leaves the stream unusable, so the
+ * link is then dropped and the chardev reconnects.
+ */
+static bool rmc_link_send(DredboxRmcDoorbell *db, uint32_t type,
+                          uint32_t value, const char **why)
 {
     DrqLinkMsg msg = {
         .type = cpu_to_le32(type),
         .value = cpu_to_le32(value),
     };
-    ssize_t n;
+    int n = qemu_chr_fe_write(&db->chr, (const uint8_t *)&msg, sizeof(msg));
 
-    do {
-        n = send(fd, &msg, sizeof(msg), MSG_DONTWAIT | MSG_NOSIGNAL);
-    } while (n < 0 && errno == EINTR);
-    return n < 0 ? -errno : n;
-}
-
-/* Connect and say HELLO; the engine is ready once it answers READY 0. */
-static bool rmc_doorbell_open(DredboxRmcDoorbell *db, Error **errp)
-{
-    int fd = rmc_link_connect(db->path, errp);
-    ssize_t n;
-
-    if (fd < 0) {
+    if (n == sizeof(msg)) {
+        return true;
+    }
+    if (n < 0 && errno == EAGAIN) {
+        *why = "link busy";
         return false;
     }
-    n = rmc_link_send(fd, DRQ_LINK_HELLO, db->segment);
-    if (n != sizeof(DrqLinkMsg)) {
-        error_setg_errno(errp, n < 0 ? -n : EPROTO, "cannot say HELLO to"
-                         " the accelerator at '%s'", db->path);
-        close(fd);
-        return false;
-    }
-    trace_dredbox_rmc_doorbell_connect(db->port, db->path, db->segment);
-    db->fd = fd;
-    db->rx_len = 0;
-    qemu_set_fd_handler(fd, rmc_link_read, NULL, db);
-    return true;
+    *why = "link broken";
+    qemu_chr_fe_disconnect(&db->chr);
+    return false;
 }
 
-/* Close the link; if the engine was ready, tell the guest it is gone. */
-static void rmc_doorbell_close(DredboxRmcDoorbell *db)
+/* The engine is gone: tell the guest, if it had been ready. */
+static void rmc_doorbell_not_ready(DredboxRmcDoorbell *db)
 {
-    if (db->fd >= 0) {
-        qemu_set_fd_handler(db->fd, NULL, NULL, NULL);
-        close(db->fd);
-        db->fd = -1;
-    }
     db->rx_len = 0;
     if (db->ready) {
         db->ready = false;
@@ -106,29 +53,28 @@ static void rmc_doorbell_close(DredboxRmcDoorbell *db)
     }
 }
 
-static void rmc_doorbell_retry_later(DredboxRmcDoorbell *db)
-{
-    timer_mod(db->reconnect,
-              qemu_clock_get_ms(QEMU_CLOCK_REALTIME) + RMC_RECONNECT_MS);
-}
-
-/* The link broke: close it and keep trying to get the engine back. */
-static void rmc_doorbell_lost(DredboxRmcDoorbell *db, const char *why)
-{
-    trace_dredbox_rmc_doorbell_lost(db->port, why);
-    rmc_doorbell_close(db);
-    rmc_doorbell_retry_later(db);
-}
-
-static void rmc_doorbell_retry(void *opaque)
+/* The link is up: say HELLO; the engine is ready once it answers READY 0. */
+static void rmc_doorbell_event(void *opaque, QEMUChrEvent event)
 {
     DredboxRmcDoorbell *db = opaque;
-    Error *err = NULL;
+    const char *why;
 
-    if (!rmc_doorbell_open(db, &err)) {
-        trace_dredbox_rmc_doorbell_retry(db->port, error_get_pretty(err));
-        error_free(err);
-        rmc_doorbell_retry_later(db);
+    switch (event) {
+    case CHR_EVENT_OPENED:
+        db->rx_len = 0;
+        if (rmc_link_send(db, DRQ_LINK_HELLO, db->segment, &why)) {
+            trace_dredbox_rmc_doorbell_connect(db->port, db->path,
+                                               db->segment);
+        } else {
+            trace_dredbox_rmc_doorbell_lost(db->port, why);
+        }
+        break;
+    case CHR_EVENT_CLOSED:
+        trace_dredbox_rmc_doorbell_lost(db->port, "closed");
+        rmc_doorbell_not_ready(db);
+        break;
+    default:
+        break;
     }
 }
 
@@ -157,7 +103,11 @@ static void rmc_doorbell_message(DredboxRmcDoorbell *db,
     case DRQ_LINK_READY:
         trace_dredbox_rmc_doorbell_ready(db->port, value);
         if (value != DRQ_LINK_OK) {
-            rmc_doorbell_lost(db, "the accelerator refused the queue");
+            /* Hang up; the chardev says HELLO again after reconnecting. */
+            trace_dredbox_rmc_doorbell_lost(db->port,
+                                            "the accelerator refused the"
+                                            " queue");
+            qemu_chr_fe_disconnect(&db->chr);
         } else if (!db->ready) {
             db->ready = true;
             rmc_raise(s, RMC_IRQ_ENGINE);
@@ -176,67 +126,84 @@ static void rmc_doorbell_message(DredboxRmcDoorbell *db,
     }
 }
 
-static void rmc_link_read(void *opaque)
+/* Take no more than the rest of one message, so that each is whole. */
+static int rmc_doorbell_can_read(void *opaque)
 {
     DredboxRmcDoorbell *db = opaque;
-    int msgs = 0;
 
-    /* A bounded batch, so that a chatty engine cannot starve the rest. */
-    while (db->fd >= 0 && msgs < 64) {
-        ssize_t n = recv(db->fd, db->rx + db->rx_len,
-                         sizeof(db->rx) - db->rx_len, MSG_DONTWAIT);
+    return sizeof(db->rx) - db->rx_len;
+}
 
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            return;
-        }
-        if (n <= 0) {
-            rmc_doorbell_lost(db, n ? strerror(errno) : "end of file");
-            return;
-        }
-        db->rx_len += n;
-        if (db->rx_len == sizeof(db->rx)) {
-            DrqLinkMsg msg;
+static void rmc_doorbell_read(void *opaque, const uint8_t *buf, int size)
+{
+    DredboxRmcDoorbell *db = opaque;
 
-            memcpy(&msg, db->rx, sizeof(msg));
-            db->rx_len = 0;
-            rmc_doorbell_message(db, &msg);
-            msgs++;
-        }
+    assert(size <= sizeof(db->rx) - db->rx_len);
+    memcpy(db->rx + db->rx_len, buf, size);
+    db->rx_len += size;
+    if (db->rx_len == sizeof(db->rx)) {
+        DrqLinkMsg msg;
+
+        memcpy(&msg, db->rx, sizeof(msg));
+        db->rx_len = 0;
+        rmc_doorbell_message(db, &msg);
     }
 }
 
 /* A write to the doorbell register. */
 void rmc_ring(DredboxRmcDoorbell *db, uint32_t value)
 {
-    ssize_t n;
+    const char *why = "no engine";
 
-    if (!db->ready) {
-        trace_dredbox_rmc_doorbell_dropped(db->port, value, "no engine");
-        return;
-    }
-    n = rmc_link_send(db->fd, DRQ_LINK_DOORBELL, value);
-    if (n == sizeof(DrqLinkMsg)) {
+    if (db->ready && rmc_link_send(db, DRQ_LINK_DOORBELL, value, &why)) {
         trace_dredbox_rmc_doorbell(db->port, value);
         db->doorbells++;
-    } else if (n == -EAGAIN || n == -EWOULDBLOCK) {
-        trace_dredbox_rmc_doorbell_dropped(db->port, value, "link busy");
     } else {
-        /* An error, or part of a message: the stream is unusable. */
-        trace_dredbox_rmc_doorbell_dropped(db->port, value, "link broken");
-        rmc_doorbell_lost(db, n < 0 ? strerror(-n) : "short write");
+        trace_dredbox_rmc_doorbell_dropped(db->port, value, why);
     }
 }
 
-/* Close the link, stop reconnecting and forget the accelerator. */
+/* Close the link, delete its chardev and forget the accelerator. */
 void rmc_doorbell_unbind(DredboxRmcDoorbell *db)
 {
-    rmc_doorbell_close(db);
-    timer_free(db->reconnect);
-    db->reconnect = NULL;
+    rmc_doorbell_not_ready(db);
+    qemu_chr_fe_deinit(&db->chr, true);
     g_clear_pointer(&db->path, g_free);
+}
+
+/*
+ * The link to the accelerator: a UNIX socket chardev of the RMC's own
+ * (an internal id, "#chrN" in query-chardev) that connects in the
+ * background and again every RMC_RECONNECT_MS after it breaks.
+ */
+static Chardev *rmc_doorbell_chardev(const char *path, Error **errp)
+{
+    UnixSocketAddress un = { .path = (char *)path };
+    ChardevSocket sock = {
+        .addr = &(SocketAddressLegacy) {
+            .type = SOCKET_ADDRESS_TYPE_UNIX,
+            .u.q_unix.data = &un,
+        },
+        .has_server = true,
+        .server = false,
+        .has_reconnect_ms = true,
+        .reconnect_ms = RMC_RECONNECT_MS,
+    };
+    ChardevBackend backend = {
+        .type = CHARDEV_BACKEND_KIND_SOCKET,
+        .u.socket.data = &sock,
+    };
+
+    if (!*path) {
+        error_setg(errp, "the accelerator's socket path is empty");
+        return NULL;
+    }
+    if (strlen(path) >= sizeof_field(struct sockaddr_un, sun_path)) {
+        error_setg(errp, "the accelerator's socket path '%s' is too long",
+                   path);
+        return NULL;
+    }
+    return qemu_chardev_new(NULL, TYPE_CHARDEV_SOCKET, &backend, NULL, errp);
 }
 
 bool dredbox_rmc_connect_doorbell(DredboxRmcState *s, unsigned port,
@@ -244,28 +211,34 @@ bool dredbox_rmc_connect_doorbell(DredboxRmcState *s, unsigned port,
                                   Error **errp)
 {
     DredboxRmcDoorbell *db = &s->port[port].db;
+    Chardev *chr;
 
     if (db->path) {
         error_setg(errp, "port %u already has a doorbell; disconnect it"
                    " first", port);
         return false;
     }
-    db->path = g_strdup(path);
-    db->segment = segment;
-    db->reconnect = timer_new_ms(QEMU_CLOCK_REALTIME, rmc_doorbell_retry,
-                                 db);
-    if (!rmc_doorbell_open(db, errp)) {
+    chr = rmc_doorbell_chardev(path, errp);
+    if (!chr) {
         error_prepend(errp, "port %u: ", port);
-        rmc_doorbell_unbind(db);
         return false;
     }
+    if (!qemu_chr_fe_init(&db->chr, chr, errp)) {
+        object_unparent(OBJECT(chr));
+        return false;
+    }
+    db->path = g_strdup(path);
+    db->segment = segment;
+    /* The counters are the binding's; a reset leaves them. */
+    db->doorbells = 0;
+    db->completions = 0;
     if (!rmc_update_migration_blocker(s, errp)) {
         rmc_doorbell_unbind(db);
         return false;
     }
-    /* The counters are the binding's; a reset leaves them. */
-    db->doorbells = 0;
-    db->completions = 0;
+    qemu_chr_fe_set_handlers(&db->chr, rmc_doorbell_can_read,
+                             rmc_doorbell_read, rmc_doorbell_event, NULL,
+                             db, NULL, true);
     return true;
 }
 
@@ -283,7 +256,3 @@ bool dredbox_rmc_disconnect_doorbell(DredboxRmcState *s, unsigned port,
     rmc_update_migration_blocker(s, &error_abort);
     return true;
 }
-
-/* Registers */
-
-/* The word of a 64-bit register at @addr: low word first. */

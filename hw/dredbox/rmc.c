@@ -108,8 +108,7 @@ static void rmc_realize(DeviceState *dev, Error **errp)
         memory_region_init_io(&s->port[n].fault, OBJECT(s), &rmc_fault_ops,
                               &s->port[n].site, name, RMC_PAGE);
         s->port[n].regions = g_ptr_array_new();
-        s->port[n].db = (DredboxRmcDoorbell) { .rmc = s, .port = n,
-                                               .fd = -1 };
+        s->port[n].db = (DredboxRmcDoorbell) { .rmc = s, .port = n };
     }
     s->segments = g_ptr_array_new();
     sysbus_init_irq(sbd, &s->irq);

@@ -140,7 +140,7 @@ check_value "no RMC entry, segment or doorbell" \
 kill -9 "$(cat "$RUN/accel0.pid")"
 err=$("$CTL" attach --brick 0 --accelerator 2>&1)
 check_value "attach with the accelerator down fails at the doorbell" \
-    "$(echo "$err" | grep -c 'doorbell failed: compute brick 0: port 0: cannot connect')" 1
+    "$(echo "$err" | grep -c 'doorbell failed: compute brick 0: port 0: accelerator 0 did not answer')" 1
 check_value "leaving no circuit" "$(circuits)" 0
 check_value "no pool memory" "$(rack_pool_used)" 0
 check_value "no RMC entry, segment or doorbell" \

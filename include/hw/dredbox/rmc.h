@@ -20,6 +20,7 @@
 #define HW_DREDBOX_RMC_H
 
 #include "hw/sysbus.h"
+#include "chardev/char-fe.h"
 #include "qapi/qapi-types-dredbox.h"
 #include "dredbox/accel-queue.h"
 #include "hw/dredbox/pool-client.h"
@@ -63,13 +64,12 @@ typedef struct DredboxRmcDoorbell {
     unsigned port;
     char *path;             /* the accelerator's socket; NULL: unbound */
     uint32_t segment;       /* the queue's segment, named in HELLO */
-    int fd;                 /* -1 while not connected */
-    bool ready;             /* READY 0 received on @fd */
+    CharBackend chr;        /* the link: a socket chardev of our own */
+    bool ready;             /* READY 0 received since it connected */
     uint64_t doorbells;     /* sent */
     uint64_t completions;   /* received */
     uint8_t rx[sizeof(DrqLinkMsg)];     /* a message being received */
     size_t rx_len;
-    QEMUTimer *reconnect;   /* retries while bound but not connected */
 } DredboxRmcDoorbell;
 
 typedef struct DredboxRmcPort {

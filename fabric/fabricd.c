@@ -8,12 +8,15 @@
  *  - electrical packet switch: a learning L2 switch between the bricks'
  *    NICs, over UNIX datagram sockets (QEMU -netdev dgram), no root needed;
  *  - control interface (the source's S1/S2): RUN/fabric.sock, one JSON
- *    request per line: connect, disconnect, query, and reload (re-read
- *    the rack file after memory bricks were registered).
+ *    request per line: connect, disconnect, query, reload (re-read
+ *    the rack file after memory bricks were registered), and fail and
+ *    repair (cut a cable or fail a switch port, and undo it: faults
+ *    injected on purpose, logged in RUN/faults.log).
  *
- * The circuits are kept in RUN/fabric.circuits: an optical switch's
- * cross-connects outlive its control software, so a fabric restarted
- * after a crash finds them there and has them up at once.
+ * The circuits are kept in RUN/fabric.circuits and the faults in
+ * RUN/fabric.faults: an optical switch's cross-connects, and a cut
+ * fibre, outlive its control software, so a fabric restarted after a
+ * crash finds them there.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -28,6 +31,7 @@
 #include <json-glib/json-glib.h>
 
 #include "eps.h"
+#include "fault-log.h"
 #include "line-server.h"
 #include "ocs.h"
 #include "rack-error.h"
@@ -40,6 +44,7 @@ static Ocs *ocs;
 static Eps *eps;
 static char *run_dir;
 static char *circuits_file;
+static char *faults_file;
 static guint advance_timer;
 /*
  * Bricks are told of link changes by one worker thread, in order, so that
@@ -187,6 +192,12 @@ static void add_end(JsonBuilder *b, const char *member, unsigned port)
     json_builder_end_object(b);
 }
 
+static const char *const circuit_states[] = {
+    [OCS_PORT_SETTING_UP] = "setting-up",
+    [OCS_PORT_UP] = "up",
+    [OCS_PORT_DOWN] = "down",
+};
+
 static char *query(void)
 {
     JsonBuilder *b = rack_json_reply_begin();
@@ -202,9 +213,25 @@ static char *query(void)
         json_builder_begin_object(b);
         add_end(b, "a", p);
         add_end(b, "b", ocs->peer[p]);
-        rack_json_member_str(b, "state",
-                        ocs->state[p] == OCS_PORT_UP ? "up" : "setting-up");
+        rack_json_member_str(b, "state", circuit_states[ocs->state[p]]);
         json_builder_end_object(b);
+    }
+    json_builder_end_array(b);
+    json_builder_set_member_name(b, "faults");
+    json_builder_begin_array(b);
+    for (unsigned p = 0; p < ocs->nports; p++) {
+        g_autofree char *why = ocs_fault_reason(ocs, p);
+
+        if (why) {
+            json_builder_begin_object(b);
+            add_end(b, "port", p);
+            rack_json_member_bool(b, "cable-cut",
+                                  !!(ocs->faults[p] & OCS_FAULT_CABLE));
+            rack_json_member_bool(b, "switch-port-failed",
+                                  !!(ocs->faults[p] & OCS_FAULT_PORT));
+            rack_json_member_str(b, "why", why);
+            json_builder_end_object(b);
+        }
     }
     json_builder_end_array(b);
     rack_json_member_int(b, "electrical-ports", eps ? eps_ports(eps) : 0);
@@ -228,9 +255,57 @@ static void save_circuits(void)
     }
 }
 
+/* Keep the dark ports, "PORT FAULTS" per line (OcsFault bits). */
+static void save_faults(void)
+{
+    g_autoptr(GString) s = g_string_new("");
+    g_autoptr(GError) err = NULL;
+
+    for (unsigned p = 0; p < ocs->nports; p++) {
+        if (ocs->faults[p]) {
+            g_string_append_printf(s, "%u %u\n", p, ocs->faults[p]);
+        }
+    }
+    if (!g_file_set_contents(faults_file, s->str, s->len, &err)) {
+        g_printerr("dredbox-fabricd: a restart will not find the faults:"
+                   " %s\n", err->message);
+    }
+}
+
+/* The faults a previous fabric left: a cut fibre stays cut. */
+static void restore_faults(void)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    if (!g_file_get_contents(faults_file, &text, NULL, NULL)) {
+        return;
+    }
+    lines = g_strsplit(text, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        unsigned p, f;
+        char end;
+
+        if (!*lines[i]) {
+            continue;
+        }
+        if (sscanf(lines[i], "%u %u %c", &p, &f, &end) != 2 || !f ||
+            f & ~(OCS_FAULT_CABLE | OCS_FAULT_PORT) ||
+            !ocs_set_fault(ocs, p, f & OCS_FAULT_CABLE ? OCS_FAULT_CABLE
+                                                       : OCS_FAULT_PORT,
+                           true, NULL) ||
+            (f == (OCS_FAULT_CABLE | OCS_FAULT_PORT) &&
+             !ocs_set_fault(ocs, p, OCS_FAULT_PORT, true, NULL))) {
+            g_printerr("dredbox-fabricd: %s line %d is not \"PORT FAULTS\""
+                       " of an optical port: skipped\n", faults_file, i + 1);
+        }
+    }
+}
+
 /*
  * The circuits a previous fabric left: the mirrors never moved, so they
- * are up now, and the bricks are told again (the same link, harmless).
+ * are up now (unless a port of theirs is dark), and the bricks are told
+ * again (the same link, harmless).
  */
 static void restore_circuits(void)
 {
@@ -239,7 +314,8 @@ static void restore_circuits(void)
     unsigned restored = 0;
 
     if (!g_file_get_contents(circuits_file, &text, NULL, NULL)) {
-        return;                 /* a new rack */
+        restore_faults();
+        return;                 /* a new rack, or one with no circuits */
     }
     lines = g_strsplit(text, "\n", -1);
     for (int i = 0; lines[i]; i++) {
@@ -260,6 +336,7 @@ static void restore_circuits(void)
             restored++;
         }
     }
+    restore_faults();
     ocs_advance(ocs, UINT64_MAX);
     save_circuits();            /* without what was skipped */
     printf("dredbox-fabricd: %u circuits restored from %s\n", restored,
@@ -286,6 +363,96 @@ static bool reload(GError **errp)
     return true;
 }
 
+/*
+ * What a fail or repair names: "cable", an endpoint such as
+ * "compute0.port0" or the optical port it is cabled to, or "switch-port",
+ * an optical port number.
+ */
+static bool fault_target(JsonObject *req, unsigned *port, OcsFault *fault,
+                         GError **errp)
+{
+    bool cable = json_object_has_member(req, "cable");
+    uint64_t n;
+
+    if (cable == json_object_has_member(req, "switch-port")) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "say what fails: \"cable\" (an endpoint such as"
+                    " \"compute0.port0\", or its optical port) or"
+                    " \"switch-port\" (an optical port number)");
+        return false;
+    }
+    if (cable) {
+        *fault = OCS_FAULT_CABLE;
+        if (!find_port(req, "cable", port, errp)) {
+            return false;
+        }
+        if (!rack_cable_at(rack, *port)) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
+                        "no cable is plugged into optical port %u", *port);
+            return false;
+        }
+        return true;
+    }
+    *fault = OCS_FAULT_PORT;
+    if (!rack_json_get_uint(req, "switch-port", G_MAXUINT, &n, errp)) {
+        return false;
+    }
+    *port = n;
+    return true;
+}
+
+/* "compute0.port0", or "optical port 7" where no cable is plugged */
+static char *port_name(unsigned port)
+{
+    RackCable *c = rack_cable_at(rack, port);
+
+    return c ? rack_endpoint_name(c) : g_strdup_printf("optical port %u",
+                                                       port);
+}
+
+/* "cable compute0.port0 (optical port 0)", "switch port 5" */
+static char *fault_name(unsigned port, OcsFault fault)
+{
+    RackCable *c = rack_cable_at(rack, port);
+    g_autofree char *end = c ? rack_endpoint_name(c) : NULL;
+
+    if (fault == OCS_FAULT_CABLE) {
+        return g_strdup_printf("cable %s (optical port %u)", end, port);
+    }
+    return g_strdup_printf("switch port %u%s%s%s", port, end ? " (" : "",
+                           end ? end : "", end ? ")" : "");
+}
+
+/* Inject or undo a fault; log it, and the circuit it took down or up. */
+static bool set_fault(JsonObject *req, bool fail, GError **errp)
+{
+    unsigned p;
+    OcsFault fault;
+    OcsPortState before;
+    g_autofree char *what = NULL;
+
+    if (!fault_target(req, &p, &fault, errp)) {
+        return false;
+    }
+    before = p < ocs->nports ? ocs->state[p] : OCS_PORT_FREE;
+    if (!ocs_set_fault(ocs, p, fault, fail, errp)) {
+        return false;
+    }
+    save_faults();
+    what = fault_name(p, fault);
+    rack_fault_log(run_dir, "fabric", "%s %s", fail
+                   ? (fault == OCS_FAULT_CABLE ? "cut" : "failed")
+                   : (fault == OCS_FAULT_CABLE ? "restored" : "repaired"),
+                   what);
+    if (ocs->state[p] != before) {
+        g_autofree char *a = port_name(p), *b = port_name(ocs->peer[p]);
+
+        rack_fault_log(run_dir, "fabric", "circuit %s - %s %s", a, b,
+                       ocs->state[p] == OCS_PORT_UP ? "up" : "down");
+    }
+    return true;
+}
+
 static char *handle(JsonObject *req, const char *cmd, GError **errp)
 {
     unsigned a, b;
@@ -308,10 +475,14 @@ static char *handle(JsonObject *req, const char *cmd, GError **errp)
             return NULL;
         }
         save_circuits();
+    } else if (!strcmp(cmd, "fail") || !strcmp(cmd, "repair")) {
+        if (!set_fault(req, !strcmp(cmd, "fail"), errp)) {
+            return NULL;
+        }
     } else {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "unknown command \"%s\" (connect, disconnect, query,"
-                    " reload)",
+                    " reload, fail, repair)",
                     cmd);
         return NULL;
     }
@@ -365,6 +536,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     notifier = g_thread_pool_new(notify_brick, NULL, 1, TRUE, NULL);
     circuits_file = g_build_filename(run_dir, "fabric.circuits", NULL);
+    faults_file = g_build_filename(run_dir, "fabric.faults", NULL);
     restore_circuits();
     control = g_build_filename(run_dir, "fabric.sock", NULL);
     s = line_server_start(control, handle, &err);

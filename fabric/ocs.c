@@ -10,6 +10,7 @@ static const char *const state_names[] = {
     [OCS_PORT_FREE] = "free",
     [OCS_PORT_SETTING_UP] = "being set up",
     [OCS_PORT_UP] = "in a circuit",
+    [OCS_PORT_DOWN] = "in a circuit that is down",
 };
 
 Ocs *ocs_new(unsigned nports, uint64_t reconfig_us, OcsLinkFn link,
@@ -22,6 +23,7 @@ Ocs *ocs_new(unsigned nports, uint64_t reconfig_us, OcsLinkFn link,
     ocs->peer = g_new(int, nports);
     ocs->state = g_new0(OcsPortState, nports);
     ocs->ready_at = g_new0(uint64_t, nports);
+    ocs->faults = g_new0(unsigned, nports);
     ocs->link = link;
     ocs->opaque = opaque;
     for (unsigned i = 0; i < nports; i++) {
@@ -36,6 +38,7 @@ void ocs_free(Ocs *ocs)
         g_free(ocs->peer);
         g_free(ocs->state);
         g_free(ocs->ready_at);
+        g_free(ocs->faults);
         g_free(ocs);
     }
 }
@@ -67,6 +70,12 @@ bool ocs_connect(Ocs *ocs, unsigned a, unsigned b, uint64_t now,
             g_set_error(errp, RACK_ERROR, RACK_ERROR_EXISTS,
                         "optical port %u is %s (with port %d)", p,
                         state_names[ocs->state[p]], ocs->peer[p]);
+            return false;
+        }
+        if (ocs->faults[p]) {
+            g_autofree char *why = ocs_fault_reason(ocs, p);
+
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_DOWN, "%s", why);
             return false;
         }
         if (p == b) {
@@ -103,6 +112,15 @@ bool ocs_disconnect(Ocs *ocs, unsigned a, GError **errp)
     return true;
 }
 
+/* Circuit @a-@b has light, or not: its state, and the bricks told. */
+static void set_lit(Ocs *ocs, unsigned a, unsigned b, bool lit)
+{
+    ocs->state[a] = ocs->state[b] = lit ? OCS_PORT_UP : OCS_PORT_DOWN;
+    if (ocs->link) {
+        ocs->link(ocs->opaque, MIN(a, b), MAX(a, b), lit);
+    }
+}
+
 void ocs_advance(Ocs *ocs, uint64_t now)
 {
     for (unsigned a = 0; a < ocs->nports; a++) {
@@ -110,12 +128,60 @@ void ocs_advance(Ocs *ocs, uint64_t now)
 
         if (ocs->state[a] == OCS_PORT_SETTING_UP && a < b &&
             ocs->ready_at[a] <= now) {
-            ocs->state[a] = ocs->state[b] = OCS_PORT_UP;
-            if (ocs->link) {
-                ocs->link(ocs->opaque, a, b, true);
+            if (ocs->faults[a] || ocs->faults[b]) {
+                /* The mirrors are set, but no light passes. */
+                ocs->state[a] = ocs->state[b] = OCS_PORT_DOWN;
+            } else {
+                set_lit(ocs, a, b, true);
             }
         }
     }
+}
+
+bool ocs_set_fault(Ocs *ocs, unsigned p, OcsFault fault, bool fail,
+                   GError **errp)
+{
+    unsigned was, b;
+
+    if (!check_port(ocs, p, errp)) {
+        return false;
+    }
+    was = ocs->faults[p];
+    if (!!(was & fault) == fail) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_EXISTS,
+                    "optical port %u: %s %s", p,
+                    fault == OCS_FAULT_CABLE ? "its cable is"
+                                             : "the switch port is",
+                    fail ? (fault == OCS_FAULT_CABLE ? "already cut"
+                                                     : "already failed")
+                         : (fault == OCS_FAULT_CABLE ? "not cut"
+                                                     : "not failed"));
+        return false;
+    }
+    ocs->faults[p] = fail ? was | fault : was & ~fault;
+    b = ocs->peer[p];
+    if (fail && ocs->state[p] == OCS_PORT_UP) {
+        set_lit(ocs, p, b, false);
+    } else if (!fail && ocs->state[p] == OCS_PORT_DOWN && !ocs->faults[p] &&
+               !ocs->faults[b]) {
+        set_lit(ocs, p, b, true);
+    }
+    return true;
+}
+
+char *ocs_fault_reason(const Ocs *ocs, unsigned p)
+{
+    unsigned f = p < ocs->nports ? ocs->faults[p] : 0;
+
+    if (!f) {
+        return NULL;
+    }
+    return g_strdup_printf("optical port %u is dark: %s%s%s", p,
+                           f & OCS_FAULT_CABLE ? "its cable is cut" : "",
+                           f == (OCS_FAULT_CABLE | OCS_FAULT_PORT) ? " and "
+                                                                   : "",
+                           f & OCS_FAULT_PORT ? "the switch port failed"
+                                              : "");
 }
 
 uint64_t ocs_next_ready(const Ocs *ocs)

@@ -45,11 +45,7 @@ static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
         }
     }
     if (!reply) {
-        JsonBuilder *b = rack_json_begin();
-
-        rack_json_member_bool(b, "ok", FALSE);
-        rack_json_member_str(b, "error", err->message);
-        reply = rack_json_end(b);
+        reply = rack_json_error_reply(err);
     }
     if (!rack_wire_send(g_io_channel_unix_get_fd(ch), reply, -1)) {
         g_io_channel_shutdown(ch, FALSE, NULL);

@@ -17,6 +17,7 @@ static const char *const codes[] = {
     [RACK_ERROR_DENIED] = "denied",
     [RACK_ERROR_EXISTS] = "exists",
     [RACK_ERROR_HOST] = "host",
+    [RACK_ERROR_DOWN] = "down",
 };
 
 const char *rack_error_code(const GError *err)

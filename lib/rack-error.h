@@ -21,6 +21,7 @@ typedef enum {
     RACK_ERROR_DENIED,      /* "denied": the requester may not do that */
     RACK_ERROR_EXISTS,      /* "exists": declared twice */
     RACK_ERROR_HOST,        /* "host": the host could not do it */
+    RACK_ERROR_DOWN,        /* "down": a part it needs has failed */
     /* Transport: the peer could not be asked */
     RACK_ERROR_UNREACHABLE, /* no one listens, or the connection failed */
     RACK_ERROR_TIMEOUT,     /* no reply in time */
@@ -30,7 +31,7 @@ typedef enum {
 
 GQuark rack_error_quark(void);
 /*
- * The name of @err's code in a reply: "invalid" ... "host"; "invalid" for
+ * The name of @err's code in a reply: "invalid" ... "down"; "invalid" for
  * other domains and the transport codes, which no reply carries.
  */
 const char *rack_error_code(const GError *err);

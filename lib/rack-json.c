@@ -252,6 +252,16 @@ JsonBuilder *rack_json_reply_begin(void)
     return b;
 }
 
+char *rack_json_error_reply(const GError *err)
+{
+    JsonBuilder *b = rack_json_begin();
+
+    rack_json_member_bool(b, "ok", FALSE);
+    rack_json_member_str(b, "code", rack_error_code(err));
+    rack_json_member_str(b, "error", err->message);
+    return rack_json_end(b);
+}
+
 JsonBuilder *rack_json_request(const char *cmd)
 {
     JsonBuilder *b = rack_json_begin();

@@ -61,6 +61,8 @@ char *rack_json_end(JsonBuilder *b);
 /* A reply object that already says {"ok": true, ...}; end it with
  * rack_json_end. */
 JsonBuilder *rack_json_reply_begin(void);
+/* {"ok": false, "code": ..., "error": ...}: @err as a reply (rack-error.h) */
+char *rack_json_error_reply(const GError *err);
 /* A request object that already says {"cmd": @cmd, ...}; end it with
  * rack_json_end. */
 JsonBuilder *rack_json_request(const char *cmd);

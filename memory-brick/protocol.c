@@ -25,16 +25,6 @@ static bool valid_client_name(const char *s)
     return true;
 }
 
-static char *reply_error(const GError *err)
-{
-    JsonBuilder *b = rack_json_begin();
-
-    rack_json_member_bool(b, "ok", FALSE);
-    rack_json_member_str(b, "code", rack_error_code(err));
-    rack_json_member_str(b, "error", err->message);
-    return rack_json_end(b);
-}
-
 static void add_segment(JsonBuilder *b, const PoolSegment *seg)
 {
     json_builder_begin_object(b);
@@ -284,17 +274,17 @@ char *memd_handle(Pool *pool, MemdClient *client, const char *line,
     if (!json_parser_load_from_data(parser, line, -1, &err)) {
         g_autoptr(GError) e = g_error_new(RACK_ERROR, RACK_ERROR_INVALID,
                                           "malformed JSON: %s", err->message);
-        return reply_error(e);
+        return rack_json_error_reply(e);
     }
     root = json_parser_get_root(parser);
     if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
         g_set_error(&err, RACK_ERROR, RACK_ERROR_INVALID,
                     "a request must be a JSON object");
-        return reply_error(err);
+        return rack_json_error_reply(err);
     }
     o = json_node_get_object(root);
     if (!rack_json_get_str(o, "cmd", &cmd, &err)) {
-        return reply_error(err);
+        return rack_json_error_reply(err);
     }
 
     if (!strcmp(cmd, "hello")) {
@@ -320,5 +310,5 @@ char *memd_handle(Pool *pool, MemdClient *client, const char *line,
         g_set_error(&err, RACK_ERROR, RACK_ERROR_INVALID,
                     "unknown command \"%s\"", cmd);
     }
-    return reply ? reply : reply_error(err);
+    return reply ? reply : rack_json_error_reply(err);
 }

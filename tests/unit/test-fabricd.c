@@ -288,6 +288,85 @@ static void test_restart_keeps_circuits(void **state)
     expect(f, "{\"cmd\":\"query\"}", "\"circuits\":[]");
 }
 
+/*
+ * Faults on purpose: a cut cable takes its circuit down and the brick is
+ * told, a repair brings it back; both are logged; a restarted fabric
+ * still finds the fibre cut; bad requests are refused with a reason.
+ */
+static void test_faults(void **state)
+{
+    Fabric *f = *state;
+    g_autofree char *log = g_build_filename(f->dir, "faults.log", NULL);
+    g_autofree char *up = NULL, *down = NULL, *again = NULL, *text = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    expect(f, "{\"cmd\":\"connect\",\"a\":\"compute0.port0\","
+           "\"b\":\"memory0.port0\"}", "{\"ok\":true}");
+    up = serve_qmp(f);
+    expect(f, "{\"cmd\":\"fail\",\"cable\":\"memory0.port0\"}",
+           "{\"ok\":true}");
+    down = serve_qmp(f);
+    assert_string_equal(down, "{\"execute\":\"dredbox-rmc-disconnect\","
+                        "\"arguments\":{\"port\":0}}");
+    expect(f, "{\"cmd\":\"query\"}", "\"state\":\"down\"");
+    expect(f, "{\"cmd\":\"query\"}", "\"faults\":[{\"port\":{\"port\":4,"
+           "\"endpoint\":\"memory0.port0\",\"latency\":\"rack-local\"},"
+           "\"cable-cut\":true,\"switch-port-failed\":false,"
+           "\"why\":\"optical port 4 is dark: its cable is cut\"}]");
+    expect(f, "{\"cmd\":\"fail\",\"cable\":4}",
+           "\"code\":\"exists\",\"error\":\"optical port 4: its cable is"
+           " already cut\"");
+    expect(f, "{\"cmd\":\"connect\",\"a\":2,\"b\":4}",
+           "\"error\":\"optical port 4 is in a circuit that is down (with"
+           " port 0)\"");
+
+    /* The fibre stays cut across a crash of the fabric's software. */
+    crash_and_restart(f);
+    expect(f, "{\"cmd\":\"query\"}", "\"state\":\"down\"");
+    expect(f, "{\"cmd\":\"repair\",\"cable\":\"memory0.port0\"}",
+           "{\"ok\":true}");
+    again = serve_qmp(f);
+    assert_string_equal(again, up);
+    expect(f, "{\"cmd\":\"query\"}", "\"state\":\"up\"");
+    expect(f, "{\"cmd\":\"query\"}", "\"faults\":[]");
+
+    /* A switch port fails and is repaired, with no circuit through it. */
+    expect(f, "{\"cmd\":\"fail\",\"switch-port\":7}", "{\"ok\":true}");
+    expect(f, "{\"cmd\":\"connect\",\"a\":2,\"b\":7}",
+           "\"code\":\"down\",\"error\":\"optical port 7 is dark: the"
+           " switch port failed\"");
+    expect(f, "{\"cmd\":\"repair\",\"switch-port\":7}", "{\"ok\":true}");
+
+    assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    lines = g_strsplit(text, "\n", -1);
+    assert_int_equal(g_strv_length(lines), 7);
+    assert_non_null(strstr(lines[0], "Z fabric cut cable memory0.port0"
+                           " (optical port 4)"));
+    assert_non_null(strstr(lines[1], "Z fabric circuit memory0.port0 -"
+                           " compute0.port0 down"));
+    assert_non_null(strstr(lines[2], "Z fabric restored cable memory0.port0"
+                           " (optical port 4)"));
+    assert_non_null(strstr(lines[3], "Z fabric circuit memory0.port0 -"
+                           " compute0.port0 up"));
+    assert_non_null(strstr(lines[4], "Z fabric failed switch port 7"));
+    assert_non_null(strstr(lines[5], "Z fabric repaired switch port 7"));
+    assert_string_equal(lines[6], "");
+
+    expect(f, "{\"cmd\":\"fail\"}", "say what fails");
+    expect(f, "{\"cmd\":\"fail\",\"cable\":3,\"switch-port\":3}",
+           "say what fails");
+    expect(f, "{\"cmd\":\"fail\",\"cable\":3}",
+           "no cable is plugged into optical port 3");
+    expect(f, "{\"cmd\":\"fail\",\"cable\":\"memory9\"}",
+           "no cable from \\\"memory9\\\" to the optical switch");
+    expect(f, "{\"cmd\":\"fail\",\"switch-port\":\"7\"}",
+           "\"code\":\"invalid\"");
+    expect(f, "{\"cmd\":\"fail\",\"switch-port\":-1}",
+           "\"code\":\"invalid\"");
+    expect(f, "{\"cmd\":\"repair\",\"switch-port\":8}",
+           "optical port 8 does not exist (0 to 7)");
+}
+
 static void frame(uint8_t *buf, uint8_t dst, uint8_t src)
 {
     memset(buf, 0, 64);
@@ -370,6 +449,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_packet_switch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_faults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_keeps_circuits, setup,
                                         teardown),
         cmocka_unit_test(test_bad_rack),

@@ -12,6 +12,7 @@
 
 #include <string.h>
 #include "ocs.h"
+#include "rack-error.h"
 
 typedef struct Log {
     GString *s;
@@ -138,6 +139,78 @@ static void test_random_requests(void **state)
     ocs_free(ocs);
 }
 
+/*
+ * A dark port takes its circuit down at once and back up once both of
+ * its ports are lit; a circuit being set up through one never comes up;
+ * no new circuit takes one.
+ */
+static void test_faults(void **state)
+{
+    Log log = { g_string_new(NULL) };
+    Ocs *ocs = ocs_new(8, 1000, on_link, &log);
+    GError *err = NULL;
+    g_autofree char *why = NULL;
+
+    assert_true(ocs_connect(ocs, 1, 5, 0, NULL));
+    ocs_advance(ocs, 1000);
+    assert_true(ocs_set_fault(ocs, 5, OCS_FAULT_CABLE, true, NULL));
+    assert_int_equal(ocs->state[1], OCS_PORT_DOWN);
+    assert_string_equal(log.s->str, "1-5:up 1-5:down ");
+    /* Both causes on one port; a repair of one leaves it dark. */
+    assert_true(ocs_set_fault(ocs, 5, OCS_FAULT_PORT, true, NULL));
+    why = ocs_fault_reason(ocs, 5);
+    assert_string_equal(why, "optical port 5 is dark: its cable is cut and"
+                        " the switch port failed");
+    assert_false(ocs_set_fault(ocs, 5, OCS_FAULT_CABLE, true, &err));
+    assert_string_equal(err->message,
+                        "optical port 5: its cable is already cut");
+    g_clear_error(&err);
+    assert_true(ocs_set_fault(ocs, 5, OCS_FAULT_CABLE, false, NULL));
+    assert_int_equal(ocs->state[5], OCS_PORT_DOWN);
+    assert_string_equal(log.s->str, "1-5:up 1-5:down ");
+    /* The other end going dark too changes nothing more. */
+    assert_true(ocs_set_fault(ocs, 1, OCS_FAULT_PORT, true, NULL));
+    assert_true(ocs_set_fault(ocs, 5, OCS_FAULT_PORT, false, NULL));
+    assert_int_equal(ocs->state[5], OCS_PORT_DOWN);
+    assert_true(ocs_set_fault(ocs, 1, OCS_FAULT_PORT, false, NULL));
+    assert_int_equal(ocs->state[5], OCS_PORT_UP);
+    assert_string_equal(log.s->str, "1-5:up 1-5:down 1-5:up ");
+    assert_null(ocs_fault_reason(ocs, 5));
+    assert_false(ocs_set_fault(ocs, 1, OCS_FAULT_PORT, false, &err));
+    assert_string_equal(err->message,
+                        "optical port 1: the switch port is not failed");
+    g_clear_error(&err);
+    assert_false(ocs_set_fault(ocs, 8, OCS_FAULT_PORT, true, &err));
+    assert_string_equal(err->message,
+                        "optical port 8 does not exist (0 to 7)");
+    g_clear_error(&err);
+
+    /* A down circuit is torn down without a second "down". */
+    assert_true(ocs_set_fault(ocs, 1, OCS_FAULT_CABLE, true, NULL));
+    assert_true(ocs_disconnect(ocs, 1, NULL));
+    assert_string_equal(log.s->str, "1-5:up 1-5:down 1-5:up 1-5:down ");
+    assert_int_equal(ocs->state[5], OCS_PORT_FREE);
+    /* No new circuit through a dark port. */
+    assert_false(ocs_connect(ocs, 2, 1, 2000, &err));
+    assert_true(g_error_matches(err, RACK_ERROR, RACK_ERROR_DOWN));
+    assert_string_equal(err->message,
+                        "optical port 1 is dark: its cable is cut");
+    g_clear_error(&err);
+    assert_int_equal(ocs->state[2], OCS_PORT_FREE);
+    /* A port that goes dark while its circuit is set up: never up. */
+    assert_true(ocs_connect(ocs, 2, 3, 2000, NULL));
+    assert_true(ocs_set_fault(ocs, 3, OCS_FAULT_PORT, true, NULL));
+    ocs_advance(ocs, 3000);
+    assert_int_equal(ocs->state[2], OCS_PORT_DOWN);
+    assert_int_equal(ocs_next_ready(ocs), 0);
+    assert_true(ocs_set_fault(ocs, 3, OCS_FAULT_PORT, false, NULL));
+    assert_int_equal(ocs->state[2], OCS_PORT_UP);
+    assert_string_equal(log.s->str,
+                        "1-5:up 1-5:down 1-5:up 1-5:down 2-3:up ");
+    ocs_free(ocs);
+    g_string_free(log.s, true);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -145,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_one_circuit_per_port),
         cmocka_unit_test(test_cancel_setup),
         cmocka_unit_test(test_random_requests),
+        cmocka_unit_test(test_faults),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -101,6 +101,14 @@ void sdm_ctx_steps(const AttachCtx *ctx, const SdmStep **steps, unsigned *n);
  */
 void sdm_steps_teardown(AttachCtx *ctx);
 
+/* faults.c: what has failed, as the fabric says */
+/* Mark the graph's ports dark or lit again as the fabric says */
+bool sdm_faults_sync(GError **errp);
+/* Why the allocation at @pl is degraded (a dark port of it), or NULL */
+char *sdm_degraded(const SdmPlacement *pl);
+/* Keep the graph in step with the fabric's faults, every second */
+void sdm_faults_watch(void);
+
 /* handlers.c: the requests */
 /* Where allocation @a is in the graph (ports, memory brick) */
 SdmPlacement sdm_placement_of(const SdmAlloc *a);

@@ -94,10 +94,12 @@ static void print_status(JsonObject *o)
             ? g_strdup_printf("accelerator %" G_GINT64_FORMAT " queue",
                               json_object_get_int_member(a, "accelerator"))
             : NULL;
+        const char *degraded = json_object_get_string_member_with_default(
+            a, "degraded", NULL);
 
         printf("%-6" G_GINT64_FORMAT " %-8" G_GINT64_FORMAT " %-5"
                G_GINT64_FORMAT " %-7" G_GINT64_FORMAT " %-5" G_GINT64_FORMAT
-               " %10" G_GINT64_FORMAT "  %s\n",
+               " %10" G_GINT64_FORMAT "  %s%s%s\n",
                json_object_get_int_member(a, "id"),
                json_object_get_int_member(a, "compute"),
                json_object_get_int_member(a, "compute-port"),
@@ -107,7 +109,8 @@ static void print_status(JsonObject *o)
                queue ? queue
                : g_strcmp0(json_object_get_string_member_with_default(
                      a, "path", ""), "rmc") ? "memory (virtio-mem)"
-                                            : "memory (RMC)");
+                                            : "memory (RMC)",
+               degraded ? "  DEGRADED: " : "", degraded ? degraded : "");
     }
     segments = json_object_get_array_member(o, "segments");
     if (segments && json_array_get_length(segments)) {

@@ -12,6 +12,9 @@ static guint key(RackBrickKind kind, unsigned id)
 
 static void vertex_free(SdmVertex *v)
 {
+    for (unsigned p = 0; p < v->nports; p++) {
+        g_free(v->ports[p].down);
+    }
     g_free(v->ports);
     g_free(v);
 }
@@ -37,7 +40,9 @@ SdmGraph *sdm_graph_new(const Rack *rack)
         v->nports = b->ports;
         v->ports = g_new0(SdmPort, b->ports);
         for (unsigned p = 0; p < b->ports; p++) {
-            v->ports[p] = (SdmPort) { v, p, -1, RACK_RACK_LOCAL, NULL };
+            v->ports[p] = (SdmPort) { .brick = v, .index = p,
+                                      .switch_port = -1,
+                                      .latency = RACK_RACK_LOCAL };
         }
         g_ptr_array_add(g->vertices, v);
         g_hash_table_insert(g->by_key, GUINT_TO_POINTER(key(b->kind, b->id)),
@@ -101,6 +106,29 @@ void sdm_graph_disconnect(SdmGraph *g, SdmPort *p)
         g_free(e);
         g->nedges--;
     }
+}
+
+bool sdm_port_set_down(SdmPort *p, const char *why)
+{
+    if (g_strcmp0(p->down, why) == 0) {
+        return false;
+    }
+    g_free(p->down);
+    p->down = g_strdup(why);
+    return true;
+}
+
+char *sdm_vertex_down_ports(const SdmVertex *v)
+{
+    GString *s = NULL;
+
+    for (unsigned p = 0; p < v->nports; p++) {
+        if (v->ports[p].down) {
+            s = s ? g_string_append(s, ", ") : g_string_new("");
+            g_string_append_printf(s, "port %u: %s", p, v->ports[p].down);
+        }
+    }
+    return s ? g_string_free(s, false) : NULL;
 }
 
 RackLatency sdm_path_latency(const SdmPort *a, const SdmPort *b)

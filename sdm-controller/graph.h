@@ -22,6 +22,7 @@ typedef struct SdmPort {
     int switch_port;        /* optical switch port, -1 if not cabled */
     RackLatency latency;    /* of its cable */
     struct SdmEdge *edge;   /* the circuit it is in, or NULL */
+    char *down;             /* why its optical port is dark, or NULL */
 } SdmPort;
 
 struct SdmVertex {
@@ -54,6 +55,14 @@ SdmVertex *sdm_graph_vertex(const SdmGraph *g, RackBrickKind kind,
 /* Join two free ports by a circuit; false if either is taken. */
 bool sdm_graph_connect(SdmGraph *g, SdmPort *a, SdmPort *b);
 void sdm_graph_disconnect(SdmGraph *g, SdmPort *p);
+/*
+ * Mark @p down for @why (NULL: up again); true if that changed anything.
+ * A circuit through a down port stays in the graph: the allocation on
+ * it is degraded, not gone.
+ */
+bool sdm_port_set_down(SdmPort *p, const char *why);
+/* "port 0 (optical port 0 is dark: ...)" for each down port of @v, or NULL */
+char *sdm_vertex_down_ports(const SdmVertex *v);
 /* The latency class of a circuit between @a and @b: the larger one. */
 RackLatency sdm_path_latency(const SdmPort *a, const SdmPort *b);
 

@@ -21,6 +21,9 @@
 
 static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
 {
+    SdmPlacement pl = sdm_placement_of(a);
+    g_autofree char *degraded = pl.memory ? sdm_degraded(&pl) : NULL;
+
     json_builder_begin_object(b);
     rack_json_member_int(b, "id", a->id);
     rack_json_member_int(b, "compute", a->compute);
@@ -37,6 +40,9 @@ static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
         rack_json_member_int(b, "accelerator", a->accel);
         rack_json_member_int(b, "accelerator-port", a->accel_port);
         rack_json_member_int(b, "segment", a->segment);
+    }
+    if (degraded) {
+        rack_json_member_str(b, "degraded", degraded);
     }
     json_builder_end_object(b);
 }
@@ -212,6 +218,8 @@ static char *do_attach(JsonObject *req, GError **errp)
                     "policy must be first-fit or locality, not \"%s\"", pol);
         return NULL;
     }
+    /* Faults the once-a-second poll has not seen yet count too. */
+    sdm_faults_sync(NULL);
     if (!sdm_reserve(sdm.graph, policy, &r, &ctx.pl, errp)) {
         return NULL;
     }
@@ -456,6 +464,8 @@ static char *do_status(GError **errp)
     if (!list) {
         return NULL;
     }
+    /* Unreachable, the fabric leaves the faults as last seen. */
+    sdm_faults_sync(NULL);
     pool_path = g_build_filename(sdm.run_dir, "pool", "memd.sock", NULL);
     pool = memd_connect(pool_path, "sdm", TRUE, errp);
     if (!pool) {

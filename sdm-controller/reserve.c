@@ -20,8 +20,14 @@ bool sdm_policy_parse(const char *name, SdmPolicy *out)
     return true;
 }
 
+/* A port a new circuit can take: cabled, lit and in no circuit */
+static bool usable(const SdmPort *p)
+{
+    return !p->edge && p->switch_port >= 0 && !p->down;
+}
+
 /*
- * The free cabled port of @v other than @except with the lowest latency
+ * The usable port of @v other than @except with the lowest latency
  * (first on ties).
  */
 static SdmPort *free_port(const SdmVertex *v, bool nearest,
@@ -32,7 +38,7 @@ static SdmPort *free_port(const SdmVertex *v, bool nearest,
     for (unsigned p = 0; p < v->nports; p++) {
         SdmPort *port = &v->ports[p];
 
-        if (port->edge || port->switch_port < 0 || port == except) {
+        if (!usable(port) || port == except) {
             continue;
         }
         if (!nearest) {
@@ -65,7 +71,8 @@ static bool best_pair(const SdmVertex *c, const SdmVertex *m, SdmPort **cp,
                 }
                 if (pass == 0 && (best < 0 || l < best)) {
                     best = l;
-                } else if (pass == 1 && l == best && !a->edge && !b->edge) {
+                } else if (pass == 1 && l == best && usable(a) &&
+                           usable(b)) {
                     *cp = a;
                     *mp = b;
                     return true;
@@ -83,6 +90,7 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
     bool nearest = policy == SDM_POLICY_LOCALITY;
     bool room = false;
     SdmPort *cp, *pcp;
+    g_autoptr(GString) why_down = NULL;
 
     if (!c) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
@@ -101,9 +109,13 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
     }
     cp = free_port(c, nearest, NULL);
     if (!cp) {
-        g_set_error(errp, RACK_ERROR, RACK_ERROR_NO_SPACE,
-                    "compute brick %u has no free memory port",
-                    req->compute);
+        g_autofree char *down = sdm_vertex_down_ports(c);
+
+        g_set_error(errp, RACK_ERROR, down ? RACK_ERROR_DOWN
+                                           : RACK_ERROR_NO_SPACE,
+                    "compute brick %u has no free memory port%s%s%s",
+                    req->compute, down ? " (" : "", down ? down : "",
+                    down ? ")" : "");
         return false;
     }
     out->memory = NULL;
@@ -144,6 +156,14 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
             amp = free_port(m, nearest, mp);
         }
         if (!mp || (req->accelerator && !amp)) {
+            g_autofree char *down = sdm_vertex_down_ports(m);
+
+            if (down) {
+                why_down = why_down ? g_string_append(why_down, "; ")
+                                    : g_string_new("");
+                g_string_append_printf(why_down, "memory brick %u's %s",
+                                       m->id, down);
+            }
             continue;
         }
         lat = sdm_path_latency(pcp, mp);
@@ -161,14 +181,17 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
         }
     }
     if (!out->memory) {
-        g_set_error(errp, RACK_ERROR, RACK_ERROR_NO_SPACE,
+        g_set_error(errp, RACK_ERROR, why_down ? RACK_ERROR_DOWN
+                                               : RACK_ERROR_NO_SPACE,
                     room ? "no memory brick with %" G_GUINT64_FORMAT
-                    " MiB free has %s within %s reach"
+                    " MiB free has %s within %s reach%s%s%s"
                     : "no memory brick has %" G_GUINT64_FORMAT " MiB free",
                     req->size >> 20, req->accelerator
                     ? "two free ports (one for the accelerator)"
                     : req->pair_class ? "free ports of its nearest circuit"
-                    : "a free port", rack_latency_name(req->max_latency));
+                    : "a free port", rack_latency_name(req->max_latency),
+                    why_down ? " (" : "", why_down ? why_down->str : "",
+                    why_down ? ")" : "");
         return false;
     }
     return true;

@@ -146,6 +146,7 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     loop = g_main_loop_new(NULL, FALSE);
+    sdm_faults_watch();
     g_unix_signal_add(SIGTERM, quit, loop);
     g_unix_signal_add(SIGINT, quit, loop);
     printf("dredbox-sdmd: %u bricks, state %s, control %s\n",

@@ -3,12 +3,15 @@
  * NODE, write every page, read it back, and ask the kernel where each page
  * lives.  Each page starts with "dredbox-touch TAG PAGE" so that the host
  * can find the pages in the memory brick; "hold" keeps the memory (and
- * says "DREDBOX-STEP touched") until the brick is stopped.  Prints:
+ * says "DREDBOX-STEP touched") until the brick is stopped, and reads it
+ * all again on each SIGUSR1 (another TOUCH_VERIFIED line; SIGBUS kills
+ * it if the memory is gone).  Prints:
  *   TOUCH_TAG=<tag>  TOUCH_PAGES=<pages>  TOUCH_ON_NODE=<pages on node>
  *   TOUCH_VERIFIED=<pages that read back intact>
  * Raw syscalls: the guest has no libnuma.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,13 @@
 #define MPOL_MF_STRICT (1 << 0)
 #define HEADER 32
 
+static volatile sig_atomic_t verify_again;
+
+static void on_usr1(int sig)
+{
+    verify_again = 1;
+}
+
 static void fill_page(char *page, long size, unsigned tag, unsigned long p)
 {
     uint64_t *w = (uint64_t *)(page + HEADER);
@@ -31,6 +41,19 @@ static void fill_page(char *page, long size, unsigned tag, unsigned long p)
     for (long i = 0; i < (size - HEADER) / 8; i++) {
         w[i] = (p << 20 | i) * 0x9e3779b97f4a7c15ULL;
     }
+}
+
+/* The pages that still hold what fill_page() wrote */
+static unsigned long verify(const char *mem, char *expect, long page,
+                            unsigned long pages, unsigned tag)
+{
+    unsigned long verified = 0;
+
+    for (unsigned long p = 0; p < pages; p++) {
+        fill_page(expect, page, tag, p);
+        verified += !memcmp(mem + p * page, expect, page);
+    }
+    return verified;
 }
 
 int main(int argc, char **argv)
@@ -75,10 +98,9 @@ int main(int argc, char **argv)
     addrs = calloc(pages, sizeof(*addrs));
     status = calloc(pages, sizeof(*status));
     for (unsigned long p = 0; p < pages; p++) {
-        fill_page(expect, page, tag, p);
-        verified += !memcmp(mem + p * page, expect, page);
         addrs[p] = mem + p * page;
     }
+    verified = verify(mem, expect, page, pages, tag);
     /* With no target nodes, move_pages reports where each page is. */
     if (syscall(SYS_move_pages, 0, pages, addrs, NULL, status, 0)) {
         perror("numa-touch: move_pages");
@@ -90,10 +112,23 @@ int main(int argc, char **argv)
     printf("TOUCH_TAG=%08x\nTOUCH_PAGES=%lu\nTOUCH_ON_NODE=%lu\n"
            "TOUCH_VERIFIED=%lu\n", tag, pages, on_node, verified);
     if (argc > 3 && !strcmp(argv[3], "hold")) {
+        sigset_t usr1, old;
+
+        sigemptyset(&usr1);
+        sigaddset(&usr1, SIGUSR1);
+        /* Blocked but while waiting, so that no signal slips by. */
+        sigprocmask(SIG_BLOCK, &usr1, &old);
+        signal(SIGUSR1, on_usr1);
         printf("DREDBOX-STEP touched\n");
         fflush(stdout);
         for (;;) {
-            pause();
+            sigsuspend(&old);
+            if (verify_again) {
+                verify_again = 0;
+                printf("TOUCH_VERIFIED=%lu\n",
+                       verify(mem, expect, page, pages, tag));
+                fflush(stdout);
+            }
         }
     }
     return 0;

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include "rack-error.h"
 #include "reserve.h"
 
 #define MiB (1ULL << 20)
@@ -226,6 +227,50 @@ static void test_refusals(void **state)
     assert_int_equal(pl.memory->id, 1);
 }
 
+/*
+ * A port whose optical port is dark takes no new circuit, and a request
+ * it stops is refused with "down" and why; lit again, it serves.
+ */
+static void test_dark_ports(void **state)
+{
+    SdmGraph *g = *state;
+    SdmVertex *c1 = sdm_graph_vertex(g, RACK_COMPUTE, 1);
+    SdmVertex *m1 = sdm_graph_vertex(g, RACK_MEMORY, 1);
+    SdmRequest req = { .compute = 1, .size = 512 * MiB,
+                       .max_latency = RACK_TRAY_LOCAL };
+    SdmPlacement pl;
+    GError *err = NULL;
+
+    assert_true(sdm_port_set_down(&c1->ports[0], "its cable is cut"));
+    assert_false(sdm_port_set_down(&c1->ports[0], "its cable is cut"));
+    assert_false(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, &err));
+    assert_true(g_error_matches(err, RACK_ERROR, RACK_ERROR_DOWN));
+    assert_string_equal(err->message, "compute brick 1 has no free memory"
+                        " port (port 0: its cable is cut)");
+    g_clear_error(&err);
+    assert_true(sdm_port_set_down(&c1->ports[0], NULL));
+    assert_null(c1->ports[0].down);
+
+    /* Memory brick 1 (tray-local) has one port left, then none. */
+    assert_true(sdm_port_set_down(&m1->ports[0], "the switch port failed"));
+    assert_true(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, NULL));
+    assert_ptr_equal(pl.memory_port, &m1->ports[1]);
+    sdm_port_set_down(&m1->ports[1], "its cable is cut");
+    req.has_memory = true;
+    req.memory = 1;
+    assert_false(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, &err));
+    assert_true(g_error_matches(err, RACK_ERROR, RACK_ERROR_DOWN));
+    assert_string_equal(err->message, "no memory brick with 512 MiB free"
+                        " has a free port within tray-local reach (memory"
+                        " brick 1's port 0: the switch port failed, port 1:"
+                        " its cable is cut)");
+    g_clear_error(&err);
+    /* Without the choice, memory brick 2 serves. */
+    req.has_memory = false;
+    assert_true(sdm_reserve(g, SDM_POLICY_LOCALITY, &req, &pl, NULL));
+    assert_int_equal(pl.memory->id, 2);
+}
+
 /* "Give C an accelerator": queue memory, an accelerator, two circuits. */
 static void test_accelerator(void **state)
 {
@@ -352,6 +397,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_graph, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dark_ports, setup, teardown),
         cmocka_unit_test(test_accelerator),
         cmocka_unit_test(test_pair_class),
         cmocka_unit_test(test_pmem),

@@ -1,0 +1,79 @@
+#!/bin/sh
+# Faults on purpose (docs/reliability.md): on the default rack, compute
+# brick 0 holds RMC-path memory that two guest processes use.  The cable
+# of its RMC port is cut: the RMC's link goes down, the fault is logged,
+# the controller shows the allocation degraded and why; the process that
+# touches the memory gets SIGBUS and the stock Debian kernel carries on.
+# With every port of the brick dark, a new request is refused with the
+# reason.  Repaired, the link comes back by itself and the other
+# process finds every byte it wrote.
+. "$(dirname "$0")/lib.sh"
+plan 18
+
+rack_up faults
+check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/faults-up.log")" 1
+
+link_up() {    # link_up PORT: brick 0's RMC says the port's link is up
+    qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' |
+        jq ".return.ports[$1][\"link-up\"]"
+}
+alloc() {    # alloc FILTER: of the controller's only allocation
+    "$CTL" --json status | jq -r ".allocations[0] | $1"
+}
+
+brick_run "$RUN" 0 "cat /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes"
+node=$(echo "$FACTS" | sed -n 's/^tray-local=//p')
+"$CTL" attach --brick 0 --size 256M --path rmc > "$LOGDIR/faults-attach.log" 2>&1
+cp=$(alloc '."compute-port"')
+other=$((1 - cp))
+# Holder A keeps 32 MiB for the end; holder B touches its 8 MiB on the
+# cut link, its exit status in /tmp/b.rc.
+brick_run "$RUN" 0 "(numa-touch $node 32 hold > /tmp/a &); (numa-touch $node 8 hold > /tmp/b; echo B_RC=\$? > /tmp/b.rc) & while ! grep -q TOUCH_VERIFIED /tmp/a || ! grep -q TOUCH_VERIFIED /tmp/b; do sleep 0.2; done; cat /tmp/a"
+check_value "two processes hold RMC-path memory in node $node" \
+    "$(fact TOUCH_ON_NODE) $(fact TOUCH_VERIFIED) $(link_up "$cp")" "8192 8192 true"
+
+out=$("$RACK" fail cable "compute0.port$cp" 2>&1)
+check_value "dredbox-rack fail cable cuts it and says so" \
+    "$?/$(echo "$out" | grep -c "Z fabric cut cable compute0.port$cp (optical port $cp)$")" 0/1
+wait_for 10 [ "$(link_up "$cp")" = false ]
+check_value "the RMC's link goes down" "$(link_up "$cp")" false
+check_value "the cut and the circuit it took down are in RUN/faults.log" \
+    "$(grep -c "fabric cut cable compute0.port$cp\|fabric circuit .*compute0.port$cp.* down" "$RUN/faults.log")" 2
+check_value "the controller shows the allocation degraded, and why" \
+    "$(alloc .degraded)" "compute0.port$cp: optical port $cp is dark: its cable is cut"
+check_value "so does dredboxctl status" \
+    "$("$CTL" status | grep -c "DEGRADED: compute0.port$cp: optical port $cp is dark")" 1
+check_value "and its log" \
+    "$(grep -c "compute0.port$cp down: optical port $cp is dark: its cable is cut" "$RUN/sdm.out")" 1
+
+# B reads its pages again: a synchronous external abort, SIGBUS (7).
+brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch | tr ' ' '\n' | sort -n | tail -n1); while [ ! -e /tmp/b.rc ]; do sleep 0.2; done; cat /tmp/b.rc"
+check_value "the process touching the lost memory gets SIGBUS" "$(fact B_RC)" 135
+brick_run "$RUN" 0 "pidof numa-touch | wc -w; echo KERNEL=\$(uname -r)"
+check_value "the kernel and the other process carry on" \
+    "$(echo "$FACTS" | head -n1)/$(fact KERNEL | grep -c .)/$(grep -c 'Kernel panic\|Internal error' "$RUN/brick0.log")" "1/1/0"
+
+# Every port of brick 0 dark: the other one by a failed switch port.
+"$RACK" fail switch-port "$other" > /dev/null
+err=$("$CTL" attach --brick 0 --size 128M --path rmc 2>&1)
+check_value "a new request is refused with what is down" \
+    "$err" "dredboxctl: compute brick 0 has no free memory port (port $cp: optical port $cp is dark: its cable is cut, port $other: optical port $other is dark: the switch port failed)"
+check_value "and leaves nothing behind" "$(circuits) $(rack_pool_used)" "1 268435456"
+
+"$RACK" repair switch-port "$other" > /dev/null
+out=$("$RACK" repair cable "compute0.port$cp" 2>&1)
+check_value "dredbox-rack repair cable restores it" \
+    "$?/$(echo "$out" | grep -c "fabric circuit .*compute0.port$cp.* up$")" 0/1
+wait_for 10 [ "$(link_up "$cp")" = true ]
+check_value "the RMC's link comes back up" "$(link_up "$cp")" true
+check_value "the allocation is no longer degraded" "$(alloc .degraded)" null
+
+brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VERIFIED /tmp/a) -lt 2 ]; do sleep 0.2; done; grep TOUCH_VERIFIED /tmp/a | tail -n1"
+check_value "the other process finds every byte it wrote" "$(fact TOUCH_VERIFIED)" 8192
+
+brick_run "$RUN" 0 "kill \$(pidof numa-touch)"
+"$CTL" detach --brick 0 > "$LOGDIR/faults-detach.log" 2>&1
+check_value "detach gives everything back" "$?/$(circuits)/$(rack_pool_used)" "0/0/0"
+check_value "the fault log says when each fault and repair happened" \
+    "$(sed -n 's/^[0-9-]*T[0-9:.]*Z fabric \(cut\|restored\|failed\|repaired\) .*/\1/p' "$RUN/faults.log" | tr '\n' ' ')" \
+    "cut failed repaired restored "

@@ -45,6 +45,7 @@ static Eps *eps;
 static char *run_dir;
 static char *circuits_file;
 static char *faults_file;
+static char *fault_log;
 static guint advance_timer;
 /*
  * Bricks are told of link changes by one worker thread, in order, so that
@@ -229,6 +230,8 @@ static char *query(void)
                                   !!(ocs->faults[p] & OCS_FAULT_CABLE));
             rack_json_member_bool(b, "switch-port-failed",
                                   !!(ocs->faults[p] & OCS_FAULT_PORT));
+            rack_json_member_bool(b, "brick-down",
+                                  !!(ocs->faults[p] & OCS_FAULT_BRICK));
             rack_json_member_str(b, "why", why);
             json_builder_end_object(b);
         }
@@ -289,13 +292,13 @@ static void restore_faults(void)
         if (!*lines[i]) {
             continue;
         }
-        if (sscanf(lines[i], "%u %u %c", &p, &f, &end) != 2 || !f ||
-            f & ~(OCS_FAULT_CABLE | OCS_FAULT_PORT) ||
-            !ocs_set_fault(ocs, p, f & OCS_FAULT_CABLE ? OCS_FAULT_CABLE
-                                                       : OCS_FAULT_PORT,
-                           true, NULL) ||
-            (f == (OCS_FAULT_CABLE | OCS_FAULT_PORT) &&
-             !ocs_set_fault(ocs, p, OCS_FAULT_PORT, true, NULL))) {
+        bool ok = sscanf(lines[i], "%u %u %c", &p, &f, &end) == 2 && f &&
+                  !(f & ~OCS_FAULTS_ALL);
+
+        for (unsigned bit = 1; ok && bit <= OCS_FAULTS_ALL; bit <<= 1) {
+            ok = !(f & bit) || ocs_set_fault(ocs, p, bit, true, NULL);
+        }
+        if (!ok) {
             g_printerr("dredbox-fabricd: %s line %d is not \"PORT FAULTS\""
                        " of an optical port: skipped\n", faults_file, i + 1);
         }
@@ -363,44 +366,6 @@ static bool reload(GError **errp)
     return true;
 }
 
-/*
- * What a fail or repair names: "cable", an endpoint such as
- * "compute0.port0" or the optical port it is cabled to, or "switch-port",
- * an optical port number.
- */
-static bool fault_target(JsonObject *req, unsigned *port, OcsFault *fault,
-                         GError **errp)
-{
-    bool cable = json_object_has_member(req, "cable");
-    uint64_t n;
-
-    if (cable == json_object_has_member(req, "switch-port")) {
-        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
-                    "say what fails: \"cable\" (an endpoint such as"
-                    " \"compute0.port0\", or its optical port) or"
-                    " \"switch-port\" (an optical port number)");
-        return false;
-    }
-    if (cable) {
-        *fault = OCS_FAULT_CABLE;
-        if (!find_port(req, "cable", port, errp)) {
-            return false;
-        }
-        if (!rack_cable_at(rack, *port)) {
-            g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
-                        "no cable is plugged into optical port %u", *port);
-            return false;
-        }
-        return true;
-    }
-    *fault = OCS_FAULT_PORT;
-    if (!rack_json_get_uint(req, "switch-port", G_MAXUINT, &n, errp)) {
-        return false;
-    }
-    *port = n;
-    return true;
-}
-
 /* "compute0.port0", or "optical port 7" where no cable is plugged */
 static char *port_name(unsigned port)
 {
@@ -410,45 +375,148 @@ static char *port_name(unsigned port)
                                                        port);
 }
 
-/* "cable compute0.port0 (optical port 0)", "switch port 5" */
-static char *fault_name(unsigned port, OcsFault fault)
-{
-    RackCable *c = rack_cable_at(rack, port);
-    g_autofree char *end = c ? rack_endpoint_name(c) : NULL;
+/* What a fail or repair is about: its optical ports and cause */
+typedef struct FaultTarget {
+    OcsFault fault;
+    GArray *ports;          /* unsigned */
+    char *name;             /* for the log and refusals */
+} FaultTarget;
 
-    if (fault == OCS_FAULT_CABLE) {
-        return g_strdup_printf("cable %s (optical port %u)", end, port);
+static void fault_target_clear(FaultTarget *t)
+{
+    g_array_unref(t->ports);
+    g_free(t->name);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(FaultTarget, fault_target_clear)
+
+/* Every cable of brick @name ("memory1"); false if it has none. */
+static bool brick_ports(const char *name, GArray *ports)
+{
+    for (guint i = 0; i < rack->cables->len; i++) {
+        RackCable *c = g_ptr_array_index(rack->cables, i);
+        g_autofree char *brick = g_strdup_printf(
+            "%s%u", rack_kind_name(c->brick->kind), c->brick->id);
+
+        if (!strcmp(brick, name)) {
+            g_array_append_val(ports, c->switch_port);
+        }
     }
-    return g_strdup_printf("switch port %u%s%s%s", port, end ? " (" : "",
-                           end ? end : "", end ? ")" : "");
+    return ports->len > 0;
 }
 
-/* Inject or undo a fault; log it, and the circuit it took down or up. */
+/*
+ * What a fail or repair names: "cable", an endpoint such as
+ * "compute0.port0" or the optical port it is cabled to; "switch-port",
+ * an optical port number; or "brick", a brick such as "memory1", whose
+ * every cable goes dark.
+ */
+static bool fault_target(JsonObject *req, FaultTarget *t, GError **errp)
+{
+    static const char *const members[] = { "cable", "switch-port", "brick" };
+    const char *brick;
+    unsigned given = 0, port;
+    uint64_t n;
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(members); i++) {
+        given += json_object_has_member(req, members[i]);
+    }
+    if (given != 1) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "say what fails: \"cable\" (an endpoint such as"
+                    " \"compute0.port0\", or its optical port),"
+                    " \"switch-port\" (an optical port number) or"
+                    " \"brick\" (such as \"memory1\")");
+        return false;
+    }
+    t->ports = g_array_new(false, false, sizeof(unsigned));
+    if (json_object_has_member(req, "cable")) {
+        g_autofree char *end = NULL;
+
+        t->fault = OCS_FAULT_CABLE;
+        if (!find_port(req, "cable", &port, errp)) {
+            return false;
+        }
+        if (!rack_cable_at(rack, port)) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
+                        "no cable is plugged into optical port %u", port);
+            return false;
+        }
+        end = port_name(port);
+        t->name = g_strdup_printf("cable %s (optical port %u)", end, port);
+    } else if (json_object_has_member(req, "switch-port")) {
+        t->fault = OCS_FAULT_PORT;
+        if (!rack_json_get_uint(req, "switch-port", G_MAXUINT, &n, errp)) {
+            return false;
+        }
+        port = n;
+        t->name = g_strdup_printf("switch port %u", port);
+    } else {
+        t->fault = OCS_FAULT_BRICK;
+        if (!rack_json_get_str(req, "brick", &brick, errp)) {
+            return false;
+        }
+        if (!brick_ports(brick, t->ports)) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
+                        "no brick \"%s\" is cabled to the optical switch",
+                        brick);
+            return false;
+        }
+        t->name = g_strdup(brick);
+        return true;
+    }
+    g_array_append_val(t->ports, port);
+    return true;
+}
+
+/* Inject or undo a fault; log it, and each circuit it took down or up. */
 static bool set_fault(JsonObject *req, bool fail, GError **errp)
 {
-    unsigned p;
-    OcsFault fault;
-    OcsPortState before;
-    g_autofree char *what = NULL;
+    g_auto(FaultTarget) t = { 0 };
+    g_autoptr(GArray) before = g_array_new(false, false,
+                                           sizeof(OcsPortState));
 
-    if (!fault_target(req, &p, &fault, errp)) {
+    if (!fault_target(req, &t, errp)) {
         return false;
     }
-    before = p < ocs->nports ? ocs->state[p] : OCS_PORT_FREE;
-    if (!ocs_set_fault(ocs, p, fault, fail, errp)) {
-        return false;
+    /* All of a brick's ports, or none. */
+    for (guint i = 0; t.fault == OCS_FAULT_BRICK && i < t.ports->len; i++) {
+        if (!!(ocs->faults[g_array_index(t.ports, unsigned, i)] &
+               OCS_FAULT_BRICK) == fail) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_EXISTS, "%s is %s",
+                        t.name, fail ? "already down" : "not down");
+            return false;
+        }
+    }
+    for (guint i = 0; i < t.ports->len; i++) {
+        unsigned p = g_array_index(t.ports, unsigned, i);
+        OcsPortState was = p < ocs->nports ? ocs->state[p] : OCS_PORT_FREE;
+
+        g_array_append_val(before, was);
+        if (!ocs_set_fault(ocs, p, t.fault, fail, errp)) {
+            return false;
+        }
     }
     save_faults();
-    what = fault_name(p, fault);
-    rack_fault_log(run_dir, "fabric", "%s %s", fail
-                   ? (fault == OCS_FAULT_CABLE ? "cut" : "failed")
-                   : (fault == OCS_FAULT_CABLE ? "restored" : "repaired"),
-                   what);
-    if (ocs->state[p] != before) {
-        g_autofree char *a = port_name(p), *b = port_name(ocs->peer[p]);
+    if (t.fault == OCS_FAULT_BRICK) {
+        rack_fault_log(fault_log, "fabric", "%s %s: its optical ports are"
+                       " %s", t.name, fail ? "down" : "up",
+                       fail ? "dark" : "lit");
+    } else {
+        rack_fault_log(fault_log, "fabric", "%s %s", fail
+                       ? (t.fault == OCS_FAULT_CABLE ? "cut" : "failed")
+                       : (t.fault == OCS_FAULT_CABLE ? "restored"
+                                                     : "repaired"),
+                       t.name);
+    }
+    for (guint i = 0; i < t.ports->len; i++) {
+        unsigned p = g_array_index(t.ports, unsigned, i);
 
-        rack_fault_log(run_dir, "fabric", "circuit %s - %s %s", a, b,
-                       ocs->state[p] == OCS_PORT_UP ? "up" : "down");
+        if (ocs->state[p] != g_array_index(before, OcsPortState, i)) {
+            g_autofree char *a = port_name(p), *b = port_name(ocs->peer[p]);
+
+            rack_fault_log(fault_log, "fabric", "circuit %s - %s %s", a, b,
+                           ocs->state[p] == OCS_PORT_UP ? "up" : "down");
+        }
     }
     return true;
 }
@@ -537,6 +605,7 @@ int main(int argc, char **argv)
     notifier = g_thread_pool_new(notify_brick, NULL, 1, TRUE, NULL);
     circuits_file = g_build_filename(run_dir, "fabric.circuits", NULL);
     faults_file = g_build_filename(run_dir, "fabric.faults", NULL);
+    fault_log = g_build_filename(run_dir, "faults.log", NULL);
     restore_circuits();
     control = g_build_filename(run_dir, "fabric.sock", NULL);
     s = line_server_start(control, handle, &err);

@@ -13,6 +13,25 @@ static const char *const state_names[] = {
     [OCS_PORT_DOWN] = "in a circuit that is down",
 };
 
+/* Each cause of darkness, in OcsFault's bit order */
+static const struct {
+    const char *is, *already, *not;
+} causes[] = {
+    { "its cable is cut", "its cable is already cut",
+      "its cable is not cut" },
+    { "the switch port failed", "the switch port has already failed",
+      "the switch port has not failed" },
+    { "its brick is down", "its brick is already down",
+      "its brick is not down" },
+};
+G_STATIC_ASSERT(1 << G_N_ELEMENTS(causes) == OCS_FAULTS_ALL + 1);
+
+static unsigned cause_index(OcsFault fault)
+{
+    g_assert(fault && !(fault & (fault - 1)) && fault <= OCS_FAULTS_ALL);
+    return __builtin_ctz(fault);
+}
+
 Ocs *ocs_new(unsigned nports, uint64_t reconfig_us, OcsLinkFn link,
              void *opaque)
 {
@@ -148,14 +167,9 @@ bool ocs_set_fault(Ocs *ocs, unsigned p, OcsFault fault, bool fail,
     }
     was = ocs->faults[p];
     if (!!(was & fault) == fail) {
-        g_set_error(errp, RACK_ERROR, RACK_ERROR_EXISTS,
-                    "optical port %u: %s %s", p,
-                    fault == OCS_FAULT_CABLE ? "its cable is"
-                                             : "the switch port is",
-                    fail ? (fault == OCS_FAULT_CABLE ? "already cut"
-                                                     : "already failed")
-                         : (fault == OCS_FAULT_CABLE ? "not cut"
-                                                     : "not failed"));
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_EXISTS, "optical port %u: %s",
+                    p, fail ? causes[cause_index(fault)].already
+                            : causes[cause_index(fault)].not);
         return false;
     }
     ocs->faults[p] = fail ? was | fault : was & ~fault;
@@ -172,16 +186,21 @@ bool ocs_set_fault(Ocs *ocs, unsigned p, OcsFault fault, bool fail,
 char *ocs_fault_reason(const Ocs *ocs, unsigned p)
 {
     unsigned f = p < ocs->nports ? ocs->faults[p] : 0;
+    GString *why;
 
     if (!f) {
         return NULL;
     }
-    return g_strdup_printf("optical port %u is dark: %s%s%s", p,
-                           f & OCS_FAULT_CABLE ? "its cable is cut" : "",
-                           f == (OCS_FAULT_CABLE | OCS_FAULT_PORT) ? " and "
-                                                                   : "",
-                           f & OCS_FAULT_PORT ? "the switch port failed"
-                                              : "");
+    why = g_string_new(NULL);
+    g_string_printf(why, "optical port %u is dark: ", p);
+    for (unsigned i = 0; i < G_N_ELEMENTS(causes); i++) {
+        if (f & 1u << i) {
+            f &= ~(1u << i);
+            g_string_append(why, causes[i].is);
+            g_string_append(why, !f ? "" : f & (f - 1) ? ", " : " and ");
+        }
+    }
+    return g_string_free(why, false);
 }
 
 uint64_t ocs_next_ready(const Ocs *ocs)

@@ -4,8 +4,9 @@
  * reconfiguration time, tearing it down is immediate.  Time is passed in
  * (microseconds), so the state machine is testable without waiting.
  *
- * Faults: the fibre cabled to a port can be cut, and the switch's port
- * itself can fail.  Either leaves the port dark: a circuit through it is
+ * Faults: the fibre cabled to a port can be cut, the switch's port
+ * itself can fail, and the brick at the other end of the fibre can go
+ * down.  Any of them leaves the port dark: a circuit through it is
  * down (its mirrors stay where they are) and comes back up at once when
  * both of its ports are lit again; no new circuit takes a dark port.
  *
@@ -25,11 +26,13 @@ typedef enum {
     OCS_PORT_DOWN,          /* set up, but a port of it is dark */
 } OcsPortState;
 
-/* Why a port is dark: a bit per cause, both may hold */
+/* Why a port is dark: a bit per cause, any may hold at once */
 typedef enum {
     OCS_FAULT_CABLE = 1 << 0,       /* the fibre cabled to it is cut */
     OCS_FAULT_PORT = 1 << 1,        /* the switch's port has failed */
+    OCS_FAULT_BRICK = 1 << 2,       /* the brick at the fibre's end is down */
 } OcsFault;
+#define OCS_FAULTS_ALL (OCS_FAULT_CABLE | OCS_FAULT_PORT | OCS_FAULT_BRICK)
 
 /* Called when the circuit between @a and @b comes up or goes down. */
 typedef void (*OcsLinkFn)(void *opaque, unsigned a, unsigned b, bool up);

@@ -11,10 +11,9 @@
 
 #include "fault-log.h"
 
-void rack_fault_log(const char *run_dir, const char *component,
+void rack_fault_log(const char *path, const char *component,
                     const char *fmt, ...)
 {
-    g_autofree char *path = g_build_filename(run_dir, "faults.log", NULL);
     g_autoptr(GDateTime) now = g_date_time_new_now_utc();
     g_autofree char *when = g_date_time_format(now, "%Y-%m-%dT%H:%M:%S");
     g_autofree char *what = NULL, *line = NULL;

@@ -175,6 +175,7 @@ int main(int argc, char **argv)
 {
     g_autofree char *run_dir = NULL;
     g_autofree char *state_dir = NULL;
+    g_autofree char *fault_log = NULL;
     g_autofree char *granule_arg = NULL;
     g_auto(GStrv) bricks = NULL;
     g_autoptr(GError) err = NULL;
@@ -191,6 +192,9 @@ int main(int argc, char **argv)
           "SPEC" },
         { "state-dir", 's', 0, G_OPTION_ARG_FILENAME, &state_dir,
           "Where persistent bricks live (default: DIR/persistent)", "DIR" },
+        { "fault-log", 0, 0, G_OPTION_ARG_FILENAME, &fault_log,
+          "Where bricks failed and repaired are logged (default:"
+          " DIR/faults.log)", "FILE" },
         { "granule", 'g', 0, G_OPTION_ARG_STRING, &granule_arg,
           "Segment granule, a power of two (default 128M)", "SIZE" },
         { NULL }
@@ -224,6 +228,9 @@ int main(int argc, char **argv)
     }
 
     pool = pool_new(granule, &host_store);
+    pool->fault_log = fault_log ? g_steal_pointer(&fault_log)
+                                : g_build_filename(run_dir, "faults.log",
+                                                   NULL);
     for (int i = 0; bricks[i]; i++) {
         if (!add_brick_arg(bricks[i], state_dir, &err)) {
             fprintf(stderr, "dredbox-memd: %s\n", err->message);

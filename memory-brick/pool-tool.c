@@ -6,6 +6,7 @@
  *   dredbox-pool -p POOL -c NAME free SEGMENT
  *   dredbox-pool -p POOL -c NAME grant SEGMENT CLIENT [--writable]
  *   dredbox-pool -p POOL release CLIENT                 (as admin)
+ *   dredbox-pool -p POOL fail|repair BRICK              (as admin)
  *   dredbox-pool -p POOL read SEGMENT [OFFSET [LENGTH]] (raw bytes)
  *
  * POOL is the daemon's socket or manifest.  Allocations are leased to the
@@ -186,7 +187,10 @@ static gboolean run(int argc, char **argv, GError **errp)
     static const struct { const char *name; int min, max; } cmds[] = {
         { "query", 0, 0 }, { "alloc", 1, 1 }, { "free", 1, 1 },
         { "grant", 2, 2 }, { "release", 1, 1 }, { "read", 1, 3 },
+        { "fail", 1, 1 }, { "repair", 1, 1 },
     };
+    /* Failing and repairing bricks: the pool's administrator's */
+    bool fault = !strcmp(cmd, "fail") || !strcmp(cmd, "repair");
     guint i;
 
     for (i = 0; i < G_N_ELEMENTS(cmds); i++) {
@@ -202,14 +206,14 @@ static gboolean run(int argc, char **argv, GError **errp)
         return FALSE;
     }
     if (argc > 2 && strcmp(cmd, "release") &&
-        !parse_u64(strcmp(cmd, "alloc") ? "segment" : "size", argv[2],
-                   !strcmp(cmd, "alloc"), &a, errp)) {
+        !parse_u64(!strcmp(cmd, "alloc") ? "size" : fault ? "brick"
+                   : "segment", argv[2], !strcmp(cmd, "alloc"), &a, errp)) {
         return FALSE;
     }
     if (opt_brick && !parse_u64("brick", opt_brick, FALSE, &brick, errp)) {
         return FALSE;
     }
-    c = memd_connect(opt_pool, opt_client, opt_admin ||
+    c = memd_connect(opt_pool, opt_client, opt_admin || fault ||
                      !strcmp(cmd, "release"), errp);
     if (!c) {
         return FALSE;
@@ -238,6 +242,8 @@ static gboolean run(int argc, char **argv, GError **errp)
         rack_json_member_bool(b, "writable", opt_writable);
     } else if (!strcmp(cmd, "release")) {
         rack_json_member_str(b, "client", argv[2]);
+    } else if (fault) {
+        rack_json_member_int(b, "brick", a);
     }
     req = rack_json_end(b);
     /* Replies keep their fds from us: alloc's lease outlives this tool. */
@@ -289,7 +295,10 @@ int main(int argc, char **argv)
         "  free SEGMENT                   give a segment back\n"
         "  grant SEGMENT CLIENT           let CLIENT map it (-w: writable)\n"
         "  release CLIENT                 free every lease of CLIENT\n"
-        "  read SEGMENT [OFFSET [LENGTH]] copy its bytes to stdout\n");
+        "  read SEGMENT [OFFSET [LENGTH]] copy its bytes to stdout\n"
+        "  fail BRICK                     fail memory brick BRICK on purpose"
+        " (docs/reliability.md)\n"
+        "  repair BRICK                   repair it\n");
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         fprintf(stderr, "dredbox-pool: %s\n", err->message);
         return 2;

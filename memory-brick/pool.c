@@ -70,6 +70,7 @@ void pool_free(Pool *pool)
     pool_drop_all(pool);
     g_hash_table_unref(pool->segments);
     g_ptr_array_unref(pool->bricks);
+    g_free(pool->fault_log);
     g_free(pool);
 }
 
@@ -221,6 +222,11 @@ PoolSegment *pool_alloc(Pool *pool, const char *owner, uint32_t brick,
                         "no memory brick %u", brick);
             return NULL;
         }
+        if (b->down) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_DOWN,
+                        "memory brick %u is down", brick);
+            return NULL;
+        }
         g = brick_find_run(pool, b, size / pool->granule);
         if (g < 0) {
             g_set_error(errp, RACK_ERROR, RACK_ERROR_NO_SPACE,
@@ -233,7 +239,7 @@ PoolSegment *pool_alloc(Pool *pool, const char *owner, uint32_t brick,
     } else {
         for (guint i = 0; i < pool->bricks->len && g < 0; i++) {
             b = g_ptr_array_index(pool->bricks, i);
-            if (b->mem_class == mem_class) {
+            if (b->mem_class == mem_class && !b->down) {
                 g = brick_find_run(pool, b, size / pool->granule);
             }
         }
@@ -369,6 +375,12 @@ PoolSegment *pool_open(Pool *pool, const char *requester, bool admin,
                     "no segment %u", id);
         return NULL;
     }
+    if (pool_brick(pool, seg->brick)->down) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_DOWN,
+                    "segment %u cannot be reached: memory brick %u is down",
+                    id, seg->brick);
+        return NULL;
+    }
     if (admin || !g_strcmp0(seg->owner, requester)) {
         *writable = true;
         return seg;
@@ -395,6 +407,39 @@ PoolSegment *pool_open(Pool *pool, const char *requester, bool admin,
                 "segment %u is not granted to %s", id,
                 requester ? requester : "an anonymous client");
     return NULL;
+}
+
+bool pool_set_brick_down(Pool *pool, uint32_t id, bool down,
+                         unsigned *wiped, GError **errp)
+{
+    PoolBrick *b = pool_brick(pool, id);
+    GHashTableIter it;
+    PoolSegment *seg;
+
+    *wiped = 0;
+    if (!b) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
+                    "no memory brick %u", id);
+        return false;
+    }
+    if (b->down == down) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_EXISTS,
+                    "memory brick %u is %s", id,
+                    down ? "already down" : "not down");
+        return false;
+    }
+    b->down = down;
+    if (!down || b->mem_class == MEM_CLASS_PERSISTENT) {
+        return true;
+    }
+    g_hash_table_iter_init(&it, pool->segments);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&seg)) {
+        if (seg->brick == id) {
+            pool->store.wipe(pool->store.opaque, b, seg);
+            (*wiped)++;
+        }
+    }
+    return true;
 }
 
 unsigned pool_release_owner(Pool *pool, const char *owner)

@@ -34,6 +34,7 @@ typedef struct PoolBrick {
     uint64_t used;
     uint64_t scrubs;        /* segments zeroed on release */
     char *path;             /* persistent bricks: their directory */
+    bool down;              /* failed on purpose: unreachable */
     uint8_t *granules;      /* 1 = allocated */
 } PoolBrick;
 
@@ -55,6 +56,9 @@ typedef struct PoolStore {
     /* Drop the memory of @seg; @scrub: its contents must not survive. */
     void (*destroy)(void *opaque, const PoolBrick *brick,
                     const PoolSegment *seg, bool scrub);
+    /* The brick of @seg lost power: its contents go, its memory stays. */
+    void (*wipe)(void *opaque, const PoolBrick *brick,
+                 const PoolSegment *seg);
     void *opaque;
 } PoolStore;
 
@@ -64,6 +68,7 @@ typedef struct Pool {
     GHashTable *segments;       /* id -> PoolSegment * */
     uint32_t next_segment;
     PoolStore store;
+    char *fault_log;            /* faults and repairs go there (fault-log.h) */
 } Pool;
 
 const char *mem_class_name(MemClass c);
@@ -88,6 +93,15 @@ bool pool_grant(Pool *pool, const char *requester, bool admin, uint32_t id,
                 const char *client, bool writable, GError **errp);
 PoolSegment *pool_open(Pool *pool, const char *requester, bool admin,
                        uint32_t id, bool *writable, GError **errp);
+/*
+ * Fail (@down) or repair memory brick @id.  While down, nothing is
+ * allocated on it or opened; failing a DRAM or hugepage brick wipes
+ * every segment on it (the leases stay; the contents are lost, as a
+ * brick that loses power loses them), a persistent brick keeps them.
+ * *@wiped: how many segments were wiped.
+ */
+bool pool_set_brick_down(Pool *pool, uint32_t id, bool down,
+                         unsigned *wiped, GError **errp);
 /* Free every segment leased to @owner; returns how many. */
 unsigned pool_release_owner(Pool *pool, const char *owner);
 /* Free every segment (daemon shutdown); persistent ones are kept. */

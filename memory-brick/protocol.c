@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "rack-json.h"
+#include "fault-log.h"
 #include "protocol.h"
 
 #include <errno.h>
@@ -79,6 +80,7 @@ char *memd_query_json(Pool *pool)
         rack_json_member_int(b, "used", brick->used);
         rack_json_member_int(b, "free", brick->size - brick->used);
         rack_json_member_int(b, "scrubs", brick->scrubs);
+        rack_json_member_bool(b, "down", brick->down);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -259,6 +261,37 @@ static char *do_release(Pool *pool, MemdClient *c, JsonObject *o,
     return reply_ok("released", pool_release_owner(pool, owner));
 }
 
+/* An admin fails or repairs a memory brick (docs/reliability.md). */
+static char *do_fault(Pool *pool, MemdClient *c, JsonObject *o, bool down,
+                      GError **errp)
+{
+    uint64_t id;
+    unsigned wiped;
+    PoolBrick *b;
+
+    if (!rack_json_get_uint(o, "brick", G_MAXUINT32, &id, errp)) {
+        return NULL;
+    }
+    if (!c->admin) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_DENIED,
+                    "only an admin client may fail or repair a memory"
+                    " brick");
+        return NULL;
+    }
+    if (!pool_set_brick_down(pool, id, down, &wiped, errp)) {
+        return NULL;
+    }
+    b = pool_brick(pool, id);
+    if (pool->fault_log) {
+        rack_fault_log(pool->fault_log, "pool", "%s memory brick %u (%s)%s",
+                       down ? "failed" : "repaired", b->id,
+                       mem_class_name(b->mem_class),
+                       !down ? "" : wiped ? ": the contents of its segments"
+                       " are lost" : ": it keeps its contents");
+    }
+    return reply_ok("wiped", wiped);
+}
+
 char *memd_handle(Pool *pool, MemdClient *client, const char *line,
                   int *fd_out, uint32_t *granted)
 {
@@ -306,6 +339,8 @@ char *memd_handle(Pool *pool, MemdClient *client, const char *line,
         reply = do_release(pool, client, o, &err);
     } else if (!strcmp(cmd, "add-brick")) {
         reply = do_add_brick(pool, client, o, &err);
+    } else if (!strcmp(cmd, "fail") || !strcmp(cmd, "repair")) {
+        reply = do_fault(pool, client, o, !strcmp(cmd, "fail"), &err);
     } else {
         g_set_error(&err, RACK_ERROR, RACK_ERROR_INVALID,
                     "unknown command \"%s\"", cmd);

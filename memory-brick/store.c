@@ -80,9 +80,24 @@ static void store_destroy(void *opaque, const PoolBrick *b,
     }
 }
 
+/*
+ * Punching the whole segment out drops its pages: every mapping of it,
+ * QEMU's included, reads zeroes from then on.
+ */
+static void store_wipe(void *opaque, const PoolBrick *b,
+                       const PoolSegment *seg)
+{
+    if (fallocate(seg->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                  seg->size) < 0) {
+        g_warning("cannot wipe segment %u of memory brick %u: %s", seg->id,
+                  b->id, g_strerror(errno));
+    }
+}
+
 const PoolStore host_store = {
     .create = store_create,
     .destroy = store_destroy,
+    .wipe = store_wipe,
 };
 
 bool host_store_recover(Pool *pool, PoolBrick *b, GError **errp)

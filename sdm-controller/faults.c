@@ -1,8 +1,9 @@
 /*
  * What has failed in the rack, as the controller knows it
  * (docs/reliability.md): the fabric's dark optical ports marked on the
- * graph's brick ports, refreshed before each request and every second,
- * each change logged; and what that means for an allocation.
+ * graph's brick ports and the pool's memory bricks that are down,
+ * refreshed before each request and every second, each change logged;
+ * and what that means for an allocation.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -39,15 +40,13 @@ static GHashTable *dark_ports(JsonObject *q, GError **errp)
     return g_steal_pointer(&dark);
 }
 
-bool sdm_faults_sync(GError **errp)
+/* Mark the graph's ports dark or lit as the fabric's @q says. */
+static bool sync_ports(JsonObject *q, GError **errp)
 {
-    g_autoptr(JsonObject) q = sdm_fabric_call("{\"cmd\":\"query\"}", errp);
-    g_autoptr(GHashTable) dark = q ? dark_ports(q, errp) : NULL;
+    g_autoptr(GHashTable) dark = dark_ports(q, errp);
 
     if (!dark) {
-        if (q) {
-            g_prefix_error(errp, "malformed reply from the fabric: ");
-        }
+        g_prefix_error(errp, "malformed reply from the fabric: ");
         return false;
     }
     for (guint i = 0; i < sdm.graph->vertices->len; i++) {
@@ -72,6 +71,57 @@ bool sdm_faults_sync(GError **errp)
     return true;
 }
 
+/* Mark the graph's memory bricks up or down as the pool's @q says. */
+static bool sync_bricks(JsonObject *q, GError **errp)
+{
+    JsonArray *bricks;
+
+    if (!rack_json_get_array(q, "bricks", &bricks, errp)) {
+        g_prefix_error(errp, "malformed reply from the pool: ");
+        return false;
+    }
+    for (guint i = 0; i < json_array_get_length(bricks); i++) {
+        JsonObject *b;
+        uint64_t id;
+        bool down;
+        SdmVertex *m;
+
+        if (!rack_json_array_get_obj(bricks, i, &b, errp) ||
+            !rack_json_get_uint(b, "id", G_MAXUINT16, &id, errp) ||
+            !rack_json_get_bool(b, "down", &down, errp)) {
+            g_prefix_error(errp, "malformed reply from the pool: ");
+            return false;
+        }
+        m = sdm_graph_vertex(sdm.graph, RACK_MEMORY, id);
+        if (m && m->up == down) {
+            m->up = !down;
+            printf("dredbox-sdmd: memory brick %u %s\n", m->id,
+                   down ? "down" : "up");
+            fflush(stdout);
+        }
+    }
+    return true;
+}
+
+bool sdm_faults_sync(GError **errp)
+{
+    g_autoptr(JsonObject) fabric = sdm_fabric_call("{\"cmd\":\"query\"}",
+                                                   errp);
+    g_autoptr(JsonObject) pool = NULL;
+    MemdConn *c;
+
+    if (!fabric || !sync_ports(fabric, errp)) {
+        return false;
+    }
+    c = sdm_pool_connect("sdm", TRUE, errp);
+    if (!c) {
+        return false;
+    }
+    pool = memd_call(c, "{\"cmd\":\"query\"}", NULL, errp);
+    memd_close(c);
+    return pool && sync_bricks(pool, errp);
+}
+
 char *sdm_degraded(const SdmPlacement *pl)
 {
     const SdmPort *ports[] = { pl->compute_port, pl->memory_port,
@@ -83,6 +133,9 @@ char *sdm_degraded(const SdmPlacement *pl)
 
             return g_strdup_printf("%s: %s", name, ports[i]->down);
         }
+    }
+    if (!pl->memory->up) {
+        return g_strdup_printf("memory brick %u is down", pl->memory->id);
     }
     return NULL;
 }
@@ -96,8 +149,9 @@ static gboolean poll_faults(gpointer unused)
     if (!sdm_faults_sync(&err) != unreachable) {
         unreachable = !unreachable;
         g_printerr("dredbox-sdmd: %s%s\n", unreachable
-                   ? "cannot learn of faults from the fabric: "
-                   : "the fabric answers again", err ? err->message : "");
+                   ? "cannot learn of faults: "
+                   : "the fabric and the pool answer again",
+                   err ? err->message : "");
     }
     return G_SOURCE_CONTINUE;
 }

@@ -139,9 +139,18 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
         SdmPort *mp, *amp = NULL;
         RackLatency lat;
 
-        if (m->kind != RACK_MEMORY || !m->up ||
-            (req->has_memory && m->id != req->memory) ||
-            m->size - m->used < req->size) {
+        if (m->kind != RACK_MEMORY ||
+            (req->has_memory && m->id != req->memory)) {
+            continue;
+        }
+        if (!m->up) {
+            why_down = why_down ? g_string_append(why_down, "; ")
+                                : g_string_new("");
+            g_string_append_printf(why_down, "memory brick %u is down",
+                                   m->id);
+            continue;
+        }
+        if (m->size - m->used < req->size) {
             continue;
         }
         room = true;
@@ -181,17 +190,26 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
         }
     }
     if (!out->memory) {
-        g_set_error(errp, RACK_ERROR, why_down ? RACK_ERROR_DOWN
-                                               : RACK_ERROR_NO_SPACE,
-                    room ? "no memory brick with %" G_GUINT64_FORMAT
-                    " MiB free has %s within %s reach%s%s%s"
-                    : "no memory brick has %" G_GUINT64_FORMAT " MiB free",
-                    req->size >> 20, req->accelerator
-                    ? "two free ports (one for the accelerator)"
-                    : req->pair_class ? "free ports of its nearest circuit"
-                    : "a free port", rack_latency_name(req->max_latency),
-                    why_down ? " (" : "", why_down ? why_down->str : "",
-                    why_down ? ")" : "");
+        g_autofree char *why = why_down ? g_strdup_printf(
+            " (%s)", why_down->str) : g_strdup("");
+
+        if (room) {
+            g_set_error(errp, RACK_ERROR, why_down ? RACK_ERROR_DOWN
+                                                   : RACK_ERROR_NO_SPACE,
+                        "no memory brick with %" G_GUINT64_FORMAT " MiB"
+                        " free has %s within %s reach%s", req->size >> 20,
+                        req->accelerator
+                        ? "two free ports (one for the accelerator)"
+                        : req->pair_class ? "free ports of its nearest"
+                                            " circuit"
+                        : "a free port", rack_latency_name(req->max_latency),
+                        why);
+        } else {
+            g_set_error(errp, RACK_ERROR, why_down ? RACK_ERROR_DOWN
+                                                   : RACK_ERROR_NO_SPACE,
+                        "no memory brick has %" G_GUINT64_FORMAT
+                        " MiB free%s", req->size >> 20, why);
+        }
         return false;
     }
     return true;

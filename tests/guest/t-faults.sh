@@ -6,9 +6,10 @@
 # touches the memory gets SIGBUS and the stock Debian kernel carries on.
 # With every port of the brick dark, a new request is refused with the
 # reason.  Repaired, the link comes back by itself and the other
-# process finds every byte it wrote.
+# process finds every byte it wrote.  Then the memory brick itself
+# fails: it is DRAM, so after the repair that process reads zeroes.
 . "$(dirname "$0")/lib.sh"
-plan 18
+plan 25
 
 rack_up faults
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/faults-up.log")" 1
@@ -43,6 +44,8 @@ check_value "the controller shows the allocation degraded, and why" \
     "$(alloc .degraded)" "compute0.port$cp: optical port $cp is dark: its cable is cut"
 check_value "so does dredboxctl status" \
     "$("$CTL" status | grep -c "DEGRADED: compute0.port$cp: optical port $cp is dark")" 1
+check_value "dredbox-rack status lists it" \
+    "$("$RACK" status | grep -c "^FAULT *optical port $cp is dark: its cable is cut$")" 1
 check_value "and its log" \
     "$(grep -c "compute0.port$cp down: optical port $cp is dark: its cable is cut" "$RUN/sdm.out")" 1
 
@@ -70,6 +73,26 @@ check_value "the allocation is no longer degraded" "$(alloc .degraded)" null
 
 brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VERIFIED /tmp/a) -lt 2 ]; do sleep 0.2; done; grep TOUCH_VERIFIED /tmp/a | tail -n1"
 check_value "the other process finds every byte it wrote" "$(fact TOUCH_VERIFIED)" 8192
+
+# The memory brick fails.  It is DRAM: what it held is lost with its power.
+m=$(alloc .memory)
+out=$("$RACK" fail memory-brick "$m" 2>&1)
+check_value "dredbox-rack fail memory-brick: the pool and the fabric say so" \
+    "$?/$(echo "$out" | grep -c "Z pool failed memory brick $m (dram): the contents of its segments are lost$\|Z fabric memory$m down: its optical ports are dark$")" 0/2
+wait_for 10 [ "$(link_up "$cp")" = false ]
+check_value "its circuits go down: the RMC's link too" "$(link_up "$cp")" false
+check_value "the controller shows the allocation degraded, and why" \
+    "$(alloc .degraded | grep -c "^memory$m.port[0-9]*: optical port [0-9]* is dark: its brick is down$")" 1
+err=$("$CTL" attach --brick 0 --size 128M --path rmc --memory "$m" 2>&1)
+check_value "a request for its memory is refused: it is down" \
+    "$err" "dredboxctl: no memory brick has 128 MiB free (memory brick $m is down)"
+"$RACK" repair memory-brick "$m" > "$LOGDIR/faults-repair.log" 2>&1
+wait_for 10 [ "$(link_up "$cp")" = true ]
+check_value "repaired, it serves again: link up, not degraded" \
+    "$(link_up "$cp") $(alloc .degraded)" "true null"
+brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VERIFIED /tmp/a) -lt 3 ]; do sleep 0.2; done; grep TOUCH_VERIFIED /tmp/a | tail -n1"
+check_value "what the process held there is gone (reads zeroes), the process is not" \
+    "$(fact TOUCH_VERIFIED)" 0
 
 brick_run "$RUN" 0 "kill \$(pidof numa-touch)"
 "$CTL" detach --brick 0 > "$LOGDIR/faults-detach.log" 2>&1

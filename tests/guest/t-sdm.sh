@@ -126,9 +126,7 @@ until [ "$(grep -c '^attach 0 ' "$acks")" -gt 2 ] || [ $i -ge 1200 ]; do
 done
 kill -9 "$(cat "$RUN/sdm.pid")"
 wait $stream
-"$TOOLS_BUILD/sdm-controller/dredbox-sdmd" --rack "$RUN/rack" \
-    --run-dir "$RUN" > "$RUN/sdm.out" 2>&1 &
-echo $! > "$RUN/sdm.pid"
+"$RACK" restart sdm > /dev/null
 i=0
 until "$CTL" status > /dev/null 2>&1 || [ $i -ge 100 ]; do
     sleep 0.1

@@ -45,6 +45,8 @@ static const Template pool_templates[] = {
     { "{\"cmd\":\"release\",\"client\":\"fuzz\"}", "cmd:s client:s" },
     { "{\"cmd\":\"add-brick\",\"brick\":9,\"size\":134217728,"
       "\"class\":\"dram\"}", "cmd:s brick:i size:Is class:sn" },
+    { "{\"cmd\":\"fail\",\"brick\":0}", "cmd:s brick:i" },
+    { "{\"cmd\":\"repair\",\"brick\":0}", "cmd:s brick:i" },
 };
 
 static const Template fabric_templates[] = {
@@ -54,6 +56,9 @@ static const Template fabric_templates[] = {
       "cmd:s a:is b:is" },
     { "{\"cmd\":\"connect\",\"a\":0,\"b\":4}", "cmd:s a:is b:is" },
     { "{\"cmd\":\"disconnect\",\"port\":0}", "cmd:s port:is" },
+    { "{\"cmd\":\"fail\",\"cable\":\"compute0.port0\"}", "cmd:s cable:is" },
+    { "{\"cmd\":\"repair\",\"switch-port\":7}", "cmd:s switch-port:i" },
+    { "{\"cmd\":\"fail\",\"brick\":\"memory0\"}", "cmd:s brick:s" },
 };
 
 static const Template sdm_templates[] = {

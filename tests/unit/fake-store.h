@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 typedef struct FakeStore {
-    int creates, destroys, scrubs;
+    int creates, destroys, scrubs, wipes;
     bool fail;
     int fd;
 } FakeStore;
@@ -38,9 +38,17 @@ static void fake_destroy(void *opaque, const PoolBrick *b,
     fs->scrubs += scrub;
 }
 
+static void fake_wipe(void *opaque, const PoolBrick *b,
+                      const PoolSegment *seg)
+{
+    FakeStore *fs = opaque;
+
+    fs->wipes++;
+}
+
 static inline Pool *fake_pool(FakeStore *fs)
 {
-    PoolStore store = { fake_create, fake_destroy, fs };
+    PoolStore store = { fake_create, fake_destroy, fake_wipe, fs };
     int p[2];
 
     g_assert(pipe(p) == 0);

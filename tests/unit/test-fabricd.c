@@ -288,6 +288,30 @@ static void test_restart_keeps_circuits(void **state)
     expect(f, "{\"cmd\":\"query\"}", "\"circuits\":[]");
 }
 
+/* The fault log at @path says @want, line by line, each after its time. */
+static void expect_log(const char *path, const char *const *want)
+{
+    g_autofree char *text = NULL;
+    g_auto(GStrv) lines = NULL;
+    guint i;
+
+    assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    lines = g_strsplit(text, "\n", -1);
+    for (i = 0; want[i]; i++) {
+        const char *what = lines[i] ? strstr(lines[i], "Z ") : NULL;
+
+        if (!what || !g_regex_match_simple("^\\d{4}-\\d\\d-\\d\\dT\\d\\d:"
+                                           "\\d\\d:\\d\\d\\.\\d{3}Z ",
+                                           lines[i], 0, 0)) {
+            fail_msg("line %u of the log is \"%s\", expected TIME %s", i,
+                     lines[i] ? lines[i] : "(none)", want[i]);
+        }
+        assert_string_equal(what + 2, want[i]);
+    }
+    assert_string_equal(lines[i], "");
+    assert_null(lines[i + 1]);
+}
+
 /*
  * Faults on purpose: a cut cable takes its circuit down and the brick is
  * told, a repair brings it back; both are logged; a restarted fabric
@@ -297,8 +321,7 @@ static void test_faults(void **state)
 {
     Fabric *f = *state;
     g_autofree char *log = g_build_filename(f->dir, "faults.log", NULL);
-    g_autofree char *up = NULL, *down = NULL, *again = NULL, *text = NULL;
-    g_auto(GStrv) lines = NULL;
+    g_autofree char *up = NULL, *down = NULL, *again = NULL;
 
     expect(f, "{\"cmd\":\"connect\",\"a\":\"compute0.port0\","
            "\"b\":\"memory0.port0\"}", "{\"ok\":true}");
@@ -311,7 +334,7 @@ static void test_faults(void **state)
     expect(f, "{\"cmd\":\"query\"}", "\"state\":\"down\"");
     expect(f, "{\"cmd\":\"query\"}", "\"faults\":[{\"port\":{\"port\":4,"
            "\"endpoint\":\"memory0.port0\",\"latency\":\"rack-local\"},"
-           "\"cable-cut\":true,\"switch-port-failed\":false,"
+           "\"cable-cut\":true,\"switch-port-failed\":false,\"brick-down\":false,"
            "\"why\":\"optical port 4 is dark: its cable is cut\"}]");
     expect(f, "{\"cmd\":\"fail\",\"cable\":4}",
            "\"code\":\"exists\",\"error\":\"optical port 4: its cable is"
@@ -337,23 +360,31 @@ static void test_faults(void **state)
            " switch port failed\"");
     expect(f, "{\"cmd\":\"repair\",\"switch-port\":7}", "{\"ok\":true}");
 
-    assert_true(g_file_get_contents(log, &text, NULL, NULL));
-    lines = g_strsplit(text, "\n", -1);
-    assert_int_equal(g_strv_length(lines), 7);
-    assert_non_null(strstr(lines[0], "Z fabric cut cable memory0.port0"
-                           " (optical port 4)"));
-    assert_non_null(strstr(lines[1], "Z fabric circuit memory0.port0 -"
-                           " compute0.port0 down"));
-    assert_non_null(strstr(lines[2], "Z fabric restored cable memory0.port0"
-                           " (optical port 4)"));
-    assert_non_null(strstr(lines[3], "Z fabric circuit memory0.port0 -"
-                           " compute0.port0 up"));
-    assert_non_null(strstr(lines[4], "Z fabric failed switch port 7"));
-    assert_non_null(strstr(lines[5], "Z fabric repaired switch port 7"));
-    assert_string_equal(lines[6], "");
+
+    /* A brick down: each of its cables dark, its circuit down. */
+    expect(f, "{\"cmd\":\"fail\",\"brick\":\"memory0\"}", "{\"ok\":true}");
+    g_free(down);
+    down = serve_qmp(f);
+    assert_string_equal(down, "{\"execute\":\"dredbox-rmc-disconnect\","
+                        "\"arguments\":{\"port\":0}}");
+    expect(f, "{\"cmd\":\"query\"}", "\"why\":\"optical port 5 is dark: its"
+           " brick is down\"");
+    expect(f, "{\"cmd\":\"fail\",\"brick\":\"memory0\"}",
+           "\"error\":\"memory0 is already down\"");
+    expect(f, "{\"cmd\":\"repair\",\"brick\":\"memory0\"}", "{\"ok\":true}");
+    g_free(again);
+    again = serve_qmp(f);
+    assert_string_equal(again, up);
+    expect(f, "{\"cmd\":\"repair\",\"brick\":\"memory0\"}",
+           "\"error\":\"memory0 is not down\"");
+    expect(f, "{\"cmd\":\"fail\",\"brick\":\"memory9\"}",
+           "no brick \\\"memory9\\\" is cabled to the optical switch");
+    expect(f, "{\"cmd\":\"fail\",\"brick\":0}", "\"code\":\"invalid\"");
 
     expect(f, "{\"cmd\":\"fail\"}", "say what fails");
     expect(f, "{\"cmd\":\"fail\",\"cable\":3,\"switch-port\":3}",
+           "say what fails");
+    expect(f, "{\"cmd\":\"fail\",\"cable\":3,\"brick\":\"memory0\"}",
            "say what fails");
     expect(f, "{\"cmd\":\"fail\",\"cable\":3}",
            "no cable is plugged into optical port 3");
@@ -365,6 +396,18 @@ static void test_faults(void **state)
            "\"code\":\"invalid\"");
     expect(f, "{\"cmd\":\"repair\",\"switch-port\":8}",
            "optical port 8 does not exist (0 to 7)");
+    expect_log(log, (const char *const[]) {
+        "fabric cut cable memory0.port0 (optical port 4)",
+        "fabric circuit memory0.port0 - compute0.port0 down",
+        "fabric restored cable memory0.port0 (optical port 4)",
+        "fabric circuit memory0.port0 - compute0.port0 up",
+        "fabric failed switch port 7",
+        "fabric repaired switch port 7",
+        "fabric memory0 down: its optical ports are dark",
+        "fabric circuit memory0.port0 - compute0.port0 down",
+        "fabric memory0 up: its optical ports are lit",
+        "fabric circuit memory0.port0 - compute0.port0 up",
+        NULL });
 }
 
 static void frame(uint8_t *buf, uint8_t dst, uint8_t src)

@@ -148,7 +148,7 @@ static void test_dead_client_keeps_lease(void **state)
     expect(admin, "{\"cmd\":\"release\",\"client\":\"brick0\"}",
            "\"released\":1", NULL);
     expect(admin, "{\"cmd\":\"query\"}", "\"used\":0,\"free\":536870912,"
-           "\"scrubs\":1}", NULL);
+           "\"scrubs\":1,\"down\":false}", NULL);
     close(admin);
 }
 
@@ -235,6 +235,83 @@ static void test_scrub_and_persistence(void **state)
     close(s);
 }
 
+/*
+ * A memory brick failed on purpose: the DRAM brick loses its contents
+ * (a mapping reads zeroes) but keeps its leases, the persistent one keeps
+ * both; while down, nothing is allocated or opened there; only an admin
+ * may do it; both are logged.
+ */
+static void test_fail_and_repair(void **state)
+{
+    Daemon *d = *state;
+    int s = conn(d), admin = conn(d), fd, pfd;
+    uint64_t *dram, *pm;
+    g_autofree char *log = g_build_filename(d->dir, "faults.log", NULL);
+    g_autofree char *text = NULL;
+
+    expect(s, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
+           NULL);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"brick\":0}",
+           "\"id\":1", &fd);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"brick\":1}",
+           "\"id\":2", &pfd);
+    dram = mmap(NULL, 128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    pm = mmap(NULL, 128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
+    dram[4242] = 0xd7a3;
+    pm[4242] = 0x9e75;
+
+    expect(s, "{\"cmd\":\"fail\",\"brick\":0}",
+           "\"code\":\"denied\",\"error\":\"only an admin client may fail"
+           " or repair a memory brick\"", NULL);
+    expect(admin, "{\"cmd\":\"hello\",\"client\":\"sdm\",\"role\":\"admin\"}",
+           "\"ok\":true", NULL);
+    expect(admin, "{\"cmd\":\"fail\",\"brick\":0}", "\"wiped\":1", NULL);
+    expect(admin, "{\"cmd\":\"fail\",\"brick\":1}", "\"wiped\":0", NULL);
+    assert_int_equal(dram[4242], 0);
+    assert_int_equal(pm[4242], 0x9e75);
+    expect(admin, "{\"cmd\":\"query\"}", "\"scrubs\":0,\"down\":true}",
+           NULL);
+    expect(admin, "{\"cmd\":\"query\"}", "\"owner\":\"brick0\"},{\"id\":2",
+           NULL);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"brick\":0}",
+           "\"code\":\"down\",\"error\":\"memory brick 0 is down\"", NULL);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\"}",
+           "\"code\":\"no-space\"", NULL);
+    expect(s, "{\"cmd\":\"open\",\"segment\":2}",
+           "\"code\":\"down\",\"error\":\"segment 2 cannot be reached:"
+           " memory brick 1 is down\"", NULL);
+    expect(admin, "{\"cmd\":\"fail\",\"brick\":0}",
+           "\"code\":\"exists\",\"error\":\"memory brick 0 is already"
+           " down\"", NULL);
+    expect(admin, "{\"cmd\":\"fail\",\"brick\":7}",
+           "\"code\":\"not-found\"", NULL);
+    expect(admin, "{\"cmd\":\"fail\",\"brick\":\"0\"}",
+           "\"code\":\"invalid\"", NULL);
+
+    expect(admin, "{\"cmd\":\"repair\",\"brick\":0}", "\"wiped\":0", NULL);
+    expect(admin, "{\"cmd\":\"repair\",\"brick\":1}", "\"ok\":true", NULL);
+    expect(admin, "{\"cmd\":\"repair\",\"brick\":1}",
+           "\"error\":\"memory brick 1 is not down\"", NULL);
+    expect(s, "{\"cmd\":\"open\",\"segment\":2}", "\"brick\":1", &fd);
+    close(fd);
+    dram[1] = 1;    /* usable again */
+    assert_int_equal(dram[1], 1);
+    munmap(dram, 128 * MiB);
+    munmap(pm, 128 * MiB);
+    close(pfd);
+
+    assert_true(g_file_get_contents(log, &text, NULL, NULL));
+    assert_non_null(strstr(text, "Z pool failed memory brick 0 (dram): the"
+                           " contents of its segments are lost\n"));
+    assert_non_null(strstr(text, "Z pool failed memory brick 1 (persistent):"
+                           " it keeps its contents\n"));
+    assert_non_null(strstr(text, "Z pool repaired memory brick 0 (dram)\n"));
+    assert_non_null(strstr(text, "Z pool repaired memory brick 1"
+                           " (persistent)\n"));
+    close(s);
+    close(admin);
+}
+
 static void test_bad_command_line(void **state)
 {
     const char *bin = g_getenv("DREDBOX_MEMD");
@@ -260,6 +337,7 @@ int main(void)
         WITH_DAEMON(test_dead_client_keeps_lease),
         WITH_DAEMON(test_bad_requests_keep_serving),
         WITH_DAEMON(test_scrub_and_persistence),
+        WITH_DAEMON(test_fail_and_repair),
         cmocka_unit_test(test_bad_command_line),
     };
 

@@ -165,6 +165,12 @@ static void test_faults(void **state)
     assert_string_equal(err->message,
                         "optical port 5: its cable is already cut");
     g_clear_error(&err);
+    assert_true(ocs_set_fault(ocs, 5, OCS_FAULT_BRICK, true, NULL));
+    g_free(why);
+    why = ocs_fault_reason(ocs, 5);
+    assert_string_equal(why, "optical port 5 is dark: its cable is cut, the"
+                        " switch port failed and its brick is down");
+    assert_true(ocs_set_fault(ocs, 5, OCS_FAULT_BRICK, false, NULL));
     assert_true(ocs_set_fault(ocs, 5, OCS_FAULT_CABLE, false, NULL));
     assert_int_equal(ocs->state[5], OCS_PORT_DOWN);
     assert_string_equal(log.s->str, "1-5:up 1-5:down ");
@@ -178,7 +184,7 @@ static void test_faults(void **state)
     assert_null(ocs_fault_reason(ocs, 5));
     assert_false(ocs_set_fault(ocs, 1, OCS_FAULT_PORT, false, &err));
     assert_string_equal(err->message,
-                        "optical port 1: the switch port is not failed");
+                        "optical port 1: the switch port has not failed");
     g_clear_error(&err);
     assert_false(ocs_set_fault(ocs, 8, OCS_FAULT_PORT, true, &err));
     assert_string_equal(err->message,

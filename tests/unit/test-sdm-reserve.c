@@ -217,6 +217,9 @@ static void test_refusals(void **state)
     req = (SdmRequest) { .compute = 0, .size = 6 * GiB,
                          .max_latency = RACK_INTER_RACK };
     assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
+    assert_true(g_error_matches(err, RACK_ERROR, RACK_ERROR_DOWN));
+    assert_string_equal(err->message, "no memory brick has 6144 MiB free"
+                        " (memory brick 0 is down)");
     g_clear_error(&err);
 
     /* Releasing gives the port and the memory back. */

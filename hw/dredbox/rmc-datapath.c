@@ -82,6 +82,7 @@ static void rmc_fault(DredboxRmcFaultSite *site, hwaddr off, bool write)
     DredboxRmcState *s = site->rmc;
 
     rmc_fault_record(s, site->port, site->base + off,
+                     site->reason ? site->reason :
                      site->port < 0 ? RMC_FAULT_UNMAPPED :
                      rmc_port_fault_reason(&s->port[site->port]), write);
 }
@@ -193,6 +194,36 @@ void rmc_port_free_regions(DredboxRmcPort *p)
     g_ptr_array_set_size(p->regions, 0);
 }
 
+/*
+ * Poisoned pages of @seg that @n's live entry reaches fault, over the
+ * segment's alias: @delta turns an address in the brick into a local one.
+ */
+static void rmc_port_map_poison(DredboxRmcState *s, unsigned n, int w,
+                                DredboxRmcSegment *seg, uint64_t delta)
+{
+    const DredboxRmcEntryRegs *e = &s->port[n].live;
+
+    for (guint i = 0; i < seg->poisoned->len; i++) {
+        uint64_t local = seg->info.offset +
+                         g_array_index(seg->poisoned, uint64_t, i) + delta;
+        DredboxRmcRegion *r;
+        g_autofree char *name = NULL;
+
+        if (local < e->start || local + RMC_PAGE - 1 > e->end) {
+            continue;
+        }
+        r = g_new0(DredboxRmcRegion, 1);
+        r->site = (DredboxRmcFaultSite) { s, n, local, RMC_FAULT_POISONED };
+        name = g_strdup_printf("dredbox-rmc.port%u.poison", n);
+        memory_region_init_io(&r->mr, OBJECT(s), &rmc_fault_ops, &r->site,
+                              name, RMC_PAGE);
+        memory_region_add_subregion_overlap(&s->window[w],
+                                            local - s->window_base[w],
+                                            &r->mr, 3);
+        g_ptr_array_add(s->port[n].regions, r);
+    }
+}
+
 /* Forwarder: alias the parts of @p's live entry that a segment holds. */
 static void rmc_port_map(DredboxRmcState *s, unsigned n)
 {
@@ -237,6 +268,7 @@ static void rmc_port_map(DredboxRmcState *s, unsigned n)
                                             local - s->window_base[w],
                                             &r->mr, 2);
         g_ptr_array_add(p->regions, r);
+        rmc_port_map_poison(s, n, w, seg, e->start - lo);
     }
 }
 
@@ -486,6 +518,7 @@ bool rmc_update_migration_blocker(DredboxRmcState *s, Error **errp)
 void rmc_segment_free(DredboxRmcSegment *seg)
 {
     object_unref(seg->owner);
+    g_array_free(seg->poisoned, true);
     g_free(seg);
 }
 
@@ -532,6 +565,7 @@ bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t id,
     seg->owner = object_new(TYPE_CONTAINER);
     seg->ram = g_new0(MemoryRegion, 1);
     seg->rmc = s;
+    seg->poisoned = g_array_new(false, false, sizeof(uint64_t));
     if (seg->info.writable ?
         !memory_region_init_ram_from_fd(seg->ram, seg->owner, name,
                                         seg->info.size, flags, fd, 0, errp) :
@@ -543,8 +577,8 @@ bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t id,
                                                errp)) {
         close(fd);
         g_free(seg->ram);
-        object_unref(seg->owner);
-        g_free(seg);
+        seg->ram = NULL;
+        rmc_segment_free(seg);
         return false;
     }
     /* Freed when its owner drops it (rmc_segment_free). */
@@ -580,12 +614,50 @@ bool dredbox_rmc_detach_segment(DredboxRmcState *s, uint32_t id,
     return true;
 }
 
-/*
- * Doorbells.  The link to an engine is a UNIX stream socket carrying
- * 16-byte DrqLinkMsg messages; it never blocks the main loop: connects
- * and sends are non-blocking and a doorbell that cannot be sent at once
- * is dropped.  That is safe because doorbells coalesce: an engine
- * rescans its whole queue on each one, so the next doorbell (or the one
- * that was sent before) covers the work of a dropped one.
- */
+/* Where page @offset is in @seg's poisoned list, or where it would go */
+static guint rmc_poison_index(const DredboxRmcSegment *seg, uint64_t offset,
+                              bool *found)
+{
+    guint i = 0;
 
+    while (i < seg->poisoned->len &&
+           g_array_index(seg->poisoned, uint64_t, i) < offset) {
+        i++;
+    }
+    *found = i < seg->poisoned->len &&
+             g_array_index(seg->poisoned, uint64_t, i) == offset;
+    return i;
+}
+
+bool dredbox_rmc_poison_page(DredboxRmcState *s, uint32_t id,
+                             uint64_t offset, bool poison, Error **errp)
+{
+    DredboxRmcSegment *seg = rmc_segment(s, id, NULL);
+    bool found;
+    guint i;
+
+    if (!seg) {
+        error_setg(errp, "segment %u is not attached", id);
+        return false;
+    }
+    if (offset % RMC_PAGE || offset >= seg->info.size) {
+        error_setg(errp, "segment %u has no page at offset 0x%" PRIx64
+                   ": a page is 4 KiB, at a multiple of 4096 below 0x%"
+                   PRIx64, id, offset, seg->info.size);
+        return false;
+    }
+    i = rmc_poison_index(seg, offset, &found);
+    if (found == poison) {
+        error_setg(errp, "page 0x%" PRIx64 " of segment %u is %s", offset,
+                   id, poison ? "already poisoned" : "not poisoned");
+        return false;
+    }
+    if (poison) {
+        g_array_insert_val(seg->poisoned, i, offset);
+    } else {
+        g_array_remove_index(seg->poisoned, i);
+    }
+    trace_dredbox_rmc_poison(id, offset, poison);
+    rmc_rebuild(s);
+    return true;
+}

@@ -57,6 +57,18 @@ void qmp_dredbox_rmc_detach_segment(uint32_t segment, const char *rmc,
     no_rmc(errp);
 }
 
+void qmp_dredbox_rmc_poison_page(uint32_t segment, uint64_t offset,
+                                  const char *rmc, Error **errp)
+{
+    no_rmc(errp);
+}
+
+void qmp_dredbox_rmc_unpoison_page(uint32_t segment, uint64_t offset,
+                                    const char *rmc, Error **errp)
+{
+    no_rmc(errp);
+}
+
 void qmp_dredbox_rmc_connect_doorbell(uint8_t port, const char *path,
                                       uint32_t segment, const char *rmc,
                                       Error **errp)

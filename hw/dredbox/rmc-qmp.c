@@ -107,6 +107,10 @@ DredboxRmcInfo *qmp_query_dredbox_rmc(const char *rmc, Error **errp)
         si->offset = seg->info.offset;
         si->size = seg->info.size;
         si->writable = seg->info.writable;
+        for (int j = seg->poisoned->len - 1; j >= 0; j--) {
+            QAPI_LIST_PREPEND(si->poisoned,
+                              g_array_index(seg->poisoned, uint64_t, j));
+        }
         QAPI_LIST_PREPEND(info->segments, si);
     }
     for (int w = DREDBOX_RMC_WINDOWS - 1; w >= 0; w--) {
@@ -190,6 +194,26 @@ void qmp_dredbox_rmc_detach_segment(uint32_t segment, const char *rmc,
 
     if (s) {
         dredbox_rmc_detach_segment(s, segment, errp);
+    }
+}
+
+void qmp_dredbox_rmc_poison_page(uint32_t segment, uint64_t offset,
+                                  const char *rmc, Error **errp)
+{
+    DredboxRmcState *s = dredbox_rmc_find(rmc, errp);
+
+    if (s) {
+        dredbox_rmc_poison_page(s, segment, offset, true, errp);
+    }
+}
+
+void qmp_dredbox_rmc_unpoison_page(uint32_t segment, uint64_t offset,
+                                    const char *rmc, Error **errp)
+{
+    DredboxRmcState *s = dredbox_rmc_find(rmc, errp);
+
+    if (s) {
+        dredbox_rmc_poison_page(s, segment, offset, false, errp);
     }
 }
 

@@ -136,5 +136,6 @@ static inline unsigned long long rmc_port_window(unsigned long long high_size,
 #define RMC_FAULT_WRONG_BRICK   3   /* the circuit reaches another brick */
 #define RMC_FAULT_NOT_ALLOCATED 4   /* translated offset not in a segment */
 #define RMC_FAULT_READ_ONLY     5   /* a write to a read-only segment */
+#define RMC_FAULT_POISONED      6   /* the page has an uncorrectable error */
 
 #endif

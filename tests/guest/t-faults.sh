@@ -8,8 +8,10 @@
 # reason.  Repaired, the link comes back by itself and the other
 # process finds every byte it wrote.  Then the memory brick itself
 # fails: it is DRAM, so after the repair that process reads zeroes.
+# Last, a page of the memory brick is poisoned: the process reading it
+# gets SIGBUS.
 . "$(dirname "$0")/lib.sh"
-plan 25
+plan 29
 
 rack_up faults
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/faults-up.log")" 1
@@ -93,6 +95,26 @@ check_value "repaired, it serves again: link up, not degraded" \
 brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VERIFIED /tmp/a) -lt 3 ]; do sleep 0.2; done; grep TOUCH_VERIFIED /tmp/a | tail -n1"
 check_value "what the process held there is gone (reads zeroes), the process is not" \
     "$(fact TOUCH_VERIFIED)" 0
+
+# A page of the memory brick is poisoned: holder C's page 5, found in
+# the brick by the header numa-touch writes on each page.
+brick_run "$RUN" 0 "(numa-touch $node 8 hold > /tmp/c; echo C_RC=\$? > /tmp/c.rc) & while ! grep -q TOUCH_VERIFIED /tmp/c; do sleep 0.2; done; cat /tmp/c"
+tag=$(fact TOUCH_TAG)
+seg=$(alloc .segment)
+pool="$TOOLS_BUILD/memory-brick/dredbox-pool -p $RUN/pool/pool.json"
+at=$($pool --admin read "$seg" | grep -boa "dredbox-touch $tag 000005" | cut -d: -f1)
+base=$($pool --json query | jq ".segments[] | select(.id == $seg) | .offset")
+out=$("$RACK" fail page "$m" $((base + at)) 2>&1)
+check_value "dredbox-rack fail page poisons it in the brick that holds it" \
+    "$(echo "$out" | grep -c "Z rack poisoned page $(printf 0x%x $((base + at))) of memory brick $m (segment $seg offset $(printf 0x%x "$at")): brick0$")" 1
+check_value "its RMC lists it" \
+    "$(qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' | jq -c ".return.segments[0].poisoned")" "[$at]"
+brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch | tr ' ' '\n' | sort -n | tail -n1); while [ ! -e /tmp/c.rc ]; do sleep 0.2; done; cat /tmp/c.rc; echo ALIVE=yes"
+check_value "the process reading the poisoned page gets SIGBUS, the kernel carries on" \
+    "$(fact C_RC) $(fact ALIVE) $(grep -c 'Kernel panic\|Internal error' "$RUN/brick0.log")" "135 yes 0"
+"$RACK" repair page "$m" $((base + at)) > /dev/null
+check_value "dredbox-rack repair page clears it" \
+    "$(qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' | jq -c ".return.segments[0].poisoned")" "[]"
 
 brick_run "$RUN" 0 "kill \$(pidof numa-touch)"
 "$CTL" detach --brick 0 > "$LOGDIR/faults-detach.log" 2>&1

@@ -20,8 +20,9 @@
 #include "qapi/qapi-types-dredbox.h"
 #include "libqtest.h"
 #include "qobject/qdict.h"
-#include "qobject/qjson.h"
 #include "qobject/qlist.h"
+#include "qobject/qnum.h"
+#include "qobject/qjson.h"
 #include "dredbox/accel-queue.h"
 #include "dredbox/rmc-regs.h"
 #include "dredbox/rmc-table.h"
@@ -505,6 +506,118 @@ static void test_read_only_grant(void)
 }
 
 /* Faults: per port with their reason, latched once, counted always. */
+/* The poisoned pages query-dredbox-rmc lists for the only segment */
+static char *poisoned(QTestState *qts)
+{
+    QDict *resp = qmp_ok(qts, "{'execute': 'query-dredbox-rmc'}");
+    QList *segs = qdict_get_qlist(qdict_get_qdict(resp, "return"),
+                                  "segments");
+    QList *pages = qdict_get_qlist(qobject_to(QDict, qlist_peek(segs)),
+                                   "poisoned");
+    GString *s = g_string_new("");
+    const QListEntry *e;
+
+    QLIST_FOREACH_ENTRY(pages, e) {
+        g_string_append_printf(s, "%s0x%" PRIx64, s->len ? " " : "",
+                               qnum_get_uint(qobject_to(QNum, e->value)));
+    }
+    qobject_unref(resp);
+    return g_string_free(s, false);
+}
+
+/*
+ * A poisoned page of a segment faults, with reason "poisoned", through
+ * every port whose entry reaches it; its neighbours serve, and so does
+ * it, with the contents it had, once unpoisoned.
+ */
+static void test_poison(void)
+{
+    DredboxPool *pool = dredbox_pool_start(bricks);
+    uint32_t seg = pool_alloc(pool, "128M", 0);
+    QTestState *qts = brick_with_pool(pool);
+    const uint64_t page = 2 * 4096;
+    g_autofree char *list = NULL;
+    QDict *ev;
+    char *err;
+
+    attach(qts, seg);
+    /* Port 0 maps the segment low, port 1 its first 64 MiB high. */
+    set_entry(qts, 0, 0, LOW_BASE, LOW_BASE + 128 * MiB - 1, LOW_BASE, false);
+    connect_port(qts, 1, 0);
+    set_entry(qts, 1, 0, HIGH_BASE, HIGH_BASE + 64 * MiB - 1, HIGH_BASE,
+              false);
+    qtest_writel(qts, LOW_BASE + page, 0xabcd);
+    qtest_writel(qts, LOW_BASE + page + 4096, 0x1234);
+
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-poison-page',"
+                         " 'arguments': {'segment': %u, 'offset': %" PRIu64
+                         "}}", seg, page));
+    list = poisoned(qts);
+    g_assert_cmpstr(list, ==, "0x2000");
+    qtest_readl(qts, LOW_BASE + page + 8);
+    ev = qtest_qmp_eventwait_ref(qts, "DREDBOX_RMC_FAULT");
+    g_assert_cmpstr(qdict_get_str(qdict_get_qdict(ev, "data"), "reason"),
+                    ==, "poisoned");
+    qobject_unref(ev);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(0, RMC_WIDE_FAULTS)), ==, 1);
+    g_assert_cmphex(rd64(qts, WIDE(0, RMC_WIDE_FAULT_ADDR)), ==,
+                    LOW_BASE + page + 8);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(0, RMC_WIDE_FAULT_REASON)), ==,
+                     RMC_FAULT_POISONED);
+    qtest_writeb(qts, HIGH_BASE + page + 4095, 1);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_FAULTS)), ==, 1);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(1, RMC_WIDE_FAULT_REASON)), ==,
+                     RMC_FAULT_POISONED);
+    /* Its neighbours serve. */
+    g_assert_cmphex(qtest_readl(qts, LOW_BASE + page + 4096), ==, 0x1234);
+    g_assert_cmphex(qtest_readl(qts, HIGH_BASE + page + 4096), ==, 0x1234);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(0, RMC_WIDE_FAULTS)) +
+                     qtest_readl(qts, WIDE(1, RMC_WIDE_FAULTS)), ==, 2);
+    /* A page past port 1's entry changes nothing there. */
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-poison-page',"
+                         " 'arguments': {'segment': %u, 'offset': %" PRIu64
+                         "}}", seg, 100 * MiB));
+    g_free(list);
+    list = poisoned(qts);
+    g_assert_cmpstr(list, ==, "0x2000 0x6400000");
+    g_assert_cmphex(qtest_readl(qts, HIGH_BASE + 64 * MiB - 4), ==, 0);
+
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-poison-page',"
+                  " 'arguments': {'segment': %u, 'offset': %" PRIu64 "}}",
+                  seg, page);
+    g_assert_cmpstr(err, ==, "page 0x2000 of segment 1 is already poisoned");
+    g_free(err);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-poison-page',"
+                  " 'arguments': {'segment': %u, 'offset': 4097}}", seg);
+    g_assert_cmpstr(err, ==, "segment 1 has no page at offset 0x1001: a page"
+                    " is 4 KiB, at a multiple of 4096 below 0x8000000");
+    g_free(err);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-poison-page',"
+                  " 'arguments': {'segment': %u, 'offset': %" PRIu64 "}}",
+                  seg, 128 * MiB);
+    g_assert_nonnull(strstr(err, "has no page at offset 0x8000000"));
+    g_free(err);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-unpoison-page',"
+                  " 'arguments': {'segment': 9, 'offset': 0}}");
+    g_assert_cmpstr(err, ==, "segment 9 is not attached");
+    g_free(err);
+
+    /* Unpoisoned, it serves what it held. */
+    qobject_unref(qmp_ok(qts, "{'execute': 'dredbox-rmc-unpoison-page',"
+                         " 'arguments': {'segment': %u, 'offset': %" PRIu64
+                         "}}", seg, page));
+    g_assert_cmphex(qtest_readl(qts, LOW_BASE + page), ==, 0xabcd);
+    g_assert_cmphex(qtest_readl(qts, HIGH_BASE + page), ==, 0xabcd);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(0, RMC_WIDE_FAULTS)), ==, 1);
+    err = qmp_err(qts, "{'execute': 'dredbox-rmc-unpoison-page',"
+                  " 'arguments': {'segment': %u, 'offset': %" PRIu64 "}}",
+                  seg, page);
+    g_assert_cmpstr(err, ==, "page 0x2000 of segment 1 is not poisoned");
+    g_free(err);
+    qtest_quit(qts);
+    dredbox_pool_stop(pool);
+}
+
 static void test_faults_and_irq(void)
 {
     DredboxPool *pool = dredbox_pool_start(bricks);
@@ -2409,6 +2522,15 @@ static void test_qmp_bad_input(void)
           " 'segment': -1}", "Parameter 'segment' expects uint32_t" },
         { "dredbox-rmc-connect-doorbell", "{'port': 4, 'segment': 1}",
           "Parameter 'path' is missing" },
+        { "dredbox-rmc-poison-page", "{'segment': 999, 'offset': 0}",
+          "segment 999 is not attached" },
+        /* QAPI takes -4096 as 2^64 - 4096 */
+        { "dredbox-rmc-poison-page", "{'segment': 1, 'offset': -4096}",
+          "has no page at offset 0xfffffffffffff000" },
+        { "dredbox-rmc-poison-page", "{'segment': 1}",
+          "Parameter 'offset' is missing" },
+        { "dredbox-rmc-unpoison-page", "{'segment': 1, 'offset': '0'}",
+          "Parameter 'offset' expects uint64" },
         { "dredbox-rmc-disconnect-doorbell", "{'port': 8}",
           "port 8 does not exist" },
         { "dredbox-rmc-disconnect-doorbell", "{'port': 4}",
@@ -2660,6 +2782,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-rmc/prototype-mode", test_prototype_mode);
     qtest_add_func("/dredbox-rmc/read-only-grant", test_read_only_grant);
     qtest_add_func("/dredbox-rmc/faults-and-irq", test_faults_and_irq);
+    qtest_add_func("/dredbox-rmc/poison", test_poison);
     qtest_add_func("/dredbox-rmc/qmp", test_qmp);
     qtest_add_func("/dredbox-rmc/register-sweep", test_register_sweep);
     qtest_add_func("/dredbox-rmc/migration", test_migration);

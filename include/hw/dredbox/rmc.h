@@ -47,12 +47,14 @@ typedef struct DredboxRmcFaultSite {
     DredboxRmcState *rmc;
     int port;               /* -1: outside every entry */
     hwaddr base;            /* local address of the region's start */
+    uint32_t reason;        /* RMC_FAULT_*; 0: what the port's state says */
 } DredboxRmcFaultSite;
 
 /* A memory region of the data path, freed after an RCU grace period. */
 typedef struct DredboxRmcRegion {
     struct rcu_head rcu;    /* first, for g_free_rcu() */
     MemoryRegion mr;
+    DredboxRmcFaultSite site;   /* a poisoned page's */
 } DredboxRmcRegion;
 
 /*
@@ -101,6 +103,7 @@ typedef struct DredboxRmcSegment {
     Object *owner;
     MemoryRegion *ram;      /* a ROM device if granted read-only */
     DredboxRmcState *rmc;
+    GArray *poisoned;       /* uint64_t offsets of poisoned pages, sorted */
 } DredboxRmcSegment;
 
 struct DredboxRmcState {
@@ -166,6 +169,9 @@ bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t segment,
                                 Error **errp);
 bool dredbox_rmc_detach_segment(DredboxRmcState *s, uint32_t segment,
                                 Error **errp);
+/* Poison (@poison) or unpoison page @offset of attached segment @segment */
+bool dredbox_rmc_poison_page(DredboxRmcState *s, uint32_t segment,
+                             uint64_t offset, bool poison, Error **errp);
 /*
  * Bind @port's doorbell to the accelerator listening on @path and say
  * HELLO for @segment; reconnects by itself until unbound.

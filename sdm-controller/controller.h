@@ -67,6 +67,10 @@ char *sdm_run_path(const char *fmt, unsigned id);
 unsigned sdm_brick_scale(unsigned c);
 /* One request to the fabric's control socket */
 JsonObject *sdm_fabric_call(const char *request, GError **errp);
+/* Ask the fabric for a circuit between @pa and @pb; wait for light. */
+bool sdm_circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp);
+/* Tear down the circuit of @p, if the fabric has one */
+void sdm_circuit_down(const SdmPort *p);
 /* A session with the pool as @client */
 MemdConn *sdm_pool_connect(const char *client, gboolean admin, GError **errp);
 /* One request on @pool; its reply in *@out if @out */

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "controller.h"
+#include "fault-log.h"
 #include "rack-json.h"
 
 #define FAULT_POLL_MS 1000
@@ -140,6 +141,73 @@ char *sdm_degraded(const SdmPlacement *pl)
     return NULL;
 }
 
+/*
+ * A spare for @pl's memory port: a lit, cabled, free port of the same
+ * memory brick whose circuit from the compute port has the same latency
+ * class (the guest placed the memory by it), or NULL.
+ */
+static SdmPort *spare_memory_port(const SdmPlacement *pl)
+{
+    RackLatency want = sdm_path_latency(pl->compute_port, pl->memory_port);
+
+    for (unsigned p = 0; p < pl->memory->nports; p++) {
+        SdmPort *port = &pl->memory->ports[p];
+
+        if (port != pl->memory_port && port != pl->accel_memory_port &&
+            !port->edge && !port->down && port->switch_port >= 0 &&
+            sdm_path_latency(pl->compute_port, port) == want) {
+            return port;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Allocations whose circuit went dark at the memory brick's end, while
+ * the brick and the compute brick's end still work, get a new circuit
+ * to a spare port of the same brick: the data is still there.  The RMC
+ * hears of it from the fabric; its entry, which names the brick, holds.
+ */
+static void reroute(void)
+{
+    g_autoptr(GArray) list = sdm_state_list(sdm.state, NULL);
+    g_autofree char *log = g_build_filename(sdm.run_dir, "faults.log", NULL);
+
+    for (guint i = 0; list && i < list->len; i++) {
+        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+        SdmPlacement pl = sdm_placement_of(a);
+        g_autoptr(GError) err = NULL;
+        g_autofree char *old = NULL, *now = NULL, *c = NULL;
+        SdmPort *spare;
+
+        if (a->status != SDM_ALLOC_COMMITTED || !pl.memory ||
+            !pl.memory->up || pl.compute_port->down ||
+            !pl.memory_port->down || !(spare = spare_memory_port(&pl))) {
+            continue;
+        }
+        old = sdm_endpoint(pl.memory_port);
+        now = sdm_endpoint(spare);
+        c = sdm_endpoint(pl.compute_port);
+        sdm_circuit_down(pl.compute_port);
+        if (!sdm_circuit_up(pl.compute_port, spare, &err) ||
+            !sdm_state_set_memory_port(sdm.state, a->id, spare->index,
+                                       &err)) {
+            g_printerr("dredbox-sdmd: cannot re-route allocation %"
+                       G_GINT64_FORMAT " over %s: %s\n", a->id, now,
+                       err->message);
+            continue;
+        }
+        sdm_graph_disconnect(sdm.graph, pl.compute_port);
+        g_assert(sdm_graph_connect(sdm.graph, pl.compute_port, spare));
+        rack_fault_log(log, "sdm", "re-routed allocation %" G_GINT64_FORMAT
+                       ": circuit %s - %s (%s: %s)", a->id, c, now, old,
+                       pl.memory_port->down);
+        printf("dredbox-sdmd: allocation %" G_GINT64_FORMAT " re-routed"
+               " over %s\n", a->id, now);
+        fflush(stdout);
+    }
+}
+
 /* Poll the fabric; say once when it cannot be asked, and when it can again. */
 static gboolean poll_faults(gpointer unused)
 {
@@ -152,6 +220,9 @@ static gboolean poll_faults(gpointer unused)
                    ? "cannot learn of faults: "
                    : "the fabric and the pool answer again",
                    err ? err->message : "");
+    }
+    if (!unreachable) {
+        reroute();
     }
     return G_SOURCE_CONTINUE;
 }

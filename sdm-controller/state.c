@@ -122,6 +122,15 @@ bool sdm_state_set_segment(SdmState *st, int64_t id, int64_t segment,
                     args, 2, errp);
 }
 
+bool sdm_state_set_memory_port(SdmState *st, int64_t id, unsigned port,
+                               GError **errp)
+{
+    const int64_t args[] = { port, id };
+
+    return exec_one(st, "UPDATE allocation SET memory_port = ? WHERE id = ?",
+                    args, 2, errp);
+}
+
 bool sdm_state_remove(SdmState *st, int64_t id, GError **errp)
 {
     return exec_one(st, "DELETE FROM allocation WHERE id = ?", &id, 1, errp);

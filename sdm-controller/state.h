@@ -49,6 +49,9 @@ bool sdm_state_commit(SdmState *st, int64_t id, int64_t segment,
 /* Record the pool segment of a pending allocation as soon as it exists. */
 bool sdm_state_set_segment(SdmState *st, int64_t id, int64_t segment,
                            GError **errp);
+/* The allocation's circuit now ends at its memory brick's port @port. */
+bool sdm_state_set_memory_port(SdmState *st, int64_t id, unsigned port,
+                               GError **errp);
 bool sdm_state_remove(SdmState *st, int64_t id, GError **errp);
 /* Every allocation, in id order (free with g_array_unref). */
 GArray *sdm_state_list(SdmState *st, GError **errp);

@@ -107,8 +107,7 @@ char *sdm_endpoint(const SdmPort *p)
     return g_strdup_printf("%s%u", kind, p->brick->id);
 }
 
-/* Ask the fabric for a circuit between @pa and @pb; wait for light. */
-static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
+bool sdm_circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
 {
     g_autofree char *a = sdm_endpoint(pa);
     g_autofree char *b = sdm_endpoint(pb);
@@ -162,7 +161,7 @@ static bool circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
     return false;
 }
 
-static void circuit_down(const SdmPort *p)
+void sdm_circuit_down(const SdmPort *p)
 {
     g_autofree char *a = sdm_endpoint(p);
     JsonBuilder *b = rack_json_request("disconnect");
@@ -182,14 +181,14 @@ static bool step_circuit(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
 
-    return circuit_up(ctx->pl.compute_port, ctx->pl.memory_port, errp);
+    return sdm_circuit_up(ctx->pl.compute_port, ctx->pl.memory_port, errp);
 }
 
 static void undo_circuit(void *opaque)
 {
     AttachCtx *ctx = opaque;
 
-    circuit_down(ctx->pl.compute_port);
+    sdm_circuit_down(ctx->pl.compute_port);
 }
 
 static bool step_memory(void *opaque, GError **errp)
@@ -349,14 +348,14 @@ static bool step_accel_circuit(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
 
-    return circuit_up(ctx->pl.accel_port, ctx->pl.accel_memory_port, errp);
+    return sdm_circuit_up(ctx->pl.accel_port, ctx->pl.accel_memory_port, errp);
 }
 
 static void undo_accel_circuit(void *opaque)
 {
     AttachCtx *ctx = opaque;
 
-    circuit_down(ctx->pl.accel_port);
+    sdm_circuit_down(ctx->pl.accel_port);
 }
 
 static bool brick_qmp(const AttachCtx *ctx, const char *cmd, GError **errp)

@@ -6,12 +6,13 @@
 # touches the memory gets SIGBUS and the stock Debian kernel carries on.
 # With every port of the brick dark, a new request is refused with the
 # reason.  Repaired, the link comes back by itself and the other
-# process finds every byte it wrote.  Then the memory brick itself
+# process finds every byte it wrote.  A cut at the memory brick's end
+# is re-routed by the controller over a spare port.  Then the memory brick itself
 # fails: it is DRAM, so after the repair that process reads zeroes.
 # Last, a page of the memory brick is poisoned: the process reading it
 # gets SIGBUS.
 . "$(dirname "$0")/lib.sh"
-plan 29
+plan 33
 
 rack_up faults
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/faults-up.log")" 1
@@ -76,8 +77,25 @@ check_value "the allocation is no longer degraded" "$(alloc .degraded)" null
 brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VERIFIED /tmp/a) -lt 2 ]; do sleep 0.2; done; grep TOUCH_VERIFIED /tmp/a | tail -n1"
 check_value "the other process finds every byte it wrote" "$(fact TOUCH_VERIFIED)" 8192
 
-# The memory brick fails.  It is DRAM: what it held is lost with its power.
+# The cable at the memory brick's end is cut.  The brick has a spare
+# port: the controller re-routes the circuit over it, and the data, which
+# never left the brick, serves again without a repair.
 m=$(alloc .memory)
+mp=$(alloc '."memory-port"')
+"$RACK" fail cable "memory$m.port$mp" > /dev/null
+wait_for 30 [ "$(alloc '."memory-port"')" != "$mp" ]
+check_value "the controller re-routes the allocation over the memory brick's spare port" \
+    "$(alloc '."memory-port"')" "$((1 - mp))"
+wait_for 10 [ "$(link_up "$cp")" = true ]
+check_value "the RMC's link is back and the allocation is not degraded" \
+    "$(link_up "$cp") $(alloc .degraded)" "true null"
+check_value "the fault log has the re-route, and why" \
+    "$(grep -c "Z sdm re-routed allocation [0-9]*: circuit compute0.port$cp - memory$m.port$((1 - mp)) (memory$m.port$mp: optical port [0-9]* is dark: its cable is cut)$" "$RUN/faults.log")" 1
+brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VERIFIED /tmp/a) -lt 3 ]; do sleep 0.2; done; grep TOUCH_VERIFIED /tmp/a | tail -n1"
+check_value "the process finds every byte it wrote" "$(fact TOUCH_VERIFIED)" 8192
+"$RACK" repair cable "memory$m.port$mp" > /dev/null
+
+# The memory brick fails.  It is DRAM: what it held is lost with its power.
 out=$("$RACK" fail memory-brick "$m" 2>&1)
 check_value "dredbox-rack fail memory-brick: the pool and the fabric say so" \
     "$?/$(echo "$out" | grep -c "Z pool failed memory brick $m (dram): the contents of its segments are lost$\|Z fabric memory$m down: its optical ports are dark$")" 0/2
@@ -92,7 +110,7 @@ check_value "a request for its memory is refused: it is down" \
 wait_for 10 [ "$(link_up "$cp")" = true ]
 check_value "repaired, it serves again: link up, not degraded" \
     "$(link_up "$cp") $(alloc .degraded)" "true null"
-brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VERIFIED /tmp/a) -lt 3 ]; do sleep 0.2; done; grep TOUCH_VERIFIED /tmp/a | tail -n1"
+brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VERIFIED /tmp/a) -lt 4 ]; do sleep 0.2; done; grep TOUCH_VERIFIED /tmp/a | tail -n1"
 check_value "what the process held there is gone (reads zeroes), the process is not" \
     "$(fact TOUCH_VERIFIED)" 0
 
@@ -121,4 +139,4 @@ brick_run "$RUN" 0 "kill \$(pidof numa-touch)"
 check_value "detach gives everything back" "$?/$(circuits)/$(rack_pool_used)" "0/0/0"
 check_value "the fault log says when each fault and repair happened" \
     "$(sed -n 's/^[0-9-]*T[0-9:.]*Z fabric \(cut\|restored\|failed\|repaired\) .*/\1/p' "$RUN/faults.log" | tr '\n' ' ')" \
-    "cut failed repaired restored "
+    "cut failed repaired restored cut restored "

@@ -102,8 +102,14 @@ static void test_lifecycle(void **state)
     assert_false(sdm_state_commit(st, 99, 1, &err));
     assert_non_null(strstr(err->message, "no allocation 99"));
     g_clear_error(&err);
+    /* A re-routed circuit ends at another port of the memory brick. */
+    assert_true(sdm_state_set_memory_port(st, a.id, 3, NULL));
+    assert_false(sdm_state_set_memory_port(st, 99, 3, &err));
+    assert_non_null(strstr(err->message, "no allocation 99"));
+    g_clear_error(&err);
     list = sdm_state_list(st, NULL);
     assert_int_equal(list->len, 1);
+    assert_int_equal(g_array_index(list, SdmAlloc, 0).memory_port, 3);
     g_array_unref(list);
     sdm_state_close(st);
 }

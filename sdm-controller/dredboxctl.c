@@ -6,7 +6,7 @@
  *   dredboxctl attach --brick N --accelerator [--size 256M] [...]
  *   dredboxctl detach --brick N [--allocation ID] [--force]
  *   dredboxctl status
- *   dredboxctl graph
+ *   dredboxctl graph [--format json|dot]
  *   dredboxctl plan-power
  *   dredboxctl register STATEMENT...   (rack-file lines: memory bricks
  *                                       joining the running rack, cables)
@@ -17,11 +17,13 @@
 #include <string.h>
 #include <json-glib/json-glib.h>
 
+#include "graph-dot.h"
 #include "line-client.h"
 #include "rack-error.h"
 #include "rack-json.h"
 
 static char *opt_socket, *opt_size, *opt_latency, *opt_policy, *opt_path;
+static char *opt_format;
 static gint opt_brick = -1, opt_alloc = -1, opt_memory = -1;
 static gboolean opt_json, opt_accel, opt_force;
 
@@ -41,6 +43,9 @@ static GOptionEntry entries[] = {
     { "memory", 'm', 0, G_OPTION_ARG_INT, &opt_memory,
       "attach: from this memory brick only (default: the policy's choice)",
       "M" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &opt_format,
+      "graph: json (the default) or dot (Graphviz; dredbox-rack view"
+      " renders it)", "FORMAT" },
     { "path", 0, 0, G_OPTION_ARG_STRING, &opt_path,
       "attach: virtio-mem (default: the brick's virtio-mem device grows) or"
       " rmc (the brick's RMC driver hot-adds it into a NUMA node)", "PATH" },
@@ -196,6 +201,12 @@ int main(int argc, char **argv)
     }
     cmd = argc == 2 || (argc > 2 && !strcmp(argv[1], "register"))
           ? argv[1] : "";
+    if (opt_format && (strcmp(cmd, "graph") ||
+                       (strcmp(opt_format, "dot") &&
+                        strcmp(opt_format, "json")))) {
+        fprintf(stderr, "dredboxctl: --format is json or dot, for graph\n");
+        return 2;
+    }
     if (!strcmp(cmd, "attach") && opt_brick >= 0 && (opt_size || opt_accel)) {
         JsonBuilder *b = rack_json_begin();
 
@@ -295,6 +306,15 @@ int main(int argc, char **argv)
                json_object_get_string_member(o, "latency"), in_node);
     } else if (!strcmp(cmd, "status")) {
         print_status(o);
+    } else if (!strcmp(cmd, "graph") && !g_strcmp0(opt_format, "dot")) {
+        g_autofree char *dot = sdm_graph_dot(o, &err);
+
+        if (!dot) {
+            fprintf(stderr, "dredboxctl: malformed graph: %s\n",
+                    err->message);
+            return 1;
+        }
+        fputs(dot, stdout);
     } else if (!strcmp(cmd, "graph") || !strcmp(cmd, "plan-power")) {
         /* Structured answers: pretty JSON is the readable form. */
         JsonGenerator *gen = json_generator_new();

@@ -553,8 +553,11 @@ static char *do_status(GError **errp)
 /* The multigraph: bricks with their resources, circuits as edges. */
 static char *do_graph(void)
 {
-    JsonBuilder *b = rack_json_reply_begin();
+    JsonBuilder *b;
 
+    /* Unreachable, the fabric and the pool leave the faults as last seen. */
+    sdm_faults_sync(NULL);
+    b = rack_json_reply_begin();
     json_builder_set_member_name(b, "vertices");
     json_builder_begin_array(b);
     for (guint i = 0; i < sdm.graph->vertices->len; i++) {
@@ -569,6 +572,18 @@ static char *do_graph(void)
             rack_json_member_int(b, "size", v->size);
             rack_json_member_int(b, "used", v->used);
         }
+        rack_json_member_bool(b, "up", v->up);
+        json_builder_set_member_name(b, "down-ports");
+        json_builder_begin_array(b);
+        for (unsigned p = 0; p < v->nports; p++) {
+            if (v->ports[p].down) {
+                json_builder_begin_object(b);
+                rack_json_member_int(b, "port", p);
+                rack_json_member_str(b, "why", v->ports[p].down);
+                json_builder_end_object(b);
+            }
+        }
+        json_builder_end_array(b);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -591,6 +606,10 @@ static char *do_graph(void)
             rack_json_member_str(b, "b", z);
             rack_json_member_str(b, "latency",
                             rack_latency_name(sdm_path_latency(e->a, e->b)));
+            if (e->a->down || e->b->down) {
+                rack_json_member_str(b, "down", e->a->down ? e->a->down
+                                                           : e->b->down);
+            }
             json_builder_end_object(b);
         }
     }

@@ -12,7 +12,7 @@
 # Last, a page of the memory brick is poisoned: the process reading it
 # gets SIGBUS.
 . "$(dirname "$0")/lib.sh"
-plan 33
+plan 34
 
 rack_up faults
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/faults-up.log")" 1
@@ -49,6 +49,10 @@ check_value "so does dredboxctl status" \
     "$("$CTL" status | grep -c "DEGRADED: compute0.port$cp: optical port $cp is dark")" 1
 check_value "dredbox-rack status lists it" \
     "$("$RACK" status | grep -c "^FAULT *optical port $cp is dark: its cable is cut$")" 1
+"$RACK" view "$LOGDIR/faults-view.svg" > /dev/null
+check_value "dredbox-rack view draws the cut circuit and the dark port red" \
+    "$(grep -c "DOWN: optical port $cp is dark: its cable is cut\|port $cp: optical port $cp is dark: its cable is cut" "$LOGDIR/faults-view.svg") $(grep -c 'stroke="red"' "$LOGDIR/faults-view.svg" | sed 's/^[1-9][0-9]*$/red/')" \
+    "2 red"
 check_value "and its log" \
     "$(grep -c "compute0.port$cp down: optical port $cp is dark: its cable is cut" "$RUN/sdm.out")" 1
 

@@ -15,6 +15,17 @@
 
 #define FAULT_POLL_MS 1000
 
+/* The rack's fault log: what the controller saw goes there too. */
+static const char *fault_log(void)
+{
+    static char *path;
+
+    if (!path) {
+        path = g_build_filename(sdm.run_dir, "faults.log", NULL);
+    }
+    return path;
+}
+
 /* Dark optical port -> why, from the fabric's "faults" */
 static GHashTable *dark_ports(JsonObject *q, GError **errp)
 {
@@ -67,6 +78,8 @@ static bool sync_ports(JsonObject *q, GError **errp)
             printf("dredbox-sdmd: %s %s%s\n", name, why ? "down: " : "up",
                    why ? why : "");
             fflush(stdout);
+            rack_fault_log(fault_log(), "sdm", "sees %s %s%s", name,
+                           why ? "down: " : "up", why ? why : "");
         }
     }
     return true;
@@ -99,6 +112,8 @@ static bool sync_bricks(JsonObject *q, GError **errp)
             printf("dredbox-sdmd: memory brick %u %s\n", m->id,
                    down ? "down" : "up");
             fflush(stdout);
+            rack_fault_log(fault_log(), "sdm", "sees memory brick %u %s",
+                           m->id, down ? "down" : "up");
         }
     }
     return true;
@@ -171,7 +186,6 @@ static SdmPort *spare_memory_port(const SdmPlacement *pl)
 static void reroute(void)
 {
     g_autoptr(GArray) list = sdm_state_list(sdm.state, NULL);
-    g_autofree char *log = g_build_filename(sdm.run_dir, "faults.log", NULL);
 
     for (guint i = 0; list && i < list->len; i++) {
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
@@ -199,7 +213,7 @@ static void reroute(void)
         }
         sdm_graph_disconnect(sdm.graph, pl.compute_port);
         g_assert(sdm_graph_connect(sdm.graph, pl.compute_port, spare));
-        rack_fault_log(log, "sdm", "re-routed allocation %" G_GINT64_FORMAT
+        rack_fault_log(fault_log(), "sdm", "re-routed allocation %" G_GINT64_FORMAT
                        ": circuit %s - %s (%s: %s)", a->id, c, now, old,
                        pl.memory_port->down);
         printf("dredbox-sdmd: allocation %" G_GINT64_FORMAT " re-routed"

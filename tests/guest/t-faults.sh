@@ -53,8 +53,8 @@ check_value "dredbox-rack status lists it" \
 check_value "dredbox-rack view draws the cut circuit and the dark port red" \
     "$(grep -c "DOWN: optical port $cp is dark: its cable is cut\|port $cp: optical port $cp is dark: its cable is cut" "$LOGDIR/faults-view.svg") $(grep -c 'stroke="red"' "$LOGDIR/faults-view.svg" | sed 's/^[1-9][0-9]*$/red/')" \
     "2 red"
-check_value "and its log" \
-    "$(grep -c "compute0.port$cp down: optical port $cp is dark: its cable is cut" "$RUN/sdm.out")" 1
+check_value "and its log, and the rack's fault log when it saw it" \
+    "$(grep -c "compute0.port$cp down: optical port $cp is dark: its cable is cut" "$RUN/sdm.out") $(grep -c "Z sdm sees compute0.port$cp down: optical port $cp is dark: its cable is cut$" "$RUN/faults.log")" "1 1"
 
 # B reads its pages again: a synchronous external abort, SIGBUS (7).
 brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch | tr ' ' '\n' | sort -n | tail -n1); while [ ! -e /tmp/b.rc ]; do sleep 0.2; done; cat /tmp/b.rc"

@@ -76,15 +76,44 @@ static void rmc_fault_record(DredboxRmcState *s, int port, hwaddr addr,
     rmc_raise(s, RMC_IRQ_FAULT);
 }
 
+static guint rmc_poison_index(const DredboxRmcSegment *seg, uint64_t offset,
+                              bool *found);
+
+/* Whether @addr of memory brick @brick is in a poisoned page. */
+static bool rmc_poisoned(DredboxRmcState *s, uint16_t brick, uint64_t addr)
+{
+    for (guint i = 0; i < s->segments->len; i++) {
+        DredboxRmcSegment *seg = g_ptr_array_index(s->segments, i);
+        bool found;
+
+        if (seg->info.brick == brick && addr >= seg->info.offset &&
+            addr - seg->info.offset < seg->info.size) {
+            rmc_poison_index(seg, QEMU_ALIGN_DOWN(addr - seg->info.offset,
+                                                  RMC_PAGE), &found);
+            return found;
+        }
+    }
+    return false;
+}
+
 /* Count an access refused at @off in @site. */
 static void rmc_fault(DredboxRmcFaultSite *site, hwaddr off, bool write)
 {
     DredboxRmcState *s = site->rmc;
+    hwaddr addr = site->base + off;
+    uint32_t reason = RMC_FAULT_UNMAPPED;
 
-    rmc_fault_record(s, site->port, site->base + off,
-                     site->reason ? site->reason :
-                     site->port < 0 ? RMC_FAULT_UNMAPPED :
-                     rmc_port_fault_reason(&s->port[site->port]), write);
+    if (site->port >= 0) {
+        const DredboxRmcEntryRegs *e = &s->port[site->port].live;
+
+        reason = rmc_port_fault_reason(&s->port[site->port]);
+        /* The segment's aliases leave out its poisoned pages. */
+        if (reason == RMC_FAULT_NOT_ALLOCATED &&
+            rmc_poisoned(s, rmc_entry_brick(e), rmc_entry_translate(e, addr))) {
+            reason = RMC_FAULT_POISONED;
+        }
+    }
+    rmc_fault_record(s, site->port, addr, reason, write);
 }
 
 static MemTxResult rmc_fault_read(void *opaque, hwaddr addr, uint64_t *data,
@@ -195,33 +224,23 @@ void rmc_port_free_regions(DredboxRmcPort *p)
 }
 
 /*
- * Poisoned pages of @seg that @n's live entry reaches fault, over the
- * segment's alias: @delta turns an address in the brick into a local one.
+ * Alias brick addresses @a to @b of @seg into port @n's place in window
+ * @w, where @delta turns a brick address into a local one.
  */
-static void rmc_port_map_poison(DredboxRmcState *s, unsigned n, int w,
-                                DredboxRmcSegment *seg, uint64_t delta)
+static void rmc_port_alias(DredboxRmcState *s, unsigned n, int w,
+                           DredboxRmcSegment *seg, uint64_t a, uint64_t b,
+                           uint64_t delta)
 {
-    const DredboxRmcEntryRegs *e = &s->port[n].live;
+    DredboxRmcRegion *r = g_new0(DredboxRmcRegion, 1);
+    g_autofree char *name = g_strdup_printf("dredbox-rmc.port%u.seg%u", n,
+                                            seg->info.id);
 
-    for (guint i = 0; i < seg->poisoned->len; i++) {
-        uint64_t local = seg->info.offset +
-                         g_array_index(seg->poisoned, uint64_t, i) + delta;
-        DredboxRmcRegion *r;
-        g_autofree char *name = NULL;
-
-        if (local < e->start || local + RMC_PAGE - 1 > e->end) {
-            continue;
-        }
-        r = g_new0(DredboxRmcRegion, 1);
-        r->site = (DredboxRmcFaultSite) { s, n, local, RMC_FAULT_POISONED };
-        name = g_strdup_printf("dredbox-rmc.port%u.poison", n);
-        memory_region_init_io(&r->mr, OBJECT(s), &rmc_fault_ops, &r->site,
-                              name, RMC_PAGE);
-        memory_region_add_subregion_overlap(&s->window[w],
-                                            local - s->window_base[w],
-                                            &r->mr, 3);
-        g_ptr_array_add(s->port[n].regions, r);
-    }
+    memory_region_init_alias(&r->mr, OBJECT(s), name, seg->ram,
+                             a - seg->info.offset, b - a + 1);
+    memory_region_add_subregion_overlap(&s->window[w],
+                                        a + delta - s->window_base[w],
+                                        &r->mr, 2);
+    g_ptr_array_add(s->port[n].regions, r);
 }
 
 /* Forwarder: alias the parts of @p's live entry that a segment holds. */
@@ -232,8 +251,6 @@ static void rmc_port_map(DredboxRmcState *s, unsigned n)
     int w = rmc_window_of(s, e->start, e->end);
     uint64_t lo = rmc_entry_translate(e, e->start);
     uint64_t hi = rmc_entry_translate(e, e->end);
-    DredboxRmcRegion *r;
-    g_autofree char *name = NULL;
 
     if (!rmc_entry_enabled(e)) {
         return;
@@ -252,23 +269,29 @@ static void rmc_port_map(DredboxRmcState *s, unsigned n)
         DredboxRmcSegment *seg = g_ptr_array_index(s->segments, i);
         uint64_t seg_end = seg->info.offset + seg->info.size - 1;
         uint64_t a = MAX(lo, seg->info.offset), b = MIN(hi, seg_end);
-        uint64_t local;
 
         if (seg->info.brick != rmc_entry_brick(e) || a > b) {
             continue;
         }
-        /* Back from brick to local addresses. */
-        local = e->start + (a - lo);
-        r = g_new0(DredboxRmcRegion, 1);
-        g_free(name);
-        name = g_strdup_printf("dredbox-rmc.port%u.seg%u", n, seg->info.id);
-        memory_region_init_alias(&r->mr, OBJECT(s), name, seg->ram,
-                                 a - seg->info.offset, b - a + 1);
-        memory_region_add_subregion_overlap(&s->window[w],
-                                            local - s->window_base[w],
-                                            &r->mr, 2);
-        g_ptr_array_add(p->regions, r);
-        rmc_port_map_poison(s, n, w, seg, e->start - lo);
+        /*
+         * The segment's part in pieces around its poisoned pages: the
+         * port's fault region under them refuses those.
+         */
+        for (guint k = 0; k < seg->poisoned->len; k++) {
+            uint64_t page = seg->info.offset +
+                            g_array_index(seg->poisoned, uint64_t, k);
+
+            if (page + RMC_PAGE - 1 < a || page > b) {
+                continue;
+            }
+            if (page > a) {
+                rmc_port_alias(s, n, w, seg, a, page - 1, e->start - lo);
+            }
+            a = page + RMC_PAGE;
+        }
+        if (a <= b) {
+            rmc_port_alias(s, n, w, seg, a, b, e->start - lo);
+        }
     }
 }
 

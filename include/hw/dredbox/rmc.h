@@ -47,14 +47,12 @@ typedef struct DredboxRmcFaultSite {
     DredboxRmcState *rmc;
     int port;               /* -1: outside every entry */
     hwaddr base;            /* local address of the region's start */
-    uint32_t reason;        /* RMC_FAULT_*; 0: what the port's state says */
 } DredboxRmcFaultSite;
 
 /* A memory region of the data path, freed after an RCU grace period. */
 typedef struct DredboxRmcRegion {
     struct rcu_head rcu;    /* first, for g_free_rcu() */
     MemoryRegion mr;
-    DredboxRmcFaultSite site;   /* a poisoned page's */
 } DredboxRmcRegion;
 
 /*

@@ -105,10 +105,17 @@ void sdm_ctx_steps(const AttachCtx *ctx, const SdmStep **steps, unsigned *n);
  */
 void sdm_steps_teardown(AttachCtx *ctx);
 
-/* faults.c: what has failed, as the fabric says */
-/* Mark the graph's ports dark or lit again as the fabric says */
+/* faults.c: what has failed, as the fabric and the pool say */
+/*
+ * Mark the graph's ports dark or lit again as the fabric says, and its
+ * memory bricks down or up as the pool says; false if either does not
+ * answer (what the other said is taken).
+ */
 bool sdm_faults_sync(GError **errp);
-/* Why the allocation at @pl is degraded (a dark port of it), or NULL */
+/*
+ * Why the allocation at @pl is degraded (a dark port of it, its memory
+ * brick down, or the fabric never heard from), or NULL
+ */
 char *sdm_degraded(const SdmPlacement *pl);
 /* Keep the graph in step with the fabric's faults, every second */
 void sdm_faults_watch(void);

@@ -119,23 +119,38 @@ static bool sync_bricks(JsonObject *q, GError **errp)
     return true;
 }
 
+/*
+ * Whether the fabric has answered since the controller started: until
+ * it does, the controller cannot tell which of its ports are dark.
+ */
+static bool fabric_seen;
+
 bool sdm_faults_sync(GError **errp)
 {
+    g_autoptr(GError) fabric_err = NULL, pool_err = NULL;
     g_autoptr(JsonObject) fabric = sdm_fabric_call("{\"cmd\":\"query\"}",
-                                                   errp);
+                                                   &fabric_err);
     g_autoptr(JsonObject) pool = NULL;
     MemdConn *c;
 
-    if (!fabric || !sync_ports(fabric, errp)) {
+    /* Each source on its own: a dead fabric hides no brick failure. */
+    if (fabric && sync_ports(fabric, &fabric_err)) {
+        fabric_seen = true;
+    }
+    c = sdm_pool_connect("sdm", TRUE, &pool_err);
+    if (c) {
+        pool = memd_call(c, "{\"cmd\":\"query\"}", NULL, &pool_err);
+        memd_close(c);
+    }
+    if (pool) {
+        sync_bricks(pool, &pool_err);
+    }
+    if (fabric_err || pool_err) {
+        g_propagate_error(errp, fabric_err ? g_steal_pointer(&fabric_err)
+                                           : g_steal_pointer(&pool_err));
         return false;
     }
-    c = sdm_pool_connect("sdm", TRUE, errp);
-    if (!c) {
-        return false;
-    }
-    pool = memd_call(c, "{\"cmd\":\"query\"}", NULL, errp);
-    memd_close(c);
-    return pool && sync_bricks(pool, errp);
+    return true;
 }
 
 char *sdm_degraded(const SdmPlacement *pl)
@@ -152,6 +167,10 @@ char *sdm_degraded(const SdmPlacement *pl)
     }
     if (!pl->memory->up) {
         return g_strdup_printf("memory brick %u is down", pl->memory->id);
+    }
+    if (!fabric_seen && pl->compute_port) {
+        return g_strdup("unknown: the switch fabric has not answered since"
+                        " the controller started");
     }
     return NULL;
 }

@@ -318,6 +318,15 @@ static char *do_detach(JsonObject *req, GError **errp)
                     id == UINT64_MAX ? brick : id);
         return NULL;
     }
+    /*
+     * The teardown goes on past errors (steps.c): ask the fabric and
+     * the pool first, so that one that does not answer stops the detach before
+     * the guest lets go, rather than leave a circuit or a lease behind.
+     */
+    if (!sdm_faults_sync(errp)) {
+        g_prefix_error(errp, "nothing was detached: ");
+        return NULL;
+    }
     ctx.alloc = *a;
     ctx.pl = sdm_placement_of(a);
     if (a->has_accel) {

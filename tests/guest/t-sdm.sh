@@ -9,7 +9,7 @@
 # stream of requests comes back with every acknowledged allocation, still
 # consistent with the bricks and the pool; so does the switch fabric.
 . "$(dirname "$0")/lib.sh"
-plan 46
+plan 47
 
 rack_up sdm
 check_value "the rack comes up with its controller" \
@@ -180,7 +180,13 @@ check_value "the graph has one edge per allocation" \
 # its control software, and nothing the bricks hold is lost.
 n=$(circuits)
 mem=$(memtotal 0)
-kill -9 "$(cat "$RUN/fabric.pid")"
+allocs=$("$CTL" --json status | jq '.allocations | length')
+"$RACK" kill fabric > /dev/null
+# Nothing is detached while the fabric cannot take the circuit down.
+err=$("$CTL" detach --brick 0 2>&1)
+check_value "a detach while the fabric is dead changes nothing, and says why" \
+    "$(echo "$err" | grep -c "^dredboxctl: nothing was detached: cannot reach the switch fabric at $RUN/fabric.sock")/$(memtotal 0)/$("$CTL" --json status | jq '.allocations | length')" \
+    "1/$mem/$allocs"
 "$RACK" restart fabric > /dev/null
 check_value "a restarted fabric has every circuit back, up" \
     "$(printf '%s\n' '{"cmd":"query"}' |

@@ -26,7 +26,8 @@ plan() {
 
 # However the test ends (its last line, exit, or the runner's timeout
 # sending SIGTERM), what it started goes with it: the background brick,
-# its pool, its rack, a busy loop loading the host (hog_start).
+# its pool, its rack (its logs stay in RUN.logs), a busy loop loading
+# the host (hog_start).
 BG_PID="" POOL_PID="" RACK_RUN="" HOG_PID=""
 cleanup() {
     [ -z "$BG_PID" ] || kill "$BG_PID" 2> /dev/null
@@ -35,7 +36,13 @@ cleanup() {
         kill "$POOL_PID" 2> /dev/null
         rm -rf "$POOL"
     fi
-    [ -z "$RACK_RUN" ] || DREDBOX_RUN=$RACK_RUN "$RACK" down > /dev/null 2>&1
+    if [ -n "$RACK_RUN" ]; then
+        # What the rack's processes printed stays, for a failure's reader.
+        rm -rf "$RACK_RUN.logs"
+        mkdir -p "$RACK_RUN.logs"
+        cp "$RACK_RUN"/*.log "$RACK_RUN"/*.out "$RACK_RUN.logs" 2> /dev/null
+        DREDBOX_RUN=$RACK_RUN "$RACK" down > /dev/null 2>&1
+    fi
 }
 trap cleanup EXIT
 trap 'exit 143' TERM

@@ -119,6 +119,13 @@ bool sdm_faults_sync(GError **errp);
 char *sdm_degraded(const SdmPlacement *pl);
 /* Keep the graph in step with the fabric's faults, every second */
 void sdm_faults_watch(void);
+/* Read them now (a brick said a link changed), and re-route */
+void sdm_faults_poll_now(void);
+/* The rack's fault log (RUN/faults.log): what the controller saw */
+const char *sdm_fault_log(void);
+
+/* brick-events.c: hear each compute brick's RMC events as they happen */
+void sdm_brick_events_watch(void);
 
 /* handlers.c: the requests */
 /* Where allocation @a is in the graph (ports, memory brick) */

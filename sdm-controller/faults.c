@@ -15,8 +15,7 @@
 
 #define FAULT_POLL_MS 1000
 
-/* The rack's fault log: what the controller saw goes there too. */
-static const char *fault_log(void)
+const char *sdm_fault_log(void)
 {
     static char *path;
 
@@ -78,7 +77,7 @@ static bool sync_ports(JsonObject *q, GError **errp)
             printf("dredbox-sdmd: %s %s%s\n", name, why ? "down: " : "up",
                    why ? why : "");
             fflush(stdout);
-            rack_fault_log(fault_log(), "sdm", "sees %s %s%s", name,
+            rack_fault_log(sdm_fault_log(), "sdm", "sees %s %s%s", name,
                            why ? "down: " : "up", why ? why : "");
         }
     }
@@ -112,7 +111,7 @@ static bool sync_bricks(JsonObject *q, GError **errp)
             printf("dredbox-sdmd: memory brick %u %s\n", m->id,
                    down ? "down" : "up");
             fflush(stdout);
-            rack_fault_log(fault_log(), "sdm", "sees memory brick %u %s",
+            rack_fault_log(sdm_fault_log(), "sdm", "sees memory brick %u %s",
                            m->id, down ? "down" : "up");
         }
     }
@@ -232,7 +231,7 @@ static void reroute(void)
         }
         sdm_graph_disconnect(sdm.graph, pl.compute_port);
         g_assert(sdm_graph_connect(sdm.graph, pl.compute_port, spare));
-        rack_fault_log(fault_log(), "sdm", "re-routed allocation %" G_GINT64_FORMAT
+        rack_fault_log(sdm_fault_log(), "sdm", "re-routed allocation %" G_GINT64_FORMAT
                        ": circuit %s - %s (%s: %s)", a->id, c, now, old,
                        pl.memory_port->down);
         printf("dredbox-sdmd: allocation %" G_GINT64_FORMAT " re-routed"
@@ -258,6 +257,11 @@ static gboolean poll_faults(gpointer unused)
         reroute();
     }
     return G_SOURCE_CONTINUE;
+}
+
+void sdm_faults_poll_now(void)
+{
+    poll_faults(NULL);
 }
 
 void sdm_faults_watch(void)

@@ -14,7 +14,9 @@
  * Every allocation is in SQLite before it is
  * acknowledged; on start the controller reloads them, rolls back what a
  * crash left pending and makes the bricks match what it promised.
- * Requests are served one at a time.
+ * What fails in the rack it reads from the fabric and the pool every
+ * second, and at once when a brick's RMC reports a link change
+ * (faults.c, brick-events.c).  Requests are served one at a time.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -147,6 +149,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     loop = g_main_loop_new(NULL, FALSE);
     sdm_faults_watch();
+    sdm_brick_events_watch();
     g_unix_signal_add(SIGTERM, quit, loop);
     g_unix_signal_add(SIGINT, quit, loop);
     printf("dredbox-sdmd: %u bricks, state %s, control %s\n",

@@ -5,14 +5,15 @@
 # the controller shows the allocation degraded and why; the process that
 # touches the memory gets SIGBUS and the stock Debian kernel carries on.
 # With every port of the brick dark, a new request is refused with the
-# reason.  Repaired, the link comes back by itself and the other
+# reason.  The controller hears the RMC's link change and fault from the
+# brick.  Repaired, the link comes back by itself and the other
 # process finds every byte it wrote.  A cut at the memory brick's end
 # is re-routed by the controller over a spare port.  Then the memory brick itself
 # fails: it is DRAM, so after the repair that process reads zeroes.
 # Last, a page of the memory brick is poisoned: the process reading it
 # gets SIGBUS.
 . "$(dirname "$0")/lib.sh"
-plan 34
+plan 35
 
 rack_up faults
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/faults-up.log")" 1
@@ -59,6 +60,8 @@ check_value "and its log, and the rack's fault log when it saw it" \
 # B reads its pages again: a synchronous external abort, SIGBUS (7).
 brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch | tr ' ' '\n' | sort -n | tail -n1); while [ ! -e /tmp/b.rc ]; do sleep 0.2; done; cat /tmp/b.rc"
 check_value "the process touching the lost memory gets SIGBUS" "$(fact B_RC)" 135
+check_value "the controller heard the brick's link go down and the fault, as they happened" \
+    "$(grep -c "Z sdm hears allocation $(alloc .id) (brick0's RMC port $cp): \(link down\|read fault (no-link) at 0x[0-9a-f]*\)$" "$RUN/faults.log")" 2
 brick_run "$RUN" 0 "pidof numa-touch | wc -w; echo KERNEL=\$(uname -r)"
 check_value "the kernel and the other process carry on" \
     "$(echo "$FACTS" | head -n1)/$(fact KERNEL | grep -c .)/$(grep -c 'Kernel panic\|Internal error' "$RUN/brick0.log")" "1/1/0"

@@ -384,7 +384,8 @@ typedef struct FaultTarget {
 
 static void fault_target_clear(FaultTarget *t)
 {
-    g_array_unref(t->ports);
+    /* A request that named no part has no ports yet */
+    g_clear_pointer(&t->ports, g_array_unref);
     g_free(t->name);
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(FaultTarget, fault_target_clear)

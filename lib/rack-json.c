@@ -203,6 +203,35 @@ bool rack_json_get_array(JsonObject *o, const char *name, JsonArray **out,
     return true;
 }
 
+bool rack_json_opt_array(JsonObject *o, const char *name, JsonArray **out,
+                    GError **errp)
+{
+    JsonNode *n;
+
+    if (!member(o, name, false, WANT_ARRAY, &n, errp)) {
+        return false;
+    }
+    *out = n ? json_node_get_array(n) : NULL;
+    return true;
+}
+
+bool rack_json_array_get_uint(JsonArray *a, guint i, uint64_t max,
+                              uint64_t *out, GError **errp)
+{
+    JsonNode *n = i < json_array_get_length(a)
+                  ? json_array_get_element(a, i) : NULL;
+
+    if (!n || !holds(n, WANT_INT) || json_node_get_int(n) < 0 ||
+        (uint64_t)json_node_get_int(n) > max) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "element %u must be an integer from 0 to %"
+                    G_GUINT64_FORMAT, i, max);
+        return false;
+    }
+    *out = json_node_get_int(n);
+    return true;
+}
+
 bool rack_json_array_get_obj(JsonArray *a, guint i, JsonObject **out,
                         GError **errp)
 {

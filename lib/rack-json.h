@@ -45,9 +45,16 @@ bool rack_json_get_object(JsonObject *o, const char *name, JsonObject **out,
 bool rack_json_get_array(JsonObject *o, const char *name, JsonArray **out,
                     GError **errp);
 
+/* NULL in *@out when it is absent or null */
+bool rack_json_opt_array(JsonObject *o, const char *name, JsonArray **out,
+                    GError **errp);
+
 /* Element @i of @a, which must be an object. */
 bool rack_json_array_get_obj(JsonArray *a, guint i, JsonObject **out,
                         GError **errp);
+/* Element @i of @a, which must be an integer from 0 to @max. */
+bool rack_json_array_get_uint(JsonArray *a, guint i, uint64_t max,
+                              uint64_t *out, GError **errp);
 
 /* Add member @name to the object @b is building. */
 void rack_json_member_int(JsonBuilder *b, const char *name, gint64 value);

@@ -85,96 +85,235 @@ static char *call(const char *request)
     return reply;
 }
 
-static void print_status(JsonObject *o)
+/*
+ * The replies are checked member by member before anything is printed:
+ * a reply of the wrong shape is an error, never a row of zeroes.
+ */
+static bool format_allocations(JsonArray *allocs, GString *out,
+                               GError **errp)
 {
-    JsonArray *allocs = json_object_get_array_member(o, "allocations");
-    JsonArray *bricks = json_object_get_array_member(o, "bricks");
-    JsonArray *segments;
-
-    printf("%-6s %-8s %-5s %-7s %-5s %10s  %s\n", "alloc", "compute", "port",
-           "memory", "port", "size MiB", "use");
     for (guint i = 0; i < json_array_get_length(allocs); i++) {
-        JsonObject *a = json_array_get_object_element(allocs, i);
-        g_autofree char *queue = json_object_has_member(a, "accelerator")
-            ? g_strdup_printf("accelerator %" G_GINT64_FORMAT " queue",
-                              json_object_get_int_member(a, "accelerator"))
-            : NULL;
-        const char *degraded = json_object_get_string_member_with_default(
-            a, "degraded", NULL);
+        uint64_t id, compute, cport, memory, mport, size;
+        uint64_t accel = UINT64_MAX;
+        const char *path = NULL, *degraded = NULL;
+        g_autofree char *use = NULL;
+        JsonObject *a;
 
-        printf("%-6" G_GINT64_FORMAT " %-8" G_GINT64_FORMAT " %-5"
-               G_GINT64_FORMAT " %-7" G_GINT64_FORMAT " %-5" G_GINT64_FORMAT
-               " %10" G_GINT64_FORMAT "  %s%s%s\n",
-               json_object_get_int_member(a, "id"),
-               json_object_get_int_member(a, "compute"),
-               json_object_get_int_member(a, "compute-port"),
-               json_object_get_int_member(a, "memory"),
-               json_object_get_int_member(a, "memory-port"),
-               json_object_get_int_member(a, "size") >> 20,
-               queue ? queue
-               : g_strcmp0(json_object_get_string_member_with_default(
-                     a, "path", ""), "rmc") ? "memory (virtio-mem)"
-                                            : "memory (RMC)",
-               degraded ? "  DEGRADED: " : "", degraded ? degraded : "");
-    }
-    segments = json_object_get_array_member(o, "segments");
-    if (segments && json_array_get_length(segments)) {
-        printf("\n%-6s %-6s %-6s %-12s  %s\n", "alloc", "pool", "RMC",
-               "guest/accel", "");
-    }
-    for (guint i = 0; segments && i < json_array_get_length(segments); i++) {
-        JsonObject *c = json_array_get_object_element(segments, i);
-        bool pool = json_object_get_boolean_member(c, "pool");
-        bool rmc = json_object_get_boolean_member(c, "rmc");
-        bool far = json_object_get_boolean_member_with_default(
-            c, "guest", json_object_get_boolean_member_with_default(
-                c, "accelerator", FALSE));
-
-        printf("%-6" G_GINT64_FORMAT " %-6s %-6s %-12s  %s\n",
-               json_object_get_int_member(c, "allocation"),
-               pool ? "yes" : "no", rmc ? "yes" : "no", far ? "yes" : "no",
-               pool && rmc && far ? "consistent" : "MISMATCH");
-    }
-    printf("\n%-8s %-7s %15s %10s %10s %5s %11s  %s\n", "compute",
-           "memory", "controller MiB", "brick MiB", "pool MiB", "node",
-           "guest nodes", "");
-    for (guint i = 0; i < json_array_get_length(bricks); i++) {
-        JsonObject *b = json_array_get_object_element(bricks, i);
-        gint64 ctl = json_object_get_int_member(b, "controller");
-        gint64 pool = json_object_get_int_member(b, "pool");
-        JsonNode *bn = json_object_get_member(b, "brick");
-        bool down = JSON_NODE_HOLDS_NULL(bn);
-        gint64 brick = down ? -1 : json_node_get_int(bn);
-        g_autofree char *mib = down ? g_strdup("down")
-            : g_strdup_printf("%" G_GINT64_FORMAT, brick >> 20);
-        JsonNode *nn = json_object_get_member(b, "node");
-        gint64 node = nn && JSON_NODE_HOLDS_VALUE(nn) ? json_node_get_int(nn)
-                                                      : -1;
-        g_autofree char *node_s = node < 0 ? g_strdup("-")
-            : g_strdup_printf("%" G_GINT64_FORMAT, node);
-        JsonNode *gn = json_object_get_member(b, "guest-nodes");
-        JsonArray *guest = gn && JSON_NODE_HOLDS_ARRAY(gn)
-                           ? json_node_get_array(gn) : NULL;
-        GString *guest_s = g_string_new(guest ? "" : "?");
-        /* Where the guest has the memory: in the device's node only. */
-        bool placed = true;
-
-        for (guint k = 0; guest && k < json_array_get_length(guest); k++) {
-            gint64 g = json_array_get_int_element(guest, k);
-
-            g_string_append_printf(guest_s, "%s%" G_GINT64_FORMAT,
-                                   k ? "," : "", g);
-            placed = placed && g == node;
+        if (!rack_json_array_get_obj(allocs, i, &a, errp) ||
+            !rack_json_get_uint(a, "id", G_MAXINT64, &id, errp) ||
+            !rack_json_get_uint(a, "compute", G_MAXUINT16, &compute, errp) ||
+            !rack_json_get_uint(a, "compute-port", G_MAXUINT8, &cport, errp) ||
+            !rack_json_get_uint(a, "memory", G_MAXUINT16, &memory, errp) ||
+            !rack_json_get_uint(a, "memory-port", G_MAXUINT8, &mport, errp) ||
+            !rack_json_get_uint(a, "size", G_MAXINT64, &size, errp) ||
+            !rack_json_opt_uint(a, "accelerator", G_MAXUINT16, &accel, errp) ||
+            !rack_json_opt_str(a, "path", &path, errp) ||
+            !rack_json_opt_str(a, "degraded", &degraded, errp)) {
+            g_prefix_error(errp, "allocation %u: ", i);
+            return false;
         }
-        printf("%-8" G_GINT64_FORMAT " %-7" G_GINT64_FORMAT " %15"
-               G_GINT64_FORMAT " %10s %10" G_GINT64_FORMAT " %5s %11s  %s\n",
-               json_object_get_int_member(b, "compute"),
-               json_object_get_int_member(b, "memory"), ctl >> 20,
-               mib, pool >> 20, node_s, guest_s->len ? guest_s->str : "-",
-               !down && ctl == brick && brick == pool && placed
-               ? "consistent" : "MISMATCH");
-        g_string_free(guest_s, true);
+        use = accel != UINT64_MAX
+            ? g_strdup_printf("accelerator %" G_GUINT64_FORMAT " queue", accel)
+            : g_strdup(g_strcmp0(path, "rmc") ? "memory (virtio-mem)"
+                                              : "memory (RMC)");
+        g_string_append_printf(out, "%-6" G_GUINT64_FORMAT " %-8"
+                               G_GUINT64_FORMAT " %-5" G_GUINT64_FORMAT " %-7"
+                               G_GUINT64_FORMAT " %-5" G_GUINT64_FORMAT " %10"
+                               G_GUINT64_FORMAT "  %s%s%s\n", id, compute,
+                               cport, memory, mport, size >> 20, use,
+                               degraded ? "  DEGRADED: " : "",
+                               degraded ? degraded : "");
     }
+    return true;
+}
+
+/* RMC-path allocations and queues as the pool, RMC and far end see them */
+static bool format_segments(JsonArray *segments, GString *out, GError **errp)
+{
+    for (guint i = 0; segments && i < json_array_get_length(segments); i++) {
+        bool pool, rmc, far = false;
+        uint64_t alloc;
+        JsonObject *c;
+
+        if (!rack_json_array_get_obj(segments, i, &c, errp) ||
+            !rack_json_get_uint(c, "allocation", G_MAXINT64, &alloc, errp) ||
+            !rack_json_get_bool(c, "pool", &pool, errp) ||
+            !rack_json_get_bool(c, "rmc", &rmc, errp) ||
+            !rack_json_opt_bool(c, "accelerator", &far, errp) ||
+            !rack_json_opt_bool(c, "guest", &far, errp)) {
+            g_prefix_error(errp, "segment %u: ", i);
+            return false;
+        }
+        if (!i) {
+            g_string_append_printf(out, "\n%-6s %-6s %-6s %-12s  %s\n",
+                                   "alloc", "pool", "RMC", "guest/accel", "");
+        }
+        g_string_append_printf(out, "%-6" G_GUINT64_FORMAT " %-6s %-6s %-12s"
+                               "  %s\n", alloc, pool ? "yes" : "no",
+                               rmc ? "yes" : "no", far ? "yes" : "no",
+                               pool && rmc && far ? "consistent"
+                                                  : "MISMATCH");
+    }
+    return true;
+}
+
+/* Each compute/memory pair's virtio-mem memory, as each part sees it */
+static bool format_pair(JsonObject *b, GString *out, GError **errp)
+{
+    uint64_t compute, memory, ctl, pool, brick = 0, node = UINT64_MAX;
+    JsonNode *bn = json_object_get_member(b, "brick");
+    bool down = bn && JSON_NODE_HOLDS_NULL(bn);
+    g_autoptr(GString) guest_s = g_string_new("");
+    g_autofree char *mib = NULL, *node_s = NULL;
+    JsonArray *guest;
+    /* Where the guest has the memory: in the device's node only. */
+    bool placed = true;
+
+    if (!rack_json_get_uint(b, "compute", G_MAXUINT16, &compute, errp) ||
+        !rack_json_get_uint(b, "memory", G_MAXUINT16, &memory, errp) ||
+        !rack_json_get_uint(b, "controller", G_MAXINT64, &ctl, errp) ||
+        !rack_json_get_uint(b, "pool", G_MAXINT64, &pool, errp) ||
+        (!down && !rack_json_get_uint(b, "brick", G_MAXINT64, &brick, errp)) ||
+        !rack_json_opt_uint(b, "node", G_MAXUINT16, &node, errp) ||
+        !rack_json_opt_array(b, "guest-nodes", &guest, errp)) {
+        return false;
+    }
+    for (guint k = 0; guest && k < json_array_get_length(guest); k++) {
+        uint64_t g;
+
+        if (!rack_json_array_get_uint(guest, k, G_MAXUINT16, &g, errp)) {
+            g_prefix_error(errp, "guest-nodes: ");
+            return false;
+        }
+        g_string_append_printf(guest_s, "%s%" G_GUINT64_FORMAT, k ? "," : "",
+                               g);
+        placed = placed && g == node;
+    }
+    mib = down ? g_strdup("down")
+        : g_strdup_printf("%" G_GUINT64_FORMAT, brick >> 20);
+    node_s = node == UINT64_MAX ? g_strdup("-")
+        : g_strdup_printf("%" G_GUINT64_FORMAT, node);
+    g_string_append_printf(out, "%-8" G_GUINT64_FORMAT " %-7" G_GUINT64_FORMAT
+                           " %15" G_GUINT64_FORMAT " %10s %10" G_GUINT64_FORMAT
+                           " %5s %11s  %s\n", compute, memory, ctl >> 20, mib,
+                           pool >> 20, node_s,
+                           !guest ? "?" : guest_s->len ? guest_s->str : "-",
+                           !down && ctl == brick && brick == pool && placed
+                           ? "consistent" : "MISMATCH");
+    return true;
+}
+
+static bool format_status(JsonObject *o, GString *out, GError **errp)
+{
+    JsonArray *allocs, *segments, *bricks;
+
+    if (!rack_json_get_array(o, "allocations", &allocs, errp) ||
+        !rack_json_opt_array(o, "segments", &segments, errp) ||
+        !rack_json_get_array(o, "bricks", &bricks, errp)) {
+        return false;
+    }
+    g_string_append_printf(out, "%-6s %-8s %-5s %-7s %-5s %10s  %s\n",
+                           "alloc", "compute", "port", "memory", "port",
+                           "size MiB", "use");
+    if (!format_allocations(allocs, out, errp) ||
+        !format_segments(segments, out, errp)) {
+        return false;
+    }
+    g_string_append_printf(out, "\n%-8s %-7s %15s %10s %10s %5s %11s  %s\n",
+                           "compute", "memory", "controller MiB", "brick MiB",
+                           "pool MiB", "node", "guest nodes", "");
+    for (guint i = 0; i < json_array_get_length(bricks); i++) {
+        JsonObject *b;
+
+        if (!rack_json_array_get_obj(bricks, i, &b, errp) ||
+            !format_pair(b, out, errp)) {
+            g_prefix_error(errp, "bricks %u: ", i);
+            return false;
+        }
+    }
+    return true;
+}
+
+/* An attach's reply: memory, or an accelerator's queue */
+static bool format_attach(JsonObject *o, GString *out, GError **errp)
+{
+    uint64_t id, compute, cport, memory, size, accel, seg, node = UINT64_MAX;
+    g_autofree char *in_node = NULL;
+    const char *latency;
+    JsonObject *a;
+
+    if (!rack_json_get_object(o, "allocation", &a, errp) ||
+        !rack_json_get_uint(a, "id", G_MAXINT64, &id, errp) ||
+        !rack_json_get_uint(a, "compute", G_MAXUINT16, &compute, errp) ||
+        !rack_json_get_uint(a, "compute-port", G_MAXUINT8, &cport, errp) ||
+        !rack_json_get_uint(a, "memory", G_MAXUINT16, &memory, errp) ||
+        !rack_json_get_uint(a, "size", G_MAXINT64, &size, errp)) {
+        return false;
+    }
+    if (opt_accel) {
+        if (!rack_json_get_uint(a, "accelerator", G_MAXUINT16, &accel, errp) ||
+            !rack_json_get_uint(a, "segment", G_MAXINT64, &seg, errp)) {
+            return false;
+        }
+        g_string_append_printf(out, "allocation %" G_GUINT64_FORMAT
+                               ": accelerator %" G_GUINT64_FORMAT " for"
+                               " compute brick %" G_GUINT64_FORMAT " on RMC"
+                               " port %" G_GUINT64_FORMAT ", queue segment %"
+                               G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT " MiB"
+                               " of memory brick %" G_GUINT64_FORMAT ")\n",
+                               id, accel, compute, cport, seg, size >> 20,
+                               memory);
+        return true;
+    }
+    if (!rack_json_get_str(o, "latency", &latency, errp) ||
+        !rack_json_opt_uint(o, "node", G_MAXUINT16, &node, errp)) {
+        return false;
+    }
+    in_node = node == UINT64_MAX ? g_strdup("")
+        : g_strdup_printf(", node %" G_GUINT64_FORMAT, node);
+    g_string_append_printf(out, "allocation %" G_GUINT64_FORMAT ": %"
+                           G_GUINT64_FORMAT " MiB of memory brick %"
+                           G_GUINT64_FORMAT " for compute brick %"
+                           G_GUINT64_FORMAT " (port %" G_GUINT64_FORMAT
+                           ", %s%s)\n", id, size >> 20, memory, compute,
+                           cport, latency, in_node);
+    return true;
+}
+
+/* What @cmd's reply @root (its object @o) says, for a reader */
+static bool format_reply(const char *cmd, JsonNode *root, JsonObject *o,
+                         GString *out, GError **errp)
+{
+    uint64_t bricks;
+
+    if (!strcmp(cmd, "attach")) {
+        return format_attach(o, out, errp);
+    } else if (!strcmp(cmd, "status")) {
+        return format_status(o, out, errp);
+    } else if (!strcmp(cmd, "graph") && !g_strcmp0(opt_format, "dot")) {
+        g_autofree char *dot = sdm_graph_dot(o, errp);
+
+        if (!dot) {
+            return false;
+        }
+        g_string_append(out, dot);
+    } else if (!strcmp(cmd, "graph") || !strcmp(cmd, "plan-power")) {
+        /* Structured answers: pretty JSON is the readable form. */
+        g_autofree char *pretty = NULL;
+
+        json_object_remove_member(o, "ok");
+        pretty = json_to_string(root, TRUE);
+        g_string_append_printf(out, "%s\n", pretty);
+    } else if (!strcmp(cmd, "register")) {
+        if (!rack_json_get_uint(o, "bricks", G_MAXUINT16, &bricks, errp)) {
+            return false;
+        }
+        g_string_append_printf(out, "registered: the rack has %"
+                               G_GUINT64_FORMAT " bricks\n", bricks);
+    } else {
+        g_string_append(out, "detached\n");
+    }
+    return true;
 }
 
 int main(int argc, char **argv)
@@ -185,8 +324,10 @@ int main(int argc, char **argv)
     g_autoptr(GError) err = NULL;
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autofree char *req = NULL, *reply = NULL;
-    const char *cmd;
+    g_autoptr(GString) out = NULL;
+    const char *cmd, *why;
     JsonObject *o;
+    bool ok;
 
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
@@ -265,70 +406,26 @@ int main(int argc, char **argv)
         return 1;
     }
     o = json_node_get_object(json_parser_get_root(parser));
-    if (!json_object_get_boolean_member_with_default(o, "ok", FALSE)) {
-        fprintf(stderr, "dredboxctl: %s\n",
-                json_object_get_string_member_with_default(o, "error", "?"));
+    if (!rack_json_get_bool(o, "ok", &ok, &err) ||
+        (!ok && !rack_json_get_str(o, "error", &why, &err))) {
+        fprintf(stderr, "dredboxctl: malformed reply from the controller:"
+                " %s: %s\n", err->message, reply);
+        return 1;
+    }
+    if (!ok) {
+        fprintf(stderr, "dredboxctl: %s\n", why);
         return 1;
     }
     if (opt_json) {
         printf("%s\n", reply);
-    } else if (!strcmp(cmd, "attach") && opt_accel) {
-        JsonObject *a = json_object_get_object_member(o, "allocation");
-
-        printf("allocation %" G_GINT64_FORMAT ": accelerator %" G_GINT64_FORMAT
-               " for compute brick %" G_GINT64_FORMAT " on RMC port %"
-               G_GINT64_FORMAT ", queue segment %" G_GINT64_FORMAT " (%"
-               G_GINT64_FORMAT " MiB of memory brick %" G_GINT64_FORMAT ")\n",
-               json_object_get_int_member(a, "id"),
-               json_object_get_int_member(a, "accelerator"),
-               json_object_get_int_member(a, "compute"),
-               json_object_get_int_member(a, "compute-port"),
-               json_object_get_int_member(a, "segment"),
-               json_object_get_int_member(a, "size") >> 20,
-               json_object_get_int_member(a, "memory"));
-    } else if (!strcmp(cmd, "attach")) {
-        JsonObject *a = json_object_get_object_member(o, "allocation");
-
-        JsonNode *node = json_object_get_member(o, "node");
-        g_autofree char *in_node = node && JSON_NODE_HOLDS_VALUE(node)
-            ? g_strdup_printf(", node %" G_GINT64_FORMAT,
-                              json_node_get_int(node))
-            : g_strdup("");
-
-        printf("allocation %" G_GINT64_FORMAT ": %" G_GINT64_FORMAT
-               " MiB of memory brick %" G_GINT64_FORMAT " for compute brick %"
-               G_GINT64_FORMAT " (port %" G_GINT64_FORMAT ", %s%s)\n",
-               json_object_get_int_member(a, "id"),
-               json_object_get_int_member(a, "size") >> 20,
-               json_object_get_int_member(a, "memory"),
-               json_object_get_int_member(a, "compute"),
-               json_object_get_int_member(a, "compute-port"),
-               json_object_get_string_member(o, "latency"), in_node);
-    } else if (!strcmp(cmd, "status")) {
-        print_status(o);
-    } else if (!strcmp(cmd, "graph") && !g_strcmp0(opt_format, "dot")) {
-        g_autofree char *dot = sdm_graph_dot(o, &err);
-
-        if (!dot) {
-            fprintf(stderr, "dredboxctl: malformed graph: %s\n",
-                    err->message);
-            return 1;
-        }
-        fputs(dot, stdout);
-    } else if (!strcmp(cmd, "graph") || !strcmp(cmd, "plan-power")) {
-        /* Structured answers: pretty JSON is the readable form. */
-        JsonGenerator *gen = json_generator_new();
-
-        json_object_remove_member(o, "ok");
-        json_generator_set_root(gen, json_parser_get_root(parser));
-        json_generator_set_pretty(gen, TRUE);
-        printf("%s\n", json_generator_to_data(gen, NULL));
-        g_object_unref(gen);
-    } else if (!strcmp(cmd, "register")) {
-        printf("registered: the rack has %" G_GINT64_FORMAT " bricks\n",
-               json_object_get_int_member(o, "bricks"));
-    } else {
-        printf("detached\n");
+        return 0;
     }
+    out = g_string_new("");
+    if (!format_reply(cmd, json_parser_get_root(parser), o, out, &err)) {
+        fprintf(stderr, "dredboxctl: malformed reply from the controller:"
+                " %s: %s\n", err->message, reply);
+        return 1;
+    }
+    fputs(out->str, stdout);
     return 0;
 }

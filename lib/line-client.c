@@ -121,13 +121,12 @@ JsonObject *rack_client_request(RackClient *c, const char *request, int *fd,
         !(line = rack_client_recv(c, fd, errp))) {
         return NULL;
     }
-    if (!json_parser_load_from_data(parser, line, -1, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    reply = rack_json_parse_object(parser, line);
+    if (!reply) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_PROTOCOL,
                     "malformed reply from %s: %s", c->peer, line);
         goto fail;
     }
-    reply = json_node_get_object(json_parser_get_root(parser));
     if (!rack_json_opt_bool(reply, "ok", &ok, NULL) ||
         !rack_json_opt_str(reply, "error", &why, NULL) ||
         !rack_json_opt_str(reply, "code", &code, NULL) || !ok) {

@@ -24,6 +24,7 @@ static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
     g_autofree char *line = NULL;
     g_autofree char *reply = NULL;
     g_autoptr(GError) err = NULL;
+    JsonObject *req;
     gsize len;
 
     if (g_io_channel_read_line(ch, &line, &len, NULL, NULL) !=
@@ -32,12 +33,11 @@ static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
         g_io_channel_unref(ch);
         return G_SOURCE_REMOVE;
     }
-    if (!json_parser_load_from_data(parser, g_strstrip(line), -1, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    req = rack_json_parse_object(parser, g_strstrip(line));
+    if (!req) {
         g_set_error(&err, RACK_ERROR, RACK_ERROR_INVALID,
                     "malformed JSON request");
     } else {
-        JsonObject *req = json_node_get_object(json_parser_get_root(parser));
         const char *cmd;
 
         if (rack_json_get_str(req, "cmd", &cmd, &err)) {

@@ -24,13 +24,9 @@ static JsonObject *qmp_reply(RackClient *c, JsonParser *parser,
         if (!line) {
             return NULL;
         }
-        if (!json_parser_load_from_data(parser, line, -1, NULL) ||
-            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-            continue;
-        }
-        o = json_node_get_object(json_parser_get_root(parser));
-        if (json_object_has_member(o, "return") ||
-            json_object_has_member(o, "error")) {
+        o = rack_json_parse_object(parser, line);
+        if (o && (json_object_has_member(o, "return") ||
+                  json_object_has_member(o, "error"))) {
             return o;
         }
     }

@@ -88,6 +88,18 @@ static bool str_member(JsonObject *o, const char *name, bool required,
     return true;
 }
 
+JsonObject *rack_json_parse_object(JsonParser *parser, const char *text)
+{
+    JsonNode *root;
+
+    if (!json_parser_load_from_data(parser, text, -1, NULL)) {
+        return NULL;
+    }
+    root = json_parser_get_root(parser);
+    return root && JSON_NODE_HOLDS_OBJECT(root) ? json_node_get_object(root)
+                                                : NULL;
+}
+
 bool rack_json_get_str(JsonObject *o, const char *name, const char **out,
                   GError **errp)
 {

@@ -20,6 +20,13 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+/*
+ * The object @text holds, or NULL if @text is not one JSON object.  A
+ * blank @text parses without error into no value at all, which json-glib's
+ * node macros do not accept.  The object belongs to @parser.
+ */
+JsonObject *rack_json_parse_object(JsonParser *parser, const char *text);
+
 bool rack_json_get_str(JsonObject *o, const char *name, const char **out,
                   GError **errp);
 bool rack_json_opt_str(JsonObject *o, const char *name, const char **out,

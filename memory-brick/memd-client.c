@@ -23,7 +23,7 @@ static char *socket_path(const char *pool, GError **errp)
         return NULL;
     }
     root = json_parser_get_root(parser);
-    if (!JSON_NODE_HOLDS_OBJECT(root) ||
+    if (!root || !JSON_NODE_HOLDS_OBJECT(root) ||
         !rack_json_get_str(json_node_get_object(root), "socket", &sock, NULL)) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "%s is not a pool manifest (no \"socket\" string)",

@@ -123,12 +123,8 @@ static void on_message(BrickEvents *be, const char *line)
     JsonObject *msg, *data;
     const char *event;
 
-    if (!json_parser_load_from_data(parser, line, -1, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-        return;
-    }
-    msg = json_node_get_object(json_parser_get_root(parser));
-    if (!rack_json_get_str(msg, "event", &event, NULL) ||
+    msg = rack_json_parse_object(parser, line);
+    if (!msg || !rack_json_get_str(msg, "event", &event, NULL) ||
         !rack_json_get_object(msg, "data", &data, NULL)) {
         return;
     }

@@ -400,12 +400,11 @@ int main(int argc, char **argv)
         return 2;
     }
     reply = call(req);
-    if (!json_parser_load_from_data(parser, reply, -1, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
+    o = rack_json_parse_object(parser, reply);
+    if (!o) {
         fprintf(stderr, "dredboxctl: malformed reply: %s\n", reply);
         return 1;
     }
-    o = json_node_get_object(json_parser_get_root(parser));
     if (!rack_json_get_bool(o, "ok", &ok, &err) ||
         (!ok && !rack_json_get_str(o, "error", &why, &err))) {
         fprintf(stderr, "dredboxctl: malformed reply from the controller:"

@@ -13,6 +13,7 @@
 #include <json-glib/json-glib.h>
 
 #include "control-fuzz.h"
+#include "rack-json.h"
 
 /* How long a daemon may take to answer one line: tells a hang from work. */
 #define REPLY_TIMEOUT_MS 30000
@@ -222,6 +223,7 @@ static char *hostile_line(GRand *r, FuzzTarget target, bool *drop_ok)
     static const char *const not_objects[] = {
         "[]", "[{\"cmd\":\"query\"}]", "42", "\"query\"", "null", "true",
         "{", "}", "{\"cmd\"}", "{\"cmd\":}", "{\"cmd\":\"query\"", "{'cmd':1}",
+        "", " \t ",      /* blank: JSON with no value at all */
     };
     unsigned kind = g_rand_int_range(r, 0, 100);
 
@@ -231,16 +233,15 @@ static char *hostile_line(GRand *r, FuzzTarget target, bool *drop_ok)
     } else if (kind < 67) {
         /* Cut short: never a whole object, whatever the cut. */
         return g_strndup(t->line, g_rand_int_range(r, 1, strlen(t->line)));
-    } else if (kind < 80) {
-        char *s = random_bytes(r);
+    } else if (kind < 90) {
+        char *s = kind < 80 ? random_bytes(r)
+                  : g_strdup(not_objects[g_rand_int_range(
+                                 r, 0, G_N_ELEMENTS(not_objects))]);
         g_autofree char *stripped = g_strstrip(g_strdup(s));
 
         /* A blank line is no request: the pool answers nothing. */
         *drop_ok = !*stripped;
         return s;
-    } else if (kind < 90) {
-        return g_strdup(not_objects[g_rand_int_range(
-            r, 0, G_N_ELEMENTS(not_objects))]);
     } else if (kind < 94) {
         g_autofree char *name = g_strnfill(
             g_rand_int_range(r, LONG_LINE / 2, 3 * LONG_LINE), 'a');
@@ -328,14 +329,13 @@ static GPtrArray *exchange(const char *path, const char *text)
 static int reply_ok(const char *line)
 {
     g_autoptr(JsonParser) p = json_parser_new();
+    JsonObject *o = rack_json_parse_object(p, line);
     JsonNode *ok;
 
-    if (!json_parser_load_from_data(p, line, -1, NULL) ||
-        !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+    if (!o) {
         return -1;
     }
-    ok = json_object_get_member(json_node_get_object(
-                                    json_parser_get_root(p)), "ok");
+    ok = json_object_get_member(o, "ok");
     if (!ok || !JSON_NODE_HOLDS_VALUE(ok) ||
         json_node_get_value_type(ok) != G_TYPE_BOOLEAN) {
         return -1;

@@ -170,6 +170,7 @@ static const Bad bad[] = {
     { { "status" }, "{\"ok\":\"yes\"}", "member \"ok\" must be true or false" },
     { { "status" }, "{\"ok\":false}", "missing \"error\"" },
     { { "status" }, "[1]", "malformed reply: [1]" },
+    { { "status" }, " ", "malformed reply: " },
 };
 
 static void test_bad_replies(void **state)

@@ -83,7 +83,24 @@ static gboolean acceptor_readable(gint fd, GIOCondition cond, gpointer opaque)
     return G_SOURCE_CONTINUE;
 }
 
-/* A listening socket at @path (replacing a stale one); -1 and @errp. */
+/* Whether a process listens on the socket at @sa. */
+static bool in_use(const struct sockaddr_un *sa)
+{
+    int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool used = probe >= 0 &&
+                connect(probe, (const struct sockaddr *)sa, sizeof(*sa)) == 0;
+
+    if (probe >= 0) {
+        close(probe);
+    }
+    return used;
+}
+
+/*
+ * A listening socket at @path, replacing a stale one (its daemon died),
+ * never a live one: two daemons on one run directory would each think
+ * the state there theirs.  -1 and @errp.
+ */
 static int listen_at(const char *path, GError **errp)
 {
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -95,6 +112,11 @@ static int listen_at(const char *path, GError **errp)
         return -1;
     }
     strcpy(sa.sun_path, path);
+    if (in_use(&sa)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_EXISTS,
+                    "another process already listens on %s", path);
+        return -1;
+    }
     s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     unlink(path);
     if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||

@@ -4,13 +4,16 @@
  * Creates the memory bricks named on the command line, serves segment
  * allocations over a UNIX socket (docs/memory-pool.md), hands each
  * segment's fd only to its lease holder and grantees, writes the manifest
- * that QEMU and the tools read, and removes its socket and manifest (and
- * every non-persistent segment) when it stops.
+ * that QEMU and the tools read, journals every change before it answers
+ * (pool-journal.h), and removes its socket, manifest and journal (and
+ * every non-persistent segment) when it stops.  Killed instead, it comes
+ * back with --restore as it was.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #define _GNU_SOURCE
 #include "pool.h"
+#include "pool-journal.h"
 #include "line-server.h"
 #include "wire.h"
 #include "protocol.h"
@@ -37,6 +40,25 @@ typedef struct Conn {
 
 static Pool *pool;
 static GMainLoop *loop;
+static char *journal;           /* its path */
+static char *memory_dir;        /* where DRAM segments live */
+static uint64_t journaled;      /* pool->changes when last written */
+
+/* Journal what changed, before anyone hears of it. */
+static void journal_changes(void)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (pool->changes == journaled) {
+        return;
+    }
+    if (!pool_journal_save(pool, journal, memory_dir, &err)) {
+        /* Serving on beats refusing all: only a restart would suffer. */
+        g_warning("%s", err->message);
+        return;
+    }
+    journaled = pool->changes;
+}
 
 static void conn_close(Conn *c)
 {
@@ -76,10 +98,12 @@ static gboolean conn_readable(gint fd, GIOCondition cond, gpointer opaque)
             continue;
         }
         reply = memd_handle(pool, &c->client, line, &seg_fd, &granted);
+        journal_changes();
         if (!rack_wire_send(c->fd, reply, seg_fd)) {
             /* Nobody learned of a fresh allocation: undo it. */
             if (granted) {
                 pool_release_segment(pool, NULL, true, granted, NULL);
+                journal_changes();
             }
             conn_close(c);
             return G_SOURCE_REMOVE;
@@ -159,10 +183,51 @@ static bool add_brick_arg(const char *arg, const char *state_dir,
               g_strdup_printf("%s/brick%u", state_dir, (unsigned)id);
     }
     b = pool_add_brick(pool, id, cls, size, dir, errp);
-    if (!b) {
+    return b != NULL;
+}
+
+/*
+ * The segments a restarted pool had: the journal's, with their ids, then
+ * whatever the persistent bricks hold besides; memory nobody was told of
+ * goes.
+ */
+static bool restore(JsonObject *prev, GError **errp)
+{
+    unsigned swept;
+
+    if (prev && !pool_journal_restore(pool, prev, errp)) {
+        g_prefix_error(errp, "cannot restore from %s: ", journal);
         return false;
     }
-    return cls != MEM_CLASS_PERSISTENT || host_store_recover(pool, b, errp);
+    for (guint i = 0; i < pool->bricks->len; i++) {
+        PoolBrick *b = g_ptr_array_index(pool->bricks, i);
+
+        if (b->mem_class == MEM_CLASS_PERSISTENT &&
+            !host_store_recover(pool, b, errp)) {
+            return false;
+        }
+    }
+    swept = host_store_sweep(pool, memory_dir);
+    if (prev) {
+        printf("dredbox-memd: restored %u segments from %s%s\n",
+               g_hash_table_size(pool->segments), journal,
+               swept ? " (and dropped memory made for a request it never"
+                       " answered)" : "");
+    }
+    journaled = pool->changes - 1;
+    journal_changes();
+    return true;
+}
+
+/* A directory of its own on tmpfs, if the host has one. */
+static char *new_memory_dir(void)
+{
+    const char *base = g_file_test("/dev/shm", G_FILE_TEST_IS_DIR)
+                       ? "/dev/shm" : g_get_tmp_dir();
+    g_autofree char *tmpl = g_build_filename(base, "dredbox-memd-XXXXXX",
+                                             NULL);
+
+    return g_mkdtemp(tmpl) ? g_steal_pointer(&tmpl) : NULL;
 }
 
 static gboolean on_signal(gpointer data)
@@ -177,6 +242,8 @@ int main(int argc, char **argv)
     g_autofree char *state_dir = NULL;
     g_autofree char *fault_log = NULL;
     g_autofree char *granule_arg = NULL;
+    g_autoptr(JsonObject) prev = NULL;
+    gboolean restart = FALSE;
     g_auto(GStrv) bricks = NULL;
     g_autoptr(GError) err = NULL;
     g_autoptr(GOptionContext) ctx = NULL;
@@ -197,6 +264,12 @@ int main(int argc, char **argv)
           " DIR/faults.log)", "FILE" },
         { "granule", 'g', 0, G_OPTION_ARG_STRING, &granule_arg,
           "Segment granule, a power of two (default 128M)", "SIZE" },
+        { "memory-dir", 'm', 0, G_OPTION_ARG_FILENAME, &memory_dir,
+          "Where DRAM segments live (default: a new directory in /dev/shm)",
+          "DIR" },
+        { "restore", 'r', 0, G_OPTION_ARG_NONE, &restart,
+          "Come back as the pool killed before was (DIR/journal.json)",
+          NULL },
         { NULL }
     };
     int listener;
@@ -227,25 +300,55 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    pool = pool_new(granule, &host_store);
-    pool->fault_log = fault_log ? g_steal_pointer(&fault_log)
-                                : g_build_filename(run_dir, "faults.log",
-                                                   NULL);
-    for (int i = 0; bricks[i]; i++) {
-        if (!add_brick_arg(bricks[i], state_dir, &err)) {
-            fprintf(stderr, "dredbox-memd: %s\n", err->message);
-            pool_free(pool);
-            return 1;
-        }
-    }
-
+    /* Listening first claims the run directory: a second pool there
+     * stops before it touches the first one's journal or memory. */
     sock_path = g_build_filename(run_dir, "memd.sock", NULL);
     manifest = g_build_filename(run_dir, "pool.json", NULL);
+    journal = g_build_filename(run_dir, "journal.json", NULL);
     listener = line_server_accept(sock_path, conn_new, NULL, &err);
-    if (listener < 0 || !write_manifest(manifest, sock_path, &err)) {
+    if (listener < 0) {
+        fprintf(stderr, "dredbox-memd: %s\n", err->message);
+        return 1;
+    }
+    unlink(manifest);   /* a killed pool's: not ready yet */
+    prev = pool_journal_read(journal, &err);
+    if (!err && !restart && prev) {
+        /* A pool was killed here and not restarted: start afresh. */
+        host_store_sweep(NULL, pool_journal_memory_dir(prev));
+        rmdir(pool_journal_memory_dir(prev));
+        g_clear_pointer(&prev, json_object_unref);
+    }
+    if (prev) {
+        g_free(memory_dir);
+        memory_dir = g_strdup(pool_journal_memory_dir(prev));
+    } else if (!memory_dir) {
+        memory_dir = new_memory_dir();
+    }
+    if (!err && (!memory_dir || g_mkdir_with_parents(memory_dir, 0700) < 0)) {
+        g_set_error(&err, RACK_ERROR, RACK_ERROR_HOST,
+                    "cannot create %s: %s",
+                    memory_dir ? memory_dir : "a memory directory",
+                    g_strerror(errno));
+    }
+    if (!err) {
+        pool = pool_new(granule, &(PoolStore) { 0 });
+        pool->store = host_store(memory_dir);
+        pool->fault_log = fault_log ? g_steal_pointer(&fault_log)
+                                    : g_build_filename(run_dir, "faults.log",
+                                                       NULL);
+        for (int i = 0; bricks[i] && !err; i++) {
+            add_brick_arg(bricks[i], state_dir, &err);
+        }
+    }
+    if (err || !restore(prev, &err) ||
+        !write_manifest(manifest, sock_path, &err)) {
+        /* Exit without freeing the pool: its memory is the clients'.
+         * Only a directory with none in it goes. */
         fprintf(stderr, "dredbox-memd: %s\n", err->message);
         unlink(sock_path);
-        pool_free(pool);
+        if (memory_dir) {
+            rmdir(memory_dir);
+        }
         return 1;
     }
 
@@ -262,6 +365,8 @@ int main(int argc, char **argv)
     unlink(sock_path);
     unlink(manifest);
     pool_free(pool);
+    rmdir(memory_dir);
+    unlink(journal);
     g_main_loop_unref(loop);
     return 0;
 }

@@ -125,6 +125,7 @@ PoolBrick *pool_add_brick(Pool *pool, uint32_t id, MemClass mem_class,
     b->path = g_strdup(path);
     b->granules = g_malloc0(size / pool->granule);
     g_ptr_array_add(pool->bricks, b);
+    pool->changes++;
     return b;
 }
 
@@ -178,17 +179,21 @@ static bool check_size(const Pool *pool, uint64_t size, GError **errp)
     return true;
 }
 
-static PoolSegment *segment_new(Pool *pool, const char *owner, PoolBrick *b,
-                                uint64_t offset, uint64_t size)
+/* A new segment; its id is @id, or the next free one if @id is 0. */
+static PoolSegment *segment_new(Pool *pool, uint32_t id, const char *owner,
+                                PoolBrick *b, uint64_t offset, uint64_t size)
 {
     PoolSegment *seg = g_new0(PoolSegment, 1);
 
-    while (!pool->next_segment ||
-           g_hash_table_contains(pool->segments,
-                                 GUINT_TO_POINTER(pool->next_segment))) {
+    while (!id) {
+        if (pool->next_segment &&
+            !g_hash_table_contains(pool->segments,
+                                   GUINT_TO_POINTER(pool->next_segment))) {
+            id = pool->next_segment;
+        }
         pool->next_segment++;
     }
-    seg->id = pool->next_segment++;
+    seg->id = id;
     seg->brick = b->id;
     seg->offset = offset;
     seg->size = size;
@@ -251,7 +256,7 @@ PoolSegment *pool_alloc(Pool *pool, const char *owner, uint32_t brick,
         }
     }
 
-    seg = segment_new(pool, owner, b, g * pool->granule, size);
+    seg = segment_new(pool, 0, owner, b, g * pool->granule, size);
     seg->fd = pool->store.create(pool->store.opaque, b, seg, errp);
     if (seg->fd < 0) {
         segment_free(seg);
@@ -259,16 +264,22 @@ PoolSegment *pool_alloc(Pool *pool, const char *owner, uint32_t brick,
     }
     brick_mark(pool, b, seg->offset, size, 1);
     g_hash_table_insert(pool->segments, GUINT_TO_POINTER(seg->id), seg);
+    pool->changes++;
     return seg;
 }
 
-PoolSegment *pool_restore(Pool *pool, const char *owner, uint32_t brick,
-                          uint64_t offset, uint64_t size, int fd,
-                          GError **errp)
+PoolSegment *pool_restore(Pool *pool, uint32_t id, const char *owner,
+                          uint32_t brick, uint64_t offset, uint64_t size,
+                          int fd, GError **errp)
 {
     PoolBrick *b = pool_brick(pool, brick);
     PoolSegment *seg;
 
+    if (id && pool_segment(pool, id)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_EXISTS,
+                    "segment %u exists already", id);
+        return NULL;
+    }
     if (!b) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                     "no memory brick %u", brick);
@@ -285,16 +296,31 @@ PoolSegment *pool_restore(Pool *pool, const char *owner, uint32_t brick,
                     offset, size, brick);
         return NULL;
     }
-    seg = segment_new(pool, owner, b, offset, size);
+    seg = segment_new(pool, id, owner, b, offset, size);
     seg->fd = fd;
     brick_mark(pool, b, offset, size, 1);
     g_hash_table_insert(pool->segments, GUINT_TO_POINTER(seg->id), seg);
+    pool->changes++;
     return seg;
 }
 
 PoolSegment *pool_segment(Pool *pool, uint32_t id)
 {
     return g_hash_table_lookup(pool->segments, GUINT_TO_POINTER(id));
+}
+
+PoolSegment *pool_segment_at(Pool *pool, uint32_t brick, uint64_t offset)
+{
+    GHashTableIter it;
+    PoolSegment *seg;
+
+    g_hash_table_iter_init(&it, pool->segments);
+    while (g_hash_table_iter_next(&it, NULL, (gpointer *)&seg)) {
+        if (seg->brick == brick && seg->offset == offset) {
+            return seg;
+        }
+    }
+    return NULL;
 }
 
 static PoolSegment *owned_segment(Pool *pool, const char *requester,
@@ -332,6 +358,7 @@ static void drop_segment(Pool *pool, PoolSegment *seg, bool scrub)
         b->scrubs++;
     }
     g_hash_table_remove(pool->segments, GUINT_TO_POINTER(seg->id));
+    pool->changes++;
 }
 
 bool pool_release_segment(Pool *pool, const char *requester, bool admin,
@@ -361,6 +388,7 @@ bool pool_grant(Pool *pool, const char *requester, bool admin, uint32_t id,
     }
     g_hash_table_insert(seg->grants, g_strdup(client),
                         GINT_TO_POINTER(writable));
+    pool->changes++;
     return true;
 }
 
@@ -379,6 +407,13 @@ PoolSegment *pool_open(Pool *pool, const char *requester, bool admin,
         g_set_error(errp, RACK_ERROR, RACK_ERROR_DOWN,
                     "segment %u cannot be reached: memory brick %u is down",
                     id, seg->brick);
+        return NULL;
+    }
+    if (seg->fd < 0) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_DOWN,
+                    "segment %u lost its memory when the pool restarted"
+                    " (%s memory does not survive one)", id,
+                    mem_class_name(pool_brick(pool, seg->brick)->mem_class));
         return NULL;
     }
     if (admin || !g_strcmp0(seg->owner, requester)) {
@@ -429,12 +464,13 @@ bool pool_set_brick_down(Pool *pool, uint32_t id, bool down,
         return false;
     }
     b->down = down;
+    pool->changes++;
     if (!down || b->mem_class == MEM_CLASS_PERSISTENT) {
         return true;
     }
     g_hash_table_iter_init(&it, pool->segments);
     while (g_hash_table_iter_next(&it, NULL, (gpointer *)&seg)) {
-        if (seg->brick == id) {
+        if (seg->brick == id && seg->fd >= 0) {
             pool->store.wipe(pool->store.opaque, b, seg);
             (*wiped)++;
         }

@@ -45,7 +45,8 @@ typedef struct PoolSegment {
     uint64_t size;
     char *owner;            /* lease holder; may write */
     GHashTable *grants;     /* other client -> GINT_TO_POINTER(writable) */
-    int fd;                 /* the segment's memory, owned by the pool */
+    int fd;                 /* the segment's memory, owned by the pool;
+                             * -1: lost in a pool restart (hugepage) */
     int ro_fd;              /* the same, opened read-only, or -1 */
 } PoolSegment;
 
@@ -59,6 +60,10 @@ typedef struct PoolStore {
     /* The brick of @seg lost power: its contents go, its memory stays. */
     void (*wipe)(void *opaque, const PoolBrick *brick,
                  const PoolSegment *seg);
+    /* Open the memory @seg had before the pool restarted; -1 and @errp if
+     * it did not survive. */
+    int (*reopen)(void *opaque, const PoolBrick *brick,
+                  const PoolSegment *seg, GError **errp);
     void *opaque;
 } PoolStore;
 
@@ -67,6 +72,7 @@ typedef struct Pool {
     GPtrArray *bricks;          /* PoolBrick *, in id order */
     GHashTable *segments;       /* id -> PoolSegment * */
     uint32_t next_segment;
+    uint64_t changes;           /* counts changes, for the journal */
     PoolStore store;
     char *fault_log;            /* faults and repairs go there (fault-log.h) */
 } Pool;
@@ -82,11 +88,17 @@ PoolBrick *pool_brick(Pool *pool, uint32_t id);
 
 PoolSegment *pool_alloc(Pool *pool, const char *owner, uint32_t brick,
                         MemClass mem_class, uint64_t size, GError **errp);
-/* Put back a segment that already exists in the store (persistent). */
-PoolSegment *pool_restore(Pool *pool, const char *owner, uint32_t brick,
-                          uint64_t offset, uint64_t size, int fd,
-                          GError **errp);
+/*
+ * Put back a segment whose memory already exists (@fd, or -1 if it was
+ * lost): a persistent brick's file, or one the journal lists.  @id 0
+ * picks a new id.
+ */
+PoolSegment *pool_restore(Pool *pool, uint32_t id, const char *owner,
+                          uint32_t brick, uint64_t offset, uint64_t size,
+                          int fd, GError **errp);
 PoolSegment *pool_segment(Pool *pool, uint32_t id);
+/* The segment at @offset of memory brick @brick, if any. */
+PoolSegment *pool_segment_at(Pool *pool, uint32_t brick, uint64_t offset);
 bool pool_release_segment(Pool *pool, const char *requester, bool admin,
                           uint32_t id, GError **errp);
 bool pool_grant(Pool *pool, const char *requester, bool admin, uint32_t id,

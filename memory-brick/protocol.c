@@ -26,14 +26,19 @@ static bool valid_client_name(const char *s)
     return true;
 }
 
-static void add_segment(JsonBuilder *b, const PoolSegment *seg)
+void memd_segment_members(JsonBuilder *b, const PoolSegment *seg)
 {
-    json_builder_begin_object(b);
     rack_json_member_int(b, "id", seg->id);
     rack_json_member_int(b, "brick", seg->brick);
     rack_json_member_int(b, "offset", seg->offset);
     rack_json_member_int(b, "size", seg->size);
     rack_json_member_str(b, "owner", seg->owner);
+}
+
+static void add_segment(JsonBuilder *b, const PoolSegment *seg)
+{
+    json_builder_begin_object(b);
+    memd_segment_members(b, seg);
     json_builder_end_object(b);
 }
 

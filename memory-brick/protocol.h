@@ -8,6 +8,8 @@
 #ifndef DREDBOX_PROTOCOL_H
 #define DREDBOX_PROTOCOL_H
 
+#include <json-glib/json-glib.h>
+
 #include "pool.h"
 
 #define MEMD_PROTOCOL_VERSION 1
@@ -29,5 +31,9 @@ char *memd_handle(Pool *pool, MemdClient *client, const char *line,
 
 /* The reply to "query", also used for the manifest's brick list. */
 char *memd_query_json(Pool *pool);
+
+/* A segment as "query" lists it: id, brick, offset, size and owner, the
+ * members of an object @b has begun. */
+void memd_segment_members(JsonBuilder *b, const PoolSegment *seg);
 
 #endif

@@ -2,11 +2,12 @@
  * Host memory behind the pool's segments.
  *
  * Every segment has its own fd, so a client handed one segment can map
- * nothing else of the brick.  DRAM segments are sparse memfds: untouched
- * memory costs the host nothing, and a released segment's pages go back
- * to the host when its last mapping goes, so the next owner always starts
- * from zeroes (the scrub).  Persistent segments are files named after
- * their place in the brick and their lease, so they survive a restart.
+ * nothing else of the brick.  DRAM segments are sparse files on tmpfs:
+ * untouched memory costs the host nothing, and a released segment's file
+ * is unlinked, so its pages go back to the host when its last mapping
+ * goes and the next owner starts from zeroes (the scrub).  Persistent
+ * segments are files named after their place in the brick and their
+ * lease, so they survive a restart of the rack.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *persistent_name(const PoolBrick *b, uint64_t offset,
@@ -28,26 +30,37 @@ static char *persistent_name(const PoolBrick *b, uint64_t offset,
                            b->path, offset, size, owner);
 }
 
-static int store_create(void *opaque, const PoolBrick *b,
-                        const PoolSegment *seg, GError **errp)
+static char *dram_name(const char *memory_dir, const PoolSegment *seg)
 {
-    g_autofree char *name = NULL;
-    int fd;
+    return g_strdup_printf("%s/brick%u-seg%u", memory_dir, seg->brick,
+                           seg->id);
+}
 
+static char *segment_name(void *memory_dir, const PoolBrick *b,
+                          const PoolSegment *seg)
+{
     switch (b->mem_class) {
     case MEM_CLASS_DRAM:
+        return dram_name(memory_dir, seg);
     case MEM_CLASS_HUGEPAGE:
-        name = g_strdup_printf("dredbox-brick%u-seg%u", b->id, seg->id);
-        fd = memfd_create(name, MFD_CLOEXEC |
-                          (b->mem_class == MEM_CLASS_HUGEPAGE ?
-                           MFD_HUGETLB : 0));
-        break;
+        return g_strdup_printf("dredbox-brick%u-seg%u", b->id, seg->id);
     case MEM_CLASS_PERSISTENT:
-        name = persistent_name(b, seg->offset, seg->size, seg->owner);
-        fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        break;
+        return persistent_name(b, seg->offset, seg->size, seg->owner);
     default:
         g_assert_not_reached();
+    }
+}
+
+static int store_create(void *memory_dir, const PoolBrick *b,
+                        const PoolSegment *seg, GError **errp)
+{
+    g_autofree char *name = segment_name(memory_dir, b, seg);
+    int fd;
+
+    if (b->mem_class == MEM_CLASS_HUGEPAGE) {
+        fd = memfd_create(name, MFD_CLOEXEC | MFD_HUGETLB);
+    } else {
+        fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     }
     if (fd < 0) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
@@ -59,7 +72,7 @@ static int store_create(void *opaque, const PoolBrick *b,
                     "cannot size segment %s to %" PRIu64 " bytes: %s",
                     name, seg->size, g_strerror(errno));
         close(fd);
-        if (b->mem_class == MEM_CLASS_PERSISTENT) {
+        if (b->mem_class != MEM_CLASS_HUGEPAGE) {
             unlink(name);
         }
         return -1;
@@ -67,12 +80,14 @@ static int store_create(void *opaque, const PoolBrick *b,
     return fd;
 }
 
-static void store_destroy(void *opaque, const PoolBrick *b,
+/* A DRAM segment's file always goes (its pages follow when the last
+ * mapping does); a persistent one's only when its contents must. */
+static void store_destroy(void *memory_dir, const PoolBrick *b,
                           const PoolSegment *seg, bool scrub)
 {
-    if (b->mem_class == MEM_CLASS_PERSISTENT && scrub) {
-        g_autofree char *name = persistent_name(b, seg->offset, seg->size,
-                                                seg->owner);
+    if (b->mem_class == MEM_CLASS_DRAM ||
+        (b->mem_class == MEM_CLASS_PERSISTENT && scrub)) {
+        g_autofree char *name = segment_name(memory_dir, b, seg);
 
         if (unlink(name) < 0) {
             g_warning("cannot remove %s: %s", name, g_strerror(errno));
@@ -84,7 +99,7 @@ static void store_destroy(void *opaque, const PoolBrick *b,
  * Punching the whole segment out drops its pages: every mapping of it,
  * QEMU's included, reads zeroes from then on.
  */
-static void store_wipe(void *opaque, const PoolBrick *b,
+static void store_wipe(void *memory_dir, const PoolBrick *b,
                        const PoolSegment *seg)
 {
     if (fallocate(seg->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
@@ -94,11 +109,41 @@ static void store_wipe(void *opaque, const PoolBrick *b,
     }
 }
 
-const PoolStore host_store = {
-    .create = store_create,
-    .destroy = store_destroy,
-    .wipe = store_wipe,
-};
+static int store_reopen(void *memory_dir, const PoolBrick *b,
+                        const PoolSegment *seg, GError **errp)
+{
+    g_autofree char *name = NULL;
+    struct stat st;
+    int fd;
+
+    if (b->mem_class == MEM_CLASS_HUGEPAGE) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
+                    "hugepage memory does not survive a pool restart");
+        return -1;
+    }
+    name = segment_name(memory_dir, b, seg);
+    fd = open(name, O_RDWR | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size != seg->size) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST, "%s: %s", name,
+                    fd < 0 ? g_strerror(errno) : "not the segment's size");
+        if (fd >= 0) {
+            close(fd);
+        }
+        return -1;
+    }
+    return fd;
+}
+
+PoolStore host_store(const char *memory_dir)
+{
+    return (PoolStore) {
+        .create = store_create,
+        .destroy = store_destroy,
+        .wipe = store_wipe,
+        .reopen = store_reopen,
+        .opaque = (void *)memory_dir,
+    };
+}
 
 bool host_store_recover(Pool *pool, PoolBrick *b, GError **errp)
 {
@@ -122,7 +167,8 @@ bool host_store_recover(Pool *pool, PoolBrick *b, GError **errp)
         int fd;
 
         if (sscanf(entry, "seg-%16" SCNx64 "-%16" SCNx64 "@%64s",
-                   &offset, &size, owner) != 3) {
+                   &offset, &size, owner) != 3 ||
+            pool_segment_at(pool, b->id, offset)) {
             continue;
         }
         fd = open(path, O_RDWR | O_CLOEXEC);
@@ -130,11 +176,34 @@ bool host_store_recover(Pool *pool, PoolBrick *b, GError **errp)
             g_warning("cannot reopen %s: %s", path, g_strerror(errno));
             continue;
         }
-        if (!pool_restore(pool, owner, b->id, offset, size, fd, &err)) {
+        if (!pool_restore(pool, 0, owner, b->id, offset, size, fd, &err)) {
             g_warning("ignoring %s: %s", path, err->message);
             g_error_free(err);
             close(fd);
         }
     }
     return true;
+}
+
+unsigned host_store_sweep(Pool *pool, const char *memory_dir)
+{
+    g_autoptr(GDir) dir = g_dir_open(memory_dir, 0, NULL);
+    const char *entry;
+    unsigned n = 0;
+
+    while (dir && (entry = g_dir_read_name(dir))) {
+        g_autofree char *path = g_build_filename(memory_dir, entry, NULL);
+        unsigned brick, id;
+        PoolSegment *seg = NULL;
+        char end;
+
+        if (pool &&
+            sscanf(entry, "brick%u-seg%u%c", &brick, &id, &end) == 2) {
+            seg = pool_segment(pool, id);
+        }
+        if ((!seg || seg->brick != brick) && unlink(path) == 0) {
+            n++;
+        }
+    }
+    return n;
 }

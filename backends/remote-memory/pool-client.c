@@ -124,10 +124,11 @@ static char *pool_recv(PoolClient *pc, int *fd, Error **errp)
 
 /*
  * Send @req; return the reply if it says ok, else set @errp.  A broken
- * connection is dropped, so that the next call connects again.
+ * connection is dropped, so that the next call connects again; *@unsent
+ * (if not NULL) says whether it broke before the pool could read @req.
  */
 static QDict *pool_request(PoolClient *pc, QDict *req, int *fd,
-                           Error **errp)
+                           bool *unsent, Error **errp)
 {
     g_autoptr(GString) json = qobject_to_json(QOBJECT(req));
     g_autofree char *line = NULL;
@@ -142,6 +143,9 @@ static QDict *pool_request(PoolClient *pc, QDict *req, int *fd,
                               errp) < 0) {
         error_prepend(errp, "memory pool at %s is gone: ", pc->socket);
         pool_disconnect(pc);
+        if (unsent) {
+            *unsent = true;
+        }
         goto fail;
     }
     line = pool_recv(pc, fd, errp);
@@ -197,7 +201,7 @@ static bool pool_connect(PoolClient *pc, Error **errp)
     req = qdict_new();
     qdict_put_str(req, "cmd", "hello");
     qdict_put_str(req, "client", pc->client);
-    reply = pool_request(pc, req, NULL, errp);
+    reply = pool_request(pc, req, NULL, NULL, errp);
     qobject_unref(req);
     if (!reply) {
         return false;
@@ -206,7 +210,7 @@ static bool pool_connect(PoolClient *pc, Error **errp)
 
     req = qdict_new();
     qdict_put_str(req, "cmd", "query");
-    reply = pool_request(pc, req, NULL, errp);
+    reply = pool_request(pc, req, NULL, NULL, errp);
     qobject_unref(req);
     if (!reply) {
         return false;
@@ -240,16 +244,34 @@ static bool pool_connect(PoolClient *pc, Error **errp)
     return true;
 }
 
-/* A request on the session, connecting again first if it broke. */
+/*
+ * A request on the session, connecting again first if it broke.  A pool
+ * restarted since the last call (docs/memory-pool.md, "Restart") shows as
+ * a connection that cannot be written: it read nothing, so the request
+ * goes once more on a new connection.
+ */
 static QDict *pool_call(PoolClient *pc, QDict *req, int *fd, Error **errp)
 {
-    if (!pc->sioc && !pool_connect(pc, errp)) {
+    bool unsent = false;
+    QDict *reply;
+
+    if (pc->sioc) {
+        Error *err = NULL;
+
+        reply = pool_request(pc, req, fd, &unsent, &err);
+        if (reply || !unsent) {
+            error_propagate(errp, err);
+            return reply;
+        }
+        error_free(err);
+    }
+    if (!pool_connect(pc, errp)) {
         if (fd) {
             *fd = -1;
         }
         return NULL;
     }
-    return pool_request(pc, req, fd, errp);
+    return pool_request(pc, req, fd, NULL, errp);
 }
 
 PoolClient *pool_client_connect(const char *pool, const char *client,

@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 typedef struct FakeStore {
-    int creates, destroys, scrubs, wipes;
+    int creates, destroys, scrubs, wipes, reopens;
     bool fail;
+    bool lost;          /* reopen finds nothing: memory lost in a restart */
     int fd;
 } FakeStore;
 
@@ -46,9 +47,28 @@ static void fake_wipe(void *opaque, const PoolBrick *b,
     fs->wipes++;
 }
 
+static int fake_reopen(void *opaque, const PoolBrick *b,
+                       const PoolSegment *seg, GError **errp)
+{
+    FakeStore *fs = opaque;
+
+    if (fs->lost) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST, "fake memory lost");
+        return -1;
+    }
+    fs->reopens++;
+    return dup(fs->fd);
+}
+
 static inline Pool *fake_pool(FakeStore *fs)
 {
-    PoolStore store = { fake_create, fake_destroy, fake_wipe, fs };
+    PoolStore store = {
+        .create = fake_create,
+        .destroy = fake_destroy,
+        .wipe = fake_wipe,
+        .reopen = fake_reopen,
+        .opaque = fs,
+    };
     int p[2];
 
     g_assert(pipe(p) == 0);

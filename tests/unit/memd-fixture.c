@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "memd-fixture.h"
 
@@ -21,16 +22,19 @@ static void daemon_child_setup(gpointer data)
     prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
-void daemon_start(Daemon *d)
+static void start(Daemon *d, const char *restore)
 {
     const char *bin = g_getenv("DREDBOX_MEMD");
+    g_autofree char *mem = g_build_filename(d->dir, "mem", NULL);
     const char *argv[] = { bin, "--dir", d->dir, "--brick", "0:512M",
-                           "--brick", "1:256M:persistent", NULL };
+                           "--brick", "1:256M:persistent", "--memory-dir",
+                           mem, restore, NULL };
     /* The daemon writes its manifest last, once its socket listens. */
     g_autofree char *manifest = g_build_filename(d->dir, "pool.json", NULL);
     g_autoptr(GError) err = NULL;
 
     assert_non_null(bin);
+    unlink(manifest);   /* a killed daemon's */
     assert_true(g_spawn_async(NULL, (char **)argv, NULL,
                               G_SPAWN_DO_NOT_REAP_CHILD |
                               G_SPAWN_STDOUT_TO_DEV_NULL, daemon_child_setup,
@@ -42,14 +46,30 @@ void daemon_start(Daemon *d)
     assert_true(g_file_test(manifest, G_FILE_TEST_EXISTS));
 }
 
-int daemon_stop(Daemon *d)
+void daemon_start(Daemon *d)
+{
+    start(d, NULL);
+}
+
+void daemon_restore(Daemon *d)
+{
+    start(d, "--restore");
+}
+
+int daemon_signal(Daemon *d, int sig)
 {
     int status;
 
-    kill(d->pid, SIGTERM);
+    kill(d->pid, sig);
     assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
     g_spawn_close_pid(d->pid);
+    d->pid = 0;
     return status;
+}
+
+int daemon_stop(Daemon *d)
+{
+    return daemon_signal(d, SIGTERM);
 }
 
 int memd_fixture_setup(void **state)

@@ -1,7 +1,7 @@
 /*
  * A real dredbox-memd ($DREDBOX_MEMD) in a private directory, for the
  * cmocka tests of the daemon and of the tools that talk to it.  Bricks:
- * 0 = 512 MiB dram, 1 = 256 MiB persistent.
+ * 0 = 512 MiB dram, 1 = 256 MiB persistent; DRAM segments in DIR/mem.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -17,7 +17,11 @@ typedef struct Daemon {
 } Daemon;
 
 void daemon_start(Daemon *d);
-/* SIGTERM it; returns its wait status. */
+/* The same, as a restart after a crash (--restore). */
+void daemon_restore(Daemon *d);
+/* Send it @sig (SIGTERM stops it cleanly, SIGKILL crashes it); returns
+ * its wait status. */
+int daemon_signal(Daemon *d, int sig);
 int daemon_stop(Daemon *d);
 /* cmocka group fixtures: *state is a started Daemon. */
 int memd_fixture_setup(void **state);

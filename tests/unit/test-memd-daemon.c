@@ -312,6 +312,120 @@ static void test_fail_and_repair(void **state)
     close(admin);
 }
 
+/*
+ * The pool killed with SIGKILL and started again with --restore: every
+ * segment is back under its id, with its lease, its grants and the very
+ * memory its clients still map; no id or range is given twice; a second
+ * pool on the same directory is refused; a pool started afresh over a
+ * killed one's leftovers drops its DRAM but keeps persistent contents.
+ */
+static void test_kill_and_restore(void **state)
+{
+    Daemon *d = *state;
+    int s = conn(d), admin = conn(d), fd, pfd;
+    g_autofree char *mem = g_build_filename(d->dir, "mem", NULL);
+    g_autofree char *journal = g_build_filename(d->dir, "journal.json",
+                                                NULL);
+    g_autofree char *stray = NULL;
+    const char *bin = g_getenv("DREDBOX_MEMD");
+    const char *argv[] = { bin, "--dir", d->dir, "--brick", "0:512M", NULL };
+    g_autofree char *err = NULL;
+    uint64_t *p, *q;
+    int status;
+
+    expect(s, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
+           NULL);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"brick\":0}",
+           "\"id\":1", &fd);
+    p = mmap(NULL, 128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    p[99] = 0xabc;
+    expect(s, "{\"cmd\":\"grant\",\"segment\":1,\"client\":\"accel0\","
+           "\"writable\":true}", "\"ok\":true", NULL);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"brick\":1}",
+           "\"id\":2", &pfd);
+    q = mmap(NULL, 128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, pfd, 0);
+    close(pfd);
+    q[7] = 0x5157;
+    munmap(q, 128 * MiB);
+    expect(admin, "{\"cmd\":\"hello\",\"client\":\"sdm\",\"role\":"
+           "\"admin\"}", "\"ok\":true", NULL);
+    expect(admin, "{\"cmd\":\"add-brick\",\"brick\":5,\"size\":\"256M\"}",
+           "\"ok\":true", NULL);
+    expect(admin, "{\"cmd\":\"fail\",\"brick\":5}", "\"ok\":true", NULL);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"brick\":0}",
+           "\"id\":3", &fd);
+    close(fd);
+    expect(s, "{\"cmd\":\"free\",\"segment\":3}", "\"ok\":true", NULL);
+    close(s);
+    close(admin);
+
+    assert_true(WIFSIGNALED(daemon_signal(d, SIGKILL)));
+    assert_true(g_file_test(journal, G_FILE_TEST_EXISTS));
+    /* Memory made for a request the pool died in, never journaled. */
+    stray = g_build_filename(mem, "brick0-seg9", NULL);
+    assert_true(g_file_set_contents(stray, "", 0, NULL));
+    daemon_restore(d);
+    assert_false(g_file_test(stray, G_FILE_TEST_EXISTS));
+    s = conn(d);
+    expect(s, "{\"cmd\":\"query\"}", "\"segments\":[{\"id\":1,\"brick\":0,"
+           "\"offset\":0,\"size\":134217728,\"owner\":\"brick0\"},{\"id\":2,"
+           "\"brick\":1,\"offset\":0,\"size\":134217728,\"owner\":\"brick0\"}]",
+           NULL);
+    expect(s, "{\"cmd\":\"query\"}", "{\"id\":5,\"class\":\"dram\","
+           "\"size\":268435456,\"used\":0,\"free\":268435456,\"scrubs\":0,"
+           "\"down\":true}", NULL);
+    expect(s, "{\"cmd\":\"query\"}", "\"scrubs\":1,\"down\":false}", NULL);
+    /* The grantee opens the very memory brick 0 still maps. */
+    expect(s, "{\"cmd\":\"hello\",\"client\":\"accel0\"}", "\"ok\":true",
+           NULL);
+    expect(s, "{\"cmd\":\"open\",\"segment\":1}", "\"writable\":true", &fd);
+    q = mmap(NULL, 128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    assert_int_equal(q[99], 0xabc);
+    q[100] = 0xfed;
+    assert_int_equal(p[100], 0xfed);
+    munmap(q, 128 * MiB);
+    expect(s, "{\"cmd\":\"open\",\"segment\":2}", "\"code\":\"denied\"",
+           NULL);
+    /* Nothing is given twice: not the range, not an id freed before. */
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"brick\":0}",
+           "\"id\":4,\"brick\":0,\"offset\":134217728", &fd);
+    close(fd);
+    close(s);
+
+    /* A second pool on the same directory stops before touching it. */
+    assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                             G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                             &err, &status, NULL));
+    assert_false(g_spawn_check_wait_status(status, NULL));
+    assert_non_null(strstr(err, "another process already listens on"));
+    s = conn(d);
+    expect(s, "{\"cmd\":\"query\"}", "\"id\":4", NULL);
+    close(s);
+
+    /* Killed again and started afresh: DRAM is gone, persistent stays. */
+    assert_true(WIFSIGNALED(daemon_signal(d, SIGKILL)));
+    daemon_start(d);
+    s = conn(d);
+    expect(s, "{\"cmd\":\"query\"}", "\"segments\":[{\"id\":1,\"brick\":1,"
+           "\"offset\":0,\"size\":134217728,\"owner\":\"brick0\"}]", NULL);
+    expect(s, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
+           NULL);
+    expect(s, "{\"cmd\":\"open\",\"segment\":1}", "\"brick\":1", &pfd);
+    q = mmap(NULL, 128 * MiB, PROT_READ, MAP_SHARED, pfd, 0);
+    close(pfd);
+    assert_int_equal(q[7], 0x5157);
+    munmap(q, 128 * MiB);
+    close(s);
+    munmap(p, 128 * MiB);
+
+    /* A clean stop leaves no memory, journal or directory behind. */
+    assert_int_equal(daemon_stop(d), 0);
+    assert_false(g_file_test(mem, G_FILE_TEST_EXISTS));
+    assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
+}
+
 static void test_bad_command_line(void **state)
 {
     const char *bin = g_getenv("DREDBOX_MEMD");
@@ -338,6 +452,7 @@ int main(void)
         WITH_DAEMON(test_bad_requests_keep_serving),
         WITH_DAEMON(test_scrub_and_persistence),
         WITH_DAEMON(test_fail_and_repair),
+        WITH_DAEMON(test_kill_and_restore),
         cmocka_unit_test(test_bad_command_line),
     };
 

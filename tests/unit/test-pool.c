@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "fake-store.h"
+#include "pool-journal.h"
 
 typedef struct Fixture {
     FakeStore fs;
@@ -219,20 +220,147 @@ static void test_restore(void **state)
     GError *err = NULL;
     PoolSegment *s;
 
-    s = pool_restore(f->pool, "brick0", 7, 128 * MiB, 128 * MiB,
+    s = pool_restore(f->pool, 0, "brick0", 7, 128 * MiB, 128 * MiB,
                      dup(f->fs.fd), NULL);
     assert_non_null(s);
+    assert_int_equal(s->id, 1);
     assert_int_equal(pool_brick(f->pool, 7)->used, 128 * MiB);
-    assert_null(pool_restore(f->pool, "brick1", 7, 128 * MiB, 128 * MiB, -1,
-                             &err));
+    assert_null(pool_restore(f->pool, 0, "brick1", 7, 128 * MiB, 128 * MiB,
+                             -1, &err));
     expect_error(&err, RACK_ERROR_INVALID, "does not fit");
-    assert_null(pool_restore(f->pool, "brick1", 7, 256 * MiB, 128 * MiB, -1,
-                             &err));
+    assert_null(pool_restore(f->pool, 0, "brick1", 7, 256 * MiB, 128 * MiB,
+                             -1, &err));
     expect_error(&err, RACK_ERROR_INVALID, "does not fit");
-    /* A new allocation avoids the restored range. */
+    /* A journaled id is kept, and never given twice. */
+    s = pool_restore(f->pool, 3, "brick1", 0, 512 * MiB, 128 * MiB, -1,
+                     NULL);
+    assert_int_equal(s->id, 3);
+    assert_ptr_equal(pool_segment_at(f->pool, 0, 512 * MiB), s);
+    assert_null(pool_segment_at(f->pool, 0, 0));
+    assert_null(pool_restore(f->pool, 3, "brick1", 0, 640 * MiB, 128 * MiB,
+                             -1, &err));
+    expect_error(&err, RACK_ERROR_EXISTS, "segment 3 exists already");
+    /* A segment whose memory was lost cannot be opened, only freed. */
+    assert_null(pool_open(f->pool, "brick1", false, 3, &(bool) { 0 },
+                          &err));
+    expect_error(&err, RACK_ERROR_DOWN, "lost its memory");
+    /* A new allocation avoids the restored ranges and ids. */
     s = pool_alloc(f->pool, "brick2", 7, MEM_CLASS_PERSISTENT, 128 * MiB,
                    NULL);
     assert_int_equal(s->offset, 0);
+    assert_int_equal(s->id, 2);
+    s = pool_alloc(f->pool, "brick2", 0, MEM_CLASS_DRAM, 128 * MiB, NULL);
+    assert_int_equal(s->id, 4);
+    assert_true(pool_release_segment(f->pool, NULL, true, 3, NULL));
+}
+
+/* A second pool with the command line's bricks, restored from @journal. */
+static Pool *restored(FakeStore *fs, const char *journal, GError **errp)
+{
+    g_autoptr(JsonObject) j = pool_journal_read(journal, errp);
+    Pool *p = fake_pool(fs);
+
+    assert_non_null(pool_add_brick(p, 0, MEM_CLASS_DRAM, 1 * GiB, NULL,
+                                   NULL));
+    assert_non_null(pool_add_brick(p, 1, MEM_CLASS_DRAM, 512 * MiB, NULL,
+                                   NULL));
+    if (!j || !pool_journal_restore(p, j, errp)) {
+        pool_free(p);
+        return NULL;
+    }
+    return p;
+}
+
+static void test_journal(void **state)
+{
+    Fixture *f = *state;
+    g_autofree char *dir = g_dir_make_tmp("pool-journal-XXXXXX", NULL);
+    g_autofree char *path = g_build_filename(dir, "journal.json", NULL);
+    g_autofree char *text = NULL;
+    FakeStore fs2 = { 0 };
+    GError *err = NULL;
+    PoolSegment *a, *b, *c;
+    Pool *p;
+    bool w;
+
+    /* No journal is no error: a first start. */
+    assert_null(pool_journal_read(path, &err));
+    assert_null(err);
+
+    a = pool_alloc(f->pool, "brick0", 0, MEM_CLASS_DRAM, 256 * MiB, NULL);
+    assert_true(pool_release_segment(f->pool, "brick0", false,
+                                     pool_alloc(f->pool, "brick0", 0,
+                                                MEM_CLASS_DRAM, 128 * MiB,
+                                                NULL)->id, NULL));
+    b = pool_alloc(f->pool, "brick1", 1, MEM_CLASS_DRAM, 128 * MiB, NULL);
+    assert_true(pool_grant(f->pool, "brick0", false, a->id, "accel0", true,
+                           NULL));
+    assert_true(pool_grant(f->pool, "brick1", false, b->id, "brick0", false,
+                           NULL));
+    assert_non_null(pool_add_brick(f->pool, 9, MEM_CLASS_DRAM, 256 * MiB,
+                                   NULL, NULL));
+    c = pool_alloc(f->pool, "sdm-a4", 9, MEM_CLASS_DRAM, 128 * MiB, NULL);
+    assert_true(pool_set_brick_down(f->pool, 1, true, &(unsigned) { 0 },
+                                    NULL));
+    /* Brick 7 (persistent) is not on the second pool's command line. */
+    g_ptr_array_remove_index(f->pool->bricks, 2);
+    assert_true(pool_journal_save(f->pool, path, "/dev/shm/x", NULL));
+
+    p = restored(&fs2, path, NULL);
+    assert_non_null(p);
+    assert_int_equal(fs2.reopens, 3);
+    assert_int_equal(g_hash_table_size(p->segments), 3);
+    assert_string_equal(pool_segment(p, a->id)->owner, "brick0");
+    assert_int_equal(pool_segment(p, a->id)->offset, a->offset);
+    assert_int_equal(pool_segment(p, c->id)->brick, 9);
+    assert_int_equal(pool_brick(p, 9)->size, 256 * MiB);
+    assert_true(pool_brick(p, 1)->down);
+    assert_int_equal(pool_brick(p, 0)->scrubs, 1);
+    assert_int_equal(pool_brick(p, 0)->used, 256 * MiB);
+    /* Grants come back as they were given. */
+    assert_non_null(pool_open(p, "accel0", false, a->id, &w, NULL));
+    assert_true(w);
+    assert_null(pool_open(p, "brick1", false, a->id, &w, &err));
+    expect_error(&err, RACK_ERROR_DENIED, "not granted");
+    /* No id is given twice, even one freed before the restart. */
+    assert_int_equal(pool_alloc(p, "brick0", 0, MEM_CLASS_DRAM, 128 * MiB,
+                                NULL)->id, c->id + 1);
+    pool_free(p);
+    close(fs2.fd);
+
+    /* Memory that did not survive: the lease stays, the memory is lost. */
+    fs2 = (FakeStore) { .lost = true };
+    p = restored(&fs2, path, NULL);
+    assert_int_equal(g_hash_table_size(p->segments), 3);
+    assert_null(pool_open(p, "brick0", false, a->id, &w, &err));
+    expect_error(&err, RACK_ERROR_DOWN, "lost its memory");
+    pool_free(p);
+    close(fs2.fd);
+
+    /* A journal the command line no longer matches, or a broken one. */
+    assert_true(g_file_get_contents(path, &text, NULL, NULL));
+    memcpy(strstr(text, "\"size\":1073741824"), "\"size\":2147483648", 17);
+    assert_true(g_file_set_contents(path, text, -1, NULL));
+    fs2 = (FakeStore) { 0 };
+    assert_null(restored(&fs2, path, &err));
+    expect_error(&err, RACK_ERROR_INVALID, "memory brick 0 was dram, 2048 MiB");
+    close(fs2.fd);
+    for (const char *const *j = (const char *const[]) {
+             "{\"version\":2,\"memory-dir\":\"/x\"}",
+             "{\"version\":1,\"memory-dir\":7}",
+             "[]", "",
+             "{\"version\":1,\"memory-dir\":\"/x\",\"granule\":134217728,"
+             "\"next-segment\":1,\"bricks\":[],\"segments\":[{\"id\":\"1\"}]}",
+             NULL }; *j; j++) {
+        assert_true(g_file_set_contents(path, *j, -1, NULL));
+        fs2 = (FakeStore) { 0 };
+        assert_null(restored(&fs2, path, &err));
+        assert_non_null(err);
+        g_clear_error(&err);
+        close(fs2.fd);
+    }
+    unlink(path);
+    rmdir(dir);
 }
 
 static void test_class_names(void **state)
@@ -262,6 +390,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_release_owner_scrubs, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
         cmocka_unit_test(test_class_names),
     };
 

@@ -127,17 +127,37 @@ static bool format_allocations(JsonArray *allocs, GString *out,
     return true;
 }
 
+/* Whether member @name of @o is there and null: a part that did not
+ * answer. */
+static bool is_null(JsonObject *o, const char *name)
+{
+    JsonNode *n = json_object_get_member(o, name);
+
+    return n && JSON_NODE_HOLDS_NULL(n);
+}
+
+/* What a row's parts say together: a definite difference is a mismatch;
+ * a part that did not answer leaves it unknown. */
+static const char *verdict(bool differ, bool unknown)
+{
+    return differ ? "MISMATCH" : unknown ? "unknown" : "consistent";
+}
+
 /* RMC-path allocations and queues as the pool, RMC and far end see them */
 static bool format_segments(JsonArray *segments, GString *out, GError **errp)
 {
     for (guint i = 0; segments && i < json_array_get_length(segments); i++) {
-        bool pool, rmc, far = false;
+        bool pool = false, rmc, far = false, no_pool;
         uint64_t alloc;
         JsonObject *c;
 
-        if (!rack_json_array_get_obj(segments, i, &c, errp) ||
-            !rack_json_get_uint(c, "allocation", G_MAXINT64, &alloc, errp) ||
-            !rack_json_get_bool(c, "pool", &pool, errp) ||
+        if (!rack_json_array_get_obj(segments, i, &c, errp)) {
+            g_prefix_error(errp, "segment %u: ", i);
+            return false;
+        }
+        no_pool = is_null(c, "pool");
+        if (!rack_json_get_uint(c, "allocation", G_MAXINT64, &alloc, errp) ||
+            (!no_pool && !rack_json_get_bool(c, "pool", &pool, errp)) ||
             !rack_json_get_bool(c, "rmc", &rmc, errp) ||
             !rack_json_opt_bool(c, "accelerator", &far, errp) ||
             !rack_json_opt_bool(c, "guest", &far, errp)) {
@@ -149,10 +169,11 @@ static bool format_segments(JsonArray *segments, GString *out, GError **errp)
                                    "alloc", "pool", "RMC", "guest/accel", "");
         }
         g_string_append_printf(out, "%-6" G_GUINT64_FORMAT " %-6s %-6s %-12s"
-                               "  %s\n", alloc, pool ? "yes" : "no",
+                               "  %s\n", alloc,
+                               no_pool ? "?" : pool ? "yes" : "no",
                                rmc ? "yes" : "no", far ? "yes" : "no",
-                               pool && rmc && far ? "consistent"
-                                                  : "MISMATCH");
+                               verdict(!rmc || !far || (!no_pool && !pool),
+                                       no_pool));
     }
     return true;
 }
@@ -160,11 +181,10 @@ static bool format_segments(JsonArray *segments, GString *out, GError **errp)
 /* Each compute/memory pair's virtio-mem memory, as each part sees it */
 static bool format_pair(JsonObject *b, GString *out, GError **errp)
 {
-    uint64_t compute, memory, ctl, pool, brick = 0, node = UINT64_MAX;
-    JsonNode *bn = json_object_get_member(b, "brick");
-    bool down = bn && JSON_NODE_HOLDS_NULL(bn);
+    uint64_t compute, memory, ctl, pool = 0, brick = 0, node = UINT64_MAX;
+    bool down = is_null(b, "brick"), no_pool = is_null(b, "pool");
     g_autoptr(GString) guest_s = g_string_new("");
-    g_autofree char *mib = NULL, *node_s = NULL;
+    g_autofree char *mib = NULL, *node_s = NULL, *pool_s = NULL;
     JsonArray *guest;
     /* Where the guest has the memory: in the device's node only. */
     bool placed = true;
@@ -172,7 +192,8 @@ static bool format_pair(JsonObject *b, GString *out, GError **errp)
     if (!rack_json_get_uint(b, "compute", G_MAXUINT16, &compute, errp) ||
         !rack_json_get_uint(b, "memory", G_MAXUINT16, &memory, errp) ||
         !rack_json_get_uint(b, "controller", G_MAXINT64, &ctl, errp) ||
-        !rack_json_get_uint(b, "pool", G_MAXINT64, &pool, errp) ||
+        (!no_pool && !rack_json_get_uint(b, "pool", G_MAXINT64, &pool,
+                                         errp)) ||
         (!down && !rack_json_get_uint(b, "brick", G_MAXINT64, &brick, errp)) ||
         !rack_json_opt_uint(b, "node", G_MAXUINT16, &node, errp) ||
         !rack_json_opt_array(b, "guest-nodes", &guest, errp)) {
@@ -193,23 +214,27 @@ static bool format_pair(JsonObject *b, GString *out, GError **errp)
         : g_strdup_printf("%" G_GUINT64_FORMAT, brick >> 20);
     node_s = node == UINT64_MAX ? g_strdup("-")
         : g_strdup_printf("%" G_GUINT64_FORMAT, node);
+    pool_s = no_pool ? g_strdup("?")
+        : g_strdup_printf("%" G_GUINT64_FORMAT, pool >> 20);
     g_string_append_printf(out, "%-8" G_GUINT64_FORMAT " %-7" G_GUINT64_FORMAT
-                           " %15" G_GUINT64_FORMAT " %10s %10" G_GUINT64_FORMAT
+                           " %15" G_GUINT64_FORMAT " %10s %10s"
                            " %5s %11s  %s\n", compute, memory, ctl >> 20, mib,
-                           pool >> 20, node_s,
+                           pool_s, node_s,
                            !guest ? "?" : guest_s->len ? guest_s->str : "-",
-                           !down && ctl == brick && brick == pool && placed
-                           ? "consistent" : "MISMATCH");
+                           verdict(down || ctl != brick || !placed ||
+                                   (!no_pool && brick != pool), no_pool));
     return true;
 }
 
 static bool format_status(JsonObject *o, GString *out, GError **errp)
 {
     JsonArray *allocs, *segments, *bricks;
+    const char *pool_error = NULL;
 
     if (!rack_json_get_array(o, "allocations", &allocs, errp) ||
         !rack_json_opt_array(o, "segments", &segments, errp) ||
-        !rack_json_get_array(o, "bricks", &bricks, errp)) {
+        !rack_json_get_array(o, "bricks", &bricks, errp) ||
+        !rack_json_opt_str(o, "pool-error", &pool_error, errp)) {
         return false;
     }
     g_string_append_printf(out, "%-6s %-8s %-5s %-7s %-5s %10s  %s\n",
@@ -230,6 +255,10 @@ static bool format_status(JsonObject *o, GString *out, GError **errp)
             g_prefix_error(errp, "bricks %u: ", i);
             return false;
         }
+    }
+    if (pool_error) {
+        g_string_append_printf(out, "\nthe memory pool does not answer: %s\n",
+                               pool_error);
     }
     return true;
 }

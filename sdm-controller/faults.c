@@ -119,10 +119,11 @@ static bool sync_bricks(JsonObject *q, GError **errp)
 }
 
 /*
- * Whether the fabric has answered since the controller started: until
- * it does, the controller cannot tell which of its ports are dark.
+ * Whether the fabric and the pool have answered since the controller
+ * started: until they do, it cannot tell which of its ports are dark and
+ * which memory bricks are down.
  */
-static bool fabric_seen;
+static bool fabric_seen, pool_seen;
 
 bool sdm_faults_sync(GError **errp)
 {
@@ -141,8 +142,8 @@ bool sdm_faults_sync(GError **errp)
         pool = memd_call(c, "{\"cmd\":\"query\"}", NULL, &pool_err);
         memd_close(c);
     }
-    if (pool) {
-        sync_bricks(pool, &pool_err);
+    if (pool && sync_bricks(pool, &pool_err)) {
+        pool_seen = true;
     }
     if (fabric_err || pool_err) {
         g_propagate_error(errp, fabric_err ? g_steal_pointer(&fabric_err)
@@ -169,6 +170,10 @@ char *sdm_degraded(const SdmPlacement *pl)
     }
     if (!fabric_seen && pl->compute_port) {
         return g_strdup("unknown: the switch fabric has not answered since"
+                        " the controller started");
+    }
+    if (!pool_seen) {
+        return g_strdup("unknown: the memory pool has not answered since"
                         " the controller started");
     }
     return NULL;

@@ -415,6 +415,7 @@ static void rmc_holds(JsonObject *r, const SdmAlloc *a, bool *rmc_ok,
  * An RMC-path allocation or accelerator queue as the pool, the brick's
  * RMC and the brick's guest (agent) or accelerator see it.
  */
+/* @leases NULL: the pool does not answer, so it is not known. */
 static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
                               GArray *leases)
 {
@@ -430,7 +431,7 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
                              NULL);
     bool pool_ok = false, rmc_ok = false, far_ok = false;
 
-    for (guint k = 0; k < leases->len; k++) {
+    for (guint k = 0; leases && k < leases->len; k++) {
         PoolLease *l = &g_array_index(leases, PoolLease, k);
 
         pool_ok |= l->id == (uint64_t)a->segment && l->size == a->size &&
@@ -449,7 +450,12 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
     }
     json_builder_begin_object(b);
     rack_json_member_int(b, "allocation", a->id);
-    rack_json_member_bool(b, "pool", pool_ok);
+    json_builder_set_member_name(b, "pool");
+    if (leases) {
+        json_builder_add_boolean_value(b, pool_ok);
+    } else {
+        json_builder_add_null_value(b);
+    }
     rack_json_member_bool(b, "rmc", rmc_ok);
     json_builder_set_member_name(b, a->has_accel ? "accelerator" : "guest");
     json_builder_add_boolean_value(b, far_ok);
@@ -459,15 +465,18 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
     }
 }
 
-/* Allocations, and for each compute/memory brick pair what the
- * controller, the brick and the pool say. */
+/*
+ * Allocations, and for each compute/memory brick pair what the
+ * controller, the brick and the pool say.  A pool that does not answer
+ * (killed, restarting) says null, and "pool-error" why.
+ */
 static char *do_status(GError **errp)
 {
     g_autoptr(GArray) list = sdm_state_list(sdm.state, errp);
     JsonBuilder *b;
-    g_autofree char *pool_path = NULL;
     g_autoptr(GArray) leases = NULL;
     g_autoptr(JsonObject) q = NULL;     /* the leases point into it */
+    g_autoptr(GError) pool_err = NULL;
     MemdConn *pool;
 
     if (!list) {
@@ -475,22 +484,22 @@ static char *do_status(GError **errp)
     }
     /* Unreachable, the fabric leaves the faults as last seen. */
     sdm_faults_sync(NULL);
-    pool_path = g_build_filename(sdm.run_dir, "pool", "memd.sock", NULL);
-    pool = memd_connect(pool_path, "sdm", TRUE, errp);
-    if (!pool) {
-        return NULL;
+    pool = sdm_pool_connect("sdm", TRUE, &pool_err);
+    if (pool) {
+        q = memd_call(pool, "{\"cmd\":\"query\"}", NULL, &pool_err);
+        memd_close(pool);
     }
-    q = memd_call(pool, "{\"cmd\":\"query\"}", NULL, errp);
-    memd_close(pool);
-    if (!q) {
-        return NULL;
-    }
-    leases = pool_leases(q, errp);
-    if (!leases) {
-        g_prefix_error(errp, "malformed reply from the pool: ");
-        return NULL;
+    if (q) {
+        leases = pool_leases(q, errp);
+        if (!leases) {
+            g_prefix_error(errp, "malformed reply from the pool: ");
+            return NULL;
+        }
     }
     b = rack_json_reply_begin();
+    if (pool_err) {
+        rack_json_member_str(b, "pool-error", pool_err->message);
+    }
     json_builder_set_member_name(b, "allocations");
     json_builder_begin_array(b);
     for (guint i = 0; i < list->len; i++) {
@@ -531,7 +540,7 @@ static char *do_status(GError **errp)
                 brick_ok = true;
                 brick_says = 0;
             }
-            for (guint k = 0; k < leases->len; k++) {
+            for (guint k = 0; leases && k < leases->len; k++) {
                 PoolLease *l = &g_array_index(leases, PoolLease, k);
 
                 if (l->brick == m->id && !strcmp(l->owner, owner)) {
@@ -549,7 +558,12 @@ static char *do_status(GError **errp)
             } else {
                 json_builder_add_null_value(b);
             }
-            rack_json_member_int(b, "pool", pool_says);
+            json_builder_set_member_name(b, "pool");
+            if (leases) {
+                json_builder_add_int_value(b, pool_says);
+            } else {
+                json_builder_add_null_value(b);
+            }
             add_vmem_node(b, c->id, m->id);
             add_guest_nodes(b, c->id, m->id, brick_ok, brick_says);
             json_builder_end_object(b);

@@ -3,8 +3,8 @@
 # checksummed data on the RMC path, one on a DRAM memory brick and one on
 # a persistent one, while a seeded random sequence of at least 30 faults
 # and repairs of every kind (cables cut, switch ports failed, memory
-# bricks failed, pages poisoned, the controller, the fabric and the
-# accelerator killed with SIGKILL) runs, interleaved with attach and
+# bricks failed, pages poisoned, the controller, the fabric, the pool and
+# the accelerator killed with SIGKILL) runs, interleaved with attach and
 # detach requests and reads of the data.  After every step the
 # controller's view must agree with what is broken, and only what was
 # killed may be down; data on memory that is reachable must read back,
@@ -148,8 +148,8 @@ poisoned() {    # poisoned H: a page of holder H is poisoned
 }
 # agree: the controller shows each holder degraded exactly when the
 # model says it is out of reach; re-routes move HMPORT.  A controller
-# started while the fabric was dead (BLIND) cannot tell: it must say
-# every allocation may be.
+# started while the fabric or the pool was dead (BLIND) cannot tell: it
+# must say every allocation may be, until it has heard both.
 BLIND=""
 agree() {
     ctl_status || return 1
@@ -201,11 +201,13 @@ act() {    # act WHAT COMMAND...: a fault or repair that must work
 
 EXTRAS=""    # extra allocations: "ID:BRICK"
 NFAULTS=0
-KINDS="cable switch-port memory-brick page kill-sdm kill-fabric kill-accel0"
+KINDS="cable switch-port memory-brick page kill-sdm kill-fabric kill-pool kill-accel0"
 KINDS_SEEN=""
 fault() {    # fault KIND: inject one, if the rack's state allows
     case $1 in
-    cable|switch-port|memory-brick) killed fabric && return 1 ;;
+    cable|switch-port) killed fabric && return 1 ;;
+    memory-brick) { killed fabric || killed pool; } && return 1 ;;
+    page) killed pool && return 1 ;;    # the pool says whose page it is
     esac
     case $1 in
     cable)
@@ -246,7 +248,9 @@ fault() {    # fault KIND: inject one, if the rack's state allows
 }
 repair() {    # repair TOKEN
     case $1 in
-    cable:*|switch-port:*|memory-brick:*) killed fabric && return 1 ;;
+    cable:*|switch-port:*) killed fabric && return 1 ;;
+    memory-brick:*) { killed fabric || killed pool; } && return 1 ;;
+    page:*) killed pool && return 1 ;;
     esac
     case $1 in
     cable:*) act "mend cable ${1#*:}" "$RACK" repair cable "${1#*:}" ;;
@@ -257,13 +261,17 @@ repair() {    # repair TOKEN
         m=${m%%:*}
         act "unpoison page $off of memory brick $m" "$RACK" repair page "$m" "$off" ;;
     kill:*)
-        act "restart ${1#kill:}" "$RACK" restart "${1#kill:}"
-        case $1/$(killed fabric && echo dead) in
-        kill:sdm/dead) BLIND=yes ;;
-        kill:sdm/|kill:fabric/*) BLIND="" ;;
-        esac ;;
+        act "restart ${1#kill:}" "$RACK" restart "${1#kill:}" ;;
     esac
     ACTIVE=$(echo " $ACTIVE " | sed "s/ $1 / /;s/^ *//;s/ *$//")
+    case $1 in
+    kill:sdm|kill:fabric|kill:pool)
+        if killed fabric || killed pool; then
+            [ "$1" != kill:sdm ] || BLIND=yes
+        else
+            BLIND=""
+        fi ;;
+    esac
     NFAULTS=$((NFAULTS + 1))
 }
 # An extra allocation, on the RMC path (a memory brick other than the

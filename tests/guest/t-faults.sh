@@ -13,7 +13,7 @@
 # Last, a page of the memory brick is poisoned: the process reading it
 # gets SIGBUS.
 . "$(dirname "$0")/lib.sh"
-plan 35
+plan 40
 
 rack_up faults
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/faults-up.log")" 1
@@ -140,6 +140,28 @@ check_value "the process reading the poisoned page gets SIGBUS, the kernel carri
 "$RACK" repair page "$m" $((base + at)) > /dev/null
 check_value "dredbox-rack repair page clears it" \
     "$(qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' | jq -c ".return.segments[0].poisoned")" "[]"
+
+# The pool is killed (SIGKILL) and restarted: the bricks keep their
+# memory meanwhile, and it comes back with every lease as it was.
+brick_run "$RUN" 0 "kill \$(pidof numa-touch); (numa-touch $node 16 hold > /tmp/d &); while ! grep -q TOUCH_VERIFIED /tmp/d; do sleep 0.2; done; cat /tmp/d"
+leases=$($pool --json query | jq -c .segments)
+"$RACK" kill pool > /dev/null
+check_value "dredbox-rack kill pool: it is down, and the log says so" \
+    "$("$RACK" status | grep -c '^pool *DEAD')/$(grep -c 'Z rack killed pool (pid [0-9]*)$' "$RUN/faults.log")" 1/1
+err=$("$CTL" attach --brick 0 --size 128M --path rmc 2>&1)
+check_value "meanwhile a request is refused, saying why, and leaves nothing" \
+    "$?/$(echo "$err" | grep -c 'memory pool')/$(circuits)" "1/1/1"
+brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VERIFIED /tmp/d) -lt 2 ]; do sleep 0.2; done; grep TOUCH_VERIFIED /tmp/d | tail -n1"
+check_value "and the brick's memory is untouched" "$(fact TOUCH_VERIFIED)" 4096
+"$RACK" restart pool > /dev/null
+check_value "dredbox-rack restart pool: every lease is back as it was" \
+    "$($pool --json query | jq -c .segments)" "$leases"
+out=$("$CTL" attach --brick 0 --size 128M --path rmc 2>&1) &&
+    "$CTL" detach --brick 0 --allocation "$(echo "$out" | sed -n 's/^allocation \([0-9]*\):.*/\1/p')" > /dev/null
+rc=$?
+brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VERIFIED /tmp/d) -lt 3 ]; do sleep 0.2; done; grep TOUCH_VERIFIED /tmp/d | tail -n1"
+check_value "the bricks use it again at once, and the memory is still intact" \
+    "$rc/$(fact TOUCH_VERIFIED)" 0/4096
 
 brick_run "$RUN" 0 "kill \$(pidof numa-touch)"
 "$CTL" detach --brick 0 > "$LOGDIR/faults-detach.log" 2>&1

@@ -143,6 +143,34 @@ static void test_status(void **state)
                            "MISMATCH\n"));
 }
 
+/* The pool does not answer: its column is unknown, a real difference is
+ * still a mismatch, and the reason is printed. */
+static const char no_pool_reply[] =
+    "{\"ok\":true,\"pool-error\":\"cannot reach the memory pool\","
+    "\"allocations\":[],"
+    "\"segments\":[{\"allocation\":2,\"pool\":null,\"rmc\":true,"
+    "\"guest\":true},{\"allocation\":4,\"pool\":null,\"rmc\":false,"
+    "\"guest\":true}],"
+    "\"bricks\":[{\"compute\":1,\"memory\":1,\"controller\":268435456,"
+    "\"brick\":268435456,\"pool\":null,\"node\":2,"
+    "\"guest-nodes\":[2]}]}";
+
+static void test_status_without_pool(void **state)
+{
+    g_autofree char *out = NULL, *err = NULL;
+
+    assert_int_equal(run(*state, no_pool_reply, &out, &err, status_args), 0);
+    assert_non_null(strstr(out, "\n2      ?      yes    yes           "
+                           "unknown\n"));
+    assert_non_null(strstr(out, "\n4      ?      no     yes           "
+                           "MISMATCH\n"));
+    assert_non_null(strstr(out, "\n1        1                   256 "
+                           "       256          ?     2           2  "
+                           "unknown\n"));
+    assert_non_null(strstr(out, "\nthe memory pool does not answer: cannot"
+                           " reach the memory pool\n"));
+}
+
 typedef struct Bad {
     const char *args[6];
     const char *reply;
@@ -169,6 +197,8 @@ static const Bad bad[] = {
       "true}", "member \"bricks\" must be an integer" },
     { { "status" }, "{\"ok\":\"yes\"}", "member \"ok\" must be true or false" },
     { { "status" }, "{\"ok\":false}", "missing \"error\"" },
+    { { "status" }, "{\"ok\":true,\"allocations\":[],\"bricks\":[],"
+      "\"pool-error\":5}", "member \"pool-error\" must be a string" },
     { { "status" }, "[1]", "malformed reply: [1]" },
     { { "status" }, " ", "malformed reply: " },
 };
@@ -271,6 +301,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_status_without_pool, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_bad_replies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuzz, setup, teardown),
     };

@@ -10,7 +10,10 @@
 #    holding process lost;
 #  - the cable at the memory brick's end is cut: the times to the
 #    controller's re-route (its line in the log) and to the link up
-#    again, without a repair; the bytes lost.
+#    again, without a repair; the bytes lost;
+#  - the pool is killed with SIGKILL: the time dredbox-rack restart pool
+#    takes until the pool serves again (it reads its journal), and the
+#    bytes lost.
 # Last, once, memory brick 0 (DRAM) fails and is repaired: the bytes lost.
 #
 #   bench/faults.sh [ROUNDS]      (default 5)
@@ -34,6 +37,7 @@ table() {
         line("reroute-controller-ms", "cable cut at the memory brick: the controller sees it")
         line("reroute-ms", "cable cut at the memory brick: re-routed")
         line("reroute-link-up-ms", "cable cut at the memory brick: the RMC link up again")
+        line("pool-restart-ms", "pool killed: restarted and serving again")
         print ""
         print "| what the guest saw | per round |"
         print "|---|---|"
@@ -44,6 +48,8 @@ table() {
                max("cut-lost-bytes")
         printf "| bytes lost by the holding process, re-routed | %d (max) |\n",
                max("reroute-lost-bytes")
+        printf "| bytes lost by the holding process, pool killed and restarted | %d (max) |\n",
+               max("pool-lost-bytes")
         printf "| bytes lost by the holding process, DRAM memory brick failed | %d of %d |\n",
                max("brick-lost-bytes"), max("held-bytes")
     }'
@@ -127,6 +133,13 @@ while [ $r -lt "$rounds" ]; do
     result reroute-link-up-ms "$(until_ms "$t0" [ "$(link_up "$cp")" = true ])"
     result reroute-lost-bytes $(( (pages - $(verified)) * 4096 ))
     "$RACK" repair cable "memory$m.port$mp"
+
+    # The pool is killed; restarted, it serves again from its journal.
+    "$RACK" kill pool > /dev/null
+    t0=$(ns)
+    "$RACK" restart pool > /dev/null
+    result pool-restart-ms $(( ($(ns) - t0) / 1000000 ))
+    result pool-lost-bytes $(( (pages - $(verified)) * 4096 ))
 done
 
 # A DRAM memory brick fails: what it held is lost.

@@ -91,20 +91,22 @@ check_value "brick 1 is reported DEAD" \
 check_value "the rest keep running" \
     "$(grep -c ' up (pid' "$LOGDIR/rack-status.log")" 5
 
-# The pool's segments are memfds (memory-brick/store.c) named
-# dredbox-brickB-segS: the pool holds each, the bricks map theirs.
-# segments /proc/PID...: "INODE NAME" of each segment these processes
-# hold open or mapped.
+# The pool's segments (memory-brick/store.c) are files
+# /dev/shm/dredbox-rack-N/brickB-segS for DRAM bricks, memfds
+# dredbox-brickB-segS for hugepage ones: the pool holds each, the bricks
+# map theirs.  segments /proc/PID...: "INODE NAME" of each segment these
+# processes hold open or mapped, unlinked or not.
 segments() {
     for p in "$@"; do
         for f in "$p"/fd/*; do
-            case $(readlink "$f" 2> /dev/null) in
-            /memfd:dredbox-brick*)
-                echo "$(stat -L -c %i "$f") $(readlink "$f")" ;;
+            l=$(readlink "$f" 2> /dev/null)
+            case $l in
+            /memfd:dredbox-brick* | /dev/shm/dredbox-*/brick*-seg*)
+                echo "$(stat -L -c %i "$f") ${l% (deleted)}" ;;
             esac
         done
-        awk '$6 ~ /^\/memfd:dredbox-brick/ { print $5, $6, $7 }' \
-            "$p"/maps
+        awk '$6 ~ /^\/memfd:dredbox-brick|^\/dev\/shm\/dredbox-[^\/]*\/brick[0-9]*-seg/ {
+            print $5, $6 }' "$p"/maps
     done 2> /dev/null | sort -u
 }
 segments "/proc/$(cat "$RUN/memd.pid")" > "$LOGDIR/rack-segments.log"

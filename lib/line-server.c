@@ -17,23 +17,86 @@
 #include "wire.h"
 #include "rack-error.h"
 
-static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
+struct LineConn {
+    int fd;
+    GString *in;            /* a partial line */
+    LineConnHandler on_line;
+    gpointer data;
+    GDestroyNotify closed;
+};
+
+static void line_conn_close(LineConn *c)
+{
+    if (c->closed) {
+        c->closed(c->data);
+    }
+    close(c->fd);
+    g_string_free(c->in, TRUE);
+    g_free(c);
+}
+
+static gboolean line_conn_readable(gint fd, GIOCondition cond, gpointer opaque)
+{
+    LineConn *c = opaque;
+    char buf[4096];
+    ssize_t n = read(fd, buf, sizeof(buf));
+    char *nl;
+
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
+        return G_SOURCE_CONTINUE;
+    }
+    if (n <= 0) {
+        line_conn_close(c);
+        return G_SOURCE_REMOVE;
+    }
+    g_string_append_len(c->in, buf, n);
+    while ((nl = memchr(c->in->str, '\n', c->in->len))) {
+        g_autofree char *line = g_strndup(c->in->str, nl - c->in->str);
+
+        g_string_erase(c->in, 0, nl - c->in->str + 1);
+        if (!c->on_line(c, line, c->data)) {
+            line_conn_close(c);
+            return G_SOURCE_REMOVE;
+        }
+    }
+    if (c->in->len > RACK_MAX_LINE) {
+        rack_wire_send(fd, "{\"ok\":false,\"code\":\"invalid\","
+                       "\"error\":\"request line too long\"}", -1);
+        line_conn_close(c);
+        return G_SOURCE_REMOVE;
+    }
+    return G_SOURCE_CONTINUE;
+}
+
+void line_conn_start(int fd, LineConnHandler on_line, gpointer data,
+                     GDestroyNotify closed)
+{
+    LineConn *c = g_new0(LineConn, 1);
+    struct timeval tv = { .tv_sec = RACK_SEND_TIMEOUT_S };
+
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+    c->fd = fd;
+    c->in = g_string_new(NULL);
+    c->on_line = on_line;
+    c->data = data;
+    c->closed = closed;
+    g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR, line_conn_readable, c);
+}
+
+int line_conn_fd(LineConn *c)
+{
+    return c->fd;
+}
+
+/* A request line for a LineHandler: parsed, handled, answered. */
+static bool serve_line(LineConn *c, char *line, gpointer data)
 {
     LineHandler handle = data;
     g_autoptr(JsonParser) parser = json_parser_new();
-    g_autofree char *line = NULL;
     g_autofree char *reply = NULL;
     g_autoptr(GError) err = NULL;
-    JsonObject *req;
-    gsize len;
+    JsonObject *req = rack_json_parse_object(parser, g_strstrip(line));
 
-    if (g_io_channel_read_line(ch, &line, &len, NULL, NULL) !=
-        G_IO_STATUS_NORMAL || len > 65536) {
-        g_io_channel_shutdown(ch, FALSE, NULL);
-        g_io_channel_unref(ch);
-        return G_SOURCE_REMOVE;
-    }
-    req = rack_json_parse_object(parser, g_strstrip(line));
     if (!req) {
         g_set_error(&err, RACK_ERROR, RACK_ERROR_INVALID,
                     "malformed JSON request");
@@ -47,24 +110,12 @@ static gboolean client_io(GIOChannel *ch, GIOCondition cond, gpointer data)
     if (!reply) {
         reply = rack_json_error_reply(err);
     }
-    if (!rack_wire_send(g_io_channel_unix_get_fd(ch), reply, -1)) {
-        g_io_channel_shutdown(ch, FALSE, NULL);
-        g_io_channel_unref(ch);
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_CONTINUE;
+    return rack_wire_send(line_conn_fd(c), reply, -1);
 }
 
 static void client_new(int fd, gpointer handle)
 {
-    GIOChannel *ch = g_io_channel_unix_new(fd);
-
-    g_io_channel_set_close_on_unref(ch, TRUE);
-    /* Bytes, not UTF-8, ending at "\n" only: one reply for every line,
-     * whatever it holds. */
-    g_io_channel_set_encoding(ch, NULL, NULL);
-    g_io_channel_set_line_term(ch, "\n", 1);
-    g_io_add_watch(ch, G_IO_IN | G_IO_HUP | G_IO_ERR, client_io, handle);
+    line_conn_start(fd, serve_line, handle, NULL);
 }
 
 typedef struct Acceptor {

@@ -1,10 +1,15 @@
 /*
- * The rack daemons' UNIX control sockets (owner-only, mode 0600) and a
- * server for the stateless JSON-lines ones (fabric, controller,
- * accelerator): each request line, a JSON object with a "cmd", is handed
- * to a handler on the GLib main loop; its reply, or
- * {"ok":false,"error":...} if it fails or the line is not a JSON object,
- * goes back as one line.
+ * The rack daemons' UNIX control sockets (owner-only, mode 0600), the
+ * connections on them (LineConn: lines in, replies out, on the GLib main
+ * loop), and a server for the stateless JSON-lines ones (fabric,
+ * controller, accelerator): each request line, a JSON object with a
+ * "cmd", is handed to a handler; its reply, or {"ok":false,"error":...}
+ * if it fails or the line is not a JSON object, goes back as one line.
+ *
+ * A connection never blocks the daemon for another: it reads what has
+ * come and keeps a partial line until its end comes; a line longer than
+ * RACK_MAX_LINE is refused and the connection closed; a reply the client
+ * does not take within RACK_SEND_TIMEOUT_S closes it too.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -23,8 +28,24 @@
 typedef char *(*LineHandler)(JsonObject *req, const char *cmd,
                              GError **errp);
 
+#define RACK_MAX_LINE 65536
+#define RACK_SEND_TIMEOUT_S 10
+
 /* A new connection, @fd, for the caller to watch and close. */
 typedef void (*ServerAccepted)(int fd, gpointer data);
+
+typedef struct LineConn LineConn;
+/* One line of @c (without its newline); false closes @c. */
+typedef bool (*LineConnHandler)(LineConn *c, char *line, gpointer data);
+
+/*
+ * Serve connection @fd: each line to @on_line; when it closes, @closed
+ * (if not NULL) gets @data.
+ */
+void line_conn_start(int fd, LineConnHandler on_line, gpointer data,
+                     GDestroyNotify closed);
+/* Where to send replies (rack_wire_send). */
+int line_conn_fd(LineConn *c);
 
 /*
  * Listen at @path (replacing a stale socket) and hand each connection to

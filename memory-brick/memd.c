@@ -31,13 +31,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-typedef struct Conn {
-    int fd;
-    guint watch;
-    GString *in;
-    MemdClient client;
-} Conn;
-
 static Pool *pool;
 static GMainLoop *loop;
 static char *journal;           /* its path */
@@ -60,72 +53,41 @@ static void journal_changes(void)
     journaled = pool->changes;
 }
 
-static void conn_close(Conn *c)
+/* One request line of @client's connection; false closes it. */
+static bool memd_line(LineConn *c, char *line, gpointer client)
 {
-    g_source_remove(c->watch);
-    close(c->fd);
-    g_string_free(c->in, TRUE);
-    g_free(c->client.name);
-    g_free(c);
+    g_autofree char *reply = NULL;
+    uint32_t granted;
+    int seg_fd;
+
+    if (!*g_strstrip(line)) {
+        return true;
+    }
+    reply = memd_handle(pool, client, line, &seg_fd, &granted);
+    journal_changes();
+    if (!rack_wire_send(line_conn_fd(c), reply, seg_fd)) {
+        /* Nobody learned of a fresh allocation: undo it.  A client that
+         * dies mid-request loses the request, not its leases. */
+        if (granted) {
+            pool_release_segment(pool, NULL, true, granted, NULL);
+            journal_changes();
+        }
+        return false;
+    }
+    return true;
 }
 
-/* Send one reply line, with @fd attached when >= 0. */
-static gboolean conn_readable(gint fd, GIOCondition cond, gpointer opaque)
+static void client_gone(gpointer data)
 {
-    Conn *c = opaque;
-    char buf[4096];
-    ssize_t n = read(fd, buf, sizeof(buf));
-    char *nl;
+    MemdClient *client = data;
 
-    if (n < 0 && (errno == EINTR || errno == EAGAIN)) {
-        return G_SOURCE_CONTINUE;
-    }
-    if (n <= 0) {
-        /* A client that dies mid-request loses the request, not its leases. */
-        conn_close(c);
-        return G_SOURCE_REMOVE;
-    }
-    g_string_append_len(c->in, buf, n);
-
-    while ((nl = memchr(c->in->str, '\n', c->in->len))) {
-        g_autofree char *line = g_strndup(c->in->str, nl - c->in->str);
-        g_autofree char *reply = NULL;
-        uint32_t granted;
-        int seg_fd;
-
-        g_string_erase(c->in, 0, nl - c->in->str + 1);
-        if (!*g_strstrip(line)) {
-            continue;
-        }
-        reply = memd_handle(pool, &c->client, line, &seg_fd, &granted);
-        journal_changes();
-        if (!rack_wire_send(c->fd, reply, seg_fd)) {
-            /* Nobody learned of a fresh allocation: undo it. */
-            if (granted) {
-                pool_release_segment(pool, NULL, true, granted, NULL);
-                journal_changes();
-            }
-            conn_close(c);
-            return G_SOURCE_REMOVE;
-        }
-    }
-    if (c->in->len > MEMD_MAX_LINE) {
-        rack_wire_send(c->fd, "{\"ok\":false,\"code\":\"invalid\","
-                   "\"error\":\"request line too long\"}", -1);
-        conn_close(c);
-        return G_SOURCE_REMOVE;
-    }
-    return G_SOURCE_CONTINUE;
+    g_free(client->name);
+    g_free(client);
 }
 
 static void conn_new(int fd, gpointer unused)
 {
-    Conn *c = g_new0(Conn, 1);
-
-    c->fd = fd;
-    c->in = g_string_new(NULL);
-    c->watch = g_unix_fd_add(fd, G_IO_IN | G_IO_HUP | G_IO_ERR,
-                             conn_readable, c);
+    line_conn_start(fd, memd_line, g_new0(MemdClient, 1), client_gone);
 }
 
 static bool write_manifest(const char *path, const char *socket_path,

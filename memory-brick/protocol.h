@@ -13,7 +13,6 @@
 #include "pool.h"
 
 #define MEMD_PROTOCOL_VERSION 1
-#define MEMD_MAX_LINE 65536
 
 typedef struct MemdClient {
     char *name;         /* from "hello" */

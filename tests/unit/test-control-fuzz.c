@@ -25,6 +25,7 @@
 #include <json-glib/json-glib.h>
 
 #include "control-fuzz.h"
+#include "line-server.h"
 #include "wire.h"
 
 #define RACK \
@@ -121,17 +122,28 @@ static int teardown(void **state)
     return 0;
 }
 
-/* One request on a new connection to socket @name; the reply parsed. */
-static JsonNode *call(Rack *r, const char *name, const char *req)
+/* A new connection to socket @name; a daemon that does not answer in
+ * 20 s fails the test rather than hang it. */
+static int connect_to(Rack *r, const char *name)
 {
     g_autofree char *path = run_path(r, name);
-    g_autofree char *reply = NULL;
-    g_autoptr(JsonParser) p = json_parser_new();
     struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    struct timeval tv = { .tv_sec = 20 };
     int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
     assert_int_equal(connect(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    return s;
+}
+
+/* One request on a new connection to socket @name; the reply parsed. */
+static JsonNode *call(Rack *r, const char *name, const char *req)
+{
+    g_autofree char *reply = NULL;
+    g_autoptr(JsonParser) p = json_parser_new();
+    int s = connect_to(r, name);
+
     assert_true(rack_wire_send(s, req, -1));
     reply = rack_wire_recv(s, 1 << 20, NULL);
     close(s);
@@ -203,6 +215,43 @@ static void test_sdm(void **state)
     fuzz(state, FUZZ_SDM, "sdm.sock");
 }
 
+/*
+ * A client that sends half a line and waits blocks nobody else, and one
+ * that sends a line longer than RACK_MAX_LINE without its end is told
+ * and hung up on.
+ */
+static void test_half_line(void **state)
+{
+    Rack *r = *state;
+    static const char *const socks[][2] = {
+        { "pool/memd.sock", "{\"cmd\":\"query\"}" },
+        { "fabric.sock", "{\"cmd\":\"query\"}" },
+        { "accel0.sock", "{\"cmd\":\"query\"}" },
+        { "sdm.sock", "{\"cmd\":\"status\"}" },
+    };
+    g_autofree char *big = g_strnfill(RACK_MAX_LINE + 4096, 'x');
+
+    for (unsigned i = 0; i < G_N_ELEMENTS(socks); i++) {
+        int half = connect_to(r, socks[i][0]);
+        int huge = connect_to(r, socks[i][0]);
+        g_autoptr(JsonNode) n = NULL;
+        g_autofree char *reply = NULL;
+
+        assert_int_equal(write(half, "{\"cmd\":\"qu", 10), 10);
+        n = call(r, socks[i][0], socks[i][1]);
+        assert_true(json_object_get_boolean_member(json_node_get_object(n),
+                                                   "ok"));
+        assert_int_equal(write(huge, big, strlen(big)), strlen(big));
+        reply = rack_wire_recv(huge, 1 << 20, NULL);
+        assert_non_null(reply);
+        if (!strstr(reply, "request line too long")) {
+            fail_msg("%s: %s", socks[i][0], reply);
+        }
+        close(half);
+        close(huge);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -210,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_fabric),
         cmocka_unit_test(test_accel),
         cmocka_unit_test(test_sdm),
+        cmocka_unit_test(test_half_line),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

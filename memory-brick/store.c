@@ -77,6 +77,22 @@ static int store_create(void *memory_dir, const PoolBrick *b,
         }
         return -1;
     }
+    /*
+     * Huge pages are the host's to reserve (vm.nr_hugepages): take them
+     * now, so that a host without them is told here, not by a brick that
+     * cannot map the segment later.
+     */
+    if (b->mem_class == MEM_CLASS_HUGEPAGE &&
+        fallocate(fd, 0, 0, seg->size) < 0) {
+        g_set_error(errp, RACK_ERROR,
+                    errno == ENOSPC ? RACK_ERROR_NO_SPACE : RACK_ERROR_HOST,
+                    "the host has no %" PRIu64 " MiB of free huge pages for"
+                    " memory brick %u (reserve them: sysctl"
+                    " vm.nr_hugepages): %s", seg->size >> 20, b->id,
+                    g_strerror(errno));
+        close(fd);
+        return -1;
+    }
     return fd;
 }
 

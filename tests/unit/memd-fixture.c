@@ -16,8 +16,7 @@
 
 #include "memd-fixture.h"
 
-/* A test that fails aborts: its daemon must not outlive it. */
-static void daemon_child_setup(gpointer data)
+void daemon_child_setup(gpointer data)
 {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
 }

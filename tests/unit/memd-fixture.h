@@ -16,6 +16,9 @@ typedef struct Daemon {
     GPid pid;
 } Daemon;
 
+/* For g_spawn_*: a test that fails aborts, its daemon must not outlive
+ * it. */
+void daemon_child_setup(gpointer data);
 void daemon_start(Daemon *d);
 /* The same, as a restart after a crash (--restore). */
 void daemon_restore(Daemon *d);

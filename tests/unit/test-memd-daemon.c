@@ -426,6 +426,63 @@ static void test_kill_and_restore(void **state)
     assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
 }
 
+/* Free huge pages on the host, from /proc/meminfo. */
+static uint64_t free_huge_bytes(void)
+{
+    g_autofree char *text = NULL;
+    const char *f, *s;
+
+    if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL) ||
+        !(f = strstr(text, "HugePages_Free:")) ||
+        !(s = strstr(text, "Hugepagesize:"))) {
+        return 0;
+    }
+    return g_ascii_strtoull(f + 15, NULL, 10) *
+           g_ascii_strtoull(s + 13, NULL, 10) * 1024;
+}
+
+/*
+ * A hugepage brick on a host without free huge pages: the pool refuses
+ * the allocation and says what to reserve, rather than hand out a
+ * segment no brick can map.
+ */
+static void test_hugepage_without_huge_pages(void **state)
+{
+    Daemon d = { .dir = g_dir_make_tmp("memd-huge-XXXXXX", NULL) };
+    const char *bin = g_getenv("DREDBOX_MEMD");
+    const char *argv[] = { bin, "--dir", d.dir, "--brick", "0:256M:hugepage",
+                           NULL };
+    g_autofree char *manifest = g_build_filename(d.dir, "pool.json", NULL);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", d.dir);
+    int s;
+
+    if (free_huge_bytes() >= 128 * MiB) {
+        skip();
+    }
+    d.sock = g_build_filename(d.dir, "memd.sock", NULL);
+    assert_true(g_spawn_async(NULL, (char **)argv, NULL,
+                              G_SPAWN_DO_NOT_REAP_CHILD |
+                              G_SPAWN_STDOUT_TO_DEV_NULL, daemon_child_setup,
+                              NULL, &d.pid, NULL));
+    for (int i = 0; i < 500 && !g_file_test(manifest, G_FILE_TEST_EXISTS);
+         i++) {
+        g_usleep(10000);
+    }
+    s = conn(&d);
+    expect(s, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
+           NULL);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"brick\":0}",
+           "\"code\":\"no-space\",\"error\":\"the host has no 128 MiB of"
+           " free huge pages for memory brick 0 (reserve them: sysctl"
+           " vm.nr_hugepages)", NULL);
+    expect(s, "{\"cmd\":\"query\"}", "\"segments\":[]", NULL);
+    close(s);
+    assert_int_equal(daemon_stop(&d), 0);
+    assert_int_equal(system(cmd), 0);
+    g_free(d.sock);
+    g_free(d.dir);
+}
+
 static void test_bad_command_line(void **state)
 {
     const char *bin = g_getenv("DREDBOX_MEMD");
@@ -453,6 +510,7 @@ int main(void)
         WITH_DAEMON(test_scrub_and_persistence),
         WITH_DAEMON(test_fail_and_repair),
         WITH_DAEMON(test_kill_and_restore),
+        cmocka_unit_test(test_hugepage_without_huge_pages),
         cmocka_unit_test(test_bad_command_line),
     };
 

@@ -159,7 +159,7 @@ static bool restore_segment(Pool *pool, JsonObject *o, GError **errp)
     uint64_t id, brick, offset, size;
     const char *owner;
     JsonArray *grants;
-    PoolSegment probe = { 0 }, *seg;
+    PoolSegment probe, *seg;
     g_autoptr(GError) lost = NULL;
     PoolBrick *b;
     int fd;
@@ -173,10 +173,11 @@ static bool restore_segment(Pool *pool, JsonObject *o, GError **errp)
         return false;
     }
     b = pool_brick(pool, brick);
-    if (!id || !b) {
+    if (!id || !b || !memd_valid_client_name(owner)) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "segment %u: %s", (unsigned)id,
-                    !id ? "id 0" : "no such memory brick");
+                    !id ? "id 0" : !b ? "no such memory brick"
+                                      : "not a client name as owner");
         return false;
     }
     probe = (PoolSegment) {
@@ -202,8 +203,16 @@ static bool restore_segment(Pool *pool, JsonObject *o, GError **errp)
 
         if (!rack_json_array_get_obj(grants, i, &g, errp) ||
             !rack_json_get_str(g, "client", &client, errp) ||
-            !rack_json_get_bool(g, "writable", &writable, errp) ||
-            !pool_grant(pool, NULL, true, id, client, writable, errp)) {
+            !rack_json_get_bool(g, "writable", &writable, errp)) {
+            return false;
+        }
+        if (!memd_valid_client_name(client)) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                        "segment %u: grant to \"%s\": not a client name",
+                        (unsigned)id, client);
+            return false;
+        }
+        if (!pool_grant(pool, NULL, true, id, client, writable, errp)) {
             return false;
         }
     }

@@ -11,7 +11,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-static bool valid_client_name(const char *s)
+bool memd_valid_client_name(const char *s)
 {
     size_t n = s ? strlen(s) : 0;
 
@@ -106,7 +106,7 @@ static char *do_hello(MemdClient *c, JsonObject *o, GError **errp)
         !rack_json_opt_str(o, "role", &role, errp)) {
         return NULL;
     }
-    if (!valid_client_name(name)) {
+    if (!memd_valid_client_name(name)) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "client name must be 1-64 characters of [A-Za-z0-9._-]");
         return NULL;
@@ -239,7 +239,7 @@ static char *do_grant(Pool *pool, MemdClient *c, JsonObject *o,
         !rack_json_opt_bool(o, "writable", &writable, errp)) {
         return NULL;
     }
-    if (!valid_client_name(to)) {
+    if (!memd_valid_client_name(to)) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                     "client name must be 1-64 characters of [A-Za-z0-9._-]");
         return NULL;

@@ -31,6 +31,9 @@ char *memd_handle(Pool *pool, MemdClient *client, const char *line,
 /* The reply to "query", also used for the manifest's brick list. */
 char *memd_query_json(Pool *pool);
 
+/* A client name: 1-64 characters of [A-Za-z0-9._-] (it names files). */
+bool memd_valid_client_name(const char *s);
+
 /* A segment as "query" lists it: id, brick, offset, size and owner, the
  * members of an object @b has begun. */
 void memd_segment_members(JsonBuilder *b, const PoolSegment *seg);

@@ -351,6 +351,15 @@ static void test_journal(void **state)
              "[]", "",
              "{\"version\":1,\"memory-dir\":\"/x\",\"granule\":134217728,"
              "\"next-segment\":1,\"bricks\":[],\"segments\":[{\"id\":\"1\"}]}",
+             "{\"version\":1,\"memory-dir\":\"/x\",\"granule\":134217728,"
+             "\"next-segment\":1,\"bricks\":[],\"segments\":[{\"id\":1,"
+             "\"brick\":0,\"offset\":0,\"size\":134217728,"
+             "\"owner\":\"../x\",\"grants\":[]}]}",
+             "{\"version\":1,\"memory-dir\":\"/x\",\"granule\":134217728,"
+             "\"next-segment\":1,\"bricks\":[],\"segments\":[{\"id\":1,"
+             "\"brick\":0,\"offset\":0,\"size\":134217728,"
+             "\"owner\":\"brick0\",\"grants\":[{\"client\":\"\","
+             "\"writable\":true}]}]}",
              NULL }; *j; j++) {
         assert_true(g_file_set_contents(path, *j, -1, NULL));
         fs2 = (FakeStore) { 0 };

@@ -119,6 +119,48 @@ static bool sync_bricks(JsonObject *q, GError **errp)
 }
 
 /*
+ * Leases named sdm-aID that the pool holds keep their ids from new
+ * allocations: a new database (a new rack over an old state directory)
+ * would start again at 1, and a rollback that releases "sdm-a1" would
+ * then free a persistent segment of another rack's allocation 1.
+ */
+static bool reserve_lease_ids(JsonObject *q, GError **errp)
+{
+    static gint64 reserved;     /* ids up to it are taken care of */
+    JsonArray *segs;
+    gint64 last = 0;
+
+    if (!rack_json_get_array(q, "segments", &segs, errp)) {
+        g_prefix_error(errp, "malformed reply from the pool: ");
+        return false;
+    }
+    for (guint i = 0; i < json_array_get_length(segs); i++) {
+        JsonObject *s;
+        const char *owner;
+        guint64 id;
+
+        if (!rack_json_array_get_obj(segs, i, &s, errp) ||
+            !rack_json_get_str(s, "owner", &owner, errp)) {
+            g_prefix_error(errp, "malformed reply from the pool: ");
+            return false;
+        }
+        if (g_str_has_prefix(owner, "sdm-a") &&
+            g_ascii_string_to_unsigned(owner + 5, 10, 1, G_MAXINT64, &id,
+                                       NULL)) {
+            last = MAX(last, (gint64)id);
+        }
+    }
+    if (last <= reserved) {
+        return true;
+    }
+    if (!sdm_state_reserve_ids(sdm.state, last, errp)) {
+        return false;
+    }
+    reserved = last;
+    return true;
+}
+
+/*
  * Whether the fabric and the pool have answered since the controller
  * started: until they do, it cannot tell which of its ports are dark and
  * which memory bricks are down.
@@ -142,7 +184,8 @@ bool sdm_faults_sync(GError **errp)
         pool = memd_call(c, "{\"cmd\":\"query\"}", NULL, &pool_err);
         memd_close(c);
     }
-    if (pool && sync_bricks(pool, &pool_err)) {
+    if (pool && sync_bricks(pool, &pool_err) &&
+        reserve_lease_ids(pool, &pool_err)) {
         pool_seen = true;
     }
     if (fabric_err || pool_err) {

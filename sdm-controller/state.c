@@ -56,8 +56,8 @@ void sdm_state_close(SdmState *st)
     }
 }
 
-/* Run @sql with integer parameters; true if it changed exactly one row. */
-static bool exec_one(SdmState *st, const char *sql, const int64_t *args,
+/* Run @sql with integer parameters. */
+static bool exec_sql(SdmState *st, const char *sql, const int64_t *args,
                      int nargs, GError **errp)
 {
     sqlite3_stmt *stmt;
@@ -73,6 +73,16 @@ static bool exec_one(SdmState *st, const char *sql, const int64_t *args,
     sqlite3_finalize(stmt);
     if (rc != SQLITE_DONE) {
         return db_error(st, "write", errp);
+    }
+    return true;
+}
+
+/* The same; true if it changed exactly one row. */
+static bool exec_one(SdmState *st, const char *sql, const int64_t *args,
+                     int nargs, GError **errp)
+{
+    if (!exec_sql(st, sql, args, nargs, errp)) {
+        return false;
     }
     if (sqlite3_changes(st->db) != 1) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
@@ -129,6 +139,18 @@ bool sdm_state_set_memory_port(SdmState *st, int64_t id, unsigned port,
 
     return exec_one(st, "UPDATE allocation SET memory_port = ? WHERE id = ?",
                     args, 2, errp);
+}
+
+bool sdm_state_reserve_ids(SdmState *st, int64_t last, GError **errp)
+{
+    /* AUTOINCREMENT's counter; its row exists once an id was given. */
+    return exec_sql(st, "UPDATE sqlite_sequence SET seq = ?1"
+                    " WHERE name = 'allocation' AND seq < ?1", &last, 1,
+                    errp) &&
+           exec_sql(st, "INSERT INTO sqlite_sequence (name, seq)"
+                    " SELECT 'allocation', ?1 WHERE NOT EXISTS"
+                    " (SELECT 1 FROM sqlite_sequence"
+                    "  WHERE name = 'allocation')", &last, 1, errp);
 }
 
 bool sdm_state_remove(SdmState *st, int64_t id, GError **errp)

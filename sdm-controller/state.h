@@ -53,6 +53,11 @@ bool sdm_state_set_segment(SdmState *st, int64_t id, int64_t segment,
 bool sdm_state_set_memory_port(SdmState *st, int64_t id, unsigned port,
                                GError **errp);
 bool sdm_state_remove(SdmState *st, int64_t id, GError **errp);
+/*
+ * No new allocation gets an id up to @last: leases named after it
+ * (sdm-aID) may be a former database's, e.g. a persistent brick's.
+ */
+bool sdm_state_reserve_ids(SdmState *st, int64_t last, GError **errp);
 /* Every allocation, in id order (free with g_array_unref). */
 GArray *sdm_state_list(SdmState *st, GError **errp);
 

@@ -215,6 +215,55 @@ static void test_sdm(void **state)
     fuzz(state, FUZZ_SDM, "sdm.sock");
 }
 
+/* @line on @s, and its reply (any fd that comes with it closed). */
+static char *ask(int s, const char *line)
+{
+    int fd = -1;
+    char *reply;
+
+    assert_true(rack_wire_send(s, line, -1));
+    reply = rack_wire_recv(s, 1 << 20, &fd);
+    if (fd >= 0) {
+        close(fd);
+    }
+    assert_non_null(reply);
+    return reply;
+}
+
+/*
+ * A lease named after an allocation of another database (a persistent
+ * brick's, from an earlier rack) survives a new allocation's rollback:
+ * the controller gives no id a lease in the pool already carries.  Runs
+ * first, on the controller's new database.
+ */
+static void test_stale_lease(void **state)
+{
+    Rack *r = *state;
+    int s = connect_to(r, "pool/memd.sock");
+    g_autofree char *hello = ask(s, "{\"cmd\":\"hello\",\"client\":"
+                                 "\"sdm-a1\"}");
+    g_autofree char *alloc = ask(s, "{\"cmd\":\"alloc\",\"size\":"
+                                 "\"128M\",\"brick\":0}");
+    g_autoptr(JsonNode) st = call(r, "sdm.sock", "{\"cmd\":\"status\"}");
+    g_autoptr(JsonNode) at = call(r, "sdm.sock", "{\"cmd\":\"attach\","
+                                  "\"brick\":0,\"accelerator\":true}");
+    g_autofree char *query = ask(s, "{\"cmd\":\"query\"}");
+    g_autofree char *freed = NULL;
+
+    assert_non_null(strstr(alloc, "\"id\":1,"));
+    /* The attach fails (no compute brick runs) and is rolled back... */
+    assert_false(json_object_get_boolean_member(json_node_get_object(at),
+                                                "ok"));
+    /* ...but sdm-a1's lease is still there, and only it. */
+    if (!strstr(query, "\"segments\":[{\"id\":1,\"brick\":0,\"offset\":0,"
+                "\"size\":134217728,\"owner\":\"sdm-a1\"}]")) {
+        fail_msg("the pool holds %s", query);
+    }
+    freed = ask(s, "{\"cmd\":\"free\",\"segment\":1}");
+    assert_non_null(strstr(freed, "\"ok\":true"));
+    close(s);
+}
+
 /*
  * A client that sends half a line and waits blocks nobody else, and one
  * that sends a line longer than RACK_MAX_LINE without its end is told
@@ -255,6 +304,7 @@ static void test_half_line(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stale_lease),
         cmocka_unit_test(test_pool),
         cmocka_unit_test(test_fabric),
         cmocka_unit_test(test_accel),

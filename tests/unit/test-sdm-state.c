@@ -115,6 +115,32 @@ static void test_lifecycle(void **state)
 }
 
 /* What was committed survives the controller being killed. */
+/*
+ * Ids another database gave out (leases named sdm-aID) are not given
+ * again: in a new database, and in one that has given ids already;
+ * reserving fewer changes nothing.
+ */
+static void test_reserved_ids(void **state)
+{
+    Fixture *f = *state;
+    SdmState *st = sdm_state_open(f->db, NULL);
+    SdmAlloc a = alloc(0, 0, 128 << 20), b = alloc(0, 1, 128 << 20);
+    SdmAlloc c = alloc(1, 0, 128 << 20);
+
+    assert_true(sdm_state_reserve_ids(st, 5, NULL));
+    assert_true(sdm_state_add(st, &a, NULL));
+    assert_int_equal(a.id, 6);
+    assert_true(sdm_state_reserve_ids(st, 9, NULL));
+    assert_true(sdm_state_reserve_ids(st, 3, NULL));
+    assert_true(sdm_state_add(st, &b, NULL));
+    assert_int_equal(b.id, 10);
+    sdm_state_close(st);
+    st = sdm_state_open(f->db, NULL);
+    assert_true(sdm_state_add(st, &c, NULL));
+    assert_int_equal(c.id, 11);
+    sdm_state_close(st);
+}
+
 static void test_killed_writer(void **state)
 {
     Fixture *f = *state;
@@ -169,6 +195,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserved_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
     };

@@ -1,5 +1,6 @@
 /*
- * The compute bricks' QMP events, as they happen (docs/reliability.md).
+ * The compute bricks' QMP events and what their agents tell unasked, as
+ * they happen (docs/reliability.md).
  *
  * QEMU serves one client at a time on a QMP monitor, and RUN/brickN.qmp
  * is everyone's (the fabric, the launcher, the controller's own calls),
@@ -8,8 +9,17 @@
  * link change and fault the moment the RMC raises it: each is logged,
  * with the allocation it hit, and a link change makes the controller
  * read the fabric's and the pool's faults at once instead of at the next
- * poll.  A brick that is not there (yet, or any more) is tried again
- * every second.
+ * poll.
+ *
+ * The brick's SDM agent says what its guest sees on a second
+ * virtio-serial port, RUN/brickN.agent-events (guest/agent): a link lost
+ * or back under its memory, a fault, and memory the guest gave up, which
+ * the controller then frees.  That is what the controller of a real rack
+ * hears, which has no QMP.
+ *
+ * A brick that is not there (yet, or any more) is tried again every
+ * second, and so is freeing what a guest gave up while the fabric or the
+ * pool did not answer.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -19,20 +29,39 @@
 #include <gio/gunixsocketaddress.h>
 
 #include "controller.h"
+#include "dredbox/address-map.h"
+#include "dredbox/rmc-regs.h"
 #include "fault-log.h"
 #include "rack-json.h"
 
 #define RETRY_MS 1000
 
-typedef struct BrickEvents {
+typedef struct BrickEvents BrickEvents;
+
+/* A channel the controller holds open to each compute brick */
+typedef struct EventChannel {
+    const char *path;           /* sdm_run_path()'s format */
+    const char *greeting;       /* sent on connecting, or NULL */
+    void (*on_line)(BrickEvents *be, const char *line);
+} EventChannel;
+
+struct BrickEvents {
+    const EventChannel *channel;
     unsigned brick;
     GSocketConnection *conn;
     GDataInputStream *in;
     GCancellable *cancel;
     gint64 logged_fault_us;     /* the last fault logged: one per second */
-} BrickEvents;
+};
+
+/* A guest gave this memory up: to be freed once the fabric and pool answer. */
+typedef struct Released {
+    unsigned brick;
+    uint64_t port, memory, start, size;
+} Released;
 
 static GPtrArray *bricks;
+static GArray *released;
 
 static void read_next(BrickEvents *be);
 
@@ -117,7 +146,7 @@ static void on_fault(BrickEvents *be, JsonObject *data)
 }
 
 /* One line from QMP: an event (replies and greetings are not) */
-static void on_message(BrickEvents *be, const char *line)
+static void on_qmp_line(BrickEvents *be, const char *line)
 {
     g_autoptr(JsonParser) parser = json_parser_new();
     JsonObject *msg, *data;
@@ -135,6 +164,105 @@ static void on_message(BrickEvents *be, const char *line)
     }
 }
 
+/* Its allocation, if @r still names one that holds what the guest gave up */
+static bool released_allocation(const Released *r, SdmAlloc *out)
+{
+    g_autoptr(GArray) list = sdm_state_list(sdm.state, NULL);
+
+    for (guint i = 0; list && i < list->len; i++) {
+        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+
+        if (a->status == SDM_ALLOC_COMMITTED && a->rmc && !a->has_accel &&
+            a->compute == r->brick && a->compute_port == r->port &&
+            a->memory == r->memory && a->size == r->size &&
+            QUEUE_WINDOW_BASE + r->port * sdm_port_window(r->brick) ==
+            r->start) {
+            *out = *a;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Free what @r names; false to try again later. */
+static bool free_released(const Released *r)
+{
+    g_autoptr(GError) err = NULL;
+    SdmAlloc a;
+
+    if (!released_allocation(r, &a)) {
+        return true;            /* detached meanwhile, or never ours */
+    }
+    if (!sdm_faults_sync(&err) || !sdm_free(&a, &err)) {
+        rack_fault_log(sdm_fault_log(), "sdm", "cannot free allocation %"
+                       G_GINT64_FORMAT " yet: %s", a.id, err->message);
+        return false;
+    }
+    rack_fault_log(sdm_fault_log(), "sdm", "freed allocation %"
+                   G_GINT64_FORMAT ": brick%u's guest gave it up", a.id,
+                   r->brick);
+    return true;
+}
+
+/* Unsigned @s in @base (no sign, space, prefix or junk), at most @max */
+static bool agent_number(const char *s, guint base, guint64 max,
+                         guint64 *out)
+{
+    return g_ascii_string_to_unsigned(s, base, 0, max, out, NULL);
+}
+
+/*
+ * One line from the agent (guest/agent): "link PORT up|down BRICK START
+ * SIZE", "released PORT BRICK START SIZE" or "fault PORT REASON ADDR",
+ * START, SIZE and ADDR in hex.  Anything else is not trusted, and ignored.
+ */
+static void on_agent_line(BrickEvents *be, const char *line)
+{
+    g_auto(GStrv) w = g_strsplit(line, " ", 0);
+    guint n = g_strv_length(w);
+    bool link = n == 6 && !strcmp(w[0], "link");
+    bool rel = n == 5 && !strcmp(w[0], "released");
+    guint o = link ? 3 : 2;     /* where BRICK is */
+    g_autofree char *what = NULL;
+    Released r = { .brick = be->brick };
+    guint64 addr;
+    gint64 now = g_get_monotonic_time();
+
+    if (n < 2 || !agent_number(w[1], 10, RMC_MAX_PORTS - 1, &r.port)) {
+        return;
+    }
+    what = what_at(be->brick, r.port);
+    if ((link || rel) &&
+        (rel || !strcmp(w[2], "up") || !strcmp(w[2], "down")) &&
+        agent_number(w[o], 10, RACK_MAX_BRICKS - 1, &r.memory) &&
+        agent_number(w[o + 1], 16, G_MAXUINT64, &r.start) &&
+        agent_number(w[o + 2], 16, G_MAXUINT64 - r.start, &r.size) &&
+        r.size) {
+        rack_fault_log(sdm_fault_log(), "sdm", "hears from brick%u's agent:"
+                       " %s: memory brick %" G_GUINT64_FORMAT " range 0x%"
+                       G_GINT64_MODIFIER "x-0x%" G_GINT64_MODIFIER "x %s",
+                       be->brick, what, r.memory, (guint64)r.start,
+                       (guint64)(r.start + r.size - 1),
+                       rel ? "given up by the guest"
+                       : !strcmp(w[2], "up") ? "reachable again"
+                       : "unreachable: link down");
+        if (link) {
+            sdm_faults_poll_now();
+        } else if (!free_released(&r)) {
+            g_array_append_val(released, r);
+        }
+    } else if (n == 4 && !strcmp(w[0], "fault") &&
+               agent_number(w[3], 16, G_MAXUINT64, &addr) &&
+               now - be->logged_fault_us >= G_USEC_PER_SEC) {
+        /* A guest that keeps touching lost memory: one line a second */
+        be->logged_fault_us = now;
+        g_strcanon(w[2], "abcdefghijklmnopqrstuvwxyz-", '?');
+        rack_fault_log(sdm_fault_log(), "sdm", "hears from brick%u's agent:"
+                       " %s: %.32s fault at 0x%" G_GINT64_MODIFIER "x",
+                       be->brick, what, w[2], (guint64)addr);
+    }
+}
+
 static void on_line(GObject *src, GAsyncResult *res, gpointer opaque)
 {
     BrickEvents *be = opaque;
@@ -149,7 +277,7 @@ static void on_line(GObject *src, GAsyncResult *res, gpointer opaque)
         hang_up(be);            /* the brick is gone: tried again */
         return;
     }
-    on_message(be, line);
+    be->channel->on_line(be, line);
     read_next(be);
 }
 
@@ -162,19 +290,19 @@ static void read_next(BrickEvents *be)
 /* Connect to @be's monitor if it is there; quietly not if it is not. */
 static void try_connect(BrickEvents *be)
 {
-    g_autofree char *path = sdm_run_path("brick%u.events", be->brick);
+    g_autofree char *path = sdm_run_path(be->channel->path, be->brick);
     g_autoptr(GSocketClient) client = g_socket_client_new();
     g_autoptr(GSocketAddress) addr = g_unix_socket_address_new(path);
-    static const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n";
+    const char *hello = be->channel->greeting;
 
     be->conn = g_socket_client_connect(client, G_SOCKET_CONNECTABLE(addr),
                                        NULL, NULL);
     if (!be->conn) {
         return;
     }
-    if (!g_output_stream_write_all(
-            g_io_stream_get_output_stream(G_IO_STREAM(be->conn)), caps,
-            sizeof(caps) - 1, NULL, NULL, NULL)) {
+    if (hello && !g_output_stream_write_all(
+            g_io_stream_get_output_stream(G_IO_STREAM(be->conn)), hello,
+            strlen(hello), NULL, NULL, NULL)) {
         g_clear_object(&be->conn);
         return;
     }
@@ -193,18 +321,31 @@ static gboolean connect_all(gpointer unused)
             try_connect(be);
         }
     }
+    for (guint i = released->len; i-- > 0;) {
+        if (free_released(&g_array_index(released, Released, i))) {
+            g_array_remove_index(released, i);
+        }
+    }
     return G_SOURCE_CONTINUE;
 }
+
+static const EventChannel channels[] = {
+    { "brick%u.events", "{\"execute\":\"qmp_capabilities\"}\n", on_qmp_line },
+    { "brick%u.agent-events", NULL, on_agent_line },
+};
 
 void sdm_brick_events_watch(void)
 {
     bricks = g_ptr_array_new_with_free_func(g_free);
+    released = g_array_new(FALSE, FALSE, sizeof(Released));
     for (guint i = 0; i < sdm.graph->vertices->len; i++) {
         SdmVertex *v = g_ptr_array_index(sdm.graph->vertices, i);
 
-        if (v->kind == RACK_COMPUTE) {
+        for (guint c = 0; v->kind == RACK_COMPUTE && c < G_N_ELEMENTS(channels);
+             c++) {
             BrickEvents *be = g_new0(BrickEvents, 1);
 
+            be->channel = &channels[c];
             be->brick = v->id;
             g_ptr_array_add(bricks, be);
         }

@@ -130,6 +130,11 @@ void sdm_brick_events_watch(void);
 /* handlers.c: the requests */
 /* Where allocation @a is in the graph (ports, memory brick) */
 SdmPlacement sdm_placement_of(const SdmAlloc *a);
+/*
+ * Take down what allocation @a holds and forget it, once its user has let
+ * go of it; false if the database cannot forget it
+ */
+bool sdm_free(const SdmAlloc *a, GError **errp);
 /* The reply to @req, whose "cmd" is @cmd (line-server.h's LineHandler) */
 char *sdm_handle(JsonObject *req, const char *cmd, GError **errp);
 

@@ -348,12 +348,22 @@ static char *do_detach(JsonObject *req, GError **errp)
                     sdm_promised(a->compute, a->memory, -1), NULL);
         return NULL;
     }
-    sdm_steps_teardown(&ctx);
-    if (!sdm_state_remove(sdm.state, a->id, errp)) {
+    if (!sdm_free(a, errp)) {
         return NULL;
     }
-    sdm_reserve_release(sdm.graph, &ctx.pl, a->size);
     return rack_json_end(rack_json_reply_begin());
+}
+
+bool sdm_free(const SdmAlloc *a, GError **errp)
+{
+    AttachCtx ctx = { .alloc = *a, .pl = sdm_placement_of(a) };
+
+    sdm_steps_teardown(&ctx);
+    if (!sdm_state_remove(sdm.state, a->id, errp)) {
+        return false;
+    }
+    sdm_reserve_release(sdm.graph, &ctx.pl, a->size);
+    return true;
 }
 
 /* A segment the pool lends, from its query reply. */

@@ -20,6 +20,15 @@
  * accelerator queue behind PORT is closed to new jobs and has none left
  * running, libdredbox-accel.h) or "ID error " and what went wrong.
  *
+ * What the agent tells the controller unasked goes over a second port,
+ * "dredbox.agent-events", one line per event (hex without 0x):
+ *   link PORT up|down BRICK START_HEX SIZE_HEX   under PORT's memory
+ *   released PORT BRICK START_HEX SIZE_HEX       the guest gave it up
+ *   fault PORT REASON ADDR_HEX                   the RMC refused an access
+ * It learns them from the driver, which wakes it on each fault and link
+ * change (and it looks every second too).  Lines wait in the guest while
+ * no controller listens.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <ctype.h>
@@ -27,19 +36,23 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <glob.h>
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libdredbox-accel.h"
 
 #define PORT_NAME "dredbox.agent"
+#define EVENTS_NAME "dredbox.agent-events"
+#define MAX_PORTS 32            /* RMC_MAX_PORTS */
 
-/* The /dev node of the virtio-serial port named PORT_NAME. */
-static int open_channel(void)
+/* The /dev node of the virtio-serial port named @want, opened @flags. */
+static int open_channel(const char *want, int flags)
 {
     glob_t g;
     int fd = -1;
@@ -60,10 +73,10 @@ static int open_channel(void)
             name[strcspn(name, "\n")] = '\0';
         }
         fclose(f);
-        if (!strcmp(name, PORT_NAME)) {
+        if (!strcmp(name, want)) {
             snprintf(dev, sizeof(dev), "/dev/%.*s",
                      (int)(strchr(port, '/') - port), port);
-            fd = open(dev, O_RDWR);
+            fd = open(dev, flags);
         }
     }
     globfree(&g);
@@ -228,6 +241,173 @@ static int split(char *line, char **w, int max)
     return n;
 }
 
+/* A port as the driver's `ports` line shows it. */
+typedef struct Port {
+    bool link, attached;
+    unsigned long long brick, start, size, faults;
+    char last[48];              /* the last fault: "REASON@0xADDR" */
+} Port;
+
+static Port told[MAX_PORTS];    /* the ports as the controller knows them */
+static double fault_told_at[MAX_PORTS];
+static int ports_fd = -1, events_fd = -1;
+static char events[16384];      /* not yet sent */
+static size_t events_len;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Send what waits, as far as a controller listens. */
+static void flush_events(void)
+{
+    while (events_len) {
+        ssize_t n = write(events_fd, events, events_len);
+
+        if (n <= 0) {
+            return;             /* EAGAIN: nobody listens yet */
+        }
+        memmove(events, events + n, events_len - n);
+        events_len -= n;
+    }
+}
+
+static void event(const char *line)
+{
+    size_t n = strlen(line);
+
+    if (events_fd < 0) {
+        return;
+    }
+    if (events_len + n + 1 > sizeof(events)) {
+        fprintf(stderr, "dredbox-agent: no controller listens, event"
+                " dropped: %s\n", line);
+        return;
+    }
+    memcpy(events + events_len, line, n);
+    events[events_len + n] = '\n';
+    events_len += n + 1;
+    flush_events();
+}
+
+/* The driver's ports into @now[MAX_PORTS]; false if it cannot be read. */
+static bool read_ports(Port *now)
+{
+    char buf[8192], *save = NULL;
+    ssize_t n;
+
+    memset(now, 0, MAX_PORTS * sizeof(*now));
+    if (ports_fd < 0 && rmc_dir()) {
+        snprintf(buf, sizeof(buf), "%s/ports", rmc_dir());
+        ports_fd = open(buf, O_RDONLY);
+    }
+    if (ports_fd < 0 || lseek(ports_fd, 0, SEEK_SET) < 0) {
+        return false;
+    }
+    n = read(ports_fd, buf, sizeof(buf) - 1);
+    if (n < 0) {
+        return false;
+    }
+    buf[n] = '\0';
+    for (char *l = strtok_r(buf, "\n", &save); l;
+         l = strtok_r(NULL, "\n", &save)) {
+        unsigned long long p;
+        char *w[8];
+        int k = split(l, w, 8);
+        Port *x;
+
+        if (k < 2 || !number(w[0], 10, MAX_PORTS - 1, &p)) {
+            continue;
+        }
+        x = &now[p];
+        for (int i = 1; i < k; i++) {
+            char *v = strchr(w[i], '=');
+
+            if (!v) {
+                continue;
+            }
+            *v++ = '\0';
+            if (!strcmp(w[i], "link")) {
+                x->link = !strcmp(v, "up");
+            } else if (!strcmp(w[i], "brick")) {
+                x->attached = true;
+                x->brick = strtoull(v, NULL, 10);
+            } else if (!strcmp(w[i], "start")) {
+                x->start = strtoull(v, NULL, 0);
+            } else if (!strcmp(w[i], "size")) {
+                x->size = strtoull(v, NULL, 10);
+            } else if (!strcmp(w[i], "faults")) {
+                x->faults = strtoull(v, NULL, 10);
+            } else if (!strcmp(w[i], "last")) {
+                snprintf(x->last, sizeof(x->last), "%s", v);
+            }
+        }
+    }
+    return true;
+}
+
+/*
+ * Tell the controller what changed on the ports since it was last told:
+ * memory the guest gave up, a link under memory, faults (one a second per
+ * port: a guest that keeps touching lost memory faults on each access).
+ */
+static void watch(void)
+{
+    Port now[MAX_PORTS];
+    double t = now_s();
+    char line[160];
+
+    if (!read_ports(now)) {
+        return;
+    }
+    for (unsigned p = 0; p < MAX_PORTS; p++) {
+        Port *was = &told[p], *is = &now[p];
+
+        if (was->attached && (!is->attached || is->start != was->start)) {
+            snprintf(line, sizeof(line), "released %u %llu %llx %llx", p,
+                     was->brick, was->start, was->size);
+            event(line);
+        } else if (is->attached && is->link != was->link) {
+            snprintf(line, sizeof(line), "link %u %s %llu %llx %llx", p,
+                     is->link ? "up" : "down", is->brick, is->start,
+                     is->size);
+            event(line);
+        }
+        if (is->faults != was->faults && t - fault_told_at[p] < 1) {
+            is->faults = was->faults;   /* told at a later look */
+        } else if (is->faults != was->faults && strchr(is->last, '@')) {
+            char *at = strchr(is->last, '@');
+
+            snprintf(line, sizeof(line), "fault %u %.*s %llx", p,
+                     (int)(at - is->last), is->last,
+                     strtoull(at + 1, NULL, 0));
+            event(line);
+            fault_told_at[p] = t;
+        }
+        *was = *is;
+    }
+}
+
+/*
+ * After the agent itself attached or detached @port for the controller,
+ * the port's memory as it now is, which needs no telling.
+ */
+static void took(unsigned long long port)
+{
+    Port now[MAX_PORTS];
+
+    if (port < MAX_PORTS && read_ports(now)) {
+        now[port].faults = told[port].faults;
+        snprintf(now[port].last, sizeof(now[port].last), "%s",
+                 told[port].last);
+        told[port] = now[port];
+    }
+}
+
 static void handle(const char *line, char *reply, size_t len)
 {
     unsigned long long port, brick, off, size;
@@ -289,6 +469,7 @@ static void handle(const char *line, char *reply, size_t len)
     if (write_attr(attr, value, err, sizeof(err))) {
         snprintf(reply, len, "error %s", err);
     } else {
+        took(port);
         snprintf(reply, len, "ok");
     }
 }
@@ -319,41 +500,71 @@ static void answer(int fd, const char *line)
     }
 }
 
+/* Read what the controller sent on @fd and answer each whole request. */
+static bool serve(int fd)
+{
+    static char line[512];
+    static size_t have;
+    static bool dropping;       /* in a line too long to be a request */
+    ssize_t n = read(fd, line + have, sizeof(line) - 1 - have);
+    char *nl;
+
+    if (n <= 0) {
+        return false;
+    }
+    have += n;
+    while ((nl = memchr(line, '\n', have))) {
+        *nl = '\0';
+        if (!dropping) {
+            answer(fd, line);
+        }
+        dropping = false;
+        have -= nl + 1 - line;
+        memmove(line, nl + 1, have);
+    }
+    if (have == sizeof(line) - 1) {
+        /* Drop it, up to its newline still to come. */
+        have = 0;
+        dropping = true;
+    }
+    return true;
+}
+
 int main(void)
 {
-    char line[512];
-    size_t have = 0;
-    bool dropping = false;      /* in a line too long to be a request */
-    int fd = open_channel();
+    int fd = open_channel(PORT_NAME, O_RDWR);
+    bool idle = false;          /* no controller on the request channel */
+    double next_look = 0;
 
     if (fd < 0) {
         fprintf(stderr, "dredbox-agent: no virtio-serial port named "
                 PORT_NAME "\n");
         return 1;
     }
+    /* Without it (a brick set up by hand), nothing is told unasked. */
+    events_fd = open_channel(EVENTS_NAME, O_RDWR | O_NONBLOCK);
+    read_ports(told);
     for (;;) {
-        ssize_t n = read(fd, line + have, sizeof(line) - 1 - have);
-        char *nl;
+        /*
+         * With no client connected, the request channel polls as hung
+         * up at once: it is then looked at again in 50 ms.
+         */
+        struct pollfd p[2] = {
+            { .fd = idle ? -1 : fd, .events = POLLIN },
+            { .fd = ports_fd, .events = POLLPRI },
+        };
 
-        if (n <= 0) {
-            /* No controller connected: wait for one. */
-            usleep(50000);
-            continue;
+        poll(p, 2, idle ? 50 : 1000);
+        idle = false;
+        if (p[0].revents & POLLIN) {
+            idle = !serve(fd);
+        } else if (p[0].revents & (POLLHUP | POLLERR)) {
+            idle = true;
         }
-        have += n;
-        while ((nl = memchr(line, '\n', have))) {
-            *nl = '\0';
-            if (!dropping) {
-                answer(fd, line);
-            }
-            dropping = false;
-            have -= nl + 1 - line;
-            memmove(line, nl + 1, have);
+        if ((p[1].revents & (POLLPRI | POLLERR)) || now_s() >= next_look) {
+            watch();
+            next_look = now_s() + 1;
         }
-        if (have == sizeof(line) - 1) {
-            /* Drop it, up to its newline still to come. */
-            have = 0;
-            dropping = true;
-        }
+        flush_events();
     }
 }

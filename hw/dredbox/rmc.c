@@ -24,6 +24,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qapi/qapi-types-dredbox.h"
 #include "hw/qdev-properties.h"
 #include "dredbox/address-map.h"
 #include "rmc-internal.h"
@@ -315,6 +316,12 @@ static void rmc_class_init(ObjectClass *oc, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
     ResettableClass *rc = RESETTABLE_CLASS(oc);
+
+    /* QAPI's DredboxRmcFault is rmc-regs.h's from RMC_FAULT_UNMAPPED on. */
+    for (int i = RMC_FAULT_UNMAPPED; i < RMC_FAULT_REASONS; i++) {
+        g_assert(!strcmp(DredboxRmcFault_str(i - 1),
+                         rmc_fault_reason_name(i)));
+    }
 
     dc->desc = "dReDBox Remote Memory Controller";
     dc->realize = rmc_realize;

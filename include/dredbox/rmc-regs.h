@@ -137,5 +137,21 @@ static inline unsigned long long rmc_port_window(unsigned long long high_size,
 #define RMC_FAULT_NOT_ALLOCATED 4   /* translated offset not in a segment */
 #define RMC_FAULT_READ_ONLY     5   /* a write to a read-only segment */
 #define RMC_FAULT_POISONED      6   /* the page has an uncorrectable error */
+#define RMC_FAULT_REASONS       7
+
+/*
+ * The name of fault reason @reason: QAPI's DredboxRmcFault has the
+ * same names in the same order (checked when the RMC's class is set up),
+ * and the guest's driver logs them.
+ */
+static inline const char *rmc_fault_reason_name(unsigned reason)
+{
+    static const char *const name[RMC_FAULT_REASONS] = {
+        "none", "unmapped", "no-link", "wrong-brick", "not-allocated",
+        "read-only", "poisoned",
+    };
+
+    return reason < RMC_FAULT_REASONS ? name[reason] : "unknown";
+}
 
 #endif

@@ -6,14 +6,17 @@
 # touches the memory gets SIGBUS and the stock Debian kernel carries on.
 # With every port of the brick dark, a new request is refused with the
 # reason.  The controller hears the RMC's link change and fault from the
-# brick.  Repaired, the link comes back by itself and the other
+# brick, and from the brick's agent, which the guest's driver told the
+# range it lost.  Repaired, the link comes back by itself and the other
 # process finds every byte it wrote.  A cut at the memory brick's end
 # is re-routed by the controller over a spare port.  Then the memory brick itself
 # fails: it is DRAM, so after the repair that process reads zeroes.
-# Last, a page of the memory brick is poisoned: the process reading it
-# gets SIGBUS.
+# A page of the memory brick is poisoned: the process reading it
+# gets SIGBUS.  The pool is killed and restarted under the memory.  Last,
+# the memory brick fails for good: the guest gives up the memory it can no
+# longer reach, and the controller frees it.
 . "$(dirname "$0")/lib.sh"
-plan 40
+plan 45
 
 rack_up faults
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/faults-up.log")" 1
@@ -30,6 +33,7 @@ brick_run "$RUN" 0 "cat /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes"
 node=$(echo "$FACTS" | sed -n 's/^tray-local=//p')
 "$CTL" attach --brick 0 --size 256M --path rmc > "$LOGDIR/faults-attach.log" 2>&1
 cp=$(alloc '."compute-port"')
+m=$(alloc .memory)
 other=$((1 - cp))
 # Holder A keeps 32 MiB for the end; holder B touches its 8 MiB on the
 # cut link, its exit status in /tmp/b.rc.
@@ -62,6 +66,14 @@ brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch | tr ' ' '\n' | sort -n | tai
 check_value "the process touching the lost memory gets SIGBUS" "$(fact B_RC)" 135
 check_value "the controller heard the brick's link go down and the fault, as they happened" \
     "$(grep -c "Z sdm hears allocation $(alloc .id) (brick0's RMC port $cp): \(link down\|read fault (no-link) at 0x[0-9a-f]*\)$" "$RUN/faults.log")" 2
+agent_heard() {    # agent_heard WHAT: the controller logged it from brick 0's agent
+    grep -c "Z sdm hears from brick0's agent: allocation $(alloc .id) (brick0's RMC port $cp): $1$" "$RUN/faults.log"
+}
+wait_for 10 [ "$(agent_heard "no-link fault at 0x[0-9a-f]*")" = 1 ]
+check_value "the agent told the controller the range lost and the fault" \
+    "$(agent_heard "memory brick $m range 0x[0-9a-f]*-0x[0-9a-f]* unreachable: link down")/$(agent_heard "no-link fault at 0x[0-9a-f]*")" 1/1
+brick_run "$RUN" 0 "echo LOST=\$(dmesg | grep -c 'dredbox-rmc.*port $cp: memory brick $m range 0x[0-9a-f]*-0x[0-9a-f]* unreachable: link down'); echo FAULT=\$(dmesg | grep -c 'dredbox-rmc.*port $cp: no-link fault at 0x[0-9a-f]*, in memory brick $m range')"
+check_value "which the guest's driver reported, with the range" "$(fact LOST)/$(fact FAULT)" 1/1
 brick_run "$RUN" 0 "pidof numa-touch | wc -w; echo KERNEL=\$(uname -r)"
 check_value "the kernel and the other process carry on" \
     "$(echo "$FACTS" | head -n1)/$(fact KERNEL | grep -c .)/$(grep -c 'Kernel panic\|Internal error' "$RUN/brick0.log")" "1/1/0"
@@ -87,7 +99,6 @@ check_value "the other process finds every byte it wrote" "$(fact TOUCH_VERIFIED
 # The cable at the memory brick's end is cut.  The brick has a spare
 # port: the controller re-routes the circuit over it, and the data, which
 # never left the brick, serves again without a repair.
-m=$(alloc .memory)
 mp=$(alloc '."memory-port"')
 "$RACK" fail cable "memory$m.port$mp" > /dev/null
 wait_for 30 [ "$(alloc '."memory-port"')" != "$mp" ]
@@ -137,6 +148,9 @@ check_value "its RMC lists it" \
 brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch | tr ' ' '\n' | sort -n | tail -n1); while [ ! -e /tmp/c.rc ]; do sleep 0.2; done; cat /tmp/c.rc; echo ALIVE=yes"
 check_value "the process reading the poisoned page gets SIGBUS, the kernel carries on" \
     "$(fact C_RC) $(fact ALIVE) $(grep -c 'Kernel panic\|Internal error' "$RUN/brick0.log")" "135 yes 0"
+wait_for 10 [ "$(agent_heard "poisoned fault at 0x[0-9a-f]*")" = 1 ]
+check_value "the agent told the controller" \
+    "$(agent_heard "poisoned fault at 0x[0-9a-f]*")" 1
 "$RACK" repair page "$m" $((base + at)) > /dev/null
 check_value "dredbox-rack repair page clears it" \
     "$(qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' | jq -c ".return.segments[0].poisoned")" "[]"
@@ -163,9 +177,21 @@ brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VE
 check_value "the bricks use it again at once, and the memory is still intact" \
     "$rc/$(fact TOUCH_VERIFIED)" 0/4096
 
+# The memory brick fails for good.  Nothing in the guest uses the memory
+# any more: the guest gives it up, and the controller frees it.
 brick_run "$RUN" 0 "kill \$(pidof numa-touch)"
-"$CTL" detach --brick 0 > "$LOGDIR/faults-detach.log" 2>&1
-check_value "detach gives everything back" "$?/$(circuits)/$(rack_pool_used)" "0/0/0"
+id=$(alloc .id)
+"$RACK" fail memory-brick "$m" > /dev/null
+wait_for 10 [ "$(link_up "$cp")" = false ]
+brick_run "$RUN" 0 "cd /sys/bus/platform/drivers/dredbox-rmc/*rmc* && echo $cp > detach && echo GAVE_UP=yes"
+check_value "the guest gives up the memory it can no longer reach" \
+    "$(fact GAVE_UP)/$(grep -c 'Kernel panic\|Internal error' "$RUN/brick0.log")" yes/0
+wait_for 15 [ "$(rack_pool_used)" = 0 ]
+check_value "the controller frees it: no allocation, circuit or lease is left" \
+    "$("$CTL" --json status | jq '.allocations | length')/$(circuits)/$(rack_pool_used)" "0/0/0"
+check_value "the fault log says the guest gave it up, and it was freed" \
+    "$(grep -c "Z sdm hears from brick0's agent: allocation $id (brick0's RMC port $cp): memory brick $m range 0x[0-9a-f]*-0x[0-9a-f]* given up by the guest$\|Z sdm freed allocation $id: brick0's guest gave it up$" "$RUN/faults.log")" 2
+"$RACK" repair memory-brick "$m" > /dev/null
 check_value "the fault log says when each fault and repair happened" \
     "$(sed -n 's/^[0-9-]*T[0-9:.]*Z fabric \(cut\|restored\|failed\|repaired\) .*/\1/p' "$RUN/faults.log" | tr '\n' ' ')" \
     "cut failed repaired restored cut restored "

@@ -8,6 +8,10 @@
  * removes it, and only then clears the NetPort entry: the RMC's table and
  * the kernel's view of physical memory never disagree.  A failing step
  * undoes the earlier ones.  Interface: sysfs attributes of the device.
+ *
+ * A fault or a link change raises the RMC's interrupt: the driver logs
+ * the range it hit, clears the port's latch and wakes whoever polls
+ * `ports` (the SDM agent, which tells the controller).
  */
 #include <linux/io.h>
 #include <linux/interrupt.h>
@@ -17,22 +21,31 @@
 #include <linux/mutex.h>
 #include <linux/of.h>
 #include <linux/platform_device.h>
+#include <linux/spinlock.h>
 
 #include "dredbox/latency-class.h"
 #include "dredbox/rmc-regs.h"
 
-#define IRQS		RMC_IRQ_FAULT	/* the interrupt causes handled here */
+/* the interrupt causes handled here */
+#define IRQS		(RMC_IRQ_FAULT | RMC_IRQ_LINK)
 
+/* Written under rmc.lock and rmc.irq_lock, read under either. */
 struct rmc_port {
 	bool attached;
 	u16 brick;
 	u64 start, size;
 	int nid;
+	/* the interrupt handler's, under rmc.irq_lock */
+	bool link;
+	u32 fault_reason;	/* of the last fault, RMC_FAULT_* */
+	u64 fault_addr;
 };
 
 struct rmc {
+	struct device *dev;
 	void __iomem *regs;
-	struct mutex lock;
+	struct mutex lock;	/* attach, detach */
+	spinlock_t irq_lock;
 	unsigned int nports;
 	u64 high_base, high_size;
 	u64 port_window;	/* port p's memory: high_base + p * this */
@@ -55,6 +68,31 @@ static void wr64(struct rmc *r, u32 off, u64 v)
 {
 	wr(r, off, lower_32_bits(v));
 	wr(r, off + 4, upper_32_bits(v));
+}
+
+static u64 rd64(struct rmc *r, u32 off)
+{
+	return rd(r, off) | (u64)rd(r, off + 4) << 32;
+}
+
+static u32 port_reg(unsigned int p, u32 reg)
+{
+	return RMC_WIDE_BASE + p * RMC_WIDE_STRIDE + reg;
+}
+
+/* Publish port @p's range (or that it has none) to the interrupt handler. */
+static void port_set(struct rmc *r, unsigned int p, bool attached, u16 brick,
+		     u64 start, u64 size, int nid)
+{
+	struct rmc_port *port = &r->port[p];
+
+	spin_lock_irq(&r->irq_lock);
+	port->attached = attached;
+	port->brick = brick;
+	port->start = start;
+	port->size = size;
+	port->nid = nid;
+	spin_unlock_irq(&r->irq_lock);
 }
 
 static void entry_clear(struct rmc *r, unsigned int p)
@@ -131,8 +169,7 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *a,
 		goto out;
 	/* Memory behind a port without a circuit would fault at first use. */
 	ret = -ENOLINK;
-	if (!(rd(r, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE + RMC_WIDE_STATUS) &
-	      RMC_STATUS_LINK))
+	if (!(rd(r, port_reg(p, RMC_WIDE_STATUS)) & RMC_STATUS_LINK))
 		goto out;
 	status = entry_set(r, p, brick, start, size, off);
 	ret = -EINVAL;
@@ -150,7 +187,7 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *a,
 		entry_clear(r, p);
 		goto out;
 	}
-	*port = (struct rmc_port) { true, brick, start, size, nid };
+	port_set(r, p, true, brick, start, size, nid);
 	__module_get(THIS_MODULE);	/* the memory outlives no driver */
 	dev_info(dev, "port %u: %llu MiB of memory brick %u in node %d (%s)\n",
 		 p, size >> 20, brick, nid, dredbox_class_name(c));
@@ -184,7 +221,7 @@ static ssize_t detach_store(struct device *dev, struct device_attribute *a,
 		goto out;
 	}
 	entry_clear(r, p);
-	port->attached = false;
+	port_set(r, p, false, 0, 0, 0, NUMA_NO_NODE);
 	module_put(THIS_MODULE);
 	dev_info(dev, "port %u: detached\n", p);
 	ret = count;
@@ -199,22 +236,27 @@ static ssize_t ports_show(struct device *dev, struct device_attribute *a,
 	struct rmc *r = dev_get_drvdata(dev);
 	int len = 0;
 
-	mutex_lock(&r->lock);
 	for (unsigned int p = 0; p < r->nports; p++) {
-		struct rmc_port *port = &r->port[p];
-		u32 st = rd(r, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE +
-			       RMC_WIDE_STATUS);
+		struct rmc_port port;
+		u32 st = rd(r, port_reg(p, RMC_WIDE_STATUS));
+		u32 faults = rd(r, port_reg(p, RMC_WIDE_FAULTS));
 
+		spin_lock_irq(&r->irq_lock);
+		port = r->port[p];
+		spin_unlock_irq(&r->irq_lock);
 		len += sysfs_emit_at(buf, len, "%u link=%s", p,
 				     st & RMC_STATUS_LINK ? "up" : "down");
-		if (port->attached)
+		if (port.attached)
 			len += sysfs_emit_at(buf, len, " brick=%u start=%#llx"
-					     " size=%llu node=%d", port->brick,
-					     port->start, port->size, port->nid);
-		len += sysfs_emit_at(buf, len, "%s\n", st & RMC_STATUS_FAULT
-				     ? " fault" : "");
+					     " size=%llu node=%d", port.brick,
+					     port.start, port.size, port.nid);
+		if (faults)
+			len += sysfs_emit_at(buf, len, " faults=%u last=%s@%#llx",
+					     faults, rmc_fault_reason_name(
+						     port.fault_reason),
+					     port.fault_addr);
+		len += sysfs_emit_at(buf, len, "\n");
 	}
-	mutex_unlock(&r->lock);
 	return len;
 }
 
@@ -250,6 +292,40 @@ static struct attribute *rmc_attrs[] = {
 };
 ATTRIBUTE_GROUPS(rmc);
 
+/* What changed on port @p: logged, with the range it hit. */
+static void port_check(struct rmc *r, unsigned int p)
+{
+	struct rmc_port *port = &r->port[p];
+	u32 st = rd(r, port_reg(p, RMC_WIDE_STATUS));
+	bool link = st & RMC_STATUS_LINK;
+
+	if (link != port->link) {
+		port->link = link;
+		if (port->attached)
+			dev_warn(r->dev, "port %u: memory brick %u range %#llx-%#llx %s\n",
+				 p, port->brick, port->start,
+				 port->start + port->size - 1,
+				 link ? "reachable again"
+				      : "unreachable: link down");
+	}
+	if (!(st & RMC_STATUS_FAULT))
+		return;
+	port->fault_reason = rd(r, port_reg(p, RMC_WIDE_FAULT_REASON));
+	port->fault_addr = rd64(r, port_reg(p, RMC_WIDE_FAULT_ADDR));
+	/* Cleared, the latch takes the next fault, and so do we. */
+	wr(r, port_reg(p, RMC_WIDE_FAULT_CLEAR), 1);
+	atomic_inc(&r->faults);
+	if (port->attached)
+		dev_warn_ratelimited(r->dev, "port %u: %s fault at %#llx, in memory brick %u range %#llx-%#llx\n",
+				     p, rmc_fault_reason_name(port->fault_reason),
+				     port->fault_addr, port->brick, port->start,
+				     port->start + port->size - 1);
+	else
+		dev_warn_ratelimited(r->dev, "port %u: %s fault at %#llx\n", p,
+				     rmc_fault_reason_name(port->fault_reason),
+				     port->fault_addr);
+}
+
 /* Only the causes in IRQS are enabled, so only they are acknowledged. */
 static irqreturn_t rmc_irq(int irq, void *data)
 {
@@ -258,9 +334,13 @@ static irqreturn_t rmc_irq(int irq, void *data)
 
 	if (!st)
 		return IRQ_NONE;
+	/* Acknowledged first: a change while the ports are read raises it again. */
 	wr(r, RMC_IRQ_STATUS, st);
-	if (st & RMC_IRQ_FAULT)
-		atomic_inc(&r->faults);
+	spin_lock(&r->irq_lock);
+	for (unsigned int p = 0; p < r->nports; p++)
+		port_check(r, p);
+	spin_unlock(&r->irq_lock);
+	sysfs_notify(&r->dev->kobj, NULL, "ports");
 	return IRQ_HANDLED;
 }
 
@@ -276,7 +356,9 @@ static int rmc_probe(struct platform_device *pdev)
 	r = devm_kzalloc(dev, sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
+	r->dev = dev;
 	mutex_init(&r->lock);
+	spin_lock_init(&r->irq_lock);
 	/*
 	 * Mapped without claiming the region: user space drives accelerator
 	 * doorbells on other ports through /dev/mem (libdredbox-accel), which
@@ -306,11 +388,17 @@ static int rmc_probe(struct platform_device *pdev)
 		for (int c = 0; c < DREDBOX_CLASSES; c++)
 			r->class_node[c] = node_possible(nodes[c]) ? nodes[c]
 								   : NUMA_NO_NODE;
+	for (unsigned int p = 0; p < r->nports; p++) {
+		r->port[p].nid = NUMA_NO_NODE;
+		r->port[p].link = rd(r, port_reg(p, RMC_WIDE_STATUS)) &
+				  RMC_STATUS_LINK;
+	}
 	platform_set_drvdata(pdev, r);
-	irq = platform_get_irq(pdev, 0);
+	irq = (rd(r, RMC_CAP) & RMC_CAP_IRQ) ? platform_get_irq(pdev, 0)
+					      : -ENXIO;
 	if (irq >= 0 && !devm_request_irq(dev, irq, rmc_irq, 0, "dredbox-rmc",
 					  r))
-		wr(r, RMC_IRQ_ENABLE, IRQS);
+		wr(r, RMC_IRQ_ENABLE, rd(r, RMC_IRQ_ENABLE) | IRQS);
 	dev_info(dev, "%u ports of %llu GiB, nodes %d/%d/%d for tray-local/"
 		 "rack-local/inter-rack memory\n", r->nports,
 		 r->port_window >> 30, r->class_node[0], r->class_node[1],

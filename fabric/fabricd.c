@@ -4,7 +4,9 @@
  *  - optical circuit switch: cross-connects between the optical ports the
  *    rack file cables to bricks; when a circuit from a compute brick's
  *    memory port to a memory brick comes up or goes down, the brick's RMC
- *    is told over its QMP socket (RUN/brick<ID>.qmp);
+ *    is told over its QMP socket (RUN/brick<ID>.qmp), and so is every
+ *    compute brick when a memory brick fails or is repaired (the memory
+ *    of it that bricks map directly);
  *  - electrical packet switch: a learning L2 switch between the bricks'
  *    NICs, over UNIX datagram sockets (QEMU -netdev dgram), no root needed;
  *  - control interface (the source's S1/S2): RUN/fabric.sock, one JSON
@@ -85,6 +87,17 @@ static char *brick_qmp(unsigned id)
     return g_strdup_printf("%s/brick%u.qmp", run_dir, id);
 }
 
+/* Have compute brick @id run QMP @command, in order, off the main loop */
+static void tell_brick(unsigned id, char *endpoint, char *command)
+{
+    Notice *n = g_new0(Notice, 1);
+
+    n->endpoint = endpoint;
+    n->qmp = brick_qmp(id);
+    n->command = command;
+    g_thread_pool_push(notifier, n, NULL);
+}
+
 /* A circuit changed: tell the compute brick at either end. */
 static void link_changed(void *opaque, unsigned a, unsigned b, bool up)
 {
@@ -92,7 +105,6 @@ static void link_changed(void *opaque, unsigned a, unsigned b, bool up)
 
     for (int i = 0; i < 2; i++) {
         RackCable *c = ends[i], *o = ends[!i];
-        Notice *n;
         char *cmd;
 
         if (!c || c->brick->kind != RACK_COMPUTE) {
@@ -114,11 +126,29 @@ static void link_changed(void *opaque, unsigned a, unsigned b, bool up)
             rack_json_member_int(b, "port", c->brick_port);
             cmd = rack_json_qmp_end(b);
         }
-        n = g_new0(Notice, 1);
-        n->endpoint = rack_endpoint_name(c);
-        n->qmp = brick_qmp(c->brick->id);
-        n->command = cmd;
-        g_thread_pool_push(notifier, n, NULL);
+        tell_brick(c->brick->id, rack_endpoint_name(c), cmd);
+    }
+}
+
+/*
+ * Memory brick @id failed or was repaired: every compute brick loses, or
+ * finds again, the memory of it that it maps directly (the virtio-mem
+ * path), which no circuit carries.
+ */
+static void memory_reachable(unsigned id, bool up)
+{
+    for (guint i = 0; i < rack->bricks->len; i++) {
+        RackBrick *b = g_ptr_array_index(rack->bricks, i);
+        JsonBuilder *jb;
+
+        if (b->kind != RACK_COMPUTE) {
+            continue;
+        }
+        jb = rack_json_qmp("dredbox-remote-memory-set-reachable");
+        rack_json_member_int(jb, "brick", id);
+        rack_json_member_bool(jb, "reachable", up);
+        tell_brick(b->id, g_strdup_printf("compute%u", b->id),
+                   rack_json_qmp_end(jb));
     }
 }
 
@@ -380,6 +410,7 @@ typedef struct FaultTarget {
     OcsFault fault;
     GArray *ports;          /* unsigned */
     char *name;             /* for the log and refusals */
+    RackBrick *brick;       /* a brick's fault: which */
 } FaultTarget;
 
 static void fault_target_clear(FaultTarget *t)
@@ -390,16 +421,17 @@ static void fault_target_clear(FaultTarget *t)
 }
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(FaultTarget, fault_target_clear)
 
-/* Every cable of brick @name ("memory1"); false if it has none. */
-static bool brick_ports(const char *name, GArray *ports)
+/* Every cable of brick @name ("memory1") and the brick; false if none. */
+static bool brick_ports(const char *name, GArray *ports, RackBrick **brick)
 {
     for (guint i = 0; i < rack->cables->len; i++) {
         RackCable *c = g_ptr_array_index(rack->cables, i);
-        g_autofree char *brick = g_strdup_printf(
+        g_autofree char *its = g_strdup_printf(
             "%s%u", rack_kind_name(c->brick->kind), c->brick->id);
 
-        if (!strcmp(brick, name)) {
+        if (!strcmp(its, name)) {
             g_array_append_val(ports, c->switch_port);
+            *brick = c->brick;
         }
     }
     return ports->len > 0;
@@ -456,7 +488,7 @@ static bool fault_target(JsonObject *req, FaultTarget *t, GError **errp)
         if (!rack_json_get_str(req, "brick", &brick, errp)) {
             return false;
         }
-        if (!brick_ports(brick, t->ports)) {
+        if (!brick_ports(brick, t->ports, &t->brick)) {
             g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
                         "no brick \"%s\" is cabled to the optical switch",
                         brick);
@@ -502,6 +534,9 @@ static bool set_fault(JsonObject *req, bool fail, GError **errp)
         rack_fault_log(fault_log, "fabric", "%s %s: its optical ports are"
                        " %s", t.name, fail ? "down" : "up",
                        fail ? "dark" : "lit");
+        if (t.brick->kind == RACK_MEMORY) {
+            memory_reachable(t.brick->id, !fail);
+        }
     } else {
         rack_fault_log(fault_log, "fabric", "%s %s", fail
                        ? (t.fault == OCS_FAULT_CABLE ? "cut" : "failed")

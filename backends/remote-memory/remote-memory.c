@@ -17,6 +17,11 @@
  * deleted or QEMU exits; if QEMU dies, they stay leased to its client name
  * until the controller releases them.
  *
+ * When its memory brick fails, the memory becomes unreachable: a region
+ * that refuses every access is laid over it in guest memory, so the CPU
+ * takes a synchronous external abort, and taken away on repair.  The
+ * memory itself stays mapped: what it holds is the pool's to keep.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -66,6 +71,8 @@ struct HostMemoryBackendRemote {
     RamDiscardListener rdl;
     RamDiscardManager *rdm;
     Notifier exit_notifier;
+    /* laid over the memory while its brick is unreachable */
+    MemoryRegion unreachable;
 };
 
 /* Who watches where on-demand memory is (remote-memory.h). */
@@ -256,7 +263,9 @@ static void remote_region_del(MemoryListener *l, MemoryRegionSection *s)
     HostMemoryBackendRemote *r = container_of(l, HostMemoryBackendRemote,
                                               listener);
 
-    if (s->mr != &MEMORY_BACKEND(r)->mr || !r->rdm) {
+    /* Hidden while unreachable is not gone: the device still plugs it. */
+    if (s->mr != &MEMORY_BACKEND(r)->mr || !r->rdm ||
+        memory_region_is_mapped(s->mr)) {
         return;
     }
     ram_discard_manager_unregister_listener(r->rdm, &r->rdl);
@@ -362,6 +371,67 @@ static void remote_exit_notify(Notifier *n, void *data)
                                   exit_notifier));
 }
 
+static MemTxResult remote_unreachable_read(void *opaque, hwaddr addr,
+                                           uint64_t *data, unsigned size,
+                                           MemTxAttrs attrs)
+{
+    *data = 0;
+    return MEMTX_DECODE_ERROR;
+}
+
+static MemTxResult remote_unreachable_write(void *opaque, hwaddr addr,
+                                            uint64_t data, unsigned size,
+                                            MemTxAttrs attrs)
+{
+    return MEMTX_DECODE_ERROR;
+}
+
+static const MemoryRegionOps remote_unreachable_ops = {
+    .read_with_attrs = remote_unreachable_read,
+    .write_with_attrs = remote_unreachable_write,
+    .endianness = DEVICE_NATIVE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+};
+
+typedef struct RemoteReach {
+    uint32_t brick;
+    bool reachable;
+} RemoteReach;
+
+static int remote_set_reachable_one(Object *obj, void *opaque)
+{
+    HostMemoryBackendRemote *r = (HostMemoryBackendRemote *)
+        object_dynamic_cast(obj, TYPE_MEMORY_BACKEND_REMOTE);
+    RemoteReach *want = opaque;
+    MemoryRegion *mr, *over;
+
+    /* On-demand memory of any brick may be in several: not followed. */
+    if (!r || !r->pc || (r->on_demand && !r->has_brick) ||
+        (r->on_demand ? r->brick : r->seg.brick) != want->brick) {
+        return 0;
+    }
+    mr = &MEMORY_BACKEND(r)->mr;
+    over = &r->unreachable;
+    if (!mr->container || memory_region_is_mapped(over) != want->reachable) {
+        return 0;       /* not in guest memory, or already so */
+    }
+    if (want->reachable) {
+        memory_region_del_subregion(over->container, over);
+    } else {
+        memory_region_add_subregion_overlap(mr->container, mr->addr, over,
+                                            mr->priority + 1);
+    }
+    return 0;
+}
+
+void dredbox_remote_memory_set_reachable(uint32_t brick, bool reachable)
+{
+    RemoteReach want = { brick, reachable };
+
+    object_child_foreach_recursive(object_get_root(),
+                                   remote_set_reachable_one, &want);
+}
+
 static bool remote_backend_memory_alloc(HostMemoryBackend *backend,
                                         Error **errp)
 {
@@ -403,6 +473,9 @@ static bool remote_backend_memory_alloc(HostMemoryBackend *backend,
         r->pc = NULL;
         return false;
     }
+    memory_region_init_io(&r->unreachable, OBJECT(r),
+                          &remote_unreachable_ops, r, "unreachable-memory",
+                          backend->size);
     r->exit_notifier.notify = remote_exit_notify;
     qemu_add_exit_notifier(&r->exit_notifier);
     return true;
@@ -413,6 +486,10 @@ static void remote_backend_finalize(Object *obj)
     HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(obj);
 
     if (r->pc) {
+        if (memory_region_is_mapped(&r->unreachable)) {
+            memory_region_del_subregion(r->unreachable.container,
+                                        &r->unreachable);
+        }
         qemu_remove_exit_notifier(&r->exit_notifier);
         if (r->listener.region_add) {
             memory_listener_unregister(&r->listener);

@@ -12,11 +12,13 @@
 # is re-routed by the controller over a spare port.  Then the memory brick itself
 # fails: it is DRAM, so after the repair that process reads zeroes.
 # A page of the memory brick is poisoned: the process reading it
-# gets SIGBUS.  The pool is killed and restarted under the memory.  Last,
-# the memory brick fails for good: the guest gives up the memory it can no
-# longer reach, and the controller frees it.
+# gets SIGBUS.  The pool is killed and restarted under the memory.  The
+# memory brick fails again with memory of it on the virtio-mem path:
+# touching that is SIGBUS too.  Last, the memory brick fails for good: the
+# guest gives up the memory it can no longer reach, and the controller
+# frees it.
 . "$(dirname "$0")/lib.sh"
-plan 45
+plan 49
 
 rack_up faults
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/faults-up.log")" 1
@@ -177,10 +179,30 @@ brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VE
 check_value "the bricks use it again at once, and the memory is still intact" \
     "$rc/$(fact TOUCH_VERIFIED)" 0/4096
 
-# The memory brick fails for good.  Nothing in the guest uses the memory
-# any more: the guest gives it up, and the controller frees it.
+# Memory of the same brick on the default virtio-mem path, which QEMU
+# maps directly: while the brick is down, it faults too.
 brick_run "$RUN" 0 "kill \$(pidof numa-touch)"
 id=$(alloc .id)
+out=$("$CTL" attach --brick 0 --size 128M --memory "$m" 2>&1)
+vid=$(echo "$out" | sed -n 's/^allocation \([0-9]*\):.*/\1/p')
+vnode=$(qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-memory-map"}' |
+    jq ".return[] | select(.kind == \"virtio-mem\" and .brick == $m) | .node")
+brick_run "$RUN" 0 "(numa-touch $vnode 16 hold > /tmp/v; echo V_RC=\$? > /tmp/v.rc) & while ! grep -q TOUCH_VERIFIED /tmp/v; do sleep 0.2; done; cat /tmp/v"
+check_value "a process holds virtio-mem memory of memory brick $m (node $vnode)" \
+    "$(fact TOUCH_ON_NODE) $(fact TOUCH_VERIFIED)" "4096 4096"
+"$RACK" fail memory-brick "$m" > /dev/null
+wait_for 10 [ "$(link_up "$cp")" = false ]
+brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ ! -e /tmp/v.rc ]; do sleep 0.2; done; cat /tmp/v.rc; echo ALIVE=yes"
+check_value "with the brick down, touching it is SIGBUS, and the kernel carries on" \
+    "$(fact V_RC) $(fact ALIVE) $(grep -c 'Kernel panic\|Internal error' "$RUN/brick0.log")" "135 yes 0"
+check_value "the controller shows that allocation degraded" \
+    "$("$CTL" --json status | jq -r ".allocations[] | select(.id == $vid) | .degraded" | grep -c "memory brick $m is down\|its brick is down")" 1
+"$RACK" repair memory-brick "$m" > /dev/null
+"$CTL" detach --brick 0 --allocation "$vid" > "$LOGDIR/faults-vmem-detach.log" 2>&1
+check_value "repaired, the guest gives that memory back" "$?" 0
+
+# The memory brick fails for good.  Nothing in the guest uses the memory
+# any more: the guest gives it up, and the controller frees it.
 "$RACK" fail memory-brick "$m" > /dev/null
 wait_for 10 [ "$(link_up "$cp")" = false ]
 brick_run "$RUN" 0 "cd /sys/bus/platform/drivers/dredbox-rmc/*rmc* && echo $cp > detach && echo GAVE_UP=yes"

@@ -2,7 +2,8 @@
  * qtest for memory-backend-remote: guest RAM taken from a real pool
  * daemon (dredbox-memd).  Shared contents between two QEMU processes,
  * read-only grants, latency classes as NUMA distances, run-time
- * object-add/object-del and hot-plugged virtio-mem, and the errors for
+ * object-add/object-del and hot-plugged virtio-mem, memory made
+ * unreachable and reachable again, and the errors for
  * every way of asking wrongly, none of which may leak pool memory.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
@@ -108,6 +109,49 @@ static void test_shared_node(void)
     qtest_quit(b);
     g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 256 * MiB);
     qtest_quit(a);
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 0);
+    dredbox_pool_stop(pool);
+}
+
+static void set_reachable(QTestState *qts, unsigned brick, bool reachable)
+{
+    qobject_unref(qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'dredbox-remote-memory-set-reachable', 'arguments':"
+        " {'brick': %u, 'reachable': %i}}", brick, reachable));
+}
+
+/*
+ * dredbox-remote-memory-set-reachable: while memory brick 1 is failed,
+ * the node it backs refuses every access (reads 0 here, as a qtest does
+ * not take the abort; writes are lost); another brick's failure does not
+ * touch it; repaired, it holds what it held.  Nothing leaks.
+ */
+static void test_unreachable(void)
+{
+    DredboxPool *pool = dredbox_pool_start(two_bricks);
+    g_autofree char *args = remote_node_args(pool, 256, ",brick=1");
+    QTestState *qts = qtest_init(args);
+
+    qtest_writeq(qts, REMOTE_BASE + 8192, 0x6661756c74792031ULL);
+    set_reachable(qts, 0, false);
+    g_assert_cmphex(qtest_readq(qts, REMOTE_BASE + 8192), ==,
+                    0x6661756c74792031ULL);
+    set_reachable(qts, 1, false);
+    set_reachable(qts, 1, false);       /* already: nothing changes */
+    g_assert_cmphex(qtest_readq(qts, REMOTE_BASE + 8192), ==, 0);
+    qtest_writeq(qts, REMOTE_BASE + 8192, 0x6c6f7374);
+    /* Local DRAM is not the memory brick's. */
+    qtest_writeq(qts, DREDBOX_LOCAL_DRAM_BASE, 0x6c6f63616c);
+    g_assert_cmphex(qtest_readq(qts, DREDBOX_LOCAL_DRAM_BASE), ==,
+                    0x6c6f63616c);
+    set_reachable(qts, 1, true);
+    set_reachable(qts, 1, true);
+    g_assert_cmphex(qtest_readq(qts, REMOTE_BASE + 8192), ==,
+                    0x6661756c74792031ULL);
+    set_reachable(qts, 0, true);
+    /* It goes back to the pool whether or not it can be reached. */
+    set_reachable(qts, 1, false);
+    qtest_quit(qts);
     g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 0);
     dredbox_pool_stop(pool);
 }
@@ -542,6 +586,7 @@ int main(int argc, char **argv)
                    test_object_add_del);
     qtest_add_func("/dredbox-remote-memory/memory-map", test_memory_map);
     qtest_add_func("/dredbox-remote-memory/pool-object", test_pool_object);
+    qtest_add_func("/dredbox-remote-memory/unreachable", test_unreachable);
     qtest_add_func("/dredbox-remote-memory/memory-map-pmem",
                    test_memory_map_pmem);
     qtest_add_func("/dredbox-remote-memory/virtio-mem-hotplug",

@@ -314,7 +314,8 @@ static void expect_log(const char *path, const char *const *want)
 
 /*
  * Faults on purpose: a cut cable takes its circuit down and the brick is
- * told, a repair brings it back; both are logged; a restarted fabric
+ * told, a repair brings it back; both are logged; a failed memory brick
+ * is unreachable to every compute brick; a restarted fabric
  * still finds the fibre cut; bad requests are refused with a reason.
  */
 static void test_faults(void **state)
@@ -361,12 +362,20 @@ static void test_faults(void **state)
     expect(f, "{\"cmd\":\"repair\",\"switch-port\":7}", "{\"ok\":true}");
 
 
-    /* A brick down: each of its cables dark, its circuit down. */
+    /*
+     * A brick down: each of its cables dark, its circuit down, and every
+     * compute brick told that the memory it maps directly is unreachable.
+     */
     expect(f, "{\"cmd\":\"fail\",\"brick\":\"memory0\"}", "{\"ok\":true}");
     g_free(down);
     down = serve_qmp(f);
     assert_string_equal(down, "{\"execute\":\"dredbox-rmc-disconnect\","
                         "\"arguments\":{\"port\":0}}");
+    g_free(down);
+    down = serve_qmp(f);
+    assert_string_equal(down, "{\"execute\":"
+                        "\"dredbox-remote-memory-set-reachable\","
+                        "\"arguments\":{\"brick\":0,\"reachable\":false}}");
     expect(f, "{\"cmd\":\"query\"}", "\"why\":\"optical port 5 is dark: its"
            " brick is down\"");
     expect(f, "{\"cmd\":\"fail\",\"brick\":\"memory0\"}",
@@ -375,6 +384,11 @@ static void test_faults(void **state)
     g_free(again);
     again = serve_qmp(f);
     assert_string_equal(again, up);
+    g_free(again);
+    again = serve_qmp(f);
+    assert_string_equal(again, "{\"execute\":"
+                        "\"dredbox-remote-memory-set-reachable\","
+                        "\"arguments\":{\"brick\":0,\"reachable\":true}}");
     expect(f, "{\"cmd\":\"repair\",\"brick\":\"memory0\"}",
            "\"error\":\"memory0 is not down\"");
     expect(f, "{\"cmd\":\"fail\",\"brick\":\"memory9\"}",

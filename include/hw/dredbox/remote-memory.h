@@ -31,5 +31,10 @@ bool dredbox_remote_memory_info(Object *memdev,
 uint64_t dredbox_remote_memory_granule(Object *memdev, uint64_t g);
 /* Called after any on-demand backend took or gave back granules. */
 void dredbox_remote_memory_add_notifier(Notifier *n);
+/*
+ * Make the memory of every memory-backend-remote in memory brick @brick
+ * unreachable (every access refused) or reachable again.
+ */
+void dredbox_remote_memory_set_reachable(uint32_t brick, bool reachable);
 
 #endif

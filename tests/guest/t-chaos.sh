@@ -148,9 +148,10 @@ poisoned() {    # poisoned H: a page of holder H is poisoned
 }
 # agree: the controller shows each holder degraded exactly when the
 # model says it is out of reach; re-routes move HMPORT.  A controller
-# started while the fabric or the pool was dead (BLIND) cannot tell: it
-# must say every allocation may be, until it has heard both.
-BLIND=""
+# started while the fabric or the pool was dead cannot tell: it must say
+# every allocation may be, until it has heard from that one (BLIND_FABRIC,
+# BLIND_POOL).
+BLIND_FABRIC="" BLIND_POOL=""
 agree() {
     ctl_status || return 1
     for h in 0 1; do
@@ -158,7 +159,7 @@ agree() {
         eval "HPORT$h=\$(alloc_of $id '.\"compute-port\"')"
         eval "HMPORT$h=\$(alloc_of $id '.\"memory-port\"')"
         d=$(alloc_of "$id" .degraded)
-        if [ -n "$BLIND" ] || affected "$h"; then
+        if [ -n "$BLIND_FABRIC$BLIND_POOL" ] || affected "$h"; then
             [ "$d" != null ] || return 1
         else
             [ "$d" = null ] || return 1
@@ -264,14 +265,12 @@ repair() {    # repair TOKEN
         act "restart ${1#kill:}" "$RACK" restart "${1#kill:}" ;;
     esac
     ACTIVE=$(echo " $ACTIVE " | sed "s/ $1 / /;s/^ *//;s/ *$//")
-    case $1 in
-    kill:sdm|kill:fabric|kill:pool)
-        if killed fabric || killed pool; then
-            [ "$1" != kill:sdm ] || BLIND=yes
-        else
-            BLIND=""
-        fi ;;
-    esac
+    if [ "$1" = kill:sdm ]; then
+        BLIND_FABRIC=$(! killed fabric || echo yes)
+        BLIND_POOL=$(! killed pool || echo yes)
+    fi
+    killed fabric || BLIND_FABRIC=""
+    killed pool || BLIND_POOL=""
     NFAULTS=$((NFAULTS + 1))
 }
 # An extra allocation, on the RMC path (a memory brick other than the

@@ -17,6 +17,7 @@ static void add_brick(JsonBuilder *b, const PoolBrick *brick)
     rack_json_member_int(b, "size", brick->size);
     rack_json_member_bool(b, "down", brick->down);
     rack_json_member_int(b, "scrubs", brick->scrubs);
+    memd_offsets_member(b, "poisoned", brick->poisoned);
     json_builder_end_object(b);
 }
 
@@ -121,6 +122,7 @@ static bool restore_brick(Pool *pool, JsonObject *o, GError **errp)
     bool down;
     MemClass cls;
     PoolBrick *b;
+    JsonArray *poisoned;
 
     if (!rack_json_get_uint(o, "id", POOL_ANY_BRICK - 1, &id, errp) ||
         !rack_json_get_str(o, "class", &cls_name, errp) ||
@@ -151,6 +153,17 @@ static bool restore_brick(Pool *pool, JsonObject *o, GError **errp)
     }
     b->down = down;
     b->scrubs = scrubs;
+    if (!rack_json_get_array(o, "poisoned", &poisoned, errp)) {
+        return false;
+    }
+    for (guint i = 0; i < json_array_get_length(poisoned); i++) {
+        uint64_t off;
+
+        if (!rack_json_array_get_uint(poisoned, i, INT64_MAX, &off, errp) ||
+            !pool_set_page_poisoned(pool, id, off, true, errp)) {
+            return false;
+        }
+    }
     return true;
 }
 

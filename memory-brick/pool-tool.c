@@ -187,10 +187,13 @@ static gboolean run(int argc, char **argv, GError **errp)
     static const struct { const char *name; int min, max; } cmds[] = {
         { "query", 0, 0 }, { "alloc", 1, 1 }, { "free", 1, 1 },
         { "grant", 2, 2 }, { "release", 1, 1 }, { "read", 1, 3 },
-        { "fail", 1, 1 }, { "repair", 1, 1 },
+        { "fail", 1, 1 }, { "repair", 1, 1 }, { "poison", 2, 2 },
+        { "unpoison", 2, 2 },
     };
-    /* Failing and repairing bricks: the pool's administrator's */
-    bool fault = !strcmp(cmd, "fail") || !strcmp(cmd, "repair");
+    bool page = !strcmp(cmd, "poison") || !strcmp(cmd, "unpoison");
+    /* Failing and repairing bricks and pages: the administrator's */
+    bool fault = !strcmp(cmd, "fail") || !strcmp(cmd, "repair") || page;
+    uint64_t off = 0;
     guint i;
 
     for (i = 0; i < G_N_ELEMENTS(cmds); i++) {
@@ -208,6 +211,9 @@ static gboolean run(int argc, char **argv, GError **errp)
     if (argc > 2 && strcmp(cmd, "release") &&
         !parse_u64(!strcmp(cmd, "alloc") ? "size" : fault ? "brick"
                    : "segment", argv[2], !strcmp(cmd, "alloc"), &a, errp)) {
+        return FALSE;
+    }
+    if (page && !parse_u64("offset", argv[3], TRUE, &off, errp)) {
         return FALSE;
     }
     if (opt_brick && !parse_u64("brick", opt_brick, FALSE, &brick, errp)) {
@@ -244,6 +250,9 @@ static gboolean run(int argc, char **argv, GError **errp)
         rack_json_member_str(b, "client", argv[2]);
     } else if (fault) {
         rack_json_member_int(b, "brick", a);
+        if (page) {
+            rack_json_member_int(b, "offset", off);
+        }
     }
     req = rack_json_end(b);
     /* Replies keep their fds from us: alloc's lease outlives this tool. */
@@ -298,7 +307,10 @@ int main(int argc, char **argv)
         "  read SEGMENT [OFFSET [LENGTH]] copy its bytes to stdout\n"
         "  fail BRICK                     fail memory brick BRICK on purpose"
         " (docs/reliability.md)\n"
-        "  repair BRICK                   repair it\n");
+        "  repair BRICK                   repair it\n"
+        "  poison BRICK OFFSET            an uncorrectable error in the page"
+        " at OFFSET\n"
+        "  unpoison BRICK OFFSET          clear it\n");
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {
         fprintf(stderr, "dredbox-pool: %s\n", err->message);
         return 2;

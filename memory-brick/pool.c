@@ -45,6 +45,7 @@ static void brick_free(PoolBrick *b)
 {
     g_free(b->path);
     g_free(b->granules);
+    g_array_unref(b->poisoned);
     g_free(b);
 }
 
@@ -124,6 +125,7 @@ PoolBrick *pool_add_brick(Pool *pool, uint32_t id, MemClass mem_class,
     b->size = size;
     b->path = g_strdup(path);
     b->granules = g_malloc0(size / pool->granule);
+    b->poisoned = g_array_new(false, false, sizeof(uint64_t));
     g_ptr_array_add(pool->bricks, b);
     pool->changes++;
     return b;
@@ -316,7 +318,8 @@ PoolSegment *pool_segment_at(Pool *pool, uint32_t brick, uint64_t offset)
 
     g_hash_table_iter_init(&it, pool->segments);
     while (g_hash_table_iter_next(&it, NULL, (gpointer *)&seg)) {
-        if (seg->brick == brick && seg->offset == offset) {
+        if (seg->brick == brick && offset >= seg->offset &&
+            offset - seg->offset < seg->size) {
             return seg;
         }
     }
@@ -476,6 +479,64 @@ bool pool_set_brick_down(Pool *pool, uint32_t id, bool down,
         }
     }
     return true;
+}
+
+bool pool_set_page_poisoned(Pool *pool, uint32_t id, uint64_t offset,
+                            bool poisoned, GError **errp)
+{
+    PoolBrick *b = pool_brick(pool, id);
+    guint i = 0;
+    bool found;
+
+    if (!b) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
+                    "no memory brick %u", id);
+        return false;
+    }
+    if (offset % DREDBOX_POISON_PAGE || offset >= b->size) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "memory brick %u has no page at offset 0x%"
+                    G_GINT64_MODIFIER "x: a page is 4 KiB, at a multiple of"
+                    " 4096 below 0x%" G_GINT64_MODIFIER "x", id,
+                    (guint64)offset, (guint64)b->size);
+        return false;
+    }
+    while (i < b->poisoned->len &&
+           g_array_index(b->poisoned, uint64_t, i) < offset) {
+        i++;
+    }
+    found = i < b->poisoned->len &&
+            g_array_index(b->poisoned, uint64_t, i) == offset;
+    if (found == poisoned) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_EXISTS,
+                    "page 0x%" G_GINT64_MODIFIER "x of memory brick %u is %s",
+                    (guint64)offset, id,
+                    poisoned ? "already poisoned" : "not poisoned");
+        return false;
+    }
+    if (poisoned) {
+        g_array_insert_val(b->poisoned, i, offset);
+    } else {
+        g_array_remove_index(b->poisoned, i);
+    }
+    pool->changes++;
+    return true;
+}
+
+GArray *pool_segment_poisoned(Pool *pool, const PoolSegment *seg)
+{
+    PoolBrick *b = pool_brick(pool, seg->brick);
+    GArray *in = g_array_new(false, false, sizeof(uint64_t));
+
+    for (guint i = 0; i < b->poisoned->len; i++) {
+        uint64_t off = g_array_index(b->poisoned, uint64_t, i);
+
+        if (off >= seg->offset && off - seg->offset < seg->size) {
+            off -= seg->offset;
+            g_array_append_val(in, off);
+        }
+    }
+    return in;
 }
 
 unsigned pool_release_owner(Pool *pool, const char *owner)

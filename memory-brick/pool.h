@@ -36,6 +36,7 @@ typedef struct PoolBrick {
     char *path;             /* persistent bricks: their directory */
     bool down;              /* failed on purpose: unreachable */
     uint8_t *granules;      /* 1 = allocated */
+    GArray *poisoned;       /* uint64_t offsets of bad pages, ascending */
 } PoolBrick;
 
 typedef struct PoolSegment {
@@ -97,7 +98,7 @@ PoolSegment *pool_restore(Pool *pool, uint32_t id, const char *owner,
                           uint32_t brick, uint64_t offset, uint64_t size,
                           int fd, GError **errp);
 PoolSegment *pool_segment(Pool *pool, uint32_t id);
-/* The segment at @offset of memory brick @brick, if any. */
+/* The segment that holds @offset of memory brick @brick, if any. */
 PoolSegment *pool_segment_at(Pool *pool, uint32_t brick, uint64_t offset);
 bool pool_release_segment(Pool *pool, const char *requester, bool admin,
                           uint32_t id, GError **errp);
@@ -114,6 +115,15 @@ PoolSegment *pool_open(Pool *pool, const char *requester, bool admin,
  */
 bool pool_set_brick_down(Pool *pool, uint32_t id, bool down,
                          unsigned *wiped, GError **errp);
+/*
+ * Poison (@poisoned) or clear page @offset of memory brick @id: an
+ * uncorrectable error there, which every reader of it meets until it is
+ * repaired.  Kept whatever segment holds the page, or none.
+ */
+bool pool_set_page_poisoned(Pool *pool, uint32_t id, uint64_t offset,
+                            bool poisoned, GError **errp);
+/* The poisoned pages of @seg, as uint64_t offsets in it, ascending. */
+GArray *pool_segment_poisoned(Pool *pool, const PoolSegment *seg);
 /* Free every segment leased to @owner; returns how many. */
 unsigned pool_release_owner(Pool *pool, const char *owner);
 /* Free every segment (daemon shutdown); persistent ones are kept. */

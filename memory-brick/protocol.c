@@ -35,6 +35,16 @@ void memd_segment_members(JsonBuilder *b, const PoolSegment *seg)
     rack_json_member_str(b, "owner", seg->owner);
 }
 
+void memd_offsets_member(JsonBuilder *b, const char *name, GArray *offsets)
+{
+    json_builder_set_member_name(b, name);
+    json_builder_begin_array(b);
+    for (guint i = 0; i < offsets->len; i++) {
+        json_builder_add_int_value(b, g_array_index(offsets, uint64_t, i));
+    }
+    json_builder_end_array(b);
+}
+
 static void add_segment(JsonBuilder *b, const PoolSegment *seg)
 {
     json_builder_begin_object(b);
@@ -42,17 +52,19 @@ static void add_segment(JsonBuilder *b, const PoolSegment *seg)
     json_builder_end_object(b);
 }
 
-/* {"ok": true, <member>: <segment>, "writable": w} */
+/* {"ok": true, "segment": ..., "class": c, "writable": w, "poisoned": [...]} */
 static char *reply_segment(const PoolSegment *seg, Pool *pool, bool writable)
 {
     JsonBuilder *b = rack_json_begin();
     PoolBrick *brick = pool_brick(pool, seg->brick);
+    g_autoptr(GArray) poisoned = pool_segment_poisoned(pool, seg);
 
     rack_json_member_bool(b, "ok", TRUE);
     json_builder_set_member_name(b, "segment");
     add_segment(b, seg);
     rack_json_member_str(b, "class", mem_class_name(brick->mem_class));
     rack_json_member_bool(b, "writable", writable);
+    memd_offsets_member(b, "poisoned", poisoned);
     return rack_json_end(b);
 }
 
@@ -86,6 +98,7 @@ char *memd_query_json(Pool *pool)
         rack_json_member_int(b, "free", brick->size - brick->used);
         rack_json_member_int(b, "scrubs", brick->scrubs);
         rack_json_member_bool(b, "down", brick->down);
+        memd_offsets_member(b, "poisoned", brick->poisoned);
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -297,6 +310,35 @@ static char *do_fault(Pool *pool, MemdClient *c, JsonObject *o, bool down,
     return reply_ok("wiped", wiped);
 }
 
+/* An admin poisons or clears a page of a memory brick (reliability.md). */
+static char *do_poison(Pool *pool, MemdClient *c, JsonObject *o, bool bad,
+                       GError **errp)
+{
+    uint64_t id, offset;
+    PoolSegment *seg;
+
+    if (!rack_json_get_uint(o, "brick", G_MAXUINT32, &id, errp) ||
+        !rack_json_get_uint(o, "offset", INT64_MAX, &offset, errp)) {
+        return NULL;
+    }
+    if (!c->admin) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_DENIED,
+                    "only an admin client may poison or clear a page");
+        return NULL;
+    }
+    if (!pool_set_page_poisoned(pool, id, offset, bad, errp)) {
+        return NULL;
+    }
+    seg = pool_segment_at(pool, id, offset);
+    if (pool->fault_log) {
+        rack_fault_log(pool->fault_log, "pool", "%s page 0x%"
+                       G_GINT64_MODIFIER "x of memory brick %u%s",
+                       bad ? "poisoned" : "cleared", (guint64)offset,
+                       (unsigned)id, seg ? "" : " (in no segment)");
+    }
+    return seg ? reply_ok("segment", seg->id) : reply_ok(NULL, 0);
+}
+
 char *memd_handle(Pool *pool, MemdClient *client, const char *line,
                   int *fd_out, uint32_t *granted)
 {
@@ -346,6 +388,8 @@ char *memd_handle(Pool *pool, MemdClient *client, const char *line,
         reply = do_add_brick(pool, client, o, &err);
     } else if (!strcmp(cmd, "fail") || !strcmp(cmd, "repair")) {
         reply = do_fault(pool, client, o, !strcmp(cmd, "fail"), &err);
+    } else if (!strcmp(cmd, "poison") || !strcmp(cmd, "unpoison")) {
+        reply = do_poison(pool, client, o, !strcmp(cmd, "poison"), &err);
     } else {
         g_set_error(&err, RACK_ERROR, RACK_ERROR_INVALID,
                     "unknown command \"%s\"", cmd);

@@ -37,5 +37,7 @@ bool memd_valid_client_name(const char *s);
 /* A segment as "query" lists it: id, brick, offset, size and owner, the
  * members of an object @b has begun. */
 void memd_segment_members(JsonBuilder *b, const PoolSegment *seg);
+/* Member @name of the object @b is building: @offsets (uint64_t) */
+void memd_offsets_member(JsonBuilder *b, const char *name, GArray *offsets);
 
 #endif

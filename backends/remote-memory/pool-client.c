@@ -15,6 +15,7 @@
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
+#include "dredbox/address-map.h"
 #include "hw/dredbox/pool-client.h"
 
 /* A local daemon answers at once; never let a wedged one hang QEMU. */
@@ -315,6 +316,33 @@ QDict *pool_client_call(PoolClient *pc, QDict *req, int *fd, Error **errp)
     return pool_call(pc, req, fd, errp);
 }
 
+/* The reply's "poisoned" pages, each a 4 KiB page of the segment */
+static bool segment_poisoned(QDict *reply, PoolSegmentInfo *info,
+                             Error **errp)
+{
+    QList *list = qobject_to(QList, qdict_get(reply, "poisoned"));
+    uint64_t last = 0;
+    QListEntry *e;
+
+    if (!list) {
+        return true;        /* a pool from before poisoned pages */
+    }
+    QLIST_FOREACH_ENTRY(list, e) {
+        QNum *n = qobject_to(QNum, qlist_entry_obj(e));
+        uint64_t off;
+
+        if (!n || !qnum_get_try_uint(n, &off) || off % DREDBOX_POISON_PAGE ||
+            off >= info->size || (info->poisoned->len && off <= last)) {
+            error_setg(errp, "memory pool sent a malformed list of poisoned"
+                       " pages for segment %u", info->id);
+            return false;
+        }
+        g_array_append_val(info->poisoned, off);
+        last = off;
+    }
+    return true;
+}
+
 static int segment_reply(QDict *reply, int fd, PoolSegmentInfo *info,
                          Error **errp)
 {
@@ -335,6 +363,9 @@ static int segment_reply(QDict *reply, int fd, PoolSegmentInfo *info,
     info->id = id;
     info->brick = brick;
     info->writable = writable && qbool_get_bool(writable);
+    if (info->poisoned && !segment_poisoned(reply, info, errp)) {
+        goto fail;
+    }
     qobject_unref(reply);
     return fd;
 

@@ -579,16 +579,20 @@ bool dredbox_rmc_attach_segment(DredboxRmcState *s, uint32_t id,
         return false;
     }
     seg = g_new0(DredboxRmcSegment, 1);
+    /* The pages the memory brick has poisoned are poisoned here too. */
+    seg->poisoned = g_array_new(false, false, sizeof(uint64_t));
+    seg->info.poisoned = seg->poisoned;
     /* If the pool went away, the session connects again. */
     fd = pool_client_open(s->pc, id, &seg->info, errp);
+    seg->info.poisoned = NULL;
     if (fd < 0) {
+        g_array_free(seg->poisoned, true);
         g_free(seg);
         return false;
     }
     seg->owner = object_new(TYPE_CONTAINER);
     seg->ram = g_new0(MemoryRegion, 1);
     seg->rmc = s;
-    seg->poisoned = g_array_new(false, false, sizeof(uint64_t));
     if (seg->info.writable ?
         !memory_region_init_ram_from_fd(seg->ram, seg->owner, name,
                                         seg->info.size, flags, fd, 0, errp) :

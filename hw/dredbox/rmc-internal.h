@@ -9,8 +9,9 @@
 #define HW_DREDBOX_RMC_INTERNAL_H
 
 #include "hw/dredbox/rmc.h"
+#include "dredbox/address-map.h"
 
-#define RMC_PAGE 4096
+#define RMC_PAGE DREDBOX_POISON_PAGE
 #define RMC_RECONNECT_MS 200    /* between attempts to reach an engine */
 
 static inline uint16_t rmc_entry_brick(const DredboxRmcEntryRegs *e)

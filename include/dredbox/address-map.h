@@ -36,6 +36,8 @@
  * block, the pool's granule, virtio-mem's block size in a rack.
  */
 #define DREDBOX_MEMORY_BLOCK            (UINT64_C(128) << 20)
+/* An uncorrectable error takes out this much (a poisoned page) */
+#define DREDBOX_POISON_PAGE             4096
 /* Persistent memory (pmem=), up to the Cortex-A53's 40-bit addresses */
 #define DREDBOX_PMEM_BASE               (896 * DREDBOX_ADDR_GIB)
 #define DREDBOX_PMEM_SIZE               (128 * DREDBOX_ADDR_GIB)

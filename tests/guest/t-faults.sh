@@ -145,8 +145,8 @@ base=$($pool --json query | jq ".segments[] | select(.id == $seg) | .offset")
 out=$("$RACK" fail page "$m" $((base + at)) 2>&1)
 check_value "dredbox-rack fail page poisons it in the brick that holds it" \
     "$(echo "$out" | grep -c "Z rack poisoned page $(printf 0x%x $((base + at))) of memory brick $m (segment $seg offset $(printf 0x%x "$at")): brick0$")" 1
-check_value "its RMC lists it" \
-    "$(qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' | jq -c ".return.segments[0].poisoned")" "[$at]"
+check_value "its RMC lists it, and the pool keeps it" \
+    "$(qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' | jq -c ".return.segments[0].poisoned") $($pool --json query | jq -c ".bricks[] | select(.id == $m) | .poisoned")" "[$at] [$((base + at))]"
 brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch | tr ' ' '\n' | sort -n | tail -n1); while [ ! -e /tmp/c.rc ]; do sleep 0.2; done; cat /tmp/c.rc; echo ALIVE=yes"
 check_value "the process reading the poisoned page gets SIGBUS, the kernel carries on" \
     "$(fact C_RC) $(fact ALIVE) $(grep -c 'Kernel panic\|Internal error' "$RUN/brick0.log")" "135 yes 0"
@@ -155,7 +155,7 @@ check_value "the agent told the controller" \
     "$(agent_heard "poisoned fault at 0x[0-9a-f]*")" 1
 "$RACK" repair page "$m" $((base + at)) > /dev/null
 check_value "dredbox-rack repair page clears it" \
-    "$(qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' | jq -c ".return.segments[0].poisoned")" "[]"
+    "$(qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' | jq -c ".return.segments[0].poisoned") $($pool --json query | jq -c ".bricks[] | select(.id == $m) | .poisoned")" "[] []"
 
 # The pool is killed (SIGKILL) and restarted: the bricks keep their
 # memory meanwhile, and it comes back with every lease as it was.

@@ -528,7 +528,8 @@ static char *poisoned(QTestState *qts)
 /*
  * A poisoned page of a segment faults, with reason "poisoned", through
  * every port whose entry reaches it; its neighbours serve, and so does
- * it, with the contents it had, once unpoisoned.
+ * it, with the contents it had, once unpoisoned.  A page the pool says
+ * is poisoned is so from the segment's attach on.
  */
 static void test_poison(void)
 {
@@ -614,6 +615,21 @@ static void test_poison(void)
                   seg, page);
     g_assert_cmpstr(err, ==, "page 0x2000 of segment 1 is not poisoned");
     g_free(err);
+
+    /*
+     * A page the memory brick has poisoned (the pool keeps it) is
+     * poisoned in the segment when it is attached again.
+     */
+    detach(qts, seg);
+    qobject_unref(dredbox_pool_call(pool, "{\"cmd\": \"poison\","
+                                    " \"brick\": 0, \"offset\": 12288}"));
+    attach(qts, seg);
+    g_free(list);
+    list = poisoned(qts);
+    g_assert_cmpstr(list, ==, "0x3000");
+    qtest_readl(qts, LOW_BASE + 12288);
+    g_assert_cmpuint(qtest_readl(qts, WIDE(0, RMC_WIDE_FAULTS)), ==, 2);
+    g_assert_cmphex(qtest_readl(qts, LOW_BASE + page), ==, 0xabcd);
     qtest_quit(qts);
     dredbox_pool_stop(pool);
 }

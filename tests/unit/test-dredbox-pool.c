@@ -101,6 +101,20 @@ static void test_release(void **state)
     assert_non_null(strstr(q, "\"segments\":[]"));
 }
 
+/* poison and unpoison a page of a brick, as an admin */
+static void test_poison(void **state)
+{
+    Daemon *d = *state;
+    g_autofree char *q = NULL, *q2 = NULL;
+
+    assert_int_equal(tool(d, "poison 0 8K", NULL, NULL), 0);
+    assert_int_equal(tool(d, "--json query", &q, NULL), 0);
+    assert_non_null(strstr(q, "\"poisoned\":[8192]"));
+    assert_int_equal(tool(d, "unpoison 0 8192", NULL, NULL), 0);
+    assert_int_equal(tool(d, "--json query", &q2, NULL), 0);
+    assert_null(strstr(q2, "\"poisoned\":[8192]"));
+}
+
 typedef struct Bad {
     const char *args;
     int status;
@@ -121,6 +135,10 @@ static const Bad bad[] = {
     { "free x", 1, "bad segment 'x'" },
     { "-c a/b query", 1, "client name" },
     { "--nosuch query", 2, "Unknown option --nosuch" },
+    { "poison 0", 1, "unknown command or wrong arguments: poison" },
+    { "poison 0 x", 1, "bad offset 'x'" },
+    { "poison 0 4097", 1, "memory brick 0 has no page at offset 0x1001" },
+    { "unpoison 0 4096", 1, "page 0x1000 of memory brick 0 is not poisoned" },
 };
 
 static void test_bad_input(void **state)
@@ -157,6 +175,7 @@ int main(void)
                                         memd_fixture_teardown)
         WITH_DAEMON(test_alloc_grant_read_free),
         WITH_DAEMON(test_release),
+        WITH_DAEMON(test_poison),
         WITH_DAEMON(test_bad_input),
         cmocka_unit_test(test_no_pool),
     };

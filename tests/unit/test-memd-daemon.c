@@ -148,7 +148,7 @@ static void test_dead_client_keeps_lease(void **state)
     expect(admin, "{\"cmd\":\"release\",\"client\":\"brick0\"}",
            "\"released\":1", NULL);
     expect(admin, "{\"cmd\":\"query\"}", "\"used\":0,\"free\":536870912,"
-           "\"scrubs\":1,\"down\":false}", NULL);
+           "\"scrubs\":1,\"down\":false,\"poisoned\":[]}", NULL);
     close(admin);
 }
 
@@ -269,7 +269,8 @@ static void test_fail_and_repair(void **state)
     expect(admin, "{\"cmd\":\"fail\",\"brick\":1}", "\"wiped\":0", NULL);
     assert_int_equal(dram[4242], 0);
     assert_int_equal(pm[4242], 0x9e75);
-    expect(admin, "{\"cmd\":\"query\"}", "\"scrubs\":0,\"down\":true}",
+    expect(admin, "{\"cmd\":\"query\"}",
+           "\"scrubs\":0,\"down\":true,\"poisoned\":[]}",
            NULL);
     expect(admin, "{\"cmd\":\"query\"}", "\"owner\":\"brick0\"},{\"id\":2",
            NULL);
@@ -288,11 +289,32 @@ static void test_fail_and_repair(void **state)
     expect(admin, "{\"cmd\":\"fail\",\"brick\":\"0\"}",
            "\"code\":\"invalid\"", NULL);
 
+    /* A bad page: the brick's, in every segment over it. */
+    expect(s, "{\"cmd\":\"poison\",\"brick\":1,\"offset\":8192}",
+           "\"code\":\"denied\",\"error\":\"only an admin client may"
+           " poison or clear a page\"", NULL);
+    expect(admin, "{\"cmd\":\"poison\",\"brick\":1,\"offset\":8192}",
+           "\"segment\":2", NULL);
+    expect(admin, "{\"cmd\":\"poison\",\"brick\":1,\"offset\":8192}",
+           "\"code\":\"exists\"", NULL);
+    expect(admin, "{\"cmd\":\"poison\",\"brick\":1,\"offset\":\"8192\"}",
+           "\"code\":\"invalid\"", NULL);
+    expect(admin, "{\"cmd\":\"poison\",\"brick\":1,\"offset\":8193}",
+           "\"code\":\"invalid\",\"error\":\"memory brick 1 has no page at"
+           " offset 0x2001", NULL);
+    expect(admin, "{\"cmd\":\"poison\",\"brick\":1,\"offset\":268431360}",
+           "{\"ok\":true}", NULL);
+    expect(admin, "{\"cmd\":\"query\"}", "\"poisoned\":[8192,268431360]",
+           NULL);
+    expect(admin, "{\"cmd\":\"unpoison\",\"brick\":1,"
+           "\"offset\":268431360}", "{\"ok\":true}", NULL);
+
     expect(admin, "{\"cmd\":\"repair\",\"brick\":0}", "\"wiped\":0", NULL);
     expect(admin, "{\"cmd\":\"repair\",\"brick\":1}", "\"ok\":true", NULL);
     expect(admin, "{\"cmd\":\"repair\",\"brick\":1}",
            "\"error\":\"memory brick 1 is not down\"", NULL);
-    expect(s, "{\"cmd\":\"open\",\"segment\":2}", "\"brick\":1", &fd);
+    expect(s, "{\"cmd\":\"open\",\"segment\":2}",
+           "\"writable\":true,\"poisoned\":[8192]}", &fd);
     close(fd);
     dram[1] = 1;    /* usable again */
     assert_int_equal(dram[1], 1);
@@ -308,6 +330,10 @@ static void test_fail_and_repair(void **state)
     assert_non_null(strstr(text, "Z pool repaired memory brick 0 (dram)\n"));
     assert_non_null(strstr(text, "Z pool repaired memory brick 1"
                            " (persistent)\n"));
+    assert_non_null(strstr(text, "Z pool poisoned page 0x2000 of memory"
+                           " brick 1\n"));
+    assert_non_null(strstr(text, "Z pool cleared page 0xffff000 of memory"
+                           " brick 1 (in no segment)\n"));
     close(s);
     close(admin);
 }
@@ -374,8 +400,9 @@ static void test_kill_and_restore(void **state)
            NULL);
     expect(s, "{\"cmd\":\"query\"}", "{\"id\":5,\"class\":\"dram\","
            "\"size\":268435456,\"used\":0,\"free\":268435456,\"scrubs\":0,"
-           "\"down\":true}", NULL);
-    expect(s, "{\"cmd\":\"query\"}", "\"scrubs\":1,\"down\":false}", NULL);
+           "\"down\":true,\"poisoned\":[]}", NULL);
+    expect(s, "{\"cmd\":\"query\"}",
+           "\"scrubs\":1,\"down\":false,\"poisoned\":[]}", NULL);
     /* The grantee opens the very memory brick 0 still maps. */
     expect(s, "{\"cmd\":\"hello\",\"client\":\"accel0\"}", "\"ok\":true",
            NULL);

@@ -105,7 +105,7 @@ static void test_alloc_open_free(void **state)
     req(f, "{\"cmd\":\"alloc\",\"size\":\"256M\",\"brick\":\"any\"}",
         "{\"ok\":true,\"segment\":{\"id\":1,\"brick\":0,\"offset\":0,"
         "\"size\":268435456,\"owner\":\"brick0\"},\"class\":\"dram\","
-        "\"writable\":true}");
+        "\"writable\":true,\"poisoned\":[]}");
     assert_true(f->fd >= 0);
     assert_int_equal(f->granted, 1);
     req(f, "{\"cmd\":\"alloc\",\"size\":268435456,\"brick\":1}",
@@ -123,7 +123,8 @@ static void test_alloc_open_free(void **state)
     req(f, "{\"cmd\":\"free\",\"segment\":1}", "{\"ok\":true}");
     req(f, "{\"cmd\":\"free\",\"segment\":1}", "no segment 1");
     req(f, "{\"cmd\":\"query\"}", "\"id\":0,\"class\":\"dram\","
-        "\"size\":1073741824,\"used\":0,\"free\":1073741824,\"scrubs\":1,\"down\":false}");
+        "\"size\":1073741824,\"used\":0,\"free\":1073741824,\"scrubs\":1,"
+        "\"down\":false,\"poisoned\":[]}");
 }
 
 static void test_grants_and_admin(void **state)

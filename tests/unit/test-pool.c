@@ -271,6 +271,56 @@ static Pool *restored(FakeStore *fs, const char *journal, GError **errp)
     return p;
 }
 
+/*
+ * Poisoned pages are the brick's: kept whatever segment holds them, or
+ * none, and given to each segment over them in its own offsets.
+ */
+static void test_poisoned_pages(void **state)
+{
+    Fixture *f = *state;
+    PoolSegment *a, *b;
+    GError *err = NULL;
+    g_autoptr(GArray) in_a = NULL, in_b = NULL;
+
+    a = pool_alloc(f->pool, "brick0", 0, MEM_CLASS_DRAM, 128 * MiB, NULL);
+    b = pool_alloc(f->pool, "brick0", 0, MEM_CLASS_DRAM, 128 * MiB, NULL);
+    assert_true(pool_set_page_poisoned(f->pool, 0, 128 * MiB + 8192, true,
+                                       NULL));
+    assert_true(pool_set_page_poisoned(f->pool, 0, 4096, true, NULL));
+    assert_true(pool_set_page_poisoned(f->pool, 0, 900 * MiB, true, NULL));
+    assert_ptr_equal(pool_segment_at(f->pool, 0, 128 * MiB + 8192), b);
+    assert_null(pool_segment_at(f->pool, 0, 900 * MiB));
+    in_a = pool_segment_poisoned(f->pool, a);
+    in_b = pool_segment_poisoned(f->pool, b);
+    assert_int_equal(in_a->len, 1);
+    assert_int_equal(g_array_index(in_a, uint64_t, 0), 4096);
+    assert_int_equal(in_b->len, 1);
+    assert_int_equal(g_array_index(in_b, uint64_t, 0), 8192);
+    assert_int_equal(pool_brick(f->pool, 0)->poisoned->len, 3);
+
+    assert_false(pool_set_page_poisoned(f->pool, 0, 4096, true, &err));
+    expect_error(&err, RACK_ERROR_EXISTS, "already poisoned");
+    assert_false(pool_set_page_poisoned(f->pool, 0, 12288, false, &err));
+    expect_error(&err, RACK_ERROR_EXISTS, "not poisoned");
+    assert_false(pool_set_page_poisoned(f->pool, 0, 4097, true, &err));
+    expect_error(&err, RACK_ERROR_INVALID, "no page at offset 0x1001");
+    assert_false(pool_set_page_poisoned(f->pool, 0, GiB, true, &err));
+    expect_error(&err, RACK_ERROR_INVALID, "no page at offset");
+    assert_false(pool_set_page_poisoned(f->pool, 5, 0, true, &err));
+    expect_error(&err, RACK_ERROR_NOT_FOUND, "no memory brick 5");
+
+    /* Freed and taken again, the range still has its bad page. */
+    assert_true(pool_release_segment(f->pool, "brick0", false, a->id, NULL));
+    a = pool_alloc(f->pool, "brick1", 0, MEM_CLASS_DRAM, 128 * MiB, NULL);
+    g_array_unref(in_a);
+    in_a = pool_segment_poisoned(f->pool, a);
+    assert_int_equal(in_a->len, 1);
+    assert_true(pool_set_page_poisoned(f->pool, 0, 4096, false, NULL));
+    g_array_unref(in_a);
+    in_a = pool_segment_poisoned(f->pool, a);
+    assert_int_equal(in_a->len, 0);
+}
+
 static void test_journal(void **state)
 {
     Fixture *f = *state;
@@ -302,6 +352,7 @@ static void test_journal(void **state)
     c = pool_alloc(f->pool, "sdm-a4", 9, MEM_CLASS_DRAM, 128 * MiB, NULL);
     assert_true(pool_set_brick_down(f->pool, 1, true, &(unsigned) { 0 },
                                     NULL));
+    assert_true(pool_set_page_poisoned(f->pool, 0, 20480, true, NULL));
     /* Brick 7 (persistent) is not on the second pool's command line. */
     g_ptr_array_remove_index(f->pool->bricks, 2);
     assert_true(pool_journal_save(f->pool, path, "/dev/shm/x", NULL));
@@ -315,6 +366,9 @@ static void test_journal(void **state)
     assert_int_equal(pool_segment(p, c->id)->brick, 9);
     assert_int_equal(pool_brick(p, 9)->size, 256 * MiB);
     assert_true(pool_brick(p, 1)->down);
+    assert_int_equal(pool_brick(p, 0)->poisoned->len, 1);
+    assert_int_equal(g_array_index(pool_brick(p, 0)->poisoned, uint64_t, 0),
+                     20480);
     assert_int_equal(pool_brick(p, 0)->scrubs, 1);
     assert_int_equal(pool_brick(p, 0)->used, 256 * MiB);
     /* Grants come back as they were given. */
@@ -399,6 +453,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_release_owner_scrubs, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_restore, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_poisoned_pages, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
         cmocka_unit_test(test_class_names),
     };

@@ -20,6 +20,11 @@ typedef struct PoolSegmentInfo {
     uint64_t offset;
     uint64_t size;
     bool writable;
+    /*
+     * If the caller set it to an array, the segment's poisoned pages are
+     * appended to it: uint64_t offsets in the segment, ascending.
+     */
+    GArray *poisoned;
 } PoolSegmentInfo;
 
 /* @pool: the daemon's socket or its manifest (pool.json). */

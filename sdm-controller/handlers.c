@@ -218,8 +218,15 @@ static char *do_attach(JsonObject *req, GError **errp)
                     "policy must be first-fit or locality, not \"%s\"", pol);
         return NULL;
     }
-    /* Faults the once-a-second poll has not seen yet count too. */
-    sdm_faults_sync(NULL);
+    /*
+     * Faults the once-a-second poll has not seen yet count too.  Every
+     * path needs the fabric (a circuit) and the pool (virtio-mem memory
+     * too comes from it, through QEMU, which would only time out).
+     */
+    if (!sdm_faults_sync(errp)) {
+        g_prefix_error(errp, "nothing was attached: ");
+        return NULL;
+    }
     if (!sdm_reserve(sdm.graph, policy, &r, &ctx.pl, errp)) {
         return NULL;
     }
@@ -329,6 +336,17 @@ static char *do_detach(JsonObject *req, GError **errp)
     }
     ctx.alloc = *a;
     ctx.pl = sdm_placement_of(a);
+    if (!a->has_accel && !a->rmc && !ctx.pl.memory->up) {
+        /*
+         * Linux zeroes the memory it hands back to virtio-mem: that
+         * access to the lost memory would be an oops in the guest.
+         */
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_DOWN, "nothing was"
+                    " detached: memory brick %u is down, and the guest"
+                    " cannot give back virtio-mem memory it cannot reach;"
+                    " detach it after the repair", a->memory);
+        return NULL;
+    }
     if (a->has_accel) {
         /* The queue's users first: no new jobs, running ones finish. */
         if (!guest_let_go(sdm_agent_release(&ctx, errp), force,

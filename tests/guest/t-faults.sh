@@ -18,7 +18,7 @@
 # guest gives up the memory it can no longer reach, and the controller
 # frees it.
 . "$(dirname "$0")/lib.sh"
-plan 49
+plan 50
 
 rack_up faults
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/faults-up.log")" 1
@@ -165,8 +165,9 @@ leases=$($pool --json query | jq -c .segments)
 check_value "dredbox-rack kill pool: it is down, and the log says so" \
     "$("$RACK" status | grep -c '^pool *DEAD')/$(grep -c 'Z rack killed pool (pid [0-9]*)$' "$RUN/faults.log")" 1/1
 err=$("$CTL" attach --brick 0 --size 128M --path rmc 2>&1)
-check_value "meanwhile a request is refused, saying why, and leaves nothing" \
-    "$?/$(echo "$err" | grep -c 'memory pool')/$(circuits)" "1/1/1"
+vmem_err=$(timeout 30 "$CTL" attach --brick 0 --size 128M 2>&1)
+check_value "meanwhile a request on either path is refused at once, saying why, and leaves nothing" \
+    "$?/$(printf '%s\n' "$err" "$vmem_err" | grep -c 'nothing was attached: cannot reach the memory pool')/$(circuits)" "1/2/1"
 brick_run "$RUN" 0 "kill -USR1 \$(pidof numa-touch); while [ \$(grep -c TOUCH_VERIFIED /tmp/d) -lt 2 ]; do sleep 0.2; done; grep TOUCH_VERIFIED /tmp/d | tail -n1"
 check_value "and the brick's memory is untouched" "$(fact TOUCH_VERIFIED)" 4096
 "$RACK" restart pool > /dev/null
@@ -197,6 +198,10 @@ check_value "with the brick down, touching it is SIGBUS, and the kernel carries 
     "$(fact V_RC) $(fact ALIVE) $(grep -c 'Kernel panic\|Internal error' "$RUN/brick0.log")" "135 yes 0"
 check_value "the controller shows that allocation degraded" \
     "$("$CTL" --json status | jq -r ".allocations[] | select(.id == $vid) | .degraded" | grep -c "memory brick $m is down\|its brick is down")" 1
+err=$("$CTL" detach --brick 0 --allocation "$vid" 2>&1)
+check_value "a detach of it is refused while the brick is down: the guest would have to touch it" \
+    "$?/$err/$(grep -c 'Internal error' "$RUN/brick0.log")" \
+    "1/dredboxctl: nothing was detached: memory brick $m is down, and the guest cannot give back virtio-mem memory it cannot reach; detach it after the repair/0"
 "$RACK" repair memory-brick "$m" > /dev/null
 "$CTL" detach --brick 0 --allocation "$vid" > "$LOGDIR/faults-vmem-detach.log" 2>&1
 check_value "repaired, the guest gives that memory back" "$?" 0

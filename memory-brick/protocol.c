@@ -6,6 +6,7 @@
 #include "rack-json.h"
 #include "fault-log.h"
 #include "protocol.h"
+#include "rack-name.h"
 
 #include <errno.h>
 #include <json-glib/json-glib.h>
@@ -13,17 +14,7 @@
 
 bool memd_valid_client_name(const char *s)
 {
-    size_t n = s ? strlen(s) : 0;
-
-    if (n == 0 || n > 64) {
-        return false;
-    }
-    for (size_t i = 0; i < n; i++) {
-        if (!g_ascii_isalnum(s[i]) && !strchr("._-", s[i])) {
-            return false;
-        }
-    }
-    return true;
+    return rack_name_valid(s, 64);
 }
 
 void memd_segment_members(JsonBuilder *b, const PoolSegment *seg)

@@ -13,7 +13,9 @@
  *    request per line: connect, disconnect, query, reload (re-read
  *    the rack file after memory bricks were registered), and fail and
  *    repair (cut a cable or fail a switch port, and undo it: faults
- *    injected on purpose, logged in RUN/faults.log).
+ *    injected on purpose, logged in RUN/faults.log).  A circuit may name
+ *    its owner ("sdm" for the controller's), which keeps only its own in
+ *    step with what it allocated and leaves circuits made by hand alone.
  *
  * The circuits are kept in RUN/fabric.circuits and the faults in
  * RUN/fabric.faults: an optical switch's cross-connects, and a cut
@@ -37,6 +39,7 @@
 #include "line-server.h"
 #include "ocs.h"
 #include "rack-error.h"
+#include "rack-name.h"
 #include "qmp-client.h"
 #include "rackfile.h"
 
@@ -46,6 +49,8 @@ static Ocs *ocs;
 static Eps *eps;
 static char *run_dir;
 static char *circuits_file;
+/* Who asked for each circuit, at its lower optical port; NULL: no one said */
+static char **owners;
 static char *faults_file;
 static char *fault_log;
 static guint advance_timer;
@@ -245,6 +250,9 @@ static char *query(void)
         add_end(b, "a", p);
         add_end(b, "b", ocs->peer[p]);
         rack_json_member_str(b, "state", circuit_states[ocs->state[p]]);
+        if (owners[p]) {
+            rack_json_member_str(b, "owner", owners[p]);
+        }
         json_builder_end_object(b);
     }
     json_builder_end_array(b);
@@ -271,7 +279,7 @@ static char *query(void)
     return rack_json_end(b);
 }
 
-/* Keep the circuits, "A B" per line, for a restarted fabric. */
+/* Keep the circuits, "A B [OWNER]" per line, for a restarted fabric. */
 static void save_circuits(void)
 {
     g_autoptr(GString) s = g_string_new("");
@@ -279,7 +287,9 @@ static void save_circuits(void)
 
     for (unsigned p = 0; p < ocs->nports; p++) {
         if (ocs->state[p] != OCS_PORT_FREE && (unsigned)ocs->peer[p] > p) {
-            g_string_append_printf(s, "%u %d\n", p, ocs->peer[p]);
+            g_string_append_printf(s, "%u %d%s%s\n", p, ocs->peer[p],
+                                   owners[p] ? " " : "",
+                                   owners[p] ? owners[p] : "");
         }
     }
     if (!g_file_set_contents(circuits_file, s->str, s->len, &err)) {
@@ -335,6 +345,23 @@ static void restore_faults(void)
     }
 }
 
+/* A circuit's owner: a short name, as the pool's clients have. */
+#define OWNER_MAX 32
+
+static bool owner_valid(const char *s)
+{
+    return rack_name_valid(s, OWNER_MAX);
+}
+
+/* The circuit between @a and @b is @owner's now (NULL: nobody's). */
+static void set_owner(unsigned a, unsigned b, const char *owner)
+{
+    unsigned low = MIN(a, b);
+
+    g_free(owners[low]);
+    owners[low] = g_strdup(owner);
+}
+
 /*
  * The circuits a previous fabric left: the mirrors never moved, so they
  * are up now (unless a port of theirs is dark), and the bricks are told
@@ -353,19 +380,24 @@ static void restore_circuits(void)
     lines = g_strsplit(text, "\n", -1);
     for (int i = 0; lines[i]; i++) {
         g_autoptr(GError) err = NULL;
-        unsigned a, b;
-        char end;
+        g_auto(GStrv) w = g_strsplit(lines[i], " ", -1);
+        guint64 a, b;
+        guint n = g_strv_length(w);
 
         if (!*lines[i]) {
             continue;
         }
-        if (sscanf(lines[i], "%u %u %c", &a, &b, &end) != 2) {
-            g_printerr("dredbox-fabricd: %s line %d is not \"A B\":"
+        if (n < 2 || n > 3 ||
+            !g_ascii_string_to_unsigned(w[0], 10, 0, G_MAXUINT, &a, NULL) ||
+            !g_ascii_string_to_unsigned(w[1], 10, 0, G_MAXUINT, &b, NULL) ||
+            (n == 3 && !owner_valid(w[2]))) {
+            g_printerr("dredbox-fabricd: %s line %d is not \"A B [OWNER]\":"
                        " skipped\n", circuits_file, i + 1);
         } else if (!ocs_connect(ocs, a, b, 0, &err)) {
             g_printerr("dredbox-fabricd: %s line %d: %s: skipped\n",
                        circuits_file, i + 1, err->message);
         } else {
+            set_owner(a, b, n == 3 ? w[2] : NULL);
             restored++;
         }
     }
@@ -568,16 +600,43 @@ static char *handle(JsonObject *req, const char *cmd, GError **errp)
             return NULL;
         }
     } else if (!strcmp(cmd, "connect")) {
+        const char *owner = NULL;
+
         if (!find_port(req, "a", &a, errp) || !find_port(req, "b", &b, errp) ||
-            !ocs_connect(ocs, a, b, now_us(), errp)) {
+            !rack_json_opt_str(req, "owner", &owner, errp)) {
             return NULL;
         }
+        if (owner && !owner_valid(owner)) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "owner must be"
+                        " 1 to %d letters, digits, '.', '_' or '-'",
+                        OWNER_MAX);
+            return NULL;
+        }
+        if (!ocs_connect(ocs, a, b, now_us(), errp)) {
+            return NULL;
+        }
+        set_owner(a, b, owner);
         save_circuits();
     } else if (!strcmp(cmd, "disconnect")) {
+        const char *owner = NULL;
+        int peer;
+
         if (!find_port(req, "port", &a, errp) ||
-            !ocs_disconnect(ocs, a, errp)) {
+            !rack_json_opt_str(req, "owner", &owner, errp)) {
             return NULL;
         }
+        peer = a < ocs->nports ? ocs->peer[a] : -1;
+        /* Only the named owner's circuit: never someone else's */
+        if (owner && (peer < 0 || g_strcmp0(owners[MIN(a, (unsigned)peer)],
+                                            owner))) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_NOT_FOUND,
+                        "optical port %u is in no circuit of %s", a, owner);
+            return NULL;
+        }
+        if (!ocs_disconnect(ocs, a, errp)) {
+            return NULL;
+        }
+        set_owner(a, peer, NULL);
         save_circuits();
     } else if (!strcmp(cmd, "fail") || !strcmp(cmd, "repair")) {
         if (!set_fault(req, !strcmp(cmd, "fail"), errp)) {
@@ -640,6 +699,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     notifier = g_thread_pool_new(notify_brick, NULL, 1, TRUE, NULL);
     circuits_file = g_build_filename(run_dir, "fabric.circuits", NULL);
+    owners = g_new0(char *, ocs->nports);
     faults_file = g_build_filename(run_dir, "fabric.faults", NULL);
     fault_log = g_build_filename(run_dir, "faults.log", NULL);
     restore_circuits();

@@ -246,9 +246,9 @@ static void crash_and_restart(Fabric *f)
 
 /*
  * An optical switch's cross-connects outlive its control software: a
- * fabric that crashed and restarts has its circuits up at once, tells the
- * bricks again, and can tear them down; a damaged circuits file costs
- * only its bad lines.
+ * fabric that crashed and restarts has its circuits up at once, with
+ * their owners, tells the bricks again, and can tear them down; a
+ * damaged circuits file costs only its bad lines.
  */
 static void test_restart_keeps_circuits(void **state)
 {
@@ -259,25 +259,46 @@ static void test_restart_keeps_circuits(void **state)
     g_autofree char *rest = NULL;
 
     expect(f, "{\"cmd\":\"connect\",\"a\":\"compute0.port1\","
-           "\"b\":\"memory0.port1\"}", "{\"ok\":true}");
+           "\"b\":\"memory0.port1\",\"owner\":\"bad owner\"}",
+           "owner must be 1 to 32 letters");
+    expect(f, "{\"cmd\":\"connect\",\"a\":\"compute0.port1\","
+           "\"b\":\"memory0.port1\",\"owner\":7}", "\"code\":\"invalid\"");
+    expect(f, "{\"cmd\":\"connect\",\"a\":\"compute0.port1\","
+           "\"b\":\"memory0.port1\",\"owner\":\"sdm\"}", "{\"ok\":true}");
     up = serve_qmp(f);
     crash_and_restart(f);
     expect(f, "{\"cmd\":\"query\"}", "\"endpoint\":\"compute0.port1\"");
-    expect(f, "{\"cmd\":\"query\"}", "\"state\":\"up\"");
+    expect(f, "{\"cmd\":\"query\"}", "\"state\":\"up\",\"owner\":\"sdm\"");
+    assert_true(g_file_get_contents(file, &kept, NULL, NULL));
+    assert_string_equal(kept, "1 5 sdm\n");
+    g_clear_pointer(&kept, g_free);
+    expect(f, "{\"cmd\":\"disconnect\",\"port\":1,\"owner\":\"me\"}",
+           "optical port 1 is in no circuit of me");
+    expect(f, "{\"cmd\":\"disconnect\",\"port\":99,\"owner\":\"me\"}",
+           "\"ok\":false");
+    expect(f, "{\"cmd\":\"disconnect\",\"port\":1,\"owner\":\"sdm\"}",
+           "{\"ok\":true}");
+    g_free(serve_qmp(f));
+    expect(f, "{\"cmd\":\"connect\",\"a\":\"compute0.port1\","
+           "\"b\":\"memory0.port1\",\"owner\":\"sdm\"}", "{\"ok\":true}");
+    g_free(serve_qmp(f));
     again = serve_qmp(f);
     assert_string_equal(again, up);
     expect(f, "{\"cmd\":\"connect\",\"a\":2,\"b\":5}",
            "optical port 5 is in a circuit (with port 1)");
 
     /* Bad lines are skipped, good ones kept, the file cleaned. */
-    assert_true(g_file_set_contents(file, "1 5\nbogus\n3 99\n2 5\n", -1,
-                                    NULL));
+    assert_true(g_file_set_contents(file, "1 5\nbogus\n3 99\n2 5\n"
+                                    "2 6 a b\n2 6 no/slash\n", -1, NULL));
     crash_and_restart(f);
     g_free(serve_qmp(f));
-    expect(f, "{\"cmd\":\"query\"}", "\"state\":\"up\"");
+    expect(f, "{\"cmd\":\"query\"}", "\"state\":\"up\"}");
     assert_true(g_file_get_contents(file, &kept, NULL, NULL));
     assert_string_equal(kept, "1 5\n");
 
+    /* Restored without an owner: the controller's disconnect leaves it */
+    expect(f, "{\"cmd\":\"disconnect\",\"port\":5,\"owner\":\"sdm\"}",
+           "optical port 5 is in no circuit of sdm");
     expect(f, "{\"cmd\":\"disconnect\",\"port\":5}", "{\"ok\":true}");
     down = serve_qmp(f);
     assert_string_equal(down, "{\"execute\":\"dredbox-rmc-disconnect\","

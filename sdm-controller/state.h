@@ -17,9 +17,16 @@
 typedef struct SdmState SdmState;
 
 typedef enum {
-    SDM_ALLOC_PENDING,
-    SDM_ALLOC_COMMITTED,
+    SDM_ALLOC_PENDING,      /* being set up, or its outcome not known yet */
+    SDM_ALLOC_COMMITTED,    /* set up: promised to its brick */
+    SDM_ALLOC_RELEASING,    /* a detach has begun taking it down */
 } SdmAllocStatus;
+
+/*
+ * A client's name for one request (dredboxctl makes one per request): a
+ * retry with the same key gets the first request's outcome.
+ */
+#define SDM_KEY_MAX 64
 
 typedef struct SdmAlloc {
     int64_t id;
@@ -38,6 +45,8 @@ typedef struct SdmAlloc {
     unsigned accel;
     unsigned accel_port;
     unsigned accel_memory_port;
+    char key[SDM_KEY_MAX + 1];  /* the attach request's key, "" if none */
+    char release_key[SDM_KEY_MAX + 1];  /* the detach's, once releasing */
 } SdmAlloc;
 
 SdmState *sdm_state_open(const char *path, GError **errp);
@@ -46,6 +55,12 @@ void sdm_state_close(SdmState *st);
 bool sdm_state_add(SdmState *st, SdmAlloc *a, GError **errp);
 bool sdm_state_commit(SdmState *st, int64_t id, int64_t segment,
                       GError **errp);
+/*
+ * A committed allocation is being released (by the detach with @key, or
+ * NULL), or a release was refused.
+ */
+bool sdm_state_set_status(SdmState *st, int64_t id, SdmAllocStatus status,
+                          const char *key, GError **errp);
 /* Record the pool segment of a pending allocation as soon as it exists. */
 bool sdm_state_set_segment(SdmState *st, int64_t id, int64_t segment,
                            GError **errp);
@@ -60,5 +75,16 @@ bool sdm_state_remove(SdmState *st, int64_t id, GError **errp);
 bool sdm_state_reserve_ids(SdmState *st, int64_t last, GError **errp);
 /* Every allocation, in id order (free with g_array_unref). */
 GArray *sdm_state_list(SdmState *st, GError **errp);
+/* Whether @key is a valid request key: 1 to SDM_KEY_MAX of [A-Za-z0-9._-] */
+bool sdm_key_valid(const char *key);
+/*
+ * The reply kept for request @key in *@reply (NULL: none kept).  The
+ * newest SDM_REPLIES_KEPT are kept.
+ */
+#define SDM_REPLIES_KEPT 4096
+bool sdm_state_reply_get(SdmState *st, const char *key, char **reply,
+                         GError **errp);
+bool sdm_state_reply_put(SdmState *st, const char *key, const char *reply,
+                         GError **errp);
 
 #endif

@@ -1,8 +1,10 @@
 /*
- * Unit tests of the SDM controller's SQLite state: pending and committed
- * allocations, persistence across a reopen and across a process killed
- * without closing, constraint violations and a corrupt database refused
- * with a clear error.
+ * Unit tests of the SDM controller's SQLite state: pending, committed and
+ * releasing allocations, request keys and the replies kept for them,
+ * persistence across a reopen and across a process killed without
+ * closing, an older controller's database brought up to date,
+ * constraint violations and a corrupt database refused with a clear
+ * error.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -15,6 +17,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <sqlite3.h>
+#include "rack-error.h"
 #include "state.h"
 
 typedef struct Fixture {
@@ -191,6 +195,112 @@ static void test_corrupt(void **state)
     g_clear_error(&err);
 }
 
+/*
+ * A request key names one allocation; the reply kept for a key comes
+ * back after a reopen; a releasing allocation names the detach's key.
+ */
+static void test_keys(void **state)
+{
+    Fixture *f = *state;
+    SdmState *st = sdm_state_open(f->db, NULL);
+    SdmAlloc a = alloc(0, 0, 512 << 20), b = alloc(0, 1, 512 << 20);
+    g_autoptr(GArray) list = NULL;
+    g_autofree char *reply = NULL, *none = NULL;
+    GError *err = NULL;
+
+    g_strlcpy(a.key, "k-1", sizeof(a.key));
+    g_strlcpy(b.key, "k-1", sizeof(b.key));
+    assert_true(sdm_state_add(st, &a, NULL));
+    /* The same key twice is the same request: never two allocations */
+    assert_false(sdm_state_add(st, &b, &err));
+    assert_non_null(strstr(err->message, "UNIQUE"));
+    g_clear_error(&err);
+    assert_true(sdm_state_commit(st, a.id, -1, NULL));
+    assert_true(sdm_state_set_status(st, a.id, SDM_ALLOC_RELEASING, "d-7",
+                                     NULL));
+    assert_true(sdm_state_reply_put(st, "attach k-1", "{\"ok\":true}",
+                                    NULL));
+    assert_true(sdm_state_reply_put(st, "attach k-1", "{\"ok\":true,\"x\":1}",
+                                    NULL));
+    sdm_state_close(st);
+
+    st = sdm_state_open(f->db, NULL);
+    list = sdm_state_list(st, NULL);
+    assert_int_equal(list->len, 1);
+    assert_string_equal(g_array_index(list, SdmAlloc, 0).key, "k-1");
+    assert_int_equal(g_array_index(list, SdmAlloc, 0).status,
+                     SDM_ALLOC_RELEASING);
+    assert_string_equal(g_array_index(list, SdmAlloc, 0).release_key, "d-7");
+    assert_true(sdm_state_reply_get(st, "attach k-1", &reply, NULL));
+    assert_string_equal(reply, "{\"ok\":true,\"x\":1}");
+    assert_true(sdm_state_reply_get(st, "attach k-2", &none, NULL));
+    assert_null(none);
+    /* A refused release: committed again, no detach's key */
+    assert_true(sdm_state_set_status(st, a.id, SDM_ALLOC_COMMITTED, NULL,
+                                     NULL));
+    g_array_unref(g_steal_pointer(&list));
+    list = sdm_state_list(st, NULL);
+    assert_string_equal(g_array_index(list, SdmAlloc, 0).release_key, "");
+    assert_false(sdm_state_set_status(st, 99, SDM_ALLOC_COMMITTED, NULL,
+                                      &err));
+    assert_true(g_error_matches(err, RACK_ERROR, RACK_ERROR_NOT_FOUND));
+    g_clear_error(&err);
+    assert_true(sdm_key_valid("0b4f-x_Y.z"));
+    assert_false(sdm_key_valid(""));
+    assert_false(sdm_key_valid("a b"));
+    assert_false(sdm_key_valid("k\"; DROP TABLE allocation; --"));
+    sdm_state_close(st);
+}
+
+/*
+ * An older controller's database (schema 1: no keys, no releasing) is
+ * brought up to date with its allocations and its reserved ids.
+ */
+static void test_upgrade(void **state)
+{
+    Fixture *f = *state;
+    sqlite3 *db;
+    SdmState *st;
+    SdmAlloc a = alloc(1, 0, 256 << 20);
+    g_autoptr(GArray) list = NULL;
+
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db,
+        "CREATE TABLE allocation (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " compute INTEGER NOT NULL, compute_port INTEGER NOT NULL,"
+        " memory INTEGER NOT NULL, memory_port INTEGER NOT NULL,"
+        " size INTEGER NOT NULL CHECK (size > 0),"
+        " segment INTEGER NOT NULL DEFAULT -1,"
+        " status TEXT NOT NULL CHECK (status IN ('pending', 'committed')),"
+        " accel INTEGER NOT NULL DEFAULT -1, accel_port INTEGER NOT NULL"
+        " DEFAULT -1, accel_memory_port INTEGER NOT NULL DEFAULT -1,"
+        " rmc INTEGER NOT NULL DEFAULT 0, UNIQUE (compute, compute_port));"
+        "INSERT INTO allocation (id, compute, compute_port, memory,"
+        " memory_port, size, segment, status, rmc) VALUES"
+        " (5, 0, 1, 1, 0, 134217728, 3, 'committed', 1);"
+        "UPDATE sqlite_sequence SET seq = 9 WHERE name = 'allocation';",
+        NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    st = sdm_state_open(f->db, NULL);
+    assert_non_null(st);
+    list = sdm_state_list(st, NULL);
+    assert_int_equal(list->len, 1);
+    assert_int_equal(g_array_index(list, SdmAlloc, 0).id, 5);
+    assert_int_equal(g_array_index(list, SdmAlloc, 0).segment, 3);
+    assert_true(g_array_index(list, SdmAlloc, 0).rmc);
+    assert_int_equal(g_array_index(list, SdmAlloc, 0).status,
+                     SDM_ALLOC_COMMITTED);
+    assert_true(sdm_state_set_status(st, 5, SDM_ALLOC_RELEASING, NULL, NULL));
+    assert_true(sdm_state_add(st, &a, NULL));
+    assert_int_equal(a.id, 10);
+    sdm_state_close(st);
+    /* Opened again: up to date, nothing to do */
+    st = sdm_state_open(f->db, NULL);
+    assert_non_null(st);
+    sdm_state_close(st);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -198,6 +308,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reserved_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_killed_writer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upgrade, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -18,6 +18,7 @@ static const char *const codes[] = {
     [RACK_ERROR_EXISTS] = "exists",
     [RACK_ERROR_HOST] = "host",
     [RACK_ERROR_DOWN] = "down",
+    [RACK_ERROR_PENDING] = "pending",
 };
 
 const char *rack_error_code(const GError *err)

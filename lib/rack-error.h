@@ -22,6 +22,7 @@ typedef enum {
     RACK_ERROR_EXISTS,      /* "exists": declared twice */
     RACK_ERROR_HOST,        /* "host": the host could not do it */
     RACK_ERROR_DOWN,        /* "down": a part it needs has failed */
+    RACK_ERROR_PENDING,     /* "pending": its outcome is not known yet */
     /* Transport: the peer could not be asked */
     RACK_ERROR_UNREACHABLE, /* no one listens, or the connection failed */
     RACK_ERROR_TIMEOUT,     /* no reply in time */

@@ -244,6 +244,22 @@ bool rack_json_array_get_uint(JsonArray *a, guint i, uint64_t max,
     return true;
 }
 
+bool rack_json_array_get_str(JsonArray *a, guint i, const char **out,
+                             GError **errp)
+{
+    JsonNode *n = i < json_array_get_length(a)
+                  ? json_array_get_element(a, i) : NULL;
+
+    if (!n || !JSON_NODE_HOLDS_VALUE(n) ||
+        json_node_get_value_type(n) != G_TYPE_STRING) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "element %u must be a string", i);
+        return false;
+    }
+    *out = json_node_get_string(n);
+    return true;
+}
+
 bool rack_json_array_get_obj(JsonArray *a, guint i, JsonObject **out,
                         GError **errp)
 {

@@ -59,6 +59,9 @@ bool rack_json_opt_array(JsonObject *o, const char *name, JsonArray **out,
 /* Element @i of @a, which must be an object. */
 bool rack_json_array_get_obj(JsonArray *a, guint i, JsonObject **out,
                         GError **errp);
+/* Element @i of @a, which must be a string. */
+bool rack_json_array_get_str(JsonArray *a, guint i, const char **out,
+                             GError **errp);
 /* Element @i of @a, which must be an integer from 0 to @max. */
 bool rack_json_array_get_uint(JsonArray *a, guint i, uint64_t max,
                               uint64_t *out, GError **errp);

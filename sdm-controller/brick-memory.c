@@ -77,14 +77,12 @@ bool brick_memory_range(const char *qmp, unsigned c, unsigned m,
                         errp);
 }
 
-bool brick_memory_resize(const char *qmp, unsigned c, unsigned m,
-                         uint64_t target, gint64 timeout_us, GError **errp)
+bool brick_memory_request(const char *qmp, unsigned c, unsigned m,
+                          uint64_t target, GError **errp)
 {
     g_autofree char *dev = g_strdup_printf("vmem-m%u", m);
     JsonBuilder *b = rack_json_qmp("qom-set");
     g_autofree char *cmd = NULL;
-    gint64 deadline = g_get_monotonic_time() + timeout_us;
-    uint64_t size = 0;
 
     rack_json_member_str(b, "path", dev);
     rack_json_member_str(b, "property", "requested-size");
@@ -92,6 +90,18 @@ bool brick_memory_resize(const char *qmp, unsigned c, unsigned m,
     cmd = rack_json_qmp_end(b);
     if (!qmp_run(qmp, cmd, errp)) {
         g_prefix_error(errp, "compute brick %u: ", c);
+        return false;
+    }
+    return true;
+}
+
+bool brick_memory_resize(const char *qmp, unsigned c, unsigned m,
+                         uint64_t target, gint64 timeout_us, GError **errp)
+{
+    gint64 deadline = g_get_monotonic_time() + timeout_us;
+    uint64_t size = 0;
+
+    if (!brick_memory_request(qmp, c, m, target, errp)) {
         return false;
     }
     while (g_get_monotonic_time() < deadline) {

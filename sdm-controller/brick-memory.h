@@ -22,6 +22,9 @@ bool brick_memory_get(const char *qmp, unsigned c, unsigned m,
  */
 bool brick_memory_range(const char *qmp, unsigned c, unsigned m,
                         uint64_t *start, uint64_t *size, GError **errp);
+/* Ask for @target bytes (the guest plugs or unplugs in its own time) */
+bool brick_memory_request(const char *qmp, unsigned c, unsigned m,
+                          uint64_t target, GError **errp);
 /* Ask for @target bytes and wait until the guest has plugged (or
  * unplugged) to exactly that, at most @timeout_us. */
 bool brick_memory_resize(const char *qmp, unsigned c, unsigned m,

@@ -40,6 +40,11 @@
 #define QUEUE_WINDOW_BASE DREDBOX_RMC_HIGH_WINDOW_BASE
 #define QUEUE_WINDOW_SIZE DREDBOX_RMC_HIGH_WINDOW_SIZE
 #define QUEUE_DEFAULT_SIZE (256ULL << 20)
+/*
+ * The fabric's name for the controller's circuits: reconcile keeps those
+ * in step with the allocations, and leaves circuits made by hand alone.
+ */
+#define SDM_CIRCUIT_OWNER "sdm"
 
 /* What the controller knows, one per process. */
 typedef struct SdmController {
@@ -69,13 +74,18 @@ unsigned sdm_brick_scale(unsigned c);
 JsonObject *sdm_fabric_call(const char *request, GError **errp);
 /* Ask the fabric for a circuit between @pa and @pb; wait for light. */
 bool sdm_circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp);
-/* Tear down the circuit of @p, if the fabric has one */
-void sdm_circuit_down(const SdmPort *p);
+/*
+ * Tear down the controller's circuit from optical port @switch_port;
+ * true if it has none there now
+ */
+bool sdm_circuit_down(int switch_port, GError **errp);
 /* A session with the pool as @client */
 MemdConn *sdm_pool_connect(const char *client, gboolean admin, GError **errp);
 /* One request on @pool; its reply in *@out if @out */
 bool sdm_pool_do(MemdConn *pool, const char *req, JsonObject **out,
                  GError **errp);
+/* Give back every segment @owner ("sdm-aN") holds */
+bool sdm_pool_release(const char *owner, GError **errp);
 /* Property @prop (size, requested-size) of brick @c's device for @m */
 bool sdm_vmem_size(unsigned c, unsigned m, const char *prop,
                    uint64_t *out, GError **errp);
@@ -92,6 +102,12 @@ uint64_t sdm_port_window(unsigned c);
 char *sdm_endpoint(const SdmPort *p);
 /* A request to brick @c's SDM agent: what its reply says after "ok" */
 char *sdm_agent_call(unsigned c, const char *request, GError **errp);
+/*
+ * The same for a question that must not hold the controller up (status,
+ * reconcile): PROBE_TIMEOUT_US at most, times the brick's scale.
+ */
+#define PROBE_TIMEOUT_US (5 * G_USEC_PER_SEC)
+char *sdm_agent_probe(unsigned c, const char *request, GError **errp);
 /* Ask the guest to let go of an accelerator queue / RMC-path memory */
 bool sdm_agent_release(AttachCtx *ctx, GError **errp);
 bool sdm_agent_detach(AttachCtx *ctx, GError **errp);
@@ -101,9 +117,10 @@ void sdm_ctx_steps(const AttachCtx *ctx, const SdmStep **steps, unsigned *n);
  * Take down what the steps set up for @ctx's allocation once the guest
  * has let go of it (a detach): every step of an accelerator queue or of
  * RMC-path memory but the agent's, the circuit of virtio-mem memory
- * (whose device the caller has shrunk).
+ * (whose device the caller has shrunk).  Goes on past a step that cannot
+ * be undone, and says which.
  */
-void sdm_steps_teardown(AttachCtx *ctx);
+bool sdm_steps_teardown(AttachCtx *ctx, GError **errp);
 
 /* faults.c: what has failed, as the fabric and the pool say */
 /*
@@ -127,7 +144,34 @@ const char *sdm_fault_log(void);
 /* brick-events.c: hear each compute brick's RMC events as they happen */
 void sdm_brick_events_watch(void);
 
+/* reconcile.c: the database and the rack, kept in step */
+/*
+ * Compare the database with the fabric's circuits, the pool's leases,
+ * the bricks' virtio-mem sizes and their agents, and repair differences
+ * towards what was acknowledged: pending allocations are committed or
+ * rolled back once how they ended is known, releases are finished,
+ * circuits and leases nobody accounts for are taken down.  What it
+ * repaired, one line each (logged too).  @starting: the controller has
+ * just loaded its database, and the graph has none of it yet.
+ */
+GPtrArray *sdm_reconcile(bool starting);
+/* ... and again every RECONCILE_MS */
+#define RECONCILE_MS 5000
+void sdm_reconcile_watch(void);
+
+/* step-hooks.c: test hooks (docs/controller.md, "Failure windows") */
+/* Arm what @req's "test-hook" asks for, if any; refused when off */
+bool sdm_step_hook_arm(JsonObject *req, GError **errp);
+void sdm_step_hook_disarm(void);
+
 /* handlers.c: the requests */
+/* The reply to an attach that made @ctx's allocation */
+char *sdm_attach_reply(const AttachCtx *ctx);
+/*
+ * The guest lets go of allocation @a (detach's first part); false and
+ * @errp if it keeps it or cannot be asked.
+ */
+bool sdm_guest_let_go(const SdmAlloc *a, GError **errp);
 /* Where allocation @a is in the graph (ports, memory brick) */
 SdmPlacement sdm_placement_of(const SdmAlloc *a);
 /*

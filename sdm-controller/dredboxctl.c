@@ -10,6 +10,11 @@
  *   dredboxctl plan-power
  *   dredboxctl register STATEMENT...   (rack-file lines: memory bricks
  *                                       joining the running rack, cables)
+ *   dredboxctl reconcile
+ *
+ * attach, detach and register carry a request key (--key, or a new one):
+ * when no reply comes in --timeout, the same command with the same key
+ * gets the first request's outcome, and never runs it twice.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -23,8 +28,10 @@
 #include "rack-json.h"
 
 static char *opt_socket, *opt_size, *opt_latency, *opt_policy, *opt_path;
-static char *opt_format;
+static char *opt_format, *opt_key;
 static gint opt_brick = -1, opt_alloc = -1, opt_memory = -1;
+/* Past any attach's wait for its guest (minutes in timing mode) */
+static gint opt_timeout = 900;
 static gboolean opt_json, opt_accel, opt_force;
 
 static GOptionEntry entries[] = {
@@ -57,32 +64,67 @@ static GOptionEntry entries[] = {
       " cannot give it back (a dead or rebooted brick)", NULL },
     { "allocation", 'a', 0, G_OPTION_ARG_INT, &opt_alloc,
       "detach: this allocation (default: the brick's newest)", "ID" },
+    { "key", 'k', 0, G_OPTION_ARG_STRING, &opt_key,
+      "attach, detach, register: the request's key (default: a new one);"
+      " the same key again gets the first outcome", "KEY" },
+    { "timeout", 't', 0, G_OPTION_ARG_INT, &opt_timeout,
+      "Seconds to wait for the reply (default 900)", "S" },
     { "json", 'j', 0, G_OPTION_ARG_NONE, &opt_json,
       "Print the controller's reply as it is", NULL },
     { NULL }
 };
 
+/* How to learn the outcome of a request whose reply did not come */
+static void ask_again(const char *cmd)
+{
+    if (opt_key) {
+        fprintf(stderr, "dredboxctl: the outcome is not known yet: run"
+                " dredboxctl %s again with --key %s to learn it (it does not"
+                " run twice)\n", cmd, opt_key);
+    } else {
+        fprintf(stderr, "dredboxctl: the outcome is not known: dredboxctl"
+                " status shows what the controller has\n");
+    }
+}
+
 /*
- * The controller's reply line to @request.  An attach or detach waits for
- * the guest (minutes in timing mode), so there is no timeout.
+ * The controller's reply line to @request, in --timeout at most.  An
+ * attach or detach waits for the guest (minutes in timing mode).  Exits
+ * 1 if nothing was sent, 3 if the request went out and no reply came.
  */
-static char *call(const char *request)
+static char *call(const char *cmd, const char *request)
 {
     g_autoptr(GError) err = NULL;
     g_autoptr(RackClient) c = rack_client_open("the SDM controller",
-                                               opt_socket, 0, &err);
+                                               opt_socket, 10000, &err);
     char *reply = NULL;
+    bool sent = false;
 
-    if (c && rack_client_send(c, request, -1, &err)) {
+    sent = c && rack_client_send(c, request, -1, &err);
+    if (sent) {
+        rack_client_set_timeout(c, (unsigned)opt_timeout * 1000);
         reply = rack_client_recv(c, NULL, &err);
     }
     if (!reply) {
         fprintf(stderr, "dredboxctl: %s%s\n", err->message,
                 err->code == RACK_ERROR_UNREACHABLE ? " (is the rack up?)"
-                                                    : "");
-        exit(1);
+                : err->code == RACK_ERROR_TIMEOUT ? " (--timeout)" : "");
+        if (!sent) {
+            exit(1);
+        }
+        ask_again(cmd);
+        exit(3);
     }
     return reply;
+}
+
+/* A new request's key: random, so no two requests share one */
+static void key_member(JsonBuilder *b)
+{
+    if (!opt_key) {
+        opt_key = g_uuid_string_random();
+    }
+    rack_json_member_str(b, "key", opt_key);
 }
 
 /*
@@ -95,7 +137,7 @@ static bool format_allocations(JsonArray *allocs, GString *out,
     for (guint i = 0; i < json_array_get_length(allocs); i++) {
         uint64_t id, compute, cport, memory, mport, size;
         uint64_t accel = UINT64_MAX;
-        const char *path = NULL, *degraded = NULL;
+        const char *path = NULL, *degraded = NULL, *state = NULL;
         g_autofree char *use = NULL;
         JsonObject *a;
 
@@ -108,6 +150,7 @@ static bool format_allocations(JsonArray *allocs, GString *out,
             !rack_json_get_uint(a, "size", G_MAXINT64, &size, errp) ||
             !rack_json_opt_uint(a, "accelerator", G_MAXUINT16, &accel, errp) ||
             !rack_json_opt_str(a, "path", &path, errp) ||
+            !rack_json_opt_str(a, "state", &state, errp) ||
             !rack_json_opt_str(a, "degraded", &degraded, errp)) {
             g_prefix_error(errp, "allocation %u: ", i);
             return false;
@@ -119,8 +162,9 @@ static bool format_allocations(JsonArray *allocs, GString *out,
         g_string_append_printf(out, "%-6" G_GUINT64_FORMAT " %-8"
                                G_GUINT64_FORMAT " %-5" G_GUINT64_FORMAT " %-7"
                                G_GUINT64_FORMAT " %-5" G_GUINT64_FORMAT " %10"
-                               G_GUINT64_FORMAT "  %s%s%s\n", id, compute,
-                               cport, memory, mport, size >> 20, use,
+                               G_GUINT64_FORMAT "  %s%s%s%s%s\n", id,
+                               compute, cport, memory, mport, size >> 20, use,
+                               state ? "  " : "", state ? state : "",
                                degraded ? "  DEGRADED: " : "",
                                degraded ? degraded : "");
     }
@@ -339,6 +383,22 @@ static bool format_reply(const char *cmd, JsonNode *root, JsonObject *o,
         }
         g_string_append_printf(out, "registered: the rack has %"
                                G_GUINT64_FORMAT " bricks\n", bricks);
+    } else if (!strcmp(cmd, "reconcile")) {
+        JsonArray *done;
+        const char *what;
+
+        if (!rack_json_get_array(o, "repaired", &done, errp)) {
+            return false;
+        }
+        for (guint i = 0; i < json_array_get_length(done); i++) {
+            if (!rack_json_array_get_str(done, i, &what, errp)) {
+                return false;
+            }
+            g_string_append_printf(out, "repaired: %s\n", what);
+        }
+        if (!json_array_get_length(done)) {
+            g_string_append(out, "nothing to repair\n");
+        }
     } else {
         g_string_append(out, "detached\n");
     }
@@ -348,13 +408,13 @@ static bool format_reply(const char *cmd, JsonNode *root, JsonObject *o,
 int main(int argc, char **argv)
 {
     g_autoptr(GOptionContext) ctx = g_option_context_new(
-        "attach|detach|status|graph|plan-power|register - ask the dReDBox SDM"
-        " controller");
+        "attach|detach|status|graph|plan-power|register|reconcile - ask the"
+        " dReDBox SDM controller");
     g_autoptr(GError) err = NULL;
     g_autoptr(JsonParser) parser = json_parser_new();
     g_autofree char *req = NULL, *reply = NULL;
     g_autoptr(GString) out = NULL;
-    const char *cmd, *why;
+    const char *cmd, *why, *code = NULL;
     JsonObject *o;
     bool ok;
 
@@ -400,6 +460,7 @@ int main(int argc, char **argv)
         if (opt_memory >= 0) {
             rack_json_member_int(b, "memory", opt_memory);
         }
+        key_member(b);
         req = rack_json_end(b);
     } else if (!strcmp(cmd, "detach") && opt_brick >= 0) {
         JsonBuilder *b = rack_json_begin();
@@ -410,6 +471,7 @@ int main(int argc, char **argv)
             rack_json_member_int(b, "allocation", opt_alloc);
         }
         rack_json_member_bool(b, "force", opt_force);
+        key_member(b);
         req = rack_json_end(b);
     } else if (!strcmp(cmd, "register")) {
         g_autofree char *lines = g_strjoinv("\n", argv + 2);
@@ -417,31 +479,41 @@ int main(int argc, char **argv)
 
         rack_json_member_str(b, "cmd", "register");
         rack_json_member_str(b, "lines", lines);
+        key_member(b);
         req = rack_json_end(b);
     } else if (!strcmp(cmd, "status") || !strcmp(cmd, "graph") ||
-               !strcmp(cmd, "plan-power")) {
+               !strcmp(cmd, "plan-power") || !strcmp(cmd, "reconcile")) {
         req = rack_json_end(rack_json_request(cmd));
     } else {
         fprintf(stderr, "dredboxctl: expected attach --brick N --size SIZE,"
                 " attach --brick N --accelerator, detach --brick N, status,"
-                " graph, plan-power or register STATEMENT..."
+                " graph, plan-power, register STATEMENT... or reconcile"
                 " (see --help)\n");
         return 2;
     }
-    reply = call(req);
+    if (opt_timeout <= 0) {
+        fprintf(stderr, "dredboxctl: --timeout is a number of seconds\n");
+        return 2;
+    }
+    reply = call(cmd, req);
     o = rack_json_parse_object(parser, reply);
     if (!o) {
         fprintf(stderr, "dredboxctl: malformed reply: %s\n", reply);
         return 1;
     }
     if (!rack_json_get_bool(o, "ok", &ok, &err) ||
-        (!ok && !rack_json_get_str(o, "error", &why, &err))) {
+        (!ok && (!rack_json_get_str(o, "error", &why, &err) ||
+                 !rack_json_opt_str(o, "code", &code, &err)))) {
         fprintf(stderr, "dredboxctl: malformed reply from the controller:"
                 " %s: %s\n", err->message, reply);
         return 1;
     }
     if (!ok) {
         fprintf(stderr, "dredboxctl: %s\n", why);
+        if (!g_strcmp0(code, "pending")) {
+            ask_again(cmd);
+            return 3;
+        }
         return 1;
     }
     if (opt_json) {

@@ -268,8 +268,8 @@ static void reroute(void)
         old = sdm_endpoint(pl.memory_port);
         now = sdm_endpoint(spare);
         c = sdm_endpoint(pl.compute_port);
-        sdm_circuit_down(pl.compute_port);
-        if (!sdm_circuit_up(pl.compute_port, spare, &err) ||
+        if (!sdm_circuit_down(pl.compute_port->switch_port, &err) ||
+            !sdm_circuit_up(pl.compute_port, spare, &err) ||
             !sdm_state_set_memory_port(sdm.state, a->id, spare->index,
                                        &err)) {
             g_printerr("dredbox-sdmd: cannot re-route allocation %"

@@ -41,6 +41,10 @@ static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
         rack_json_member_int(b, "accelerator-port", a->accel_port);
         rack_json_member_int(b, "segment", a->segment);
     }
+    if (a->status != SDM_ALLOC_COMMITTED) {
+        rack_json_member_str(b, "state", a->status == SDM_ALLOC_PENDING
+                                         ? "pending" : "releasing");
+    }
     if (degraded) {
         rack_json_member_str(b, "degraded", degraded);
     }
@@ -99,7 +103,7 @@ static bool guest_nodes(unsigned c, unsigned m, GArray *nodes)
     }
     req = g_strdup_printf("nodes %" G_GINT64_MODIFIER "x %"
                           G_GINT64_MODIFIER "x", start, size);
-    ans = sdm_agent_call(c, req, NULL);
+    ans = sdm_agent_probe(c, req, NULL);
     if (!ans) {
         return false;
     }
@@ -139,9 +143,21 @@ static void add_guest_nodes(JsonBuilder *b, unsigned c, unsigned m,
     json_builder_end_array(b);
 }
 
-static char *do_attach(JsonObject *req, GError **errp)
+char *sdm_attach_reply(const AttachCtx *ctx)
 {
-    JsonBuilder *b;
+    JsonBuilder *b = rack_json_reply_begin();
+
+    json_builder_set_member_name(b, "allocation");
+    add_alloc(b, &ctx->alloc);
+    rack_json_member_str(b, "latency", rack_latency_name(ctx->pl.latency));
+    if (!ctx->alloc.rmc && !ctx->alloc.has_accel) {
+        add_vmem_node(b, ctx->alloc.compute, ctx->alloc.memory);
+    }
+    return rack_json_end(b);
+}
+
+static char *do_attach(JsonObject *req, const char *key, GError **errp)
+{
     const char *lat = "inter-rack", *pol = NULL, *path = "virtio-mem";
     SdmPolicy policy = sdm.default_policy;
     SdmRequest r = { .max_latency = RACK_INTER_RACK };
@@ -149,6 +165,8 @@ static char *do_attach(JsonObject *req, GError **errp)
     const SdmStep *steps;
     unsigned nsteps;
     uint64_t brick;
+    bool unknown;
+    g_autoptr(GError) err = NULL;
     int l;
 
     if (!rack_json_opt_str(req, "latency", &lat, errp) ||
@@ -241,55 +259,69 @@ static char *do_attach(JsonObject *req, GError **errp)
         ctx.alloc.accel_port = ctx.pl.accel_port->index;
         ctx.alloc.accel_memory_port = ctx.pl.accel_memory_port->index;
     }
+    g_strlcpy(ctx.alloc.key, key ? key : "", sizeof(ctx.alloc.key));
     if (!sdm_state_add(sdm.state, &ctx.alloc, errp)) {
         return NULL;
     }
+    /* Its ports and memory are taken from now on, whatever comes */
+    sdm_reserve_commit(sdm.graph, &ctx.pl, r.size);
     sdm_ctx_steps(&ctx, &steps, &nsteps);
-    if (!sdm_synth_run(steps, nsteps, &ctx, errp)) {
-        sdm_state_remove(sdm.state, ctx.alloc.id, NULL);
+    if (!sdm_synth_run(steps, nsteps, &ctx, &unknown, &err)) {
+        if (unknown) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_PENDING, "allocation %"
+                        G_GINT64_FORMAT " stays pending until the controller"
+                        " finds out how it ended (dredboxctl status): %s",
+                        ctx.alloc.id, err->message);
+            return NULL;
+        }
+        if (sdm_state_remove(sdm.state, ctx.alloc.id, NULL)) {
+            sdm_reserve_release(sdm.graph, &ctx.pl, r.size);
+        }
+        g_propagate_error(errp, g_steal_pointer(&err));
         return NULL;
     }
     if (!sdm_state_commit(sdm.state, ctx.alloc.id, ctx.alloc.segment, errp)) {
         return NULL;
     }
-    sdm_reserve_commit(sdm.graph, &ctx.pl, r.size);
-    b = rack_json_reply_begin();
-    json_builder_set_member_name(b, "allocation");
-    add_alloc(b, &ctx.alloc);
-    rack_json_member_str(b, "latency", rack_latency_name(ctx.pl.latency));
-    if (!ctx.alloc.rmc && !ctx.alloc.has_accel) {
-        add_vmem_node(b, ctx.alloc.compute, ctx.alloc.memory);
-    }
-    return rack_json_end(b);
+    ctx.alloc.status = SDM_ALLOC_COMMITTED;
+    return sdm_attach_reply(&ctx);
 }
 
 /*
- * The guest's part of a detach: if it failed (@done false, why in
- * *@errp), the detach stops and the guest keeps @what, unless @force, for
- * a brick that is dead or rebooted without it.
+ * The guest lets go of allocation @a: RMC-path memory offlined by its
+ * driver, an accelerator queue closed, a virtio-mem device shrunk (the
+ * allocation no longer counts in what it is promised).  False and
+ * @errp if the guest keeps it, or cannot be asked.
  */
-static bool guest_let_go(bool done, bool force, const char *what,
-                         GError **errp)
+bool sdm_guest_let_go(const SdmAlloc *a, GError **errp)
 {
-    if (done) {
-        return true;
-    }
-    if (!force) {
-        g_prefix_error(errp, "the guest keeps %s (detach --force takes it"
-                       " anyway): ", what);
+    AttachCtx ctx = { .alloc = *a, .pl = sdm_placement_of(a) };
+
+    if (a->has_accel || a->rmc) {
+        /* Let go already (by itself, or at an earlier try) is done */
+        g_autoptr(GError) err = NULL;
+
+        if (a->has_accel ? sdm_agent_release(&ctx, &err) ||
+                           strstr(err->message, "has no queue")
+                         : sdm_agent_detach(&ctx, &err) ||
+                           strstr(err->message, "No such file or directory")) {
+            return true;
+        }
+        g_propagate_error(errp, g_steal_pointer(&err));
         return false;
     }
-    g_clear_error(errp);
-    return true;
+    return sdm_vmem_resize(a->compute, a->memory,
+                           sdm_promised(a->compute, a->memory, a->id), errp);
 }
 
-static char *do_detach(JsonObject *req, GError **errp)
+static char *do_detach(JsonObject *req, const char *key, GError **errp)
 {
     g_autoptr(GArray) list = NULL;
     uint64_t id = UINT64_MAX, brick = UINT64_MAX;
     bool force = false;
     SdmAlloc *a = NULL;
     AttachCtx ctx;
+    g_autoptr(GError) err = NULL;
 
     if (!rack_json_opt_uint(req, "allocation", G_MAXINT64, &id, errp) ||
         !rack_json_opt_uint(req, "brick", RACK_MAX_BRICKS - 1, &brick, errp) ||
@@ -325,10 +357,17 @@ static char *do_detach(JsonObject *req, GError **errp)
                     id == UINT64_MAX ? brick : id);
         return NULL;
     }
+    if (a->status == SDM_ALLOC_PENDING && !force) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_PENDING, "allocation %"
+                    G_GINT64_FORMAT " is still pending: how its attach ended"
+                    " is not known yet (dredboxctl status; detach --force"
+                    " takes it down anyway)", a->id);
+        return NULL;
+    }
     /*
-     * The teardown goes on past errors (steps.c): ask the fabric and
-     * the pool first, so that one that does not answer stops the detach before
-     * the guest lets go, rather than leave a circuit or a lease behind.
+     * Ask the fabric and the pool first, so that one that does not
+     * answer stops the detach before the guest lets go, rather than
+     * leave a circuit or a lease behind.
      */
     if (!sdm_faults_sync(errp)) {
         g_prefix_error(errp, "nothing was detached: ");
@@ -347,26 +386,38 @@ static char *do_detach(JsonObject *req, GError **errp)
                     " detach it after the repair", a->memory);
         return NULL;
     }
-    if (a->has_accel) {
-        /* The queue's users first: no new jobs, running ones finish. */
-        if (!guest_let_go(sdm_agent_release(&ctx, errp), force,
-                          "the accelerator", errp)) {
-            return NULL;
-        }
-    } else if (a->rmc) {
-        /* The guest's kernel lets go of the memory first. */
-        if (!guest_let_go(sdm_agent_detach(&ctx, errp), force, "the memory",
-                          errp)) {
-            return NULL;
-        }
-    } else if (!sdm_vmem_resize(a->compute, a->memory,
-                            sdm_promised(a->compute, a->memory, a->id), errp)) {
-        /* The guest keeps the memory: the allocation stands. */
-        sdm_vmem_resize(a->compute, a->memory,
-                    sdm_promised(a->compute, a->memory, -1), NULL);
+    /* From here a crash leaves a release for reconcile to finish */
+    if (a->status != SDM_ALLOC_RELEASING &&
+        !sdm_state_set_status(sdm.state, a->id, SDM_ALLOC_RELEASING, key,
+                              errp)) {
         return NULL;
     }
-    if (!sdm_free(a, errp)) {
+    a->status = SDM_ALLOC_RELEASING;
+    g_strlcpy(a->release_key, key ? key : "", sizeof(a->release_key));
+    if (!sdm_guest_let_go(a, errp) ||
+        !sdm_synth_hook("guest", true, errp)) {
+        if (!force) {
+            /* The guest keeps it: the allocation stands */
+            sdm_state_set_status(sdm.state, a->id, SDM_ALLOC_COMMITTED, NULL,
+                                 NULL);
+            if (!a->has_accel && !a->rmc) {
+                sdm_vmem_resize(a->compute, a->memory,
+                                sdm_promised(a->compute, a->memory, -1), NULL);
+            }
+            g_prefix_error(errp, "the guest keeps %s (detach --force takes"
+                           " it anyway): ", a->has_accel ? "the accelerator"
+                                                         : "the memory");
+            return NULL;
+        }
+        /* A brick that is dead, or rebooted without it */
+        g_clear_error(errp);
+    }
+    if (!sdm_free(a, &err)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_PENDING, "the guest let go"
+                    " of allocation %" G_GINT64_FORMAT ", but not all of it"
+                    " is taken down yet (%s); the controller goes on"
+                    " (dredboxctl status shows it releasing until then)",
+                    a->id, err->message);
         return NULL;
     }
     return rack_json_end(rack_json_reply_begin());
@@ -376,11 +427,23 @@ bool sdm_free(const SdmAlloc *a, GError **errp)
 {
     AttachCtx ctx = { .alloc = *a, .pl = sdm_placement_of(a) };
 
-    sdm_steps_teardown(&ctx);
-    if (!sdm_state_remove(sdm.state, a->id, errp)) {
+    if (a->status != SDM_ALLOC_RELEASING &&
+        !sdm_state_set_status(sdm.state, a->id, SDM_ALLOC_RELEASING, NULL,
+                              errp)) {
+        return false;
+    }
+    if (!sdm_steps_teardown(&ctx, errp) ||
+        !sdm_state_remove(sdm.state, a->id, errp)) {
         return false;
     }
     sdm_reserve_release(sdm.graph, &ctx.pl, a->size);
+    if (a->release_key[0]) {
+        /* The detach that began it is done: a retry of it learns so */
+        g_autofree char *id = g_strdup_printf("detach %s", a->release_key);
+        g_autofree char *done = rack_json_end(rack_json_reply_begin());
+
+        sdm_state_reply_put(sdm.state, id, done, NULL);
+    }
     return true;
 }
 
@@ -469,7 +532,7 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
         rmc_holds(json_node_get_object(rmc), a, &rmc_ok, &far_ok);
     }
     if (a->rmc) {
-        g_autofree char *ports = sdm_agent_call(a->compute, "status", NULL);
+        g_autofree char *ports = sdm_agent_probe(a->compute, "status", NULL);
         g_autofree char *line = ports ? g_strdup_printf(";%s", ports) : NULL;
         g_autofree char *key = g_strdup_printf(";%s", want);
 
@@ -780,7 +843,8 @@ static char *do_plan_power(GError **errp)
  * allocation in it.  Compute bricks have the RMC path to reach them
  * (virtio-mem devices are per memory brick and fixed at launch).
  */
-static char *do_register(JsonObject *req, GError **errp)
+static char *do_register(JsonObject *req, const char *key G_GNUC_UNUSED,
+                         GError **errp)
 {
     const char *lines = NULL;
     g_autofree char *old_text = NULL, *text = NULL;
@@ -872,12 +936,109 @@ static char *do_register(JsonObject *req, GError **errp)
     return rack_json_end(b);
 }
 
+/*
+ * An attach with @key whose allocation is in the database: its reply if
+ * committed, an error while pending; NULL and no error if there is none.
+ */
+static char *keyed_attach(const char *key, GError **errp)
+{
+    g_autoptr(GArray) list = sdm_state_list(sdm.state, errp);
+
+    for (guint i = 0; list && i < list->len; i++) {
+        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+        AttachCtx ctx = { *a, sdm_placement_of(a), 0 };
+
+        if (strcmp(a->key, key)) {
+            continue;
+        }
+        if (a->status == SDM_ALLOC_PENDING) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_PENDING, "allocation %"
+                        G_GINT64_FORMAT " is still pending: how its attach"
+                        " ended is not known yet", a->id);
+            return NULL;
+        }
+        return ctx.pl.memory ? sdm_attach_reply(&ctx) : NULL;
+    }
+    return NULL;
+}
+
+/*
+ * A request that changes the rack, with the client's key: a retry with
+ * the same key gets the first outcome, kept once it is known.  Outcomes
+ * not known yet (a pending attach, a release still going on) are not
+ * kept: a retry finds out, or carries on.
+ */
+typedef char *(*KeyedHandler)(JsonObject *req, const char *key,
+                              GError **errp);
+
+static char *keyed(JsonObject *req, const char *cmd, KeyedHandler handle,
+                   GError **errp)
+{
+    g_autofree char *id = NULL, *kept = NULL, *reply = NULL;
+    g_autoptr(GError) err = NULL;
+    const char *key = NULL;
+
+    if (!rack_json_opt_str(req, "key", &key, errp)) {
+        return NULL;
+    }
+    if (key && !sdm_key_valid(key)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "key must be 1 to"
+                    " %d letters, digits, '.', '_' or '-'", SDM_KEY_MAX);
+        return NULL;
+    }
+    if (key) {
+        id = g_strdup_printf("%s %s", cmd, key);
+        if (!sdm_state_reply_get(sdm.state, id, &kept, errp)) {
+            return NULL;
+        }
+        if (kept) {
+            return g_steal_pointer(&kept);
+        }
+        /* An attach the controller went on with after its reply was lost */
+        if (!strcmp(cmd, "attach") &&
+            ((reply = keyed_attach(key, &err)) || err)) {
+            g_propagate_error(errp, g_steal_pointer(&err));
+            return g_steal_pointer(&reply);
+        }
+    }
+    if (!sdm_step_hook_arm(req, errp)) {
+        return NULL;
+    }
+    reply = handle(req, key, &err);
+    sdm_step_hook_disarm();
+    if (key && !g_error_matches(err, RACK_ERROR, RACK_ERROR_PENDING)) {
+        g_autofree char *outcome = reply ? g_strdup(reply)
+                                         : rack_json_error_reply(err);
+
+        sdm_state_reply_put(sdm.state, id, outcome, NULL);
+    }
+    if (!reply) {
+        g_propagate_error(errp, g_steal_pointer(&err));
+    }
+    return g_steal_pointer(&reply);
+}
+
+/* Run reconcile now; what it repaired */
+static char *do_reconcile(void)
+{
+    g_autoptr(GPtrArray) repairs = sdm_reconcile(false);
+    JsonBuilder *b = rack_json_reply_begin();
+
+    json_builder_set_member_name(b, "repaired");
+    json_builder_begin_array(b);
+    for (guint i = 0; i < repairs->len; i++) {
+        json_builder_add_string_value(b, g_ptr_array_index(repairs, i));
+    }
+    json_builder_end_array(b);
+    return rack_json_end(b);
+}
+
 char *sdm_handle(JsonObject *req, const char *cmd, GError **errp)
 {
     if (!strcmp(cmd, "attach")) {
-        return do_attach(req, errp);
+        return keyed(req, cmd, do_attach, errp);
     } else if (!strcmp(cmd, "detach")) {
-        return do_detach(req, errp);
+        return keyed(req, cmd, do_detach, errp);
     } else if (!strcmp(cmd, "status")) {
         return do_status(errp);
     } else if (!strcmp(cmd, "graph")) {
@@ -885,11 +1046,12 @@ char *sdm_handle(JsonObject *req, const char *cmd, GError **errp)
     } else if (!strcmp(cmd, "plan-power")) {
         return do_plan_power(errp);
     } else if (!strcmp(cmd, "register")) {
-        return do_register(req, errp);
+        return keyed(req, cmd, do_register, errp);
+    } else if (!strcmp(cmd, "reconcile")) {
+        return do_reconcile();
     }
     g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
                 "unknown command \"%s\" (attach, detach, status, graph,"
-                " plan-power, register)", cmd);
+                " plan-power, register, reconcile)", cmd);
     return NULL;
 }
-

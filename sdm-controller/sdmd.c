@@ -12,8 +12,8 @@
  * accelerator to its memory brick, maps it behind one of C's RMC ports
  * and binds that port's doorbell to the accelerator (docs/accelerator.md).
  * Every allocation is in SQLite before it is
- * acknowledged; on start the controller reloads them, rolls back what a
- * crash left pending and makes the bricks match what it promised.
+ * acknowledged; on start, and every few seconds, the controller compares
+ * them with the rack and repairs what differs (reconcile.c).
  * What fails in the rack it reads from the fabric and the pool every
  * second, and at once when a brick's RMC reports a link change
  * (faults.c, brick-events.c).  Requests are served one at a time.
@@ -31,64 +31,6 @@
 #include "line-server.h"
 
 SdmController sdm = { .default_policy = SDM_POLICY_LOCALITY };
-/*
- * After a restart: what a crash left pending is rolled back; committed
- * allocations go back into the graph, and the bricks are made to hold
- * exactly what was promised.
- */
-static bool reconcile(GError **errp)
-{
-    g_autoptr(GArray) list = sdm_state_list(sdm.state, errp);
-
-    if (!list) {
-        return false;
-    }
-    for (guint i = 0; i < list->len; i++) {
-        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
-        AttachCtx ctx = { *a, sdm_placement_of(a), 0 };
-
-        if (!ctx.pl.memory || !ctx.pl.compute_port) {
-            continue;
-        }
-        if (a->status == SDM_ALLOC_PENDING) {
-            const SdmStep *steps;
-            unsigned n;
-            g_autoptr(GError) err = NULL;
-
-            /*
-             * RMC-path memory the guest already holds and cannot give
-             * back is kept: taking it away would crash the guest.
-             */
-            if (a->rmc && !sdm_agent_detach(&ctx, &err) &&
-                !strstr(err->message, "No such file or directory") &&
-                sdm_state_commit(sdm.state, a->id, a->segment, NULL)) {
-                g_printerr("dredbox-sdmd: allocation %" G_GINT64_FORMAT
-                           " was unfinished, but the guest uses it (%s):"
-                           " kept\n", a->id, err->message);
-                sdm_reserve_commit(sdm.graph, &ctx.pl, a->size);
-                continue;
-            }
-            g_printerr("dredbox-sdmd: rolling back unfinished allocation %"
-                       G_GINT64_FORMAT "\n", a->id);
-            /* Every step's undo copes with a step that was never done. */
-            sdm_ctx_steps(&ctx, &steps, &n);
-            sdm_synth_undo(steps, n, &ctx);
-            sdm_state_remove(sdm.state, a->id, NULL);
-            continue;
-        }
-        sdm_reserve_commit(sdm.graph, &ctx.pl, a->size);
-    }
-    for (guint i = 0; i < list->len; i++) {
-        SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
-        g_autoptr(GError) err = NULL;
-
-        if (!a->has_accel && !a->rmc && !sdm_vmem_resize(a->compute, a->memory,
-                         sdm_promised(a->compute, a->memory, -1), &err)) {
-            g_printerr("dredbox-sdmd: %s\n", err->message);
-        }
-    }
-    return true;
-}
 
 static gboolean quit(gpointer loop)
 {
@@ -136,10 +78,11 @@ int main(int argc, char **argv)
         db = g_build_filename(sdm.run_dir, "sdm.db", NULL);
     }
     sdm.state = sdm_state_open(db, &err);
-    if (!sdm.state || !reconcile(&err)) {
+    if (!sdm.state) {
         g_printerr("dredbox-sdmd: %s\n", err->message);
         return 1;
     }
+    /* Listening first: a second controller on this run directory stops */
     sock = g_build_filename(sdm.run_dir, "sdm.sock", NULL);
     s = line_server_start(sock, sdm_handle, &err);
     if (s < 0) {
@@ -148,6 +91,9 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     loop = g_main_loop_new(NULL, FALSE);
+    /* Requests wait until the rack matches the database again */
+    g_ptr_array_unref(sdm_reconcile(true));
+    sdm_reconcile_watch();
     sdm_faults_watch();
     sdm_brick_events_watch();
     g_unix_signal_add(SIGTERM, quit, loop);

@@ -117,6 +117,7 @@ bool sdm_circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
 
     rack_json_member_str(rb, "a", a);
     rack_json_member_str(rb, "b", b);
+    rack_json_member_str(rb, "owner", SDM_CIRCUIT_OWNER);
     req = rack_json_end(rb);
     o = sdm_fabric_call(req, errp);
 
@@ -161,20 +162,36 @@ bool sdm_circuit_up(const SdmPort *pa, const SdmPort *pb, GError **errp)
     return false;
 }
 
-void sdm_circuit_down(const SdmPort *p)
+/*
+ * Undone already: what an undo that finds its step not done, or done
+ * only in part, gets as @errp, whose message has @not_done.
+ */
+static bool undone(GError **errp, const char *not_done)
 {
-    g_autofree char *a = sdm_endpoint(p);
+    if (errp && *errp && strstr((*errp)->message, not_done)) {
+        g_clear_error(errp);
+        return true;
+    }
+    return false;
+}
+
+bool sdm_circuit_down(int switch_port, GError **errp)
+{
     JsonBuilder *b = rack_json_request("disconnect");
     g_autofree char *req = NULL;
+    g_autofree char *none = g_strdup_printf("in no circuit of %s",
+                                            SDM_CIRCUIT_OWNER);
     JsonObject *o;
 
-    rack_json_member_str(b, "port", a);
+    rack_json_member_int(b, "port", switch_port);
+    rack_json_member_str(b, "owner", SDM_CIRCUIT_OWNER);
     req = rack_json_end(b);
-    o = sdm_fabric_call(req, NULL);
-
+    o = sdm_fabric_call(req, errp);
     if (o) {
         json_object_unref(o);
+        return true;
     }
+    return undone(errp, none);
 }
 
 static bool step_circuit(void *opaque, GError **errp)
@@ -184,11 +201,11 @@ static bool step_circuit(void *opaque, GError **errp)
     return sdm_circuit_up(ctx->pl.compute_port, ctx->pl.memory_port, errp);
 }
 
-static void undo_circuit(void *opaque)
+static bool undo_circuit(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
 
-    sdm_circuit_down(ctx->pl.compute_port);
+    return sdm_circuit_down(ctx->pl.compute_port->switch_port, errp);
 }
 
 static bool step_memory(void *opaque, GError **errp)
@@ -200,17 +217,17 @@ static bool step_memory(void *opaque, GError **errp)
                            errp);
 }
 
-static void undo_memory(void *opaque)
+static bool undo_memory(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
     unsigned c = ctx->alloc.compute, m = ctx->alloc.memory;
 
-    sdm_vmem_resize(c, m, sdm_promised(c, m, -1), NULL);
+    return sdm_vmem_resize(c, m, sdm_promised(c, m, -1), errp);
 }
 
 static const SdmStep attach_steps[] = {
-    { "optical circuit", step_circuit, undo_circuit },
-    { "memory online", step_memory, undo_memory },
+    { "optical circuit", step_circuit, undo_circuit, false },
+    { "memory online", step_memory, undo_memory, false },
 };
 
 /*
@@ -331,17 +348,26 @@ static bool step_segment(void *opaque, GError **errp)
     return ok;
 }
 
-static void undo_segment(void *opaque)
+static bool undo_segment(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
     g_autofree char *owner = queue_owner(ctx);
-    g_autofree char *req = pool_release(owner);
-    MemdConn *pool = sdm_pool_connect("sdm", TRUE, NULL);
 
-    if (pool) {
-        sdm_pool_do(pool, req, NULL, NULL);
-        memd_close(pool);
+    return sdm_pool_release(owner, errp);
+}
+
+bool sdm_pool_release(const char *owner, GError **errp)
+{
+    g_autofree char *req = pool_release(owner);
+    MemdConn *pool = sdm_pool_connect("sdm", TRUE, errp);
+    bool ok;
+
+    if (!pool) {
+        return false;
     }
+    ok = sdm_pool_do(pool, req, NULL, errp);
+    memd_close(pool);
+    return ok;
 }
 
 static bool step_accel_circuit(void *opaque, GError **errp)
@@ -351,11 +377,11 @@ static bool step_accel_circuit(void *opaque, GError **errp)
     return sdm_circuit_up(ctx->pl.accel_port, ctx->pl.accel_memory_port, errp);
 }
 
-static void undo_accel_circuit(void *opaque)
+static bool undo_accel_circuit(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
 
-    sdm_circuit_down(ctx->pl.accel_port);
+    return sdm_circuit_down(ctx->pl.accel_port->switch_port, errp);
 }
 
 static bool brick_qmp(const AttachCtx *ctx, const char *cmd, GError **errp)
@@ -367,6 +393,23 @@ static bool brick_qmp(const AttachCtx *ctx, const char *cmd, GError **errp)
         return false;
     }
     return true;
+}
+
+/*
+ * Undo @cmd on the brick's RMC: done too when the brick does not run (no
+ * QEMU listens on its QMP socket), as its RMC then holds nothing.
+ */
+static bool brick_qmp_undo(const AttachCtx *ctx, const char *cmd,
+                           GError **errp)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (brick_qmp(ctx, cmd, &err) ||
+        g_error_matches(err, RACK_ERROR, RACK_ERROR_UNREACHABLE)) {
+        return true;
+    }
+    g_propagate_error(errp, g_steal_pointer(&err));
+    return false;
 }
 
 /*
@@ -473,13 +516,15 @@ static bool step_rmc_segment(void *opaque, GError **errp)
     return brick_qmp(ctx, cmd, errp);
 }
 
-static void undo_rmc_segment(void *opaque)
+static bool undo_rmc_segment(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
     g_autofree char *cmd = rmc_command("dredbox-rmc-detach-segment",
                                        "segment", ctx->alloc.segment);
 
-    brick_qmp(ctx, cmd, NULL);
+    /* No segment yet: the pool step never lent one */
+    return ctx->alloc.segment < 0 || brick_qmp_undo(ctx, cmd, errp) ||
+           undone(errp, "is not attached");
 }
 
 /* How much of the high window each RMC port of compute brick @c has. */
@@ -511,22 +556,22 @@ static bool step_rmc_entry(void *opaque, GError **errp)
     return brick_qmp(ctx, entry, errp);
 }
 
-static void undo_rmc_entry(void *opaque)
+static bool undo_rmc_entry(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
     g_autofree char *clear = rmc_command("dredbox-rmc-clear-entry", "port",
                                          ctx->alloc.compute_port);
 
-    brick_qmp(ctx, clear, NULL);
+    return brick_qmp_undo(ctx, clear, errp);
 }
 
-static void undo_doorbell(void *opaque)
+static bool undo_doorbell(void *opaque, GError **errp)
 {
     AttachCtx *ctx = opaque;
     g_autofree char *cmd = rmc_command("dredbox-rmc-disconnect-doorbell",
                                        "port", ctx->alloc.compute_port);
 
-    brick_qmp(ctx, cmd, NULL);
+    return brick_qmp_undo(ctx, cmd, errp) || undone(errp, "has no doorbell");
 }
 
 /*
@@ -551,8 +596,7 @@ static bool step_doorbell(void *opaque, GError **errp)
     if (rmc_wait(ctx, rmc_engine_ready, DOORBELL_TIMEOUT_US)) {
         return true;
     }
-    /* The undo is for the steps before; this one's binding goes now. */
-    undo_doorbell(ctx);
+    /* The step's undo takes its binding away */
     g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
                 "compute brick %u: port %u: accelerator %u did not answer"
                 " on %s", ctx->alloc.compute, ctx->alloc.compute_port,
@@ -561,13 +605,13 @@ static bool step_doorbell(void *opaque, GError **errp)
 }
 
 static const SdmStep accel_steps[] = {
-    { "pool segment", step_segment, undo_segment },
-    { "optical circuit", step_circuit, undo_circuit },
-    { "accelerator circuit", step_accel_circuit, undo_accel_circuit },
-    { "RMC link", step_rmc_link, NULL },
-    { "RMC segment", step_rmc_segment, undo_rmc_segment },
-    { "RMC entry", step_rmc_entry, undo_rmc_entry },
-    { "doorbell", step_doorbell, undo_doorbell },
+    { "pool segment", step_segment, undo_segment, false },
+    { "optical circuit", step_circuit, undo_circuit, false },
+    { "accelerator circuit", step_accel_circuit, undo_accel_circuit, false },
+    { "RMC link", step_rmc_link, NULL, false },
+    { "RMC segment", step_rmc_segment, undo_rmc_segment, false },
+    { "RMC entry", step_rmc_entry, undo_rmc_entry, false },
+    { "doorbell", step_doorbell, undo_doorbell, false },
 };
 
 /* One request to compute brick @c's SDM agent (brick-agent.h). */
@@ -577,6 +621,14 @@ char *sdm_agent_call(unsigned c, const char *request, GError **errp)
 
     return brick_agent_call(path, c, request,
                             PLUG_TIMEOUT_US * sdm_brick_scale(c), errp);
+}
+
+char *sdm_agent_probe(unsigned c, const char *request, GError **errp)
+{
+    g_autofree char *path = sdm_run_path("brick%u.agent", c);
+
+    return brick_agent_call(path, c, request,
+                            PROBE_TIMEOUT_US * sdm_brick_scale(c), errp);
 }
 
 /* The brick's driver hot-adds the range into its latency class's node. */
@@ -615,17 +667,23 @@ bool sdm_agent_detach(AttachCtx *ctx, GError **errp)
     return ok != NULL;
 }
 
-static void undo_agent_attach(void *opaque)
+/* The guest has none of the port's memory (any more) */
+static bool undo_agent_attach(void *opaque, GError **errp)
 {
-    sdm_agent_detach(opaque, NULL);
+    return sdm_agent_detach(opaque, errp) ||
+           undone(errp, "No such file or directory");
 }
 
+/*
+ * The agent's attach may time out while the driver still hot-adds the
+ * memory: its outcome is then unknown until the agent can say (reconcile).
+ */
 static const SdmStep rmc_steps[] = {
-    { "pool segment", step_segment, undo_segment },
-    { "optical circuit", step_circuit, undo_circuit },
-    { "RMC link", step_rmc_link, NULL },
-    { "RMC segment", step_rmc_segment, undo_rmc_segment },
-    { "memory online", step_agent_attach, undo_agent_attach },
+    { "pool segment", step_segment, undo_segment, false },
+    { "optical circuit", step_circuit, undo_circuit, false },
+    { "RMC link", step_rmc_link, NULL, false },
+    { "RMC segment", step_rmc_segment, undo_rmc_segment, false },
+    { "memory online", step_agent_attach, undo_agent_attach, true },
 };
 
 void sdm_ctx_steps(const AttachCtx *ctx, const SdmStep **steps,
@@ -643,14 +701,15 @@ void sdm_ctx_steps(const AttachCtx *ctx, const SdmStep **steps,
     }
 }
 
-void sdm_steps_teardown(AttachCtx *ctx)
+bool sdm_steps_teardown(AttachCtx *ctx, GError **errp)
 {
     if (ctx->alloc.has_accel) {
-        sdm_synth_undo(accel_steps, G_N_ELEMENTS(accel_steps), ctx);
+        return sdm_synth_undo(accel_steps, G_N_ELEMENTS(accel_steps), ctx,
+                              errp);
     } else if (ctx->alloc.rmc) {
         /* All but the agent's step: the guest has let go already. */
-        sdm_synth_undo(rmc_steps, G_N_ELEMENTS(rmc_steps) - 1, ctx);
-    } else {
-        undo_circuit(ctx);
+        return sdm_synth_undo(rmc_steps, G_N_ELEMENTS(rmc_steps) - 1, ctx,
+                              errp);
     }
+    return sdm_synth_undo(attach_steps, 1, ctx, errp);
 }

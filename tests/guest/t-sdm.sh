@@ -199,15 +199,18 @@ check_value "and brick 0 kept its memory" "$(memtotal 0)" "$mem"
 "$CTL" detach --brick 0 > /dev/null 2>&1
 check_value "a restored circuit is torn down by a detach" \
     "$?/$(circuits)" "0/$((n - 1))"
-check_value "plan-power: memory brick 1 holds nothing and can be off" \
-    "$("$CTL" --json plan-power | jq -c '."powered-down"')" "[1]"
+# How many allocations are left depends on where the kill landed: the
+# detach in flight then is finished at the restart, or never began.
+check_value "plan-power: the memory bricks that hold nothing can be off" \
+    "$("$CTL" --json plan-power | jq -c '."powered-down"')" \
+    "$("$CTL" --json status | jq -c '[0, 1] - [.allocations[].memory]')"
 err=$("$CTL" attach --brick 0 --size 100M 2>&1)
 check_value "sizes are checked" "$err" \
     "dredboxctl: size must be a positive multiple of 128 MiB"
 err=$(printf '%s\n' '{"cmd":"reboot"}' | socat -t 5 - "UNIX-CONNECT:$RUN/sdm.sock")
 check_value "unknown requests get a clear error" \
     "$(echo "$err" | jq -r .error)" \
-    'unknown command "reboot" (attach, detach, status, graph, plan-power, register)'
+    'unknown command "reboot" (attach, detach, status, graph, plan-power, register, reconcile)'
 
 # Garbage on every control socket of the live rack: each line refused,
 # every daemon still up, and the rack exactly as it was.

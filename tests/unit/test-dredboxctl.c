@@ -4,7 +4,8 @@
  * reply, and a clear error (never a crash, never a row of zeroes) for a
  * reply with a member missing, of the wrong type or out of range,
  * including a fuzz of wrong-typed members with a printed seed
- * (DREDBOX_SEED replays it).
+ * (DREDBOX_SEED replays it); request keys, and what a missing or late
+ * reply makes it say.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -42,7 +43,9 @@ static const char status_reply[] =
 typedef struct Fake {
     char *dir, *sock;
     GSocket *listener;
-    const char *reply;
+    const char *reply;      /* NULL: hang up without one */
+    unsigned delay_ms;      /* before the reply */
+    char *request;          /* the request line it got */
 } Fake;
 
 /* Answer one request with @fake->reply, then hang up. */
@@ -60,6 +63,12 @@ static gpointer answer(gpointer opaque)
     c = g_socket_connection_factory_create_connection(s);
     in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(c)));
     line = g_data_input_stream_read_line(in, NULL, NULL, NULL);
+    g_free(f->request);
+    f->request = g_strdup(line);
+    if (!f->reply) {
+        return NULL;
+    }
+    g_usleep(f->delay_ms * 1000);
     reply = g_strdup_printf("%s\n", f->reply);
     g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(c)),
                               reply, strlen(reply), NULL, NULL, NULL);
@@ -112,6 +121,7 @@ static int teardown(void **state)
     Fake *f = *state;
 
     g_object_unref(f->listener);
+    g_free(f->request);
     g_unlink(f->sock);
     g_rmdir(f->dir);
     g_free(f->sock);
@@ -297,6 +307,74 @@ static void test_fuzz(void **state)
     assert_true(malformed > FUZZ_ROUNDS / 2);
 }
 
+/*
+ * attach, detach and register carry a request key (a new one, or
+ * --key's); no reply, a reply too late or a "pending" one exits 3 and
+ * says how to learn the outcome; a request never sent exits 1.
+ */
+static void test_keys(void **state)
+{
+    Fake *f = *state;
+    static const char *const keyed[] = {
+        "attach", "--brick", "0", "--size", "256M", "--key", "k-7", NULL
+    };
+    static const char *const fresh[] = {
+        "detach", "--brick", "0", "--allocation", "3", NULL
+    };
+    static const char *const late[] = {
+        "attach", "--brick", "0", "--size", "256M", "--timeout", "1", NULL
+    };
+    g_autofree char *out = NULL, *err = NULL, *first = NULL;
+
+    assert_int_equal(run(f, "{\"ok\":false,\"code\":\"pending\","
+                         "\"error\":\"allocation 4 stays pending\"}", &out,
+                         &err, keyed), 3);
+    assert_non_null(strstr(f->request, "\"key\":\"k-7\""));
+    assert_non_null(strstr(err, "dredboxctl: allocation 4 stays pending\n"));
+    assert_non_null(strstr(err, "run dredboxctl attach again with --key k-7"));
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+
+    /* The controller died before it replied */
+    assert_int_equal(run(f, NULL, &out, &err, fresh), 3);
+    assert_non_null(strstr(f->request, "\"key\":\""));
+    first = g_strdup(f->request);
+    assert_non_null(strstr(err, "the outcome is not known yet: run"
+                                " dredboxctl detach again with --key "));
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+    /* Each new request has a new key */
+    assert_int_equal(run(f, "{\"ok\":true}", &out, &err, fresh), 0);
+    assert_string_equal(out, "detached\n");
+    assert_string_not_equal(f->request, first);
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+
+    f->delay_ms = 1500;
+    assert_int_equal(run(f, "{\"ok\":true}", &out, &err, late), 3);
+    f->delay_ms = 0;
+    assert_non_null(strstr(err, "(--timeout)"));
+    assert_non_null(strstr(err, "with --key "));
+    g_clear_pointer(&out, g_free);
+    g_clear_pointer(&err, g_free);
+
+    /* Nothing listens: nothing was sent */
+    g_unlink(f->sock);
+    {
+        const char *argv[] = { g_getenv("DREDBOX_CTL"), "--socket", f->sock,
+                               "attach", "--brick", "0", "--size", "256M",
+                               NULL };
+        int status;
+
+        assert_true(g_spawn_sync(NULL, (char **)argv, NULL, 0, NULL, NULL,
+                                 &out, &err, &status, NULL));
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 1);
+        assert_non_null(strstr(err, "(is the rack up?)"));
+        assert_null(strstr(err, "--key"));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +383,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_bad_replies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuzz, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keys, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -172,9 +172,10 @@ static bool circuit_up(void *opaque, GError **errp)
     return true;
 }
 
-static void circuit_down(void *opaque)
+static bool circuit_down(void *opaque, GError **errp)
 {
     g_string_append(((Attach *)opaque)->log, "teardown ");
+    return true;
 }
 
 static bool memory_online(void *opaque, GError **errp)
@@ -185,22 +186,36 @@ static bool memory_online(void *opaque, GError **errp)
                                G_USEC_PER_SEC / 2, errp);
 }
 
-/* A brick that cannot plug makes the synthesizer tear the circuit down. */
+static bool memory_offline(void *opaque, GError **errp)
+{
+    Attach *a = opaque;
+
+    g_string_append(a->log, "unplug ");
+    return brick_memory_resize(a->brick->path, 0, 1, 0, G_USEC_PER_SEC / 2,
+                               errp);
+}
+
+/*
+ * A brick that cannot plug makes the synthesizer ask for the old size
+ * again (nothing is plugged later, unaccounted) and tear the circuit down.
+ */
 static void test_rollback_on_brick(void **state)
 {
     static const SdmStep steps[] = {
-        { "optical circuit", circuit_up, circuit_down },
-        { "memory online", memory_online, NULL },
+        { "optical circuit", circuit_up, circuit_down, false },
+        { "memory online", memory_online, memory_offline, false },
     };
     FakeBrick *f = *state;
     Attach a = { f, g_string_new(NULL) };
     GError *err = NULL;
 
     f->plug_polls = -1;
-    assert_false(sdm_synth_run(steps, 2, &a, &err));
-    assert_string_equal(a.log->str, "circuit teardown ");
+    assert_false(sdm_synth_run(steps, 2, &a, NULL, &err));
+    assert_string_equal(a.log->str, "circuit unplug teardown ");
     assert_non_null(strstr(err->message, "memory online failed: compute"
                                          " brick 0 holds 0 MiB"));
+    assert_int_equal(f->sets, 2);
+    assert_int_equal(f->requested, 0);
     g_error_free(err);
     g_string_free(a.log, true);
 }

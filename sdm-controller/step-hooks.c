@@ -1,0 +1,93 @@
+/*
+ * The controller's test hooks (docs/controller.md, "Failure windows"):
+ * what makes one step of an attach or a detach fail, time out, or kill
+ * the controller right after it, so that a test reaches every window
+ * without a sleep.  Off unless DREDBOX_SDM_TEST_HOOKS=1 is in the
+ * controller's environment.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "controller.h"
+#include "rack-error.h"
+#include "rack-json.h"
+
+typedef enum {
+    HOOK_FAIL,
+    HOOK_TIME_OUT,
+    HOOK_KILL,
+} HookAction;
+
+static const char *const actions[] = {
+    [HOOK_FAIL] = "fail",
+    [HOOK_TIME_OUT] = "time-out",
+    [HOOK_KILL] = "kill",
+};
+
+static struct {
+    char *step;
+    HookAction action;
+} armed;
+
+static bool hook(const char *step, bool undo, GError **errp)
+{
+    if (strcmp(step, armed.step)) {
+        return true;
+    }
+    switch (armed.action) {
+    case HOOK_KILL:
+        raise(SIGKILL);
+        break;
+    case HOOK_TIME_OUT:
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_TIMEOUT,
+                    "test hook: no answer in time");
+        return false;
+    case HOOK_FAIL:
+        break;
+    }
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST, "test hook: %s failed",
+                undo ? "undo" : "step");
+    return false;
+}
+
+bool sdm_step_hook_arm(JsonObject *req, GError **errp)
+{
+    JsonObject *h;
+    const char *step, *action;
+
+    if (!json_object_has_member(req, "test-hook")) {
+        return true;
+    }
+    if (g_strcmp0(g_getenv("DREDBOX_SDM_TEST_HOOKS"), "1")) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_DENIED, "test hooks are"
+                    " off (the controller runs without"
+                    " DREDBOX_SDM_TEST_HOOKS=1)");
+        return false;
+    }
+    if (!rack_json_get_object(req, "test-hook", &h, errp) ||
+        !rack_json_get_str(h, "step", &step, errp) ||
+        !rack_json_get_str(h, "do", &action, errp)) {
+        return false;
+    }
+    for (unsigned i = 0; i < G_N_ELEMENTS(actions); i++) {
+        if (!strcmp(action, actions[i])) {
+            g_free(armed.step);
+            armed.step = g_strdup(step);
+            armed.action = i;
+            sdm_synth_set_hook(hook);
+            return true;
+        }
+    }
+    g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "test-hook: \"do\""
+                " must be fail, time-out or kill, not \"%s\"", action);
+    return false;
+}
+
+void sdm_step_hook_disarm(void)
+{
+    sdm_synth_set_hook(NULL);
+    g_clear_pointer(&armed.step, g_free);
+}

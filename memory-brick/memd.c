@@ -318,6 +318,17 @@ int main(int argc, char **argv)
     g_unix_signal_add(SIGTERM, on_signal, NULL);
     g_unix_signal_add(SIGINT, on_signal, NULL);
     g_unix_signal_add(SIGHUP, on_signal, NULL);
+    /* A brick the host cannot back serves less: said now, not at an alloc */
+    for (guint i = 0; i < pool->bricks->len; i++) {
+        PoolBrick *b = g_ptr_array_index(pool->bricks, i);
+        g_autofree char *why = NULL;
+
+        pool_brick_backable(pool, b, &why);
+        if (why) {
+            printf("dredbox-memd: memory brick %u (%s): %s\n", b->id,
+                   mem_class_name(b->mem_class), why);
+        }
+    }
     printf("dredbox-memd: %u memory bricks, socket %s, manifest %s\n",
            pool->bricks->len, sock_path, manifest);
     fflush(stdout);

@@ -75,6 +75,14 @@ void pool_free(Pool *pool)
     g_free(pool);
 }
 
+uint64_t pool_brick_backable(Pool *pool, const PoolBrick *b, char **why)
+{
+    *why = NULL;
+    return pool->store.backable
+           ? pool->store.backable(pool->store.opaque, b, why)
+           : b->size - b->used;
+}
+
 PoolBrick *pool_brick(Pool *pool, uint32_t id)
 {
     for (guint i = 0; i < pool->bricks->len; i++) {

@@ -65,6 +65,11 @@ typedef struct PoolStore {
      * it did not survive. */
     int (*reopen)(void *opaque, const PoolBrick *brick,
                   const PoolSegment *seg, GError **errp);
+    /*
+     * How much of @brick's free memory the host can back now; if less
+     * than all of it, *@why says why and what to do.  NULL: all of it.
+     */
+    uint64_t (*backable)(void *opaque, const PoolBrick *brick, char **why);
     void *opaque;
 } PoolStore;
 
@@ -86,6 +91,11 @@ void pool_free(Pool *pool);
 PoolBrick *pool_add_brick(Pool *pool, uint32_t id, MemClass mem_class,
                           uint64_t size, const char *path, GError **errp);
 PoolBrick *pool_brick(Pool *pool, uint32_t id);
+/*
+ * How much of @b's free memory the host can back now (its store says);
+ * if less than all of it, *@why says why and what to do.
+ */
+uint64_t pool_brick_backable(Pool *pool, const PoolBrick *b, char **why);
 
 PoolSegment *pool_alloc(Pool *pool, const char *owner, uint32_t brick,
                         MemClass mem_class, uint64_t size, GError **errp);

@@ -80,6 +80,7 @@ char *memd_query_json(Pool *pool)
     json_builder_begin_array(b);
     for (guint i = 0; i < pool->bricks->len; i++) {
         PoolBrick *brick = g_ptr_array_index(pool->bricks, i);
+        g_autofree char *why = NULL;
 
         json_builder_begin_object(b);
         rack_json_member_int(b, "id", brick->id);
@@ -87,6 +88,11 @@ char *memd_query_json(Pool *pool)
         rack_json_member_int(b, "size", brick->size);
         rack_json_member_int(b, "used", brick->used);
         rack_json_member_int(b, "free", brick->size - brick->used);
+        rack_json_member_int(b, "backable",
+                             pool_brick_backable(pool, brick, &why));
+        if (why) {
+            rack_json_member_str(b, "backing", why);
+        }
         rack_json_member_int(b, "scrubs", brick->scrubs);
         rack_json_member_bool(b, "down", brick->down);
         memd_offsets_member(b, "poisoned", brick->poisoned);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 static char *persistent_name(const PoolBrick *b, uint64_t offset,
@@ -150,6 +151,56 @@ static int store_reopen(void *memory_dir, const PoolBrick *b,
     return fd;
 }
 
+/* A number of kB that /proc/meminfo gives for @key ("HugePages_Free:") */
+static uint64_t meminfo(const char *text, const char *key)
+{
+    const char *at = strstr(text, key);
+
+    return at ? g_ascii_strtoull(at + strlen(key), NULL, 10) : 0;
+}
+
+/*
+ * Huge pages are the host's to reserve (vm.nr_hugepages), and files take
+ * room in their file system (tmpfs for DRAM): how much of @b's free
+ * memory the host has now.
+ */
+static uint64_t store_backable(void *memory_dir, const PoolBrick *b,
+                               char **why)
+{
+    uint64_t free = b->size - b->used, have;
+
+    if (b->mem_class == MEM_CLASS_HUGEPAGE) {
+        g_autofree char *text = NULL;
+        uint64_t page, total;
+
+        g_file_get_contents("/proc/meminfo", &text, NULL, NULL);
+        page = text ? meminfo(text, "Hugepagesize:") << 10 : 0;
+        total = text ? meminfo(text, "HugePages_Total:") : 0;
+        have = page ? meminfo(text, "HugePages_Free:") * page : 0;
+        if (have < free) {
+            *why = g_strdup_printf("the host has %" PRIu64 " MiB of free"
+                                   " huge pages for its %" PRIu64 " MiB"
+                                   " (reserve them: sysctl vm.nr_hugepages=%"
+                                   PRIu64 ")", have >> 20, free >> 20,
+                                   total + (page ? (free - have + page - 1) /
+                                            page : 0));
+        }
+    } else {
+        const char *dir = b->mem_class == MEM_CLASS_PERSISTENT ? b->path
+                                                               : memory_dir;
+        struct statvfs st;
+
+        have = statvfs(dir, &st) == 0 ? (uint64_t)st.f_bavail * st.f_frsize
+                                      : 0;
+        if (have < free) {
+            *why = g_strdup_printf("%s has %" PRIu64 " MiB free for its %"
+                                   PRIu64 " MiB", dir, have >> 20,
+                                   free >> 20);
+        }
+    }
+    return MIN(free, have);
+}
+
 PoolStore host_store(const char *memory_dir)
 {
     return (PoolStore) {
@@ -157,6 +208,7 @@ PoolStore host_store(const char *memory_dir)
         .destroy = store_destroy,
         .wipe = store_wipe,
         .reopen = store_reopen,
+        .backable = store_backable,
         .opaque = (void *)memory_dir,
     };
 }

@@ -95,17 +95,31 @@ static bool sync_bricks(JsonObject *q, GError **errp)
     }
     for (guint i = 0; i < json_array_get_length(bricks); i++) {
         JsonObject *b;
-        uint64_t id;
+        uint64_t id, backable = UINT64_MAX;
+        const char *backing = NULL;
         bool down;
         SdmVertex *m;
 
         if (!rack_json_array_get_obj(bricks, i, &b, errp) ||
             !rack_json_get_uint(b, "id", G_MAXUINT16, &id, errp) ||
-            !rack_json_get_bool(b, "down", &down, errp)) {
+            !rack_json_get_bool(b, "down", &down, errp) ||
+            !rack_json_opt_uint(b, "backable", G_MAXINT64, &backable, errp) ||
+            !rack_json_opt_str(b, "backing", &backing, errp)) {
             g_prefix_error(errp, "malformed reply from the pool: ");
             return false;
         }
         m = sdm_graph_vertex(sdm.graph, RACK_MEMORY, id);
+        if (m && g_strcmp0(m->backing, backing) && backing) {
+            printf("dredbox-sdmd: memory brick %u serves only %"
+                   G_GUINT64_FORMAT " MiB: %s\n", m->id, backable >> 20,
+                   backing);
+            fflush(stdout);
+        }
+        if (m) {
+            m->backable = backable;
+            g_free(m->backing);
+            m->backing = g_strdup(backing);
+        }
         if (m && m->up == down) {
             m->up = !down;
             printf("dredbox-sdmd: memory brick %u %s\n", m->id,

@@ -16,6 +16,7 @@ static void vertex_free(SdmVertex *v)
         g_free(v->ports[p].down);
     }
     g_free(v->ports);
+    g_free(v->backing);
     g_free(v);
 }
 
@@ -34,6 +35,7 @@ SdmGraph *sdm_graph_new(const Rack *rack)
         v->id = b->id;
         v->tray = b->tray;
         v->up = true;
+        v->backable = UINT64_MAX;
         /* What the controller places: pmem= is the compute bricks' */
         v->size = b->kind == RACK_MEMORY ? b->size - rack_pmem_total(rack, b)
                                          : 0;

@@ -32,6 +32,13 @@ struct SdmVertex {
     bool up;                /* reachable (false: down or powered off) */
     uint64_t size;          /* memory bricks: what the controller places */
     uint64_t used;          /* memory bricks: allocated */
+    /*
+     * Memory bricks: how much the host can back now (huge pages
+     * reserved, room for files), as the pool says, and why not all that
+     * is free (NULL: all of it); UINT64_MAX until the pool has said.
+     */
+    uint64_t backable;
+    char *backing;
     unsigned nports;
     SdmPort *ports;
 };

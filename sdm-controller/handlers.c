@@ -685,6 +685,9 @@ static char *do_graph(void)
         if (v->kind == RACK_MEMORY) {
             rack_json_member_int(b, "size", v->size);
             rack_json_member_int(b, "used", v->used);
+            if (v->backing) {
+                rack_json_member_str(b, "short", v->backing);
+            }
         }
         rack_json_member_bool(b, "up", v->up);
         json_builder_set_member_name(b, "down-ports");

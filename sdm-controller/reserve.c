@@ -88,8 +88,9 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
 {
     SdmVertex *c = sdm_graph_vertex(g, RACK_COMPUTE, req->compute);
     bool nearest = policy == SDM_POLICY_LOCALITY;
-    bool room = false;
+    bool room = false, down = false;
     SdmPort *cp, *pcp;
+    /* Why bricks were passed over: down, or short of host memory */
     g_autoptr(GString) why_down = NULL;
 
     if (!c) {
@@ -148,9 +149,19 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
                                 : g_string_new("");
             g_string_append_printf(why_down, "memory brick %u is down",
                                    m->id);
+            down = true;
             continue;
         }
         if (m->size - m->used < req->size) {
+            continue;
+        }
+        if (m->backable < req->size) {
+            /* Free, but the host cannot back it (no huge pages...) */
+            why_down = why_down ? g_string_append(why_down, "; ")
+                                : g_string_new("");
+            g_string_append_printf(why_down, "memory brick %u: %s", m->id,
+                                   m->backing ? m->backing
+                                              : "the host cannot back it");
             continue;
         }
         room = true;
@@ -165,13 +176,14 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
             amp = free_port(m, nearest, mp);
         }
         if (!mp || (req->accelerator && !amp)) {
-            g_autofree char *down = sdm_vertex_down_ports(m);
+            g_autofree char *dark = sdm_vertex_down_ports(m);
 
-            if (down) {
+            if (dark) {
                 why_down = why_down ? g_string_append(why_down, "; ")
                                     : g_string_new("");
                 g_string_append_printf(why_down, "memory brick %u's %s",
-                                       m->id, down);
+                                       m->id, dark);
+                down = true;
             }
             continue;
         }
@@ -194,8 +206,8 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
             " (%s)", why_down->str) : g_strdup("");
 
         if (room) {
-            g_set_error(errp, RACK_ERROR, why_down ? RACK_ERROR_DOWN
-                                                   : RACK_ERROR_NO_SPACE,
+            g_set_error(errp, RACK_ERROR, down ? RACK_ERROR_DOWN
+                                               : RACK_ERROR_NO_SPACE,
                         "no memory brick with %" G_GUINT64_FORMAT " MiB"
                         " free has %s within %s reach%s", req->size >> 20,
                         req->accelerator
@@ -205,8 +217,8 @@ bool sdm_reserve(const SdmGraph *g, SdmPolicy policy, const SdmRequest *req,
                         : "a free port", rack_latency_name(req->max_latency),
                         why);
         } else {
-            g_set_error(errp, RACK_ERROR, why_down ? RACK_ERROR_DOWN
-                                                   : RACK_ERROR_NO_SPACE,
+            g_set_error(errp, RACK_ERROR, down ? RACK_ERROR_DOWN
+                                               : RACK_ERROR_NO_SPACE,
                         "no memory brick has %" G_GUINT64_FORMAT
                         " MiB free%s", req->size >> 20, why);
         }

@@ -31,11 +31,13 @@
 #define RACK \
     "rack fuzz\n" \
     "compute 0 ports=2\ncompute 1 ports=2\n" \
-    "memory 0 size=1G ports=2\naccelerator 0\n" \
+    "memory 0 size=1G ports=2\nmemory 1 size=256M class=hugepage\n" \
+    "accelerator 0\n" \
     "optical-switch ports=8 reconfigure-ms=10\n" \
     "cable compute0.port0 optical:0\ncable compute0.port1 optical:1\n" \
     "cable compute1.port0 optical:2\ncable memory0.port0 optical:4\n" \
-    "cable memory0.port1 optical:5\ncable accelerator0 optical:6\n"
+    "cable memory0.port1 optical:5\ncable accelerator0 optical:6\n" \
+    "cable memory1 optical:7\n"
 
 enum { MEMD, FABRICD, ACCELD, SDMD, NDAEMONS };
 
@@ -88,7 +90,8 @@ static int setup(void **state)
     control = run_path(r, "accel0.sock");
     assert_true(g_file_set_contents(rack, RACK, -1, NULL));
     spawn(r, MEMD, "DREDBOX_MEMD", (const char *[]) {
-              NULL, "--dir", pool_dir, "--brick", "0:1G", NULL },
+              NULL, "--dir", pool_dir, "--brick", "0:1G", "--brick",
+              "1:256M:hugepage", NULL },
           "pool/pool.json");
     spawn(r, FABRICD, "DREDBOX_FABRICD", (const char *[]) {
               NULL, "--rack", rack, "--run-dir", r->run, NULL },
@@ -265,6 +268,32 @@ static void test_stale_lease(void **state)
 }
 
 /*
+ * A hugepage brick on a host without huge pages is never chosen: the
+ * refusal names the cause and the fix, before any step runs.
+ */
+static void test_unbackable(void **state)
+{
+    Rack *r = *state;
+    g_autoptr(JsonNode) at = NULL;
+    const char *why;
+    g_autofree char *text = NULL;
+
+    assert_true(g_file_get_contents("/proc/meminfo", &text, NULL, NULL));
+    if (!strstr(text, "HugePages_Free:        0\n")) {
+        skip();         /* this host has huge pages free */
+    }
+    at = call(r, "sdm.sock", "{\"cmd\":\"attach\",\"brick\":0,"
+              "\"size\":\"128M\",\"memory\":1,\"path\":\"rmc\"}");
+    why = json_object_get_string_member(json_node_get_object(at), "error");
+    if (!g_str_has_prefix(why, "no memory brick has 128 MiB free (memory"
+                          " brick 1: the host has 0 MiB of free huge pages"
+                          " for its 256 MiB (reserve them: sysctl"
+                          " vm.nr_hugepages=")) {
+        fail_msg("refused with: %s", why);
+    }
+}
+
+/*
  * A client that sends half a line and waits blocks nobody else, and one
  * that sends a line longer than RACK_MAX_LINE without its end is told
  * and hung up on.
@@ -310,6 +339,7 @@ int main(void)
         cmocka_unit_test(test_accel),
         cmocka_unit_test(test_sdm),
         cmocka_unit_test(test_half_line),
+        cmocka_unit_test(test_unbackable),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

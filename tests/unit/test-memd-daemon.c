@@ -148,7 +148,8 @@ static void test_dead_client_keeps_lease(void **state)
     expect(admin, "{\"cmd\":\"release\",\"client\":\"brick0\"}",
            "\"released\":1", NULL);
     expect(admin, "{\"cmd\":\"query\"}", "\"used\":0,\"free\":536870912,"
-           "\"scrubs\":1,\"down\":false,\"poisoned\":[]}", NULL);
+           "\"backable\":536870912,\"scrubs\":1,\"down\":false,"
+           "\"poisoned\":[]}", NULL);
     close(admin);
 }
 
@@ -399,7 +400,8 @@ static void test_kill_and_restore(void **state)
            "\"brick\":1,\"offset\":0,\"size\":134217728,\"owner\":\"brick0\"}]",
            NULL);
     expect(s, "{\"cmd\":\"query\"}", "{\"id\":5,\"class\":\"dram\","
-           "\"size\":268435456,\"used\":0,\"free\":268435456,\"scrubs\":0,"
+           "\"size\":268435456,\"used\":0,\"free\":268435456,"
+           "\"backable\":268435456,\"scrubs\":0,"
            "\"down\":true,\"poisoned\":[]}", NULL);
     expect(s, "{\"cmd\":\"query\"}",
            "\"scrubs\":1,\"down\":false,\"poisoned\":[]}", NULL);
@@ -503,6 +505,11 @@ static void test_hugepage_without_huge_pages(void **state)
            " free huge pages for memory brick 0 (reserve them: sysctl"
            " vm.nr_hugepages)", NULL);
     expect(s, "{\"cmd\":\"query\"}", "\"segments\":[]", NULL);
+    /* The query says so before anyone asks, with the fix */
+    expect(s, "{\"cmd\":\"query\"}", "\"free\":268435456,\"backable\":",
+           NULL);
+    expect(s, "{\"cmd\":\"query\"}", " MiB of free huge pages for its 256"
+           " MiB (reserve them: sysctl vm.nr_hugepages=", NULL);
     close(s);
     assert_int_equal(daemon_stop(&d), 0);
     assert_int_equal(system(cmd), 0);

@@ -123,7 +123,8 @@ static void test_alloc_open_free(void **state)
     req(f, "{\"cmd\":\"free\",\"segment\":1}", "{\"ok\":true}");
     req(f, "{\"cmd\":\"free\",\"segment\":1}", "no segment 1");
     req(f, "{\"cmd\":\"query\"}", "\"id\":0,\"class\":\"dram\","
-        "\"size\":1073741824,\"used\":0,\"free\":1073741824,\"scrubs\":1,"
+        "\"size\":1073741824,\"used\":0,\"free\":1073741824,"
+        "\"backable\":1073741824,\"scrubs\":1,"
         "\"down\":false,\"poisoned\":[]}");
 }
 

@@ -231,6 +231,46 @@ static void test_refusals(void **state)
 }
 
 /*
+ * Memory the host cannot back (no huge pages reserved, a full file
+ * system) is never chosen: the next brick is, or the refusal says why,
+ * with code no-space; backed again, it serves.
+ */
+static void test_backing(void **state)
+{
+    SdmGraph *g = *state;
+    SdmVertex *m0 = sdm_graph_vertex(g, RACK_MEMORY, 0);
+    SdmRequest req = { .compute = 0, .size = 6 * GiB,
+                       .max_latency = RACK_INTER_RACK };
+    SdmPlacement pl;
+    GError *err = NULL;
+
+    m0->backable = 0;
+    m0->backing = g_strdup("the host has 0 MiB of free huge pages for its"
+                           " 8192 MiB (reserve them: sysctl"
+                           " vm.nr_hugepages=4096)");
+    assert_false(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, &err));
+    assert_true(g_error_matches(err, RACK_ERROR, RACK_ERROR_NO_SPACE));
+    assert_string_equal(err->message, "no memory brick has 6144 MiB free"
+                        " (memory brick 0: the host has 0 MiB of free huge"
+                        " pages for its 8192 MiB (reserve them: sysctl"
+                        " vm.nr_hugepages=4096))");
+    g_clear_error(&err);
+    /* What it can back still serves; a request it cannot goes elsewhere */
+    m0->backable = 1 * GiB;
+    req.size = 1 * GiB;
+    assert_true(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
+    assert_int_equal(pl.memory->id, 0);
+    req.size = 2 * GiB;
+    assert_true(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
+    assert_int_equal(pl.memory->id, 2);
+    m0->backable = UINT64_MAX;
+    g_clear_pointer(&m0->backing, g_free);
+    req.size = 6 * GiB;
+    assert_true(sdm_reserve(g, SDM_POLICY_FIRST_FIT, &req, &pl, NULL));
+    assert_int_equal(pl.memory->id, 0);
+}
+
+/*
  * A port whose optical port is dark takes no new circuit, and a request
  * it stops is refused with "down" and why; lit again, it serves.
  */
@@ -400,6 +440,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_graph, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refusals, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_backing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dark_ports, setup, teardown),
         cmocka_unit_test(test_accelerator),
         cmocka_unit_test(test_pair_class),

@@ -19,13 +19,41 @@ typedef enum {
     HOOK_FAIL,
     HOOK_TIME_OUT,
     HOOK_KILL,
+    HOOK_KILL_POOL,
 } HookAction;
 
 static const char *const actions[] = {
     [HOOK_FAIL] = "fail",
     [HOOK_TIME_OUT] = "time-out",
     [HOOK_KILL] = "kill",
+    [HOOK_KILL_POOL] = "kill-pool",
 };
+
+/* SIGKILL the rack's pool (RUN/memd.pid, the launcher's) and wait for it */
+static void kill_pool(void)
+{
+    g_autofree char *file = g_build_filename(sdm.run_dir, "memd.pid", NULL);
+    g_autofree char *text = NULL;
+    guint64 pid;
+
+    if (g_file_get_contents(file, &text, NULL, NULL) &&
+        g_ascii_string_to_unsigned(g_strstrip(text), 10, 2, G_MAXINT, &pid,
+                                   NULL) &&
+        kill(pid, SIGKILL) == 0) {
+        /* Gone once signal 0 finds it no more, or a zombie of the launcher */
+        for (int i = 0; i < 100 && kill(pid, 0) == 0; i++) {
+            g_autofree char *stat = g_strdup_printf("/proc/%" G_GUINT64_FORMAT
+                                                    "/stat", pid);
+            g_autofree char *st = NULL;
+
+            if (g_file_get_contents(stat, &st, NULL, NULL) &&
+                strstr(st, ") Z ")) {
+                break;
+            }
+            g_usleep(10000);
+        }
+    }
+}
 
 static struct {
     char *step;
@@ -41,6 +69,9 @@ static bool hook(const char *step, bool undo, GError **errp)
     case HOOK_KILL:
         raise(SIGKILL);
         break;
+    case HOOK_KILL_POOL:
+        kill_pool();
+        return true;
     case HOOK_TIME_OUT:
         g_set_error(errp, RACK_ERROR, RACK_ERROR_TIMEOUT,
                     "test hook: no answer in time");
@@ -82,7 +113,8 @@ bool sdm_step_hook_arm(JsonObject *req, GError **errp)
         }
     }
     g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "test-hook: \"do\""
-                " must be fail, time-out or kill, not \"%s\"", action);
+                " must be fail, time-out, kill or kill-pool, not \"%s\"",
+                action);
     return false;
 }
 

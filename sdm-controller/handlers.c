@@ -73,13 +73,67 @@ SdmPlacement sdm_placement_of(const SdmAlloc *a)
     };
 }
 
+/*
+ * The compute bricks whose QMP or agent did not answer a question of the
+ * status being built in time: they are not asked again, so a hung QEMU or
+ * guest costs one deadline, not one per question.
+ */
+static uint64_t silent_qmp, silent_agent;
+
+/* Whether brick @c may be asked (bit @c of *@silent clear) */
+static bool may_ask(const uint64_t *silent, unsigned c)
+{
+    return c >= 64 || !(*silent & (1ULL << c));
+}
+
+/* Brick @c's answer failed with @err: a timeout makes it silent */
+static void heard(uint64_t *silent, unsigned c, const GError *err)
+{
+    if (c < 64 && g_error_matches(err, RACK_ERROR, RACK_ERROR_TIMEOUT)) {
+        *silent |= 1ULL << c;
+    }
+}
+
+/* Property @prop of brick @c's vmem-m@m, unless the brick is silent */
+static bool vmem_probe(unsigned c, unsigned m, const char *prop,
+                       uint64_t *out, GError **errp)
+{
+    g_autoptr(GError) err = NULL;
+
+    if (!may_ask(&silent_qmp, c)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_TIMEOUT,
+                    "compute brick %u's QMP did not answer", c);
+        return false;
+    }
+    if (sdm_vmem_size(c, m, prop, out, &err)) {
+        return true;
+    }
+    heard(&silent_qmp, c, err);
+    g_propagate_error(errp, g_steal_pointer(&err));
+    return false;
+}
+
+/* A question to brick @c's agent, unless it is silent */
+static char *agent_probe(unsigned c, const char *request)
+{
+    g_autoptr(GError) err = NULL;
+    char *ans;
+
+    if (!may_ask(&silent_agent, c)) {
+        return NULL;
+    }
+    ans = sdm_agent_probe(c, request, &err);
+    heard(&silent_agent, c, err);
+    return ans;
+}
+
 /* "node": the NUMA node brick @c's vmem-m@m fills, or null if unknown. */
 static void add_vmem_node(JsonBuilder *b, unsigned c, unsigned m)
 {
     uint64_t node;
 
     json_builder_set_member_name(b, "node");
-    if (sdm_vmem_size(c, m, "node", &node, NULL)) {
+    if (vmem_probe(c, m, "node", &node, NULL)) {
         json_builder_add_int_value(b, node);
     } else {
         json_builder_add_null_value(b);
@@ -98,12 +152,16 @@ static bool guest_nodes(unsigned c, unsigned m, GArray *nodes)
     g_auto(GStrv) ids = NULL;
     uint64_t start, size;
 
-    if (!brick_memory_range(qmp, c, m, &start, &size, NULL)) {
+    g_autoptr(GError) err = NULL;
+
+    if (!may_ask(&silent_qmp, c) ||
+        !brick_memory_range(qmp, c, m, &start, &size, &err)) {
+        heard(&silent_qmp, c, err);
         return false;
     }
     req = g_strdup_printf("nodes %" G_GINT64_MODIFIER "x %"
                           G_GINT64_MODIFIER "x", start, size);
-    ans = sdm_agent_probe(c, req, NULL);
+    ans = agent_probe(c, req);
     if (!ans) {
         return false;
     }
@@ -518,10 +576,12 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
         (guint64)(QUEUE_WINDOW_BASE +
                   a->compute_port * sdm_port_window(a->compute)),
         a->size);
-    JsonNode *rmc = qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}",
-                             NULL);
+    g_autoptr(GError) err = NULL;
+    JsonNode *rmc = !may_ask(&silent_qmp, a->compute) ? NULL
+        : qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}", &err);
     bool pool_ok = false, rmc_ok = false, far_ok = false;
 
+    heard(&silent_qmp, a->compute, err);
     for (guint k = 0; leases && k < leases->len; k++) {
         PoolLease *l = &g_array_index(leases, PoolLease, k);
 
@@ -532,7 +592,7 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
         rmc_holds(json_node_get_object(rmc), a, &rmc_ok, &far_ok);
     }
     if (a->rmc) {
-        g_autofree char *ports = sdm_agent_probe(a->compute, "status", NULL);
+        g_autofree char *ports = agent_probe(a->compute, "status");
         g_autofree char *line = ports ? g_strdup_printf(";%s", ports) : NULL;
         g_autofree char *key = g_strdup_printf(";%s", want);
 
@@ -573,6 +633,7 @@ static char *do_status(GError **errp)
     if (!list) {
         return NULL;
     }
+    silent_qmp = silent_agent = 0;
     /* Unreachable, the fabric leaves the faults as last seen. */
     sdm_faults_sync(NULL);
     pool = sdm_pool_connect("sdm", TRUE, &pool_err);
@@ -624,7 +685,7 @@ static char *do_status(GError **errp)
             }
             g_autoptr(GError) err = NULL;
 
-            brick_ok = sdm_vmem_size(c->id, m->id, "size", &brick_says, &err);
+            brick_ok = vmem_probe(c->id, m->id, "size", &brick_says, &err);
             /* A memory brick registered after the compute brick started
              * has no virtio-mem device in it: nothing there. */
             if (g_error_matches(err, RACK_ERROR, RACK_ERROR_NOT_FOUND)) {
@@ -661,6 +722,7 @@ static char *do_status(GError **errp)
         }
     }
     json_builder_end_array(b);
+    silent_qmp = silent_agent = 0;
     return rack_json_end(b);
 }
 

@@ -330,6 +330,42 @@ static void test_half_line(void **state)
     }
 }
 
+/*
+ * A compute brick whose QEMU hangs (its QMP socket takes connections and
+ * never answers) costs status one QMP deadline (10 s), not one per
+ * question: the reply comes within the 20 s connect_to() allows, with
+ * that brick's columns unknown.
+ */
+static void test_hung_brick(void **state)
+{
+    Rack *r = *state;
+    g_autofree char *path = run_path(r, "brick0.qmp");
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
+    int hung = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    g_autoptr(JsonNode) st = NULL;
+    JsonArray *bricks;
+    guint unknown = 0;
+
+    g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
+    assert_int_equal(bind(hung, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(hung, 64), 0);
+    st = call(r, "sdm.sock", "{\"cmd\":\"status\"}");
+    bricks = json_object_get_array_member(json_node_get_object(st),
+                                          "bricks");
+    for (guint i = 0; i < json_array_get_length(bricks); i++) {
+        JsonObject *b = json_array_get_object_element(bricks, i);
+
+        if (json_object_get_int_member(b, "compute") == 0) {
+            assert_true(json_node_is_null(json_object_get_member(b,
+                                                                 "brick")));
+            unknown++;
+        }
+    }
+    assert_int_equal(unknown, 2);
+    close(hung);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +376,7 @@ int main(void)
         cmocka_unit_test(test_sdm),
         cmocka_unit_test(test_half_line),
         cmocka_unit_test(test_unbackable),
+        cmocka_unit_test(test_hung_brick),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -13,7 +13,9 @@
  *    no longer has (it detached it itself) is freed;
  *  - circuits of the controller's that no allocation accounts for are
  *    taken down, and those a committed allocation lost are set up again;
- *  - pool leases of an "sdm-aN" owner without allocation N are released;
+ *  - pool leases of an "sdm-aN" owner without allocation N are released,
+ *    if N is this database's (an earlier one's may be a persistent
+ *    brick's, kept across racks);
  *  - a virtio-mem device asked for more or less than its brick was
  *    promised is asked for the promised size.
  *
@@ -285,6 +287,7 @@ static void reconcile_leases(GArray *list, GPtrArray *out)
 {
     MemdConn *pool = sdm_pool_connect("sdm", TRUE, NULL);
     g_autoptr(JsonObject) q = NULL;
+    int64_t first = sdm_state_first_id(sdm.state);
     JsonArray *segs;
 
     if (pool) {
@@ -304,7 +307,9 @@ static void reconcile_leases(GArray *list, GPtrArray *out)
             !rack_json_get_str(s, "owner", &owner, NULL) ||
             !g_str_has_prefix(owner, "sdm-a") ||
             !g_ascii_string_to_unsigned(owner + 5, 10, 1, G_MAXINT64, &id,
-                                        NULL)) {
+                                        NULL) ||
+            first < 0 || (gint64)id < first) {
+            /* Not ours, or an earlier database's: a persistent brick's */
             continue;
         }
         for (guint i = 0; i < list->len && !known; i++) {

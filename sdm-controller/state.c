@@ -34,7 +34,19 @@ static const char schema[] =
     "CREATE TABLE request (seq INTEGER PRIMARY KEY AUTOINCREMENT,"
     " key TEXT NOT NULL UNIQUE, reply TEXT NOT NULL);";
 
-/* A version 1 database (no releasing, no keys) becomes a version 2 one. */
+
+/*
+ * What the database knows of itself: "first-id", the first allocation id
+ * it gave (ids below are an earlier database's).
+ */
+static const char meta[] =
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY,"
+    " value INTEGER NOT NULL);";
+
+/*
+ * A version 1 database (no releasing, no keys) becomes a version 2 one;
+ * the allocations it has are its own.
+ */
 static const char upgrade_1[] =
     "ALTER TABLE allocation RENAME TO allocation_1;"
     "%s"
@@ -50,6 +62,10 @@ static const char upgrade_1[] =
     " sqlite_sequence WHERE name = 'allocation_1')) WHERE name ="
     " 'allocation' AND EXISTS (SELECT 1 FROM sqlite_sequence WHERE name ="
     " 'allocation_1');"
+    "CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY,"
+    " value INTEGER NOT NULL);"
+    "INSERT INTO meta (name, value) SELECT 'first-id', MIN(id)"
+    " FROM allocation_1 HAVING COUNT(*) > 0;"
     "DROP TABLE allocation_1;";
 
 static bool db_error(SdmState *st, const char *what, GError **errp)
@@ -120,6 +136,11 @@ SdmState *sdm_state_open(const char *path, GError **errp)
         return NULL;
     }
     if (!schema_up_to_date(st, path, errp)) {
+        sdm_state_close(st);
+        return NULL;
+    }
+    if (sqlite3_exec(st->db, meta, NULL, NULL, NULL) != SQLITE_OK) {
+        db_error(st, path, errp);
         sdm_state_close(st);
         return NULL;
     }
@@ -204,7 +225,13 @@ bool sdm_state_add(SdmState *st, SdmAlloc *a, GError **errp)
     }
     a->id = sqlite3_last_insert_rowid(st->db);
     a->status = SDM_ALLOC_PENDING;
-    return true;
+    return exec_sql(st, "INSERT OR IGNORE INTO meta (name, value)"
+                    " VALUES ('first-id', ?)", &a->id, 1, errp);
+}
+
+int64_t sdm_state_first_id(SdmState *st)
+{
+    return select_int(st, "SELECT value FROM meta WHERE name = 'first-id'");
 }
 
 static const char *const status_names[] = {

@@ -75,6 +75,11 @@ bool sdm_state_remove(SdmState *st, int64_t id, GError **errp);
 bool sdm_state_reserve_ids(SdmState *st, int64_t last, GError **errp);
 /* Every allocation, in id order (free with g_array_unref). */
 GArray *sdm_state_list(SdmState *st, GError **errp);
+/*
+ * The first allocation id this database gave, or -1 if none yet: "sdm-aN"
+ * leases below it are an earlier database's (a persistent brick's).
+ */
+int64_t sdm_state_first_id(SdmState *st);
 /* Whether @key is a valid request key: 1 to SDM_KEY_MAX of [A-Za-z0-9._-] */
 bool sdm_key_valid(const char *key);
 /*

@@ -235,9 +235,10 @@ static char *ask(int s, const char *line)
 
 /*
  * A lease named after an allocation of another database (a persistent
- * brick's, from an earlier rack) survives a new allocation's rollback:
- * the controller gives no id a lease in the pool already carries.  Runs
- * first, on the controller's new database.
+ * brick's, from an earlier rack) survives a new allocation's rollback
+ * and reconcile: the controller gives no id a lease in the pool already
+ * carries, and releases strays of its own database only.  Runs first, on
+ * the controller's new database.
  */
 static void test_stale_lease(void **state)
 {
@@ -250,6 +251,8 @@ static void test_stale_lease(void **state)
     g_autoptr(JsonNode) st = call(r, "sdm.sock", "{\"cmd\":\"status\"}");
     g_autoptr(JsonNode) at = call(r, "sdm.sock", "{\"cmd\":\"attach\","
                                   "\"brick\":0,\"accelerator\":true}");
+    /* Reconcile releases strays of its own database only */
+    g_autoptr(JsonNode) rec = call(r, "sdm.sock", "{\"cmd\":\"reconcile\"}");
     g_autofree char *query = ask(s, "{\"cmd\":\"query\"}");
     g_autofree char *freed = NULL;
 

@@ -210,7 +210,12 @@ static void test_keys(void **state)
 
     g_strlcpy(a.key, "k-1", sizeof(a.key));
     g_strlcpy(b.key, "k-1", sizeof(b.key));
+    /* The first id it gives is kept: ids below are an earlier database's */
+    assert_int_equal(sdm_state_first_id(st), -1);
+    assert_true(sdm_state_reserve_ids(st, 6, NULL));
     assert_true(sdm_state_add(st, &a, NULL));
+    assert_int_equal(a.id, 7);
+    assert_int_equal(sdm_state_first_id(st), 7);
     /* The same key twice is the same request: never two allocations */
     assert_false(sdm_state_add(st, &b, &err));
     assert_non_null(strstr(err->message, "UNIQUE"));
@@ -225,6 +230,7 @@ static void test_keys(void **state)
     sdm_state_close(st);
 
     st = sdm_state_open(f->db, NULL);
+    assert_int_equal(sdm_state_first_id(st), 7);
     list = sdm_state_list(st, NULL);
     assert_int_equal(list->len, 1);
     assert_string_equal(g_array_index(list, SdmAlloc, 0).key, "k-1");
@@ -292,8 +298,11 @@ static void test_upgrade(void **state)
     assert_int_equal(g_array_index(list, SdmAlloc, 0).status,
                      SDM_ALLOC_COMMITTED);
     assert_true(sdm_state_set_status(st, 5, SDM_ALLOC_RELEASING, NULL, NULL));
+    /* Its allocations were its own; leases below them are not */
+    assert_int_equal(sdm_state_first_id(st), 5);
     assert_true(sdm_state_add(st, &a, NULL));
     assert_int_equal(a.id, 10);
+    assert_int_equal(sdm_state_first_id(st), 5);
     sdm_state_close(st);
     /* Opened again: up to date, nothing to do */
     st = sdm_state_open(f->db, NULL);

@@ -9,7 +9,10 @@
  * A connection never blocks the daemon for another: it reads what has
  * come and keeps a partial line until its end comes; a line longer than
  * RACK_MAX_LINE is refused and the connection closed; a reply the client
- * does not take within RACK_SEND_TIMEOUT_S closes it too.
+ * does not take within RACK_SEND_TIMEOUT_S closes it too.  A threaded
+ * server (the controller's, whose requests wait on bricks) handles
+ * requests on worker threads: a slow one holds up only its own
+ * connection.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -46,6 +49,12 @@ void line_conn_start(int fd, LineConnHandler on_line, gpointer data,
                      GDestroyNotify closed);
 /* Where to send replies (rack_wire_send). */
 int line_conn_fd(LineConn *c);
+/*
+ * Read no more of @c until line_conn_resume(): its handler's reply comes
+ * later, from the main loop, and the next line must wait for it.
+ */
+void line_conn_pause(LineConn *c);
+void line_conn_resume(LineConn *c);
 
 /*
  * Listen at @path (replacing a stale socket) and hand each connection to
@@ -55,6 +64,17 @@ int line_server_accept(const char *path, ServerAccepted accepted,
                        gpointer data, GError **errp);
 /* Listen on @path and serve @handle; -1 and @errp on failure. */
 int line_server_start(const char *path, LineHandler handle, GError **errp);
+/*
+ * The same, with up to @threads requests handled at once, each on a
+ * worker thread (@handle must be thread-safe); one connection's requests
+ * are answered in order, one at a time.  A request not answered within
+ * @deadline_s (0: no deadline) gets {"ok":false,"code":"pending",...}
+ * and goes on; its late reply is dropped, and the connection's next
+ * request is read.
+ */
+int line_server_start_threaded(const char *path, LineHandler handle,
+                               unsigned threads, unsigned deadline_s,
+                               GError **errp);
 /* Stop listening and remove the socket. */
 void line_server_stop(int fd, const char *path);
 

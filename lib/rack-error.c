@@ -19,6 +19,7 @@ static const char *const codes[] = {
     [RACK_ERROR_HOST] = "host",
     [RACK_ERROR_DOWN] = "down",
     [RACK_ERROR_PENDING] = "pending",
+    [RACK_ERROR_BUSY] = "busy",
 };
 
 const char *rack_error_code(const GError *err)

@@ -23,6 +23,7 @@ typedef enum {
     RACK_ERROR_HOST,        /* "host": the host could not do it */
     RACK_ERROR_DOWN,        /* "down": a part it needs has failed */
     RACK_ERROR_PENDING,     /* "pending": its outcome is not known yet */
+    RACK_ERROR_BUSY,        /* "busy": not now, ask again in a moment */
     /* Transport: the peer could not be asked */
     RACK_ERROR_UNREACHABLE, /* no one listens, or the connection failed */
     RACK_ERROR_TIMEOUT,     /* no reply in time */
@@ -32,7 +33,7 @@ typedef enum {
 
 GQuark rack_error_quark(void);
 /*
- * The name of @err's code in a reply: "invalid" ... "down"; "invalid" for
+ * The name of @err's code in a reply: "invalid" ... "busy"; "invalid" for
  * other domains and the transport codes, which no reply carries.
  */
 const char *rack_error_code(const GError *err);

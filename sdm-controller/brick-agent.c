@@ -8,17 +8,19 @@
 
 #include "brick-agent.h"
 #include "line-client.h"
+#include "lock.h"
 #include "rack-error.h"
 
-char *brick_agent_call(const char *path, unsigned c, const char *request,
-                       gint64 timeout_us, GError **errp)
+static char *agent_call(const char *path, unsigned c, const char *request,
+                        gint64 timeout_us, GError **errp)
 {
-    static unsigned long seq;
+    static gint seq;
     g_autofree char *peer = g_strdup_printf("compute brick %u's agent", c);
     g_autofree char *line = NULL;
     g_autoptr(RackClient) agent = NULL;
     gint64 deadline = g_get_monotonic_time() + timeout_us;
-    unsigned long id = (unsigned long)g_get_real_time() * 1000 + ++seq;
+    unsigned long id = (unsigned long)g_get_real_time() * 1000 +
+                       (unsigned)g_atomic_int_add(&seq, 1);
     char *reply = NULL;
 
     line = g_strdup_printf("%lu %s", id, request);
@@ -55,4 +57,15 @@ char *brick_agent_call(const char *path, unsigned c, const char *request,
                 c, g_str_has_prefix(reply, "error ") ? reply + 6 : reply);
     g_free(reply);
     return NULL;
+}
+
+char *brick_agent_call(const char *path, unsigned c, const char *request,
+                       gint64 timeout_us, GError **errp)
+{
+    char *reply;
+
+    sdm_wait_begin();
+    reply = agent_call(path, c, request, timeout_us, errp);
+    sdm_wait_end();
+    return reply;
 }

@@ -32,6 +32,7 @@
 #include "dredbox/address-map.h"
 #include "dredbox/rmc-regs.h"
 #include "fault-log.h"
+#include "lock.h"
 #include "rack-json.h"
 
 #define RETRY_MS 1000
@@ -189,11 +190,18 @@ static bool free_released(const Released *r)
 {
     g_autoptr(GError) err = NULL;
     SdmAlloc a;
+    bool ok;
 
+    if (!sdm_brick_claim(r->brick, false)) {
+        return false;           /* a request works on the brick */
+    }
     if (!released_allocation(r, &a)) {
+        sdm_brick_unclaim(r->brick);
         return true;            /* detached meanwhile, or never ours */
     }
-    if (!sdm_faults_sync(&err) || !sdm_free(&a, &err)) {
+    ok = sdm_faults_sync(&err) && sdm_free(&a, &err);
+    sdm_brick_unclaim(r->brick);
+    if (!ok) {
         rack_fault_log(sdm_fault_log(), "sdm", "cannot free allocation %"
                        G_GINT64_FORMAT " yet: %s", a.id, err->message);
         return false;
@@ -277,7 +285,9 @@ static void on_line(GObject *src, GAsyncResult *res, gpointer opaque)
         hang_up(be);            /* the brick is gone: tried again */
         return;
     }
+    sdm_lock();
     be->channel->on_line(be, line);
+    sdm_unlock();
     read_next(be);
 }
 
@@ -314,6 +324,7 @@ static void try_connect(BrickEvents *be)
 
 static gboolean connect_all(gpointer unused)
 {
+    sdm_lock();
     for (guint i = 0; i < bricks->len; i++) {
         BrickEvents *be = g_ptr_array_index(bricks, i);
 
@@ -326,6 +337,7 @@ static gboolean connect_all(gpointer unused)
             g_array_remove_index(released, i);
         }
     }
+    sdm_unlock();
     return G_SOURCE_CONTINUE;
 }
 

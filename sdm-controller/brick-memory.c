@@ -5,8 +5,8 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "brick-memory.h"
+#include "lock.h"
 #include "rack-error.h"
-#include "qmp-client.h"
 #include "rack-json.h"
 
 /* The QMP command that reads QOM property @prop of @path. */
@@ -24,7 +24,7 @@ static bool qom_get_uint(const char *qmp, unsigned c, const char *path,
                          const char *prop, uint64_t *out, GError **errp)
 {
     g_autofree char *cmd = qom_get(path, prop);
-    JsonNode *ret = qmp_call(qmp, cmd, errp);
+    JsonNode *ret = sdm_qmp_call(qmp, cmd, errp);
 
     if (!ret) {
         g_prefix_error(errp, "compute brick %u: ", c);
@@ -62,7 +62,7 @@ bool brick_memory_range(const char *qmp, unsigned c, unsigned m,
     if (!qom_get_uint(qmp, c, dev, "memaddr", start, errp)) {
         return false;
     }
-    memdev = qmp_call(qmp, cmd, errp);
+    memdev = sdm_qmp_call(qmp, cmd, errp);
     if (!memdev) {
         g_prefix_error(errp, "compute brick %u: ", c);
         return false;
@@ -88,7 +88,7 @@ bool brick_memory_request(const char *qmp, unsigned c, unsigned m,
     rack_json_member_str(b, "property", "requested-size");
     rack_json_member_int(b, "value", target);
     cmd = rack_json_qmp_end(b);
-    if (!qmp_run(qmp, cmd, errp)) {
+    if (!sdm_qmp_run(qmp, cmd, errp)) {
         g_prefix_error(errp, "compute brick %u: ", c);
         return false;
     }
@@ -111,7 +111,7 @@ bool brick_memory_resize(const char *qmp, unsigned c, unsigned m,
         if (size == target) {
             return true;
         }
-        g_usleep(100000);
+        sdm_sleep(100000);
     }
     g_set_error(errp, RACK_ERROR, RACK_ERROR_NO_SPACE,
                 "compute brick %u holds %" G_GUINT64_FORMAT " MiB of memory"

@@ -54,6 +54,7 @@ typedef struct SdmController {
     SdmState *state;
     char *run_dir;
     SdmPolicy default_policy;
+    gint starting;          /* reconciling at start: requests wait */
 } SdmController;
 
 extern SdmController sdm;
@@ -163,6 +164,8 @@ void sdm_reconcile_watch(void);
 /* Arm what @req's "test-hook" asks for, if any; refused when off */
 bool sdm_step_hook_arm(JsonObject *req, GError **errp);
 void sdm_step_hook_disarm(void);
+/* At start, before reconcile: hold while RUN/sdm-held is there */
+void sdm_step_hook_start(void);
 
 /* handlers.c: the requests */
 /* The reply to an attach that made @ctx's allocation */
@@ -179,7 +182,10 @@ SdmPlacement sdm_placement_of(const SdmAlloc *a);
  * go of it; false if the database cannot forget it
  */
 bool sdm_free(const SdmAlloc *a, GError **errp);
-/* The reply to @req, whose "cmd" is @cmd (line-server.h's LineHandler) */
+/*
+ * The reply to @req, whose "cmd" is @cmd (line-server.h's LineHandler),
+ * on any thread: "busy" while sdm.starting
+ */
 char *sdm_handle(JsonObject *req, const char *cmd, GError **errp);
 
 #endif

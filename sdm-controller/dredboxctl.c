@@ -87,24 +87,45 @@ static void ask_again(const char *cmd)
     }
 }
 
+/* Whether @reply says "busy": the controller is starting, ask again */
+static bool busy(const char *reply)
+{
+    g_autoptr(JsonParser) parser = json_parser_new();
+    JsonObject *o = rack_json_parse_object(parser, reply);
+    const char *code = NULL;
+
+    return o && rack_json_opt_str(o, "code", &code, NULL) &&
+           !g_strcmp0(code, "busy");
+}
+
 /*
  * The controller's reply line to @request, in --timeout at most.  An
- * attach or detach waits for the guest (minutes in timing mode).  Exits
- * 1 if nothing was sent, 3 if the request went out and no reply came.
+ * attach or detach waits for the guest (minutes in timing mode); a
+ * controller that is starting is asked again until it answers.  Exits 1
+ * if nothing was sent, 3 if the request went out and no reply came.
  */
 static char *call(const char *cmd, const char *request)
 {
+    gint64 deadline = g_get_monotonic_time() +
+                      (gint64)opt_timeout * G_USEC_PER_SEC;
     g_autoptr(GError) err = NULL;
-    g_autoptr(RackClient) c = rack_client_open("the SDM controller",
-                                               opt_socket, 10000, &err);
     char *reply = NULL;
     bool sent = false;
 
-    sent = c && rack_client_send(c, request, -1, &err);
-    if (sent) {
-        rack_client_set_timeout(c, (unsigned)opt_timeout * 1000);
-        reply = rack_client_recv(c, NULL, &err);
-    }
+    do {
+        g_autoptr(RackClient) c = NULL;
+
+        g_clear_pointer(&reply, g_free);
+        if (sent) {
+            g_usleep(100000);
+        }
+        c = rack_client_open("the SDM controller", opt_socket, 10000, &err);
+        sent = c && rack_client_send(c, request, -1, &err);
+        if (sent) {
+            rack_client_set_timeout(c, (unsigned)opt_timeout * 1000);
+            reply = rack_client_recv(c, NULL, &err);
+        }
+    } while (reply && busy(reply) && g_get_monotonic_time() < deadline);
     if (!reply) {
         fprintf(stderr, "dredboxctl: %s%s\n", err->message,
                 err->code == RACK_ERROR_UNREACHABLE ? " (is the rack up?)"
@@ -181,17 +202,19 @@ static bool is_null(JsonObject *o, const char *name)
 }
 
 /* What a row's parts say together: a definite difference is a mismatch;
- * a part that did not answer leaves it unknown. */
-static const char *verdict(bool differ, bool unknown)
+ * a part that did not answer leaves it unknown; a brick a request works
+ * on (@busy) was not asked. */
+static const char *verdict(bool differ, bool unknown, bool busy)
 {
-    return differ ? "MISMATCH" : unknown ? "unknown" : "consistent";
+    return busy ? "busy: a request works on it"
+        : differ ? "MISMATCH" : unknown ? "unknown" : "consistent";
 }
 
 /* RMC-path allocations and queues as the pool, RMC and far end see them */
 static bool format_segments(JsonArray *segments, GString *out, GError **errp)
 {
     for (guint i = 0; segments && i < json_array_get_length(segments); i++) {
-        bool pool = false, rmc, far = false, no_pool;
+        bool pool = false, rmc, far = false, no_pool, busy = false;
         uint64_t alloc;
         JsonObject *c;
 
@@ -204,7 +227,8 @@ static bool format_segments(JsonArray *segments, GString *out, GError **errp)
             (!no_pool && !rack_json_get_bool(c, "pool", &pool, errp)) ||
             !rack_json_get_bool(c, "rmc", &rmc, errp) ||
             !rack_json_opt_bool(c, "accelerator", &far, errp) ||
-            !rack_json_opt_bool(c, "guest", &far, errp)) {
+            !rack_json_opt_bool(c, "guest", &far, errp) ||
+            !rack_json_opt_bool(c, "busy", &busy, errp)) {
             g_prefix_error(errp, "segment %u: ", i);
             return false;
         }
@@ -215,9 +239,10 @@ static bool format_segments(JsonArray *segments, GString *out, GError **errp)
         g_string_append_printf(out, "%-6" G_GUINT64_FORMAT " %-6s %-6s %-12s"
                                "  %s\n", alloc,
                                no_pool ? "?" : pool ? "yes" : "no",
-                               rmc ? "yes" : "no", far ? "yes" : "no",
+                               busy ? "?" : rmc ? "yes" : "no",
+                               busy ? "?" : far ? "yes" : "no",
                                verdict(!rmc || !far || (!no_pool && !pool),
-                                       no_pool));
+                                       no_pool, busy));
     }
     return true;
 }
@@ -227,6 +252,7 @@ static bool format_pair(JsonObject *b, GString *out, GError **errp)
 {
     uint64_t compute, memory, ctl, pool = 0, brick = 0, node = UINT64_MAX;
     bool down = is_null(b, "brick"), no_pool = is_null(b, "pool");
+    bool busy = false;
     g_autoptr(GString) guest_s = g_string_new("");
     g_autofree char *mib = NULL, *node_s = NULL, *pool_s = NULL;
     JsonArray *guest;
@@ -240,7 +266,8 @@ static bool format_pair(JsonObject *b, GString *out, GError **errp)
                                          errp)) ||
         (!down && !rack_json_get_uint(b, "brick", G_MAXINT64, &brick, errp)) ||
         !rack_json_opt_uint(b, "node", G_MAXUINT16, &node, errp) ||
-        !rack_json_opt_array(b, "guest-nodes", &guest, errp)) {
+        !rack_json_opt_array(b, "guest-nodes", &guest, errp) ||
+        !rack_json_opt_bool(b, "busy", &busy, errp)) {
         return false;
     }
     for (guint k = 0; guest && k < json_array_get_length(guest); k++) {
@@ -254,7 +281,7 @@ static bool format_pair(JsonObject *b, GString *out, GError **errp)
                                g);
         placed = placed && g == node;
     }
-    mib = down ? g_strdup("down")
+    mib = busy ? g_strdup("?") : down ? g_strdup("down")
         : g_strdup_printf("%" G_GUINT64_FORMAT, brick >> 20);
     node_s = node == UINT64_MAX ? g_strdup("-")
         : g_strdup_printf("%" G_GUINT64_FORMAT, node);
@@ -266,7 +293,8 @@ static bool format_pair(JsonObject *b, GString *out, GError **errp)
                            pool_s, node_s,
                            !guest ? "?" : guest_s->len ? guest_s->str : "-",
                            verdict(down || ctl != brick || !placed ||
-                                   (!no_pool && brick != pool), no_pool));
+                                   (!no_pool && brick != pool), no_pool,
+                                   busy));
     return true;
 }
 

@@ -11,6 +11,7 @@
 
 #include "controller.h"
 #include "fault-log.h"
+#include "lock.h"
 #include "rack-json.h"
 
 #define FAULT_POLL_MS 1000
@@ -276,8 +277,9 @@ static void reroute(void)
 
         if (a->status != SDM_ALLOC_COMMITTED || !pl.memory ||
             !pl.memory->up || pl.compute_port->down ||
-            !pl.memory_port->down || !(spare = spare_memory_port(&pl))) {
-            continue;
+            !pl.memory_port->down || !(spare = spare_memory_port(&pl)) ||
+            !sdm_brick_claim(a->compute, false)) {
+            continue;           /* (or a request works on it: next time) */
         }
         old = sdm_endpoint(pl.memory_port);
         now = sdm_endpoint(spare);
@@ -289,8 +291,10 @@ static void reroute(void)
             g_printerr("dredbox-sdmd: cannot re-route allocation %"
                        G_GINT64_FORMAT " over %s: %s\n", a->id, now,
                        err->message);
+            sdm_brick_unclaim(a->compute);
             continue;
         }
+        sdm_brick_unclaim(a->compute);
         sdm_graph_disconnect(sdm.graph, pl.compute_port);
         g_assert(sdm_graph_connect(sdm.graph, pl.compute_port, spare));
         rack_fault_log(sdm_fault_log(), "sdm", "re-routed allocation %" G_GINT64_FORMAT
@@ -303,7 +307,7 @@ static void reroute(void)
 }
 
 /* Poll the fabric; say once when it cannot be asked, and when it can again. */
-static gboolean poll_faults(gpointer unused)
+static void poll_faults_locked(void)
 {
     static bool unreachable;
     g_autoptr(GError) err = NULL;
@@ -318,12 +322,19 @@ static gboolean poll_faults(gpointer unused)
     if (!unreachable) {
         reroute();
     }
+}
+
+static gboolean poll_faults(gpointer unused)
+{
+    sdm_lock();
+    poll_faults_locked();
+    sdm_unlock();
     return G_SOURCE_CONTINUE;
 }
 
 void sdm_faults_poll_now(void)
 {
-    poll_faults(NULL);
+    poll_faults_locked();
 }
 
 void sdm_faults_watch(void)

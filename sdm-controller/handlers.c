@@ -16,8 +16,8 @@
 #include "dredbox/address-map.h"
 #include "controller.h"
 #include "line-server.h"
+#include "lock.h"
 #include "rack-error.h"
-#include "qmp-client.h"
 
 static void add_alloc(JsonBuilder *b, const SdmAlloc *a)
 {
@@ -76,9 +76,10 @@ SdmPlacement sdm_placement_of(const SdmAlloc *a)
 /*
  * The compute bricks whose QMP or agent did not answer a question of the
  * status being built in time: they are not asked again, so a hung QEMU or
- * guest costs one deadline, not one per question.
+ * guest costs one deadline, not one per question.  A brick another
+ * request works on is not asked either.  Each thread builds its own.
  */
-static uint64_t silent_qmp, silent_agent;
+static __thread uint64_t silent_qmp, silent_agent;
 
 /* Whether brick @c may be asked (bit @c of *@silent clear) */
 static bool may_ask(const uint64_t *silent, unsigned c)
@@ -565,8 +566,9 @@ static void rmc_holds(JsonObject *r, const SdmAlloc *a, bool *rmc_ok,
  * RMC and the brick's guest (agent) or accelerator see it.
  */
 /* @leases NULL: the pool does not answer, so it is not known. */
+/* @busy: another request works on its brick, which is not asked. */
 static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
-                              GArray *leases)
+                              GArray *leases, bool busy)
 {
     g_autofree char *owner = g_strdup_printf("sdm-a%" G_GINT64_FORMAT, a->id);
     g_autofree char *qmp = sdm_run_path("brick%u.qmp", a->compute);
@@ -578,7 +580,7 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
         a->size);
     g_autoptr(GError) err = NULL;
     JsonNode *rmc = !may_ask(&silent_qmp, a->compute) ? NULL
-        : qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}", &err);
+        : sdm_qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}", &err);
     bool pool_ok = false, rmc_ok = false, far_ok = false;
 
     heard(&silent_qmp, a->compute, err);
@@ -610,6 +612,9 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
     rack_json_member_bool(b, "rmc", rmc_ok);
     json_builder_set_member_name(b, a->has_accel ? "accelerator" : "guest");
     json_builder_add_boolean_value(b, far_ok);
+    if (busy) {
+        rack_json_member_bool(b, "busy", true);
+    }
     json_builder_end_object(b);
     if (rmc) {
         json_node_unref(rmc);
@@ -624,6 +629,9 @@ static void add_segment_check(JsonBuilder *b, const SdmAlloc *a,
 static char *do_status(GError **errp)
 {
     g_autoptr(GArray) list = sdm_state_list(sdm.state, errp);
+    uint64_t busy = 0;      /* compute bricks other requests work on */
+    uint64_t claimed = 0;   /* and those this one asks */
+    char *reply;
     JsonBuilder *b;
     g_autoptr(GArray) leases = NULL;
     g_autoptr(JsonObject) q = NULL;     /* the leases point into it */
@@ -633,7 +641,6 @@ static char *do_status(GError **errp)
     if (!list) {
         return NULL;
     }
-    silent_qmp = silent_agent = 0;
     /* Unreachable, the fabric leaves the faults as last seen. */
     sdm_faults_sync(NULL);
     pool = sdm_pool_connect("sdm", TRUE, &pool_err);
@@ -648,6 +655,15 @@ static char *do_status(GError **errp)
             return NULL;
         }
     }
+    for (guint i = 0; i < sdm.graph->vertices->len; i++) {
+        SdmVertex *c = g_ptr_array_index(sdm.graph->vertices, i);
+
+        if (c->kind == RACK_COMPUTE) {
+            *(sdm_brick_claim(c->id, false) ? &claimed : &busy) |=
+                1ULL << c->id;
+        }
+    }
+    silent_qmp = silent_agent = busy;
     b = rack_json_reply_begin();
     if (pool_err) {
         rack_json_member_str(b, "pool-error", pool_err->message);
@@ -664,7 +680,7 @@ static char *do_status(GError **errp)
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
 
         if ((a->rmc || a->has_accel) && a->status == SDM_ALLOC_COMMITTED) {
-            add_segment_check(b, a, leases);
+            add_segment_check(b, a, leases, busy & (1ULL << a->compute));
         }
     }
     json_builder_end_array(b);
@@ -718,12 +734,21 @@ static char *do_status(GError **errp)
             }
             add_vmem_node(b, c->id, m->id);
             add_guest_nodes(b, c->id, m->id, brick_ok, brick_says);
+            if (busy & (1ULL << c->id)) {
+                rack_json_member_bool(b, "busy", true);
+            }
             json_builder_end_object(b);
         }
     }
     json_builder_end_array(b);
+    reply = rack_json_end(b);
+    for (unsigned c = 0; c < 64; c++) {
+        if (claimed & (1ULL << c)) {
+            sdm_brick_unclaim(c);
+        }
+    }
     silent_qmp = silent_agent = 0;
-    return rack_json_end(b);
+    return reply;
 }
 
 /* The multigraph: bricks with their resources, circuits as edges. */
@@ -978,9 +1003,15 @@ static char *do_register(JsonObject *req, const char *key G_GNUC_UNUSED,
     }
     json_object_unref(o);
 
-    /* The new graph, with every committed allocation in it. */
+    /*
+     * The new graph, with every allocation in it (pending and releasing
+     * ones hold their ports until resolved), and the faults as now.
+     * Other requests point into the old one: it goes once they are done.
+     */
+    sdm_alone_begin();
     list = sdm_state_list(sdm.state, errp);
     if (!list) {
+        sdm_alone_end();
         return NULL;
     }
     old_graph = sdm.graph;
@@ -989,13 +1020,15 @@ static char *do_register(JsonObject *req, const char *key G_GNUC_UNUSED,
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
         SdmPlacement pl = sdm_placement_of(a);
 
-        if (pl.memory && a->status == SDM_ALLOC_COMMITTED) {
+        if (pl.memory) {
             sdm_reserve_commit(sdm.graph, &pl, a->size);
         }
     }
     sdm_graph_free(old_graph);
     rack_free(sdm.rack);
     sdm.rack = g_steal_pointer(&next);
+    sdm_faults_sync(NULL);
+    sdm_alone_end();
     b = rack_json_reply_begin();
     rack_json_member_int(b, "bricks", sdm.graph->vertices->len);
     return rack_json_end(b);
@@ -1098,7 +1131,7 @@ static char *do_reconcile(void)
     return rack_json_end(b);
 }
 
-char *sdm_handle(JsonObject *req, const char *cmd, GError **errp)
+static char *dispatch(JsonObject *req, const char *cmd, GError **errp)
 {
     if (!strcmp(cmd, "attach")) {
         return keyed(req, cmd, do_attach, errp);
@@ -1119,4 +1152,62 @@ char *sdm_handle(JsonObject *req, const char *cmd, GError **errp)
                 "unknown command \"%s\" (attach, detach, status, graph,"
                 " plan-power, register, reconcile)", cmd);
     return NULL;
+}
+
+/*
+ * The compute brick @req (a @cmd) works on, or -1: an attach's, a
+ * detach's or that of the allocation it names (the handler checks them).
+ */
+static int request_brick(JsonObject *req, const char *cmd)
+{
+    uint64_t brick = UINT64_MAX, id = UINT64_MAX;
+    g_autoptr(GArray) list = NULL;
+
+    if (strcmp(cmd, "attach") && strcmp(cmd, "detach")) {
+        return -1;
+    }
+    if (rack_json_opt_uint(req, "brick", RACK_MAX_BRICKS - 1, &brick, NULL) &&
+        brick != UINT64_MAX) {
+        return brick;
+    }
+    if (!strcmp(cmd, "detach") &&
+        rack_json_opt_uint(req, "allocation", G_MAXINT64, &id, NULL) &&
+        id != UINT64_MAX && (list = sdm_state_list(sdm.state, NULL))) {
+        for (guint i = 0; i < list->len; i++) {
+            SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+
+            if ((uint64_t)a->id == id) {
+                return a->compute;
+            }
+        }
+    }
+    return -1;
+}
+
+/*
+ * Requests run at once, each on its own thread, one at a time per
+ * compute brick (lock.h): a guest slow to plug holds up only its brick.
+ */
+char *sdm_handle(JsonObject *req, const char *cmd, GError **errp)
+{
+    char *reply;
+    int brick;
+
+    if (g_atomic_int_get(&sdm.starting)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_BUSY, "the controller is"
+                    " reconciling the rack with its database after its"
+                    " start: ask again in a moment");
+        return NULL;
+    }
+    sdm_lock();
+    brick = request_brick(req, cmd);
+    if (brick >= 0) {
+        sdm_brick_claim(brick, true);
+    }
+    reply = dispatch(req, cmd, errp);
+    if (brick >= 0) {
+        sdm_brick_unclaim(brick);
+    }
+    sdm_unlock();
+    return reply;
 }

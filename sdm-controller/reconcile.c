@@ -19,6 +19,9 @@
  *  - a virtio-mem device asked for more or less than its brick was
  *    promised is asked for the promised size.
  *
+ * A compute brick that a request works on meanwhile (lock.h) is left
+ * alone, with its allocations: they are in flux, and looked at next time.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdio.h>
@@ -28,6 +31,7 @@
 #include "controller.h"
 #include "dredbox/address-map.h"
 #include "fault-log.h"
+#include "lock.h"
 #include "rack-error.h"
 #include "rack-json.h"
 
@@ -240,12 +244,24 @@ static void circuit_again(const SdmPort *a, const SdmPort *b, int64_t id,
              " set up again", ea, eb, id);
 }
 
-static void reconcile_circuits(GArray *list, GPtrArray *out)
+/* Whether compute brick @c is in @mine, the bricks reconcile claimed */
+static bool is_mine(uint64_t mine, unsigned c)
 {
+    return c < RACK_MAX_BRICKS && (mine & (1ULL << c));
+}
+
+/*
+ * The database and the fabric's circuits are read with the lock held
+ * throughout (no wait on a brick in between): a circuit an attach sets
+ * up has its allocation in the database already.
+ */
+static void reconcile_circuits(uint64_t mine, GPtrArray *out)
+{
+    g_autoptr(GArray) list = sdm_state_list(sdm.state, NULL);
     g_autoptr(JsonObject) q = sdm_fabric_call("{\"cmd\":\"query\"}", NULL);
     JsonArray *circuits;
 
-    if (!q || !rack_json_get_array(q, "circuits", &circuits, NULL)) {
+    if (!list || !q || !rack_json_get_array(q, "circuits", &circuits, NULL)) {
         return;
     }
     for (guint k = 0; k < json_array_get_length(circuits); k++) {
@@ -270,7 +286,8 @@ static void reconcile_circuits(GArray *list, GPtrArray *out)
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
         SdmPlacement pl = sdm_placement_of(a);
 
-        if (a->status != SDM_ALLOC_COMMITTED || !pl.memory) {
+        if (a->status != SDM_ALLOC_COMMITTED || !pl.memory ||
+            !is_mine(mine, a->compute)) {
             continue;
         }
         if (!has_circuit(circuits, pl.compute_port->switch_port)) {
@@ -283,9 +300,11 @@ static void reconcile_circuits(GArray *list, GPtrArray *out)
     }
 }
 
-static void reconcile_leases(GArray *list, GPtrArray *out)
+/* The same for the pool's leases */
+static void reconcile_leases(GPtrArray *out)
 {
-    MemdConn *pool = sdm_pool_connect("sdm", TRUE, NULL);
+    g_autoptr(GArray) list = sdm_state_list(sdm.state, NULL);
+    MemdConn *pool = list ? sdm_pool_connect("sdm", TRUE, NULL) : NULL;
     g_autoptr(JsonObject) q = NULL;
     int64_t first = sdm_state_first_id(sdm.state);
     JsonArray *segs;
@@ -336,13 +355,15 @@ static bool in_flux(GArray *list, unsigned c, unsigned m)
     return false;
 }
 
-static void reconcile_vmem(GArray *list, bool starting, GPtrArray *out)
+static void reconcile_vmem(uint64_t mine, bool starting, GPtrArray *out)
 {
-    for (guint i = 0; i < sdm.graph->vertices->len; i++) {
+    g_autoptr(GArray) list = sdm_state_list(sdm.state, NULL);
+
+    for (guint i = 0; list && i < sdm.graph->vertices->len; i++) {
         SdmVertex *c = g_ptr_array_index(sdm.graph->vertices, i);
         g_autofree char *qmp = NULL;
 
-        if (c->kind != RACK_COMPUTE) {
+        if (c->kind != RACK_COMPUTE || !is_mine(mine, c->id)) {
             continue;
         }
         qmp = sdm_run_path("brick%u.qmp", c->id);
@@ -377,9 +398,18 @@ GPtrArray *sdm_reconcile(bool starting)
 {
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     g_autoptr(GArray) list = sdm_state_list(sdm.state, NULL);
+    uint64_t mine = 0;
 
     if (!list) {
         return out;
+    }
+    G_STATIC_ASSERT(RACK_MAX_BRICKS <= 64);     /* a bit each in @mine */
+    for (guint i = 0; i < sdm.graph->vertices->len; i++) {
+        SdmVertex *c = g_ptr_array_index(sdm.graph->vertices, i);
+
+        if (c->kind == RACK_COMPUTE && sdm_brick_claim(c->id, false)) {
+            mine |= 1ULL << c->id;
+        }
     }
     for (guint i = 0; i < list->len; i++) {
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
@@ -393,7 +423,7 @@ GPtrArray *sdm_reconcile(bool starting)
     for (guint i = 0; i < list->len; i++) {
         SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
 
-        if (!sdm_placement_of(a).memory) {
+        if (!sdm_placement_of(a).memory || !is_mine(mine, a->compute)) {
             continue;
         }
         if (a->status == SDM_ALLOC_PENDING) {
@@ -411,19 +441,22 @@ GPtrArray *sdm_reconcile(bool starting)
             }
         }
     }
-    g_array_unref(g_steal_pointer(&list));
-    list = sdm_state_list(sdm.state, NULL);
-    if (list) {
-        reconcile_circuits(list, out);
-        reconcile_leases(list, out);
-        reconcile_vmem(list, starting, out);
+    reconcile_circuits(mine, out);
+    reconcile_leases(out);
+    reconcile_vmem(mine, starting, out);
+    for (unsigned c = 0; c < RACK_MAX_BRICKS; c++) {
+        if (is_mine(mine, c)) {
+            sdm_brick_unclaim(c);
+        }
     }
     return out;
 }
 
 static gboolean reconcile_tick(gpointer unused)
 {
+    sdm_lock();
     g_ptr_array_unref(sdm_reconcile(false));
+    sdm_unlock();
     return G_SOURCE_CONTINUE;
 }
 

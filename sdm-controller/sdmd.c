@@ -16,7 +16,8 @@
  * them with the rack and repairs what differs (reconcile.c).
  * What fails in the rack it reads from the fabric and the pool every
  * second, and at once when a brick's RMC reports a link change
- * (faults.c, brick-events.c).  Requests are served one at a time.
+ * (faults.c, brick-events.c).  Requests are served at once, one at a
+ * time per compute brick (lock.h).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -29,8 +30,41 @@
 
 #include "controller.h"
 #include "line-server.h"
+#include "lock.h"
 
-SdmController sdm = { .default_policy = SDM_POLICY_LOCALITY };
+/* Requests handled at once at most; more wait for a thread */
+#define REQUEST_THREADS 16
+/*
+ * A request's deadline: past its calls' own deadlines, even in timing
+ * mode, so it only catches a request that hangs; its client then hears
+ * "pending", and the same key tells how it ended.
+ */
+#define REQUEST_DEADLINE_S 600
+
+SdmController sdm = { .default_policy = SDM_POLICY_LOCALITY, .starting = 1 };
+
+/* Back on the main loop once the rack matches the database: serve */
+static gboolean started(gpointer unused)
+{
+    sdm_reconcile_watch();
+    sdm_faults_watch();
+    sdm_brick_events_watch();
+    g_atomic_int_set(&sdm.starting, 0);
+    printf("dredbox-sdmd: reconciled, serving requests\n");
+    fflush(stdout);
+    return G_SOURCE_REMOVE;
+}
+
+/* Reconcile at start, while the socket answers "busy" */
+static gpointer start(gpointer unused)
+{
+    sdm_step_hook_start();
+    sdm_lock();
+    g_ptr_array_unref(sdm_reconcile(true));
+    sdm_unlock();
+    g_idle_add(started, NULL);
+    return NULL;
+}
 
 static gboolean quit(gpointer loop)
 {
@@ -84,18 +118,15 @@ int main(int argc, char **argv)
     }
     /* Listening first: a second controller on this run directory stops */
     sock = g_build_filename(sdm.run_dir, "sdm.sock", NULL);
-    s = line_server_start(sock, sdm_handle, &err);
+    s = line_server_start_threaded(sock, sdm_handle, REQUEST_THREADS,
+                                   REQUEST_DEADLINE_S, &err);
     if (s < 0) {
         g_printerr("dredbox-sdmd: %s\n", err->message);
         return 1;
     }
     signal(SIGPIPE, SIG_IGN);
     loop = g_main_loop_new(NULL, FALSE);
-    /* Requests wait until the rack matches the database again */
-    g_ptr_array_unref(sdm_reconcile(true));
-    sdm_reconcile_watch();
-    sdm_faults_watch();
-    sdm_brick_events_watch();
+    g_thread_unref(g_thread_new("reconcile", start, NULL));
     g_unix_signal_add(SIGTERM, quit, loop);
     g_unix_signal_add(SIGINT, quit, loop);
     printf("dredbox-sdmd: %u bricks, state %s, control %s\n",

@@ -2,8 +2,9 @@
  * The controller's test hooks (docs/controller.md, "Failure windows"):
  * what makes one step of an attach or a detach fail, time out, or kill
  * the controller right after it, so that a test reaches every window
- * without a sleep.  Off unless DREDBOX_SDM_TEST_HOOKS=1 is in the
- * controller's environment.
+ * without a sleep; and what holds a request after a step until the test
+ * lets it go (RUN/sdm-held, removed), to show other requests meanwhile.
+ * Off unless DREDBOX_SDM_TEST_HOOKS=1 is in the controller's environment.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "controller.h"
+#include "lock.h"
 #include "rack-error.h"
 #include "rack-json.h"
 
@@ -20,6 +22,7 @@ typedef enum {
     HOOK_TIME_OUT,
     HOOK_KILL,
     HOOK_KILL_POOL,
+    HOOK_HOLD,
 } HookAction;
 
 static const char *const actions[] = {
@@ -27,7 +30,11 @@ static const char *const actions[] = {
     [HOOK_TIME_OUT] = "time-out",
     [HOOK_KILL] = "kill",
     [HOOK_KILL_POOL] = "kill-pool",
+    [HOOK_HOLD] = "hold",
 };
+
+/* How long "hold" holds at most, should the test never let go */
+#define HOLD_MAX_US (120 * G_USEC_PER_SEC)
 
 /* SIGKILL the rack's pool (RUN/memd.pid, the launcher's) and wait for it */
 static void kill_pool(void)
@@ -55,7 +62,46 @@ static void kill_pool(void)
     }
 }
 
-static struct {
+/* RUN/sdm-held: what a "hold" waits on */
+static char *held_file(void)
+{
+    return g_build_filename(sdm.run_dir, "sdm-held", NULL);
+}
+
+/* Wait, the lock let go, while @file is there */
+static void wait_removed(const char *file)
+{
+    gint64 deadline = g_get_monotonic_time() + HOLD_MAX_US;
+
+    while (g_file_test(file, G_FILE_TEST_EXISTS) &&
+           g_get_monotonic_time() < deadline) {
+        sdm_sleep(10000);
+    }
+}
+
+/* Hold after @step until RUN/sdm-held, written now naming it, is gone */
+static bool hold(const char *step, GError **errp)
+{
+    g_autofree char *file = held_file();
+
+    if (!g_file_set_contents(file, step, -1, errp)) {
+        return false;
+    }
+    wait_removed(file);
+    return true;
+}
+
+void sdm_step_hook_start(void)
+{
+    g_autofree char *file = held_file();
+
+    if (!g_strcmp0(g_getenv("DREDBOX_SDM_TEST_HOOKS"), "1")) {
+        wait_removed(file);
+    }
+}
+
+/* Each request's own: requests run at once, on their own threads */
+static __thread struct {
     char *step;
     HookAction action;
 } armed;
@@ -76,6 +122,8 @@ static bool hook(const char *step, bool undo, GError **errp)
         g_set_error(errp, RACK_ERROR, RACK_ERROR_TIMEOUT,
                     "test hook: no answer in time");
         return false;
+    case HOOK_HOLD:
+        return hold(step, errp);
     case HOOK_FAIL:
         break;
     }
@@ -113,7 +161,8 @@ bool sdm_step_hook_arm(JsonObject *req, GError **errp)
         }
     }
     g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID, "test-hook: \"do\""
-                " must be fail, time-out, kill or kill-pool, not \"%s\"",
+                " must be fail, time-out, kill, kill-pool or hold, not"
+                " \"%s\"",
                 action);
     return false;
 }

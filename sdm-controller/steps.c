@@ -19,8 +19,8 @@
 #include "dredbox/rmc-regs.h"
 #include "controller.h"
 #include "line-server.h"
+#include "lock.h"
 #include "rack-error.h"
-#include "qmp-client.h"
 
 char *sdm_run_path(const char *fmt, unsigned id)
 {
@@ -388,7 +388,7 @@ static bool brick_qmp(const AttachCtx *ctx, const char *cmd, GError **errp)
 {
     g_autofree char *qmp = sdm_run_path("brick%u.qmp", ctx->alloc.compute);
 
-    if (!qmp_run(qmp, cmd, errp)) {
+    if (!sdm_qmp_run(qmp, cmd, errp)) {
         g_prefix_error(errp, "compute brick %u: ", ctx->alloc.compute);
         return false;
     }
@@ -419,7 +419,7 @@ static bool brick_qmp_undo(const AttachCtx *ctx, const char *cmd,
 static JsonNode *rmc_port_info(unsigned c, unsigned port, JsonObject **p)
 {
     g_autofree char *qmp = sdm_run_path("brick%u.qmp", c);
-    JsonNode *ret = qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}",
+    JsonNode *ret = sdm_qmp_call(qmp, "{\"execute\":\"query-dredbox-rmc\"}",
                              NULL);
     JsonArray *ports;
 
@@ -483,7 +483,7 @@ static bool rmc_wait(AttachCtx *ctx, bool (*cond)(AttachCtx *ctx),
         if (cond(ctx)) {
             return true;
         }
-        g_usleep(100000);
+        sdm_sleep(100000);
     }
     return false;
 }

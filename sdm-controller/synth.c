@@ -6,7 +6,8 @@
 #include "rack-error.h"
 #include "synth.h"
 
-static SdmStepHook hook;
+/* Each thread's own: the controller runs requests at once */
+static __thread SdmStepHook hook;
 
 void sdm_synth_set_hook(SdmStepHook h)
 {

@@ -44,7 +44,7 @@ bool sdm_synth_undo(const SdmStep *steps, unsigned n, void *ctx,
 /*
  * What a test makes of a step once it has run (or been undone, @undo):
  * false and @errp make it fail with that error, as if the step had.
- * NULL outside tests.
+ * NULL outside tests.  Set for the calling thread only.
  */
 typedef bool (*SdmStepHook)(const char *step, bool undo, GError **errp);
 void sdm_synth_set_hook(SdmStepHook hook);

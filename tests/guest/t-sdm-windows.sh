@@ -12,8 +12,11 @@
 # of an attach, and restarted; then killed and restarted under one
 # allocation of each path.  Each window has its own
 # request key: the same key would get the first window's outcome.
+# Requests at once: while an attach on brick 0 is held after a step,
+# brick 1's attach and detach and a status are answered; a controller
+# that is starting answers "busy", and dredboxctl asks again.
 . "$(dirname "$0")/lib.sh"
-plan 20
+plan 23
 
 export DREDBOX_SDM_TEST_HOOKS=1
 rm -f "$LOGDIR/windows-replies.log" "$LOGDIR/windows-sdm.log" \
@@ -267,3 +270,52 @@ for path in virtio-mem rmc accelerator; do
         same=$((same + 1))
 done
 check_value "and a retry of each attach gets its first reply" "$same" 3
+
+# Requests at once: brick 0's attach held after its circuit step (the
+# hook writes RUN/sdm-held and waits until it is gone).
+detach_all
+converge
+held=$RUN/sdm-held
+rm -f "$held"
+sdm "$(hooked "$(attach_req virtio-mem held-0)" "optical circuit" hold)" \
+    > "$LOGDIR/windows-held.json" &
+held_pid=$!
+wait_for 60 test -e "$held" || echo "brick 0's attach never reached its hold" >&2
+one=$("$CTL" --json --timeout 60 attach --brick 1 --size 128M --memory 1 \
+      --key held-1 | jq -c '[.ok, .allocation.compute]')
+busy=$("$CTL" --json --timeout 60 status |
+       jq -c '[.bricks[] | select(.compute == 0) | .busy] | unique')
+gone=$("$CTL" --timeout 60 detach --brick 1 > /dev/null && echo detached)
+still=$(cat "$held" 2> /dev/null)
+check_value "while brick 0's attach is held, brick 1 attaches and detaches, and status says brick 0 is busy" \
+    "$one $gone $busy held at: $still" "[true,1] detached [true] held at: optical circuit"
+rm -f "$held"
+wait "$held_pid"
+converge
+u=$(unaccounted)
+check_value "brick 0's attach then finishes, and nothing is unaccounted" \
+    "$(jq -c '[.ok, .allocation.compute]' "$LOGDIR/windows-held.json") ${u:-nothing else}" \
+    "[true,0] nothing else"
+detach_all
+converge
+
+# Starting, the controller holds before its reconcile while RUN/sdm-held
+# is there: it answers "busy" meanwhile, and serves once it is gone.
+touch "$held"
+"$RACK" restart sdm > /dev/null 2>&1 &
+restart_pid=$!
+code=
+i=0
+while [ "$code" != busy ] && [ $i -lt 600 ]; do
+    code=$(sdm '{"cmd":"status"}' 2> /dev/null | jq -r .code 2> /dev/null)
+    [ "$code" = busy ] || sleep 0.1
+    i=$((i + 1))
+done
+"$CTL" --json --timeout 60 status > "$LOGDIR/windows-busy-status.json" &
+ctl_pid=$!
+rm -f "$held"
+wait "$restart_pid"
+wait "$ctl_pid"
+ctl_rc=$?
+check_value "a starting controller answers busy, and dredboxctl asks again until it serves" \
+    "$code $ctl_rc $(jq -c .ok "$LOGDIR/windows-busy-status.json")" "busy 0 true"

@@ -76,6 +76,22 @@ static void spawn(Rack *r, int which, const char *env, const char **argv,
     assert_true(g_file_test(path, G_FILE_TEST_EXISTS));
 }
 
+static JsonNode *call(Rack *r, const char *name, const char *req);
+
+/* Until the controller serves: it answers "busy" while it reconciles */
+static void wait_serving(Rack *r)
+{
+    for (int i = 0; i < 1000; i++) {
+        g_autoptr(JsonNode) n = call(r, "sdm.sock", "{\"cmd\":\"graph\"}");
+
+        if (json_object_get_boolean_member(json_node_get_object(n), "ok")) {
+            return;
+        }
+        g_usleep(10000);
+    }
+    fail_msg("the controller does not serve requests");
+}
+
 static int setup(void **state)
 {
     Rack *r = g_new0(Rack, 1);
@@ -103,6 +119,7 @@ static int setup(void **state)
     spawn(r, SDMD, "DREDBOX_SDMD", (const char *[]) {
               NULL, "--rack", rack, "--run-dir", r->run, NULL },
           "sdm.sock");
+    wait_serving(r);
     *state = r;
     return 0;
 }

@@ -44,34 +44,46 @@ typedef struct Fake {
     char *dir, *sock;
     GSocket *listener;
     const char *reply;      /* NULL: hang up without one */
+    unsigned busy;          /* "busy" replies before it, one per request */
     unsigned delay_ms;      /* before the reply */
     char *request;          /* the request line it got */
 } Fake;
 
-/* Answer one request with @fake->reply, then hang up. */
-static gpointer answer(gpointer opaque)
+/* Answer one request with @reply (NULL: none), then hang up. */
+static void answer_one(Fake *f, const char *reply)
 {
-    Fake *f = opaque;
     g_autoptr(GSocket) s = g_socket_accept(f->listener, NULL, NULL);
     g_autoptr(GSocketConnection) c = NULL;
     g_autoptr(GDataInputStream) in = NULL;
-    g_autofree char *line = NULL, *reply = NULL;
+    g_autofree char *line = NULL, *out = NULL;
 
     if (!s) {
-        return NULL;
+        return;
     }
     c = g_socket_connection_factory_create_connection(s);
     in = g_data_input_stream_new(g_io_stream_get_input_stream(G_IO_STREAM(c)));
     line = g_data_input_stream_read_line(in, NULL, NULL, NULL);
     g_free(f->request);
     f->request = g_strdup(line);
-    if (!f->reply) {
-        return NULL;
+    if (!reply) {
+        return;
     }
     g_usleep(f->delay_ms * 1000);
-    reply = g_strdup_printf("%s\n", f->reply);
+    out = g_strdup_printf("%s\n", reply);
     g_output_stream_write_all(g_io_stream_get_output_stream(G_IO_STREAM(c)),
-                              reply, strlen(reply), NULL, NULL, NULL);
+                              out, strlen(out), NULL, NULL, NULL);
+}
+
+/* @f->busy "busy" replies (a starting controller), then @f->reply */
+static gpointer answer(gpointer opaque)
+{
+    Fake *f = opaque;
+
+    for (; f->busy; f->busy--) {
+        answer_one(f, "{\"ok\":false,\"code\":\"busy\",\"error\":"
+                   "\"reconciling\"}");
+    }
+    answer_one(f, f->reply);
     return NULL;
 }
 
@@ -112,6 +124,8 @@ static int setup(void **state)
                                G_SOCKET_PROTOCOL_DEFAULT, NULL);
     assert_true(g_socket_bind(f->listener, addr, TRUE, NULL));
     assert_true(g_socket_listen(f->listener, NULL));
+    /* A client that never comes (no retry) fails the test, not hangs it */
+    g_socket_set_timeout(f->listener, 10);
     *state = f;
     return 0;
 }
@@ -179,6 +193,35 @@ static void test_status_without_pool(void **state)
                            "unknown\n"));
     assert_non_null(strstr(out, "\nthe memory pool does not answer: cannot"
                            " reach the memory pool\n"));
+}
+
+/*
+ * A starting controller answers "busy": dredboxctl asks again, and
+ * prints what the controller says once it serves.  A brick that a
+ * request works on was not asked: "busy", never a mismatch.
+ */
+static const char busy_reply[] =
+    "{\"ok\":true,\"allocations\":[],"
+    "\"segments\":[{\"allocation\":2,\"pool\":true,\"rmc\":false,"
+    "\"guest\":false,\"busy\":true}],"
+    "\"bricks\":[{\"compute\":0,\"memory\":0,\"controller\":0,"
+    "\"brick\":null,\"pool\":0,\"node\":null,\"guest-nodes\":null,"
+    "\"busy\":true}]}";
+
+static void test_busy(void **state)
+{
+    Fake *f = *state;
+    g_autofree char *out = NULL, *err = NULL;
+
+    f->busy = 3;
+    assert_int_equal(run(f, busy_reply, &out, &err, status_args), 0);
+    assert_int_equal(f->busy, 0);
+    assert_string_equal(err, "");
+    assert_non_null(strstr(out, "\n2      yes    ?      ?             "
+                           "busy: a request works on it\n"));
+    assert_non_null(strstr(out, "\n0        0                     0 "
+                           "         ?          0     -           ?  "
+                           "busy: a request works on it\n"));
 }
 
 typedef struct Bad {
@@ -381,6 +424,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_without_pool, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_busy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_replies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fuzz, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keys, setup, teardown),

@@ -13,9 +13,11 @@
  *    no longer has (it detached it itself) is freed;
  *  - circuits of the controller's that no allocation accounts for are
  *    taken down, and those a committed allocation lost are set up again;
- *  - pool leases of an "sdm-aN" owner without allocation N are released,
- *    if N is this database's (an earlier one's may be a persistent
- *    brick's, kept across racks);
+ *  - segments of an "sdm-aN" owner that a compute brick's RMC has
+ *    attached while allocation N of the brick does not hold them are
+ *    detached, and pool leases of an "sdm-aN" owner without allocation N
+ *    are released, if N is this database's (an earlier one's may be a
+ *    persistent brick's, kept across racks);
  *  - a virtio-mem device asked for more or less than its brick was
  *    promised is asked for the promised size.
  *
@@ -300,35 +302,133 @@ static void reconcile_circuits(uint64_t mine, GPtrArray *out)
     }
 }
 
-/* The same for the pool's leases */
-static void reconcile_leases(GPtrArray *out)
+/* The pool's segments ("segments" of its query; @q holds them), or NULL */
+static JsonArray *pool_segments(JsonObject **q)
 {
-    g_autoptr(GArray) list = sdm_state_list(sdm.state, NULL);
-    MemdConn *pool = list ? sdm_pool_connect("sdm", TRUE, NULL) : NULL;
-    g_autoptr(JsonObject) q = NULL;
-    int64_t first = sdm_state_first_id(sdm.state);
+    MemdConn *pool = sdm_pool_connect("sdm", TRUE, NULL);
     JsonArray *segs;
 
     if (pool) {
-        q = memd_call(pool, "{\"cmd\":\"query\"}", NULL, NULL);
+        *q = memd_call(pool, "{\"cmd\":\"query\"}", NULL, NULL);
         memd_close(pool);
     }
-    if (!q || !rack_json_get_array(q, "segments", &segs, NULL)) {
+    return *q && rack_json_get_array(*q, "segments", &segs, NULL) ? segs
+                                                                : NULL;
+}
+
+/*
+ * Whether pool segment @s is leased to "sdm-aN" with N this database's:
+ * N in *@id, the owner in *@owner, the segment's number in *@seg.  An
+ * earlier database's may be a persistent brick's, kept across racks.
+ */
+static bool ours(JsonObject *s, guint64 *id, const char **owner,
+                 guint64 *seg)
+{
+    int64_t first = sdm_state_first_id(sdm.state);
+
+    return rack_json_get_str(s, "owner", owner, NULL) &&
+           rack_json_get_uint(s, "id", G_MAXUINT32, seg, NULL) &&
+           g_str_has_prefix(*owner, "sdm-a") &&
+           g_ascii_string_to_unsigned(*owner + 5, 10, 1, G_MAXINT64, id,
+                                      NULL) &&
+           first >= 0 && (gint64)*id >= first;
+}
+
+/*
+ * Segments leased to "sdm-aN" that compute brick @c's RMC has attached
+ * while allocation N of @c does not hold them (a rollback's undo that
+ * never ran): detached.  Those of other owners were attached by hand.
+ */
+static void reconcile_rmc_of(unsigned c, GArray *list, JsonArray *segs,
+                             GPtrArray *out)
+{
+    g_autofree char *qmp = sdm_run_path("brick%u.qmp", c);
+    g_autoptr(JsonNode) ret = sdm_qmp_call(qmp, "{\"execute\":"
+                                           "\"query-dredbox-rmc\"}", NULL);
+    JsonArray *attached;
+
+    if (!ret || !JSON_NODE_HOLDS_OBJECT(ret) ||
+        !rack_json_get_array(json_node_get_object(ret), "segments",
+                             &attached, NULL)) {
         return;
     }
-    for (guint k = 0; k < json_array_get_length(segs); k++) {
+    for (guint k = 0; k < json_array_get_length(attached); k++) {
+        JsonObject *e;
+        guint64 seg;
+
+        if (!rack_json_array_get_obj(attached, k, &e, NULL) ||
+            !rack_json_get_uint(e, "segment", G_MAXUINT32, &seg, NULL)) {
+            continue;
+        }
+        for (guint j = 0; j < json_array_get_length(segs); j++) {
+            JsonObject *s;
+            const char *owner;
+            guint64 id, lease;
+            bool held = false;
+            JsonBuilder *b;
+            g_autofree char *cmd = NULL;
+
+            if (!rack_json_array_get_obj(segs, j, &s, NULL) ||
+                !ours(s, &id, &owner, &lease) || lease != seg) {
+                continue;
+            }
+            for (guint i = 0; i < list->len && !held; i++) {
+                SdmAlloc *a = &g_array_index(list, SdmAlloc, i);
+
+                held = a->id == (gint64)id && a->compute == c &&
+                       a->segment == (gint64)seg;
+            }
+            if (held) {
+                continue;
+            }
+            b = rack_json_qmp("dredbox-rmc-detach-segment");
+            rack_json_member_int(b, "segment", seg);
+            cmd = rack_json_qmp_end(b);
+            if (sdm_qmp_run(qmp, cmd, NULL)) {
+                repaired(out, "detached segment %" G_GUINT64_FORMAT " of %s"
+                         " from compute brick %u's RMC: no allocation of"
+                         " the brick holds it", seg, owner, c);
+            }
+        }
+    }
+}
+
+/*
+ * The same for each compute brick in @mine.  Before the leases: a
+ * segment's owner is what tells the controller's from one attached by
+ * hand.
+ */
+static void reconcile_rmc(uint64_t mine, GPtrArray *out)
+{
+    g_autoptr(GArray) list = sdm_state_list(sdm.state, NULL);
+    g_autoptr(JsonObject) q = NULL;
+    JsonArray *segs = list ? pool_segments(&q) : NULL;
+
+    for (unsigned c = 0; segs && c < RACK_MAX_BRICKS; c++) {
+        if (is_mine(mine, c) && sdm_graph_vertex(sdm.graph, RACK_COMPUTE, c)) {
+            reconcile_rmc_of(c, list, segs, out);
+        }
+    }
+}
+
+/*
+ * The same for the pool's leases, read with the database, the lock held
+ * throughout: a lease an attach took has its allocation already.
+ */
+static void reconcile_leases(GPtrArray *out)
+{
+    g_autoptr(GArray) list = sdm_state_list(sdm.state, NULL);
+    g_autoptr(JsonObject) q = NULL;
+    JsonArray *segs = list ? pool_segments(&q) : NULL;
+
+    for (guint k = 0; segs && k < json_array_get_length(segs); k++) {
         JsonObject *s;
         const char *owner;
-        guint64 id;
+        guint64 id, seg;
         bool known = false;
 
         if (!rack_json_array_get_obj(segs, k, &s, NULL) ||
-            !rack_json_get_str(s, "owner", &owner, NULL) ||
-            !g_str_has_prefix(owner, "sdm-a") ||
-            !g_ascii_string_to_unsigned(owner + 5, 10, 1, G_MAXINT64, &id,
-                                        NULL) ||
-            first < 0 || (gint64)id < first) {
-            /* Not ours, or an earlier database's: a persistent brick's */
+            !ours(s, &id, &owner, &seg)) {
             continue;
         }
         for (guint i = 0; i < list->len && !known; i++) {
@@ -442,6 +542,7 @@ GPtrArray *sdm_reconcile(bool starting)
         }
     }
     reconcile_circuits(mine, out);
+    reconcile_rmc(mine, out);
     reconcile_leases(out);
     reconcile_vmem(mine, starting, out);
     for (unsigned c = 0; c < RACK_MAX_BRICKS; c++) {

@@ -14,9 +14,11 @@
 # request key: the same key would get the first window's outcome.
 # Requests at once: while an attach on brick 0 is held after a step,
 # brick 1's attach and detach and a status are answered; a controller
-# that is starting answers "busy", and dredboxctl asks again.
+# that is starting answers "busy", and dredboxctl asks again.  A segment
+# of the controller's that brick 0's RMC holds with no allocation is
+# detached by reconcile; one attached by hand is left alone.
 . "$(dirname "$0")/lib.sh"
-plan 23
+plan 25
 
 export DREDBOX_SDM_TEST_HOOKS=1
 rm -f "$LOGDIR/windows-replies.log" "$LOGDIR/windows-sdm.log" \
@@ -319,3 +321,32 @@ wait "$ctl_pid"
 ctl_rc=$?
 check_value "a starting controller answers busy, and dredboxctl asks again until it serves" \
     "$code $ctl_rc $(jq -c .ok "$LOGDIR/windows-busy-status.json")" "busy 0 true"
+
+# Segments on brick 0's RMC that no allocation holds: one leased to an
+# "sdm-aN" of this database (a rollback whose undo never ran), one
+# attached by hand (another owner).
+pool_cli() {
+    "$TOOLS_BUILD/memory-brick/dredbox-pool" -p "$RUN/pool/pool.json" "$@"
+}
+rmc_attach() {    # rmc_attach OWNER: lease 128M to OWNER, attach it to brick 0
+    s=$(pool_cli -c "$1" alloc 128M) &&
+        pool_cli -c "$1" -w grant "$s" brick0 &&
+        qmp_at "$RUN/brick0.qmp" "{\"execute\":\"dredbox-rmc-attach-segment\",\"arguments\":{\"segment\":$s}}" > /dev/null &&
+        echo "$s"
+}
+rmc_segments() {    # brick 0's RMC's segments, as [S,...]
+    qmp_at "$RUN/brick0.qmp" '{"execute": "query-dredbox-rmc"}' |
+        jq -c '[.return.segments[].segment]'
+}
+stray=$(rmc_attach sdm-a9999)
+hand=$(rmc_attach by-hand)
+seen=$(rmc_segments)
+"$CTL" reconcile > "$LOGDIR/windows-stray.log" 2>&1
+check_value "reconcile detaches a segment of the controller's from brick 0's RMC that no allocation holds, releases its lease, and leaves one attached by hand" \
+    "$seen $(rmc_segments) $(grep -c "detached segment $stray of sdm-a9999" "$LOGDIR/windows-stray.log") $(pool_cli --json query | jq -c '[.segments[] | select(.owner == "sdm-a9999")]')" \
+    "[$stray,$hand] [$hand] 1 []"
+qmp_at "$RUN/brick0.qmp" "{\"execute\":\"dredbox-rmc-detach-segment\",\"arguments\":{\"segment\":$hand}}" > /dev/null
+pool_cli -c by-hand free "$hand"
+u=$(unaccounted)
+check_value "once its owner takes that one back, nothing is unaccounted" \
+    "$(rmc_segments) ${u:-nothing else}" "[] nothing else"

@@ -1,5 +1,6 @@
 #!/bin/sh
-# Every test suite: qtests, unit tests of the tools, guest boot tests.
+# Every test suite: the docs' references, qtests, unit tests of the
+# tools, guest boot tests.
 # Prints one closing line "N passed, N failed" over all suites and exits
 # non-zero if anything failed, or if a suite ran no test at all.
 set -u
@@ -36,6 +37,7 @@ suite() {    # suite NAME COMMAND...: run, show, and count its results
     fail=$((fail + f))
 }
 
+suite docs "$dir/docs/check-refs.sh"
 suite qtest "$dir/qtest/run.sh"
 # DREDBOX_TIMEOUT_MULTIPLIER scales meson's test timeouts (sanitizer
 # builds are slower; tests/run-sanitize.sh sets it).

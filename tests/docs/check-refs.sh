@@ -6,14 +6,15 @@
 # docs, the rack files and the sources existing (ours, or upstream QEMU's
 # in build/qemu-src); every QMP command and event of qapi/dredbox.json
 # documented, and every one the docs run or name existing; every
-# rack-file attribute and every option of our tools documented.  TAP;
+# rack-file attribute, every option of our tools and every patch of the
+# QEMU patch queue documented.  TAP;
 # each failing check lists what dangles.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 qemu_src=${DREDBOX_QEMU_SRC:-$top/build/qemu-src}
 n=0
-echo "1..6"
+echo "1..7"
 
 result() {    # result DESC LIST: ok if LIST is empty, else not ok with it
     n=$((n + 1))
@@ -152,3 +153,10 @@ nodoc=$(for o in $opts; do
     grep -q -- "--$o" README.md $docs || echo "option --$o is in no doc"
 done)
 result "every option of our tools is documented" "$nodoc"
+
+# 7. The patch queue, in docs/building.md's table.
+nodoc=$(for p in patches/qemu/*.patch; do
+    grep -q -- "\`${p##*/}\`" docs/building.md ||
+        echo "${p##*/} is not in docs/building.md"
+done)
+result "every patch of the QEMU patch queue is in docs/building.md" "$nodoc"

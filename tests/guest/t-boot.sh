@@ -1,9 +1,11 @@
 #!/bin/sh
 # Debian's stock arm64 kernel boots on dredbox-compute: all four CPUs come
 # up, local DRAM has the size given with -m, the brick id reaches the
-# guest, and -numa options give a CPU-less node at the requested distance.
+# guest, and -numa options give a CPU-less node at the requested distance;
+# the brick's EL2 serves a hypervisor: KVM comes up in the kernel and runs
+# a guest.
 . "$(dirname "$0")/lib.sh"
-plan 15
+plan 18
 
 boot boot-default facts -machine brick-id=3
 check_guest_ok "default brick boots to the test script"
@@ -30,3 +32,9 @@ check "node 0 has 1 GiB" NODE0_BYTES 1073741824
 check "node 1 has 512 MiB" NODE1_BYTES 536870912
 check "node 0 distances" NODE0_DISTANCE "10 30"
 check "node 1 distances" NODE1_DISTANCE "30 10"
+
+boot boot-kvm kvm
+check_guest_ok "the KVM test boots to its script"
+check "KVM initialises at the brick's EL2" KVM_UP yes
+check "and a KVM guest runs to its first exit, its MMIO write of 42" \
+    KVM_RUN "mmio-write 0x20000 42"

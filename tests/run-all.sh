@@ -1,6 +1,6 @@
 #!/bin/sh
 # Every test suite: the docs' references, qtests, unit tests of the
-# tools, guest boot tests.
+# tools, the docs' examples, guest boot tests.
 # Prints one closing line "N passed, N failed" over all suites and exits
 # non-zero if anything failed, or if a suite ran no test at all.
 set -u
@@ -44,6 +44,8 @@ suite qtest "$dir/qtest/run.sh"
 suite unit meson test -C "${DREDBOX_TOOLS_BUILD:-$dir/../build/tools}" \
     --print-errorlogs -t "${DREDBOX_TIMEOUT_MULTIPLIER:-1}"
 # Arguments: the guest tests to run (default: all, tests/guest/t-*.sh).
+# The docs' runnable examples, on the tools and a rack of their own
+suite examples "$dir/docs/run-examples.sh"
 suite guest "$dir/guest/run.sh" "$@"
 
 echo "=== total"

@@ -92,6 +92,7 @@ int main(int argc, char **argv)
 
     cfg = rmc_map(DREDBOX_RMC_CONFIG_BASE, RMC_CONFIG_SIZE);
     printf("RMC_ID=%08x\n", rmc_rd(cfg, RMC_ID));
+    printf("RMC_IRQ_ENABLE=%#x\n", rmc_rd(cfg, RMC_IRQ_ENABLE));
     if (!strcmp(cmd, "map") && argc == 6) {
         printf("RMC_COMMIT_STATUS=%u\n",
                rmc_map_range(cfg, strtoul(argv[2], NULL, 0),

@@ -6,9 +6,11 @@
 # mbind, detach removes it; 20 times with nothing left over in the guest,
 # the pool or the RMC table.  Detach while a process holds memory there
 # migrates it away (or would refuse); the guest carries on.  Bad requests
-# are refused and leave nothing behind.
+# are refused and leave nothing behind; a port whose entry the host made
+# live over QMP is refused and stays live; rmmod leaves IRQ_ENABLE as
+# modprobe found it.
 . "$(dirname "$0")/lib.sh"
-plan 20
+plan 24
 
 pool_start 0:1G 1:1G
 # Brick 1's second 256 MiB is brick0's (the first is someone else's);
@@ -25,11 +27,12 @@ CONSOLE_IN=/dev/null
 qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": $seg}}" \
     '{"execute": "dredbox-rmc-connect", "arguments": {"port": 0, "brick": 1}}' \
     '{"execute": "dredbox-rmc-disconnect", "arguments": {"port": 1}}' \
+    '{"execute": "dredbox-rmc-set-entry", "arguments": {"port": 2, "brick": 1, "start": 1073741824, "end": 1140850687, "offset": 1073741824, "add": false}}' \
     '{"execute": "cont"}' > /dev/null
 if wait_step done; then
     rmc=$(qmp '{"execute": "query-dredbox-rmc"}')
-    check_value "the RMC table is empty again" \
-        "$(echo "$rmc" | jq -c '[.return.ports[] | select(.live.enabled)] | length')" 0
+    check_value "the RMC table holds only port 2's entry, set over QMP and left live" \
+        "$(echo "$rmc" | jq -c '[.return.ports | to_entries[] | select(.value.live.enabled) | .key]')" "[2]"
     check_value "and no access ever faulted" \
         "$(echo "$rmc" | jq -c '[.return["unmapped-faults"], ([.return.ports[].faults] | add)]')" \
         "[0,0]"
@@ -47,6 +50,11 @@ check "a port without a circuit is refused" DRV_NO_LINK \
 check "a size that is not whole memory blocks is refused" DRV_BAD_SIZE \
     "Invalid argument"
 check "an unknown latency class is refused" DRV_BAD_CLASS "Invalid argument"
+check "a sixth field is refused" DRV_JUNK "Invalid argument"
+check "a brick number past 32 bits is refused, not wrapped" DRV_OVERFLOW \
+    "Numerical result out of range"
+check "a port whose entry is live from QMP is refused" DRV_LIVE \
+    "Device or resource busy"
 check "detaching nothing is refused" DRV_NOT_ATTACHED \
     "No such file or directory"
 check "attaching a port twice is refused" DRV_TWICE \
@@ -57,6 +65,8 @@ check "in-use memory is migrated away on detach" DRV_INUSE detached
 check "and its process lives on" DRV_HOLDER_ALIVE yes
 check "nothing is left in the node" DRV_NODE_END 0
 check "nor on the port" DRV_PORTS_END "0 link=up"
+check "rmmod leaves IRQ_ENABLE as modprobe found it" DRV_IRQ_ENABLE_AFTER \
+    "$(fact DRV_IRQ_ENABLE_BEFORE)"
 check_guest_ok "the guest ran to the end"
 check "no Oops, BUG, WARNING or call trace in the whole kernel log" \
     DRV_KERNEL_ERRORS 0

@@ -51,6 +51,7 @@ struct rmc {
 	u64 port_window;	/* port p's memory: high_base + p * this */
 	int class_node[DREDBOX_CLASSES];
 	atomic_t faults;
+	u32 irq_added;		/* IRQ_ENABLE bits probe set, remove clears */
 	struct rmc_port port[RMC_MAX_PORTS];
 };
 
@@ -133,25 +134,52 @@ static int parse_class(const char *s)
 	return -EINVAL;
 }
 
-/* "PORT BRICK BRICK_OFFSET SIZE CLASS" */
+/*
+ * "PORT BRICK BRICK_OFFSET SIZE CLASS": port and brick in decimal, offset
+ * and size in hex, and nothing more.  -ERANGE for a number too large for
+ * its field, -EINVAL for anything else.
+ */
+static int parse_attach(const char *buf, unsigned int *p, unsigned int *brick,
+			u64 *off, u64 *size, int *cls)
+{
+	char line[96], *rest, *f[5];
+	int ret;
+
+	if (strscpy(line, buf, sizeof(line)) < 0)
+		return -EINVAL;
+	rest = strim(line);
+	for (int i = 0; i < ARRAY_SIZE(f); i++) {
+		f[i] = strsep(&rest, " ");
+		if (!f[i] || !*f[i])
+			return -EINVAL;
+	}
+	if (rest)
+		return -EINVAL;		/* more than five fields */
+	ret = kstrtouint(f[0], 10, p) ?: kstrtouint(f[1], 10, brick) ?:
+	      kstrtou64(f[2], 16, off) ?: kstrtou64(f[3], 16, size);
+	if (ret)
+		return ret;
+	if (*brick > RMC_NETINFO_BRICK_MASK)
+		return -ERANGE;
+	*cls = parse_class(f[4]);
+	return *cls < 0 ? *cls : 0;
+}
+
 static ssize_t attach_store(struct device *dev, struct device_attribute *a,
 			    const char *buf, size_t count)
 {
 	struct rmc *r = dev_get_drvdata(dev);
 	unsigned int p, brick;
-	unsigned long long off, size;
-	char cls[16];
+	u64 off, size;
 	struct rmc_port *port;
 	u64 start;
 	u32 status;
 	int c, nid, ret;
 
-	if (sscanf(buf, "%u %u %llx %llx %15s", &p, &brick, &off, &size,
-		   cls) != 5)
-		return -EINVAL;
-	c = parse_class(cls);
-	if (p >= r->nports || brick > RMC_NETINFO_BRICK_MASK || c < 0 ||
-	    !size || size > r->port_window ||
+	ret = parse_attach(buf, &p, &brick, &off, &size, &c);
+	if (ret)
+		return ret;
+	if (p >= r->nports || !size || size > r->port_window ||
 	    !IS_ALIGNED(size, memory_block_size_bytes()) ||
 	    !IS_ALIGNED(off, PAGE_SIZE))
 		return -EINVAL;
@@ -167,6 +195,12 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *a,
 	ret = -EBUSY;
 	if (port->attached)
 		goto out;
+	/* An entry made live by another (QMP, an accelerator's queue) stays. */
+	if (rd(r, port_reg(p, RMC_WIDE_STATUS)) & RMC_STATUS_LIVE) {
+		dev_warn(dev, "port %u: its entry is live and not the driver's\n",
+			 p);
+		goto out;
+	}
 	/* Memory behind a port without a circuit would fault at first use. */
 	ret = -ENOLINK;
 	if (!(rd(r, port_reg(p, RMC_WIDE_STATUS)) & RMC_STATUS_LINK))
@@ -344,6 +378,14 @@ static irqreturn_t rmc_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/* On remove: IRQ_ENABLE as it was before probe */
+static void rmc_irq_restore(void *opaque)
+{
+	struct rmc *r = opaque;
+
+	wr(r, RMC_IRQ_ENABLE, rd(r, RMC_IRQ_ENABLE) & ~r->irq_added);
+}
+
 static int rmc_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
@@ -397,8 +439,16 @@ static int rmc_probe(struct platform_device *pdev)
 	irq = (rd(r, RMC_CAP) & RMC_CAP_IRQ) ? platform_get_irq(pdev, 0)
 					      : -ENXIO;
 	if (irq >= 0 && !devm_request_irq(dev, irq, rmc_irq, 0, "dredbox-rmc",
-					  r))
-		wr(r, RMC_IRQ_ENABLE, rd(r, RMC_IRQ_ENABLE) | IRQS);
+					  r)) {
+		u32 was = rd(r, RMC_IRQ_ENABLE);
+
+		r->irq_added = IRQS & ~was;
+		wr(r, RMC_IRQ_ENABLE, was | IRQS);
+		/* before devm frees the IRQ: no cause left enabled for none */
+		ret = devm_add_action_or_reset(dev, rmc_irq_restore, r);
+		if (ret)
+			return ret;
+	}
 	dev_info(dev, "%u ports of %llu GiB, nodes %d/%d/%d for tray-local/"
 		 "rack-local/inter-rack memory\n", r->nports,
 		 r->port_window >> 30, r->class_node[0], r->class_node[1],

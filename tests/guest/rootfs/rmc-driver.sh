@@ -7,6 +7,8 @@ status=0    # a failed step the script goes on after, to say more
 KERNEL_ERRORS='Oops|(^|[^A-Za-z_])BUG[: ]|WARNING:|Call trace'
 set -- $(sed -n "s/.*dredbox\.drv=\([^ ]*\).*/\1/p" /proc/cmdline | tr : " ")
 brick=$1 off=$2 size=$3
+irq_enable() { rmc-tool id | sed -n 's/^RMC_IRQ_ENABLE=//p'; }
+echo "DRV_IRQ_ENABLE_BEFORE=$(irq_enable)"
 modprobe dredbox-rmc
 echo DRV_LOADED=yes
 d=$(ls -d /sys/bus/platform/drivers/dredbox-rmc/*rmc* | head -n1)
@@ -37,6 +39,10 @@ why() {    # why ATTR VALUE: the error writing VALUE to ATTR, or "ok"
 echo "DRV_NO_LINK=$(why attach "1 $brick $off $size rack-local")"
 echo "DRV_BAD_SIZE=$(why attach "0 $brick $off 0x6400000 rack-local")"
 echo "DRV_BAD_CLASS=$(why attach "0 $brick $off $size next-door")"
+echo "DRV_JUNK=$(why attach "0 $brick $off $size rack-local extra")"
+echo "DRV_OVERFLOW=$(why attach "0 4294967297 $off $size rack-local")"
+# Port 2's entry the host made live over QMP: not the driver's to replace
+echo "DRV_LIVE=$(why attach "2 $brick $off $size rack-local")"
 echo "DRV_NOT_ATTACHED=$(why detach 0)"
 echo "0 $brick $off $size rack-local" > "$d/attach"
 echo "DRV_TWICE=$(why attach "0 $brick $off $size rack-local")"
@@ -99,6 +105,8 @@ if [ "$inuse" != detached ]; then
 fi
 echo "DRV_PORTS_END=$(head -n1 "$d/ports")"
 echo "DRV_NODE_END=$(memtotal)"
+rmmod dredbox-rmc
+echo "DRV_IRQ_ENABLE_AFTER=$(irq_enable)"
 echo "DREDBOX-STEP done"
 # The host reads the RMC, then says "go" on the console (two minutes at
 # most) and the brick may power off.

@@ -88,6 +88,13 @@ int main(int argc, char **argv)
                               &nodemask, 64, MPOL_MF_STRICT); try++) {
         if (errno != EINVAL || try == 3000) {
             perror("numa-touch: mbind");
+            if (errno == EINVAL) {
+                fprintf(stderr, "numa-touch: node %d is not among this"
+                        " task's allowed nodes (see Mems_allowed_list in"
+                        " /proc/self/status): a task forked while the"
+                        " kernel added the node can miss it; run again\n",
+                        node);
+            }
             return 1;
         }
         usleep(10000);

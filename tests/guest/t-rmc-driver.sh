@@ -10,7 +10,7 @@
 # live over QMP is refused and stays live; rmmod leaves IRQ_ENABLE as
 # modprobe found it.
 . "$(dirname "$0")/lib.sh"
-plan 24
+plan 25
 
 pool_start 0:1G 1:1G
 # Brick 1's second 256 MiB is brick0's (the first is someone else's);
@@ -29,6 +29,20 @@ qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": 
     '{"execute": "dredbox-rmc-disconnect", "arguments": {"port": 1}}' \
     '{"execute": "dredbox-rmc-set-entry", "arguments": {"port": 2, "brick": 1, "start": 1073741824, "end": 1140850687, "offset": 1073741824, "add": false}}' \
     '{"execute": "cont"}' > /dev/null
+# Port 1's link flaps while the guest hot-adds and removes memory on port
+# 0: the driver's interrupt handler runs in the middle of memory hot-add,
+# and must not sleep in hard interrupt context (the kernel log shows it).
+flaps=0
+if wait_step rounds; then
+    while ! grep -q "^DREDBOX-STEP done" "$LOGDIR/rmc-driver.log" &&
+          kill -0 "$BG_PID" 2> /dev/null; do
+        qmp '{"execute": "dredbox-rmc-connect", "arguments": {"port": 1, "brick": 1}}' \
+            '{"execute": "dredbox-rmc-disconnect", "arguments": {"port": 1}}' > /dev/null
+        flaps=$((flaps + 1))
+    done
+fi
+check_value "the host flapped port 1's link while the guest hot-added memory" \
+    "$([ "$flaps" -gt 0 ] && echo yes)" yes
 if wait_step done; then
     rmc=$(qmp '{"execute": "query-dredbox-rmc"}')
     check_value "the RMC table holds only port 2's entry, set over QMP and left live" \

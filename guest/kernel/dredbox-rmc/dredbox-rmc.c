@@ -11,7 +11,9 @@
  *
  * A fault or a link change raises the RMC's interrupt: the driver logs
  * the range it hit, clears the port's latch and wakes whoever polls
- * `ports` (the SDM agent, which tells the controller).
+ * `ports` (the SDM agent, which tells the controller).  It does so in a
+ * threaded handler: sysfs_notify() may sleep (on the kernfs lock that a
+ * memory hot-add holds while it creates its memory block devices).
  */
 #include <linux/io.h>
 #include <linux/interrupt.h>
@@ -438,8 +440,9 @@ static int rmc_probe(struct platform_device *pdev)
 	platform_set_drvdata(pdev, r);
 	irq = (rd(r, RMC_CAP) & RMC_CAP_IRQ) ? platform_get_irq(pdev, 0)
 					      : -ENXIO;
-	if (irq >= 0 && !devm_request_irq(dev, irq, rmc_irq, 0, "dredbox-rmc",
-					  r)) {
+	if (irq >= 0 && !devm_request_threaded_irq(dev, irq, NULL, rmc_irq,
+						   IRQF_ONESHOT, "dredbox-rmc",
+						   r)) {
 		u32 was = rd(r, RMC_IRQ_ENABLE);
 
 		r->irq_added = IRQS & ~was;

@@ -28,6 +28,24 @@ memtotal() {    # the node's memory in kB; an empty node may go offline
         echo 0
     fi
 }
+# A task forked while the kernel adds a node to the tasks' allowed nodes
+# can miss it for good (the cpuset update walks the tasks there are):
+# numa-touch is forked once this shell has the node, 30 s at most.
+mems_have() {    # mems_have NODE: this shell may allocate on NODE
+    list=$(sed -n 's/^Mems_allowed_list:[[:space:]]*//p' "/proc/$$/status")
+    for r in $(echo "$list" | tr ',' ' '); do
+        [ "$1" -ge "${r%-*}" ] && [ "$1" -le "${r#*-}" ] && return 0
+    done
+    return 1
+}
+wait_mems() {
+    w=0
+    until mems_have "$node"; do
+        [ $w -lt 300 ] || return 1
+        sleep 0.1
+        w=$((w + 1))
+    done
+}
 before=$(memtotal)
 echo "DRV_NODE_BEFORE=$before"
 
@@ -61,12 +79,16 @@ detach_port0() {
     return 1
 }
 
+# The host flaps port 1's link from now on: interrupts in the middle of
+# each hot-add and removal
+echo "DREDBOX-STEP rounds"
 i=0
 while [ $i -lt 20 ]; do
     echo "0 $brick $off $size rack-local" > "$d/attach" || break
     if [ $i = 0 ]; then
         echo "DRV_NODE_ATTACHED=$(memtotal)"
     fi
+    wait_mems || { echo "node $node never joined the allowed nodes"; break; }
     numa-touch "$node" 64 > /tmp/touch || { cat /tmp/touch; break; }
     grep -q '^TOUCH_ON_NODE=16384$' /tmp/touch || { cat /tmp/touch; break; }
     grep -q '^TOUCH_VERIFIED=16384$' /tmp/touch || { cat /tmp/touch; break; }
@@ -80,6 +102,7 @@ echo "DRV_PORTS_AFTER=$(head -n1 "$d/ports")"
 
 # Detach while memory is in use: migrated away, or refused; never a crash.
 echo "0 $brick $off $size rack-local" > "$d/attach"
+wait_mems
 numa-touch "$node" 64 hold > /tmp/hold &
 holder=$!
 i=0

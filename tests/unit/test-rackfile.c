@@ -146,9 +146,12 @@ static void test_large_rack(void **state)
 
     assert_non_null(rack);
     assert_int_equal(rack->bricks->len, 12);
-    assert_int_equal(rack->cables->len, 24);
+    assert_int_equal(rack->cables->len, 26);
     assert_string_equal(rack_brick(rack, RACK_MEMORY, 4)->mem_class,
                         "persistent");
+    /* An accelerator's queue needs two ports of its memory brick */
+    assert_int_equal(rack_brick(rack, RACK_MEMORY, 0)->ports, 2);
+    assert_int_equal(rack_brick(rack, RACK_MEMORY, 1)->ports, 2);
 }
 
 static void test_defaults_and_comments(void **state)

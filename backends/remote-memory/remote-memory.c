@@ -20,7 +20,10 @@
  * When its memory brick fails, the memory becomes unreachable: a region
  * that refuses every access is laid over it in guest memory, so the CPU
  * takes a synchronous external abort, and taken away on repair.  The
- * memory itself stays mapped: what it holds is the pool's to keep.
+ * memory itself stays mapped: what it holds is the pool's to keep.  A
+ * poisoned page of the brick is refused the same way, page by page: the
+ * pool's poisoned pages from when a segment is mapped, and those poisoned
+ * later through QMP.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -32,6 +35,7 @@
 #include "qemu/error-report.h"
 #include "qemu/mmap-alloc.h"
 #include "qemu/module.h"
+#include "qemu/rcu.h"
 #include "qemu/units.h"
 #include "qom/object_interfaces.h"
 #include "system/hostmem.h"
@@ -42,6 +46,18 @@
 #include "hw/dredbox/remote-memory.h"
 
 OBJECT_DECLARE_SIMPLE_TYPE(HostMemoryBackendRemote, MEMORY_BACKEND_REMOTE)
+
+/* The page size of a memory brick's uncorrectable errors */
+#define REMOTE_PAGE 4096
+
+/* A poisoned page, laid over the backend's memory: every access refused */
+typedef struct RemotePoison {
+    struct rcu_head rcu;
+    MemoryRegion mr;
+    uint32_t segment;
+    uint64_t offset;        /* of the page in the segment */
+    QLIST_ENTRY(RemotePoison) next;
+} RemotePoison;
 
 struct HostMemoryBackendRemote {
     HostMemoryBackend parent_obj;
@@ -73,6 +89,8 @@ struct HostMemoryBackendRemote {
     Notifier exit_notifier;
     /* laid over the memory while its brick is unreachable */
     MemoryRegion unreachable;
+    QLIST_HEAD(, RemotePoison) poisoned;
+    bool exiting;
 };
 
 /* Who watches where on-demand memory is (remote-memory.h). */
@@ -114,6 +132,165 @@ uint64_t dredbox_remote_memory_granule(Object *memdev, uint64_t g)
     return r->granule_offset[g];
 }
 
+static MemTxResult remote_unreachable_read(void *opaque, hwaddr addr,
+                                           uint64_t *data, unsigned size,
+                                           MemTxAttrs attrs)
+{
+    *data = 0;
+    return MEMTX_DECODE_ERROR;
+}
+
+static MemTxResult remote_unreachable_write(void *opaque, hwaddr addr,
+                                            uint64_t data, unsigned size,
+                                            MemTxAttrs attrs)
+{
+    return MEMTX_DECODE_ERROR;
+}
+
+static const MemoryRegionOps remote_unreachable_ops = {
+    .read_with_attrs = remote_unreachable_read,
+    .write_with_attrs = remote_unreachable_write,
+    .endianness = DEVICE_NATIVE_ENDIAN,
+    .valid = { .min_access_size = 1, .max_access_size = 8 },
+};
+
+/* Where pool segment @id starts in @r's memory, or UINT64_MAX if not */
+static uint64_t remote_segment_base(HostMemoryBackendRemote *r, uint32_t id)
+{
+    if (!r->pc || !id) {
+        return UINT64_MAX;
+    }
+    if (!r->on_demand) {
+        return r->seg.id == id ? 0 : UINT64_MAX;
+    }
+    for (uint64_t g = 0; g < MEMORY_BACKEND(r)->size / r->granule; g++) {
+        if (r->granule_seg[g] == id) {
+            return g * r->granule;
+        }
+    }
+    return UINT64_MAX;
+}
+
+static RemotePoison *remote_poison_find(HostMemoryBackendRemote *r,
+                                        uint32_t segment, uint64_t offset)
+{
+    RemotePoison *p;
+
+    QLIST_FOREACH(p, &r->poisoned, next) {
+        if (p->segment == segment && p->offset == offset) {
+            return p;
+        }
+    }
+    return NULL;
+}
+
+/* Refuse every access to page @offset of segment @segment, at @base */
+static void remote_poison_add(HostMemoryBackendRemote *r, uint32_t segment,
+                              uint64_t base, uint64_t offset)
+{
+    RemotePoison *p = g_new0(RemotePoison, 1);
+
+    p->segment = segment;
+    p->offset = offset;
+    memory_region_init_io(&p->mr, OBJECT(r), &remote_unreachable_ops, r,
+                          "poisoned-page", REMOTE_PAGE);
+    memory_region_add_subregion_overlap(&MEMORY_BACKEND(r)->mr,
+                                        base + offset, &p->mr, 1);
+    QLIST_INSERT_HEAD(&r->poisoned, p, next);
+}
+
+static void remote_poison_del(RemotePoison *p)
+{
+    QLIST_REMOVE(p, next);
+    memory_region_del_subregion(p->mr.container, &p->mr);
+    object_unparent(OBJECT(&p->mr));
+    /* Readers of the old flat view may still look at it. */
+    g_free_rcu(p, rcu);
+}
+
+/* Forget the poisoned pages of @segment (0: of every segment) */
+static void remote_poison_forget(HostMemoryBackendRemote *r,
+                                 uint32_t segment)
+{
+    RemotePoison *p, *next;
+
+    if (r->exiting) {
+        return;
+    }
+    QLIST_FOREACH_SAFE(p, &r->poisoned, next, next) {
+        if (!segment || p->segment == segment) {
+            remote_poison_del(p);
+        }
+    }
+}
+
+/* The pool's poisoned pages of a segment just mapped at @base */
+static void remote_poison_segment(HostMemoryBackendRemote *r,
+                                  const PoolSegmentInfo *info, uint64_t base)
+{
+    for (guint i = 0; i < info->poisoned->len; i++) {
+        remote_poison_add(r, info->id, base,
+                          g_array_index(info->poisoned, uint64_t, i));
+    }
+}
+
+typedef struct RemoteFind {
+    uint32_t segment;
+    HostMemoryBackendRemote *r;     /* the backend that maps it */
+    uint64_t base;                  /* where */
+} RemoteFind;
+
+static int remote_find_segment_one(Object *obj, void *opaque)
+{
+    HostMemoryBackendRemote *r = (HostMemoryBackendRemote *)
+        object_dynamic_cast(obj, TYPE_MEMORY_BACKEND_REMOTE);
+    RemoteFind *find = opaque;
+
+    find->base = r ? remote_segment_base(r, find->segment) : UINT64_MAX;
+    if (find->base == UINT64_MAX) {
+        return 0;
+    }
+    find->r = r;
+    return 1;
+}
+
+bool dredbox_remote_memory_poison_page(uint32_t segment, uint64_t offset,
+                                       bool poison, Error **errp)
+{
+    RemoteFind find = { .segment = segment };
+    HostMemoryBackendRemote *r;
+    uint64_t size;
+    RemotePoison *p;
+
+    object_child_foreach_recursive(object_get_root(),
+                                   remote_find_segment_one, &find);
+    r = find.r;
+    if (!r) {
+        error_setg(errp, "segment %u is not mapped by memory-backend-remote",
+                   segment);
+        return false;
+    }
+    size = r->on_demand ? r->granule : r->seg.size;
+    if (offset % REMOTE_PAGE || offset >= size) {
+        error_setg(errp, "segment %u has no page at offset 0x%" PRIx64
+                   ": a page is 4 KiB, at a multiple of 4096 below 0x%"
+                   PRIx64, segment, offset, size);
+        return false;
+    }
+    p = remote_poison_find(r, segment, offset);
+    if (!!p == poison) {
+        error_setg(errp, "page 0x%" PRIx64 " of segment %u is %s", offset,
+                   segment, poison ? "already poisoned" : "not poisoned");
+        return false;
+    }
+    if (poison) {
+        remote_poison_add(r, segment, find.base, offset);
+    } else {
+        remote_poison_del(p);
+    }
+    return true;
+}
+
 /* Take @size bytes from the brick and memory class asked for. */
 static int remote_pool_alloc(HostMemoryBackendRemote *r, uint64_t size,
                              PoolSegmentInfo *info, Error **errp)
@@ -146,6 +323,7 @@ static void remote_discard_granules(HostMemoryBackendRemote *r,
         if (!r->granule_seg[g]) {
             continue;
         }
+        remote_poison_forget(r, r->granule_seg[g]);
         remote_unmap_granule(r, g);
         if (!pool_client_free(r->pc, r->granule_seg[g], &err)) {
             warn_report_err(err);
@@ -184,7 +362,9 @@ static int remote_populate(RamDiscardListener *rdl, MemoryRegionSection *s)
         return -EINVAL;
     }
     for (uint64_t g = first; g < first + count; g++) {
-        PoolSegmentInfo info;
+        g_autoptr(GArray) poisoned = g_array_new(false, false,
+                                                 sizeof(uint64_t));
+        PoolSegmentInfo info = { .poisoned = poisoned };
         Error *err = NULL;
         void *p;
         int fd;
@@ -210,6 +390,7 @@ static int remote_populate(RamDiscardListener *rdl, MemoryRegionSection *s)
             remote_discard_granules(r, first, g - first + 1);
             return -ENOMEM;
         }
+        remote_poison_segment(r, &info, g * r->granule);
     }
     notifier_list_notify(&remote_changes, r);
     return 0;
@@ -316,15 +497,18 @@ static bool remote_alloc_static(HostMemoryBackendRemote *r, const char *name,
                                 Error **errp)
 {
     HostMemoryBackend *backend = MEMORY_BACKEND(r);
+    g_autoptr(GArray) poisoned = g_array_new(false, false, sizeof(uint64_t));
     uint32_t flags = RAM_SHARED;
     int fd;
 
+    r->seg.poisoned = poisoned;
     if (r->segment) {
         fd = pool_client_open(r->pc, r->segment, &r->seg, errp);
     } else {
         fd = remote_pool_alloc(r, backend->size, &r->seg, errp);
         r->seg_owned = fd >= 0;
     }
+    r->seg.poisoned = NULL;
     if (fd < 0) {
         error_prepend(errp, "memory-backend-remote '%s': ", name);
         return false;
@@ -346,6 +530,8 @@ static bool remote_alloc_static(HostMemoryBackendRemote *r, const char *name,
         close(fd);  /* the RAMBlock owns it only once mapped */
         return false;
     }
+    remote_poison_segment(r, &(PoolSegmentInfo) { .id = r->seg.id,
+                                                  .poisoned = poisoned }, 0);
     return true;
 }
 
@@ -367,31 +553,14 @@ static void remote_give_back(HostMemoryBackendRemote *r)
 
 static void remote_exit_notify(Notifier *n, void *data)
 {
-    remote_give_back(container_of(n, HostMemoryBackendRemote,
-                                  exit_notifier));
+    HostMemoryBackendRemote *r = container_of(n, HostMemoryBackendRemote,
+                                              exit_notifier);
+
+    /* Guest memory is going away with QEMU: leave its layout alone. */
+    r->exiting = true;
+    remote_give_back(r);
 }
 
-static MemTxResult remote_unreachable_read(void *opaque, hwaddr addr,
-                                           uint64_t *data, unsigned size,
-                                           MemTxAttrs attrs)
-{
-    *data = 0;
-    return MEMTX_DECODE_ERROR;
-}
-
-static MemTxResult remote_unreachable_write(void *opaque, hwaddr addr,
-                                            uint64_t data, unsigned size,
-                                            MemTxAttrs attrs)
-{
-    return MEMTX_DECODE_ERROR;
-}
-
-static const MemoryRegionOps remote_unreachable_ops = {
-    .read_with_attrs = remote_unreachable_read,
-    .write_with_attrs = remote_unreachable_write,
-    .endianness = DEVICE_NATIVE_ENDIAN,
-    .valid = { .min_access_size = 1, .max_access_size = 8 },
-};
 
 typedef struct RemoteReach {
     uint32_t brick;
@@ -486,6 +655,7 @@ static void remote_backend_finalize(Object *obj)
     HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(obj);
 
     if (r->pc) {
+        remote_poison_forget(r, 0);
         if (memory_region_is_mapped(&r->unreachable)) {
             memory_region_del_subregion(r->unreachable.container,
                                         &r->unreachable);

@@ -156,6 +156,98 @@ static void test_unreachable(void)
     dredbox_pool_stop(pool);
 }
 
+/* dredbox-remote-memory-(un)poison-page; its error, or "" if it worked */
+static char *poison_page(QTestState *qts, bool poison, uint64_t segment,
+                         uint64_t offset)
+{
+    QDict *resp = qtest_qmp(qts, "{'execute': %s, 'arguments':"
+                            " {'segment': %u, 'offset': %u}}",
+                            poison ? "dredbox-remote-memory-poison-page"
+                                   : "dredbox-remote-memory-unpoison-page",
+                            (unsigned)segment, (unsigned)offset);
+    char *err = g_strdup(qdict_haskey(resp, "error")
+                         ? qdict_get_str(qdict_get_qdict(resp, "error"),
+                                         "desc")
+                         : "");
+
+    qobject_unref(resp);
+    return err;
+}
+
+static void assert_poison_page(QTestState *qts, bool poison,
+                               uint64_t segment, uint64_t offset,
+                               const char *error)
+{
+    g_autofree char *err = poison_page(qts, poison, segment, offset);
+
+    g_assert_cmpstr(err, ==, error);
+}
+
+/*
+ * dredbox-remote-memory-poison-page: a poisoned page of a remote node
+ * refuses every access (reads 0 in a qtest), its neighbours serve; once
+ * cleared it holds what it held.  A page the pool had poisoned before the
+ * segment was taken is poisoned from the start.  Every wrong request is
+ * refused with its reason.
+ */
+static void test_poison(void)
+{
+    DredboxPool *pool = dredbox_pool_start(two_bricks);
+    g_autofree char *args = remote_node_args(pool, 256, ",brick=1");
+    g_autofree char *unmapped = NULL;
+    QTestState *qts;
+    uint64_t seg;
+
+    /* An uncorrectable error in brick 1 at 64 KiB, before QEMU starts */
+    qobject_unref(dredbox_pool_call(pool, "{\"cmd\": \"poison\","
+                                    " \"brick\": 1, \"offset\": 65536}"));
+    qts = qtest_init(args);
+    seg = qom_get_uint(qts, "/objects/remote", "segment");
+    qtest_writeq(qts, REMOTE_BASE + 65536, 0x6c6f7374);
+    g_assert_cmphex(qtest_readq(qts, REMOTE_BASE + 65536), ==, 0);
+    qtest_writeq(qts, REMOTE_BASE + 65536 + 4096, 0x6e657874);
+    g_assert_cmphex(qtest_readq(qts, REMOTE_BASE + 65536 + 4096), ==,
+                    0x6e657874);
+    assert_poison_page(qts, true, seg, 65536,
+                       "page 0x10000 of segment 1 is already poisoned");
+
+    qtest_writeq(qts, REMOTE_BASE + 8192, 0x706f69736f6e6564ULL);
+    qtest_writeq(qts, REMOTE_BASE + 8192 - 8, 0x6265666f7265ULL);
+    assert_poison_page(qts, true, seg, 8192, "");
+    g_assert_cmphex(qtest_readq(qts, REMOTE_BASE + 8192), ==, 0);
+    g_assert_cmphex(qtest_readq(qts, REMOTE_BASE + 8192 + 4088), ==, 0);
+    qtest_writeq(qts, REMOTE_BASE + 8192, 0x6c6f7374);
+    g_assert_cmphex(qtest_readq(qts, REMOTE_BASE + 8192 - 8), ==,
+                    0x6265666f7265ULL);
+    assert_poison_page(qts, true, seg, 8192,
+                       "page 0x2000 of segment 1 is already poisoned");
+    assert_poison_page(qts, true, seg, 4097, "segment 1 has no page at"
+                       " offset 0x1001: a page is 4 KiB, at a multiple of"
+                       " 4096 below 0x10000000");
+    assert_poison_page(qts, true, seg, 256 * MiB, "segment 1 has no page at"
+                       " offset 0x10000000: a page is 4 KiB, at a multiple"
+                       " of 4096 below 0x10000000");
+    unmapped = g_strdup_printf("segment %u is not mapped by"
+                               " memory-backend-remote", (unsigned)seg + 1);
+    assert_poison_page(qts, true, seg + 1, 0, unmapped);
+    assert_poison_page(qts, false, seg + 1, 0, unmapped);
+    assert_poison_page(qts, false, seg, 4096,
+                       "page 0x1000 of segment 1 is not poisoned");
+
+    assert_poison_page(qts, false, seg, 8192, "");
+    g_assert_cmphex(qtest_readq(qts, REMOTE_BASE + 8192), ==,
+                    0x706f69736f6e6564ULL);
+    assert_poison_page(qts, false, seg, 65536, "");
+    qtest_writeq(qts, REMOTE_BASE + 65536, 0x6865616c6564ULL);
+    g_assert_cmphex(qtest_readq(qts, REMOTE_BASE + 65536), ==,
+                    0x6865616c6564ULL);
+    /* Poisoned pages do not keep the memory from the pool. */
+    assert_poison_page(qts, true, seg, 0, "");
+    qtest_quit(qts);
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 0);
+    dredbox_pool_stop(pool);
+}
+
 /* Latency classes become distances unless -numa dist says otherwise. */
 static void test_latency_classes(void)
 {
@@ -587,6 +679,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-remote-memory/memory-map", test_memory_map);
     qtest_add_func("/dredbox-remote-memory/pool-object", test_pool_object);
     qtest_add_func("/dredbox-remote-memory/unreachable", test_unreachable);
+    qtest_add_func("/dredbox-remote-memory/poison", test_poison);
     qtest_add_func("/dredbox-remote-memory/memory-map-pmem",
                    test_memory_map_pmem);
     qtest_add_func("/dredbox-remote-memory/virtio-mem-hotplug",

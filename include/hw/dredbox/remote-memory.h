@@ -36,5 +36,13 @@ void dredbox_remote_memory_add_notifier(Notifier *n);
  * unreachable (every access refused) or reachable again.
  */
 void dredbox_remote_memory_set_reachable(uint32_t brick, bool reachable);
+/*
+ * Poison (@poison) or clear page @offset of pool segment @segment where a
+ * memory-backend-remote maps it: every access to a poisoned page is
+ * refused.  False with @errp set if no backend maps the segment, there is
+ * no such page, or it already is (is not) poisoned.
+ */
+bool dredbox_remote_memory_poison_page(uint32_t segment, uint64_t offset,
+                                       bool poison, Error **errp);
 
 #endif

@@ -34,7 +34,7 @@
 static Pool *pool;
 static GMainLoop *loop;
 static char *journal;           /* its path */
-static char *memory_dir;        /* where DRAM segments live */
+static HostStoreDirs dirs;      /* where DRAM and hugepage segments live */
 static uint64_t journaled;      /* pool->changes when last written */
 
 /* Journal what changed, before anyone hears of it. */
@@ -45,7 +45,7 @@ static void journal_changes(void)
     if (pool->changes == journaled) {
         return;
     }
-    if (!pool_journal_save(pool, journal, memory_dir, &err)) {
+    if (!pool_journal_save(pool, journal, dirs.memory, dirs.huge, &err)) {
         /* Serving on beats refusing all: only a restart would suffer. */
         g_warning("%s", err->message);
         return;
@@ -169,7 +169,10 @@ static bool restore(JsonObject *prev, GError **errp)
             return false;
         }
     }
-    swept = host_store_sweep(pool, memory_dir);
+    swept = host_store_sweep(pool, dirs.memory);
+    if (dirs.huge) {
+        swept += host_store_sweep(pool, dirs.huge);
+    }
     if (prev) {
         printf("dredbox-memd: restored %u segments from %s%s\n",
                g_hash_table_size(pool->segments), journal,
@@ -179,6 +182,50 @@ static bool restore(JsonObject *prev, GError **errp)
     journaled = pool->changes - 1;
     journal_changes();
     return true;
+}
+
+/* The memory a killed pool left in @dir (NULL: none), and @dir */
+static void forget_memory(const char *dir)
+{
+    if (dir) {
+        host_store_sweep(NULL, dir);
+        rmdir(dir);
+    }
+}
+
+/* The memory directories, which must be on tmpfs and hugetlbfs */
+static void make_memory_dirs(GError **errp)
+{
+    const char *want[] = { dirs.memory, dirs.huge };
+
+    if (!dirs.memory) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
+                    "cannot create a memory directory: %s",
+                    g_strerror(errno));
+        return;
+    }
+    for (int i = 0; i < 2; i++) {
+        if (want[i] && g_mkdir_with_parents(want[i], 0700) < 0) {
+            g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
+                        "cannot create %s: %s", want[i], g_strerror(errno));
+            return;
+        }
+    }
+    if (dirs.huge && !host_store_is_hugetlbfs(dirs.huge)) {
+        g_set_error(errp, RACK_ERROR, RACK_ERROR_INVALID,
+                    "--huge-dir %s is not on hugetlbfs", dirs.huge);
+    }
+}
+
+/* Gone on a clean stop, if nothing else is in them */
+static void remove_memory_dirs(void)
+{
+    if (dirs.memory) {
+        rmdir(dirs.memory);
+    }
+    if (dirs.huge) {
+        rmdir(dirs.huge);
+    }
 }
 
 /* A directory of its own on tmpfs, if the host has one. */
@@ -226,9 +273,12 @@ int main(int argc, char **argv)
           " DIR/faults.log)", "FILE" },
         { "granule", 'g', 0, G_OPTION_ARG_STRING, &granule_arg,
           "Segment granule, a power of two (default 128M)", "SIZE" },
-        { "memory-dir", 'm', 0, G_OPTION_ARG_FILENAME, &memory_dir,
+        { "memory-dir", 'm', 0, G_OPTION_ARG_FILENAME, &dirs.memory,
           "Where DRAM segments live (default: a new directory in /dev/shm)",
           "DIR" },
+        { "huge-dir", 0, 0, G_OPTION_ARG_FILENAME, &dirs.huge,
+          "Where hugepage segments live, on hugetlbfs (default: a new"
+          " directory in the first hugetlbfs mount)", "DIR" },
         { "restore", 'r', 0, G_OPTION_ARG_NONE, &restart,
           "Come back as the pool killed before was (DIR/journal.json)",
           NULL },
@@ -276,25 +326,27 @@ int main(int argc, char **argv)
     prev = pool_journal_read(journal, &err);
     if (!err && !restart && prev) {
         /* A pool was killed here and not restarted: start afresh. */
-        host_store_sweep(NULL, pool_journal_memory_dir(prev));
-        rmdir(pool_journal_memory_dir(prev));
+        forget_memory(pool_journal_memory_dir(prev));
+        forget_memory(pool_journal_huge_dir(prev));
         g_clear_pointer(&prev, json_object_unref);
     }
     if (prev) {
-        g_free(memory_dir);
-        memory_dir = g_strdup(pool_journal_memory_dir(prev));
-    } else if (!memory_dir) {
-        memory_dir = new_memory_dir();
+        g_free(dirs.memory);
+        g_free(dirs.huge);
+        dirs.memory = g_strdup(pool_journal_memory_dir(prev));
+        dirs.huge = g_strdup(pool_journal_huge_dir(prev));
+    } else if (!dirs.memory) {
+        dirs.memory = new_memory_dir();
     }
-    if (!err && (!memory_dir || g_mkdir_with_parents(memory_dir, 0700) < 0)) {
-        g_set_error(&err, RACK_ERROR, RACK_ERROR_HOST,
-                    "cannot create %s: %s",
-                    memory_dir ? memory_dir : "a memory directory",
-                    g_strerror(errno));
+    if (!prev && !dirs.huge && dirs.memory) {
+        dirs.huge = host_store_huge_dir(dirs.memory);
+    }
+    if (!err) {
+        make_memory_dirs(&err);
     }
     if (!err) {
         pool = pool_new(granule, &(PoolStore) { 0 });
-        pool->store = host_store(memory_dir);
+        pool->store = host_store(&dirs);
         pool->fault_log = fault_log ? g_steal_pointer(&fault_log)
                                     : g_build_filename(run_dir, "faults.log",
                                                        NULL);
@@ -308,9 +360,7 @@ int main(int argc, char **argv)
          * Only a directory with none in it goes. */
         fprintf(stderr, "dredbox-memd: %s\n", err->message);
         unlink(sock_path);
-        if (memory_dir) {
-            rmdir(memory_dir);
-        }
+        remove_memory_dirs();
         return 1;
     }
 
@@ -328,6 +378,12 @@ int main(int argc, char **argv)
             printf("dredbox-memd: memory brick %u (%s): %s\n", b->id,
                    mem_class_name(b->mem_class), why);
         }
+        if (b->mem_class == MEM_CLASS_HUGEPAGE && !dirs.huge) {
+            printf("dredbox-memd: memory brick %u (hugepage): no hugetlbfs"
+                   " is mounted, so its segments do not survive a restart"
+                   " of the pool (mount -t hugetlbfs none /dev/hugepages)\n",
+                   b->id);
+        }
     }
     printf("dredbox-memd: %u memory bricks, socket %s, manifest %s\n",
            pool->bricks->len, sock_path, manifest);
@@ -338,7 +394,7 @@ int main(int argc, char **argv)
     unlink(sock_path);
     unlink(manifest);
     pool_free(pool);
-    rmdir(memory_dir);
+    remove_memory_dirs();
     unlink(journal);
     g_main_loop_unref(loop);
     return 0;

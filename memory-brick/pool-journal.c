@@ -42,7 +42,7 @@ static void add_segment(JsonBuilder *b, const PoolSegment *seg)
 }
 
 bool pool_journal_save(Pool *pool, const char *path, const char *memory_dir,
-                       GError **errp)
+                       const char *huge_dir, GError **errp)
 {
     JsonBuilder *b = rack_json_begin();
     g_autoptr(GPtrArray) segs = pool_list_segments(pool);
@@ -50,6 +50,9 @@ bool pool_journal_save(Pool *pool, const char *path, const char *memory_dir,
 
     rack_json_member_int(b, "version", POOL_JOURNAL_VERSION);
     rack_json_member_str(b, "memory-dir", memory_dir);
+    if (huge_dir) {
+        rack_json_member_str(b, "huge-dir", huge_dir);
+    }
     rack_json_member_int(b, "granule", pool->granule);
     rack_json_member_int(b, "next-segment", pool->next_segment);
     json_builder_set_member_name(b, "bricks");
@@ -96,7 +99,8 @@ JsonObject *pool_journal_read(const char *path, GError **errp)
         return NULL;
     }
     if (!rack_json_get_uint(j, "version", G_MAXUINT32, &version, errp) ||
-        !rack_json_get_str(j, "memory-dir", &dir, errp)) {
+        !rack_json_get_str(j, "memory-dir", &dir, errp) ||
+        !rack_json_opt_str(j, "huge-dir", &dir, errp)) {
         g_prefix_error(errp, "%s: ", path);
         return NULL;
     }
@@ -112,6 +116,12 @@ JsonObject *pool_journal_read(const char *path, GError **errp)
 const char *pool_journal_memory_dir(JsonObject *journal)
 {
     return json_object_get_string_member(journal, "memory-dir");
+}
+
+const char *pool_journal_huge_dir(JsonObject *journal)
+{
+    return json_object_get_string_member_with_default(journal, "huge-dir",
+                                                      NULL);
 }
 
 /* A brick of the journal: the command line's, or one added at run time. */

@@ -17,15 +17,18 @@
 
 #define POOL_JOURNAL_VERSION 1
 
-/* Write @pool's state to @path atomically (a new file renamed over it). */
+/* Write @pool's state to @path atomically (a new file renamed over it),
+ * with where its DRAM and hugepage (NULL: memfds) segments live. */
 bool pool_journal_save(Pool *pool, const char *path, const char *memory_dir,
-                       GError **errp);
+                       const char *huge_dir, GError **errp);
 
 /* The journal at @path; NULL with no error if there is none. */
 JsonObject *pool_journal_read(const char *path, GError **errp);
 
 /* Where the journal's DRAM segments live. */
 const char *pool_journal_memory_dir(JsonObject *journal);
+/* Where its hugepage segments live; NULL: they were memfds. */
+const char *pool_journal_huge_dir(JsonObject *journal);
 
 /*
  * Put @journal's state back into @pool, whose bricks from the command

@@ -5,9 +5,11 @@
  * nothing else of the brick.  DRAM segments are sparse files on tmpfs:
  * untouched memory costs the host nothing, and a released segment's file
  * is unlinked, so its pages go back to the host when its last mapping
- * goes and the next owner starts from zeroes (the scrub).  Persistent
- * segments are files named after their place in the brick and their
- * lease, so they survive a restart of the rack.
+ * goes and the next owner starts from zeroes (the scrub).  Hugepage
+ * segments are files on hugetlbfs the same way, or memfds where the host
+ * mounts no hugetlbfs.  Persistent segments are files named after their
+ * place in the brick and their lease, so they survive a restart of the
+ * rack.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -19,8 +21,10 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -31,20 +35,28 @@ static char *persistent_name(const PoolBrick *b, uint64_t offset,
                            b->path, offset, size, owner);
 }
 
-static char *dram_name(const char *memory_dir, const PoolSegment *seg)
+/* A DRAM or hugepage segment's file in @dir */
+static char *volatile_name(const char *dir, const PoolSegment *seg)
 {
-    return g_strdup_printf("%s/brick%u-seg%u", memory_dir, seg->brick,
-                           seg->id);
+    return g_strdup_printf("%s/brick%u-seg%u", dir, seg->brick, seg->id);
 }
 
-static char *segment_name(void *memory_dir, const PoolBrick *b,
+/* A hugepage segment without a hugetlbfs directory is a memfd. */
+static bool is_memfd(const HostStoreDirs *dirs, const PoolBrick *b)
+{
+    return b->mem_class == MEM_CLASS_HUGEPAGE && !dirs->huge;
+}
+
+static char *segment_name(const HostStoreDirs *dirs, const PoolBrick *b,
                           const PoolSegment *seg)
 {
     switch (b->mem_class) {
     case MEM_CLASS_DRAM:
-        return dram_name(memory_dir, seg);
+        return volatile_name(dirs->memory, seg);
     case MEM_CLASS_HUGEPAGE:
-        return g_strdup_printf("dredbox-brick%u-seg%u", b->id, seg->id);
+        return dirs->huge ? volatile_name(dirs->huge, seg)
+                          : g_strdup_printf("dredbox-brick%u-seg%u", b->id,
+                                            seg->id);
     case MEM_CLASS_PERSISTENT:
         return persistent_name(b, seg->offset, seg->size, seg->owner);
     default:
@@ -52,13 +64,14 @@ static char *segment_name(void *memory_dir, const PoolBrick *b,
     }
 }
 
-static int store_create(void *memory_dir, const PoolBrick *b,
+static int store_create(void *opaque, const PoolBrick *b,
                         const PoolSegment *seg, GError **errp)
 {
-    g_autofree char *name = segment_name(memory_dir, b, seg);
+    const HostStoreDirs *dirs = opaque;
+    g_autofree char *name = segment_name(dirs, b, seg);
     int fd;
 
-    if (b->mem_class == MEM_CLASS_HUGEPAGE) {
+    if (is_memfd(dirs, b)) {
         fd = memfd_create(name, MFD_CLOEXEC | MFD_HUGETLB);
     } else {
         fd = open(name, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -73,7 +86,7 @@ static int store_create(void *memory_dir, const PoolBrick *b,
                     "cannot size segment %s to %" PRIu64 " bytes: %s",
                     name, seg->size, g_strerror(errno));
         close(fd);
-        if (b->mem_class != MEM_CLASS_HUGEPAGE) {
+        if (!is_memfd(dirs, b)) {
             unlink(name);
         }
         return -1;
@@ -92,19 +105,26 @@ static int store_create(void *memory_dir, const PoolBrick *b,
                     " vm.nr_hugepages): %s", seg->size >> 20, b->id,
                     g_strerror(errno));
         close(fd);
+        if (!is_memfd(dirs, b)) {
+            unlink(name);
+        }
         return -1;
     }
     return fd;
 }
 
-/* A DRAM segment's file always goes (its pages follow when the last
- * mapping does); a persistent one's only when its contents must. */
-static void store_destroy(void *memory_dir, const PoolBrick *b,
+/* A DRAM or hugepage segment's file always goes (its pages follow when
+ * the last mapping does); a persistent one's only when its contents must. */
+static void store_destroy(void *opaque, const PoolBrick *b,
                           const PoolSegment *seg, bool scrub)
 {
-    if (b->mem_class == MEM_CLASS_DRAM ||
-        (b->mem_class == MEM_CLASS_PERSISTENT && scrub)) {
-        g_autofree char *name = segment_name(memory_dir, b, seg);
+    const HostStoreDirs *dirs = opaque;
+
+    if (is_memfd(dirs, b)) {
+        return;
+    }
+    if (b->mem_class != MEM_CLASS_PERSISTENT || scrub) {
+        g_autofree char *name = segment_name(dirs, b, seg);
 
         if (unlink(name) < 0) {
             g_warning("cannot remove %s: %s", name, g_strerror(errno));
@@ -116,7 +136,7 @@ static void store_destroy(void *memory_dir, const PoolBrick *b,
  * Punching the whole segment out drops its pages: every mapping of it,
  * QEMU's included, reads zeroes from then on.
  */
-static void store_wipe(void *memory_dir, const PoolBrick *b,
+static void store_wipe(void *opaque, const PoolBrick *b,
                        const PoolSegment *seg)
 {
     if (fallocate(seg->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
@@ -126,19 +146,21 @@ static void store_wipe(void *memory_dir, const PoolBrick *b,
     }
 }
 
-static int store_reopen(void *memory_dir, const PoolBrick *b,
+static int store_reopen(void *opaque, const PoolBrick *b,
                         const PoolSegment *seg, GError **errp)
 {
+    const HostStoreDirs *dirs = opaque;
     g_autofree char *name = NULL;
     struct stat st;
     int fd;
 
-    if (b->mem_class == MEM_CLASS_HUGEPAGE) {
+    if (is_memfd(dirs, b)) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST,
-                    "hugepage memory does not survive a pool restart");
+                    "hugepage memory does not survive a pool restart"
+                    " without hugetlbfs");
         return -1;
     }
-    name = segment_name(memory_dir, b, seg);
+    name = segment_name(dirs, b, seg);
     fd = open(name, O_RDWR | O_CLOEXEC);
     if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t)st.st_size != seg->size) {
         g_set_error(errp, RACK_ERROR, RACK_ERROR_HOST, "%s: %s", name,
@@ -164,9 +186,10 @@ static uint64_t meminfo(const char *text, const char *key)
  * room in their file system (tmpfs for DRAM): how much of @b's free
  * memory the host has now.
  */
-static uint64_t store_backable(void *memory_dir, const PoolBrick *b,
+static uint64_t store_backable(void *opaque, const PoolBrick *b,
                                char **why)
 {
+    const HostStoreDirs *dirs = opaque;
     uint64_t free = b->size - b->used, have;
 
     if (b->mem_class == MEM_CLASS_HUGEPAGE) {
@@ -187,7 +210,7 @@ static uint64_t store_backable(void *memory_dir, const PoolBrick *b,
         }
     } else {
         const char *dir = b->mem_class == MEM_CLASS_PERSISTENT ? b->path
-                                                               : memory_dir;
+                                                               : dirs->memory;
         struct statvfs st;
 
         have = statvfs(dir, &st) == 0 ? (uint64_t)st.f_bavail * st.f_frsize
@@ -201,7 +224,7 @@ static uint64_t store_backable(void *memory_dir, const PoolBrick *b,
     return MIN(free, have);
 }
 
-PoolStore host_store(const char *memory_dir)
+PoolStore host_store(const HostStoreDirs *dirs)
 {
     return (PoolStore) {
         .create = store_create,
@@ -209,8 +232,37 @@ PoolStore host_store(const char *memory_dir)
         .wipe = store_wipe,
         .reopen = store_reopen,
         .backable = store_backable,
-        .opaque = (void *)memory_dir,
+        .opaque = (void *)dirs,
     };
+}
+
+bool host_store_is_hugetlbfs(const char *dir)
+{
+    struct statfs st;
+
+    return statfs(dir, &st) == 0 && st.f_type == HUGETLBFS_MAGIC;
+}
+
+char *host_store_huge_dir(const char *memory_dir)
+{
+    g_autofree char *mounts = NULL;
+    g_auto(GStrv) lines = NULL;
+
+    if (!g_file_get_contents("/proc/mounts", &mounts, NULL, NULL)) {
+        return NULL;
+    }
+    lines = g_strsplit(mounts, "\n", -1);
+    for (int i = 0; lines[i]; i++) {
+        g_auto(GStrv) f = g_strsplit(lines[i], " ", 4);
+
+        if (g_strv_length(f) >= 3 && !strcmp(f[2], "hugetlbfs") &&
+            host_store_is_hugetlbfs(f[1])) {
+            g_autofree char *name = g_path_get_basename(memory_dir);
+
+            return g_build_filename(f[1], name, NULL);
+        }
+    }
+    return NULL;
 }
 
 bool host_store_recover(Pool *pool, PoolBrick *b, GError **errp)
@@ -253,14 +305,14 @@ bool host_store_recover(Pool *pool, PoolBrick *b, GError **errp)
     return true;
 }
 
-unsigned host_store_sweep(Pool *pool, const char *memory_dir)
+unsigned host_store_sweep(Pool *pool, const char *where)
 {
-    g_autoptr(GDir) dir = g_dir_open(memory_dir, 0, NULL);
+    g_autoptr(GDir) dir = g_dir_open(where, 0, NULL);
     const char *entry;
     unsigned n = 0;
 
     while (dir && (entry = g_dir_read_name(dir))) {
-        g_autofree char *path = g_build_filename(memory_dir, entry, NULL);
+        g_autofree char *path = g_build_filename(where, entry, NULL);
         unsigned brick, id;
         PoolSegment *seg = NULL;
         char end;

@@ -27,12 +27,17 @@ static void start(Daemon *d, const char *restore)
     g_autofree char *mem = g_build_filename(d->dir, "mem", NULL);
     const char *argv[] = { bin, "--dir", d->dir, "--brick", "0:512M",
                            "--brick", "1:256M:persistent", "--memory-dir",
-                           mem, restore, NULL };
+                           mem, "--brick", "2:256M:hugepage", "--huge-dir",
+                           d->huge, restore, NULL };
     /* The daemon writes its manifest last, once its socket listens. */
     g_autofree char *manifest = g_build_filename(d->dir, "pool.json", NULL);
     g_autoptr(GError) err = NULL;
 
     assert_non_null(bin);
+    if (!d->huge) {
+        argv[9] = restore;
+        argv[10] = NULL;
+    }
     unlink(manifest);   /* a killed daemon's */
     assert_true(g_spawn_async(NULL, (char **)argv, NULL,
                               G_SPAWN_DO_NOT_REAP_CHILD |

@@ -1,7 +1,8 @@
 /*
  * A real dredbox-memd ($DREDBOX_MEMD) in a private directory, for the
  * cmocka tests of the daemon and of the tools that talk to it.  Bricks:
- * 0 = 512 MiB dram, 1 = 256 MiB persistent; DRAM segments in DIR/mem.
+ * 0 = 512 MiB dram, 1 = 256 MiB persistent; DRAM segments in DIR/mem;
+ * with @huge set, 2 = 256 MiB hugepage, its segments in @huge.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -14,6 +15,7 @@ typedef struct Daemon {
     char *dir;
     char *sock;
     GPid pid;
+    char *huge;     /* a directory on hugetlbfs, or NULL */
 } Daemon;
 
 /* For g_spawn_*: a test that fails aborts, its daemon must not outlive

@@ -2,7 +2,8 @@
  * Integration test of dredbox-memd over its real socket: real memfd and
  * file-backed segments, fds passed with SCM_RIGHTS, data shared between
  * two clients, leases that outlive a dead client, malformed and oversized
- * requests, persistent bricks across a restart, and cleanup on exit.
+ * requests, persistent bricks across a restart, hugepage segments on
+ * hugetlbfs across a kill and restart, and cleanup on exit.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -104,6 +106,20 @@ static void test_share_between_clients(void **state)
     close(fb);
     close(a);
     close(b);
+}
+
+/* Run the daemon with @argv, which must fail; what it said on stderr */
+static char *memd_fails(const char **argv)
+{
+    char *err = NULL;
+    int status;
+
+    argv[0] = g_getenv("DREDBOX_MEMD");
+    assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
+                             G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
+                             &err, &status, NULL));
+    assert_false(g_spawn_check_wait_status(status, NULL));
+    return err;
 }
 
 static void test_dead_client_keeps_lease(void **state)
@@ -354,11 +370,9 @@ static void test_kill_and_restore(void **state)
     g_autofree char *journal = g_build_filename(d->dir, "journal.json",
                                                 NULL);
     g_autofree char *stray = NULL;
-    const char *bin = g_getenv("DREDBOX_MEMD");
-    const char *argv[] = { bin, "--dir", d->dir, "--brick", "0:512M", NULL };
+    const char *argv[] = { NULL, "--dir", d->dir, "--brick", "0:512M", NULL };
     g_autofree char *err = NULL;
     uint64_t *p, *q;
-    int status;
 
     expect(s, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
            NULL);
@@ -424,10 +438,7 @@ static void test_kill_and_restore(void **state)
     close(s);
 
     /* A second pool on the same directory stops before touching it. */
-    assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
-                             G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                             &err, &status, NULL));
-    assert_false(g_spawn_check_wait_status(status, NULL));
+    err = memd_fails(argv);
     assert_non_null(strstr(err, "another process already listens on"));
     s = conn(d);
     expect(s, "{\"cmd\":\"query\"}", "\"id\":4", NULL);
@@ -455,19 +466,29 @@ static void test_kill_and_restore(void **state)
     assert_false(g_file_test(journal, G_FILE_TEST_EXISTS));
 }
 
-/* Free huge pages on the host, from /proc/meminfo. */
-static uint64_t free_huge_bytes(void)
+/* A number /proc/meminfo gives for @key ("HugePages_Free:") */
+static uint64_t meminfo(const char *key)
 {
     g_autofree char *text = NULL;
-    const char *f, *s;
+    const char *at;
 
     if (!g_file_get_contents("/proc/meminfo", &text, NULL, NULL) ||
-        !(f = strstr(text, "HugePages_Free:")) ||
-        !(s = strstr(text, "Hugepagesize:"))) {
+        !(at = strstr(text, key))) {
         return 0;
     }
-    return g_ascii_strtoull(f + 15, NULL, 10) *
-           g_ascii_strtoull(s + 13, NULL, 10) * 1024;
+    return g_ascii_strtoull(at + strlen(key), NULL, 10);
+}
+
+/* The host's huge page size */
+static uint64_t huge_page_bytes(void)
+{
+    return meminfo("Hugepagesize:") * 1024;
+}
+
+/* Free huge pages on the host */
+static uint64_t free_huge_bytes(void)
+{
+    return meminfo("HugePages_Free:") * huge_page_bytes();
 }
 
 /*
@@ -517,19 +538,156 @@ static void test_hugepage_without_huge_pages(void **state)
     g_free(d.dir);
 }
 
+/* The host's huge pages reserved (vm.nr_hugepages) */
+static long nr_hugepages(long set)
+{
+    FILE *f = fopen("/proc/sys/vm/nr_hugepages", set < 0 ? "r" : "w");
+    long n = set;
+
+    assert_non_null(f);
+    if (set < 0) {
+        assert_int_equal(fscanf(f, "%ld", &n), 1);
+    } else {
+        fprintf(f, "%ld\n", set);
+    }
+    fclose(f);
+    return set < 0 ? n : nr_hugepages(-1);
+}
+
+/* What test_hugepage_restore changed on the host, undone at teardown */
+static struct {
+    char *dir;          /* its scratch directory */
+    char *mount;        /* a hugetlbfs mounted in it */
+    long reserved;      /* nr_hugepages before, or -1 */
+    Daemon d;           /* the pool on it */
+    uint64_t *p;        /* a segment mapped */
+} hugefs = { .reserved = -1 };
+
+static int hugefs_teardown(void **state)
+{
+    g_autofree char *cmd = NULL;
+
+    if (hugefs.d.pid) {
+        daemon_signal(&hugefs.d, SIGKILL);
+    }
+    if (hugefs.p) {
+        munmap(hugefs.p, 128 * MiB);
+    }
+    if (hugefs.mount) {
+        umount2(hugefs.mount, MNT_DETACH);
+    }
+    if (hugefs.reserved >= 0) {
+        nr_hugepages(hugefs.reserved);
+    }
+    if (hugefs.dir) {
+        cmd = g_strdup_printf("rm -rf '%s'", hugefs.dir);
+        assert_int_equal(system(cmd), 0);
+    }
+    g_clear_pointer(&hugefs.dir, g_free);
+    g_clear_pointer(&hugefs.mount, g_free);
+    g_clear_pointer(&hugefs.d.dir, g_free);
+    g_clear_pointer(&hugefs.d.sock, g_free);
+    g_clear_pointer(&hugefs.d.huge, g_free);
+    hugefs.p = NULL;
+    hugefs.reserved = -1;
+    return 0;
+}
+
+/*
+ * Hugepage segments are files on hugetlbfs: the pool killed with SIGKILL
+ * and started again with --restore gives a client the very memory it
+ * still maps, contents and all, as for DRAM; freed, the file goes; a
+ * clean stop leaves no directory.  Needs root, to mount a hugetlbfs and
+ * reserve 128 MiB of huge pages, which the teardown gives back.
+ */
+static void test_hugepage_restore(void **state)
+{
+    Daemon *d = &hugefs.d;
+    g_autofree char *file = NULL;
+    uint64_t *q;
+    int s, fd;
+
+    if (geteuid() != 0) {
+        print_message("skipped: mounting hugetlbfs needs root\n");
+        skip();
+    }
+    hugefs.dir = g_dir_make_tmp("memd-hugefs-XXXXXX", NULL);
+    hugefs.mount = g_build_filename(hugefs.dir, "hugetlbfs", NULL);
+    assert_int_equal(g_mkdir(hugefs.mount, 0700), 0);
+    assert_int_equal(mount("none", hugefs.mount, "hugetlbfs", 0, NULL), 0);
+    if (free_huge_bytes() < 128 * MiB) {
+        hugefs.reserved = nr_hugepages(-1);
+        nr_hugepages(hugefs.reserved + 128 * MiB / huge_page_bytes());
+        if (free_huge_bytes() < 128 * MiB) {
+            print_message("skipped: the host could not reserve 128 MiB of"
+                          " huge pages\n");
+            skip();
+        }
+    }
+
+    d->dir = g_build_filename(hugefs.dir, "pool", NULL);
+    d->sock = g_build_filename(d->dir, "memd.sock", NULL);
+    d->huge = g_build_filename(hugefs.mount, "pool", NULL);
+    file = g_build_filename(d->huge, "brick2-seg1", NULL);
+    daemon_start(d);
+    s = conn(d);
+    expect(s, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
+           NULL);
+    expect(s, "{\"cmd\":\"alloc\",\"size\":\"128M\",\"brick\":2}",
+           "\"id\":1,\"brick\":2", &fd);
+    hugefs.p = mmap(NULL, 128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+                    0);
+    assert_true(hugefs.p != MAP_FAILED);
+    close(fd);
+    hugefs.p[5] = 0x6875676521;
+    assert_true(g_file_test(file, G_FILE_TEST_EXISTS));
+    close(s);
+
+    assert_true(WIFSIGNALED(daemon_signal(d, SIGKILL)));
+    daemon_restore(d);
+    s = conn(d);
+    expect(s, "{\"cmd\":\"hello\",\"client\":\"brick0\"}", "\"ok\":true",
+           NULL);
+    expect(s, "{\"cmd\":\"open\",\"segment\":1}", "\"brick\":2", &fd);
+    q = mmap(NULL, 128 * MiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    assert_true(q != MAP_FAILED);
+    close(fd);
+    assert_int_equal(q[5], 0x6875676521);
+    q[6] = 0x7368617265;
+    assert_int_equal(hugefs.p[6], 0x7368617265);
+    munmap(q, 128 * MiB);
+    expect(s, "{\"cmd\":\"free\",\"segment\":1}", "\"ok\":true", NULL);
+    assert_false(g_file_test(file, G_FILE_TEST_EXISTS));
+    close(s);
+    assert_int_equal(daemon_stop(d), 0);
+    assert_false(g_file_test(d->huge, G_FILE_TEST_EXISTS));
+}
+
 static void test_bad_command_line(void **state)
 {
-    const char *bin = g_getenv("DREDBOX_MEMD");
-    const char *argv[] = { bin, "--dir", "/tmp/memd-unused", "--brick",
+    const char *argv[] = { NULL, "--dir", "/tmp/memd-unused", "--brick",
                            "0:100M", NULL };
-    g_autofree char *err = NULL;
-    int status;
+    g_autofree char *err = memd_fails(argv);
 
-    assert_true(g_spawn_sync(NULL, (char **)argv, NULL,
-                             G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL, NULL,
-                             &err, &status, NULL));
-    assert_false(g_spawn_check_wait_status(status, NULL));
     assert_non_null(strstr(err, "multiple of the 128 MiB granule"));
+}
+
+/* Hugepage segments in a directory that is not on hugetlbfs: refused. */
+static void test_huge_dir_not_hugetlbfs(void **state)
+{
+    g_autofree char *dir = g_dir_make_tmp("memd-nothuge-XXXXXX", NULL);
+    g_autofree char *huge = g_build_filename(dir, "huge", NULL);
+    g_autofree char *expected = g_strdup_printf(
+        "dredbox-memd: --huge-dir %s is not on hugetlbfs\n", huge);
+    g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
+    const char *argv[] = { NULL, "--dir", dir, "--brick", "0:256M:hugepage",
+                           "--huge-dir", huge, NULL };
+    g_autofree char *err = memd_fails(argv);
+
+    assert_string_equal(err, expected);
+    /* It leaves nothing behind, not even the directory it made. */
+    assert_false(g_file_test(huge, G_FILE_TEST_EXISTS));
+    assert_int_equal(system(cmd), 0);
 }
 
 int main(void)
@@ -545,7 +703,9 @@ int main(void)
         WITH_DAEMON(test_fail_and_repair),
         WITH_DAEMON(test_kill_and_restore),
         cmocka_unit_test(test_hugepage_without_huge_pages),
+        cmocka_unit_test_teardown(test_hugepage_restore, hugefs_teardown),
         cmocka_unit_test(test_bad_command_line),
+        cmocka_unit_test(test_huge_dir_not_hugetlbfs),
     };
 
     signal(SIGPIPE, SIG_IGN);

@@ -355,7 +355,7 @@ static void test_journal(void **state)
     assert_true(pool_set_page_poisoned(f->pool, 0, 20480, true, NULL));
     /* Brick 7 (persistent) is not on the second pool's command line. */
     g_ptr_array_remove_index(f->pool->bricks, 2);
-    assert_true(pool_journal_save(f->pool, path, "/dev/shm/x", NULL));
+    assert_true(pool_journal_save(f->pool, path, "/dev/shm/x", NULL, NULL));
 
     p = restored(&fs2, path, NULL);
     assert_non_null(p);

@@ -17,6 +17,7 @@
 #include "line-server.h"
 #include "wire.h"
 #include "protocol.h"
+#include "rack-json.h"
 #include "size.h"
 #include "store.h"
 
@@ -36,6 +37,13 @@ static GMainLoop *loop;
 static char *journal;           /* its path */
 static HostStoreDirs dirs;      /* where DRAM and hugepage segments live */
 static uint64_t journaled;      /* pool->changes when last written */
+/*
+ * A test's way into the window where the pool has done a request and
+ * journaled it but not answered (docs/testing.md): with
+ * DREDBOX_MEMD_TEST_DIE_AFTER=CMD in its environment, the first CMD
+ * request kills the pool there, as a crash would.
+ */
+static const char *die_after;
 
 /* Journal what changed, before anyone hears of it. */
 static void journal_changes(void)
@@ -53,6 +61,23 @@ static void journal_changes(void)
     journaled = pool->changes;
 }
 
+static void test_die_after(const char *line)
+{
+    g_autoptr(JsonParser) parser = NULL;
+    JsonObject *o;
+    const char *cmd;
+
+    if (!die_after) {
+        return;
+    }
+    parser = json_parser_new();
+    o = rack_json_parse_object(parser, line);
+    if (o && rack_json_get_str(o, "cmd", &cmd, NULL) &&
+        !strcmp(cmd, die_after)) {
+        raise(SIGKILL);
+    }
+}
+
 /* One request line of @client's connection; false closes it. */
 static bool memd_line(LineConn *c, char *line, gpointer client)
 {
@@ -65,6 +90,7 @@ static bool memd_line(LineConn *c, char *line, gpointer client)
     }
     reply = memd_handle(pool, client, line, &seg_fd, &granted);
     journal_changes();
+    test_die_after(line);
     if (!rack_wire_send(line_conn_fd(c), reply, seg_fd)) {
         /* Nobody learned of a fresh allocation: undo it.  A client that
          * dies mid-request loses the request, not its leases. */
@@ -286,6 +312,7 @@ int main(int argc, char **argv)
     };
     int listener;
 
+    die_after = g_getenv("DREDBOX_MEMD_TEST_DIE_AFTER");
     ctx = g_option_context_new("- dReDBox memory-brick pool daemon");
     g_option_context_add_main_entries(ctx, entries, NULL);
     if (!g_option_context_parse(ctx, &argc, &argv, &err)) {

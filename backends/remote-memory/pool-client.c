@@ -9,6 +9,7 @@
 
 #include "qemu/osdep.h"
 #include "qapi/error.h"
+#include "qemu/error-report.h"
 #include "io/channel-socket.h"
 #include "qobject/qbool.h"
 #include "qobject/qjson.h"
@@ -28,7 +29,48 @@ struct PoolClient {
     char *client;
     uint64_t granule;
     GArray *bricks;     /* uint32_t ids, in the pool's order */
+    GHashTable *held;   /* the segments it holds (allocated or opened) */
 };
+
+/* Every session: several may share a pool and a client name (qemu-PID) */
+static GSList *sessions;
+
+/*
+ * The "CLIENT SOCKET" pairs for which an alloc or free went unanswered:
+ * the pool may have done it before it died (docs/memory-pool.md,
+ * "Restart after a crash"), so the next connection of that client frees
+ * what is leased to it that no session here holds.  Kept apart from the
+ * sessions, as the one that asked may be gone by then.
+ */
+static GHashTable *doubts;
+
+static char *pool_doubt_key(PoolClient *pc)
+{
+    return g_strdup_printf("%s %s", pc->client, pc->socket);
+}
+
+static void pool_doubt(PoolClient *pc)
+{
+    if (!doubts) {
+        doubts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                       NULL);
+    }
+    g_hash_table_add(doubts, pool_doubt_key(pc));
+}
+
+/* Whether a session of this QEMU on @pc's pool holds @segment */
+static bool pool_segment_held(PoolClient *pc, uint32_t segment)
+{
+    for (GSList *l = sessions; l; l = l->next) {
+        PoolClient *other = l->data;
+
+        if (!g_strcmp0(other->socket, pc->socket) &&
+            g_hash_table_contains(other->held, GUINT_TO_POINTER(segment))) {
+            return true;
+        }
+    }
+    return false;
+}
 
 static char *pool_socket_path(const char *pool, Error **errp)
 {
@@ -178,6 +220,53 @@ fail:
     return NULL;
 }
 
+/*
+ * Free the segments of @query (a query's reply) leased to this session's
+ * client that no session here holds: what an unanswered alloc left, or a
+ * free that did not reach the pool.
+ */
+static void pool_free_unheld(PoolClient *pc, QDict *query)
+{
+    QList *segs = qobject_to(QList, qdict_get(query, "segments"));
+    g_autofree char *key = pool_doubt_key(pc);
+    QListEntry *e;
+
+    if (!doubts || !g_hash_table_contains(doubts, key) || !segs) {
+        return;
+    }
+    QLIST_FOREACH_ENTRY(segs, e) {
+        QDict *seg = qobject_to(QDict, qlist_entry_obj(e));
+        const char *owner = seg ? qdict_get_try_str(seg, "owner") : NULL;
+        Error *err = NULL;
+        uint64_t id;
+        QDict *req, *reply;
+
+        if (!owner || strcmp(owner, pc->client) ||
+            !get_uint(seg, "id", UINT32_MAX, &id, &err) ||
+            pool_segment_held(pc, id)) {
+            error_free(err);
+            continue;
+        }
+        req = qdict_new();
+        qdict_put_str(req, "cmd", "free");
+        qdict_put_int(req, "segment", id);
+        reply = pool_request(pc, req, NULL, NULL, &err);
+        qobject_unref(req);
+        if (!reply) {
+            warn_report_err(err);
+            if (!pc->sioc) {
+                return;     /* in doubt still: the next connection sees */
+            }
+            continue;
+        }
+        qobject_unref(reply);
+        warn_report("memory pool at %s: freed segment %" PRIu64 ", leased"
+                    " to %s by a request it did not answer", pc->socket, id,
+                    pc->client);
+    }
+    g_hash_table_remove(doubts, key);
+}
+
 /* Connect, say hello and learn the granule and the bricks. */
 static bool pool_connect(PoolClient *pc, Error **errp)
 {
@@ -241,7 +330,13 @@ static bool pool_connect(PoolClient *pc, Error **errp)
         brick = id;
         g_array_append_val(pc->bricks, brick);
     }
+    pool_free_unheld(pc, reply);
     qobject_unref(reply);
+    if (!pc->sioc) {
+        error_setg(errp, "memory pool at %s closed the connection",
+                   pc->socket);
+        return false;
+    }
     return true;
 }
 
@@ -282,6 +377,8 @@ PoolClient *pool_client_connect(const char *pool, const char *client,
 
     pc->client = g_strdup(client);
     pc->bricks = g_array_new(false, false, sizeof(uint32_t));
+    pc->held = g_hash_table_new(NULL, NULL);
+    sessions = g_slist_prepend(sessions, pc);
     pc->socket = pool_socket_path(pool, errp);
     if (!pc->socket || !pool_connect(pc, errp)) {
         pool_client_close(pc);
@@ -297,6 +394,8 @@ void pool_client_close(PoolClient *pc)
         g_free(pc->socket);
         g_free(pc->client);
         g_array_free(pc->bricks, true);
+        g_hash_table_destroy(pc->held);
+        sessions = g_slist_remove(sessions, pc);
         g_free(pc);
     }
 }
@@ -343,8 +442,9 @@ static bool segment_poisoned(QDict *reply, PoolSegmentInfo *info,
     return true;
 }
 
-static int segment_reply(QDict *reply, int fd, PoolSegmentInfo *info,
-                         Error **errp)
+/* A segment granted: its fd and @info, and this session holds it */
+static int segment_reply(PoolClient *pc, QDict *reply, int fd,
+                         PoolSegmentInfo *info, Error **errp)
 {
     QDict *seg = qobject_to(QDict, qdict_get(reply, "segment"));
     QBool *writable = qobject_to(QBool, qdict_get(reply, "writable"));
@@ -367,6 +467,7 @@ static int segment_reply(QDict *reply, int fd, PoolSegmentInfo *info,
         goto fail;
     }
     qobject_unref(reply);
+    g_hash_table_add(pc->held, GUINT_TO_POINTER(info->id));
     return fd;
 
 fail:
@@ -395,7 +496,18 @@ int pool_client_alloc(PoolClient *pc, uint64_t size, int64_t brick,
     }
     reply = pool_call(pc, req, &fd, errp);
     qobject_unref(req);
-    return reply ? segment_reply(reply, fd, info, errp) : -1;
+    if (reply) {
+        fd = segment_reply(pc, reply, fd, info, errp);
+    }
+    /*
+     * Unanswered, or answered with what we cannot hold: maybe leased.
+     * The next connection looks (a pool that answers wrongly is dropped).
+     */
+    if (reply ? fd < 0 : !pc->sioc) {
+        pool_doubt(pc);
+        pool_disconnect(pc);
+    }
+    return fd;
 }
 
 int pool_client_open(PoolClient *pc, uint32_t segment, PoolSegmentInfo *info,
@@ -409,7 +521,7 @@ int pool_client_open(PoolClient *pc, uint32_t segment, PoolSegmentInfo *info,
     qdict_put_int(req, "segment", segment);
     reply = pool_call(pc, req, &fd, errp);
     qobject_unref(req);
-    return reply ? segment_reply(reply, fd, info, errp) : -1;
+    return reply ? segment_reply(pc, reply, fd, info, errp) : -1;
 }
 
 bool pool_client_free(PoolClient *pc, uint32_t segment, Error **errp)
@@ -422,5 +534,10 @@ bool pool_client_free(PoolClient *pc, uint32_t segment, Error **errp)
     reply = pool_call(pc, req, NULL, errp);
     qobject_unref(req);
     qobject_unref(reply);
+    g_hash_table_remove(pc->held, GUINT_TO_POINTER(segment));
+    /* Unanswered: maybe still leased, freed on the next connection */
+    if (!reply && !pc->sioc) {
+        pool_doubt(pc);
+    }
     return reply != NULL;
 }

@@ -151,14 +151,45 @@ static void pool_child_setup(gpointer data)
     prctl(PR_SET_PDEATHSIG, SIGTERM);
 }
 
+/* Run @pool's command line (and --restore), with @env added if not NULL */
+static void pool_spawn(DredboxPool *pool, bool restore, const char *env)
+{
+    g_autoptr(GPtrArray) argv = g_ptr_array_new();
+    g_auto(GStrv) envp = g_get_environ();
+    g_autoptr(GError) err = NULL;
+    g_autofree char *manifest = g_build_filename(pool->dir, "pool.json",
+                                                 NULL);
+    guint i;
+
+    for (i = 0; i < pool->argv->len; i++) {
+        g_ptr_array_add(argv, g_ptr_array_index(pool->argv, i));
+    }
+    if (env) {
+        g_auto(GStrv) kv = g_strsplit(env, "=", 2);
+
+        envp = g_environ_setenv(envp, kv[0], kv[1], true);
+    }
+    if (restore) {
+        g_ptr_array_add(argv, (char *)"--restore");
+    }
+    g_ptr_array_add(argv, NULL);
+    unlink(manifest);   /* a killed pool's */
+    g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, envp,
+                                G_SPAWN_DO_NOT_REAP_CHILD |
+                                G_SPAWN_STDOUT_TO_DEV_NULL,
+                                pool_child_setup, NULL, &pool->pid, &err));
+    /* The manifest is written last, once the pool answers. */
+    for (i = 0; i < 1000 && !g_file_test(manifest, G_FILE_TEST_EXISTS);
+         i++) {
+        g_usleep(10000);
+    }
+    g_assert_true(g_file_test(manifest, G_FILE_TEST_EXISTS));
+}
+
 DredboxPool *dredbox_pool_start(const char *const *bricks)
 {
     const char *bin = g_getenv("DREDBOX_MEMD");
     DredboxPool *pool = g_new0(DredboxPool, 1);
-    g_autoptr(GPtrArray) argv = g_ptr_array_new();
-    g_autoptr(GError) err = NULL;
-    g_autofree char *manifest = NULL;
-    int i;
 
     if (!bin) {
         g_test_message("set DREDBOX_MEMD to the dredbox-memd binary"
@@ -167,26 +198,27 @@ DredboxPool *dredbox_pool_start(const char *const *bricks)
     }
     pool->dir = g_dir_make_tmp("dredbox-pool-XXXXXX", NULL);
     pool->socket = g_build_filename(pool->dir, "memd.sock", NULL);
-    g_ptr_array_add(argv, (char *)bin);
-    g_ptr_array_add(argv, (char *)"--dir");
-    g_ptr_array_add(argv, pool->dir);
-    for (i = 0; bricks[i]; i++) {
-        g_ptr_array_add(argv, (char *)"--brick");
-        g_ptr_array_add(argv, (char *)bricks[i]);
+    pool->argv = g_ptr_array_new_with_free_func(g_free);
+    g_ptr_array_add(pool->argv, g_strdup(bin));
+    g_ptr_array_add(pool->argv, g_strdup("--dir"));
+    g_ptr_array_add(pool->argv, g_strdup(pool->dir));
+    for (int i = 0; bricks[i]; i++) {
+        g_ptr_array_add(pool->argv, g_strdup("--brick"));
+        g_ptr_array_add(pool->argv, g_strdup(bricks[i]));
     }
-    g_ptr_array_add(argv, NULL);
-    g_assert_true(g_spawn_async(NULL, (char **)argv->pdata, NULL,
-                                G_SPAWN_DO_NOT_REAP_CHILD |
-                                G_SPAWN_STDOUT_TO_DEV_NULL,
-                                pool_child_setup, NULL, &pool->pid, &err));
-    /* The manifest is written last, once the pool answers. */
-    manifest = g_build_filename(pool->dir, "pool.json", NULL);
-    for (i = 0; i < 1000 && !g_file_test(manifest, G_FILE_TEST_EXISTS);
-         i++) {
-        g_usleep(10000);
-    }
-    g_assert_true(g_file_test(manifest, G_FILE_TEST_EXISTS));
+    pool_spawn(pool, false, NULL);
     return pool;
+}
+
+void dredbox_pool_restart(DredboxPool *pool, const char *env)
+{
+    int status;
+
+    kill(pool->pid, SIGKILL);
+    g_assert_cmpint(waitpid(pool->pid, &status, 0), ==, pool->pid);
+    g_spawn_close_pid(pool->pid);
+    g_assert_true(WIFSIGNALED(status));
+    pool_spawn(pool, true, env);
 }
 
 void dredbox_pool_stop(DredboxPool *pool)
@@ -201,6 +233,7 @@ void dredbox_pool_stop(DredboxPool *pool)
     g_assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     g_assert_false(g_file_test(pool->socket, G_FILE_TEST_EXISTS));
     g_assert_cmpint(system(cmd), ==, 0);
+    g_ptr_array_unref(pool->argv);
     g_free(pool->socket);
     g_free(pool->dir);
     g_free(pool);

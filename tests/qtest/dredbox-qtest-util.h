@@ -43,10 +43,16 @@ typedef struct DredboxPool {
     char *dir;
     char *socket;
     GPid pid;
+    GPtrArray *argv;    /* its command line, for a restart */
 } DredboxPool;
 
 /* Start a pool with bricks given as dredbox-memd --brick specs. */
 DredboxPool *dredbox_pool_start(const char *const *bricks);
+/*
+ * Start it again after a crash (--restore), with @env added to the
+ * environment (NULL: none).  It must be dead, or is killed (SIGKILL).
+ */
+void dredbox_pool_restart(DredboxPool *pool, const char *env);
 void dredbox_pool_stop(DredboxPool *pool);
 /* One request as the "qtest" admin client; the reply, which must be ok. */
 QDict *dredbox_pool_call(DredboxPool *pool, const char *json);

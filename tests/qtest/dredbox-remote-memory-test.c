@@ -156,15 +156,9 @@ static void test_unreachable(void)
     dredbox_pool_stop(pool);
 }
 
-/* dredbox-remote-memory-(un)poison-page; its error, or "" if it worked */
-static char *poison_page(QTestState *qts, bool poison, uint64_t segment,
-                         uint64_t offset)
+/* A QMP reply's error description, or "" if it worked; @resp is freed */
+static char *qmp_outcome(QDict *resp)
 {
-    QDict *resp = qtest_qmp(qts, "{'execute': %s, 'arguments':"
-                            " {'segment': %u, 'offset': %u}}",
-                            poison ? "dredbox-remote-memory-poison-page"
-                                   : "dredbox-remote-memory-unpoison-page",
-                            (unsigned)segment, (unsigned)offset);
     char *err = g_strdup(qdict_haskey(resp, "error")
                          ? qdict_get_str(qdict_get_qdict(resp, "error"),
                                          "desc")
@@ -172,6 +166,18 @@ static char *poison_page(QTestState *qts, bool poison, uint64_t segment,
 
     qobject_unref(resp);
     return err;
+}
+
+/* dredbox-remote-memory-(un)poison-page; its error, or "" if it worked */
+static char *poison_page(QTestState *qts, bool poison, uint64_t segment,
+                         uint64_t offset)
+{
+    return qmp_outcome(qtest_qmp(qts, "{'execute': %s, 'arguments':"
+                                 " {'segment': %u, 'offset': %u}}",
+                                 poison
+                                 ? "dredbox-remote-memory-poison-page"
+                                 : "dredbox-remote-memory-unpoison-page",
+                                 (unsigned)segment, (unsigned)offset));
 }
 
 static void assert_poison_page(QTestState *qts, bool poison,
@@ -243,6 +249,50 @@ static void test_poison(void)
                     0x6865616c6564ULL);
     /* Poisoned pages do not keep the memory from the pool. */
     assert_poison_page(qts, true, seg, 0, "");
+    qtest_quit(qts);
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 0);
+    dredbox_pool_stop(pool);
+}
+
+/* object-add of a static backend of @mib MiB on brick 1: its error or "" */
+static char *add_backend(QTestState *qts, DredboxPool *pool, const char *id,
+                         unsigned mib)
+{
+    return qmp_outcome(qtest_qmp(qts, "{'execute': 'object-add',"
+                                 " 'arguments': {'qom-type':"
+                                 " 'memory-backend-remote', 'id': %s,"
+                                 " 'size': %u, 'pool': %s, 'brick': 1}}",
+                                 id, mib * (unsigned)MiB, pool->socket));
+}
+
+/*
+ * The pool dies in QEMU's alloc after it journaled it, before it
+ * answered: object-add fails saying so.  The pool comes back (--restore)
+ * with that segment leased to QEMU's client, which nobody here holds:
+ * QEMU's next request frees it, and only it, not the memory of another
+ * backend on the same client name.
+ */
+static void test_pool_dies_in_alloc(void)
+{
+    DredboxPool *pool = dredbox_pool_start(two_bricks);
+    QTestState *qts = qtest_init(DREDBOX_MACHINE);
+    g_autofree char *ok = add_backend(qts, pool, "m0", 128);
+    g_autofree char *died = NULL, *again = NULL, *want = NULL;
+
+    g_assert_cmpstr(ok, ==, "");
+    qtest_writeq(qts, 0, 0);    /* QEMU runs on */
+    dredbox_pool_restart(pool, "DREDBOX_MEMD_TEST_DIE_AFTER=alloc");
+    died = add_backend(qts, pool, "m1", 256);
+    want = g_strdup_printf("memory-backend-remote 'm1': memory pool at %s"
+                           " closed the connection", pool->socket);
+    g_assert_cmpstr(died, ==, want);
+    dredbox_pool_restart(pool, NULL);
+    /* The segment it died in is back, leased to QEMU */
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 384 * MiB);
+
+    again = add_backend(qts, pool, "m2", 128);
+    g_assert_cmpstr(again, ==, "");
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 256 * MiB);
     qtest_quit(qts);
     g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 0);
     dredbox_pool_stop(pool);
@@ -680,6 +730,8 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-remote-memory/pool-object", test_pool_object);
     qtest_add_func("/dredbox-remote-memory/unreachable", test_unreachable);
     qtest_add_func("/dredbox-remote-memory/poison", test_poison);
+    qtest_add_func("/dredbox-remote-memory/pool-dies-in-alloc",
+                   test_pool_dies_in_alloc);
     qtest_add_func("/dredbox-remote-memory/memory-map-pmem",
                    test_memory_map_pmem);
     qtest_add_func("/dredbox-remote-memory/virtio-mem-hotplug",

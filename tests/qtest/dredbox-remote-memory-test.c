@@ -270,7 +270,8 @@ static char *add_backend(QTestState *qts, DredboxPool *pool, const char *id,
  * answered: object-add fails saying so.  The pool comes back (--restore)
  * with that segment leased to QEMU's client, which nobody here holds:
  * QEMU's next request frees it, and only it, not the memory of another
- * backend on the same client name.
+ * backend on the same client name.  So it does with the segment of a
+ * backend deleted while the pool was down.
  */
 static void test_pool_dies_in_alloc(void)
 {
@@ -293,6 +294,17 @@ static void test_pool_dies_in_alloc(void)
     again = add_backend(qts, pool, "m2", 128);
     g_assert_cmpstr(again, ==, "");
     g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 256 * MiB);
+
+    /* m2 deleted while the pool is down: its free cannot be sent */
+    kill(pool->pid, SIGKILL);
+    qobject_unref(qtest_qmp_assert_success_ref(qts,
+        "{'execute': 'object-del', 'arguments': {'id': 'm2'}}"));
+    dredbox_pool_restart(pool, NULL);
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 256 * MiB);
+    g_free(again);
+    again = add_backend(qts, pool, "m3", 256);
+    g_assert_cmpstr(again, ==, "");
+    g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 384 * MiB);
     qtest_quit(qts);
     g_assert_cmpuint(dredbox_pool_used(pool, 1), ==, 0);
     dredbox_pool_stop(pool);

@@ -35,7 +35,6 @@
 #include "qemu/error-report.h"
 #include "qemu/mmap-alloc.h"
 #include "qemu/module.h"
-#include "qemu/rcu.h"
 #include "qemu/units.h"
 #include "qom/object_interfaces.h"
 #include "system/hostmem.h"
@@ -50,11 +49,16 @@ OBJECT_DECLARE_SIMPLE_TYPE(HostMemoryBackendRemote, MEMORY_BACKEND_REMOTE)
 /* The page size of a memory brick's uncorrectable errors */
 #define REMOTE_PAGE 4096
 
-/* A poisoned page, laid over the backend's memory: every access refused */
+/*
+ * A poisoned page, laid over the backend's memory: every access refused.
+ * Flat views refer to I/O regions until they are destroyed, which may be
+ * long after an RCU grace period (virtio's region caches hold them), so
+ * an unpoisoned page's region stays the backend's, to be used again, and
+ * goes with the backend.
+ */
 typedef struct RemotePoison {
-    struct rcu_head rcu;
     MemoryRegion mr;
-    uint32_t segment;
+    uint32_t segment;       /* 0: not in use */
     uint64_t offset;        /* of the page in the segment */
     QLIST_ENTRY(RemotePoison) next;
 } RemotePoison;
@@ -171,13 +175,14 @@ static uint64_t remote_segment_base(HostMemoryBackendRemote *r, uint32_t id)
     return UINT64_MAX;
 }
 
+/* The poisoned page @offset of @segment (0: a region not in use) */
 static RemotePoison *remote_poison_find(HostMemoryBackendRemote *r,
                                         uint32_t segment, uint64_t offset)
 {
     RemotePoison *p;
 
     QLIST_FOREACH(p, &r->poisoned, next) {
-        if (p->segment == segment && p->offset == offset) {
+        if (p->segment == segment && (!segment || p->offset == offset)) {
             return p;
         }
     }
@@ -188,39 +193,55 @@ static RemotePoison *remote_poison_find(HostMemoryBackendRemote *r,
 static void remote_poison_add(HostMemoryBackendRemote *r, uint32_t segment,
                               uint64_t base, uint64_t offset)
 {
-    RemotePoison *p = g_new0(RemotePoison, 1);
+    RemotePoison *p = remote_poison_find(r, 0, 0);
 
+    if (!p) {
+        p = g_new0(RemotePoison, 1);
+        memory_region_init_io(&p->mr, OBJECT(r), &remote_unreachable_ops,
+                              r, "poisoned-page", REMOTE_PAGE);
+        QLIST_INSERT_HEAD(&r->poisoned, p, next);
+    }
     p->segment = segment;
     p->offset = offset;
-    memory_region_init_io(&p->mr, OBJECT(r), &remote_unreachable_ops, r,
-                          "poisoned-page", REMOTE_PAGE);
     memory_region_add_subregion_overlap(&MEMORY_BACKEND(r)->mr,
                                         base + offset, &p->mr, 1);
-    QLIST_INSERT_HEAD(&r->poisoned, p, next);
 }
 
+/* The page serves again; its region waits to be used again */
 static void remote_poison_del(RemotePoison *p)
 {
-    QLIST_REMOVE(p, next);
     memory_region_del_subregion(p->mr.container, &p->mr);
-    object_unparent(OBJECT(&p->mr));
-    /* Readers of the old flat view may still look at it. */
-    g_free_rcu(p, rcu);
+    p->segment = 0;
 }
 
 /* Forget the poisoned pages of @segment (0: of every segment) */
 static void remote_poison_forget(HostMemoryBackendRemote *r,
                                  uint32_t segment)
 {
-    RemotePoison *p, *next;
+    RemotePoison *p;
 
     if (r->exiting) {
         return;
     }
-    QLIST_FOREACH_SAFE(p, &r->poisoned, next, next) {
-        if (!segment || p->segment == segment) {
+    QLIST_FOREACH(p, &r->poisoned, next) {
+        if (p->segment && (!segment || p->segment == segment)) {
             remote_poison_del(p);
         }
+    }
+}
+
+/* With the backend: no flat view refers to its regions any more */
+static void remote_poison_free_all(HostMemoryBackendRemote *r)
+{
+    RemotePoison *p, *next;
+
+    QLIST_FOREACH_SAFE(p, &r->poisoned, next, next) {
+        if (p->mr.container) {
+            memory_region_del_subregion(p->mr.container, &p->mr);
+        }
+        QLIST_REMOVE(p, next);
+        object_unparent(OBJECT(&p->mr));
+        g_free(p);
     }
 }
 
@@ -654,8 +675,8 @@ static void remote_backend_finalize(Object *obj)
 {
     HostMemoryBackendRemote *r = MEMORY_BACKEND_REMOTE(obj);
 
+    remote_poison_free_all(r);
     if (r->pc) {
-        remote_poison_forget(r, 0);
         if (memory_region_is_mapped(&r->unreachable)) {
             memory_region_del_subregion(r->unreachable.container,
                                         &r->unreachable);

@@ -22,14 +22,18 @@ static void reg64_set_half(uint64_t *v, hwaddr addr, uint32_t val)
     *v = deposit64(*v, addr & 4 ? 32 : 0, 32, val);
 }
 
-static uint32_t rmc_port_status(DredboxRmcPort *p)
+static uint32_t rmc_port_status(DredboxRmcState *s, unsigned n)
 {
+    DredboxRmcPort *p = &s->port[n];
+
     return (rmc_entry_enabled(&p->live) ? RMC_STATUS_LIVE : 0) |
            (p->link_up ? RMC_STATUS_LINK : 0) |
            (p->fault_latched ? RMC_STATUS_FAULT : 0) |
            (memcmp(&p->pending, &p->live, sizeof(p->live))
             ? RMC_STATUS_PENDING : 0) |
-           (p->db.ready ? RMC_STATUS_ENGINE : 0);
+           (p->db.ready ? RMC_STATUS_ENGINE : 0) |
+           (s->committing & BIT(n) ? RMC_STATUS_COMMITTING : 0) |
+           p->commit_result << RMC_STATUS_RESULT_SHIFT;
 }
 
 static uint32_t rmc_link_bits(DredboxRmcState *s)
@@ -103,8 +107,11 @@ static bool rmc_read_control(DredboxRmcState *s, hwaddr addr, uint32_t *v)
     return false;
 }
 
-static bool rmc_read_wide(DredboxRmcPort *p, hwaddr off, uint32_t *v)
+static bool rmc_read_wide(DredboxRmcState *s, unsigned n, hwaddr off,
+                          uint32_t *v)
 {
+    DredboxRmcPort *p = &s->port[n];
+
     switch (off & ~7ULL) {
     case RMC_WIDE_START:
         *v = reg64_half(p->pending.start, off);
@@ -127,7 +134,7 @@ static bool rmc_read_wide(DredboxRmcPort *p, hwaddr off, uint32_t *v)
         *v = p->pending.ctrl;
         return true;
     case RMC_WIDE_STATUS:
-        *v = rmc_port_status(p);
+        *v = rmc_port_status(s, n);
         return true;
     case RMC_WIDE_FAULTS:
         *v = MIN(p->faults, UINT32_MAX);
@@ -182,8 +189,8 @@ static uint64_t rmc_config_read(void *opaque, hwaddr addr, unsigned size)
                addr < RMC_WIDE_BASE + s->num_ports * RMC_WIDE_STRIDE) {
         hwaddr off = addr - RMC_WIDE_BASE;
 
-        ok = rmc_read_wide(&s->port[off / RMC_WIDE_STRIDE],
-                           off % RMC_WIDE_STRIDE, &v);
+        ok = rmc_read_wide(s, off / RMC_WIDE_STRIDE, off % RMC_WIDE_STRIDE,
+                           &v);
     }
     if (!ok) {
         qemu_log_mask(LOG_GUEST_ERROR, "dredbox-rmc: read of reserved"
@@ -249,7 +256,7 @@ static bool rmc_write_control(DredboxRmcState *s, hwaddr addr, uint32_t v)
 {
     switch (addr) {
     case RMC_COMMIT:
-        /* Refusals are reported in RMC_COMMIT_STATUS and the interrupt. */
+        /* Refusals are reported in the status registers and the IRQ. */
         rmc_guest_commit(s, v & MAKE_64BIT_MASK(0, s->num_ports));
         return true;
     case RMC_IRQ_STATUS:

@@ -11,6 +11,7 @@
 #include "qapi/error.h"
 #include "qapi/qapi-events-dredbox.h"
 #include "hw/irq.h"
+#include "qemu/timer.h"
 #include "rmc-internal.h"
 #include "hw/dredbox/publish.h"
 #include "migration/blocker.h"
@@ -421,13 +422,10 @@ static void rmc_make_live(DredboxRmcState *s, const DredboxRmcEntryRegs *next)
     rmc_rebuild(s);
 }
 
-/*
- * The guest's write of @mask to RMC_COMMIT: the result goes to
- * RMC_COMMIT_STATUS, a refusal raises the interrupt.
- */
-void rmc_guest_commit(DredboxRmcState *s, uint32_t mask)
+/* Make @mask's pending entries live, or refuse them all */
+static void rmc_commit_now(DredboxRmcState *s, uint32_t mask)
 {
-    DredboxRmcEntryRegs next[RMC_MAX_PORTS];
+    DredboxRmcEntryRegs next[RMC_MAX_PORTS] = {};
     uint32_t reason;
     unsigned bad;
 
@@ -436,12 +434,50 @@ void rmc_guest_commit(DredboxRmcState *s, uint32_t mask)
     }
     reason = rmc_check_table(s, next, mask, &bad);
     s->commit_status = reason | (reason ? bad << RMC_COMMIT_PORT_SHIFT : 0);
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        if (mask & BIT(n)) {
+            s->port[n].commit_result = reason;
+        }
+    }
     trace_dredbox_rmc_commit(mask, reason, bad);
     if (reason) {
         rmc_raise(s, RMC_IRQ_COMMIT_ERROR);
         return;
     }
     rmc_make_live(s, next);
+}
+
+void rmc_guest_commit(DredboxRmcState *s, uint32_t mask)
+{
+    if (!s->commit_delay_us && !s->committing) {
+        rmc_commit_now(s, mask);
+        return;
+    }
+    trace_dredbox_rmc_commit_start(mask, s->commit_delay_us);
+    if (!s->committing) {
+        s->committing = mask;
+        rmc_schedule_commit(s);
+    }
+    s->committing |= mask;
+}
+
+void rmc_schedule_commit(DredboxRmcState *s)
+{
+    if (!s->committing || s->commit_delay_us == DREDBOX_RMC_COMMIT_NEVER) {
+        timer_del(s->commit_timer);
+        return;
+    }
+    timer_mod(s->commit_timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+              (int64_t)s->commit_delay_us * SCALE_US);
+}
+
+void rmc_commit_done(void *opaque)
+{
+    DredboxRmcState *s = opaque;
+    uint32_t mask = s->committing;
+
+    s->committing = 0;
+    rmc_commit_now(s, mask);
 }
 
 /*

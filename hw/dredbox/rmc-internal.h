@@ -63,10 +63,18 @@ bool rmc_update_migration_blocker(DredboxRmcState *s, Error **errp);
  */
 void rmc_apply_written(DredboxRmcState *s, unsigned port);
 /*
- * The guest's write of @mask to RMC_COMMIT: the result goes to
- * RMC_COMMIT_STATUS, a refusal raises the interrupt.
+ * The guest's write of @mask to RMC_COMMIT: the commit is done at once,
+ * or once commit-delay-us have passed, as on a controller whose commits
+ * take time.  Meanwhile those ports show RMC_STATUS_COMMITTING, and
+ * another write joins the commit under way.  The result goes to
+ * RMC_COMMIT_STATUS and to each port's status, a refusal raises the
+ * interrupt.
  */
 void rmc_guest_commit(DredboxRmcState *s, uint32_t mask);
+/* Complete the commit under way once commit-delay-us from now */
+void rmc_schedule_commit(DredboxRmcState *s);
+/* commit_timer: the commit under way completes */
+void rmc_commit_done(void *opaque);
 void rmc_segment_free(DredboxRmcSegment *seg);
 /* What no entry holds: a bus error, counted */
 extern const MemoryRegionOps rmc_fault_ops;

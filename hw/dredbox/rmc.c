@@ -30,6 +30,8 @@
 #include "rmc-internal.h"
 #include "migration/blocker.h"
 #include "migration/vmstate.h"
+#include "qapi/visitor.h"
+#include "qemu/timer.h"
 
 static void rmc_reset_hold(Object *obj, ResetType type)
 {
@@ -48,7 +50,10 @@ static void rmc_reset_hold(Object *obj, ResetType type)
         p->fault_addr = 0;
         p->fault_reason = RMC_FAULT_NONE;
         p->fault_latched = false;
+        p->commit_result = RMC_COMMIT_OK;
     }
+    s->committing = 0;
+    timer_del(s->commit_timer);
     s->commits = 0;
     s->commit_status = RMC_COMMIT_OK;
     s->irq_status = 0;
@@ -112,6 +117,7 @@ static void rmc_realize(DeviceState *dev, Error **errp)
         s->port[n].db = (DredboxRmcDoorbell) { .rmc = s, .port = n };
     }
     s->segments = g_ptr_array_new();
+    s->commit_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, rmc_commit_done, s);
     sysbus_init_irq(sbd, &s->irq);
     if (s->table_path && !rmc_table_open(s, errp)) {
         return;
@@ -146,6 +152,7 @@ static void rmc_unrealize(DeviceState *dev)
     if (s->table) {
         munmap(s->table, sizeof(RmcTable));
     }
+    timer_free(s->commit_timer);
     memory_region_transaction_begin();
     for (unsigned n = 0; n < s->num_ports; n++) {
         rmc_port_unmap(s, &s->port[n]);
@@ -269,6 +276,43 @@ static const VMStateDescription vmstate_rmc_completion = {
     }
 };
 
+static bool rmc_commit_needed(void *opaque)
+{
+    DredboxRmcState *s = opaque;
+
+    for (unsigned n = 0; n < s->num_ports; n++) {
+        if (s->port[n].commit_result != RMC_COMMIT_OK) {
+            return true;
+        }
+    }
+    return s->committing != 0;
+}
+
+static const VMStateDescription vmstate_rmc_port_commit = {
+    .name = "dredbox-rmc/port/commit",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(commit_result, DredboxRmcPort),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/* Version 1.2's state: a commit under way, the ports' results */
+static const VMStateDescription vmstate_rmc_commit = {
+    .name = "dredbox-rmc/commit",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = rmc_commit_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(committing, DredboxRmcState),
+        VMSTATE_TIMER_PTR(commit_timer, DredboxRmcState),
+        VMSTATE_STRUCT_ARRAY(port, DredboxRmcState, RMC_MAX_PORTS, 1,
+                             vmstate_rmc_port_commit, DredboxRmcPort),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 static const VMStateDescription vmstate_rmc = {
     .name = TYPE_DREDBOX_RMC,
     .version_id = 1,
@@ -289,6 +333,7 @@ static const VMStateDescription vmstate_rmc = {
     .subsections = (const VMStateDescription * const []) {
         &vmstate_rmc_completion,
         &vmstate_rmc_latency,
+        &vmstate_rmc_commit,
         NULL
     }
 };
@@ -312,6 +357,28 @@ static const Property rmc_properties[] = {
     DEFINE_PROP_STRING("table", DredboxRmcState, table_path),
 };
 
+static void rmc_get_commit_delay(Object *obj, Visitor *v, const char *name,
+                                 void *opaque, Error **errp)
+{
+    visit_type_uint32(v, name, &DREDBOX_RMC(obj)->commit_delay_us, errp);
+}
+
+/* Settable at run time too: a commit under way then takes the new delay. */
+static void rmc_set_commit_delay(Object *obj, Visitor *v, const char *name,
+                                 void *opaque, Error **errp)
+{
+    DredboxRmcState *s = DREDBOX_RMC(obj);
+    uint32_t value;
+
+    if (!visit_type_uint32(v, name, &value, errp)) {
+        return;
+    }
+    s->commit_delay_us = value;
+    if (s->commit_timer) {
+        rmc_schedule_commit(s);
+    }
+}
+
 static void rmc_class_init(ObjectClass *oc, void *data)
 {
     DeviceClass *dc = DEVICE_CLASS(oc);
@@ -331,6 +398,12 @@ static void rmc_class_init(ObjectClass *oc, void *data)
     dc->user_creatable = false;
     rc->phases.hold = rmc_reset_hold;
     device_class_set_props(dc, rmc_properties);
+    object_class_property_add(oc, "commit-delay-us", "uint32",
+                              rmc_get_commit_delay, rmc_set_commit_delay,
+                              NULL, NULL);
+    object_class_property_set_description(oc, "commit-delay-us",
+        "How long a guest's commit takes, in microseconds (0: at once,"
+        " 4294967295: never); settable while the guest runs");
 }
 
 static const TypeInfo rmc_info = {

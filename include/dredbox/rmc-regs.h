@@ -58,7 +58,8 @@
                                          * finished work; write 1 to clear */
 
 #define RMC_ID_VALUE            0x434d5244u     /* "DRMC", little-endian */
-#define RMC_VERSION_VALUE       0x00010001u     /* 1.1: doorbells */
+#define RMC_VERSION_VALUE       0x00010002u     /* 1.2: commits that take
+                                                 * time, results per port */
 
 #define RMC_CAP_PORTS_MASK      0xffu           /* number of ports */
 #define RMC_CAP_NP_STRIDE_SHIFT 8               /* prototype entry bytes */
@@ -129,6 +130,11 @@ static inline unsigned long long rmc_port_window(unsigned long long high_size,
 #define RMC_STATUS_FAULT        (1u << 2)   /* a fault is latched */
 #define RMC_STATUS_PENDING      (1u << 3)   /* pending differs from live */
 #define RMC_STATUS_ENGINE       (1u << 4)   /* an engine answers the doorbell */
+#define RMC_STATUS_COMMITTING   (1u << 5)   /* a commit of the port is under
+                                             * way: wait for it to clear */
+/* bits 15:8: the RMC_COMMIT_* of the port's last commit, once done */
+#define RMC_STATUS_RESULT_SHIFT 8
+#define RMC_STATUS_RESULT_MASK  (0xffu << RMC_STATUS_RESULT_SHIFT)
 
 #define RMC_FAULT_NONE          0
 #define RMC_FAULT_UNMAPPED      1   /* no live entry holds the address */

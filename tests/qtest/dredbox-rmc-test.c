@@ -288,6 +288,9 @@ static void assert_commit_refused(QTestState *qts, uint32_t mask, int port,
     wr(qts, RMC_COMMIT, mask);
     g_assert_cmphex(rd(qts, RMC_COMMIT_STATUS), ==,
                     reason | port << RMC_COMMIT_PORT_SHIFT);
+    g_assert_cmphex(qtest_readl(qts, WIDE(port, RMC_WIDE_STATUS)) &
+                    RMC_STATUS_RESULT_MASK, ==,
+                    reason << RMC_STATUS_RESULT_SHIFT);
     g_assert_cmpuint(rd(qts, RMC_COMMIT), ==, commits);
     g_assert_true(rd(qts, RMC_IRQ_STATUS) & RMC_IRQ_COMMIT_ERROR);
     wr(qts, RMC_IRQ_STATUS, RMC_IRQ_COMMIT_ERROR);
@@ -388,6 +391,89 @@ static void test_translate_and_commit(void)
  * as the prototype's software does: its four 32-bit fields, no commit.
  * 1 GiB .. 1 GiB + 128 MiB - 1, subtract 1 GiB: brick 0 offset 0.
  */
+static void set_commit_delay(QTestState *qts, uint32_t us)
+{
+    qobject_unref(qmp_ok(qts, "{'execute': 'qom-set', 'arguments':"
+                         " {'path': '/machine/rmc', 'property':"
+                         " 'commit-delay-us', 'value': %u}}", us));
+}
+
+static uint32_t port_status(QTestState *qts, int p)
+{
+    return qtest_readl(qts, WIDE(p, RMC_WIDE_STATUS));
+}
+
+/*
+ * commit-delay-us: a commit takes time, as on an FPGA.  Until it is done
+ * its ports show COMMITTING and their entries are not live; a second
+ * commit joins the one under way; the result is in each port's status.
+ * A delay set while a commit is under way applies from then; with
+ * "never" it stays under way until the delay changes again.  A reset
+ * ends it.
+ */
+static void test_commit_delay(void)
+{
+    DredboxPool *pool = dredbox_pool_start(bricks);
+    QTestState *qts = brick_with_pool(pool);
+    const uint64_t a = LOW_BASE + 256 * MiB;
+
+    /* Ports 0 and 1 are cabled (to the pool's bricks), 2 and 3 are not. */
+    set_commit_delay(qts, 1000);
+    set_wide(qts, 0, 0, a, a + 64 * MiB - 1, 0);
+    wr(qts, RMC_COMMIT, 0x1);
+    g_assert_cmphex(port_status(qts, 0), ==, RMC_STATUS_LINK |
+                    RMC_STATUS_PENDING | RMC_STATUS_COMMITTING);
+    qtest_clock_step(qts, 500 * 1000);
+    set_wide(qts, 1, 1, a + 64 * MiB, a + 128 * MiB - 1, 0);
+    wr(qts, RMC_COMMIT, 0x2);
+    g_assert_true(port_status(qts, 1) & RMC_STATUS_COMMITTING);
+    qtest_clock_step(qts, 499 * 1000);
+    g_assert_true(port_status(qts, 0) & RMC_STATUS_COMMITTING);
+    g_assert_cmpuint(rd(qts, RMC_COMMIT), ==, 0);
+    qtest_clock_step(qts, 1000);
+    /* Both in one commit, at the first one's time */
+    g_assert_cmphex(port_status(qts, 0), ==,
+                    RMC_STATUS_LINK | RMC_STATUS_LIVE);
+    g_assert_cmphex(port_status(qts, 1), ==,
+                    RMC_STATUS_LINK | RMC_STATUS_LIVE);
+    g_assert_cmpuint(rd(qts, RMC_COMMIT), ==, 1);
+
+    /* Refused once done: the port's status says why, and the interrupt */
+    set_wide(qts, 2, 0, a + 256 * MiB, a + 128 * MiB, 0);
+    wr(qts, RMC_COMMIT, 0x4);
+    g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, 0);
+    qtest_clock_step(qts, 1000 * 1000);
+    g_assert_cmphex(port_status(qts, 2), ==, RMC_STATUS_PENDING |
+                    RMC_COMMIT_BAD_RANGE << RMC_STATUS_RESULT_SHIFT);
+    g_assert_cmphex(rd(qts, RMC_COMMIT_STATUS), ==,
+                    RMC_COMMIT_BAD_RANGE | 2 << RMC_COMMIT_PORT_SHIFT);
+    g_assert_cmphex(rd(qts, RMC_IRQ_STATUS), ==, RMC_IRQ_COMMIT_ERROR);
+    wr(qts, RMC_IRQ_STATUS, RMC_IRQ_COMMIT_ERROR);
+
+    /* Never: under way until the delay changes */
+    set_commit_delay(qts, UINT32_MAX);
+    set_wide(qts, 2, 0, a + 256 * MiB, a + 320 * MiB - 1, 0);
+    wr(qts, RMC_COMMIT, 0x4);
+    qtest_clock_step(qts, 3600 * NANOSECONDS_PER_SECOND);
+    g_assert_true(port_status(qts, 2) & RMC_STATUS_COMMITTING);
+    set_commit_delay(qts, 0);
+    qtest_clock_step(qts, 1);
+    g_assert_cmphex(port_status(qts, 2), ==, RMC_STATUS_LIVE);
+    g_assert_cmpuint(rd(qts, RMC_COMMIT), ==, 2);
+
+    /* A reset ends a commit under way; the delay is the rack's, it stays */
+    set_commit_delay(qts, UINT32_MAX);
+    set_wide(qts, 3, 0, a + 320 * MiB, a + 384 * MiB - 1, 0);
+    wr(qts, RMC_COMMIT, 0x8);
+    qobject_unref(qmp_ok(qts, "{'execute': 'system_reset'}"));
+    g_assert_cmphex(port_status(qts, 3), ==, 0);
+    set_commit_delay(qts, 0);
+    qtest_clock_step(qts, 1);
+    g_assert_cmpuint(rd(qts, RMC_COMMIT), ==, 0);
+    qtest_quit(qts);
+    dredbox_pool_stop(pool);
+}
+
 static void prototype_program(QTestState *qts, uint32_t seg)
 {
     attach(qts, seg);
@@ -954,6 +1040,7 @@ typedef struct ModelPort {
     uint64_t fault_addr;
     uint32_t fault_reason;
     bool fault_latched;
+    uint32_t commit_result;     /* of the port's last commit */
 } ModelPort;
 
 typedef struct Model {
@@ -1035,6 +1122,11 @@ static void model_commit(Model *m, uint32_t mask)
     }
     m->outcomes[reason]++;
     m->commit_status = reason ? reason | bad << RMC_COMMIT_PORT_SHIFT : 0;
+    for (n = 0; n < PORTS; n++) {
+        if (mask & BIT(n)) {
+            m->port[n].commit_result = reason;
+        }
+    }
     if (reason) {
         m->irq_status |= RMC_IRQ_COMMIT_ERROR;
         return;
@@ -1147,7 +1239,8 @@ static uint32_t model_read_wide(const ModelPort *p, uint32_t f)
     case RMC_WIDE_STATUS:
         return (p->live.ctrl & RMC_CTRL_ENABLE ? RMC_STATUS_LIVE : 0) |
                (p->fault_latched ? RMC_STATUS_FAULT : 0) |
-               (model_same(&p->pending, &p->live) ? 0 : RMC_STATUS_PENDING);
+               (model_same(&p->pending, &p->live) ? 0 : RMC_STATUS_PENDING) |
+               p->commit_result << RMC_STATUS_RESULT_SHIFT;
     case RMC_WIDE_FAULTS:
         return model_count(p->faults);
     case RMC_WIDE_FAULT_REASON:
@@ -2794,6 +2887,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-rmc/write-masks", test_write_masks);
     qtest_add_func("/dredbox-rmc/translate-and-commit",
                    test_translate_and_commit);
+    qtest_add_func("/dredbox-rmc/commit-delay", test_commit_delay);
     qtest_add_func("/dredbox-rmc/prototype-table", test_prototype_table);
     qtest_add_func("/dredbox-rmc/prototype-mode", test_prototype_mode);
     qtest_add_func("/dredbox-rmc/read-only-grant", test_read_only_grant);

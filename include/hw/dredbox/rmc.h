@@ -32,6 +32,8 @@
 OBJECT_DECLARE_SIMPLE_TYPE(DredboxRmcState, DREDBOX_RMC)
 
 #define DREDBOX_RMC_DEFAULT_PORTS 8
+/* commit-delay-us: a controller whose commits never complete */
+#define DREDBOX_RMC_COMMIT_NEVER UINT32_MAX
 #define DREDBOX_RMC_WINDOWS 2
 
 typedef struct DredboxRmcEntryRegs {
@@ -82,6 +84,7 @@ typedef struct DredboxRmcPort {
     uint64_t fault_addr;
     uint32_t fault_reason;
     bool fault_latched;
+    uint32_t commit_result; /* RMC_COMMIT_* of its last guest commit */
 
     /* data path built from @live at commit */
     DredboxRmcFaultSite site;
@@ -121,6 +124,8 @@ struct DredboxRmcState {
     char *client;
     bool fabric;            /* links come from a fabric: start down */
     bool commit;            /* off: entries live as written (prototype) */
+    /* how long a commit takes (DREDBOX_RMC_COMMIT_NEVER: forever) */
+    uint32_t commit_delay_us;
     char *table_path;       /* publish the committed table (rmc-table.h) */
 
     /* guest-visible state */
@@ -133,6 +138,8 @@ struct DredboxRmcState {
     uint64_t unmapped_addr;
     bool unmapped_latched;
     uint32_t completion;    /* bit p: port p's engine finished work */
+    uint32_t committing;    /* bit p: a commit of port p under way */
+    QEMUTimer *commit_timer;    /* when it completes */
 
     RmcTable *table;        /* the published table, shared-mapped */
 

@@ -7,10 +7,15 @@
 # the pool or the RMC table.  Detach while a process holds memory there
 # migrates it away (or would refuse); the guest carries on.  Bad requests
 # are refused and leave nothing behind; a port whose entry the host made
-# live over QMP is refused and stays live; rmmod leaves IRQ_ENABLE as
-# modprobe found it.
+# live over QMP is refused and stays live; memory that would not come
+# online movable is refused; the rack-local node is a memory tier of its
+# own, to which reclaim demotes pages from node 0; with commits that take
+# 0.3 s
+# the driver waits for them, with commits that never complete it gives up
+# after its timeout, adds no memory and keeps the port out of use until
+# the RMC completes them; rmmod leaves IRQ_ENABLE as modprobe found it.
 . "$(dirname "$0")/lib.sh"
-plan 25
+plan 35
 
 pool_start 0:1G 1:1G
 # Brick 1's second 256 MiB is brick0's (the first is someone else's);
@@ -34,7 +39,7 @@ qmp "{\"execute\": \"dredbox-rmc-attach-segment\", \"arguments\": {\"segment\": 
 # and must not sleep in hard interrupt context (the kernel log shows it).
 flaps=0
 if wait_step rounds; then
-    while ! grep -q "^DREDBOX-STEP done" "$LOGDIR/rmc-driver.log" &&
+    while ! grep -q "^DREDBOX-STEP slow-commits" "$LOGDIR/rmc-driver.log" &&
           kill -0 "$BG_PID" 2> /dev/null; do
         qmp '{"execute": "dredbox-rmc-connect", "arguments": {"port": 1, "brick": 1}}' \
             '{"execute": "dredbox-rmc-disconnect", "arguments": {"port": 1}}' > /dev/null
@@ -43,6 +48,14 @@ if wait_step rounds; then
 fi
 check_value "the host flapped port 1's link while the guest hot-added memory" \
     "$([ "$flaps" -gt 0 ] && echo yes)" yes
+commit_delay() {    # commit_delay US STEP: at the guest's STEP
+    wait_step "$2" || return 1
+    qmp "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"/machine/rmc\", \"property\": \"commit-delay-us\", \"value\": $1}}" > /dev/null
+    console_say go
+}
+commit_delay 300000 slow-commits
+commit_delay 4294967295 stuck-commits
+commit_delay 0 commits-back
 if wait_step done; then
     rmc=$(qmp '{"execute": "query-dredbox-rmc"}')
     check_value "the RMC table holds only port 2's entry, set over QMP and left live" \
@@ -73,9 +86,25 @@ check "detaching nothing is refused" DRV_NOT_ATTACHED \
     "No such file or directory"
 check "attaching a port twice is refused" DRV_TWICE \
     "Device or resource busy"
+check "memory that would stay offline or come online unmovable is refused" \
+    "DRV_OFFLINE" "Operation not supported"
+check "the same for ZONE_NORMAL" DRV_UNMOVABLE "Operation not supported"
+check "and taken back out" DRV_UNMOVABLE_NODE "$(fact DRV_NODE_BEFORE)"
+check "the rack-local node's memory is a tier of its own, after DRAM's" \
+    DRV_TIERS "memory_tier13:2 memory_tier4:0"
+check "under pressure on node 0, reclaim demotes pages to it, intact" \
+    DRV_DEMOTED "yes some-off-node-0 intact"
 check "attach grows the node by the 256 MiB" DRV_NODE_ATTACHED 262144
 check "20 rounds of attach, mbind 64 MiB, detach" DRV_ROUNDS 20
 check "in-use memory is migrated away on detach" DRV_INUSE detached
+check "with commits that take 0.3 s the driver waits: attach, use, detach" \
+    DRV_SLOW ok
+check "a commit that never completes times out" DRV_STUCK \
+    "Connection timed out"
+check "and adds no memory" DRV_STUCK_NODE "$(fact DRV_NODE_BEFORE)"
+check "the port stays out of use while the RMC has not completed it" \
+    DRV_STUCK_AGAIN "Device or resource busy"
+check "once the RMC completes it, the port serves again" DRV_BACK ok
 check "and its process lives on" DRV_HOLDER_ALIVE yes
 check "nothing is left in the node" DRV_NODE_END 0
 check "nor on the port" DRV_PORTS_END "0 link=up"

@@ -9,6 +9,18 @@
  * the kernel's view of physical memory never disagree.  A failing step
  * undoes the earlier ones.  Interface: sysfs attributes of the device.
  *
+ * Each attach is a static memory group, as virtio-mem's and dax/kmem's
+ * memory is, and must come online movable (or it could not be detached
+ * again): memory that does not is taken back out and the attach refused.
+ * Each class node's memory is a memory tier of its own, by its latency,
+ * so that Linux's tiering tells it from DRAM.
+ *
+ * A commit may take time (an FPGA's does): the driver waits for the
+ * port's status to say it is done, and reads the result there, where no
+ * other port's commit can overwrite it; one that does not complete in
+ * commit_timeout_ms fails the request, and the port stays out of use
+ * until the RMC completes it.
+ *
  * A fault or a link change raises the RMC's interrupt: the driver logs
  * the range it hit, clears the port's latch and wakes whoever polls
  * `ports` (the SDM agent, which tells the controller).  It does so in a
@@ -16,9 +28,11 @@
  * memory hot-add holds while it creates its memory block devices).
  */
 #include <linux/io.h>
+#include <linux/iopoll.h>
 #include <linux/interrupt.h>
 #include <linux/memory.h>
 #include <linux/memory_hotplug.h>
+#include <linux/memory-tiers.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
 #include <linux/of.h>
@@ -30,6 +44,13 @@
 
 /* the interrupt causes handled here */
 #define IRQS		(RMC_IRQ_FAULT | RMC_IRQ_LINK)
+/* commits that take time, with their result in the port's status */
+#define RMC_VERSION_NEEDED	0x00010002u
+
+static unsigned int commit_timeout_ms = 1000;
+module_param(commit_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(commit_timeout_ms,
+		 "How long to wait for the RMC to complete a commit (ms)");
 
 /* Written under rmc.lock and rmc.irq_lock, read under either. */
 struct rmc_port {
@@ -37,6 +58,7 @@ struct rmc_port {
 	u16 brick;
 	u64 start, size;
 	int nid;
+	int mgid;		/* its memory group */
 	/* the interrupt handler's, under rmc.irq_lock */
 	bool link;
 	u32 fault_reason;	/* of the last fault, RMC_FAULT_* */
@@ -52,6 +74,7 @@ struct rmc {
 	u64 high_base, high_size;
 	u64 port_window;	/* port p's memory: high_base + p * this */
 	int class_node[DREDBOX_CLASSES];
+	struct memory_dev_type *tier[DREDBOX_CLASSES];
 	atomic_t faults;
 	u32 irq_added;		/* IRQ_ENABLE bits probe set, remove clears */
 	struct rmc_port port[RMC_MAX_PORTS];
@@ -98,22 +121,47 @@ static void port_set(struct rmc *r, unsigned int p, bool attached, u16 brick,
 	spin_unlock_irq(&r->irq_lock);
 }
 
-static void entry_clear(struct rmc *r, unsigned int p)
+/*
+ * Commit port @p's pending entry and wait until the RMC has: 0, -EINVAL
+ * if it refused the entry (*@result says why, a RMC_COMMIT_*), or
+ * -ETIMEDOUT if it did not complete in commit_timeout_ms.
+ */
+static int entry_commit(struct rmc *r, unsigned int p, u32 *result)
 {
-	wr(r, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE + RMC_WIDE_CTRL, 0);
+	u32 st;
+	int ret;
+
 	wr(r, RMC_COMMIT, BIT(p));
+	ret = readl_poll_timeout(r->regs + port_reg(p, RMC_WIDE_STATUS), st,
+				 !(st & RMC_STATUS_COMMITTING), 100,
+				 commit_timeout_ms * USEC_PER_MSEC);
+	if (ret)
+		return ret;
+	*result = (st & RMC_STATUS_RESULT_MASK) >> RMC_STATUS_RESULT_SHIFT;
+	return *result ? -EINVAL : 0;
+}
+
+/* Disable port @p's entry: 0 once the RMC has, or entry_commit()'s error */
+static int entry_clear(struct rmc *r, unsigned int p)
+{
+	u32 result;
+
+	wr(r, port_reg(p, RMC_WIDE_CTRL), 0);
+	return entry_commit(r, p, &result);
 }
 
 /*
- * Program and commit port @p's entry.  0, or RMC_COMMIT_STATUS of the
- * refused commit (the entry is then disabled again).
+ * Program and commit port @p's entry: 0 once it is live, else
+ * entry_commit()'s error, the entry disabled again.  A commit that did
+ * not complete may still: it then makes the disabled entry live.
  */
-static u32 entry_set(struct rmc *r, unsigned int p, u16 brick, u64 start,
+static int entry_set(struct rmc *r, unsigned int p, u16 brick, u64 start,
 		     u64 size, u64 brick_addr)
 {
-	u32 e = RMC_WIDE_BASE + p * RMC_WIDE_STRIDE;
+	u32 e = port_reg(p, 0);
 	bool add = brick_addr >= start;
-	u32 status;
+	u32 result;
+	int ret;
 
 	wr(r, e + RMC_WIDE_NETINFO, brick | (add ? RMC_NETINFO_ADD : 0));
 	wr64(r, e + RMC_WIDE_START, start);
@@ -121,11 +169,63 @@ static u32 entry_set(struct rmc *r, unsigned int p, u16 brick, u64 start,
 	wr64(r, e + RMC_WIDE_OFFSET, add ? brick_addr - start
 					 : start - brick_addr);
 	wr(r, e + RMC_WIDE_CTRL, RMC_CTRL_ENABLE);
-	wr(r, RMC_COMMIT, BIT(p));
-	status = rd(r, RMC_COMMIT_STATUS);
-	if (status & 0xff)
+	ret = entry_commit(r, p, &result);
+	if (ret == -EINVAL) {
+		dev_warn(r->dev, "port %u: the RMC refused the entry (commit result %u)\n",
+			 p, result);
 		entry_clear(r, p);
-	return status & 0xff ? status : 0;
+	} else if (ret) {
+		dev_warn(r->dev, "port %u: the RMC did not complete the commit in %u ms\n",
+			 p, commit_timeout_ms);
+		wr(r, e + RMC_WIDE_CTRL, 0);
+	}
+	return ret;
+}
+
+/* Whether every memory block of [@start, +@size) is online and movable */
+static bool range_online_movable(u64 start, u64 size)
+{
+	for (u64 a = start; a < start + size; a += memory_block_size_bytes()) {
+		struct page *page = pfn_to_online_page(PHYS_PFN(a));
+
+		if (!page || page_zonenum(page) != ZONE_MOVABLE)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Hot-add port @p's range to node @nid as a memory group of its own; 0
+ * once it is online and movable, else an error with nothing added (or,
+ * if memory that came online unmovable cannot be taken back, 1: it
+ * stays, and a detach may fail).
+ */
+static int range_add(struct rmc *r, unsigned int p, int nid, u64 start,
+		     u64 size)
+{
+	int mgid = memory_group_register_static(nid, PHYS_PFN(size));
+	int ret;
+
+	if (mgid < 0)
+		return mgid;
+	ret = add_memory_driver_managed(mgid, start, size,
+					"System RAM (dredbox-rmc)",
+					MHP_NID_IS_MGID);
+	if (ret) {
+		dev_warn(r->dev, "port %u: hot-add of %#llx+%#llx to node %d failed: %d\n",
+			 p, start, size, nid, ret);
+		memory_group_unregister(mgid);
+		return ret;
+	}
+	r->port[p].mgid = mgid;
+	if (range_online_movable(start, size))
+		return 0;
+	dev_warn(r->dev, "port %u: the memory did not come online movable, so it could not be detached: boot with memhp_default_state=online_movable\n",
+		 p);
+	if (offline_and_remove_memory(start, size))
+		return 1;
+	memory_group_unregister(mgid);
+	return -EOPNOTSUPP;
 }
 
 static int parse_class(const char *s)
@@ -175,7 +275,7 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *a,
 	u64 off, size;
 	struct rmc_port *port;
 	u64 start;
-	u32 status;
+	u32 st;
 	int c, nid, ret;
 
 	ret = parse_attach(buf, &p, &brick, &off, &size, &c);
@@ -197,29 +297,28 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *a,
 	ret = -EBUSY;
 	if (port->attached)
 		goto out;
+	st = rd(r, port_reg(p, RMC_WIDE_STATUS));
 	/* An entry made live by another (QMP, an accelerator's queue) stays. */
-	if (rd(r, port_reg(p, RMC_WIDE_STATUS)) & RMC_STATUS_LIVE) {
+	if (st & RMC_STATUS_LIVE) {
 		dev_warn(dev, "port %u: its entry is live and not the driver's\n",
 			 p);
 		goto out;
 	}
-	/* Memory behind a port without a circuit would fault at first use. */
-	ret = -ENOLINK;
-	if (!(rd(r, port_reg(p, RMC_WIDE_STATUS)) & RMC_STATUS_LINK))
-		goto out;
-	status = entry_set(r, p, brick, start, size, off);
-	ret = -EINVAL;
-	if (status) {
-		dev_warn(dev, "port %u: the RMC refused the entry (status %#x)\n",
-			 p, status);
+	/* One that timed out earlier: the RMC has yet to complete it. */
+	if (st & RMC_STATUS_COMMITTING) {
+		dev_warn(dev, "port %u: a commit is still under way\n", p);
 		goto out;
 	}
+	/* Memory behind a port without a circuit would fault at first use. */
+	ret = -ENOLINK;
+	if (!(st & RMC_STATUS_LINK))
+		goto out;
+	ret = entry_set(r, p, brick, start, size, off);
+	if (ret)
+		goto out;
 	/* Only now may the kernel use the range: the entry maps it. */
-	ret = add_memory_driver_managed(nid, start, size,
-					"System RAM (dredbox-rmc)", MHP_NONE);
-	if (ret) {
-		dev_warn(dev, "port %u: hot-add of %#llx+%#llx to node %d"
-			 " failed: %d\n", p, start, size, nid, ret);
+	ret = range_add(r, p, nid, start, size);
+	if (ret < 0) {
 		entry_clear(r, p);
 		goto out;
 	}
@@ -256,7 +355,11 @@ static ssize_t detach_store(struct device *dev, struct device_attribute *a,
 			 p, ret);
 		goto out;
 	}
-	entry_clear(r, p);
+	memory_group_unregister(port->mgid);
+	/* Not cleared, the entry is live and not the driver's: none uses it. */
+	if (entry_clear(r, p))
+		dev_warn(dev, "port %u: the RMC did not clear the entry in %u ms; the port is out of use until it does\n",
+			 p, commit_timeout_ms);
 	port_set(r, p, false, 0, 0, 0, NUMA_NO_NODE);
 	module_put(THIS_MODULE);
 	dev_info(dev, "port %u: detached\n", p);
@@ -380,6 +483,43 @@ static irqreturn_t rmc_irq(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+/* On remove: the class nodes' memory types go (no memory is left there) */
+static void rmc_tiers_clear(void *opaque)
+{
+	struct rmc *r = opaque;
+
+	for (int c = 0; c < DREDBOX_CLASSES; c++) {
+		if (!r->tier[c])
+			continue;
+		clear_node_memory_type(r->class_node[c], r->tier[c]);
+		destroy_memory_type(r->tier[c]);
+	}
+}
+
+/*
+ * A memory type per class node, its abstract distance DRAM's scaled as
+ * the class's NUMA distance is local DRAM's: a memory tier of its own.
+ */
+static int rmc_tiers_init(struct rmc *r)
+{
+	for (int c = 0; c < DREDBOX_CLASSES; c++) {
+		struct memory_dev_type *t;
+
+		if (r->class_node[c] == NUMA_NO_NODE)
+			continue;
+		t = alloc_memory_type(MEMTIER_ADISTANCE_DRAM *
+				      dredbox_class_distance(c) /
+				      DREDBOX_DISTANCE_LOCAL);
+		if (IS_ERR(t)) {
+			rmc_tiers_clear(r);
+			return PTR_ERR(t);
+		}
+		r->tier[c] = t;
+		init_node_memory_type(r->class_node[c], t);
+	}
+	return devm_add_action_or_reset(r->dev, rmc_tiers_clear, r);
+}
+
 /* On remove: IRQ_ENABLE as it was before probe */
 static void rmc_irq_restore(void *opaque)
 {
@@ -416,6 +556,10 @@ static int rmc_probe(struct platform_device *pdev)
 		return -ENOMEM;
 	if (rd(r, RMC_ID) != RMC_ID_VALUE)
 		return dev_err_probe(dev, -ENODEV, "not an RMC\n");
+	if (rd(r, RMC_VERSION) < RMC_VERSION_NEEDED)
+		return dev_err_probe(dev, -ENODEV,
+				     "RMC version %#x: this driver needs %#x (commit results per port)\n",
+				     rd(r, RMC_VERSION), RMC_VERSION_NEEDED);
 	r->nports = min_t(u32, rd(r, RMC_CAP) & RMC_CAP_PORTS_MASK,
 			  RMC_MAX_PORTS);
 	ret = of_property_read_u64_array(dev->of_node, "dredbox,windows", win,
@@ -432,6 +576,9 @@ static int rmc_probe(struct platform_device *pdev)
 		for (int c = 0; c < DREDBOX_CLASSES; c++)
 			r->class_node[c] = node_possible(nodes[c]) ? nodes[c]
 								   : NUMA_NO_NODE;
+	ret = rmc_tiers_init(r);
+	if (ret)
+		return dev_err_probe(dev, ret, "no memory tiers\n");
 	for (unsigned int p = 0; p < r->nports; p++) {
 		r->port[p].nid = NUMA_NO_NODE;
 		r->port[p].link = rd(r, port_reg(p, RMC_WIDE_STATUS)) &

@@ -1,6 +1,7 @@
 # The RMC driver (guest/kernel/dredbox-rmc): attach a memory-brick
 # range through RMC port 0 into the rack-local CPU-less node, use it with
-# mbind, detach; 20 times.  Then detach while a process holds memory there.
+# mbind, detach; 20 times.  Then detach while a process holds memory
+# there, and attach with commits that take time or never complete.
 # The host passes dredbox.drv=BRICK:BRICK_OFFSET_HEX:SIZE_HEX.
 set -e -o pipefail    # errors are fatal (docs/testing.md)
 status=0    # a failed step the script goes on after, to say more
@@ -62,8 +63,35 @@ echo "DRV_OVERFLOW=$(why attach "0 4294967297 $off $size rack-local")"
 # Port 2's entry the host made live over QMP: not the driver's to replace
 echo "DRV_LIVE=$(why attach "2 $brick $off $size rack-local")"
 echo "DRV_NOT_ATTACHED=$(why detach 0)"
+# Memory that would not come online movable could not be detached again
+online=/sys/devices/system/memory/auto_online_blocks
+echo offline > "$online"
+echo "DRV_OFFLINE=$(why attach "0 $brick $off $size rack-local")"
+echo online_kernel > "$online"
+echo "DRV_UNMOVABLE=$(why attach "0 $brick $off $size rack-local")"
+echo online_movable > "$online"
+echo "DRV_UNMOVABLE_NODE=$(memtotal)"
 echo "0 $brick $off $size rack-local" > "$d/attach"
 echo "DRV_TWICE=$(why attach "0 $brick $off $size rack-local")"
+# Each class node's memory is a tier of its own: DRAM's is tier 4
+tiers=""
+for t in /sys/devices/virtual/memory_tiering/memory_tier*; do
+    tiers="$tiers $(basename "$t"):$(cat "$t/nodelist")"
+done
+echo "DRV_TIERS=${tiers# }"
+# With demotion on, a process bound to node 0 that wants more than node 0
+# has free makes reclaim demote its cold pages to the remote tier, where
+# they keep their contents.
+demoted() { awk '/^pgdemote_(kswapd|direct) / { s += $2 } END { print s + 0 }' /proc/vmstat; }
+echo 1 > /sys/kernel/mm/numa/demotion_enabled
+was=$(demoted)
+free0=$(sed -n 's/.*MemFree: *\([0-9]*\) kB/\1/p' /sys/devices/system/node/node0/meminfo)
+numa-touch 0 $((free0 / 1024 + 64)) > /tmp/demote || cat /tmp/demote
+echo 0 > /sys/kernel/mm/numa/demotion_enabled
+pages=$(sed -n 's/^TOUCH_PAGES=//p' /tmp/demote)
+on0=$(sed -n 's/^TOUCH_ON_NODE=//p' /tmp/demote)
+verified=$(sed -n 's/^TOUCH_VERIFIED=//p' /tmp/demote)
+echo "DRV_DEMOTED=$([ "$(demoted)" -gt "$was" ] && echo yes) $([ "${on0:-0}" -lt "${pages:-0}" ] && echo some-off-node-0) $([ -n "$pages" ] && [ "$verified" = "$pages" ] && echo intact)"
 echo 0 > "$d/detach"
 # Offlining can meet a page the kernel still holds for a moment (a
 # per-CPU LRU batch) and say EBUSY: try again, three times at most, as an
@@ -126,6 +154,29 @@ wait "$holder" || true    # it died of our SIGTERM: a non-zero status
 if [ "$inuse" != detached ]; then
     echo 0 > "$d/detach"
 fi
+
+# Commits that take time: the host makes the RMC's commits take 0.3 s,
+# then never complete, then complete at once again.
+host_says() {    # host_says STEP: tell the host, wait for its "go"
+    echo "DREDBOX-STEP $1"
+    read -r -t 60 _
+}
+host_says slow-commits
+if echo "0 $brick $off $size rack-local" > "$d/attach" 2> /tmp/err &&
+   wait_mems && numa-touch "$node" 64 > /tmp/touch &&
+   grep -q '^TOUCH_VERIFIED=16384$' /tmp/touch && detach_port0; then
+    echo DRV_SLOW=ok
+else
+    echo "DRV_SLOW=$(cat /tmp/err /tmp/touch)"
+fi
+host_says stuck-commits
+echo "DRV_STUCK=$(why attach "0 $brick $off $size rack-local")"
+echo "DRV_STUCK_NODE=$(memtotal)"
+echo "DRV_STUCK_AGAIN=$(why attach "0 $brick $off $size rack-local")"
+host_says commits-back
+echo "DRV_BACK=$(why attach "0 $brick $off $size rack-local")"
+detach_port0
+
 echo "DRV_PORTS_END=$(head -n1 "$d/ports")"
 echo "DRV_NODE_END=$(memtotal)"
 rmmod dredbox-rmc

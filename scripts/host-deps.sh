@@ -16,13 +16,14 @@ SRC_LIST=/etc/apt/sources.list.d/dredbox.sources
 # bookworm-backports because QEMU 10 needs meson >= 1.5.  The last line is
 # what the tests, benchmarks and the rack launcher run on the host: jq,
 # pgrep (procps), socat, timeout and the rest of coreutils, cmp
-# (diffutils), gnuplot (dredbox-trace plot), Graphviz (dredbox-rack view).
+# (diffutils), gnuplot (dredbox-trace plot), Graphviz (dredbox-rack view),
+# dt-schema (the RMC's device-tree binding checked, tests/docs).
 PKGS="build-essential git ninja-build pkg-config python3 python3-venv
 python3-pycotap python3-tomli libglib2.0-dev libpixman-1-dev libfdt-dev
 libcapstone-dev libcmocka-dev libjson-glib-dev libsqlite3-dev sqlite3 ccache
 flex bison dpkg-dev devscripts gcc-aarch64-linux-gnu libc6-dev-arm64-cross
 cpio xz-utils zstd gzip kmod ipxe-qemu
-jq procps socat coreutils diffutils gnuplot-nox graphviz"
+jq procps socat coreutils diffutils gnuplot-nox graphviz dt-schema"
 
 need=""
 for p in $PKGS; do

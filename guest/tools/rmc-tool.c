@@ -12,7 +12,7 @@
  * it in the memory brick.  Prints KEY=VALUE lines: RMC_ID,
  * RMC_COMMIT_STATUS, RMC_WRITTEN, RMC_VERIFIED, RMC_TOUCH_SIGNAL (the
  * signal that killed the reader, 0 if none), RMC_UNMAPPED_FAULTS,
- * RMC_PORT<n>_FAULTS.
+ * RMC_PORT<n>_FAULTS, RMC_PORT<n>_STATUS.
  */
 #include <signal.h>
 #include <string.h>
@@ -118,6 +118,9 @@ int main(int argc, char **argv)
         printf("RMC_PORT%u_FAULTS=%u\n", p,
                rmc_rd(cfg, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE +
                       RMC_WIDE_FAULTS));
+        printf("RMC_PORT%u_STATUS=%#x\n", p,
+               rmc_rd(cfg, RMC_WIDE_BASE + p * RMC_WIDE_STRIDE +
+                      RMC_WIDE_STATUS));
     }
     return 0;
 }

@@ -7,14 +7,15 @@
 # in build/qemu-src); every QMP command and event of qapi/dredbox.json
 # documented, and every one the docs run or name existing; every
 # rack-file attribute, every option of our tools and every patch of the
-# QEMU patch queue documented.  TAP;
+# QEMU patch queue documented; the RMC's device-tree binding a valid
+# schema that the device tree of QEMU's compute brick follows.  TAP;
 # each failing check lists what dangles.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 qemu_src=${DREDBOX_QEMU_SRC:-$top/build/qemu-src}
 n=0
-echo "1..7"
+echo "1..8"
 
 result() {    # result DESC LIST: ok if LIST is empty, else not ok with it
     n=$((n + 1))
@@ -160,3 +161,24 @@ nodoc=$(for p in patches/qemu/*.patch; do
         echo "${p##*/} is not in docs/building.md"
 done)
 result "every patch of the QEMU patch queue is in docs/building.md" "$nodoc"
+
+# 8. The RMC's device-tree binding is a valid schema (dt-schema's
+# meta-schemas), and the device tree a compute brick's QEMU generates
+# follows it, and dt-schema's core schemas.
+binding=guest/kernel/dredbox-rmc/dredbox,rmc.yaml
+qemu=${DREDBOX_QEMU_BUILD:-$top/build/qemu}/qemu-system-aarch64
+core=$(python3 -c 'import dtschema, os; print(os.path.dirname(dtschema.__file__))' 2> /dev/null)/schemas
+tmp=$(mktemp -d)
+bad=$(dt-doc-validate -u "$top/${binding%/*}" "$binding" 2>&1)
+if [ -z "$bad" ]; then
+    dt-mk-schema -j -o "$tmp/schema.json" "$core" "$binding" 2> /dev/null
+    "$qemu" -machine dredbox-compute,rmc-numa=on,dumpdtb="$tmp/brick.dtb" \
+        -m 1G,maxmem=2G -display none > /dev/null 2>&1
+    if [ -s "$tmp/schema.json" ] && [ -s "$tmp/brick.dtb" ]; then
+        bad=$(dt-validate -s "$tmp/schema.json" "$tmp/brick.dtb" 2>&1)
+    else
+        bad="no schema or no device tree to check (dt-schema installed? $qemu built?)"
+    fi
+fi
+rm -rf "$tmp"
+result "the RMC's device-tree binding is valid, and QEMU's device tree follows it" "$bad"

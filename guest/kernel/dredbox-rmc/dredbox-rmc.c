@@ -292,7 +292,9 @@ static ssize_t attach_store(struct device *dev, struct device_attribute *a,
 	if (nid == NUMA_NO_NODE)
 		return -ENODEV;
 
-	mutex_lock(&r->lock);
+	/* Interruptible: a detach may hold it while offlining takes long */
+	if (mutex_lock_interruptible(&r->lock))
+		return -EINTR;
 	port = &r->port[p];
 	ret = -EBUSY;
 	if (port->attached)
@@ -343,7 +345,8 @@ static ssize_t detach_store(struct device *dev, struct device_attribute *a,
 
 	if (kstrtouint(buf, 0, &p) || p >= r->nports)
 		return -EINVAL;
-	mutex_lock(&r->lock);
+	if (mutex_lock_interruptible(&r->lock))
+		return -EINTR;
 	port = &r->port[p];
 	ret = -ENOENT;
 	if (!port->attached)
@@ -534,7 +537,7 @@ static int rmc_probe(struct platform_device *pdev)
 	struct resource *res;
 	struct rmc *r;
 	u64 win[4];
-	u32 nodes[DREDBOX_CLASSES];
+	u32 nodes[DREDBOX_CLASSES], cap;
 	int irq, ret;
 
 	r = devm_kzalloc(dev, sizeof(*r), GFP_KERNEL);
@@ -560,12 +563,25 @@ static int rmc_probe(struct platform_device *pdev)
 		return dev_err_probe(dev, -ENODEV,
 				     "RMC version %#x: this driver needs %#x (commit results per port)\n",
 				     rd(r, RMC_VERSION), RMC_VERSION_NEEDED);
-	r->nports = min_t(u32, rd(r, RMC_CAP) & RMC_CAP_PORTS_MASK,
-			  RMC_MAX_PORTS);
+	cap = rd(r, RMC_CAP);
+	/* The layout this driver knows: wide entries at their stride */
+	if ((cap >> RMC_CAP_WIDE_STRIDE_SHIFT & 0xff) != RMC_WIDE_STRIDE)
+		return dev_err_probe(dev, -ENODEV,
+				     "wide entries of %u bytes: this driver knows %u\n",
+				     cap >> RMC_CAP_WIDE_STRIDE_SHIFT & 0xff,
+				     RMC_WIDE_STRIDE);
+	r->nports = min_t(u32, cap & RMC_CAP_PORTS_MASK, RMC_MAX_PORTS);
 	ret = of_property_read_u64_array(dev->of_node, "dredbox,windows", win,
 					 4);
 	if (ret)
 		return dev_err_probe(dev, ret, "no dredbox,windows\n");
+	/* Ports map their memory where the RMC decodes it, nowhere else */
+	if (win[0] != rd64(r, RMC_LOW_WINDOW_BASE) ||
+	    win[1] != rd64(r, RMC_LOW_WINDOW_SIZE) ||
+	    win[2] != rd64(r, RMC_HIGH_WINDOW_BASE) ||
+	    win[3] != rd64(r, RMC_HIGH_WINDOW_SIZE))
+		return dev_err_probe(dev, -EINVAL,
+				     "dredbox,windows disagrees with the RMC's window registers\n");
 	r->high_base = win[2];
 	r->high_size = win[3];
 	r->port_window = rmc_port_window(r->high_size, r->nports);
@@ -574,8 +590,9 @@ static int rmc_probe(struct platform_device *pdev)
 	if (!of_property_read_u32_array(dev->of_node, "dredbox,class-nodes",
 					nodes, DREDBOX_CLASSES))
 		for (int c = 0; c < DREDBOX_CLASSES; c++)
-			r->class_node[c] = node_possible(nodes[c]) ? nodes[c]
-								   : NUMA_NO_NODE;
+			r->class_node[c] = nodes[c] < MAX_NUMNODES &&
+					    node_possible(nodes[c]) ? nodes[c]
+								    : NUMA_NO_NODE;
 	ret = rmc_tiers_init(r);
 	if (ret)
 		return dev_err_probe(dev, ret, "no memory tiers\n");

@@ -155,20 +155,45 @@ if [ "$inuse" != detached ]; then
     echo 0 > "$d/detach"
 fi
 
-# Commits that take time: the host makes the RMC's commits take 0.3 s,
-# then never complete, then complete at once again.
+# Commits that take time: the host makes the RMC's commits take 2 s
+# (the driver waits up to 5 s for them), then never complete (it waits
+# its default second), then complete at once again.
 host_says() {    # host_says STEP: tell the host, wait for its "go"
     echo "DREDBOX-STEP $1"
     read -r -t 60 _
 }
+timeout_ms=/sys/module/dredbox_rmc/parameters/commit_timeout_ms
+echo 5000 > "$timeout_ms"
 host_says slow-commits
+committing() {    # port 0's commit is under way (STATUS.COMMITTING)
+    st=$(rmc-tool id | sed -n 's/^RMC_PORT0_STATUS=//p')
+    [ $((st & 0x20)) -ne 0 ]
+}
 if echo "0 $brick $off $size rack-local" > "$d/attach" 2> /tmp/err &&
    wait_mems && numa-touch "$node" 64 > /tmp/touch &&
-   grep -q '^TOUCH_VERIFIED=16384$' /tmp/touch && detach_port0; then
-    echo DRV_SLOW=ok
+   grep -q '^TOUCH_VERIFIED=16384$' /tmp/touch; then
+    # The detach holds the driver's lock while it waits for the clear's
+    # commit; reading ports meanwhile does not wait for it.
+    rm -f /tmp/detached
+    (echo 0 > "$d/detach"; echo "rc=$?" > /tmp/detached) &
+    i=0
+    until committing || [ $i -ge 1000 ]; do
+        i=$((i + 1))
+    done
+    cat "$d/ports" > /dev/null
+    if [ $i -ge 1000 ]; then
+        echo "DRV_READ_DURING_DETACH=the detach's commit was never seen"
+    elif [ -e /tmp/detached ]; then
+        echo "DRV_READ_DURING_DETACH=waited for the detach"
+    else
+        echo DRV_READ_DURING_DETACH=answered
+    fi
+    wait
+    echo "DRV_SLOW=$(cat /tmp/detached)"
 else
     echo "DRV_SLOW=$(cat /tmp/err /tmp/touch)"
 fi
+echo 1000 > "$timeout_ms"
 host_says stuck-commits
 echo "DRV_STUCK=$(why attach "0 $brick $off $size rack-local")"
 echo "DRV_STUCK_NODE=$(memtotal)"

@@ -8,14 +8,15 @@
 # documented, and every one the docs run or name existing; every
 # rack-file attribute, every option of our tools and every patch of the
 # QEMU patch queue documented; the RMC's device-tree binding a valid
-# schema that the device tree of QEMU's compute brick follows.  TAP;
+# schema that the device tree of QEMU's compute brick follows; the guest
+# modules' kernel-doc well formed.  TAP;
 # each failing check lists what dangles.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 qemu_src=${DREDBOX_QEMU_SRC:-$top/build/qemu-src}
 n=0
-echo "1..8"
+echo "1..9"
 
 result() {    # result DESC LIST: ok if LIST is empty, else not ok with it
     n=$((n + 1))
@@ -182,3 +183,14 @@ if [ -z "$bad" ]; then
 fi
 rm -rf "$tmp"
 result "the RMC's device-tree binding is valid, and QEMU's device tree follows it" "$bad"
+
+# 9. The guest modules' kernel-doc comments, by the guest kernel's own
+# scripts/kernel-doc (make guest unpacks its headers): every parameter
+# and member of a documented function or structure described.
+kdoc=$(ls build/guest-kernel/root/usr/src/linux-headers-*-common/scripts/kernel-doc 2> /dev/null | head -n 1)
+if [ -n "$kdoc" ]; then
+    bad=$(perl "$kdoc" -none -Werror guest/kernel/*/*.c 2>&1)
+else
+    bad="no scripts/kernel-doc in build/guest-kernel (make guest unpacks it)"
+fi
+result "the guest modules' kernel-doc comments are complete" "$bad"

@@ -52,31 +52,59 @@ module_param(commit_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(commit_timeout_ms,
 		 "How long to wait for the RMC to complete a commit (ms)");
 
-/* Written under rmc.lock and rmc.irq_lock, read under either. */
+/**
+ * struct rmc_port - what the driver attached on one RMC port
+ * @attached: memory is attached (written under &rmc.lock and
+ *	&rmc.irq_lock, read under either, as are the four below)
+ * @brick: the memory brick it is in
+ * @start: its local physical address, in the high window
+ * @size: its size in bytes
+ * @nid: the NUMA node it was added to
+ * @mgid: its memory group
+ * @link: the port's link was up when last looked at (&rmc.irq_lock)
+ * @fault_reason: the RMC_FAULT_* of the port's last fault (&rmc.irq_lock)
+ * @fault_addr: the local address of that fault (&rmc.irq_lock)
+ */
 struct rmc_port {
 	bool attached;
 	u16 brick;
 	u64 start, size;
 	int nid;
-	int mgid;		/* its memory group */
-	/* the interrupt handler's, under rmc.irq_lock */
+	int mgid;
 	bool link;
-	u32 fault_reason;	/* of the last fault, RMC_FAULT_* */
+	u32 fault_reason;
 	u64 fault_addr;
 };
 
+/**
+ * struct rmc - one Remote Memory Controller
+ * @dev: its platform device
+ * @regs: its configuration page
+ * @lock: serialises attach and detach
+ * @irq_lock: guards what the interrupt handler reads and writes
+ * @nports: its ports, from RMC_CAP
+ * @high_base: the high window's base, where ports map memory
+ * @high_size: the high window's size
+ * @port_window: the room of each port: port p's memory starts at
+ *	@high_base + p * @port_window
+ * @class_node: the NUMA node of each latency class, or NUMA_NO_NODE
+ * @tier: the memory type of each class node, or NULL
+ * @faults: faults the interrupt reported
+ * @irq_added: the IRQ_ENABLE bits probe set, which remove clears
+ * @port: its ports
+ */
 struct rmc {
 	struct device *dev;
 	void __iomem *regs;
-	struct mutex lock;	/* attach, detach */
+	struct mutex lock;
 	spinlock_t irq_lock;
 	unsigned int nports;
 	u64 high_base, high_size;
-	u64 port_window;	/* port p's memory: high_base + p * this */
+	u64 port_window;
 	int class_node[DREDBOX_CLASSES];
 	struct memory_dev_type *tier[DREDBOX_CLASSES];
 	atomic_t faults;
-	u32 irq_added;		/* IRQ_ENABLE bits probe set, remove clears */
+	u32 irq_added;
 	struct rmc_port port[RMC_MAX_PORTS];
 };
 
@@ -121,10 +149,14 @@ static void port_set(struct rmc *r, unsigned int p, bool attached, u16 brick,
 	spin_unlock_irq(&r->irq_lock);
 }
 
-/*
- * Commit port @p's pending entry and wait until the RMC has: 0, -EINVAL
- * if it refused the entry (*@result says why, a RMC_COMMIT_*), or
- * -ETIMEDOUT if it did not complete in commit_timeout_ms.
+/**
+ * entry_commit - commit a port's pending entry and wait for the RMC
+ * @r: the RMC
+ * @p: the port
+ * @result: set to why the RMC refused the entry, a RMC_COMMIT_*
+ *
+ * Return: 0 once the RMC has made the entry live, -EINVAL if it refused
+ * it, -ETIMEDOUT if it did not complete the commit in commit_timeout_ms.
  */
 static int entry_commit(struct rmc *r, unsigned int p, u32 *result)
 {
@@ -150,10 +182,19 @@ static int entry_clear(struct rmc *r, unsigned int p)
 	return entry_commit(r, p, &result);
 }
 
-/*
- * Program and commit port @p's entry: 0 once it is live, else
- * entry_commit()'s error, the entry disabled again.  A commit that did
- * not complete may still: it then makes the disabled entry live.
+/**
+ * entry_set - program and commit a port's entry
+ * @r: the RMC
+ * @p: the port
+ * @brick: the memory brick the entry reaches
+ * @start: the first local address it maps
+ * @size: how many bytes it maps
+ * @brick_addr: where @start is in @brick
+ *
+ * On failure the entry is disabled again.  A commit that did not
+ * complete may still: it then makes the disabled entry live.
+ *
+ * Return: 0 once the entry is live, else entry_commit()'s error.
  */
 static int entry_set(struct rmc *r, unsigned int p, u16 brick, u64 start,
 		     u64 size, u64 brick_addr)
@@ -194,11 +235,17 @@ static bool range_online_movable(u64 start, u64 size)
 	return true;
 }
 
-/*
- * Hot-add port @p's range to node @nid as a memory group of its own; 0
- * once it is online and movable, else an error with nothing added (or,
- * if memory that came online unmovable cannot be taken back, 1: it
- * stays, and a detach may fail).
+/**
+ * range_add - hot-add a port's range as a memory group of its own
+ * @r: the RMC
+ * @p: the port
+ * @nid: the NUMA node to add it to
+ * @start: the range's local address
+ * @size: its size in bytes
+ *
+ * Return: 0 once the range is online and movable; a negative error with
+ * nothing added; 1 if it came online unmovable and could not be taken
+ * back out: it stays, and a detach may fail.
  */
 static int range_add(struct rmc *r, unsigned int p, int nid, u64 start,
 		     u64 size)
@@ -236,10 +283,18 @@ static int parse_class(const char *s)
 	return -EINVAL;
 }
 
-/*
- * "PORT BRICK BRICK_OFFSET SIZE CLASS": port and brick in decimal, offset
- * and size in hex, and nothing more.  -ERANGE for a number too large for
- * its field, -EINVAL for anything else.
+/**
+ * parse_attach - parse what was written to the attach attribute
+ * @buf: "PORT BRICK BRICK_OFFSET SIZE CLASS": port and brick in decimal,
+ *	offset and size in hex, and nothing more
+ * @p: set to PORT
+ * @brick: set to BRICK
+ * @off: set to BRICK_OFFSET
+ * @size: set to SIZE
+ * @cls: set to CLASS's number
+ *
+ * Return: 0, -ERANGE for a number too large for its field, -EINVAL for
+ * anything else wrong.
  */
 static int parse_attach(const char *buf, unsigned int *p, unsigned int *brick,
 			u64 *off, u64 *size, int *cls)

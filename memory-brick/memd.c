@@ -366,7 +366,11 @@ int main(int argc, char **argv)
         dirs.memory = new_memory_dir();
     }
     if (!prev && !dirs.huge && dirs.memory) {
+        /* The host's hugetlbfs if this pool may write there, else memfds */
         dirs.huge = host_store_huge_dir(dirs.memory);
+        if (dirs.huge && g_mkdir_with_parents(dirs.huge, 0700) < 0) {
+            g_clear_pointer(&dirs.huge, g_free);
+        }
     }
     if (!err) {
         make_memory_dirs(&err);
@@ -407,9 +411,9 @@ int main(int argc, char **argv)
         }
         if (b->mem_class == MEM_CLASS_HUGEPAGE && !dirs.huge) {
             printf("dredbox-memd: memory brick %u (hugepage): no hugetlbfs"
-                   " is mounted, so its segments do not survive a restart"
-                   " of the pool (mount -t hugetlbfs none /dev/hugepages)\n",
-                   b->id);
+                   " this pool may write to is mounted, so its segments do"
+                   " not survive a restart of the pool (mount -t hugetlbfs"
+                   " none /dev/hugepages, or give --huge-dir)\n", b->id);
         }
     }
     printf("dredbox-memd: %u memory bricks, socket %s, manifest %s\n",

@@ -19,7 +19,9 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <grp.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -106,6 +108,15 @@ static void test_share_between_clients(void **state)
     close(fb);
     close(a);
     close(b);
+}
+
+/* In the child of a spawn: become nobody, as a pool run by a user is */
+static void become_nobody(gpointer data)
+{
+    if (setgroups(0, NULL) < 0 || setresgid(65534, 65534, 65534) < 0 ||
+        setresuid(65534, 65534, 65534) < 0) {
+        _exit(127);
+    }
 }
 
 /* Run the daemon with @argv, which must fail; what it said on stderr */
@@ -663,6 +674,61 @@ static void test_hugepage_restore(void **state)
     assert_false(g_file_test(d->huge, G_FILE_TEST_EXISTS));
 }
 
+/*
+ * A pool run by a user who may not write to the host's hugetlbfs (root's
+ * /dev/hugepages) still starts: its hugepage segments are memfds, and it
+ * says they do not survive a restart.  Needs root, to mount a hugetlbfs.
+ */
+static void test_hugetlbfs_not_writable(void **state)
+{
+    const char *argv[] = { g_getenv("DREDBOX_MEMD"), "--dir", NULL,
+                           "--brick", "0:256M:hugepage", NULL };
+    g_autofree char *dir = NULL, *out = NULL;
+    g_autoptr(GIOChannel) ch = NULL;
+    GPid pid;
+    int fd, status;
+
+    if (geteuid() != 0) {
+        print_message("skipped: mounting hugetlbfs needs root\n");
+        skip();
+    }
+    hugefs.dir = g_dir_make_tmp("memd-hugefs-XXXXXX", NULL);
+    hugefs.mount = g_build_filename(hugefs.dir, "hugetlbfs", NULL);
+    assert_int_equal(g_mkdir(hugefs.mount, 0755), 0);
+    assert_int_equal(mount("none", hugefs.mount, "hugetlbfs", 0, NULL), 0);
+    assert_int_equal(chmod(hugefs.dir, 0777), 0);
+    dir = g_build_filename(hugefs.dir, "pool", NULL);
+    argv[2] = dir;
+    assert_true(g_spawn_async_with_pipes(NULL, (char **)argv, NULL,
+                                         G_SPAWN_DO_NOT_REAP_CHILD,
+                                         become_nobody, NULL, &pid, NULL,
+                                         &fd, NULL, NULL));
+    ch = g_io_channel_unix_new(fd);
+    g_io_channel_set_close_on_unref(ch, true);
+    /* What it says at start, up to the line that it serves */
+    while (!out || !strstr(out, " memory bricks, socket ")) {
+        g_free(out);
+        out = NULL;
+        if (g_io_channel_read_line(ch, &out, NULL, NULL, NULL) !=
+            G_IO_STATUS_NORMAL) {
+            break;
+        }
+        if (strstr(out, "(hugepage): no hugetlbfs")) {
+            break;
+        }
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, &status, 0);
+    g_spawn_close_pid(pid);
+    assert_non_null(out);
+    assert_string_equal(out, "dredbox-memd: memory brick 0 (hugepage): no"
+                        " hugetlbfs this pool may write to is mounted, so"
+                        " its segments do not survive a restart of the pool"
+                        " (mount -t hugetlbfs none /dev/hugepages, or give"
+                        " --huge-dir)\n");
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 static void test_bad_command_line(void **state)
 {
     const char *argv[] = { NULL, "--dir", "/tmp/memd-unused", "--brick",
@@ -704,6 +770,8 @@ int main(void)
         WITH_DAEMON(test_kill_and_restore),
         cmocka_unit_test(test_hugepage_without_huge_pages),
         cmocka_unit_test_teardown(test_hugepage_restore, hugefs_teardown),
+        cmocka_unit_test_teardown(test_hugetlbfs_not_writable,
+                                  hugefs_teardown),
         cmocka_unit_test(test_bad_command_line),
         cmocka_unit_test(test_huge_dir_not_hugetlbfs),
     };

@@ -29,6 +29,14 @@
  * deadline.
  */
 #define RELEASE_TIMEOUT_MS 10000
+/*
+ * How long the guest may try to let go of RMC-path memory (its pages
+ * migrated off) before its agent gives up and the memory stays; times
+ * sdm_brick_scale().  Under PLUG_TIMEOUT_US, so that the agent always
+ * answers before the controller stops waiting: both then agree whether
+ * the guest still has the memory.
+ */
+#define DETACH_TIMEOUT_MS 20000
 /* How long the RMC may take to see its new link; times sdm_brick_scale(). */
 #define RMC_LINK_TIMEOUT_US (10 * G_USEC_PER_SEC)
 /* How long an accelerator may take to answer READY; times the same. */

@@ -658,10 +658,14 @@ bool sdm_agent_release(AttachCtx *ctx, GError **errp)
     return ok != NULL;
 }
 
+G_STATIC_ASSERT(DETACH_TIMEOUT_MS * 1000LL < PLUG_TIMEOUT_US &&
+                RELEASE_TIMEOUT_MS * 1000LL < PLUG_TIMEOUT_US);
+
 bool sdm_agent_detach(AttachCtx *ctx, GError **errp)
 {
-    g_autofree char *req = g_strdup_printf("detach %u",
-                                           ctx->alloc.compute_port);
+    g_autofree char *req = g_strdup_printf(
+        "detach %u %u", ctx->alloc.compute_port,
+        DETACH_TIMEOUT_MS * sdm_brick_scale(ctx->alloc.compute));
     g_autofree char *ok = sdm_agent_call(ctx->alloc.compute, req, errp);
 
     return ok != NULL;

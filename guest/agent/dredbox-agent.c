@@ -10,7 +10,7 @@
  * the host missed, e.g. because it hung up, is then told from the answer
  * to its next request):
  *   ID attach PORT BRICK BRICK_OFFSET_HEX SIZE_HEX CLASS
- *   ID detach PORT
+ *   ID detach PORT TIMEOUT_MS
  *   ID status
  *   ID nodes START_HEX SIZE_HEX
  *   ID release PORT TIMEOUT_MS
@@ -18,7 +18,11 @@
  * ';'-joined; nodes: "ID ok " and the NUMA nodes of the online memory
  * blocks in the range, ','-joined, or "none"; release: once the
  * accelerator queue behind PORT is closed to new jobs and has none left
- * running, libdredbox-accel.h) or "ID error " and what went wrong.
+ * running, libdredbox-accel.h) or "ID error " and what went wrong.  A
+ * detach that the guest cannot finish in TIMEOUT_MS (its memory is in
+ * use, e.g. pinned) is given up, and the memory stays attached: the agent
+ * answers within the deadline the controller gave it, so the two agree
+ * on whether the guest still has the port's memory.
  *
  * What the agent tells the controller unasked goes over a second port,
  * "dredbox.agent-events", one line per event (hex without 0x):
@@ -37,11 +41,13 @@
 #include <limits.h>
 #include <glob.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -97,11 +103,27 @@ static const char *rmc_dir(void)
     return path[0] ? path : NULL;
 }
 
-static int write_attr(const char *attr, const char *value, char *err,
-                      size_t len)
+static double now_s(void)
 {
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Write @value to the driver's @attr; with @timeout_ms, give up after
+ * that long.  Offlining memory stops only at a fatal signal (and puts
+ * back what it had offlined), so the write is a child's, killed at the
+ * deadline: a write cut short changed nothing.
+ */
+static int write_attr(const char *attr, const char *value,
+                      unsigned long long timeout_ms, char *err, size_t len)
+{
+    double deadline = now_s() + timeout_ms / 1000.0;
     char path[300];
-    int fd;
+    int fd, status;
+    pid_t pid;
 
     if (!rmc_dir()) {
         snprintf(err, len, "the dredbox-rmc driver is not loaded");
@@ -109,14 +131,40 @@ static int write_attr(const char *attr, const char *value, char *err,
     }
     snprintf(path, sizeof(path), "%s/%s", rmc_dir(), attr);
     fd = open(path, O_WRONLY);
-    if (fd < 0 || write(fd, value, strlen(value)) < 0) {
+    if (fd < 0) {
         snprintf(err, len, "%s: %s", attr, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-        }
         return -1;
     }
+    if (!timeout_ms) {
+        status = write(fd, value, strlen(value)) < 0 ? errno : 0;
+        close(fd);
+        snprintf(err, len, "%s: %s", attr, strerror(status));
+        return status ? -1 : 0;
+    }
+    pid = fork();
+    if (pid == 0) {
+        _exit(write(fd, value, strlen(value)) < 0 ? errno : 0);
+    }
     close(fd);
+    if (pid < 0) {
+        snprintf(err, len, "%s: fork: %s", attr, strerror(errno));
+        return -1;
+    }
+    while (waitpid(pid, &status, WNOHANG) == 0) {
+        if (now_s() >= deadline) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &status, 0);
+            snprintf(err, len, "%s: not done in %llu ms (the guest still"
+                     " uses the memory), nothing changed", attr, timeout_ms);
+            return -1;
+        }
+        usleep(10000);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+        snprintf(err, len, "%s: %s", attr, WIFEXITED(status)
+                 ? strerror(WEXITSTATUS(status)) : "the writer died");
+        return -1;
+    }
     return 0;
 }
 
@@ -254,13 +302,6 @@ static int ports_fd = -1, events_fd = -1;
 static char events[16384];      /* not yet sent */
 static size_t events_len;
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Send what waits, as far as a controller listens. */
 static void flush_events(void)
@@ -410,7 +451,7 @@ static void took(unsigned long long port)
 
 static void handle(const char *line, char *reply, size_t len)
 {
-    unsigned long long port, brick, off, size;
+    unsigned long long port, brick, off, size, timeout_ms = 0;
     char copy[512], value[128], err[200];
     char *w[7];
     int n;
@@ -455,8 +496,9 @@ static void handle(const char *line, char *reply, size_t len)
         snprintf(value, sizeof(value), "%llu %llu %llx %llx %s", port,
                  brick, off, size, w[5]);
     } else if (n >= 1 && !strcmp(w[0], "detach")) {
-        if (n != 2 || !number(w[1], 10, UINT32_MAX, &port)) {
-            snprintf(reply, len, "error detach takes PORT");
+        if (n != 3 || !number(w[1], 10, UINT32_MAX, &port) ||
+            !number(w[2], 10, UINT32_MAX, &timeout_ms) || !timeout_ms) {
+            snprintf(reply, len, "error detach takes PORT TIMEOUT_MS");
             return;
         }
         attr = "detach";
@@ -466,7 +508,7 @@ static void handle(const char *line, char *reply, size_t len)
                  " status, nodes, release)");
         return;
     }
-    if (write_attr(attr, value, err, sizeof(err))) {
+    if (write_attr(attr, value, timeout_ms, err, sizeof(err))) {
         snprintf(reply, len, "error %s", err);
     } else {
         took(port);

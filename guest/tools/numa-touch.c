@@ -1,16 +1,22 @@
 /*
- * numa-touch NODE MIB [hold]: bind MIB MiB of fresh memory to NUMA node
+ * numa-touch NODE MIB [hold|pin]: bind MIB MiB of fresh memory to NUMA node
  * NODE, write every page, read it back, and ask the kernel where each page
  * lives.  Each page starts with "dredbox-touch TAG PAGE" so that the host
  * can find the pages in the memory brick; "hold" keeps the memory (and
  * says "DREDBOX-STEP touched") until the brick is stopped, and reads it
  * all again on each SIGUSR1 (another TOUCH_VERIFIED line; SIGBUS kills
- * it if the memory is gone).  Prints:
+ * it if the memory is gone).  "pin" holds it too, and also splices its
+ * first 64 KiB into a pipe that nobody reads: the pipe holds references to
+ * those pages, so the kernel cannot migrate them and offlining their
+ * memory block cannot finish (as with a device's DMA into user memory).
+ * Prints:
  *   TOUCH_TAG=<tag>  TOUCH_PAGES=<pages>  TOUCH_ON_NODE=<pages on node>
  *   TOUCH_VERIFIED=<pages that read back intact>
  * Raw syscalls: the guest has no libnuma.
  */
+#define _GNU_SOURCE             /* vmsplice */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -67,7 +74,7 @@ int main(int argc, char **argv)
 
     if (argc < 3 || (node = atoi(argv[1])) < 0 || node >= 64 ||
         atol(argv[2]) <= 0) {
-        fprintf(stderr, "usage: numa-touch NODE MIB [hold]\n");
+        fprintf(stderr, "usage: numa-touch NODE MIB [hold|pin]\n");
         return 2;
     }
     pages = atol(argv[2]) * 1024 * 1024 / page;
@@ -119,7 +126,17 @@ int main(int argc, char **argv)
     }
     printf("TOUCH_TAG=%08x\nTOUCH_PAGES=%lu\nTOUCH_ON_NODE=%lu\n"
            "TOUCH_VERIFIED=%lu\n", tag, pages, on_node, verified);
-    if (argc > 3 && !strcmp(argv[3], "hold")) {
+    if (argc > 3 && !strcmp(argv[3], "pin")) {
+        struct iovec iov = { mem, 65536 < pages * page ? 65536 : pages * page };
+        int pfd[2];
+
+        if (pipe(pfd) ||
+            vmsplice(pfd[1], &iov, 1, 0) != (ssize_t)iov.iov_len) {
+            perror("numa-touch: vmsplice");
+            return 1;
+        }
+    }
+    if (argc > 3 && (!strcmp(argv[3], "hold") || !strcmp(argv[3], "pin"))) {
         sigset_t usr1, old;
 
         sigemptyset(&usr1);

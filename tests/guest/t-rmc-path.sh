@@ -6,10 +6,11 @@
 # latency class grows, a program binds 64 MiB there with mbind, detach
 # removes it.  Twenty times, with nothing left in the guest, the pool or
 # the RMC.  Detach while a process uses the memory, and a request to a
-# dead brick, fail or succeed cleanly.  A memory brick registered while
+# dead brick, fail or succeed cleanly; a detach the guest cannot finish
+# (pinned pages) is given up by its agent in time, and nothing changes.  A memory brick registered while
 # the rack runs serves the RMC path at once.
 . "$(dirname "$0")/lib.sh"
-plan 27
+plan 31
 
 rack_up rmc-path
 check_value "the rack comes up" "$(grep -c '^brick0 *up' "$LOGDIR/rmc-path-up.log")" 1
@@ -69,7 +70,7 @@ agent_replies() {    # agent_replies N LINE...: its first N replies
     cat "$out"
 }
 agent_replies 7 "11 attach 4294967296 0 0 8000000 tray-local" \
-    "12 detach 0 junk" "13 detach 1x" "junk status" \
+    "12 detach 0 1000 junk" "13 detach 1x 1000" "junk status" \
     "14 attach 0 0 0x0 8000000 tray-local" "15 reboot" "16 status" \
     > "$LOGDIR/rmc-path-agent.log"
 check_value "the agent refuses a port that wraps at 2^32" \
@@ -77,7 +78,7 @@ check_value "the agent refuses a port that wraps at 2^32" \
     "11 error attach takes PORT BRICK OFFSET_HEX SIZE_HEX CLASS"
 check_value "and trailing junk, and a number with junk after it" \
     "$(sed -n 2,3p "$LOGDIR/rmc-path-agent.log" | tr '\n' '/')" \
-    "12 error detach takes PORT/13 error detach takes PORT/"
+    "12 error detach takes PORT TIMEOUT_MS/13 error detach takes PORT TIMEOUT_MS/"
 check_value "a line without an ID gets an error under ID 0" \
     "$(sed -n 4p "$LOGDIR/rmc-path-agent.log")" \
     "0 error a request is ID REQUEST"
@@ -103,6 +104,24 @@ fi
 brick_run "$RUN" 0 "ps | grep -q '[n]uma-touch' && echo holder-alive; kill \$(pidof numa-touch); echo still-here"
 check_value "the process and the guest carry on" \
     "$(echo "$FACTS" | grep -c 'holder-alive\|still-here')" 2
+
+# Detach while a process pins pages there (spliced into a pipe, as a
+# device's DMA would hold them): the guest cannot let go.  Its agent gives
+# up at the deadline the controller gave it, before the controller stops
+# waiting, and the memory stays: controller, guest, RMC and pool agree.
+"$CTL" attach --brick 0 --size 256M --path rmc > /dev/null
+brick_run "$RUN" 0 "(numa-touch $node 16 pin > /tmp/pin &) ; while ! grep -q TOUCH_VERIFIED /tmp/pin; do sleep 0.2; done; grep TOUCH_ON_NODE /tmp/pin"
+check_value "a process pins memory in the node" "$(fact TOUCH_ON_NODE)" 4096
+err=$("$CTL" detach --brick 0 2>&1)
+check_value "its detach fails: the agent gave up at the controller's deadline" \
+    "$?/$(echo "$err" | grep -c 'detach: not done in 20000 ms (the guest still uses the memory), nothing changed')" 1/1
+check_value "and nothing changed: guest, RMC, pool and controller agree" \
+    "$(node_kb "$node") $(rmc_state) $(rack_pool_used) $("$CTL" status | grep -c MISMATCH)" \
+    "262144 [1,1] 268435456 0"
+brick_run "$RUN" 0 "kill \$(pidof numa-touch)"
+"$CTL" detach --brick 0 > /dev/null 2>&1
+check_value "once the pages are let go, detach takes it all back" \
+    "$?/$(node_kb "$node") $(rmc_state) $(rack_pool_used)" "0/0 [0,0] 0"
 
 # A memory brick joins the running rack (registration, S11) and serves
 # the RMC path at once; it is in the rack file for a controller restart.

@@ -26,6 +26,10 @@
  * figures, the remote ranges and the counts with it in a TimingTable
  * (include/dredbox/timing-table.h), passed as an inherited memfd.
  *
+ * With cmo=on (mode=count) it also checks the guest's cache maintenance
+ * of the RMC windows: that each line was cleaned to the point of
+ * coherency before its entry was cleared (cache-maintenance.h).
+ *
  * Which process runs it learns as the hardware's trace units do: from
  * the guest's writes to TTBR0/TTBR1/TCR_EL1 (the address space) and
  * CONTEXTIDR_EL1 (where Linux puts the thread's PID), so that it can keep
@@ -34,7 +38,7 @@
  *
  *   -plugin PATH/libdredbox-mem.so,mode=count|trace|timing,rmc=TABLE
  *           [,map=MEMORY_MAP][,range=A-B]...[,sample=N][,pid=N|ttbr=ADDR][,ctl=SOCKET]
- *           [,out=FILE]
+ *           [,cmo=on][,out=FILE]
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -57,6 +61,7 @@
 #include "dredbox/memory-map.h"
 #include "dredbox/rmc-table.h"
 #include "dredbox/timing-table.h"
+#include "cache-maintenance.h"
 #include "line-server.h"
 
 QEMU_PLUGIN_EXPORT int qemu_plugin_version = QEMU_PLUGIN_VERSION;
@@ -175,6 +180,7 @@ static GHashTable *threads;            /* pid -> Thread, the last seen */
 static GMutex threads_lock;
 static char *ctl_path;
 static int ctl_fd = -1;
+static bool cmo;                       /* cmo=on: cache-maintenance.h */
 
 /* A guest thread as it was last switched to. */
 typedef struct Thread {
@@ -361,6 +367,27 @@ static bool filter_keeps(const Vcpu *vcpu)
     }
 }
 
+/* Xt's value as the instruction about to execute reads it; 0 for XZR. */
+static bool read_x(unsigned rt, uint64_t *value)
+{
+    static __thread GByteArray *buf;    /* each vCPU thread's, kept */
+
+    *value = 0;
+    if (rt >= G_N_ELEMENTS(xreg)) {
+        return true;
+    }
+    if (!buf) {
+        buf = g_byte_array_new();
+    }
+    g_byte_array_set_size(buf, 0);
+    if (!xreg[rt] || qemu_plugin_read_register(xreg[rt], buf) != 8) {
+        return false;
+    }
+    memcpy(value, buf->data, 8);
+    *value = GUINT64_FROM_LE(*value);
+    return true;
+}
+
 /*
  * The guest wrote a system register that says which process runs: the
  * value is in Xt, read before the MSR executes.  Linux writes
@@ -369,23 +396,14 @@ static bool filter_keeps(const Vcpu *vcpu)
  */
 static void vcpu_msr(unsigned int vcpu_index, void *udata)
 {
-    static __thread GByteArray *buf;    /* each vCPU thread's, kept */
     Vcpu *vcpu = qemu_plugin_scoreboard_find(vcpus, vcpu_index);
     unsigned reg = GPOINTER_TO_UINT(udata) >> 8;
     unsigned rt = GPOINTER_TO_UINT(udata) & MSR_RT_MASK;
-    uint64_t value = 0;                 /* XZR */
+    uint64_t value;
     Thread *t;
 
-    if (rt < G_N_ELEMENTS(xreg)) {
-        if (!buf) {
-            buf = g_byte_array_new();
-        }
-        g_byte_array_set_size(buf, 0);
-        if (!xreg[rt] || qemu_plugin_read_register(xreg[rt], buf) != 8) {
-            return;
-        }
-        memcpy(&value, buf->data, 8);
-        value = GUINT64_FROM_LE(value);
+    if (!read_x(rt, &value)) {
+        return;
     }
     vcpu->sysreg[reg] = value;
     if (reg == CONTEXTIDR) {
@@ -421,6 +439,16 @@ static int msr_target(struct qemu_plugin_insn *insn)
     return -1;
 }
 
+/* cmo=on: the guest cleans the line of the address in Xt (udata: Rt). */
+static void vcpu_dc_clean(unsigned int vcpu_index, void *udata)
+{
+    uint64_t va;
+
+    if (read_x(GPOINTER_TO_UINT(udata), &va)) {
+        cmo_clean(pub_get(&rmc_pub), va);
+    }
+}
+
 static void trace_write(const MemTraceRecord *r)
 {
     flockfile(out);
@@ -446,6 +474,15 @@ static void vcpu_mem(unsigned int vcpu_index, qemu_plugin_meminfo_t info,
 
     if (tracing && __atomic_load_n(&trace_stopped, __ATOMIC_RELAXED)) {
         return;     /* the disk is full: nothing more to do */
+    }
+    if (cmo) {
+        /* Every process's, unsampled: any store may dirty a line. */
+        hw = qemu_plugin_get_hwaddr(info, vaddr);
+        if (hw && !qemu_plugin_hwaddr_is_io(hw)) {
+            cmo_access(pub_get(&rmc_pub), vaddr,
+                       qemu_plugin_hwaddr_phys_addr(hw),
+                       qemu_plugin_mem_is_store(info));
+        }
     }
     if (!filter_keeps(vcpu)) {
         return;
@@ -933,11 +970,19 @@ static void tb_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
     for (size_t i = 0; i < qemu_plugin_tb_n_insns(tb); i++) {
         struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
         int msr = msr_target(insn);
+        uint32_t op = 0;
+        unsigned rt;
 
         if (msr >= 0) {
             qemu_plugin_register_vcpu_insn_exec_cb(insn, vcpu_msr,
                                                    QEMU_PLUGIN_CB_R_REGS,
                                                    GINT_TO_POINTER(msr));
+        }
+        if (cmo && qemu_plugin_insn_data(insn, &op, sizeof(op)) ==
+            sizeof(op) && cmo_is_clean(GUINT32_FROM_LE(op), &rt)) {
+            qemu_plugin_register_vcpu_insn_exec_cb(insn, vcpu_dc_clean,
+                                                   QEMU_PLUGIN_CB_R_REGS,
+                                                   GUINT_TO_POINTER(rt));
         }
         qemu_plugin_register_vcpu_mem_cb(insn, tt ? vcpu_mem_timing : vcpu_mem,
                                          QEMU_PLUGIN_CB_NO_REGS,
@@ -1088,6 +1133,9 @@ static void at_exit(qemu_plugin_id_t id, void *p)
     } else {
         fprintf(f, "dredbox-mem count sample=%" PRIu64 "\n", sample);
         walk_counts(print_line, f);
+        if (cmo) {
+            cmo_print(f);
+        }
     }
     if (f != stderr && fclose(f)) {
         fprintf(stderr, "dredbox-mem: cannot write %s (%s)\n", out_path,
@@ -1125,7 +1173,7 @@ static void add_filter(JsonBuilder *b)
 
 /*
  * The control socket (docs/tracing.md): "counts", "filter" (with "pid"
- * or "ttbr", or neither for all) and "threads".
+ * or "ttbr", or neither for all), "threads" and "cmo".
  */
 static char *ctl_request(JsonObject *req, const char *cmd, GError **errp)
 {
@@ -1168,6 +1216,14 @@ static char *ctl_request(JsonObject *req, const char *cmd, GError **errp)
         json_builder_begin_array(b);
         walk_counts(add_counts, b);
         json_builder_end_array(b);
+    } else if (!strcmp(cmd, "cmo")) {
+        if (!cmo) {
+            g_set_error(errp, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                        "the cache-maintenance check is off (cmo=on)");
+            return NULL;
+        }
+        b = rack_json_reply_begin();
+        cmo_json(b);
     } else if (!strcmp(cmd, "threads")) {
         GHashTableIter it;
         gpointer k, v;
@@ -1191,7 +1247,7 @@ static char *ctl_request(JsonObject *req, const char *cmd, GError **errp)
         json_builder_end_array(b);
     } else {
         g_set_error(errp, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                    "unknown cmd '%s' (counts, filter, threads)", cmd);
+                    "unknown cmd '%s' (counts, filter, threads, cmo)", cmd);
         return NULL;
     }
     return rack_json_end(b);
@@ -1270,6 +1326,11 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             ctl_path = g_strdup(v);
         } else if (!strcmp(key, "timing")) {
             timing = v;
+        } else if (!strcmp(key, "cmo")) {
+            if (strcmp(v, "on") && strcmp(v, "off")) {
+                return fail("cmo must be on or off, not '%s'", v);
+            }
+            cmo = !strcmp(v, "on");
         } else if (!strcmp(key, "range")) {
             uint64_t a, b;
 
@@ -1281,7 +1342,7 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
             g_array_append_val(ranges, b);
         } else {
             return fail("unknown argument '%s' (mode, rmc, map, range,"
-                        " sample, pid, ttbr, ctl, out, timing)", argv[i]);
+                        " sample, pid, ttbr, ctl, out, timing, cmo)", argv[i]);
         }
     }
     /* mode=timing is the machine's (-machine dredbox-compute,timing=on) */
@@ -1298,6 +1359,13 @@ QEMU_PLUGIN_EXPORT int qemu_plugin_install(qemu_plugin_id_t id,
         return -1;
     }
     tracing = !strcmp(mode, "trace");
+    if (cmo && (tracing || timing)) {
+        return fail("cmo=on goes with mode=count, not mode=%s", mode);
+    }
+    if (cmo && !rmc) {
+        return fail("cmo=on follows the RMC's table: it needs rmc=TABLE%s",
+                    "");
+    }
     if (tracing && !path) {
         return fail("trace mode needs out=FILE%s", "");
     }

@@ -12,7 +12,7 @@
 # are exactly one process's pattern.  A full disk stops the trace, not
 # the guest; bad arguments are refused with a clear message.
 . "$(dirname "$0")/lib.sh"
-plan 43
+plan 46
 
 PLUGIN=$TOOLS_BUILD/plugins/libdredbox-mem.so
 LOCAL=$((0x100000000 + (768 << 20)))    # local DRAM above mem=768M
@@ -53,11 +53,13 @@ if wait_step counted; then
 $(refusal '{"cmd": "filter", "pid": "one"}')
 $(refusal '{"cmd": "filter", "ttbr": 4097}')
 $(refusal '{"cmd": "rewind"}')
+$(refusal '{"cmd": "cmo"}')
 $(refusal 'counts please')" \
         "filter takes pid or ttbr, not both
 member \"pid\" must be an integer
 \"ttbr\" is out of range (pid: a thread ID; ttbr: a page-table base, 2-byte aligned, below 2^48)
-unknown cmd 'rewind' (counts, filter, threads)
+unknown cmd 'rewind' (counts, filter, threads, cmo)
+the cache-maintenance check is off (cmo=on)
 malformed JSON request"
 fi
 console_say go
@@ -203,3 +205,6 @@ bad "mode=count,colour=red" "unknown argument 'colour=red'"
 bad "mode=count,pid=12,ttbr=0x1000" "pid=THREAD_ID or ttbr=PAGE_TABLE_BASE (one of them, once), not 'ttbr=0x1000'"
 bad "mode=count,ttbr=0x1001" "not 'ttbr=0x1001'"
 bad "mode=count,ctl=/nonexistent/ctl" "dredbox-mem: ctl: "
+bad "mode=trace,out=/dev/null,rmc=/dev/null,cmo=on" "cmo=on goes with mode=count, not mode=trace"
+bad "mode=count,cmo=on" "cmo=on follows the RMC's table: it needs rmc=TABLE"
+bad "mode=count,cmo=yes" "cmo must be on or off, not 'yes'"

@@ -21,6 +21,13 @@
  * commit_timeout_ms fails the request, and the port stays out of use
  * until the RMC completes it.
  *
+ * The caches are kept coherent with the window by hand, as the hardware
+ * needs: memory the kernel has offlined is cleaned to the point of
+ * coherency before it is removed and its entry cleared (a dirty line
+ * written back afterwards would reach no memory: an SError), and memory
+ * about to come online is invalidated first (no line cached while the
+ * window mapped another brick's memory is read).
+ *
  * A fault or a link change raises the RMC's interrupt: the driver logs
  * the range it hit, clears the port's latch and wakes whoever polls
  * `ports` (the SDM agent, which tells the controller).  It does so in a
@@ -30,6 +37,7 @@
 #include <linux/io.h>
 #include <linux/iopoll.h>
 #include <linux/interrupt.h>
+#include <linux/libnvdimm.h>
 #include <linux/memory.h>
 #include <linux/memory_hotplug.h>
 #include <linux/memory-tiers.h>
@@ -91,6 +99,8 @@ struct rmc_port {
  * @tier: the memory type of each class node, or NULL
  * @faults: faults the interrupt reported
  * @irq_added: the IRQ_ENABLE bits probe set, which remove clears
+ * @memory_nb: keeps the caches coherent with memory that goes on- or
+ *	offline in the high window
  * @port: its ports
  */
 struct rmc {
@@ -105,6 +115,7 @@ struct rmc {
 	struct memory_dev_type *tier[DREDBOX_CLASSES];
 	atomic_t faults;
 	u32 irq_added;
+	struct notifier_block memory_nb;
 	struct rmc_port port[RMC_MAX_PORTS];
 };
 
@@ -578,6 +589,48 @@ static int rmc_tiers_init(struct rmc *r)
 	return devm_add_action_or_reset(r->dev, rmc_tiers_clear, r);
 }
 
+/**
+ * rmc_memory_notify - cache maintenance for memory of the high window
+ * @nb: &rmc.memory_nb
+ * @action: MEM_OFFLINE or MEM_GOING_ONLINE (others are not ours)
+ * @data: the &struct memory_notify with the range
+ *
+ * At MEM_OFFLINE no task uses the range any more and the linear map
+ * still maps it: it is cleaned and invalidated to the point of coherency
+ * there, before the range is removed and its entry cleared.  At
+ * MEM_GOING_ONLINE it is invalidated, before the kernel reads it.  arm64
+ * exports its by-VA cache maintenance for persistent memory only; the
+ * point of persistence is at or beyond the point of coherency.
+ *
+ * Return: NOTIFY_DONE for memory outside the high window, else NOTIFY_OK.
+ */
+static int rmc_memory_notify(struct notifier_block *nb, unsigned long action,
+			     void *data)
+{
+	struct rmc *r = container_of(nb, struct rmc, memory_nb);
+	const struct memory_notify *arg = data;
+	u64 start = PFN_PHYS(arg->start_pfn), size = PFN_PHYS(arg->nr_pages);
+
+	if (start < r->high_base || start + size > r->high_base + r->high_size)
+		return NOTIFY_DONE;
+	switch (action) {
+	case MEM_OFFLINE:
+		arch_wb_cache_pmem(__va(start), size);
+		fallthrough;
+	case MEM_GOING_ONLINE:
+		arch_invalidate_pmem(__va(start), size);
+		break;
+	}
+	return NOTIFY_OK;
+}
+
+static void rmc_memory_notify_remove(void *opaque)
+{
+	struct rmc *r = opaque;
+
+	unregister_memory_notifier(&r->memory_nb);
+}
+
 /* On remove: IRQ_ENABLE as it was before probe */
 static void rmc_irq_restore(void *opaque)
 {
@@ -651,6 +704,11 @@ static int rmc_probe(struct platform_device *pdev)
 	ret = rmc_tiers_init(r);
 	if (ret)
 		return dev_err_probe(dev, ret, "no memory tiers\n");
+	r->memory_nb.notifier_call = rmc_memory_notify;
+	ret = register_memory_notifier(&r->memory_nb) ?:
+	      devm_add_action_or_reset(dev, rmc_memory_notify_remove, r);
+	if (ret)
+		return ret;
 	for (unsigned int p = 0; p < r->nports; p++) {
 		r->port[p].nid = NUMA_NO_NODE;
 		r->port[p].link = rd(r, port_reg(p, RMC_WIDE_STATUS)) &

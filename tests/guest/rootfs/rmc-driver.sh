@@ -29,24 +29,7 @@ memtotal() {    # the node's memory in kB; an empty node may go offline
         echo 0
     fi
 }
-# A task forked while the kernel adds a node to the tasks' allowed nodes
-# can miss it for good (the cpuset update walks the tasks there are):
-# numa-touch is forked once this shell has the node, 30 s at most.
-mems_have() {    # mems_have NODE: this shell may allocate on NODE
-    list=$(sed -n 's/^Mems_allowed_list:[[:space:]]*//p' "/proc/$$/status")
-    for r in $(echo "$list" | tr ',' ' '); do
-        [ "$1" -ge "${r%-*}" ] && [ "$1" -le "${r#*-}" ] && return 0
-    done
-    return 1
-}
-wait_mems() {
-    w=0
-    until mems_have "$node"; do
-        [ $w -lt 300 ] || return 1
-        sleep 0.1
-        w=$((w + 1))
-    done
-}
+. /dredbox/lib-mems.sh
 before=$(memtotal)
 echo "DRV_NODE_BEFORE=$before"
 
@@ -116,7 +99,7 @@ while [ $i -lt 20 ]; do
     if [ $i = 0 ]; then
         echo "DRV_NODE_ATTACHED=$(memtotal)"
     fi
-    wait_mems || { echo "node $node never joined the allowed nodes"; break; }
+    wait_mems "$node" || { echo "node $node never joined the allowed nodes"; break; }
     numa-touch "$node" 64 > /tmp/touch || { cat /tmp/touch; break; }
     grep -q '^TOUCH_ON_NODE=16384$' /tmp/touch || { cat /tmp/touch; break; }
     grep -q '^TOUCH_VERIFIED=16384$' /tmp/touch || { cat /tmp/touch; break; }
@@ -130,7 +113,7 @@ echo "DRV_PORTS_AFTER=$(head -n1 "$d/ports")"
 
 # Detach while memory is in use: migrated away, or refused; never a crash.
 echo "0 $brick $off $size rack-local" > "$d/attach"
-wait_mems
+wait_mems "$node"
 numa-touch "$node" 64 hold > /tmp/hold &
 holder=$!
 i=0
@@ -170,7 +153,7 @@ committing() {    # port 0's commit is under way (STATUS.COMMITTING)
     [ $((st & 0x20)) -ne 0 ]
 }
 if echo "0 $brick $off $size rack-local" > "$d/attach" 2> /tmp/err &&
-   wait_mems && numa-touch "$node" 64 > /tmp/touch &&
+   wait_mems "$node" && numa-touch "$node" 64 > /tmp/touch &&
    grep -q '^TOUCH_VERIFIED=16384$' /tmp/touch; then
     # The detach holds the driver's lock while it waits for the clear's
     # commit; reading ports meanwhile does not wait for it.

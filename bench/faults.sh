@@ -96,8 +96,8 @@ verified() {    # pages of holder A that still read back as written
     fact TOUCH_VERIFIED
 }
 
-brick_run "$RUN" 0 "cat /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes"
-node=$(echo "$FACTS" | sed -n 's/^tray-local=//p')
+brick_run "$RUN" 0 "cat /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes/tray-local"
+node=$(echo "$FACTS" | head -n1)
 "$CTL" attach --brick 0 --size 256M --path rmc
 cp=$(alloc '."compute-port"')
 m=$(alloc .memory)

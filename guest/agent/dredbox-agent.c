@@ -168,30 +168,6 @@ static int write_attr(const char *attr, const char *value,
     return 0;
 }
 
-/* The driver's ports lines, ';'-joined, after "ok ". */
-static void status(char *reply, size_t len)
-{
-    char path[300];
-    size_t n = snprintf(reply, len, "ok ");
-    FILE *f = NULL;
-
-    if (rmc_dir()) {
-        snprintf(path, sizeof(path), "%s/ports", rmc_dir());
-        f = fopen(path, "r");
-    }
-    if (!f) {
-        snprintf(reply, len, "error the dredbox-rmc driver is not loaded");
-        return;
-    }
-    while (n < len - 1 && fgets(reply + n, len - n, f)) {
-        n += strlen(reply + n);
-        if (reply[n - 1] == '\n') {
-            reply[n - 1] = ';';
-        }
-    }
-    fclose(f);
-}
-
 /*
  * After "ok ", the NUMA nodes that hold online memory in [@start, @start +
  * @size): how the controller checks where a virtio-mem device's memory
@@ -289,16 +265,18 @@ static int split(char *line, char **w, int max)
     return n;
 }
 
-/* A port as the driver's `ports` line shows it. */
+/* A port as the driver's port%u directory shows it. */
 typedef struct Port {
-    bool link, attached;
+    bool present, link, attached;
     unsigned long long brick, start, size, faults;
+    long long node;
     char last[48];              /* the last fault: "REASON@0xADDR" */
 } Port;
 
 static Port told[MAX_PORTS];    /* the ports as the controller knows them */
 static double fault_told_at[MAX_PORTS];
-static int ports_fd = -1, events_fd = -1;
+/* The driver's events file, pollable; the events channel to the host */
+static int changes_fd = -1, events_fd = -1;
 static char events[16384];      /* not yet sent */
 static size_t events_len;
 
@@ -335,60 +313,111 @@ static void event(const char *line)
     flush_events();
 }
 
-/* The driver's ports into @now[MAX_PORTS]; false if it cannot be read. */
+/* The first line of the driver's file @rel in @buf; false if none. */
+static bool read_value(const char *rel, char *buf, size_t len)
+{
+    char path[300];
+    bool ok;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", rmc_dir(), rel);
+    f = fopen(path, "r");
+    if (!f) {
+        return false;
+    }
+    ok = fgets(buf, len, f) != NULL;
+    fclose(f);
+    buf[strcspn(buf, "\n")] = '\0';
+    return ok;
+}
+
+/* Port @p's file @name as a number (C syntax), or 0. */
+static long long port_number(unsigned p, const char *name)
+{
+    char rel[64], v[32];
+
+    snprintf(rel, sizeof(rel), "port%u/%s", p, name);
+    return read_value(rel, v, sizeof(v)) ? strtoll(v, NULL, 0) : 0;
+}
+
+/*
+ * The driver's ports into @now[MAX_PORTS], from their port%u
+ * directories; false if the driver is not there.  Reading its events
+ * file again makes the next change wake poll().
+ */
 static bool read_ports(Port *now)
 {
-    char buf[8192], *save = NULL;
-    ssize_t n;
+    char rel[64], v[64];
 
     memset(now, 0, MAX_PORTS * sizeof(*now));
-    if (ports_fd < 0 && rmc_dir()) {
-        snprintf(buf, sizeof(buf), "%s/ports", rmc_dir());
-        ports_fd = open(buf, O_RDONLY);
-    }
-    if (ports_fd < 0 || lseek(ports_fd, 0, SEEK_SET) < 0) {
+    if (!rmc_dir()) {
         return false;
     }
-    n = read(ports_fd, buf, sizeof(buf) - 1);
-    if (n < 0) {
-        return false;
+    if (changes_fd < 0) {
+        snprintf(rel, sizeof(rel), "%s/events", rmc_dir());
+        changes_fd = open(rel, O_RDONLY);
     }
-    buf[n] = '\0';
-    for (char *l = strtok_r(buf, "\n", &save); l;
-         l = strtok_r(NULL, "\n", &save)) {
-        unsigned long long p;
-        char *w[8];
-        int k = split(l, w, 8);
-        Port *x;
-
-        if (k < 2 || !number(w[0], 10, MAX_PORTS - 1, &p)) {
-            continue;
+    if (changes_fd >= 0 && lseek(changes_fd, 0, SEEK_SET) == 0) {
+        if (read(changes_fd, v, sizeof(v)) < 0) {
+            perror("dredbox-agent: events");
         }
-        x = &now[p];
-        for (int i = 1; i < k; i++) {
-            char *v = strchr(w[i], '=');
+    }
+    for (unsigned p = 0; p < MAX_PORTS; p++) {
+        Port *x = &now[p];
 
-            if (!v) {
-                continue;
-            }
-            *v++ = '\0';
-            if (!strcmp(w[i], "link")) {
-                x->link = !strcmp(v, "up");
-            } else if (!strcmp(w[i], "brick")) {
-                x->attached = true;
-                x->brick = strtoull(v, NULL, 10);
-            } else if (!strcmp(w[i], "start")) {
-                x->start = strtoull(v, NULL, 0);
-            } else if (!strcmp(w[i], "size")) {
-                x->size = strtoull(v, NULL, 10);
-            } else if (!strcmp(w[i], "faults")) {
-                x->faults = strtoull(v, NULL, 10);
-            } else if (!strcmp(w[i], "last")) {
-                snprintf(x->last, sizeof(x->last), "%s", v);
-            }
+        snprintf(rel, sizeof(rel), "port%u/link", p);
+        if (!read_value(rel, v, sizeof(v))) {
+            break;              /* the RMC has no more ports */
+        }
+        x->present = true;
+        x->link = !strcmp(v, "up");
+        x->size = port_number(p, "size");
+        x->attached = x->size != 0;
+        x->brick = port_number(p, "brick");
+        x->start = port_number(p, "start");
+        x->node = port_number(p, "node");
+        x->faults = port_number(p, "faults");
+        snprintf(rel, sizeof(rel), "port%u/last_fault", p);
+        if (x->faults && read_value(rel, v, sizeof(v))) {
+            snprintf(x->last, sizeof(x->last), "%.20s@0x%llx", v,
+                     (unsigned long long)port_number(p, "last_fault_addr"));
         }
     }
     return true;
+}
+
+/*
+ * After "ok ", a line per port, ';'-ended: "P link=up|down", then
+ * " brick=B start=0xADDR size=BYTES node=N" if memory is attached, then
+ * " faults=N last=REASON@0xADDR" once it faulted.
+ */
+static void status(char *reply, size_t len)
+{
+    Port now[MAX_PORTS];
+    size_t n = snprintf(reply, len, "ok ");
+
+    if (!read_ports(now)) {
+        snprintf(reply, len, "error the dredbox-rmc driver is not loaded");
+        return;
+    }
+    for (unsigned p = 0; p < MAX_PORTS && now[p].present && n < len; p++) {
+        const Port *x = &now[p];
+
+        n += snprintf(reply + n, len - n, "%u link=%s", p,
+                      x->link ? "up" : "down");
+        if (x->attached && n < len) {
+            n += snprintf(reply + n, len - n, " brick=%llu start=0x%llx"
+                          " size=%llu node=%lld", x->brick, x->start,
+                          x->size, x->node);
+        }
+        if (x->faults && n < len) {
+            n += snprintf(reply + n, len - n, " faults=%llu last=%s",
+                          x->faults, x->last);
+        }
+        if (n < len) {
+            n += snprintf(reply + n, len - n, ";");
+        }
+    }
 }
 
 /*
@@ -593,7 +622,7 @@ int main(void)
          */
         struct pollfd p[2] = {
             { .fd = idle ? -1 : fd, .events = POLLIN },
-            { .fd = ports_fd, .events = POLLPRI },
+            { .fd = changes_fd, .events = POLLPRI },
         };
 
         poll(p, 2, idle ? 50 : 1000);

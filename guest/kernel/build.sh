@@ -7,7 +7,8 @@
 #
 # KERNEL_VERSION is e.g. 6.1.0-56-arm64; the .ko files land in OUT_DIR.
 # The .debs are cached like the guest image's ($DREDBOX_CACHE/debs), the
-# unpacked headers in build/guest-kernel.  docs/guest-kernel.md.
+# unpacked headers and the kernel's checkpatch.pl in build/guest-kernel.
+# docs/guest-kernel.md.
 set -eu
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=$1
@@ -46,6 +47,20 @@ if [ ! -f "$headers/.dredbox-ready" ]; then
     # The headers name their common half by its installed path.
     sed -i "s|/usr/src/|$WORK/root/usr/src/|" "$headers/Makefile"
     touch "$headers/.dredbox-ready"
+fi
+# The kernel's own checkpatch.pl, which tests/docs/check-refs.sh runs
+# --strict on these modules: Debian ships it only in linux-source's
+# tarball (130 MB, cached with the other .debs; unpacked here once).
+checkpatch=$WORK/checkpatch
+if [ ! -f "$checkpatch/checkpatch.pl" ]; then
+    rm -rf "$checkpatch.tmp"
+    mkdir -p "$checkpatch.tmp"
+    dpkg-deb --fsys-tarfile "$(fetch "linux-source-$SERIES")" |
+        tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
+        tar -xJ -C "$checkpatch.tmp" --strip-components=2 --wildcards \
+            '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+            '*/scripts/const_structs.checkpatch'
+    mv "$checkpatch.tmp" "$checkpatch"
 fi
 for m in "$SRCDIR"/guest/kernel/*/Kbuild; do
     dir=$WORK/modules/$(basename "$(dirname "$m")")

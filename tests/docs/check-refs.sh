@@ -9,14 +9,14 @@
 # rack-file attribute, every option of our tools and every patch of the
 # QEMU patch queue documented; the RMC's device-tree binding a valid
 # schema that the device tree of QEMU's compute brick follows; the guest
-# modules' kernel-doc well formed.  TAP;
+# modules' kernel-doc well formed and checkpatch.pl --strict clean.  TAP;
 # each failing check lists what dangles.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 1
 qemu_src=${DREDBOX_QEMU_SRC:-$top/build/qemu-src}
 n=0
-echo "1..9"
+echo "1..10"
 
 result() {    # result DESC LIST: ok if LIST is empty, else not ok with it
     n=$((n + 1))
@@ -194,3 +194,17 @@ else
     bad="no scripts/kernel-doc in build/guest-kernel (make guest unpacks it)"
 fi
 result "the guest modules' kernel-doc comments are complete" "$bad"
+
+# 10. The guest modules as the kernel's maintainers read them: the guest
+# kernel's own scripts/checkpatch.pl --strict (make guest unpacks it from
+# linux-source) finds nothing.
+checkpatch=build/guest-kernel/checkpatch/checkpatch.pl
+if [ -f "$checkpatch" ]; then
+    bad=$(for f in guest/kernel/*/*.c; do
+        perl "$checkpatch" --strict --no-tree --quiet --terse --no-summary \
+            -f "$f" 2>&1
+    done)
+else
+    bad="no $checkpatch (make guest unpacks it)"
+fi
+result "the guest modules pass the kernel's checkpatch.pl --strict" "$bad"

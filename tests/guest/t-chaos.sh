@@ -115,7 +115,7 @@ LOST=""
 # redirection truncates the file only once the job runs, and until then
 # the old holder's lines would be read as the new one's.
 holder_start() {    # holder_start H: a new holder H writes its data
-    brick_run "$RUN" "$1" "kill \$(cat /tmp/h$1.pid 2> /dev/null) 2> /dev/null; rm -f /tmp/h$1; (numa-touch \$(sed -n 's/^$(holder_class "$1")=//p' /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes) $HOLD_MIB hold > /tmp/h$1 2>&1 & echo \$! > /tmp/h$1.pid); while ! grep -q 'DREDBOX-STEP touched' /tmp/h$1 && kill -0 \$(cat /tmp/h$1.pid); do sleep 0.2; done; cat /tmp/h$1"
+    brick_run "$RUN" "$1" "kill \$(cat /tmp/h$1.pid 2> /dev/null) 2> /dev/null; rm -f /tmp/h$1; (numa-touch \$(cat /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes/$(holder_class "$1")) $HOLD_MIB hold > /tmp/h$1 2>&1 & echo \$! > /tmp/h$1.pid); while ! grep -q 'DREDBOX-STEP touched' /tmp/h$1 && kill -0 \$(cat /tmp/h$1.pid); do sleep 0.2; done; cat /tmp/h$1"
 }
 holder_class() {    # H0 is tray-local (same tray), H1 rack-local
     [ "$1" = 0 ] && echo tray-local || echo rack-local

@@ -32,8 +32,8 @@ alloc() {    # alloc FILTER: of the controller's only allocation
     "$CTL" --json status | jq -r ".allocations[0] | $1"
 }
 
-brick_run "$RUN" 0 "cat /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes"
-node=$(echo "$FACTS" | sed -n 's/^tray-local=//p')
+brick_run "$RUN" 0 "cat /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes/tray-local"
+node=$(echo "$FACTS" | head -n1)
 "$CTL" attach --brick 0 --size 256M --path rmc > "$LOGDIR/faults-attach.log" 2>&1
 cp=$(alloc '."compute-port"')
 m=$(alloc .memory)

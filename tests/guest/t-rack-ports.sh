@@ -46,10 +46,9 @@ out=$("$CTL" attach --brick 0 --size 256M --path rmc 2>&1)
 check_value "RMC-path memory comes through port 31, the only one cabled" \
     "$(echo "$out" | sed -n 's/.*(port \([0-9]*\), .*/\1/p')" 31
 # 512 GiB + 31 * 8 GiB; node 1 is memory brick 0's, 2 tray-local's.
-brick_run "$RUN" 0 "sed -n 32p /sys/bus/platform/drivers/dredbox-rmc/*rmc*/ports"
+brick_run "$RUN" 0 "cd /sys/bus/platform/drivers/dredbox-rmc/*rmc*/port31 && echo \$(cat link brick start size node)"
 check_value "the driver hot-added it at 760 GiB, into the tray-local node" \
-    "$(echo "$FACTS" | head -n1)" \
-    "31 link=up brick=0 start=0xbe00000000 size=268435456 node=2"
+    "$(echo "$FACTS" | head -n1)" "up 0 0xbe00000000 268435456 2"
 brick_run "$RUN" 0 "numa-touch 2 64"
 check "and the guest uses it" TOUCH_VERIFIED 16384
 "$CTL" detach --brick 0 > /dev/null 2>&1

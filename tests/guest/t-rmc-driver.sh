@@ -10,7 +10,7 @@
 # live over QMP is refused and stays live; memory that would not come
 # online movable is refused; the rack-local node is a memory tier of its
 # own, to which reclaim demotes pages from node 0; with commits that take
-# 2 s (ports answering while a detach waits for one)
+# 2 s (the port's files answering while a detach waits for one)
 # the driver waits for them, with commits that never complete it gives up
 # after its timeout, adds no memory and keeps the port out of use until
 # the RMC completes them; rmmod leaves IRQ_ENABLE as modprobe found it.
@@ -99,7 +99,7 @@ check "20 rounds of attach, mbind 64 MiB, detach" DRV_ROUNDS 20
 check "in-use memory is migrated away on detach" DRV_INUSE detached
 check "with commits that take 2 s the driver waits: attach, use, detach" \
     DRV_SLOW rc=0
-check "ports answers while a detach waits for its commit" \
+check "the port's files answer while a detach waits for its commit" \
     DRV_READ_DURING_DETACH answered
 check "a commit that never completes times out" DRV_STUCK \
     "Connection timed out"
@@ -109,7 +109,7 @@ check "the port stays out of use while the RMC has not completed it" \
 check "once the RMC completes it, the port serves again" DRV_BACK ok
 check "and its process lives on" DRV_HOLDER_ALIVE yes
 check "nothing is left in the node" DRV_NODE_END 0
-check "nor on the port" DRV_PORTS_END "0 link=up"
+check "nor on the port: link up, no memory, no node" DRV_PORT0_END "up 0 -1"
 check "rmmod leaves IRQ_ENABLE as modprobe found it" DRV_IRQ_ENABLE_AFTER \
     "$(fact DRV_IRQ_ENABLE_BEFORE)"
 check_guest_ok "the guest ran to the end"

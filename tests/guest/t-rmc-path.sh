@@ -24,8 +24,8 @@ node_kb() {    # node_kb NODE: its MemTotal in kB (0 when offline)
     echo "$FACTS" | head -n1 | sed 's/^rc=.*/0/'
 }
 
-brick_run "$RUN" 0 "cat /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes"
-node=$(echo "$FACTS" | sed -n 's/^tray-local=//p')
+brick_run "$RUN" 0 "cat /sys/bus/platform/drivers/dredbox-rmc/*rmc*/nodes/tray-local"
+node=$(echo "$FACTS" | head -n1)
 check_value "the brick's driver has a tray-local node after the memory bricks' 2" "$node" 3
 total0=$(brick_run "$RUN" 0 "sed -n 's/MemTotal: *\([0-9]*\) kB/\1/p' /proc/meminfo"; echo "$FACTS" | head -n1)
 

@@ -93,8 +93,8 @@ static int mem_nodes_probe(struct platform_device *pdev)
 		r->nid = c[4];
 		if (r->end <= r->start || c[4] >= MAX_NUMNODES ||
 		    !node_possible(c[4])) {
-			dev_warn(dev, "%#llx-%#llx: no node %u here; left to"
-				 " the kernel\n", r->start, r->end, c[4]);
+			dev_warn(dev, "%#llx-%#llx: no node %u here; left to the kernel\n",
+				 r->start, r->end, c[4]);
 			continue;
 		}
 		dev_info(dev, "%#llx-%#llx: node %d\n", r->start, r->end - 1,

@@ -7,7 +7,9 @@
  * into the CPU-less NUMA node of its latency class; detach offlines and
  * removes it, and only then clears the NetPort entry: the RMC's table and
  * the kernel's view of physical memory never disagree.  A failing step
- * undoes the earlier ones.  Interface: sysfs attributes of the device.
+ * undoes the earlier ones.  Interface: sysfs attributes of the device
+ * (sysfs-driver-dredbox-rmc): attach and detach, and one value per file
+ * in a directory per port and one of the class nodes.
  *
  * Each attach is a static memory group, as virtio-mem's and dax/kmem's
  * memory is, and must come online movable (or it could not be detached
@@ -98,6 +100,7 @@ struct rmc_port {
  * @class_node: the NUMA node of each latency class, or NUMA_NO_NODE
  * @tier: the memory type of each class node, or NULL
  * @faults: faults the interrupt reported
+ * @events: faults and link changes the interrupt reported
  * @irq_added: the IRQ_ENABLE bits probe set, which remove clears
  * @memory_nb: keeps the caches coherent with memory that goes on- or
  *	offline in the high window
@@ -106,14 +109,15 @@ struct rmc_port {
 struct rmc {
 	struct device *dev;
 	void __iomem *regs;
-	struct mutex lock;
-	spinlock_t irq_lock;
+	struct mutex lock;		/* serialises attach and detach */
+	spinlock_t irq_lock;		/* the ports' state, for the IRQ */
 	unsigned int nports;
 	u64 high_base, high_size;
 	u64 port_window;
 	int class_node[DREDBOX_CLASSES];
 	struct memory_dev_type *tier[DREDBOX_CLASSES];
 	atomic_t faults;
+	atomic_t events;
 	u32 irq_added;
 	struct notifier_block memory_nb;
 	struct rmc_port port[RMC_MAX_PORTS];
@@ -438,46 +442,71 @@ out:
 	return ret;
 }
 
-static ssize_t ports_show(struct device *dev, struct device_attribute *a,
-			  char *buf)
+/* The files of each port%u directory, one value each */
+enum {
+	PORT_LINK, PORT_BRICK, PORT_START, PORT_SIZE, PORT_NODE, PORT_FAULTS,
+	PORT_LAST_FAULT, PORT_LAST_FAULT_ADDR, PORT_FILES
+};
+
+static const char *const port_files[PORT_FILES] = {
+	"link", "brick", "start", "size", "node", "faults", "last_fault",
+	"last_fault_addr",
+};
+
+/* The port and the file of a port%u or nodes file, tag << 8 | index */
+static unsigned long file_of(struct device_attribute *a)
 {
-	struct rmc *r = dev_get_drvdata(dev);
-	int len = 0;
-
-	for (unsigned int p = 0; p < r->nports; p++) {
-		struct rmc_port port;
-		u32 st = rd(r, port_reg(p, RMC_WIDE_STATUS));
-		u32 faults = rd(r, port_reg(p, RMC_WIDE_FAULTS));
-
-		spin_lock_irq(&r->irq_lock);
-		port = r->port[p];
-		spin_unlock_irq(&r->irq_lock);
-		len += sysfs_emit_at(buf, len, "%u link=%s", p,
-				     st & RMC_STATUS_LINK ? "up" : "down");
-		if (port.attached)
-			len += sysfs_emit_at(buf, len, " brick=%u start=%#llx"
-					     " size=%llu node=%d", port.brick,
-					     port.start, port.size, port.nid);
-		if (faults)
-			len += sysfs_emit_at(buf, len, " faults=%u last=%s@%#llx",
-					     faults, rmc_fault_reason_name(
-						     port.fault_reason),
-					     port.fault_addr);
-		len += sysfs_emit_at(buf, len, "\n");
-	}
-	return len;
+	return (uintptr_t)container_of(a, struct dev_ext_attribute, attr)->var;
 }
 
-static ssize_t nodes_show(struct device *dev, struct device_attribute *a,
-			  char *buf)
+static ssize_t port_show(struct device *dev, struct device_attribute *a,
+			 char *buf)
 {
 	struct rmc *r = dev_get_drvdata(dev);
-	int len = 0;
+	unsigned int p = file_of(a) >> 8;
+	struct rmc_port port;
 
-	for (int c = 0; c < DREDBOX_CLASSES; c++)
-		len += sysfs_emit_at(buf, len, "%s=%d\n", dredbox_class_name(c),
-				     r->class_node[c]);
-	return len;
+	spin_lock_irq(&r->irq_lock);
+	port = r->port[p];
+	spin_unlock_irq(&r->irq_lock);
+	switch (file_of(a) & 0xff) {
+	case PORT_LINK:
+		return sysfs_emit(buf, "%s\n", rd(r, port_reg(p, RMC_WIDE_STATUS)) &
+				  RMC_STATUS_LINK ? "up" : "down");
+	case PORT_BRICK:
+		return sysfs_emit(buf, "%d\n", port.attached ? port.brick : -1);
+	case PORT_START:
+		return sysfs_emit(buf, "%#llx\n", port.attached ? port.start : 0);
+	case PORT_SIZE:
+		return sysfs_emit(buf, "%llu\n", port.attached ? port.size : 0);
+	case PORT_NODE:
+		return sysfs_emit(buf, "%d\n", port.nid);
+	case PORT_FAULTS:
+		return sysfs_emit(buf, "%u\n",
+				  rd(r, port_reg(p, RMC_WIDE_FAULTS)));
+	case PORT_LAST_FAULT:
+		return sysfs_emit(buf, "%s\n",
+				  rmc_fault_reason_name(port.fault_reason));
+	default:
+		return sysfs_emit(buf, "%#llx\n", port.fault_addr);
+	}
+}
+
+/* nodes/CLASS: the class's NUMA node, -1 if it has none */
+static ssize_t node_show(struct device *dev, struct device_attribute *a,
+			 char *buf)
+{
+	struct rmc *r = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", r->class_node[file_of(a) & 0xff]);
+}
+
+static ssize_t events_show(struct device *dev, struct device_attribute *a,
+			   char *buf)
+{
+	struct rmc *r = dev_get_drvdata(dev);
+
+	return sysfs_emit(buf, "%d\n", atomic_read(&r->events));
 }
 
 static ssize_t faults_show(struct device *dev, struct device_attribute *a,
@@ -490,24 +519,90 @@ static ssize_t faults_show(struct device *dev, struct device_attribute *a,
 
 static DEVICE_ATTR_WO(attach);
 static DEVICE_ATTR_WO(detach);
-static DEVICE_ATTR_RO(ports);
-static DEVICE_ATTR_RO(nodes);
+static DEVICE_ATTR_RO(events);
 static DEVICE_ATTR_RO(faults);
 
 static struct attribute *rmc_attrs[] = {
-	&dev_attr_attach.attr, &dev_attr_detach.attr, &dev_attr_ports.attr,
-	&dev_attr_nodes.attr, &dev_attr_faults.attr, NULL,
+	&dev_attr_attach.attr, &dev_attr_detach.attr, &dev_attr_events.attr,
+	&dev_attr_faults.attr, NULL,
 };
 ATTRIBUTE_GROUPS(rmc);
 
-/* What changed on port @p: logged, with the range it hit. */
-static void port_check(struct rmc *r, unsigned int p)
+/**
+ * rmc_dir_group - a directory of read-only files whose names are known at probe
+ * @dev: the device
+ * @name: the directory's name
+ * @files: the files' names
+ * @n: how many files
+ * @show: reads each of them
+ * @tag: what @show finds in file_of() with the file's index, above it
+ *
+ * Return: the group, allocated with devm, or NULL.
+ */
+static struct attribute_group *
+rmc_dir_group(struct device *dev, const char *name, const char *const *files,
+	      unsigned int n,
+	      ssize_t (*show)(struct device *dev, struct device_attribute *a,
+			      char *buf),
+	      unsigned int tag)
+{
+	struct attribute_group *g = devm_kzalloc(dev, sizeof(*g), GFP_KERNEL);
+	struct dev_ext_attribute *ext = devm_kcalloc(dev, n, sizeof(*ext),
+						     GFP_KERNEL);
+	struct attribute **attrs = devm_kcalloc(dev, n + 1, sizeof(*attrs),
+						GFP_KERNEL);
+
+	if (!g || !ext || !attrs || !name)
+		return NULL;
+	for (unsigned int i = 0; i < n; i++) {
+		sysfs_attr_init(&ext[i].attr.attr);
+		ext[i].attr.attr.name = files[i];
+		ext[i].attr.attr.mode = 0444;
+		ext[i].attr.show = show;
+		ext[i].var = (void *)(uintptr_t)(tag << 8 | i);
+		attrs[i] = &ext[i].attr.attr;
+	}
+	g->name = name;
+	g->attrs = attrs;
+	return g;
+}
+
+/* nodes/ and a port%u directory per port */
+static int rmc_dirs_add(struct rmc *r)
+{
+	const struct attribute_group **groups;
+	const char *classes[DREDBOX_CLASSES];
+
+	groups = devm_kcalloc(r->dev, r->nports + 2, sizeof(*groups),
+			      GFP_KERNEL);
+	if (!groups)
+		return -ENOMEM;
+	for (int c = 0; c < DREDBOX_CLASSES; c++)
+		classes[c] = dredbox_class_name(c);
+	groups[0] = rmc_dir_group(r->dev, "nodes", classes, DREDBOX_CLASSES,
+				  node_show, 0);
+	if (!groups[0])
+		return -ENOMEM;
+	for (unsigned int p = 0; p < r->nports; p++) {
+		const char *dir = devm_kasprintf(r->dev, GFP_KERNEL, "port%u",
+						 p);
+
+		groups[p + 1] = rmc_dir_group(r->dev, dir, port_files,
+					      PORT_FILES, port_show, p);
+		if (!groups[p + 1])
+			return -ENOMEM;
+	}
+	return devm_device_add_groups(r->dev, groups);
+}
+
+/* What changed on port @p: logged, with the range it hit; true if any. */
+static bool port_check(struct rmc *r, unsigned int p)
 {
 	struct rmc_port *port = &r->port[p];
 	u32 st = rd(r, port_reg(p, RMC_WIDE_STATUS));
-	bool link = st & RMC_STATUS_LINK;
+	bool link = st & RMC_STATUS_LINK, changed = link != port->link;
 
-	if (link != port->link) {
+	if (changed) {
 		port->link = link;
 		if (port->attached)
 			dev_warn(r->dev, "port %u: memory brick %u range %#llx-%#llx %s\n",
@@ -517,7 +612,7 @@ static void port_check(struct rmc *r, unsigned int p)
 				      : "unreachable: link down");
 	}
 	if (!(st & RMC_STATUS_FAULT))
-		return;
+		return changed;
 	port->fault_reason = rd(r, port_reg(p, RMC_WIDE_FAULT_REASON));
 	port->fault_addr = rd64(r, port_reg(p, RMC_WIDE_FAULT_ADDR));
 	/* Cleared, the latch takes the next fault, and so do we. */
@@ -532,6 +627,7 @@ static void port_check(struct rmc *r, unsigned int p)
 		dev_warn_ratelimited(r->dev, "port %u: %s fault at %#llx\n", p,
 				     rmc_fault_reason_name(port->fault_reason),
 				     port->fault_addr);
+	return true;
 }
 
 /* Only the causes in IRQS are enabled, so only they are acknowledged. */
@@ -539,16 +635,26 @@ static irqreturn_t rmc_irq(int irq, void *data)
 {
 	struct rmc *r = data;
 	u32 st = rd(r, RMC_IRQ_STATUS) & IRQS;
+	DECLARE_BITMAP(changed, RMC_MAX_PORTS) = { 0 };
+	char dir[16];
+	unsigned int p;
 
 	if (!st)
 		return IRQ_NONE;
 	/* Acknowledged first: a change while the ports are read raises it again. */
 	wr(r, RMC_IRQ_STATUS, st);
 	spin_lock(&r->irq_lock);
-	for (unsigned int p = 0; p < r->nports; p++)
-		port_check(r, p);
+	for (p = 0; p < r->nports; p++)
+		if (port_check(r, p))
+			__set_bit(p, changed);
 	spin_unlock(&r->irq_lock);
-	sysfs_notify(&r->dev->kobj, NULL, "ports");
+	for_each_set_bit(p, changed, RMC_MAX_PORTS) {
+		snprintf(dir, sizeof(dir), "port%u", p);
+		sysfs_notify(&r->dev->kobj, dir, "link");
+		sysfs_notify(&r->dev->kobj, dir, "faults");
+		atomic_inc(&r->events);
+		sysfs_notify(&r->dev->kobj, NULL, "events");
+	}
 	return IRQ_HANDLED;
 }
 
@@ -715,6 +821,9 @@ static int rmc_probe(struct platform_device *pdev)
 				  RMC_STATUS_LINK;
 	}
 	platform_set_drvdata(pdev, r);
+	ret = rmc_dirs_add(r);
+	if (ret)
+		return ret;
 	irq = (rd(r, RMC_CAP) & RMC_CAP_IRQ) ? platform_get_irq(pdev, 0)
 					      : -ENXIO;
 	if (irq >= 0 && !devm_request_threaded_irq(dev, irq, NULL, rmc_irq,
@@ -729,8 +838,8 @@ static int rmc_probe(struct platform_device *pdev)
 		if (ret)
 			return ret;
 	}
-	dev_info(dev, "%u ports of %llu GiB, nodes %d/%d/%d for tray-local/"
-		 "rack-local/inter-rack memory\n", r->nports,
+	dev_info(dev, "%u ports of %llu GiB, nodes %d/%d/%d for tray-local/rack-local/inter-rack memory\n",
+		 r->nports,
 		 r->port_window >> 30, r->class_node[0], r->class_node[1],
 		 r->class_node[2]);
 	return 0;

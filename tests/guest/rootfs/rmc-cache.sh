@@ -10,7 +10,7 @@ brick=$1 off=$2 size=$3
 mib=$((0x$size >> 20))
 modprobe dredbox-rmc
 d=$(ls -d /sys/bus/platform/drivers/dredbox-rmc/*rmc* | head -n1)
-node=$(sed -n 's/^rack-local=//p' "$d/nodes")
+node=$(cat "$d/nodes/rack-local")
 [ -n "$node" ]
 . /dredbox/lib-mems.sh
 host_says() {    # host_says STEP: tell the host, wait for its "go"

@@ -13,9 +13,10 @@ echo "DRV_IRQ_ENABLE_BEFORE=$(irq_enable)"
 modprobe dredbox-rmc
 echo DRV_LOADED=yes
 d=$(ls -d /sys/bus/platform/drivers/dredbox-rmc/*rmc* | head -n1)
-node=$(sed -n 's/^rack-local=//p' "$d/nodes")
+node=$(cat "$d/nodes/rack-local")
 [ -n "$node" ]
-nodes=$(tr '\n' ' ' < "$d/nodes")
+nodes=$(for c in tray-local rack-local inter-rack; do
+    printf '%s=%s ' "$c" "$(cat "$d/nodes/$c")"; done)
 echo "DRV_NODES=$nodes"
 cpus=$(cat "/sys/devices/system/node/node$node/cpulist")
 echo "DRV_NODE_CPUS=$cpus"
@@ -109,7 +110,7 @@ while [ $i -lt 20 ]; do
 done
 echo "DRV_ROUNDS=$i"
 [ $i = 20 ] || status=1
-echo "DRV_PORTS_AFTER=$(head -n1 "$d/ports")"
+echo "DRV_PORT0_AFTER=$(echo $(cat "$d"/port0/link "$d"/port0/size))"
 
 # Detach while memory is in use: migrated away, or refused; never a crash.
 echo "0 $brick $off $size rack-local" > "$d/attach"
@@ -156,14 +157,14 @@ if echo "0 $brick $off $size rack-local" > "$d/attach" 2> /tmp/err &&
    wait_mems "$node" && numa-touch "$node" 64 > /tmp/touch &&
    grep -q '^TOUCH_VERIFIED=16384$' /tmp/touch; then
     # The detach holds the driver's lock while it waits for the clear's
-    # commit; reading ports meanwhile does not wait for it.
+    # commit; reading the port's files meanwhile does not wait for it.
     rm -f /tmp/detached
     (echo 0 > "$d/detach"; echo "rc=$?" > /tmp/detached) &
     i=0
     until committing || [ $i -ge 1000 ]; do
         i=$((i + 1))
     done
-    cat "$d/ports" > /dev/null
+    cat "$d"/port0/* > /dev/null
     if [ $i -ge 1000 ]; then
         echo "DRV_READ_DURING_DETACH=the detach's commit was never seen"
     elif [ -e /tmp/detached ]; then
@@ -185,7 +186,7 @@ host_says commits-back
 echo "DRV_BACK=$(why attach "0 $brick $off $size rack-local")"
 detach_port0
 
-echo "DRV_PORTS_END=$(head -n1 "$d/ports")"
+echo "DRV_PORT0_END=$(echo $(cat "$d"/port0/link "$d"/port0/size "$d"/port0/node))"
 echo "DRV_NODE_END=$(memtotal)"
 rmmod dredbox-rmc
 echo "DRV_IRQ_ENABLE_AFTER=$(irq_enable)"

@@ -5,9 +5,11 @@
 # kin).  A detach cleans every line of the range to the point of
 # coherency before the entry is cleared: no dirty line could be written
 # back to a window that maps nothing.  An entry the host clears under a
-# guest that wrote the range shows dirty lines: the check can fail.
+# guest that wrote the range shows dirty lines: the check can fail.  At
+# the guest's next access there, the driver notices that its entry went,
+# and says so once.
 . "$(dirname "$0")/lib.sh"
-plan 7
+plan 8
 
 PLUGIN=$TOOLS_BUILD/plugins/libdredbox-mem.so
 pool_start 0:1G 1:1G
@@ -52,6 +54,8 @@ if wait_step held; then
     check_value "an entry cleared under written memory: the plugin sees dirty lines" \
         "$(echo "$second" | jq -c '[.[0], .[2] > 1000, .[1] < .[0]]')" \
         "[$LINES,true,true]"
+    console_say go
+    wait_step lost
 fi
 kill "$BG_PID" 2> /dev/null
 wait "$BG_PID" 2> /dev/null
@@ -59,6 +63,8 @@ FACTS=$(tr -d '\r' < "$LOGDIR/rmc-cache.log")
 check "the guest wrote the range's pages (all but 16 MiB)" CACHE_TOUCHED \
     $(((128 - 16) * 256))
 check "and detached it" CACHE_DETACHED yes
+check "the driver noticed, once, that its entry was taken away under its memory" \
+    CACHE_LOST 1
 check_value "no Oops, BUG, WARNING or call trace before the host's clear" \
     "$(sed -n '1,/DREDBOX-STEP held/p' "$LOGDIR/rmc-cache.log" | grep -cE 'Oops|(^|[^A-Za-z_])BUG[: ]|WARNING:|Call trace')" 0
 check_value "the pool lent nothing more" "$(pool_used 1)" 134217728

@@ -72,6 +72,8 @@ MODULE_PARM_DESC(commit_timeout_ms,
  * @nid: the NUMA node it was added to
  * @mgid: its memory group
  * @link: the port's link was up when last looked at (&rmc.irq_lock)
+ * @lost: another (QMP, a reset) took the entry of the attached memory
+ *	away, as last looked at (&rmc.irq_lock)
  * @fault_reason: the RMC_FAULT_* of the port's last fault (&rmc.irq_lock)
  * @fault_addr: the local address of that fault (&rmc.irq_lock)
  */
@@ -82,6 +84,7 @@ struct rmc_port {
 	int nid;
 	int mgid;
 	bool link;
+	bool lost;
 	u32 fault_reason;
 	u64 fault_addr;
 };
@@ -157,6 +160,7 @@ static void port_set(struct rmc *r, unsigned int p, bool attached, u16 brick,
 
 	spin_lock_irq(&r->irq_lock);
 	port->attached = attached;
+	port->lost = false;
 	port->brick = brick;
 	port->start = start;
 	port->size = size;
@@ -429,11 +433,12 @@ static ssize_t detach_store(struct device *dev, struct device_attribute *a,
 		goto out;
 	}
 	memory_group_unregister(port->mgid);
+	/* The memory is gone: the entry going is no loss to report. */
+	port_set(r, p, false, 0, 0, 0, NUMA_NO_NODE);
 	/* Not cleared, the entry is live and not the driver's: none uses it. */
 	if (entry_clear(r, p))
 		dev_warn(dev, "port %u: the RMC did not clear the entry in %u ms; the port is out of use until it does\n",
 			 p, commit_timeout_ms);
-	port_set(r, p, false, 0, 0, 0, NUMA_NO_NODE);
 	module_put(THIS_MODULE);
 	dev_info(dev, "port %u: detached\n", p);
 	ret = count;
@@ -601,6 +606,7 @@ static bool port_check(struct rmc *r, unsigned int p)
 	struct rmc_port *port = &r->port[p];
 	u32 st = rd(r, port_reg(p, RMC_WIDE_STATUS));
 	bool link = st & RMC_STATUS_LINK, changed = link != port->link;
+	bool lost = port->attached && !(st & RMC_STATUS_LIVE);
 
 	if (changed) {
 		port->link = link;
@@ -610,6 +616,16 @@ static bool port_check(struct rmc *r, unsigned int p)
 				 port->start + port->size - 1,
 				 link ? "reachable again"
 				      : "unreachable: link down");
+	}
+	/* The entry is the driver's while memory is attached; say if it went */
+	if (lost != port->lost) {
+		port->lost = lost;
+		changed = true;
+		dev_warn(r->dev, "port %u: memory brick %u range %#llx-%#llx %s\n",
+			 p, port->brick, port->start,
+			 port->start + port->size - 1,
+			 lost ? "unreachable: its entry is no longer live"
+			      : "reachable again: its entry is live again");
 	}
 	if (!(st & RMC_STATUS_FAULT))
 		return changed;

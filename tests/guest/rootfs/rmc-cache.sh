@@ -28,7 +28,20 @@ host_says detached
 echo "0 $brick $off $size rack-local" > "$d/attach"
 wait_mems "$node"
 numa-touch "$node" $((mib - 16)) hold > /tmp/hold &
+holder=$!
 until grep -q TOUCH_VERIFIED /tmp/hold; do sleep 0.2; done
-# The host clears the entry and reads the plugin; the brick is then
-# stopped, as its memory is gone.
+# The host clears the entry and reads the plugin.  Then the holder reads
+# its memory again: the RMC refuses it (SIGBUS) and raises its fault
+# interrupt, at which the driver finds its entry gone.
 host_says held
+kill -USR1 "$holder"
+wait "$holder" || true
+w=0
+until dmesg | grep -q "port 0: .* unreachable: its entry is no longer live" ||
+      [ $w -ge 300 ]; do
+    sleep 0.1
+    w=$((w + 1))
+done
+echo "CACHE_LOST=$(dmesg | grep -c 'port 0: .* unreachable: its entry is no longer live')"
+# The brick is stopped now: its memory is gone.
+echo "DREDBOX-STEP lost"

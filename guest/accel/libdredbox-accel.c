@@ -3,7 +3,6 @@
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -17,6 +16,7 @@
 #include "dredbox/address-map.h"
 #include "dredbox/rmc-regs.h"
 #include "libdredbox-accel.h"
+#include "rmc-regs-map.h"
 
 
 struct DrqQueue {
@@ -45,24 +45,6 @@ static uint64_t now_ms(void)
 
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1000ull + ts.tv_nsec / 1000000;
-}
-
-/* The RMC's registers, from its device-tree node name rmc@ADDRESS. */
-static uint64_t rmc_base(void)
-{
-    DIR *d = opendir("/proc/device-tree");
-    struct dirent *e;
-    uint64_t base = DREDBOX_RMC_CONFIG_BASE;
-
-    while (d && (e = readdir(d))) {
-        if (!strncmp(e->d_name, "rmc@", 4)) {
-            base = strtoull(e->d_name + 4, NULL, 16);
-        }
-    }
-    if (d) {
-        closedir(d);
-    }
-    return base;
 }
 
 static uint32_t rd(DrqQueue *q, uint32_t off)
@@ -154,8 +136,12 @@ static DrqQueue *rmc_open(char *err, size_t errlen)
         free(q);
         return NULL;
     }
-    q->rmc = map_phys(q->memfd, rmc_base(), RMC_CONFIG_SIZE);
-    if (!q->rmc || rd(q, RMC_ID) != RMC_ID_VALUE ||
+    q->rmc = rmc_regs_map(err, errlen);
+    if (!q->rmc) {
+        drq_close(q);
+        return NULL;
+    }
+    if (rd(q, RMC_ID) != RMC_ID_VALUE ||
         !(rd(q, RMC_CAP) & RMC_CAP_DOORBELL)) {
         say(err, errlen, "no Remote Memory Controller with doorbells here");
         drq_close(q);

@@ -5,8 +5,9 @@
  * The SDM controller gives the brick an accelerator by putting a shared
  * pool segment behind one RMC port (an entry covering exactly the
  * segment) and binding that port's doorbell to the accelerator.  The
- * library finds such a port, maps its window and the RMC's registers
- * through /dev/mem (a stock kernel needs no driver), lays out the queue
+ * library finds such a port, maps its window through /dev/mem and the
+ * RMC's registers through the dredbox-rmc driver's regs file, or /dev/mem
+ * without the driver (a stock kernel needs none), lays out the queue
  * (include/dredbox/accel-queue.h) and polls for completions: without a
  * kernel driver user space cannot take the RMC's completion interrupt, so
  * it watches the port's completion bit and the slot instead.

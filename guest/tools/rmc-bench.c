@@ -56,7 +56,7 @@ int main(int argc, char **argv)
     brick = strtoul(argv[1], NULL, 0);
     brick_addr = strtoull(argv[2], NULL, 0);
     size = strtoul(argv[3], NULL, 0) << 20;
-    cfg = rmc_map(DREDBOX_RMC_CONFIG_BASE, RMC_CONFIG_SIZE);
+    cfg = rmc_cfg();
     if (rmc_map_range(cfg, 0, brick, DREDBOX_RMC_LOW_WINDOW_BASE, size, brick_addr)) {
         fprintf(stderr, "rmc-bench: commit refused: %#x\n",
                 rmc_rd(cfg, RMC_COMMIT_STATUS));

@@ -31,7 +31,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 8; i++) {
         a[i] = strtoul(argv[i + 1], NULL, 0);
     }
-    cfg = rmc_map(DREDBOX_RMC_CONFIG_BASE, RMC_CONFIG_SIZE);
+    cfg = rmc_cfg();
     win = rmc_map(DREDBOX_RMC_LOW_WINDOW_BASE, SPAN);
     local = rmc_map(a[7], SPAN);
     if (rmc_map_range(cfg, 0, a[0], DREDBOX_RMC_LOW_WINDOW_BASE, SPAN, a[1])) {

@@ -1,6 +1,7 @@
 /*
  * Driving the Remote Memory Controller from user space through /dev/mem,
- * for the guest test programs (static, no driver needed).  The register
+ * for the guest test programs (static, no driver needed; its registers
+ * through the driver's regs file when it is bound).  The register
  * layout is the device model's own header.
  */
 #ifndef RMC_LIB_H
@@ -15,6 +16,7 @@
 
 #include "dredbox/address-map.h"
 #include "dredbox/rmc-regs.h"
+#include "rmc-regs-map.h"
 
 static int rmc_memfd = -1;
 
@@ -36,6 +38,19 @@ static inline void *rmc_map(uint64_t phys, size_t size)
         exit(1);
     }
     return p;
+}
+
+/* The RMC's register page (rmc-regs-map.h); exits if it cannot be had. */
+static inline volatile uint32_t *rmc_cfg(void)
+{
+    char err[200];
+    volatile uint32_t *cfg = rmc_regs_map(err, sizeof(err));
+
+    if (!cfg) {
+        fprintf(stderr, "%s\n", err);
+        exit(1);
+    }
+    return cfg;
 }
 
 static inline uint32_t rmc_rd(volatile uint32_t *cfg, uint32_t off)

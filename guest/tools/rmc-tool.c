@@ -90,7 +90,7 @@ int main(int argc, char **argv)
     volatile uint32_t *cfg;
     const char *cmd = argc > 1 ? argv[1] : "";
 
-    cfg = rmc_map(DREDBOX_RMC_CONFIG_BASE, RMC_CONFIG_SIZE);
+    cfg = rmc_cfg();
     printf("RMC_ID=%08x\n", rmc_rd(cfg, RMC_ID));
     printf("RMC_IRQ_ENABLE=%#x\n", rmc_rd(cfg, RMC_IRQ_ENABLE));
     if (!strcmp(cmd, "map") && argc == 6) {

@@ -15,7 +15,7 @@
 # after its timeout, adds no memory and keeps the port out of use until
 # the RMC completes them; rmmod leaves IRQ_ENABLE as modprobe found it.
 . "$(dirname "$0")/lib.sh"
-plan 36
+plan 38
 
 pool_start 0:1G 1:1G
 # Brick 1's second 256 MiB is brick0's (the first is someone else's);
@@ -68,6 +68,10 @@ console_say go
 console_close
 boot_wait
 check "the driver loads on the stock kernel" DRV_LOADED yes
+check "it claims its register page: /dev/mem may not map it" DRV_DEVMEM \
+    refused
+check "user space maps it through the driver's regs file" DRV_REGS_ID \
+    434d5244
 check "a node per latency class" DRV_NODES \
     "tray-local=1 rack-local=2 inter-rack=3 "
 check "the rack-local node is CPU-less" DRV_NODE_CPUS ""

@@ -93,6 +93,7 @@ struct rmc_port {
  * struct rmc - one Remote Memory Controller
  * @dev: its platform device
  * @regs: its configuration page
+ * @regs_res: where that page is, for user space to map (regs)
  * @lock: serialises attach and detach
  * @irq_lock: guards what the interrupt handler reads and writes
  * @nports: its ports, from RMC_CAP
@@ -112,6 +113,7 @@ struct rmc_port {
 struct rmc {
 	struct device *dev;
 	void __iomem *regs;
+	struct resource *regs_res;
 	struct mutex lock;		/* serialises attach and detach */
 	spinlock_t irq_lock;		/* the ports' state, for the IRQ */
 	unsigned int nports;
@@ -527,11 +529,39 @@ static DEVICE_ATTR_WO(detach);
 static DEVICE_ATTR_RO(events);
 static DEVICE_ATTR_RO(faults);
 
+/*
+ * regs: the register page, for user space to map, as PCI's resource
+ * files are: accelerator doorbells on ports the driver does not use
+ * (libdredbox-accel).  The driver claims the page, so /dev/mem may not.
+ */
+static int regs_mmap(struct file *file, struct kobject *kobj,
+		     struct bin_attribute *attr, struct vm_area_struct *vma)
+{
+	struct rmc *r = dev_get_drvdata(kobj_to_dev(kobj));
+
+	vma->vm_page_prot = pgprot_device(vma->vm_page_prot);
+	return vm_iomap_memory(vma, r->regs_res->start,
+			       resource_size(r->regs_res));
+}
+
+static struct bin_attribute bin_attr_regs = {
+	.attr = { .name = "regs", .mode = 0600 },
+	.size = RMC_CONFIG_SIZE,
+	.mmap = regs_mmap,
+};
+
 static struct attribute *rmc_attrs[] = {
 	&dev_attr_attach.attr, &dev_attr_detach.attr, &dev_attr_events.attr,
 	&dev_attr_faults.attr, NULL,
 };
-ATTRIBUTE_GROUPS(rmc);
+
+static struct bin_attribute *rmc_bin_attrs[] = { &bin_attr_regs, NULL };
+
+static const struct attribute_group rmc_group = {
+	.attrs = rmc_attrs,
+	.bin_attrs = rmc_bin_attrs,
+};
+__ATTRIBUTE_GROUPS(rmc);
 
 /**
  * rmc_dir_group - a directory of read-only files whose names are known at probe
@@ -764,7 +794,6 @@ static void rmc_irq_restore(void *opaque)
 static int rmc_probe(struct platform_device *pdev)
 {
 	struct device *dev = &pdev->dev;
-	struct resource *res;
 	struct rmc *r;
 	u64 win[4];
 	u32 nodes[DREDBOX_CLASSES], cap;
@@ -776,17 +805,9 @@ static int rmc_probe(struct platform_device *pdev)
 	r->dev = dev;
 	mutex_init(&r->lock);
 	spin_lock_init(&r->irq_lock);
-	/*
-	 * Mapped without claiming the region: user space drives accelerator
-	 * doorbells on other ports through /dev/mem (libdredbox-accel), which
-	 * a claimed region would refuse.
-	 */
-	res = platform_get_resource(pdev, IORESOURCE_MEM, 0);
-	if (!res)
-		return -ENODEV;
-	r->regs = devm_ioremap(dev, res->start, resource_size(res));
-	if (!r->regs)
-		return -ENOMEM;
+	r->regs = devm_platform_get_and_ioremap_resource(pdev, 0, &r->regs_res);
+	if (IS_ERR(r->regs))
+		return PTR_ERR(r->regs);
 	if (rd(r, RMC_ID) != RMC_ID_VALUE)
 		return dev_err_probe(dev, -ENODEV, "not an RMC\n");
 	if (rd(r, RMC_VERSION) < RMC_VERSION_NEEDED)

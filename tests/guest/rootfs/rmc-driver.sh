@@ -13,6 +13,14 @@ echo "DRV_IRQ_ENABLE_BEFORE=$(irq_enable)"
 modprobe dredbox-rmc
 echo DRV_LOADED=yes
 d=$(ls -d /sys/bus/platform/drivers/dredbox-rmc/*rmc* | head -n1)
+# It claims its register page: /dev/mem may not map it, its regs file may
+base=0x$(basename /proc/device-tree/rmc@* | cut -d@ -f2)
+if devmem "$base" 32 > /dev/null 2>&1; then
+    echo "DRV_DEVMEM=mapped"
+else
+    echo "DRV_DEVMEM=refused"
+fi
+echo "DRV_REGS_ID=$(rmc-tool id | sed -n 's/^RMC_ID=//p')"
 node=$(cat "$d/nodes/rack-local")
 [ -n "$node" ]
 nodes=$(for c in tray-local rack-local inter-rack; do

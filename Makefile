@@ -27,9 +27,10 @@ deps:
 
 # configure is cheap when nothing changed: it reconfigures only when the
 # upstream version or the patch queue did, and refreshes the overlay.
+# qemu-img makes the copy-on-write overlays of the bricks' disks.
 qemu: deps
 	./configure
-	ninja -C $(BUILD)/qemu qemu-system-aarch64
+	ninja -C $(BUILD)/qemu qemu-system-aarch64 qemu-img
 
 # The tools build the TCG plugin against the QEMU source configure prepares.
 # They are optimised with assertions kept (meson.build's default); the stamp

@@ -18,12 +18,46 @@
  *   NUMA node it fills and the class of their circuit)
  *   pmem ID MEMORY-ID size=BYTES latency=CLASS
  *   (compute brick ID's persistent memory on memory brick MEMORY-ID)
+ *   kernel ID PATH, initrd ID PATH, append ID TEXT, disk ID FORMAT PATH,
+ *   share ID PATH, uplink ID
+ *   (compute brick ID's software, where the rack file gives it: absolute
+ *   paths, the rest of the line; FORMAT: raw or qcow2)
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdio.h>
 
 #include "rackfile.h"
+
+static void print_path(const Rack *rack, const char *what, unsigned id,
+                       const char *path)
+{
+    g_autofree char *abs = path ? rack_software_path(rack, path) : NULL;
+
+    if (abs) {
+        printf("%s %u %s\n", what, id, abs);
+    }
+}
+
+static void print_software(const Rack *rack, const RackBrick *c)
+{
+    const RackSoftware *sw = &c->software;
+
+    print_path(rack, "kernel", c->id, sw->kernel);
+    print_path(rack, "initrd", c->id, sw->initrd);
+    if (sw->append) {
+        printf("append %u %s\n", c->id, sw->append);
+    }
+    if (sw->disk) {
+        g_autofree char *abs = rack_software_path(rack, sw->disk);
+
+        printf("disk %u %s %s\n", c->id, rack_disk_format(abs, NULL), abs);
+    }
+    print_path(rack, "share", c->id, sw->share);
+    if (sw->uplink) {
+        printf("uplink %u\n", c->id);
+    }
+}
 
 int main(int argc, char **argv)
 {
@@ -35,7 +69,7 @@ int main(int argc, char **argv)
         return 2;
     }
     rack = rack_load(argv[1], &err);
-    if (!rack) {
+    if (!rack || !rack_check_software(rack, &err)) {
         fprintf(stderr, "dredbox-rack-check: %s\n", err->message);
         return 1;
     }
@@ -106,6 +140,7 @@ int main(int argc, char **argv)
                        c->id, m->id, c->pmem_size, rack_latency_name(l));
             }
         }
+        print_software(rack, c);
     }
     return 0;
 }

@@ -40,8 +40,18 @@ char *rack_endpoint_name(const RackCable *c)
     return g_strdup_printf("%s%u", kind_names[c->brick->kind], c->brick->id);
 }
 
+static void software_clear(RackSoftware *sw)
+{
+    g_free(sw->kernel);
+    g_free(sw->initrd);
+    g_free(sw->append);
+    g_free(sw->disk);
+    g_free(sw->share);
+}
+
 static void brick_free(RackBrick *b)
 {
+    software_clear(&b->software);
     g_free(b->mem_class);
     g_free(b);
 }
@@ -51,7 +61,9 @@ void rack_free(Rack *rack)
     if (rack) {
         g_ptr_array_free(rack->bricks, true);
         g_ptr_array_free(rack->cables, true);
+        software_clear(&rack->defaults);
         g_free(rack->name);
+        g_free(rack->file);
         g_free(rack);
     }
 }
@@ -374,10 +386,51 @@ static bool parse_pmem(Parser *p, const char *v, RackBrick *b)
     return true;
 }
 
+/* The software attributes among @a (RackSoftware). */
+static bool parse_software(Parser *p, GArray *a, RackSoftware *sw)
+{
+    const char *v;
+
+    sw->kernel = g_strdup(attr(a, "kernel"));
+    sw->initrd = g_strdup(attr(a, "initrd"));
+    sw->append = g_strdup(attr(a, "append"));
+    sw->disk = g_strdup(attr(a, "disk"));
+    sw->share = g_strdup(attr(a, "share"));
+    if ((v = attr(a, "uplink"))) {
+        if (!parse_on_off(p, "uplink", v, &sw->uplink)) {
+            return false;
+        }
+        sw->uplink_set = true;
+    }
+    sw->line = p->line;
+    return true;
+}
+
+/*
+ * "compute-defaults [kernel=PATH] [initrd=PATH] [append=TEXT] [disk=PATH]
+ * [share=DIR] [uplink=on|off]": what compute bricks that do not say
+ * otherwise boot and are given.
+ */
+static bool parse_defaults(Parser *p, char **w)
+{
+    static const char *const keys[] = { "kernel", "initrd", "append",
+                                        "disk", "share", "uplink", NULL };
+    g_autoptr(GArray) a = g_array_new(false, false, sizeof(Attr));
+
+    if (p->rack->defaults.line) {
+        return fail(p, "the rack has one compute-defaults statement"
+                    " (line %u)", p->rack->defaults.line);
+    }
+    return attrs(p, w + 1, keys, a) &&
+           parse_software(p, a, &p->rack->defaults);
+}
+
 static bool parse_brick(Parser *p, RackBrickKind kind, char **w)
 {
     static const char *const compute_keys[] = { "tray", "cpus", "ram",
                                                 "ports", "timing", "pmem",
+                                                "kernel", "initrd", "append",
+                                                "disk", "share", "uplink",
                                                 NULL };
     static const char *const memory_keys[] = { "tray", "size", "class",
                                                "ports", NULL };
@@ -444,6 +497,9 @@ static bool parse_brick(Parser *p, RackBrickKind kind, char **w)
         b->timing_own = true;
     }
     if ((v = attr(a, "pmem")) && !parse_pmem(p, v, b)) {
+        return false;
+    }
+    if (kind == RACK_COMPUTE && !parse_software(p, a, &b->software)) {
         return false;
     }
     if (kind == RACK_MEMORY) {
@@ -638,26 +694,68 @@ static bool parse_line(Parser *p, char **w)
     if (!strcmp(w[0], "timing")) {
         return parse_timing(p, w);
     }
+    if (!strcmp(w[0], "compute-defaults")) {
+        return parse_defaults(p, w);
+    }
     return fail(p, "unknown statement '%s' (expected rack, compute, memory,"
-                " accelerator, optical-switch, electrical-switch, cable or"
-                " timing)", w[0]);
+                " accelerator, optical-switch, electrical-switch, cable,"
+                " timing or compute-defaults)", w[0]);
 }
 
-/* The blank-separated words of @line, up to a '#'. */
-static char **split_words(char *line)
+/*
+ * The blank-separated words of @line, up to a '#'; double quotes keep
+ * blanks and '#' in a word (append="quiet foo=bar") and are dropped.
+ * NULL if a quote is not closed.
+ */
+static char **split_words(Parser *p, const char *line)
 {
-    g_auto(GStrv) all = NULL;
-    GPtrArray *words = g_ptr_array_new();
+    g_autoptr(GPtrArray) words = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GString) word = NULL;
+    bool quoted = false;
 
-    *strchrnul(line, '#') = 0;
-    all = g_strsplit_set(line, " \t\r", -1);
-    for (int i = 0; all[i]; i++) {
-        if (*all[i]) {
-            g_ptr_array_add(words, g_strdup(all[i]));
+    for (const char *c = line; *c && (quoted || *c != '#'); c++) {
+        if (*c == '"') {
+            quoted = !quoted;
+            word = word ? word : g_string_new(NULL);
+        } else if (!quoted && strchr(" \t\r", *c)) {
+            if (word) {
+                g_ptr_array_add(words, g_string_free(g_steal_pointer(&word),
+                                                     false));
+            }
+        } else {
+            word = word ? word : g_string_new(NULL);
+            g_string_append_c(word, *c);
         }
     }
+    if (quoted) {
+        fail(p, "a double quote is not closed");
+        return NULL;
+    }
+    if (word) {
+        g_ptr_array_add(words, g_string_free(g_steal_pointer(&word), false));
+    }
     g_ptr_array_add(words, NULL);
-    return (char **)g_ptr_array_free(words, false);
+    return (char **)g_ptr_array_steal(words, NULL);
+}
+
+/* A compute brick's software @sw: its own, else the rack's defaults @d. */
+static void inherit_software(RackSoftware *sw, const RackSoftware *d)
+{
+    sw->kernel = sw->kernel ? sw->kernel : g_strdup(d->kernel);
+    sw->initrd = sw->initrd ? sw->initrd : g_strdup(d->initrd);
+    sw->disk = sw->disk ? sw->disk : g_strdup(d->disk);
+    sw->share = sw->share ? sw->share : g_strdup(d->share);
+    if (!sw->uplink_set) {
+        sw->uplink = d->uplink;
+    }
+    /* Both: the rack's, then the brick's own. */
+    if (d->append) {
+        char *own = sw->append;
+
+        sw->append = own ? g_strjoin(" ", d->append, own, NULL)
+                         : g_strdup(d->append);
+        g_free(own);
+    }
 }
 
 uint64_t rack_pmem_total(const Rack *rack, const RackBrick *m)
@@ -709,6 +807,7 @@ Rack *rack_parse(const char *text, const char *filename, GError **errp)
     Parser p = { .file = filename, .errp = errp };
 
     p.rack = g_new0(Rack, 1);
+    p.rack->file = g_strdup(filename);
     p.rack->bricks = g_ptr_array_new_with_free_func((GDestroyNotify)
                                                     brick_free);
     p.rack->cables = g_ptr_array_new_with_free_func(g_free);
@@ -716,8 +815,8 @@ Rack *rack_parse(const char *text, const char *filename, GError **errp)
         char *l = lines[p.line - 1];
         g_auto(GStrv) words = NULL;
 
-        words = split_words(l);
-        if (words[0] && !parse_line(&p, words)) {
+        words = split_words(&p, l);
+        if (!words || (words[0] && !parse_line(&p, words))) {
             rack_free(p.rack);
             return NULL;
         }
@@ -731,6 +830,9 @@ Rack *rack_parse(const char *text, const char *filename, GError **errp)
 
         if (b->kind == RACK_COMPUTE && !b->timing_own) {
             b->timing = p.rack->timing.on;
+        }
+        if (b->kind == RACK_COMPUTE) {
+            inherit_software(&b->software, &p.rack->defaults);
         }
         if (b->kind == RACK_COMPUTE && b->pmem_size && !check_pmem(&p, b)) {
             rack_free(p.rack);

@@ -28,6 +28,23 @@ typedef enum {
     RACK_INTER_RACK,
 } RackLatency;
 
+/*
+ * What a compute brick boots and is given (docs/rack.md, "Software"): on
+ * its compute line, or rack-wide on the compute-defaults line.  Paths are
+ * as written; rack_software_path() resolves them.  NULL: not given (the
+ * launcher's built kernel and initramfs, no disk, no share).
+ */
+typedef struct RackSoftware {
+    char *kernel;
+    char *initrd;
+    char *append;           /* added to the command line the rack needs */
+    char *disk;             /* raw or qcow2, under a copy-on-write overlay */
+    char *share;            /* a host folder, virtio-9p */
+    bool uplink;            /* a user-mode network NIC to the host's world */
+    bool uplink_set;
+    unsigned line;          /* where it was written, 0: nowhere */
+} RackSoftware;
+
 typedef struct RackBrick {
     RackBrickKind kind;
     unsigned id;
@@ -43,6 +60,7 @@ typedef struct RackBrick {
     bool timing_own;        /* compute: timing= on its own line */
     unsigned pmem_memory;   /* compute: pmem='s memory brick */
     uint64_t pmem_size;     /* compute: persistent memory, 0: none */
+    RackSoftware software;  /* compute: its own, then the rack's defaults */
     unsigned line;
 } RackBrick;
 
@@ -68,12 +86,14 @@ typedef struct RackTiming {
 
 typedef struct Rack {
     char *name;
+    char *file;             /* as given: errors name it, paths are relative */
     GPtrArray *bricks;      /* RackBrick *, in file order */
     GPtrArray *cables;      /* RackCable * */
     unsigned optical_ports; /* 0: no optical switch */
     unsigned reconfig_ms;   /* optical reconfiguration time */
     bool electrical;        /* an electrical packet switch joins the NICs */
     RackTiming timing;
+    RackSoftware defaults;  /* compute-defaults: what compute bricks inherit */
 } Rack;
 
 #define RACK_DEFAULT_RECONFIG_MS 25
@@ -139,6 +159,20 @@ char *rack_numa_options(const Rack *rack, const RackBrick *c);
 uint64_t rack_pmem_total(const Rack *rack, const RackBrick *m);
 /* What host-side deadlines for compute brick @id are multiplied by. */
 unsigned rack_deadline_scale(const Rack *rack, unsigned id);
+/*
+ * The absolute path a software attribute names: as written if absolute,
+ * else relative to the rack file's folder.
+ */
+char *rack_software_path(const Rack *rack, const char *path);
+/*
+ * Check that every compute brick's software is there and of a kind QEMU
+ * boots or attaches (an arm64 kernel, a raw or qcow2 disk, a folder);
+ * false with the file, the line and what is wrong if not.  Only the
+ * tools that start bricks ask: the daemons read a copy of the rack file.
+ */
+bool rack_check_software(const Rack *rack, GError **errp);
+/* The format of disk image @path: "qcow2" or "raw"; NULL with why not. */
+const char *rack_disk_format(const char *path, GError **errp);
 const char *rack_kind_name(RackBrickKind kind);
 const char *rack_latency_name(RackLatency latency);
 /* "compute0.port1", "memory1.port0"; "memory1" for a one-port brick */

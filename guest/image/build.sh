@@ -10,7 +10,7 @@
 #                             brick's small tools; /init (guest/image/init)
 # The .debs are downloaded with apt (make deps added the arm64
 # architecture; nothing is installed on the host) and cached in
-# $DREDBOX_CACHE/debs.  The tests add their scripts on top
+# $DREDBOX_CACHE/debs (scripts/fetch-deb.sh).  The tests add their scripts on top
 # (tests/guest/prepare.sh).
 set -eu
 PATH=$PATH:/usr/sbin:/sbin
@@ -18,15 +18,14 @@ PATH=$PATH:/usr/sbin:/sbin
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=$SRCDIR/build/guest
 SOFTWARE=$SRCDIR/build/guest-software
-CACHE=${DREDBOX_CACHE:-$HOME/.cache/dredbox}/debs
 # Modules the brick uses, loaded at boot in this order:
 # dredbox-memory-nodes before virtio_mem (docs/guest-kernel.md).
 MODULES="virtio_mmio virtio_pci virtio_blk virtio_net virtio_console
 virtio_rng dredbox-memory-nodes virtio_mem of_pmem nd_pmem crc32c_generic
-ext4"
+ext4 9pnet_virtio 9p"
 
 "$SRCDIR/scripts/host-deps.sh" --check
-mkdir -p "$CACHE" "$OUT"
+mkdir -p "$OUT"
 
 # Our software, cross-built (ninja rebuilds what changed)
 [ -f "$SOFTWARE/build.ninja" ] ||
@@ -42,18 +41,8 @@ KPKG=${DREDBOX_KERNEL_PKG:-$(apt-cache depends linux-image-arm64:arm64 |
                             head -n1)}
 [ -n "$KPKG" ] || { echo "guest image: no arm64 kernel package found" >&2; exit 1; }
 
-fetch() {    # fetch PKG: print the cached .deb of PKG:arm64
-    ver=$(apt-cache policy "$1:arm64" | sed -n 's/ *Candidate: //p')
-    deb=$(ls "$CACHE/$1"_*"$(echo "$ver" | sed 's/^[0-9]*://')"_arm64.deb \
-          2>/dev/null | head -n1 || true)
-    if [ -z "$deb" ]; then
-        (cd "$CACHE" && apt-get download -q "$1:arm64" >&2)
-        deb=$(ls "$CACHE/$1"_*_arm64.deb | tail -n1)
-    fi
-    echo "$deb"
-}
-kdeb=$(fetch "$KPKG")
-bdeb=$(fetch busybox-static)
+kdeb=$("$SRCDIR/scripts/fetch-deb.sh" "$KPKG:arm64")
+bdeb=$("$SRCDIR/scripts/fetch-deb.sh" busybox-static:arm64)
 
 stamp="$(basename "$kdeb") $(basename "$bdeb") $(cd "$SRCDIR" &&
         # shellcheck disable=SC2046,SC2086

@@ -6,31 +6,18 @@
 #   guest/kernel/build.sh KERNEL_VERSION OUT_DIR
 #
 # KERNEL_VERSION is e.g. 6.1.0-56-arm64; the .ko files land in OUT_DIR.
-# The .debs are cached like the guest image's ($DREDBOX_CACHE/debs), the
+# The .debs are cached like the guest image's (scripts/fetch-deb.sh), the
 # unpacked headers and the kernel's checkpatch.pl in build/guest-kernel.
 # docs/guest-kernel.md.
 set -eu
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 KVER=$1
 OUT=$2
-CACHE=${DREDBOX_CACHE:-$HOME/.cache/dredbox}/debs
 WORK=$SRCDIR/build/guest-kernel
 ABI=${KVER%-arm64}                      # 6.1.0-56
 SERIES=$(echo "$ABI" | cut -d. -f1-2)   # 6.1
 
-fetch() {    # fetch PKG[:ARCH]: the cached .deb
-    name=${1%:*}
-    ver=$(apt-cache policy "$1" | sed -n 's/ *Candidate: //p' | sed 's/^[0-9]*://')
-    [ -n "$ver" ] || { echo "build.sh: no package $1" >&2; exit 1; }
-    deb=$(ls "$CACHE/${name}_${ver}_"*.deb 2> /dev/null | head -n1 || true)
-    if [ -z "$deb" ]; then
-        (cd "$CACHE" && apt-get download -q "$1" >&2)
-        deb=$(ls "$CACHE/${name}_${ver}_"*.deb | head -n1)
-    fi
-    echo "$deb"
-}
-
-mkdir -p "$CACHE" "$OUT"
+mkdir -p "$OUT"
 headers=$WORK/root/usr/src/linux-headers-$KVER
 if [ ! -f "$headers/.dredbox-ready" ]; then
     rm -rf "$WORK"
@@ -42,7 +29,7 @@ if [ ! -f "$headers/.dredbox-ready" ]; then
         kbuild=linux-kbuild-$SERIES
     for p in "linux-headers-$KVER:arm64" "linux-headers-$ABI-common" \
              "$kbuild"; do
-        dpkg-deb -x "$(fetch "$p")" "$WORK/root"
+        dpkg-deb -x "$("$SRCDIR/scripts/fetch-deb.sh" "$p")" "$WORK/root"
     done
     # The headers name their common half by its installed path.
     sed -i "s|/usr/src/|$WORK/root/usr/src/|" "$headers/Makefile"
@@ -55,7 +42,7 @@ checkpatch=$WORK/checkpatch
 if [ ! -f "$checkpatch/checkpatch.pl" ]; then
     rm -rf "$checkpatch.tmp"
     mkdir -p "$checkpatch.tmp"
-    dpkg-deb --fsys-tarfile "$(fetch "linux-source-$SERIES")" |
+    dpkg-deb --fsys-tarfile "$("$SRCDIR/scripts/fetch-deb.sh" "linux-source-$SERIES")" |
         tar -xO --wildcards './usr/src/linux-source-*.tar.xz' |
         tar -xJ -C "$checkpatch.tmp" --strip-components=2 --wildcards \
             '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include <string.h>
+#include <glib/gstdio.h>
 #include "rackfile.h"
 
 static void test_default_rack(void **state)
@@ -196,7 +197,7 @@ static const Bad bad[] = {
     { "compute 0 cpus=0\n", "t.rack:1: cpus must be 1 to 4" },
     { "compute 0 ram=lots\n", "ram must be a size such as 512M or 4G, not 'lots'" },
     { "compute 0 ports=0\n", "ports must be 1 to 32" },
-    { "compute 0 color=red\n", "unknown attribute 'color' (known: tray, cpus, ram, ports, timing, pmem)" },
+    { "compute 0 color=red\n", "unknown attribute 'color' (known: tray, cpus, ram, ports, timing, pmem, kernel, initrd, append, disk, share, uplink)" },
     { "compute 0 ram=1G ram=2G\n", "'ram' given twice" },
     { "compute 0 ram\n", "expected key=value, not 'ram'" },
     { "memory 0\n", "t.rack:1: memory brick 0 needs size=" },
@@ -254,6 +255,15 @@ static const Bad bad[] = {
     { "compute 0\ntiming on link-bandwidth=0\n",
       "t.rack:2: link-bandwidth must be bytes per second such as 1800M, not '0'" },
     { "compute 0\ntiming on tray-local-ns=5 tray-local-ns=6\n", "t.rack:2: 'tray-local-ns' given twice" },
+    /* Software (checked against the files by rack_check_software) */
+    { "compute 0 append=\"quiet\n", "t.rack:1: a double quote is not closed" },
+    { "compute 0 uplink=yes\n", "t.rack:1: uplink must be on or off, not 'yes'" },
+    { "compute-defaults kernel=a\ncompute 0\ncompute-defaults disk=b\n",
+      "t.rack:3: the rack has one compute-defaults statement (line 1)" },
+    { "compute 0\ncompute-defaults cpus=2\n",
+      "t.rack:2: unknown attribute 'cpus' (known: kernel, initrd, append, disk, share, uplink)" },
+    { "compute 0\nmemory 0 size=1G kernel=Image\n", "t.rack:2: unknown attribute 'kernel'" },
+    { "compute 0 append=\n", "t.rack:1: expected key=value, not 'append='" },
     { "compute 0 pmem=256M\n", "t.rack:1: pmem= is memoryN:SIZE, not '256M'" },
     { "compute 0 pmem=accelerator0:256M\n", "t.rack:1: pmem= is memoryN:SIZE" },
     { "compute 0 pmem=memoryX:256M\n", "t.rack:1: pmem='s brick id must be a number from 0 to 63, not 'X'" },
@@ -460,6 +470,117 @@ static void test_errors(void **state)
     }
 }
 
+/* A file of @size bytes in @dir with @magic at @offset. */
+static void put(const char *dir, const char *name, size_t size,
+                size_t offset, const char *magic, size_t n)
+{
+    g_autofree char *path = g_build_filename(dir, name, NULL);
+    g_autofree char *buf = g_malloc0(size);
+
+    memcpy(buf + offset, magic, n);
+    assert_true(g_file_set_contents(path, buf, size, NULL));
+}
+
+/*
+ * Software: compute-defaults and a brick's own attributes, paths relative
+ * to the rack file, append added, quotes; every file checked with the
+ * line that names it.
+ */
+static void test_software(void **state)
+{
+    g_autofree char *dir = g_dir_make_tmp("rack-XXXXXX", NULL);
+    g_autofree char *file = g_build_filename(dir, "r.rack", NULL);
+    g_autoptr(GError) err = NULL;
+    g_autoptr(Rack) rack = NULL;
+    g_autofree char *kernel = g_build_filename(dir, "Image", NULL);
+    g_autofree char *path = NULL;
+    const RackSoftware *sw;
+    static const struct {
+        const char *text;
+        const char *error;      /* NULL: the rack passes */
+    } cases[] = {
+        { "compute 0 kernel=Image initrd=Image disk=q.qcow2 share=.", NULL },
+        { "compute 0 disk=raw.img\ncompute 1 kernel=/nonexistent/Image",
+          "r.rack:2: kernel=/nonexistent/Image: no such file" },
+        { "compute-defaults kernel=vmlinux\ncompute 0",
+          "r.rack:1: kernel=vmlinux: an ELF file (vmlinux?)" },
+        { "compute 0 kernel=raw.img", "r.rack:1: kernel=raw.img: not an"
+          " arm64 kernel Image" },
+        { "compute 0 kernel=zboot", NULL },
+        { "compute 0\ncompute 1 disk=odd.img", "r.rack:2: disk=odd.img:"
+          " not qcow2, and 1000 bytes is not a whole number of 512-byte"
+          " sectors" },
+        { "compute 0 disk=img.xz", "r.rack:1: disk=img.xz: compressed (xz):"
+          " unpack it first" },
+        { "compute 0 disk=.", "r.rack:1: disk=.: not a regular file" },
+        { "compute 0 disk=empty", "r.rack:1: disk=empty: empty" },
+        { "compute 0 share=Image", "r.rack:1: share=Image: not a folder" },
+        { "compute 0 share=gone", "r.rack:1: share=gone: no such folder" },
+        { "compute 0 initrd=gone", "r.rack:1: initrd=gone: no such file" },
+    };
+
+    put(dir, "Image", 4096, 56, "ARM\x64", 4);
+    put(dir, "zboot", 4096, 4, "zimg", 4);
+    put(dir, "vmlinux", 4096, 0, "\x7f" "ELF", 4);
+    put(dir, "q.qcow2", 512, 0, "QFI\xfb", 4);
+    put(dir, "raw.img", 1024, 0, "", 0);
+    put(dir, "odd.img", 1000, 0, "", 0);
+    put(dir, "img.xz", 1024, 0, "\xfd" "7zXZ", 5);
+    put(dir, "empty", 0, 0, "", 0);
+
+    assert_true(g_file_set_contents(file,
+        "compute-defaults kernel=Image append=\"quiet dredbox.x=#1\""
+        " disk=q.qcow2 uplink=on\n"
+        "compute 0 append=debug\n"
+        "compute 1 kernel=/boot/other disk=raw.img uplink=off"
+        " share=\"a folder\" # comment\n", -1, NULL));
+    rack = rack_load(file, &err);
+    assert_non_null(rack);
+    sw = &rack_brick(rack, RACK_COMPUTE, 0)->software;
+    assert_string_equal(sw->kernel, "Image");
+    assert_string_equal(sw->append, "quiet dredbox.x=#1 debug");
+    assert_string_equal(sw->disk, "q.qcow2");
+    assert_null(sw->initrd);
+    assert_null(sw->share);
+    assert_true(sw->uplink);
+    path = rack_software_path(rack, sw->kernel);
+    assert_string_equal(path, kernel);
+    sw = &rack_brick(rack, RACK_COMPUTE, 1)->software;
+    assert_string_equal(sw->kernel, "/boot/other");
+    assert_string_equal(sw->append, "quiet dredbox.x=#1");
+    assert_string_equal(sw->share, "a folder");
+    assert_false(sw->uplink);
+    g_clear_pointer(&path, g_free);
+    path = rack_software_path(rack, sw->disk);
+    assert_string_equal(rack_disk_format(path, NULL), "raw");
+    g_clear_pointer(&path, g_free);
+    path = g_build_filename(dir, "q.qcow2", NULL);
+    assert_string_equal(rack_disk_format(path, NULL), "qcow2");
+
+    for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+        g_autoptr(Rack) r = NULL;
+        g_autoptr(GError) e = NULL;
+
+        assert_true(g_file_set_contents(file, cases[i].text, -1, NULL));
+        r = rack_load(file, &e);
+        assert_non_null(r);
+        if (rack_check_software(r, &e) != !cases[i].error ||
+            (cases[i].error && !strstr(e->message, cases[i].error))) {
+            fail_msg("rack file %zu:\n%s\ngave '%s', expected '%s'", i,
+                     cases[i].text, e ? e->message : "success",
+                     cases[i].error ? cases[i].error : "success");
+        }
+    }
+    for (const char *const *f = (const char *const[]) { "Image", "zboot",
+             "vmlinux", "q.qcow2", "raw.img", "odd.img", "img.xz", "empty",
+             "r.rack", NULL }; *f; f++) {
+        g_autofree char *p = g_build_filename(dir, *f, NULL);
+
+        g_unlink(p);
+    }
+    g_rmdir(dir);
+}
+
 static void test_missing_file(void **state)
 {
     g_autoptr(GError) err = NULL;
@@ -481,6 +602,7 @@ int main(void)
         cmocka_unit_test(test_timing_other_bricks),
         cmocka_unit_test(test_pmem),
         cmocka_unit_test(test_extends),
+        cmocka_unit_test(test_software),
         cmocka_unit_test(test_missing_file),
     };
 

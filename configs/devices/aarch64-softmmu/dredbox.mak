@@ -9,6 +9,7 @@ CONFIG_VIRTIO_NET=y
 CONFIG_VIRTIO_SERIAL=y
 CONFIG_VIRTIO_RNG=y
 CONFIG_VIRTIO_MEM=y
+CONFIG_VIRTIO_9P=y
 CONFIG_PCIE_PORT=y
 
 # The stock "virt" board, for side-by-side benchmarks.

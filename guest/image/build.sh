@@ -22,7 +22,9 @@ SOFTWARE=$SRCDIR/build/guest-software
 # dredbox-memory-nodes before virtio_mem (docs/guest-kernel.md).
 MODULES="virtio_mmio virtio_pci virtio_blk virtio_net virtio_console
 virtio_rng dredbox-memory-nodes virtio_mem of_pmem nd_pmem crc32c_generic
-ext4 9pnet_virtio 9p"
+ext4"
+# Modules init loads only for a device that needs them: a shared folder.
+DEMAND_MODULES="9pnet_virtio 9p"
 
 "$SRCDIR/scripts/host-deps.sh" --check
 mkdir -p "$OUT"
@@ -43,8 +45,17 @@ KPKG=${DREDBOX_KERNEL_PKG:-$(apt-cache depends linux-image-arm64:arm64 |
 
 kdeb=$("$SRCDIR/scripts/fetch-deb.sh" "$KPKG:arm64")
 bdeb=$("$SRCDIR/scripts/fetch-deb.sh" busybox-static:arm64)
+# The QEMU guest agent, Debian's, with every library it needs: the host
+# runs commands and copies files through it (dredbox-rack exec and cp).
+qga_debs=$(apt-cache depends --recurse --no-recommends --no-suggests \
+               --no-conflicts --no-breaks --no-replaces --no-enhances \
+               --no-pre-depends \
+               qemu-guest-agent:arm64 | grep "^[^ ].*:arm64$" | sort -u |
+           while read -r p; do "$SRCDIR/scripts/fetch-deb.sh" "$p"; done)
+[ -n "$qga_debs" ] || { echo "guest image: no qemu-guest-agent:arm64" >&2; exit 1; }
 
-stamp="$(basename "$kdeb") $(basename "$bdeb") $(cd "$SRCDIR" &&
+stamp="$(basename "$kdeb") $(basename "$bdeb") $(echo "$qga_debs" |
+        xargs -n1 basename | sha256sum | cut -c1-16) $(cd "$SRCDIR" &&
         # shellcheck disable=SC2046,SC2086
         cat guest/image/* guest/kernel/build.sh guest/kernel/*/* \
             include/dredbox/*.h $(printf "$SOFTWARE/%s " $PROGRAMS) |
@@ -73,12 +84,15 @@ cp "$work/busybox/bin/busybox" "$root/bin/busybox"
 depmod -b "$work/kernel" "$kver"
 kmods=$work/kernel/lib/modules/$kver
 boot_modules=""    # /etc/modules: what this kernel does not have built in
-for m in $MODULES; do
+for m in $MODULES $DEMAND_MODULES; do
     pat=$(echo "$m" | sed 's/[-_]/[-_]/g')
     if grep -qE "(^|/)$pat\.ko$" "$kmods/modules.builtin"; then
         continue    # e.g. virtio_pci in 6.12
     fi
-    boot_modules="$boot_modules $m"
+    case " $DEMAND_MODULES " in
+    *" $m "*) ;;
+    *) boot_modules="$boot_modules $m" ;;
+    esac
     [ ! -d "$SRCDIR/guest/kernel/$m" ] || continue   # ours: below
     line=$(grep -E "(^|/)$pat\.ko(\.xz)?:" "$kmods/modules.dep") ||
         { echo "guest image: module $m not in $KPKG" >&2; exit 1; }
@@ -95,6 +109,31 @@ cp "$kmods"/modules.builtin* "$kmods"/modules.order "$root/lib/modules/$kver/"
 depmod -b "$root" "$kver"
 echo "$boot_modules" | tr ' ' '\n' | sed '/^$/d' > "$root/etc/modules"
 
+# qemu-ga and the shared libraries it loads, no more (the loader finds
+# them in Debian's multiarch folder)
+mkdir -p "$work/qga" "$root/usr/sbin" "$root/lib/aarch64-linux-gnu"
+for d in $qga_debs; do
+    dpkg-deb -x "$d" "$work/qga"
+done
+cp "$work/qga/usr/sbin/qemu-ga" "$root/usr/sbin/"
+cp -L "$work/qga/lib/ld-linux-aarch64.so.1" "$root/lib/"
+todo=$work/qga/usr/sbin/qemu-ga
+while [ -n "$todo" ]; do
+    set -- $todo
+    elf=$1
+    shift
+    todo=$*
+    for lib in $(readelf -d "$elf" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
+        [ ! -e "$root/lib/aarch64-linux-gnu/$lib" ] || continue
+        path=$(find "$work/qga/lib/aarch64-linux-gnu" \
+                    "$work/qga/usr/lib/aarch64-linux-gnu" -maxdepth 1 \
+                    -name "$lib" | head -n1)
+        [ -n "$path" ] ||
+            { echo "guest image: qemu-ga needs $lib: not found" >&2; exit 1; }
+        cp -L "$path" "$root/lib/aarch64-linux-gnu/$lib"
+        todo="$todo $path"
+    done
+done
 install -m 0755 "$SRCDIR/guest/image/init" "$root/init"
 for p in $PROGRAMS; do
     install -m 0755 "$SOFTWARE/$p" "$root/dredbox/bin/$p"

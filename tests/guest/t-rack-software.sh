@@ -7,10 +7,12 @@
 # keep their own changes in their overlays, across a down and an up, and
 # the image stays as it was; a brick with an uplink reaches what the host
 # reaches (a web server on the host's loopback, through QEMU's user-mode
-# network), one without has no such NIC; a rack file naming a missing kernel, or
+# network), one without has no such NIC; `dredbox-rack exec` runs a
+# command through the brick's QEMU guest agent with its output and exit
+# status, `cp` copies a file in and out with its mode; a rack file naming a missing kernel, or
 # another image under the overlays, is refused with what is wrong.
 . "$(dirname "$0")/lib.sh"
-plan 16
+plan 21
 
 dir=$LOGDIR/rack-software
 rm -rf "$dir" "$LOGDIR/rack-software-state"
@@ -79,6 +81,20 @@ check_value "brick 2 reaches a server on the host's loopback through its uplink"
 kill "$web"
 brick_run "$RUN" 1 "ip -o link | grep -c 52:54:00:db:01:"
 check_value "brick 1, without uplink=, has no uplink NIC" "$(echo "$FACTS" | head -n1)" 0
+
+# The QEMU guest agent: commands and files
+out=$("$RACK" exec 1 -- sh -c 'echo out; echo err >&2; exit 3' 2> "$dir/exec.err")
+check_value "dredbox-rack exec returns a failing command's exit status" "$?" 3
+check_value "and its output and error output" "$out/$(cat "$dir/exec.err")" "out/err"
+"$RACK" exec 1 -- no-such-program > /dev/null 2> "$dir/exec.err"
+check_value "a command the brick does not have: the tool's own failure, said" \
+    "$?:$(grep -c 'no-such-program' "$dir/exec.err")" "125:1"
+head -c 300000 /dev/urandom > "$dir/blob"
+chmod 750 "$dir/blob"
+"$RACK" cp "$dir/blob" 1:/tmp/blob && "$RACK" cp 1:/tmp/blob "$dir/blob.back"
+check_value "dredbox-rack cp copies a file in and back, byte for byte" \
+    "$?:$(cmp "$dir/blob" "$dir/blob.back" && echo same)" "0:same"
+check_value "with its mode" "$("$RACK" exec 1 -- stat -c %a /tmp/blob)" 750
 
 disk='i=0; while [ ! -b /dev/vda ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done; mkdir -p /mnt/d && mount /dev/vda /mnt/d'
 brick_run "$RUN" 1 "$disk && cat /mnt/d/base.txt && echo one > /mnt/d/mine && umount /mnt/d"

@@ -14,17 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "brick-agent.h"
+#include "fake-listener.h"
 #include "rack-error.h"
 
 typedef struct FakeAgent {
-    char *dir;
-    char *path;
-    int listener;
+    FakeListener l;
     const char *answer;     /* after the request's number; NULL: silence */
     char request[256];      /* what it received, number stripped */
 } FakeAgent;
@@ -32,7 +29,7 @@ typedef struct FakeAgent {
 static gpointer serve(gpointer opaque)
 {
     FakeAgent *f = opaque;
-    int s = accept(f->listener, NULL, NULL);
+    int s = accept(f->l.fd, NULL, NULL);
     char line[256] = "", *sp;
     g_autofree char *out = NULL;
     ssize_t n;
@@ -56,15 +53,8 @@ static gpointer serve(gpointer opaque)
 static int setup(void **state)
 {
     FakeAgent *f = g_new0(FakeAgent, 1);
-    struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-    f->dir = g_dir_make_tmp("sdm-agent-XXXXXX", NULL);
-    f->path = g_build_filename(f->dir, "brick3.agent", NULL);
-    f->listener = socket(AF_UNIX, SOCK_STREAM, 0);
-    g_strlcpy(sa.sun_path, f->path, sizeof(sa.sun_path));
-    assert_int_equal(bind(f->listener, (struct sockaddr *)&sa, sizeof(sa)),
-                     0);
-    assert_int_equal(listen(f->listener, 1), 0);
+    fake_listener_open(&f->l, "sdm-agent-XXXXXX", "brick3.agent");
     *state = f;
     return 0;
 }
@@ -73,11 +63,7 @@ static int teardown(void **state)
 {
     FakeAgent *f = *state;
 
-    close(f->listener);
-    unlink(f->path);
-    rmdir(f->dir);
-    g_free(f->path);
-    g_free(f->dir);
+    fake_listener_close(&f->l);
     g_free(f);
     return 0;
 }
@@ -91,7 +77,7 @@ static char *call(FakeAgent *f, const char *answer, const char *request,
 
     f->answer = answer;
     t = g_thread_new("agent", serve, f);
-    reply = brick_agent_call(f->path, 3, request, 2 * G_USEC_PER_SEC, errp);
+    reply = brick_agent_call(f->l.path, 3, request, 2 * G_USEC_PER_SEC, errp);
     g_thread_join(t);
     return reply;
 }

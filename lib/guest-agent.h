@@ -3,8 +3,8 @@
  * brick's virtio-serial port org.qemu.guest_agent.0 (RUN/brickN.qga):
  * run a command and collect its output and status, copy a file in or
  * out (docs/your-software.md).  The protocol is QMP without a greeting
- * (QEMU's qapi/qga-schema.json); every reply is checked for the type of
- * each member it uses.
+ * (the QEMU guest agent's QAPI schema); every reply is checked for the
+ * type of each member it uses.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */

@@ -1,6 +1,9 @@
 /*
  * dredbox-rack-check RACKFILE: validate a rack description and print what
- * it declares, one brick per line, for people and for the launcher:
+ * it declares, one brick per line, for people and for the launcher.
+ * dredbox-rack-check --disk-format IMAGE: print the format of a disk
+ * image a brick can attach (raw or qcow2), or say why it cannot.
+ *
  *
  *   rack NAME optical-ports N reconfigure-ms MS electrical yes|no
  *   timing on|off [tray-local-ns=NS ...] [link-bandwidth=BYTES]
@@ -26,6 +29,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "rackfile.h"
 
@@ -64,8 +68,20 @@ int main(int argc, char **argv)
     g_autoptr(GError) err = NULL;
     g_autoptr(Rack) rack = NULL;
 
+    if (argc == 3 && !strcmp(argv[1], "--disk-format")) {
+        const char *format = rack_disk_format(argv[2], &err);
+
+        if (!format) {
+            fprintf(stderr, "dredbox-rack-check: %s: %s\n", argv[2],
+                    err->message);
+            return 1;
+        }
+        printf("%s\n", format);
+        return 0;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: dredbox-rack-check RACKFILE\n");
+        fprintf(stderr, "usage: dredbox-rack-check RACKFILE\n"
+                "       dredbox-rack-check --disk-format IMAGE\n");
         return 2;
     }
     rack = rack_load(argv[1], &err);

@@ -18,8 +18,10 @@
 char *rack_software_path(const Rack *rack, const char *path)
 {
     g_autofree char *dir = g_path_get_dirname(rack->file);
+    /* A rack file named relative to the current folder */
+    g_autofree char *abs = g_canonicalize_filename(dir, NULL);
 
-    return g_canonicalize_filename(path, dir);
+    return g_canonicalize_filename(path, abs);
 }
 
 /* The first @n bytes of @path at @offset; false if it is shorter. */

@@ -554,6 +554,19 @@ static void test_software(void **state)
     path = rack_software_path(rack, sw->disk);
     assert_string_equal(rack_disk_format(path, NULL), "raw");
     g_clear_pointer(&path, g_free);
+    {
+        /* A rack file named relative to the current folder */
+        g_autoptr(Rack) rel = rack_parse("compute 0 kernel=Image\n",
+                                         "racks/r.rack", NULL);
+        g_autofree char *cwd = g_get_current_dir();
+        g_autofree char *want = g_build_filename(cwd, "racks", "Image",
+                                                 NULL);
+        g_autofree char *got = rack_software_path(
+            rel, rack_brick(rel, RACK_COMPUTE, 0)->software.kernel);
+
+        assert_string_equal(got, want);
+    }
+    g_clear_pointer(&path, g_free);
     path = g_build_filename(dir, "q.qcow2", NULL);
     assert_string_equal(rack_disk_format(path, NULL), "qcow2");
 

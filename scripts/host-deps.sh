@@ -18,12 +18,13 @@ SRC_LIST=/etc/apt/sources.list.d/dredbox.sources
 # pgrep (procps), socat, timeout and the rest of coreutils, cmp
 # (diffutils), gnuplot (dredbox-trace plot), Graphviz (dredbox-rack view),
 # dt-schema (the RMC's device-tree binding checked, tests/docs).
-# libslirp-dev: the user-mode network of a compute brick's uplink.
+# libslirp-dev: the user-mode network of a compute brick's uplink;
+# debootstrap: the bricks' Debian image (make image).
 PKGS="build-essential git ninja-build pkg-config python3 python3-venv
 python3-pycotap python3-tomli libglib2.0-dev libpixman-1-dev libfdt-dev
 libcapstone-dev libslirp-dev libcmocka-dev libjson-glib-dev libsqlite3-dev sqlite3 ccache
 flex bison dpkg-dev devscripts gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-cpio xz-utils zstd gzip kmod ipxe-qemu
+cpio xz-utils zstd gzip kmod ipxe-qemu debootstrap
 jq procps socat coreutils diffutils gnuplot-nox graphviz dt-schema"
 
 need=""

@@ -34,8 +34,7 @@ mkdir -p "$OUT"
     meson setup --cross-file "$SRCDIR/guest/aarch64-linux-gnu.ini" \
         "$SOFTWARE" "$SRCDIR/guest" > /dev/null
 ninja -C "$SOFTWARE" > /dev/null
-PROGRAMS="dredbox-agent dredbox-accel brick-id chase hashtable kvm-run
-mem-pattern membw numa-facts numa-touch rmc-bench rmc-count rmc-tool"
+PROGRAMS=$(grep -v '^#' "$SRCDIR/guest/programs")
 
 # The kernel the "linux-image-arm64" metapackage points at, unless pinned.
 KPKG=${DREDBOX_KERNEL_PKG:-$(apt-cache depends linux-image-arm64:arm64 |

@@ -286,6 +286,35 @@ rack_up() {
     "$RACK" up ${2:+"$2"} > "$LOGDIR/$1-up.log" 2>&1
 }
 
+# attach_detach ARGS...: "ok" if an attach with ARGS and then a detach of
+# what it made both succeed, else what went wrong
+attach_detach() {
+    made=$("$CTL" --json attach --brick 0 "$@" 2>&1) ||
+        { echo "attach: $made"; return; }
+    id=$(echo "$made" | jq .allocation.id)
+    out=$("$CTL" detach --brick 0 --allocation "$id" 2>&1) ||
+        { echo "detach: $out"; return; }
+    echo ok
+}
+
+# rack_operations NAME: what every shipped rack supports, on the rack up
+# in $RUN: its compute brick 0 gets memory on the default path
+# (virtio-mem), on the RMC path and an accelerator's queue, each attached
+# and detached through dredboxctl, and then nothing is leased and no
+# circuit is left (4 checks)
+rack_operations() {
+    check_value "$1: brick 0 attaches and detaches virtio-mem memory" \
+        "$(attach_detach --size 256M)" ok
+    # The RMC path's last step is brick 0's agent: its guest must be up.
+    check_value "$1: brick 0 attaches and detaches RMC-path memory" \
+        "$(wait_for 60 "$RACK" exec 0 -- pidof dredbox-agent > /dev/null &&
+           attach_detach --size 256M --path rmc)" ok
+    check_value "$1: brick 0 attaches and detaches an accelerator" \
+        "$(attach_detach --accelerator)" ok
+    check_value "$1: then nothing is leased and no circuit is left" \
+        "$(rack_pool_used) $(circuits)" "0 0"
+}
+
 circuits() {    # optical circuits the rack's fabric holds
     printf '%s\n' '{"cmd":"query"}' |
         socat -t 5 - "UNIX-CONNECT:$RUN/fabric.sock" | jq '.circuits | length'

@@ -56,8 +56,13 @@ static int run(GuestAgent *ga, char **argv, unsigned timeout_s,
                           &status, errp)) {
         return -1;
     }
-    fwrite(out->data, 1, out->len, stdout);
-    fwrite(err->data, 1, err->len, stderr);
+    /* An empty GByteArray has no data at all, which fwrite may not take */
+    if (out->len) {
+        fwrite(out->data, 1, out->len, stdout);
+    }
+    if (err->len) {
+        fwrite(err->data, 1, err->len, stderr);
+    }
     return status;
 }
 

@@ -477,7 +477,9 @@ static void put(const char *dir, const char *name, size_t size,
     g_autofree char *path = g_build_filename(dir, name, NULL);
     g_autofree char *buf = g_malloc0(size);
 
-    memcpy(buf + offset, magic, n);
+    if (n) {                    /* g_malloc0(0) is NULL */
+        memcpy(buf + offset, magic, n);
+    }
     assert_true(g_file_set_contents(path, buf, size, NULL));
 }
 

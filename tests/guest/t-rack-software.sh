@@ -12,7 +12,7 @@
 # status, `cp` copies a file in and out with its mode; a rack file naming a missing kernel, or
 # another image under the overlays, is refused with what is wrong.
 . "$(dirname "$0")/lib.sh"
-plan 21
+plan 22
 
 dir=$LOGDIR/rack-software
 rm -rf "$dir" "$LOGDIR/rack-software-state"
@@ -125,4 +125,9 @@ check_value "saying how to keep or drop the changes" \
     "$(grep -c "compute brick 0's disk overlay .*brick0-disk.qcow2 was made on $dir/base.img.*'rm .*brick0-disk.qcow2'" \
        "$LOGDIR/rack-software-up.log")" 1
 check_value "before any compute brick started" \
-    "$(find "$RUN" -name 'brick*.pid' | wc -l)" 0
+    "$(find "$RUN" -name 'brick*.out' | wc -l)" 0
+check_value "and what had started is stopped, its logs kept" \
+    "$(pgrep -f "$RUN/" | wc -l) $(tail -n 1 "$LOGDIR/rack-software-up.log")
+$(ls "$RUN"/memd.out > /dev/null && echo kept)" \
+    "0 dredbox-rack: the rack did not come up: what had started is stopped (its logs are in $RUN)
+kept"

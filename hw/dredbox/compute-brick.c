@@ -2,11 +2,12 @@
  * dReDBox compute brick machine ("dredbox-compute")
  *
  * A quad Cortex-A53 microserver (EL2 and EL3 present, as on the Zynq
- * UltraScale+ MPSoC of the dReDBox prototype) with a GICv2, a PL011,
- * virtio-mmio transports and a PCIe host for virtio-pci devices such as
- * virtio-mem.  Local DRAM and any remote NUMA nodes given with -numa are
- * contiguous from 4 GiB.  The Remote Memory Controller (RMC) owns its
- * configuration page at 0xFF08_0000 and two remote-memory windows.
+ * UltraScale+ MPSoC of the dReDBox prototype) with a GICv2, a PL011, a
+ * PL031 RTC, virtio-mmio transports and a PCIe host for virtio-pci
+ * devices such as virtio-mem.  Local DRAM and any remote NUMA nodes given
+ * with -numa are contiguous from 4 GiB.  The Remote Memory Controller
+ * (RMC) owns its configuration page at 0xFF08_0000 and two remote-memory
+ * windows.
  *
  * Linux is booted directly (-kernel/-initrd/-append) with a generated
  * device tree; PSCI is provided by QEMU through the SMC conduit because
@@ -60,6 +61,7 @@ const MemMapEntry dredbox_memmap[DREDBOX_MEMMAP_COUNT] = {
     [DREDBOX_GIC_HYP] =         { 0x08030000, 0x00010000 },
     [DREDBOX_GIC_VCPU] =        { 0x08040000, 0x00010000 },
     [DREDBOX_UART0] =           { 0x09000000, 0x00001000 },
+    [DREDBOX_RTC] =             { 0x09010000, 0x00001000 },
     [DREDBOX_VIRTIO_MMIO] =     { 0x0a000000, DREDBOX_VIRTIO_TRANSPORTS *
                                               DREDBOX_VIRTIO_MMIO_SIZE },
     [DREDBOX_PCIE_MMIO] =       { 0x10000000, 0x2eff0000 },
@@ -448,27 +450,63 @@ static void dredbox_create_gic(DredboxComputeState *s)
     qemu_fdt_setprop_cell(fdt, v2m, "phandle", s->msi_phandle);
 }
 
+/*
+ * The device-tree node of an on-board PrimeCell peripheral (@compat, a
+ * list of @compat_size bytes) at memory-map entry @region with SPI @irq.
+ */
+static char *dredbox_fdt_primecell(DredboxComputeState *s, int region,
+                                   const char *compat, size_t compat_size,
+                                   int irq)
+{
+    void *fdt = MACHINE(s)->fdt;
+    hwaddr base = dredbox_memmap[region].base;
+    char *node = g_strdup_printf("/%s@%" PRIx64, compat + strlen("arm,"),
+                                 base);
+
+    qemu_fdt_add_subnode(fdt, node);
+    qemu_fdt_setprop(fdt, node, "compatible", compat, compat_size);
+    qemu_fdt_setprop_sized_cells(fdt, node, "reg", 2, base,
+                                 2, dredbox_memmap[region].size);
+    qemu_fdt_setprop_cells(fdt, node, "interrupts", GIC_FDT_IRQ_TYPE_SPI,
+                           irq, GIC_FDT_IRQ_FLAGS_LEVEL_HI);
+    return node;
+}
+
 static void dredbox_create_uart(DredboxComputeState *s)
 {
     void *fdt = MACHINE(s)->fdt;
-    hwaddr base = dredbox_memmap[DREDBOX_UART0].base;
-    hwaddr size = dredbox_memmap[DREDBOX_UART0].size;
-    g_autofree char *node = g_strdup_printf("/pl011@%" PRIx64, base);
     const char compat[] = "arm,pl011\0arm,primecell";
     const char clocks[] = "uartclk\0apb_pclk";
+    g_autofree char *node = dredbox_fdt_primecell(s, DREDBOX_UART0, compat,
+                                                  sizeof(compat),
+                                                  DREDBOX_IRQ_UART0);
 
-    pl011_create(base, dredbox_spi(s, DREDBOX_IRQ_UART0), serial_hd(0));
-
-    qemu_fdt_add_subnode(fdt, node);
-    qemu_fdt_setprop(fdt, node, "compatible", compat, sizeof(compat));
-    qemu_fdt_setprop_sized_cells(fdt, node, "reg", 2, base, 2, size);
-    qemu_fdt_setprop_cells(fdt, node, "interrupts", GIC_FDT_IRQ_TYPE_SPI,
-                           DREDBOX_IRQ_UART0, GIC_FDT_IRQ_FLAGS_LEVEL_HI);
+    pl011_create(dredbox_memmap[DREDBOX_UART0].base,
+                 dredbox_spi(s, DREDBOX_IRQ_UART0), serial_hd(0));
     qemu_fdt_setprop_cells(fdt, node, "clocks", s->clock_phandle,
                            s->clock_phandle);
     qemu_fdt_setprop(fdt, node, "clock-names", clocks, sizeof(clocks));
     qemu_fdt_setprop_string(fdt, "/chosen", "stdout-path", node);
     qemu_fdt_setprop_string(fdt, "/aliases", "serial0", node);
+}
+
+/*
+ * A PL031 real-time clock, where hw/arm/virt has it: the guest's clock
+ * starts at the host's time (the kernel reads it at boot), as a board's
+ * battery-backed RTC would give it.
+ */
+static void dredbox_create_rtc(DredboxComputeState *s)
+{
+    void *fdt = MACHINE(s)->fdt;
+    const char compat[] = "arm,pl031\0arm,primecell";
+    g_autofree char *node = dredbox_fdt_primecell(s, DREDBOX_RTC, compat,
+                                                  sizeof(compat),
+                                                  DREDBOX_IRQ_RTC);
+
+    sysbus_create_simple("pl031", dredbox_memmap[DREDBOX_RTC].base,
+                         dredbox_spi(s, DREDBOX_IRQ_RTC));
+    qemu_fdt_setprop_cell(fdt, node, "clocks", s->clock_phandle);
+    qemu_fdt_setprop_string(fdt, node, "clock-names", "apb_pclk");
 }
 
 static void dredbox_create_virtio_mmio(DredboxComputeState *s)
@@ -1085,6 +1123,7 @@ static void dredbox_compute_init(MachineState *ms)
     dredbox_create_pmem(s);
     dredbox_create_gic(s);
     dredbox_create_uart(s);
+    dredbox_create_rtc(s);
     dredbox_create_pcie(s);
     dredbox_create_virtio_mmio(s);
 

@@ -12,7 +12,7 @@
 # status, `cp` copies a file in and out with its mode; a rack file naming a missing kernel, or
 # another image under the overlays, is refused with what is wrong.
 . "$(dirname "$0")/lib.sh"
-plan 22
+plan 23
 
 dir=$LOGDIR/rack-software
 rm -rf "$dir" "$LOGDIR/rack-software-state"
@@ -56,6 +56,10 @@ brick_run "$RUN" 1 "cat /proc/cmdline"
 check_value "brick 1's command line has the rack's append= and then its own" \
     "$(echo "$FACTS" | grep -o 'dredbox.note=rack-wide dredbox.own=one')" \
     "dredbox.note=rack-wide dredbox.own=one"
+brick_run "$RUN" 1 "date +%s"
+t=$(echo "$FACTS" | head -n 1) now=$(date +%s)
+check_value "brick 1's clock is the host's, from its RTC (to 2 minutes)" \
+    "$(case $t in *[!0-9]* | "") ;; *) echo $((t > now - 120 && t <= now + 1)) ;; esac)" 1
 
 tag=software-$$-$(date +%s)
 echo "$tag" > "$dir/shared/from-host"

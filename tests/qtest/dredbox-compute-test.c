@@ -125,6 +125,31 @@ static void test_fdt_default(void)
     g_assert_cmpint(fdt_path_offset(fdt, "/intc@8000000"), >=, 0);
 }
 
+/*
+ * The PL031 real-time clock: in the device tree with its interrupt, and
+ * its data register counts the host's time (seconds since 1970) from
+ * the start, as a board's battery-backed clock would.
+ */
+static void test_rtc(void)
+{
+    g_autofree void *fdt = dredbox_dump_fdt("", "");
+    int node = fdt_path_offset(fdt, "/pl031@9010000");
+    QTestState *qts;
+    int64_t now, rtc;
+
+    g_assert_cmpint(node, >=, 0);
+    g_assert_cmpint(fdt_node_check_compatible(fdt, node, "arm,pl031"), ==, 0);
+    g_assert_cmpuint(dredbox_fdt_cells(fdt, node, "interrupts", 1, 1), ==, 2);
+
+    qts = qtest_init(MACHINE);
+    now = time(NULL);
+    rtc = qtest_readl(qts, 0x09010000);     /* RTCDR */
+    /* Not a timing bound: an RTC that started at 0 is decades off */
+    g_assert_cmpint(rtc, >=, now - 60);
+    g_assert_cmpint(rtc, <=, now + 60);
+    qtest_quit(qts);
+}
+
 /* A CPU-less remote node: its memory follows local DRAM, with distances. */
 static void test_fdt_numa(void)
 {
@@ -546,6 +571,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-compute/memory-map", test_memory_map);
     qtest_add_func("/dredbox-compute/fdt/default", test_fdt_default);
     qtest_add_func("/dredbox-compute/fdt/numa", test_fdt_numa);
+    qtest_add_func("/dredbox-compute/rtc", test_rtc);
     qtest_add_func("/dredbox-compute/fdt/rmc-numa", test_fdt_rmc_numa);
     qtest_add_func("/dredbox-compute/fdt/rmc-numa-dist",
                    test_fdt_rmc_numa_dist);

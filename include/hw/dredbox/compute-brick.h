@@ -29,6 +29,7 @@ enum {
     DREDBOX_GIC_HYP,
     DREDBOX_GIC_VCPU,
     DREDBOX_UART0,
+    DREDBOX_RTC,
     DREDBOX_VIRTIO_MMIO,
     DREDBOX_PCIE_MMIO,
     DREDBOX_PCIE_PIO,
@@ -46,6 +47,7 @@ enum {
 /* Interrupt numbers (SPIs, i.e. GIC INTID - 32) of the on-board devices. */
 enum {
     DREDBOX_IRQ_UART0 = 1,
+    DREDBOX_IRQ_RTC = 2,
     DREDBOX_IRQ_PCIE = 3,           /* INTA..INTD: 3..6 */
     DREDBOX_IRQ_RMC = 8,
     DREDBOX_IRQ_VIRTIO_MMIO = 16,   /* one per transport */

@@ -862,12 +862,22 @@ static void dredbox_create_rmc(DredboxComputeState *s)
  * 3.116 to 3.205 ns from boot to boot).  Seed QEMU's guest-visible
  * random numbers (as -seed 0 would), unless the user gave -seed: then
  * theirs stand (the check below draws one number from their stream).
+ * The RTC's date goes into the kernel's entropy pool at boot too: run it
+ * on guest time from a fixed date (as -rtc base=2000-01-01,clock=vm
+ * would), unless the user gave -rtc.
  */
 static void dredbox_timing_seed(void)
 {
+    QemuOpts *rtc = qemu_find_opts_singleton("rtc");
+
     /* Nonzero only if -seed made guest randomness deterministic. */
     if (qemu_guest_random_seed_thread_part1() == 0) {
         qemu_guest_random_seed_main("0", &error_fatal);
+    }
+    if (!qemu_opt_get(rtc, "base") && !qemu_opt_get(rtc, "clock")) {
+        qemu_opt_set(rtc, "base", "2000-01-01T00:00:00", &error_abort);
+        qemu_opt_set(rtc, "clock", "vm", &error_abort);
+        configure_rtc(rtc);
     }
 }
 

@@ -499,6 +499,22 @@ static void test_timing_quantum(void)
     }
 }
 
+/*
+ * timing=on: the RTC runs on guest time from 2000-01-01, as its date
+ * feeds the guest's entropy pool; -rtc overrides it (the host's date).
+ */
+static void test_timing_rtc(void)
+{
+    QTestState *qts = qtest_init(TIMING);
+
+    g_assert_cmpuint(qtest_readl(qts, 0x09010000), ==, 946684800);
+    qtest_quit(qts);
+
+    qts = qtest_init(TIMING " -rtc base=utc");
+    g_assert_cmpuint(qtest_readl(qts, 0x09010000), >=, time(NULL) - 60);
+    qtest_quit(qts);
+}
+
 static void test_timing_off(void)
 {
     QTestState *qts = qtest_init(MACHINE);
@@ -585,6 +601,7 @@ int main(int argc, char **argv)
     qtest_add_func("/dredbox-compute/virtio-mem", test_virtio_mem);
     qtest_add_func("/dredbox-compute/timing/figures", test_timing_figures);
     qtest_add_func("/dredbox-compute/timing/quantum", test_timing_quantum);
+    qtest_add_func("/dredbox-compute/timing/rtc", test_timing_rtc);
     qtest_add_func("/dredbox-compute/timing/off", test_timing_off);
     for (i = 0; i < ARRAY_SIZE(bad_options); i++) {
         g_autofree char *name =
